@@ -1,0 +1,47 @@
+"""`webtv chat`: a REPL with the director. Each tool call and its result print as they happen.
+
+It works on the same data directory as a running channel (SQLite in WAL mode), so notes and
+continuity changes made here steer what the autopilot makes next.
+"""
+
+from __future__ import annotations
+
+import tools
+from director.autopilot import open_context, system_prompt
+from director.config import Settings
+from director.loop import Conversation, run_turn
+from director.status import format_status, status_report
+from tools.errors import StepLimitExceeded
+
+HELP = """Give the director a theme ("theme: a fox who delivers mail by balloon"), a continuity
+change ("make the fox's scarf green from now on") or a note ("more close-ups").
+/status shows what is on air; /quit (or Ctrl-D) leaves."""
+
+
+def repl(settings: Settings, read=input, write=print) -> int:
+    from director.cli import print_event
+
+    ctx = open_context(settings)
+    model, registry = settings.model(), tools.load()
+    conversation = Conversation(system_prompt(settings))
+    write(f"Director: {settings.describe_model()}\n{HELP}")
+    try:
+        while True:
+            try:
+                line = read("you> ").strip()
+            except (EOFError, KeyboardInterrupt):
+                write("")
+                return 0
+            if not line:
+                continue
+            if line in {"/quit", "/exit"}:
+                return 0
+            if line == "/status":
+                write(format_status(status_report(ctx.store)))
+                continue
+            try:
+                run_turn(model, registry, ctx, conversation, line, on_event=print_event)
+            except StepLimitExceeded as exc:
+                write(f"(stopped: {exc})")
+    finally:
+        ctx.store.close()

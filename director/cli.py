@@ -1,0 +1,125 @@
+"""webtv: run the channel, talk to its director, see what is on air."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from director.autopilot import Autopilot, open_context
+from director.config import Settings
+from director.status import format_status, status_report
+
+log = logging.getLogger("webtv")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", type=Path, help="data directory (default $WEBTV_HOME or "
+                                                 "./webtv-data)")
+    p.add_argument("--model", help="LLM model name at an OpenAI-compatible endpoint "
+                                   "(default $WEBTV_LLM_MODEL; unset: the offline director)")
+    p.add_argument("--base-url", help="OpenAI-compatible endpoint (default $WEBTV_LLM_BASE_URL)")
+    p.add_argument("-v", "--verbose", action="store_true")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="webtv", description=__doc__)
+    sub = top.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="put the channel on air and keep it there")
+    _common(run)
+    run.add_argument("--theme", help="theme for a new show (kept if the show exists)")
+    run.add_argument("--rtmp", action="append", default=[], metavar="URL",
+                     help="also push FLV to this RTMP URL (repeatable)")
+    run.add_argument("--host", default="127.0.0.1", help="page server address")
+    run.add_argument("--port", type=int, default=8080, help="page server port (0: no page)")
+    run.add_argument("--buffer", type=float, default=120.0,
+                     help="seconds of scheduled takes to keep ahead of the air")
+    run.add_argument("--duration", type=float, help="stop after this many seconds")
+    chat = sub.add_parser("chat", help="talk to the director (a REPL)")
+    _common(chat)
+    status = sub.add_parser("status", help="what is on air, what is next, take counts")
+    _common(status)
+    status.add_argument("--json", action="store_true")
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = Settings.from_env(data_dir=args.data_dir, llm_model=args.model,
+                                 llm_base_url=args.base_url)
+    return {"run": cmd_run, "chat": cmd_chat, "status": cmd_status}[args.command](args, settings)
+
+
+def print_event(kind: str, data: dict) -> None:
+    if kind == "call":
+        print(f"  -> {data['name']}({data['arguments']})", flush=True)
+    elif kind == "result":
+        mark = "ok" if data["ok"] else "ERROR"
+        text = data["content"] if len(data["content"]) < 400 else data["content"][:400] + " ..."
+        print(f"  <- {mark} {data['name']} ({data['duration_ms']:.0f} ms): {text}", flush=True)
+    elif kind == "answer":
+        print(f"director: {data['text']}", flush=True)
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from playout.playout import Playout
+    from playout.web import serve
+
+    ctx = open_context(settings)
+    ctx.data.clean_work()
+    if ctx.store.bible() is None and not args.theme:
+        print("No show yet: start one with --theme \"...\"", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    playout = Playout(ctx.data, args.rtmp, channel_name=settings.channel)
+    playout.stop = stop
+    playout.start()
+    server = serve(ctx.data, args.host, args.port, lambda: playout.session) if args.port else None
+    if server:
+        print(f"On air at http://{args.host}:{server.server_port}/  (Ctrl-C to stop)", flush=True)
+    print(f"Director: {settings.describe_model()}", flush=True)
+    if args.duration:
+        threading.Timer(args.duration, stop.set).start()
+    started = time.monotonic()
+    try:
+        Autopilot(settings, buffer_seconds=args.buffer, on_event=print_event).run(
+            ctx, stop, args.theme)
+    finally:
+        stop.set()
+        playout.join(timeout=30)
+        if server:
+            server.shutdown()
+            server.server_close()
+        ctx.store.close()
+    if playout.error is not None:
+        print(f"playout failed: {playout.error}", file=sys.stderr)
+        return 1
+    print(f"Off air after {time.monotonic() - started:.0f} s.", flush=True)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from director.chat import repl
+
+    return repl(settings)
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    ctx = open_context(settings)
+    report = status_report(ctx.store)
+    print(json.dumps(report, indent=2) if args.json else format_status(report))
+    ctx.store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""Settings from flags and the environment. Secrets are read, used, and never logged or stored."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from director.llm import ChatModel, OpenAIChat
+from director.offline import OfflineDirector
+from state.datadir import DataDir
+
+
+@dataclass
+class Settings:
+    data_dir: Path | None = None  # --data-dir, else $WEBTV_HOME, else ./webtv-data
+    llm_base_url: str | None = None  # any OpenAI-compatible endpoint
+    llm_model: str | None = None  # set -> use the endpoint; unset -> the offline director
+    llm_api_key: str | None = field(default=None, repr=False)
+    llm_vision: bool = False  # send contact sheets as images to models that see
+    channel: str = "AI WebTV"
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        env = os.environ
+        values = {
+            "llm_base_url": env.get("WEBTV_LLM_BASE_URL") or env.get("OPENAI_BASE_URL"),
+            "llm_model": env.get("WEBTV_LLM_MODEL"),
+            "llm_api_key": env.get("WEBTV_LLM_API_KEY") or env.get("OPENAI_API_KEY"),
+            "llm_vision": env.get("WEBTV_LLM_VISION", "") in {"1", "true", "yes"},
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def data(self) -> DataDir:
+        return DataDir(self.data_dir)
+
+    def model(self) -> ChatModel:
+        if not self.llm_model:
+            return OfflineDirector()
+        return OpenAIChat(self.llm_base_url, self.llm_model, self.llm_api_key, self.llm_vision)
+
+    def describe_model(self) -> str:
+        if not self.llm_model:
+            return "offline director (deterministic planner, no LLM)"
+        return f"{self.llm_model} at {self.llm_base_url or 'the OpenAI API'}"

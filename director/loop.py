@@ -1,0 +1,104 @@
+"""The director's loop: ask the model, run the tools it calls, repeat until it answers.
+
+Each step ends in one of two outcomes: a final answer (return it) or tool calls (run them and
+go again). A step cap raises StepLimitExceeded. Every model call and tool call is logged.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from director.llm import ChatModel, Reply, ToolCall, request_log
+from tools.context import ToolContext
+from tools.errors import StepLimitExceeded
+from tools.registry import Registry, ToolResult
+
+Event = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass
+class Conversation:
+    system: str
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    keep: int = 80  # messages kept besides the system prompt, cut at a user message
+
+    def request(self) -> list[dict[str, Any]]:
+        return [{"role": "system", "content": self.system}, *self.messages]
+
+    def trim(self) -> None:
+        if len(self.messages) <= self.keep:
+            return
+        users = [i for i, m in enumerate(self.messages)
+                 if m["role"] == "user" and i >= len(self.messages) - self.keep]
+        if users:
+            del self.messages[:users[0]]
+
+
+def run_turn(model: ChatModel, registry: Registry, ctx: ToolContext, conversation: Conversation,
+             user_text: str, *, max_steps: int = 60, on_event: Event | None = None,
+             stop: threading.Event | None = None) -> str:
+    """One request from a person or the autopilot, carried out to a final answer."""
+    emit = on_event or (lambda kind, data: None)
+    conversation.trim()
+    conversation.messages.append({"role": "user", "content": user_text})
+    schemas = registry.schemas()
+    for _ in range(max_steps):
+        reply, llm_call_id = _ask(model, ctx, conversation, schemas)
+        conversation.messages.append(reply.as_message())
+        if not reply.tool_calls:
+            emit("answer", {"text": reply.content or ""})
+            return reply.content or ""
+        images = []
+        for call in reply.tool_calls:
+            result = _call_tool(registry, ctx, conversation, llm_call_id, call, emit)
+            conversation.messages.append(
+                {"role": "tool", "tool_call_id": call.id, "content": result.content})
+            if result.image and model.sees_images:
+                images.append(result.image)
+        if images:
+            conversation.messages.append(_picture_message(ctx, images))
+        if stop is not None and stop.is_set():
+            return "Stopped before finishing."
+    raise StepLimitExceeded(f"the director used {max_steps} steps without finishing")
+
+
+def _ask(model: ChatModel, ctx: ToolContext, conversation: Conversation,
+         schemas: list[dict[str, Any]]) -> tuple[Reply, int]:
+    started = time.perf_counter()
+    request = conversation.request()
+    reply = model.complete(request, schemas)
+    llm_call_id = ctx.store.log_llm_call(
+        conversation=conversation.id, model=model.name, request=request_log(request),
+        response=json.dumps(reply.as_message(), ensure_ascii=False),
+        prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens,
+        duration_ms=(time.perf_counter() - started) * 1000)
+    return reply, llm_call_id
+
+
+def _call_tool(registry: Registry, ctx: ToolContext, conversation: Conversation,
+               llm_call_id: int, call: ToolCall, emit: Event) -> ToolResult:
+    emit("call", {"name": call.name, "arguments": call.arguments})
+    result = registry.dispatch(ctx, call.name, call.arguments)
+    ctx.store.log_tool_call(conversation=conversation.id, llm_call_id=llm_call_id, name=call.name,
+                            arguments=call.arguments, result=result.content, ok=result.ok,
+                            duration_ms=result.duration_ms)
+    emit("result", {"name": call.name, "ok": result.ok, "content": result.content,
+                    "duration_ms": result.duration_ms})
+    return result
+
+
+def _picture_message(ctx: ToolContext, images: list[str]) -> dict[str, Any]:
+    """Contact sheets for models that see: one user message with the PNGs inline."""
+    parts: list[dict[str, Any]] = [{"type": "text", "text": "Contact sheets of the takes above:"}]
+    for relative in images:
+        data = base64.b64encode(ctx.data.resolve(relative).read_bytes()).decode()
+        parts.append({"type": "image_url", "image_url": {"url": f"data:image/png;base64,{data}"}})
+    return {"role": "user", "content": parts}

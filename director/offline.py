@@ -1,0 +1,257 @@
+"""The offline director: a deterministic planner, not a language model.
+
+No instruction-tuned LLM can be installed where this runs by default, so this planner stands in.
+It speaks the same protocol as a real model: it reads the conversation, answers with tool calls,
+reads their results and decides the next step. It understands a small vocabulary: a theme, a
+continuity change ("make the fox's scarf green from now on"), a standing note ("more close-ups")
+and the autopilot's request to produce more shots.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import dataclass
+from typing import Any
+
+import prompts
+from director.llm import Reply, ToolCall
+from tools.colours import name_in
+
+PRODUCE = re.compile(r"produce (\d+) more shots", re.I)
+THEME = re.compile(r"^\s*(?:theme|new show)\s*:\s*(.+)$", re.I | re.S)
+POSSESSIVE = re.compile(r"(?:the\s+)?([a-z][\w-]*)'s\s+([a-z][\w-]*)", re.I)
+NOTE_WORDS = ("more ", "less ", "fewer ", "always ", "never ", "from now on", "don't", "avoid ",
+              "keep ", "no more", "stop ")
+
+
+@dataclass
+class Step:
+    name: str
+    arguments: dict[str, Any]
+    ok: bool
+    result: Any
+
+
+def _vocabulary() -> dict[str, Any]:
+    return tomllib.loads(prompts.text("offline_director.toml"))
+
+
+def _pick(seed_text: str, options: list[Any]) -> Any:
+    digest = hashlib.sha256(seed_text.encode()).digest()
+    return options[int.from_bytes(digest[:4], "big") % len(options)]
+
+
+class OfflineDirector:
+    name = "offline-director"
+    sees_images = False
+
+    def __init__(self, shots_per_request: int = 4) -> None:
+        self.shots_per_request = shots_per_request
+        self.words = _vocabulary()
+        self._calls = 0
+
+    # -- the protocol --------------------------------------------------------------------
+    def complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> Reply:
+        request, steps = _current_turn(messages)
+        plan = self._next(request, steps)
+        if isinstance(plan, str):
+            return Reply(plan)
+        calls = []
+        for name, arguments in plan:
+            self._calls += 1
+            calls.append(ToolCall(f"call_{self._calls}", name, json.dumps(arguments)))
+        return Reply(None, calls)
+
+    def _next(self, request: str, steps: list[Step]) -> str | list[tuple[str, dict]]:
+        if not steps:
+            return [("read_bible", {})]
+        bible = steps[0].result if steps[0].name == "read_bible" else {}
+        show = (bible or {}).get("show")
+        theme = THEME.match(request)
+        if theme or show is None and not PRODUCE.search(request):
+            return self._make_show(theme.group(1) if theme else request, steps)
+        if show is None:
+            return "There is no show yet: give me a theme first."
+        if PRODUCE.search(request):
+            count = int(PRODUCE.search(request).group(1))
+            return self._produce(show, bible, steps, count)
+        return self._note(request, bible, steps)
+
+    # -- requests ------------------------------------------------------------------------
+    def _make_show(self, theme: str, steps: list[Step]) -> str | list[tuple[str, dict]]:
+        if not any(s.name == "set_show" for s in steps):
+            return self._bible_calls(theme.strip())
+        failed = [s for s in steps if not s.ok and s.name in {"set_show", "set_entity"}]
+        if failed:
+            return f"I could not set up the show: {failed[0].result}"
+        bible = {"show": {"theme": theme.strip()}, "notes": [], "next_sequence": None}
+        return self._produce(bible["show"], bible, steps, self.shots_per_request)
+
+    def _produce(self, show: dict, bible: dict, steps: list[Step], count: int):
+        written = [s for s in steps if s.name == "write_shots"]
+        if not written:
+            return [("write_shots", {"shots": self._shot_list(show, bible, count),
+                                     "sequence": None})]
+        if not written[-1].ok:
+            return f"The shot list was refused: {written[-1].result}"
+        shot_ids = [s["id"] for s in written[-1].result["shots"]]
+        for shot_id in shot_ids:
+            action = _take_step(shot_id, steps)
+            if action is not None:
+                return [action]
+        scheduled = sum(1 for s in steps if s.name == "schedule_take" and s.ok)
+        rejected = sum(1 for s in steps if s.name == "inspect_take" and s.ok
+                       and s.result.get("verdict") == "rejected")
+        return (f"Wrote {len(shot_ids)} shots; scheduled {scheduled} takes, "
+                f"rejected {rejected} on inspection.")
+
+    def _note(self, request: str, bible: dict, steps: list[Step]):
+        if len(steps) > 1:
+            last = steps[-1]
+            return ("Done: " if last.ok else "That did not work: ") + str(last.result)[:300]
+        change = self._continuity_change(request, bible)
+        if change is not None:
+            return [("set_entity", change)]
+        if any(w in request.lower() for w in NOTE_WORDS):
+            return [("add_note", {"text": request.strip()[:300]})]
+        return ("I can take a theme ('theme: ...'), a continuity change ('make the fox's scarf "
+                "green') or a standing note ('more close-ups').")
+
+    def _continuity_change(self, request: str, bible: dict) -> dict | None:
+        colour = name_in(request)
+        match = POSSESSIVE.search(request)
+        if colour is None or match is None:
+            return None
+        owner, part = match.group(1).lower(), match.group(2).lower()
+        for entity in bible.get("entities", []):
+            if owner in entity["name"].lower().split() or owner == entity["name"].lower():
+                return {"kind": entity["kind"], "name": entity["name"], "description": None,
+                        "colours": [{"part": part, "colour": colour}], "wardrobe": None,
+                        "marks": None}
+        return None
+
+    # -- making things up, deterministically ---------------------------------------------
+    def _read_theme(self, theme: str) -> dict[str, str]:
+        words = re.findall(r"[a-z][a-z'-]*", theme.lower())
+        who = next((w for w in words if w in self.words["characters"]),
+                   next((w for w in words if w not in {"a", "an", "the"}), "host"))
+        time = "day"
+        for key, lexicon in (("night", "night_words"), ("dusk", "dusk_words"),
+                             ("dawn", "dawn_words")):
+            if any(w in self.words[lexicon] for w in words):
+                time = key
+                break
+        place_word = next((w for w in words if w in self.words["places"]), None)
+        if place_word:
+            i = words.index(place_word)
+            qualifiers = [w for w in words[max(0, i - 2):i]
+                          if w not in {"a", "an", "the", "of"} and w not in
+                          self.words["night_words"] + self.words["dusk_words"]]
+            place = " ".join([*qualifiers[-1:], place_word])
+        else:
+            place = f"{who}'s world"
+        clause = re.search(r"\b(?:who|that|which)\s+(.+)$", theme.strip(), re.I)
+        activity = clause.group(1).rstrip(".!") if clause else "goes about the day"
+        mood = "upbeat" if any(w in self.words["upbeat_words"] for w in words) and time == "day" \
+            else self.words["moods"][time]
+        return {"who": who, "place": place, "time": time, "activity": activity, "mood": mood}
+
+    def _bible_calls(self, theme: str) -> list[tuple[str, dict]]:
+        t = self._read_theme(theme)
+        who, place = t["who"].title(), t["place"].title()
+        palette = self.words["palettes"][t["time"]]
+        body, accent, accessory = _pick(theme, self.words["looks"])
+        accent = name_in(theme) or accent
+        prop = "lantern" if t["time"] in {"night", "dusk"} else "basket"
+        after_dark = " After Dark" if t["time"] == "night" else ""
+        show = {"title": f"{who}'s {place}{after_dark}"[:80],
+                "logline": f"A {t['who']} {t['activity']}, one {t['time']} at a time.",
+                "visual_style": "storybook animation, soft light, rich colour",
+                "palette": palette, "music_mood": t["mood"], "theme": theme}
+        none = {"description": None, "wardrobe": None, "marks": None}
+        return [
+            ("set_show", show),
+            ("set_entity", {**none, "kind": "character", "name": who,
+                            "description": f"a friendly {t['who']}",
+                            "colours": [{"part": "body", "colour": body},
+                                        {"part": accessory, "colour": accent}],
+                            "wardrobe": f"a {accent} {accessory}"}),
+            ("set_entity", {**none, "kind": "location", "name": place,
+                            "description": f"a {t['time']}-time {t['place']}",
+                            "colours": [{"part": "sky", "colour": palette[0]},
+                                        {"part": "light", "colour": palette[1]},
+                                        {"part": "ground", "colour": palette[2]}]}),
+            ("set_entity", {**none, "kind": "prop", "name": prop.title(),
+                            "description": f"a glowing {prop}" if prop == "lantern" else prop,
+                            "colours": [{"part": "body", "colour": palette[3]}]}),
+        ]
+
+    def _shot_list(self, show: dict, bible: dict, count: int) -> list[dict]:
+        t = self._read_theme(show.get("theme") or show.get("title") or "")
+        entities = bible.get("entities") or []
+        who = next((e["name"] for e in entities if e["kind"] == "character"), t["who"].title())
+        place = next((e["name"] for e in entities if e["kind"] == "location"), t["place"].title())
+        prop = next((e["name"] for e in entities if e["kind"] == "prop"), None)
+        notes = " ".join(bible.get("notes") or []).lower()
+        patterns = self.words["shots"]
+        start = ((bible.get("next_sequence") or 1) - 1) * count
+        shots = []
+        for i in range(count):
+            p = dict(patterns[(start + i) % len(patterns)])
+            if "close" in notes and i % 2 == 1:
+                p["framing"] = "close-up"
+            elif "wide" in notes and i % 2 == 1:
+                p["framing"] = "wide"
+            action = p.pop("action").format(who=who, place=place, activity=t["activity"],
+                                            prop=(prop or "light").lower())
+            in_shot = [who] + ([prop] if prop and "{prop}" in patterns[(start + i) %
+                                                                       len(patterns)]["action"]
+                                else [])
+            shots.append({**p, "action": action[:200], "entities": in_shot, "location": place,
+                          "time_of_day": t["time"], "mood": t["mood"], "duration_s": 3.0})
+        return shots
+
+
+def _current_turn(messages: list[dict[str, Any]]) -> tuple[str, list[Step]]:
+    """The latest user request and the tool calls made for it so far, with their results."""
+    start = max(i for i, m in enumerate(messages) if m["role"] == "user"
+                and isinstance(m.get("content"), str))
+    request = messages[start]["content"]
+    pending: dict[str, tuple[str, dict]] = {}
+    steps = []
+    for message in messages[start + 1:]:
+        for call in message.get("tool_calls") or []:
+            try:
+                arguments = json.loads(call["function"]["arguments"] or "{}")
+            except json.JSONDecodeError:
+                arguments = {}
+            pending[call["id"]] = (call["function"]["name"], arguments)
+        if message["role"] == "tool" and message["tool_call_id"] in pending:
+            name, arguments = pending[message["tool_call_id"]]
+            content = message["content"]
+            ok = not content.startswith("Error:")
+            steps.append(Step(name, arguments, ok, json.loads(content) if ok else content))
+    return request, steps
+
+
+def _take_step(shot_id: int, steps: list[Step]) -> tuple[str, dict] | None:
+    """The next tool call for one shot: make, inspect, schedule, or retake; None when done."""
+    makes = [s for s in steps if s.name == "make_take" and s.arguments.get("shot_id") == shot_id]
+    if not makes:
+        return ("make_take", {"shot_id": shot_id, "seed": None})
+    if not makes[-1].ok:
+        return None  # the shot used its take budget or the backend failed: move on
+    take_id = makes[-1].result["take_id"]
+    inspected = [s for s in steps if s.name == "inspect_take"
+                 and s.arguments.get("take_id") == take_id]
+    if not inspected:
+        return ("inspect_take", {"take_id": take_id})
+    if not inspected[-1].ok or inspected[-1].result["verdict"] == "rejected":
+        return ("make_take", {"shot_id": shot_id, "seed": None})
+    if not any(s.name == "schedule_take" and s.arguments.get("take_id") == take_id
+               for s in steps):
+        return ("schedule_take", {"take_id": take_id})
+    return None

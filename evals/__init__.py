@@ -1,0 +1,1 @@
+"""Eval harness (issue 6): compares prompt strategies over fixed themes."""

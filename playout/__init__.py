@@ -1,0 +1,1 @@
+"""The transmitter, the house format, the slate and the channel's page."""

@@ -1,0 +1,75 @@
+"""The house format: what every file that may go on air is normalized to, once, on acceptance.
+
+Fixed size, frame rate, time bases and a closed GOP whose length equals the HLS segment, so the
+playout copies packets and never re-encodes. Audio is always present (silence when a take has
+none) and runs a little past the picture, so the playout can cut it on the video boundary.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+from tools.media import run_ffmpeg
+
+WIDTH, HEIGHT = 1024, 576
+FPS = 24
+SEGMENT_SECONDS = 2
+GOP = FPS * SEGMENT_SECONDS
+SAMPLE_RATE = 48_000
+AAC_FRAME = 1024  # samples per AAC-LC packet
+VIDEO_TIMESCALE = 12_288  # 512 ticks per frame at 24 fps: every frame boundary is exact
+AUDIO_TAIL = 0.1  # seconds of audio past the last frame, cut at air time
+CODECS = "avc1.64001f,mp4a.40.2"  # H.264 High@3.1 + AAC-LC, for the page's MediaSource
+
+FRAME = Fraction(1, FPS)
+AUDIO_PACKET = Fraction(AAC_FRAME, SAMPLE_RATE)
+
+_VIDEO_ARGS = [
+    "-c:v", "libx264", "-preset", "veryfast", "-crf", "21", "-profile:v", "high",
+    "-level:v", "3.1", "-pix_fmt", "yuv420p", "-g", str(GOP), "-keyint_min", str(GOP),
+    "-sc_threshold", "0", "-x264-params", "open-gop=0:scenecut=0",
+    "-video_track_timescale", str(VIDEO_TIMESCALE),
+]
+_AUDIO_ARGS = ["-c:a", "aac", "-b:a", "128k", "-ar", str(SAMPLE_RATE), "-ac", "2"]
+
+
+def frames_for(seconds: float) -> int:
+    return max(1, round(seconds * FPS))
+
+
+def normalize(video: Path, audio: Path | None, out: Path, seconds: float) -> None:
+    """Encode ``video`` (+ ``audio``) into the house format, exactly ``seconds`` of picture."""
+    frames = frames_for(seconds)
+    audio_seconds = frames / FPS + AUDIO_TAIL
+    picture = (
+        f"[0:v]fps={FPS},scale={WIDTH}:{HEIGHT}:flags=lanczos,setsar=1,format=yuv420p,"
+        f"tpad=stop_mode=clone:stop_duration={seconds + 1},trim=end_frame={frames},"
+        "setpts=PTS-STARTPTS[v]"
+    )
+    if audio is None:
+        inputs = ["-i", str(video), "-f", "lavfi", "-i", f"anullsrc=r={SAMPLE_RATE}:cl=stereo"]
+    else:
+        inputs = ["-i", str(video), "-i", str(audio)]
+    sound = (
+        f"[1:a]aresample={SAMPLE_RATE},aformat=channel_layouts=stereo,apad,"
+        f"atrim=0:{audio_seconds},asetpts=PTS-STARTPTS[a]"
+    )
+    run_ffmpeg([
+        *inputs, "-filter_complex", f"{picture};{sound}", "-map", "[v]", "-map", "[a]",
+        *_VIDEO_ARGS, *_AUDIO_ARGS, "-movflags", "+faststart", "-f", "mp4", str(out),
+    ])
+
+
+def still(image: Path, out: Path, seconds: float = SEGMENT_SECONDS) -> None:
+    """A house-format clip of one still picture over silence (the slate)."""
+    frames = frames_for(seconds)
+    run_ffmpeg([
+        "-loop", "1", "-framerate", str(FPS), "-i", str(image),
+        "-f", "lavfi", "-i", f"anullsrc=r={SAMPLE_RATE}:cl=stereo",
+        "-filter_complex",
+        f"[0:v]scale={WIDTH}:{HEIGHT},setsar=1,format=yuv420p,trim=end_frame={frames}[v];"
+        f"[1:a]atrim=0:{frames / FPS + AUDIO_TAIL}[a]",
+        "-map", "[v]", "-map", "[a]", *_VIDEO_ARGS, *_AUDIO_ARGS,
+        "-movflags", "+faststart", "-f", "mp4", str(out),
+    ])

@@ -1,0 +1,41 @@
+"""The slate: what airs when nothing is scheduled, so the channel never goes to dead air."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+from playout import house
+from state.datadir import DataDir
+
+
+def _font(size: int) -> ImageFont.ImageFont:
+    return ImageFont.load_default(size=size)  # Pillow's bundled font: no system fonts needed
+
+
+def slate_image(title: str, line: str, out: Path) -> Path:
+    img = Image.new("RGB", (house.WIDTH, house.HEIGHT), (18, 22, 38))
+    draw = ImageDraw.Draw(img)
+    for y in range(house.HEIGHT):  # a quiet vertical gradient
+        shade = int(18 + 30 * y / house.HEIGHT)
+        draw.line([(0, y), (house.WIDTH, y)], fill=(shade, shade + 4, shade + 22))
+    draw.text((house.WIDTH / 2, house.HEIGHT * 0.42), title, font=_font(54), anchor="mm",
+              fill=(240, 236, 220))
+    draw.text((house.WIDTH / 2, house.HEIGHT * 0.58), line, font=_font(28), anchor="mm",
+              fill=(170, 180, 210))
+    img.save(out)
+    return out
+
+
+def slate(data: DataDir, title: str, line: str = "We'll be right back") -> Path:
+    """A house-format slate clip for this title, made once and kept under media/slates/."""
+    key = hashlib.sha256(f"{title}\n{line}".encode()).hexdigest()[:16]
+    out = data.root / "media" / "slates" / f"{key}.mp4"
+    if not out.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        work = data.workspace()
+        house.still(slate_image(title, line, work / "slate.png"), work / "slate.mp4")
+        (work / "slate.mp4").replace(out)
+    return out

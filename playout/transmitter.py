@@ -1,0 +1,190 @@
+"""The transmitter: one FFmpeg process for the life of the channel, fed a timeline we write.
+
+Python demuxes each house-format file with PyAV, rewrites every packet's timestamps onto one
+continuous channel clock and muxes them (NUT) into FFmpeg's stdin. FFmpeg copies packets to HLS
+and, through its tee muxer, to any RTMP servers. Nothing is re-encoded on air and FFmpeg is never
+restarted between takes, so the outputs see one unbroken timeline.
+
+Audio is laid end to end (each packet starts where the last one ended), and each file contributes
+as many AAC packets as bring the audio clock closest to the video clock: the two never drift
+further apart than half an AAC packet (~10.7 ms), however long the channel runs.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+from playout import house
+from tools.errors import MediaError
+from tools.media import ffmpeg_exe
+
+
+@dataclass(frozen=True)
+class Aired:
+    """Where one file landed on the channel clock (seconds since the transmitter started)."""
+
+    stream_start: float
+    stream_end: float
+    complete: bool = True  # False when a stop cut the file short
+
+
+def hls_target(hls_dir: Path) -> str:
+    options = ":".join([
+        "f=hls", f"hls_time={house.SEGMENT_SECONDS}", "hls_list_size=15",
+        "hls_flags=delete_segments+independent_segments+program_date_time+temp_file",
+        "hls_segment_type=fmp4", "hls_fmp4_init_filename=init.mp4",
+        "hls_start_number_source=epoch",
+        f"hls_segment_filename={hls_dir / 'seg_%d.m4s'}",
+    ])
+    return f"[{options}]{hls_dir / 'live.m3u8'}"
+
+
+def rtmp_target(url: str) -> str:
+    # onfail=ignore: an RTMP server going away must not take the HLS output down with it.
+    return f"[f=flv:onfail=ignore:flvflags=no_duration_filesize]{url.replace('|', '%7C')}"
+
+
+class Transmitter:
+    """Owns the FFmpeg process and the channel clock."""
+
+    def __init__(self, hls_dir: Path, rtmp_urls: list[str] | None = None, *, pace: bool = True,
+                 lead: float = 1.0) -> None:
+        self.hls_dir = hls_dir
+        self.rtmp_urls = list(rtmp_urls or [])
+        self.pace = pace
+        self.lead = lead  # how far ahead of real time packets are handed to FFmpeg
+        self.clock = Fraction(0)  # video clock: where the next file starts
+        self._audio_clock = Fraction(0)
+        self._proc: subprocess.Popen | None = None
+        self._box = None
+        self._video = self._audio = None
+        self._started_mono = 0.0
+        self.started_wall = 0.0
+        self._lock = threading.Lock()
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def open(self, template: Path) -> None:
+        """Start FFmpeg with streams shaped like ``template`` (any house-format file)."""
+        self.hls_dir.mkdir(parents=True, exist_ok=True)
+        targets = [hls_target(self.hls_dir), *map(rtmp_target, self.rtmp_urls)]
+        argv = [
+            ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
+            "-f", "nut", "-i", "pipe:0", "-map", "0:v", "-map", "0:a", "-c", "copy",
+            "-f", "tee", "|".join(targets),
+        ]
+        self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+        self._box = av.open(self._proc.stdin, mode="w", format="nut",
+                            container_options={"flush_packets": "1"})
+        with av.open(str(template)) as src:
+            self._video = self._box.add_stream_from_template(src.streams.video[0])
+            self._audio = self._box.add_stream_from_template(src.streams.audio[0])
+        self._video.time_base = Fraction(1, house.VIDEO_TIMESCALE)
+        self._audio.time_base = Fraction(1, house.SAMPLE_RATE)
+        self._started_mono = time.monotonic()
+        self.started_wall = time.time()
+
+    def close(self) -> str:
+        """Flush and let FFmpeg finish its outputs; return what FFmpeg said on stderr."""
+        if self._proc is None:
+            return ""
+        try:
+            if self._box is not None:
+                self._box.close()  # writes the trailer and closes FFmpeg's stdin
+            self._proc.stdin.close()
+        except (OSError, ValueError, av.FFmpegError):
+            pass
+        self._box, self._proc.stdin = None, None
+        try:
+            _, err = self._proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            _, err = self._proc.communicate()
+        self._proc = None
+        return err.decode(errors="replace")
+
+    @property
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def wall_time(self, stream_time: float) -> float:
+        """Wall-clock time (epoch seconds) at which a point of the channel clock is on air."""
+        return self.started_wall + stream_time
+
+    # -- airing --------------------------------------------------------------------------
+    def air(self, path: Path, stop: threading.Event | None = None) -> Aired:
+        """Put one house-format file on the channel clock. Raises MediaError if it is broken."""
+        video, audio = _read_packets(path)
+        start = self.clock
+        first = video[0].pts
+        duration = len(video) * house.FRAME  # house files are constant frame rate
+        wanted = round((start + duration - self._audio_clock) / house.AUDIO_PACKET)
+        audio = audio[:max(0, wanted)]
+        timeline = [(start + (p.dts - first) * p.time_base, p, True) for p in video]
+        clock = self._audio_clock
+        for packet in audio:
+            timeline.append((clock, packet, False))
+            clock += house.AUDIO_PACKET
+        timeline.sort(key=lambda item: item[0])
+        # Muxing rescales a packet in place, so the shift is worked out before any is sent.
+        shift = int(start / video[0].time_base) - first
+        complete = True
+        for at, packet, is_video in timeline:
+            if stop is not None and stop.is_set():
+                complete = False
+                break
+            self._wait_until(at)
+            if is_video:
+                packet.pts += shift
+                packet.dts += shift
+                packet.stream = self._video
+            else:
+                packet.pts = packet.dts = int(at * house.SAMPLE_RATE)
+                packet.time_base = Fraction(1, house.SAMPLE_RATE)
+                packet.stream = self._audio
+            self._mux(packet)
+        self.clock = start + duration
+        self._audio_clock = clock
+        return Aired(float(start), float(self.clock), complete)
+
+    def _wait_until(self, at: Fraction) -> None:
+        if not self.pace:
+            return
+        delay = self._started_mono + float(at) - self.lead - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+
+    def _mux(self, packet: av.Packet) -> None:
+        if not self.alive:
+            raise MediaError("the transmitter's FFmpeg has stopped: " + self.close()[-500:])
+        try:
+            self._box.mux(packet)
+        except (OSError, av.FFmpegError) as exc:
+            raise MediaError(f"the transmitter's FFmpeg refused a packet: {exc}") from exc
+
+
+def _read_packets(path: Path) -> tuple[list[av.Packet], list[av.Packet]]:
+    """All packets of a house-format file, in decode order; MediaError if it is not one."""
+    try:
+        with av.open(str(path)) as src:
+            if not src.streams.video or not src.streams.audio:
+                raise MediaError(f"{path.name}: needs one video and one audio stream")
+            v, a = src.streams.video[0], src.streams.audio[0]
+            if (v.codec_context.width, v.codec_context.height) != (house.WIDTH, house.HEIGHT):
+                raise MediaError(f"{path.name}: not in the house size")
+            video, audio = [], []
+            for packet in src.demux(v, a):
+                if packet.size == 0 or packet.dts is None:
+                    continue
+                (video if packet.stream.index == v.index else audio).append(packet)
+    except av.FFmpegError as exc:
+        raise MediaError(f"{path.name}: cannot be read ({exc})") from exc
+    if not video or not video[0].is_keyframe:
+        raise MediaError(f"{path.name}: does not start on a keyframe")
+    return video, audio

@@ -1,0 +1,60 @@
+"""The data directory: the database, media by content hash, HLS output. Nothing leaves it."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from tools.errors import ConfigError
+
+ENV = "WEBTV_HOME"
+DEFAULT = "webtv-data"
+
+
+class DataDir:
+    def __init__(self, root: Path | str | None = None) -> None:
+        self.root = Path(root or os.environ.get(ENV) or DEFAULT).resolve()
+        for sub in ("media", "work", "hls"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / "webtv.db"
+
+    @property
+    def hls(self) -> Path:
+        return self.root / "hls"
+
+    def resolve(self, relative: str) -> Path:
+        """A path stored in the database, made absolute; refuses anything outside the dir."""
+        path = (self.root / relative).resolve()
+        if not path.is_relative_to(self.root):
+            raise ConfigError(f"path escapes the data directory: {relative}")
+        return path
+
+    def relative(self, path: Path) -> str:
+        return path.resolve().relative_to(self.root).as_posix()
+
+    def workspace(self) -> Path:
+        """A fresh scratch folder for one job; removed by ``clean_work`` on start."""
+        return Path(tempfile.mkdtemp(dir=self.root / "work"))
+
+    def clean_work(self) -> None:
+        """Half-written files from a run that died: scratch folders are never reused."""
+        for child in (self.root / "work").iterdir():
+            shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink()
+
+    def keep(self, produced: Path, suffix: str) -> str:
+        """Move a finished file into media/ under its content hash (atomic); return its path."""
+        digest = hashlib.sha256()
+        with produced.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        name = digest.hexdigest()
+        target = self.root / "media" / name[:2] / f"{name}{suffix}"
+        target.parent.mkdir(exist_ok=True)
+        os.replace(produced, target)  # same filesystem: media/ and work/ share the root
+        return self.relative(target)

@@ -1,0 +1,110 @@
+"""Numbered, append-only migrations. Each runs once and is recorded in ``_migrations``.
+
+Never edit a migration that has shipped; add the next one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlite_utils import Database
+
+MIGRATIONS: list[Callable[[Database], None]] = []
+
+
+def migration(fn: Callable[[Database], None]) -> Callable[[Database], None]:
+    MIGRATIONS.append(fn)
+    return fn
+
+
+@migration
+def m001_create_bible(db: Database) -> None:
+    # One row: the show. palette is a JSON list of hex colours the picture should be built from.
+    db["bible"].create({
+        "id": int, "theme": str, "title": str, "logline": str, "visual_style": str,
+        "palette": str, "music_mood": str, "updated_at": str,
+    }, pk="id")
+    # Standing instructions from the people running the channel ("more close-ups").
+    db["notes"].create({"id": int, "text": str, "created_at": str}, pk="id")
+    # Characters, locations and props; the continuity attributes every prompt must repeat.
+    db["entities"].create({
+        "id": int, "kind": str, "name": str, "description": str,
+        "colours": str,  # JSON {"scarf": "red", ...}: what the palette check measures
+        "wardrobe": str, "marks": str, "updated_at": str,
+    }, pk="id", not_null={"kind", "name"})
+    db["entities"].create_index(["name"], unique=True)
+
+
+@migration
+def m002_create_shots_and_takes(db: Database) -> None:
+    db["shots"].create({
+        "id": int, "sequence": int, "position": int, "action": str,
+        "entities": str,  # JSON list of entity names in the shot
+        "location": str, "framing": str, "camera_move": str, "camera_direction": str,
+        "subject_motion": str, "subject_direction": str, "time_of_day": str, "mood": str,
+        "duration_s": float, "status": str, "created_at": str,
+    }, pk="id")
+    db["shots"].create_index(["sequence", "position"], unique=True)
+    db["takes"].create({
+        "id": int, "shot_id": int, "seed": int,
+        "prompt": str,  # exactly as sent to the model, so a take can be reproduced
+        "backends": str,  # JSON {"video": "local", ...}
+        "media": str,  # house-format file, relative to the data dir
+        "contact_sheet": str, "duration_s": float, "status": str, "reason": str,
+        "created_at": str,
+    }, pk="id", foreign_keys=[("shot_id", "shots", "id")])
+    db["takes"].create_index(["status"])
+    db["checks"].create({
+        "id": int, "take_id": int, "name": str, "value": float, "threshold": float,
+        "passed": int, "detail": str, "created_at": str,
+    }, pk="id", foreign_keys=[("take_id", "takes", "id")])
+
+
+@migration
+def m003_create_schedule_and_air_log(db: Database) -> None:
+    db["schedule"].create({
+        "id": int, "take_id": int, "status": str, "created_at": str,
+    }, pk="id", foreign_keys=[("take_id", "takes", "id")])
+    db["schedule"].create_index(["status"])
+    # One row per thing on air. session: one run of the transmitter (its clock starts at 0);
+    # stream_* are seconds on that clock, *_at the wall-clock times they were on air.
+    db["air_log"].create({
+        "id": int, "session": str, "schedule_id": int, "take_id": int, "kind": str,
+        "stream_start": float, "stream_end": float, "started_at": str, "ended_at": str,
+        "note": str,
+    }, pk="id")
+    db["air_log"].create_index(["session"])
+
+
+@migration
+def m004_create_call_logs(db: Database) -> None:
+    # Every model call and tool call, so any run can be audited and replayed.
+    db["llm_calls"].create({
+        "id": int, "conversation": str, "model": str, "request": str, "response": str,
+        "prompt_tokens": int, "completion_tokens": int, "duration_ms": float,
+        "created_at": str,
+    }, pk="id")
+    db["tool_calls"].create({
+        "id": int, "conversation": str, "llm_call_id": int, "name": str, "arguments": str,
+        "result": str, "ok": int, "duration_ms": float, "created_at": str,
+    }, pk="id")
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def migrate(db: Database) -> list[str]:
+    """Apply every migration not yet recorded; return the names applied."""
+    if "_migrations" not in db.table_names():
+        db["_migrations"].create({"name": str, "applied_at": str}, pk="name")
+    done = {row["name"] for row in db["_migrations"].rows}
+    applied = []
+    for fn in MIGRATIONS:
+        if fn.__name__ in done:
+            continue
+        fn(db)  # the caller holds the transaction: a migration and its record land together
+        db["_migrations"].insert({"name": fn.__name__, "applied_at": now()})
+        applied.append(fn.__name__)
+    return applied

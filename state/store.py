@@ -1,0 +1,292 @@
+"""The only code that touches SQLite. One transaction per state change, WAL mode.
+
+Open one Store per thread (SQLite connections are not shared across threads).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlite_utils import Database
+
+from state.datadir import DataDir
+from state.migrations import migrate, now
+from tools.errors import NotFound
+
+_JSON = {"palette", "colours", "entities", "backends"}
+TAKE_STATES = ("made", "accepted", "rejected", "scheduled", "aired", "failed")
+
+
+def _decode(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {k: (json.loads(v) if k in _JSON and isinstance(v, str) else v) for k, v in row.items()}
+
+
+def _encode(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: (json.dumps(v) if k in _JSON and not isinstance(v, str) else v)
+            for k, v in values.items()}
+
+
+class _Connection(sqlite3.Connection):
+    """sqlite-utils wraps each write in ``with conn:``, which commits. Inside one of our
+    transactions that would commit half a state change, so it is deferred to the outer one."""
+
+    depth = 0
+
+    def __exit__(self, *exc: object) -> bool:
+        if self.depth:
+            return False
+        return super().__exit__(*exc)
+
+
+class Store:
+    def __init__(self, data: DataDir) -> None:
+        self.data = data
+        conn = sqlite3.connect(data.db_path, timeout=30, isolation_level=None,
+                               factory=_Connection, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        self.db = Database(conn)
+        self.db.enable_wal()
+        with self.transaction():
+            migrate(self.db)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One state change: BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception."""
+        conn: _Connection = self.db.conn
+        if conn.depth:
+            conn.depth += 1
+            try:
+                yield
+            finally:
+                conn.depth -= 1
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        conn.depth = 1
+        try:
+            yield
+        except BaseException:
+            conn.depth = 0
+            conn.execute("ROLLBACK")
+            raise
+        conn.depth = 0
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    def _one(self, sql: str, params: tuple | dict = ()) -> dict[str, Any] | None:
+        rows = list(self.db.query(sql, params))
+        return _decode(rows[0]) if rows else None
+
+    def _all(self, sql: str, params: tuple | dict = ()) -> list[dict[str, Any]]:
+        return [_decode(r) for r in self.db.query(sql, params)]
+
+    # -- bible ---------------------------------------------------------------------------
+    def bible(self) -> dict[str, Any] | None:
+        return self._one("select * from bible where id = 1")
+
+    def set_bible(self, **fields: Any) -> dict[str, Any]:
+        with self.transaction():
+            self.db["bible"].upsert({"id": 1, **_encode(fields), "updated_at": now()}, pk="id")
+        return self.bible()
+
+    def add_note(self, text: str) -> dict[str, Any]:
+        with self.transaction():
+            row_id = self.db["notes"].insert({"text": text, "created_at": now()}).last_pk
+        return {"id": row_id, "text": text}
+
+    def notes(self) -> list[str]:
+        return [r["text"] for r in self._all("select text from notes order by id")]
+
+    def entities(self, kind: str | None = None) -> list[dict[str, Any]]:
+        if kind:
+            return self._all("select * from entities where kind = ? order by id", (kind,))
+        return self._all("select * from entities order by id")
+
+    def entity(self, name: str) -> dict[str, Any]:
+        row = self._one("select * from entities where lower(name) = lower(?)", (name,))
+        if row is None:
+            known = ", ".join(e["name"] for e in self.entities()) or "none yet"
+            raise NotFound(f"no bible entry named {name!r} (known: {known})")
+        return row
+
+    def upsert_entity(self, kind: str, name: str, **fields: Any) -> dict[str, Any]:
+        """Create or update an entity; colours are merged key by key, other fields replaced."""
+        existing = self._one("select * from entities where lower(name) = lower(?)", (name,))
+        values = {k: v for k, v in fields.items() if v is not None}
+        if existing is not None:
+            name = existing["name"]
+            if "colours" in values:
+                values["colours"] = {**(existing["colours"] or {}), **values["colours"]}
+        with self.transaction():
+            if existing is None:
+                self.db["entities"].insert(_encode({
+                    "kind": kind, "name": name, "description": "", "colours": {},
+                    "wardrobe": "", "marks": "", **values, "updated_at": now()}))
+            else:
+                self.db["entities"].update(existing["id"], _encode({
+                    "kind": kind, **values, "updated_at": now()}))
+        return self.entity(name)
+
+    # -- shots ---------------------------------------------------------------------------
+    def add_shots(self, sequence: int, shots: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Append shots to a sequence, numbered after the ones already there."""
+        last = self._one("select max(position) as p from shots where sequence = ?", (sequence,))
+        start = (last["p"] or 0) + 1
+        with self.transaction():
+            ids = []
+            for offset, shot in enumerate(shots):
+                row = {**shot, "sequence": sequence, "position": start + offset,
+                       "status": "planned", "created_at": now()}
+                ids.append(self.db["shots"].insert(_encode(row)).last_pk)
+        return [self.shot(i) for i in ids]
+
+    def shot(self, shot_id: int) -> dict[str, Any]:
+        row = self._one("select * from shots where id = ?", (shot_id,))
+        if row is None:
+            raise NotFound(f"no shot with id {shot_id}")
+        return row
+
+    def shots(self, status: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        where, params = ("where status = ?", (status, limit)) if status else ("", (limit,))
+        return self._all(f"select * from shots {where} order by id desc limit ?", params)[::-1]
+
+    def next_sequence(self) -> int:
+        row = self._one("select max(sequence) as s from shots")
+        return (row["s"] or 0) + 1
+
+    def set_shot_status(self, shot_id: int, status: str) -> None:
+        with self.transaction():
+            self.db["shots"].update(shot_id, {"status": status})
+
+    # -- takes and checks ----------------------------------------------------------------
+    def add_take(self, **fields: Any) -> dict[str, Any]:
+        with self.transaction():
+            take_id = self.db["takes"].insert(_encode({
+                "status": "made", "reason": "", **fields, "created_at": now()})).last_pk
+        return self.take(take_id)
+
+    def take(self, take_id: int) -> dict[str, Any]:
+        row = self._one("select * from takes where id = ?", (take_id,))
+        if row is None:
+            raise NotFound(f"no take with id {take_id}")
+        return row
+
+    def takes_for_shot(self, shot_id: int) -> list[dict[str, Any]]:
+        return self._all("select * from takes where shot_id = ? order by id", (shot_id,))
+
+    def find_take(self, shot_id: int, seed: int, prompt: str) -> dict[str, Any] | None:
+        """A finished take of this shot with this seed and prompt: never generate it twice."""
+        return self._one(
+            "select * from takes where shot_id = ? and seed = ? and prompt = ? "
+            "and status != 'failed' order by id desc limit 1", (shot_id, seed, prompt))
+
+    def set_take_status(self, take_id: int, status: str, reason: str = "") -> None:
+        assert status in TAKE_STATES, status
+        with self.transaction():
+            self.db["takes"].update(take_id, {"status": status, "reason": reason})
+
+    def record_checks(self, take_id: int, checks: list[dict[str, Any]]) -> None:
+        with self.transaction():
+            self.db.execute("delete from checks where take_id = ?", (take_id,))
+            self.db["checks"].insert_all(
+                {"take_id": take_id, **c, "passed": int(c["passed"]), "created_at": now()}
+                for c in checks)
+
+    def checks(self, take_id: int) -> list[dict[str, Any]]:
+        return self._all("select * from checks where take_id = ? order by id", (take_id,))
+
+    def take_counts(self) -> dict[str, int]:
+        counts = {state: 0 for state in TAKE_STATES}
+        for row in self.db.query("select status, count(*) as n from takes group by status"):
+            counts[row["status"]] = row["n"]
+        return counts
+
+    # -- schedule and air ----------------------------------------------------------------
+    def schedule_take(self, take_id: int) -> dict[str, Any]:
+        with self.transaction():
+            entry_id = self.db["schedule"].insert(
+                {"take_id": take_id, "status": "queued", "created_at": now()}).last_pk
+            self.db["takes"].update(take_id, {"status": "scheduled"})
+        return self._one("select * from schedule where id = ?", (entry_id,))
+
+    def upcoming(self, limit: int = 20) -> list[dict[str, Any]]:
+        return self._all(
+            "select schedule.id as schedule_id, takes.*, shots.action, shots.sequence, "
+            "shots.position from schedule join takes on takes.id = schedule.take_id "
+            "join shots on shots.id = takes.shot_id where schedule.status = 'queued' "
+            "order by schedule.id limit ?", (limit,))
+
+    def queued_seconds(self) -> float:
+        row = self._one(
+            "select coalesce(sum(takes.duration_s), 0) as s from schedule join takes "
+            "on takes.id = schedule.take_id where schedule.status = 'queued'")
+        return float(row["s"])
+
+    def claim_next(self) -> dict[str, Any] | None:
+        """Take the next queued entry off the schedule and mark it airing (one transaction)."""
+        with self.transaction():
+            entry = self._one("select * from schedule where status = 'queued' order by id limit 1")
+            if entry is None:
+                return None
+            self.db["schedule"].update(entry["id"], {"status": "airing"})
+        return entry
+
+    def finish_entry(self, schedule_id: int, status: str) -> None:
+        with self.transaction():
+            self.db["schedule"].update(schedule_id, {"status": status})
+            entry = self._one("select take_id from schedule where id = ?", (schedule_id,))
+            take_status = "aired" if status == "aired" else "failed"
+            self.db["takes"].update(entry["take_id"], {"status": take_status})
+
+    def requeue(self, schedule_id: int) -> None:
+        with self.transaction():
+            self.db["schedule"].update(schedule_id, {"status": "queued"})
+
+    def requeue_airing(self) -> int:
+        """After a crash, whatever was mid-air goes back to the head of the queue."""
+        with self.transaction():
+            cursor = self.db.execute(
+                "update schedule set status = 'queued' where status = 'airing'")
+        return cursor.rowcount
+
+    def log_air(self, **fields: Any) -> int:
+        with self.transaction():
+            return self.db["air_log"].insert(fields).last_pk
+
+    def end_air(self, air_id: int, **fields: Any) -> None:
+        with self.transaction():
+            self.db["air_log"].update(air_id, fields)
+
+    def air_log(self, session: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+        """Recent airings, newest first, joined with the shot and the prompt that made them."""
+        where, params = ("where air_log.session = ?", (session, limit)) if session else (
+            "", (limit,))
+        return self._all(
+            "select air_log.*, takes.prompt, shots.action, shots.id as shot_id "
+            "from air_log left join takes on takes.id = air_log.take_id "
+            f"left join shots on shots.id = takes.shot_id {where} "
+            "order by air_log.id desc limit ?", params)
+
+    def latest_session(self) -> str | None:
+        row = self._one("select session from air_log order by id desc limit 1")
+        return row["session"] if row else None
+
+    # -- call logs -----------------------------------------------------------------------
+    def log_llm_call(self, **fields: Any) -> int:
+        with self.transaction():
+            return self.db["llm_calls"].insert({**fields, "created_at": now()}).last_pk
+
+    def log_tool_call(self, **fields: Any) -> int:
+        with self.transaction():
+            return self.db["tool_calls"].insert(
+                {**fields, "ok": int(fields["ok"]), "created_at": now()}).last_pk
+
+    def tool_calls(self, limit: int = 50) -> list[dict[str, Any]]:
+        return self._all("select * from tool_calls order by id desc limit ?", (limit,))

@@ -1,0 +1,127 @@
+"""The embedded text-to-video stand-in: a procedural renderer that follows the shot spec.
+
+It cannot read the prompt (no model runs here), so it renders what the shot asks for in
+measurable terms: the location's palette as sky, ground and scenery, the main character in its
+colours, the camera move and its direction, the subject's motion and its direction. Output has
+Zeroscope's shape: 576x320, 24 frames at 8 fps.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+from tools.backends import Asset, ShotSpec, VideoRequest
+from tools.colours import rgb
+from tools.media import write_frames
+
+PAN_PER_FRAME = 7  # pixels of camera travel per generated frame (8 fps)
+ZOOM_PER_FRAME = 0.012  # relative change of the field of view per frame
+SUBJECT_PER_FRAME = 5
+
+
+class ProceduralVideo:
+    name = "local"
+
+    def generate(self, request: VideoRequest, out_dir: Path) -> Asset:
+        frames = render(request)
+        out = out_dir / "generated.mp4"
+        write_frames(frames, request.fps, out)
+        return Asset.measure(out)
+
+
+def render(request: VideoRequest) -> list[np.ndarray]:
+    spec, w, h, n = request.spec, request.width, request.height, request.frames
+    rng = np.random.default_rng(request.seed)
+    margin_x = PAN_PER_FRAME * n + 40
+    margin_y = PAN_PER_FRAME * n + 40
+    world = _world(spec, w + 2 * margin_x, h + 2 * margin_y, rng)
+    frames = []
+    for i in range(n):
+        t = i - (n - 1) / 2  # centred, so the middle frame is the establishing framing
+        view = _camera(world, spec, t, w, h, margin_x, margin_y)
+        _draw_subject(view, spec, i, n, rng_seed=request.seed)
+        frames.append(np.asarray(view, dtype=np.uint8))
+    return frames
+
+
+def _world(spec: ShotSpec, width: int, height: int, rng: np.random.Generator) -> Image.Image:
+    """The static scene: a sky gradient and a ground in the palette, with textured scenery."""
+    palette = [rgb(c) for c in spec.palette] or [(40, 60, 120), (200, 120, 60), (30, 30, 40)]
+    sky_top, sky_bottom = palette[0], palette[1 % len(palette)]
+    ground = palette[2 % len(palette)]
+    horizon = int(height * 0.62)
+    ramp = np.linspace(0, 1, horizon)[:, None, None]
+    sky = (1 - ramp) * np.array(sky_top) + ramp * np.array(sky_bottom)
+    img = np.empty((height, width, 3))
+    img[:horizon] = sky
+    img[horizon:] = ground
+    img += rng.normal(0, 6, size=img.shape)  # film grain: texture for motion estimates
+    world = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(world)
+    if spec.time_of_day in {"night", "dusk", "evening"}:
+        for _ in range(width * height // 4000):
+            x, y = rng.integers(0, width), rng.integers(0, horizon)
+            draw.ellipse([x, y, x + 2, y + 2], fill=(235, 235, 210))
+    accents = palette[3:] or palette[:2]
+    for i in range(width // 45):  # scenery along the horizon: stalls, lamps, trees, rocks
+        x = int(rng.integers(0, width))
+        bw, bh = int(rng.integers(20, 70)), int(rng.integers(30, 120))
+        colour = tuple(int(v * rng.uniform(0.55, 0.9)) for v in accents[i % len(accents)])
+        draw.rectangle([x, horizon - bh, x + bw, horizon + 4], fill=colour)
+        if rng.random() < 0.5:
+            lx = x + bw // 2
+            draw.ellipse([lx - 6, horizon - bh - 14, lx + 6, horizon - bh - 2],
+                         fill=palette[1 % len(palette)])
+    for _ in range(width // 30):  # ground texture
+        x, y = int(rng.integers(0, width)), int(rng.integers(horizon + 6, height))
+        shade = tuple(int(v * rng.uniform(0.7, 1.25)) for v in ground)
+        draw.ellipse([x, y, x + int(rng.integers(6, 26)), y + int(rng.integers(3, 9))], fill=shade)
+    return world.filter(ImageFilter.GaussianBlur(0.6))
+
+
+def _camera(world: Image.Image, spec: ShotSpec, t: float, w: int, h: int,
+            mx: int, my: int) -> Image.Image:
+    """The frame the camera sees at time t (frames from the middle of the shot)."""
+    cx, cy, scale = mx + w / 2, my + h / 2, 1.0
+    step = PAN_PER_FRAME * t
+    move, direction = spec.camera_move, spec.camera_direction
+    if move == "pan":  # pan right: the camera turns right, the scene slides left in frame
+        cx += step if direction == "right" else -step
+    elif move == "tilt":
+        cy += -step if direction == "up" else step
+    elif move == "zoom":  # zoom in: a narrowing field of view, things grow
+        scale = (1 - ZOOM_PER_FRAME * t) if direction == "in" else (1 + ZOOM_PER_FRAME * t)
+    box = (cx - w * scale / 2, cy - h * scale / 2, cx + w * scale / 2, cy + h * scale / 2)
+    return world.resize((w, h), Image.Resampling.BILINEAR, box=box)
+
+
+def _draw_subject(view: Image.Image, spec: ShotSpec, i: int, n: int, rng_seed: int) -> None:
+    """The main character: a body in its main colour, a band (scarf, apron) in its second."""
+    if not spec.subject_colours:
+        return
+    w, h = view.size
+    size = {"close-up": 0.62, "wide": 0.22}.get(spec.framing, 0.38) * h
+    progress = i - (n - 1) / 2
+    x, y = w / 2 + (rng_seed % 7 - 3) * 8, h * 0.62
+    step = SUBJECT_PER_FRAME * progress
+    d = spec.subject_direction
+    if d in {"left", "right"}:
+        x += step if d == "right" else -step
+    elif d in {"up", "down"}:
+        y += -step if d == "up" else step
+    elif d in {"toward", "away"}:
+        size *= 1 + (0.02 if d == "toward" else -0.02) * progress
+    body, band = rgb(spec.subject_colours[0]), rgb(spec.subject_colours[-1])
+    draw = ImageDraw.Draw(view)
+    bw, bh = size * 0.5, size
+    draw.ellipse([x - bw / 2, y - bh, x + bw / 2, y], fill=body)
+    head = size * 0.32
+    draw.ellipse([x - head / 2, y - bh - head * 0.8, x + head / 2, y - bh + head * 0.2], fill=body)
+    draw.rectangle([x - bw / 2, y - bh * 0.78, x + bw / 2, y - bh * 0.62], fill=band)
+    eye = max(2, head * 0.08)
+    ex = x + (head * 0.18 if d != "left" else -head * 0.18)
+    draw.ellipse([ex - eye, y - bh - head * 0.4 - eye, ex + eye, y - bh - head * 0.4 + eye],
+                 fill=(20, 20, 20))

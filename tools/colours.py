@@ -1,0 +1,87 @@
+"""Colour words and colour science: names to hex, RGB to CIELAB, distances between colours."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+NAMED = {
+    "red": "#c8232c", "crimson": "#a3142a", "scarlet": "#e0301e", "maroon": "#6e1423",
+    "orange": "#e8741c", "amber": "#f0a202", "gold": "#d4a017", "yellow": "#f2d338",
+    "cream": "#f3e9c6", "beige": "#d9c8a0", "brown": "#7a4a25", "tan": "#c19a6b",
+    "olive": "#6b7a2a", "lime": "#8fd13a", "green": "#2f9e44", "emerald": "#12805c",
+    "teal": "#138086", "turquoise": "#2ec4b6", "cyan": "#3cc8e0", "sky": "#7cc4f0",
+    "blue": "#2563c9", "navy": "#1b2a5c", "indigo": "#3a2a8c", "violet": "#7b4bc4",
+    "purple": "#6a2c91", "magenta": "#c2188a", "pink": "#f28cb1", "white": "#f4f4f0",
+    "silver": "#b8bcc2", "grey": "#7d8188", "gray": "#7d8188", "charcoal": "#33363b",
+    "black": "#141416",
+}
+_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def to_hex(colour: str) -> str:
+    """A colour word or hex string as #rrggbb; ValueError for anything else."""
+    colour = colour.strip().lower()
+    if _HEX.match(colour):
+        return colour
+    for word in reversed(re.findall(r"[a-z]+", colour)):  # "dark green" -> green
+        if word in NAMED:
+            return NAMED[word]
+    raise ValueError(f"unknown colour {colour!r}: use a colour word or #rrggbb")
+
+
+def name_in(text: str) -> str | None:
+    """The first colour word in a piece of text, if any."""
+    for word in re.findall(r"[a-z]+", text.lower()):
+        if word in NAMED:
+            return word
+    return None
+
+
+def rgb(colour: str) -> tuple[int, int, int]:
+    h = to_hex(colour)
+    return int(h[1:3], 16), int(h[3:5], 16), int(h[5:7], 16)
+
+
+def rgb_to_lab(pixels: np.ndarray) -> np.ndarray:
+    """sRGB (..., 3) in 0-255 to CIELAB (D65)."""
+    c = np.asarray(pixels, dtype=np.float64) / 255.0
+    c = np.where(c > 0.04045, ((c + 0.055) / 1.055) ** 2.4, c / 12.92)
+    m = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
+    xyz = c @ m.T / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]),
+                     200 * (f[..., 1] - f[..., 2])], axis=-1)
+
+
+def delta_e(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """CIE76 distance between Lab colours (a just-noticeable difference is ~2.3)."""
+    return np.linalg.norm(np.asarray(a) - np.asarray(b), axis=-1)
+
+
+def dominant_colours(frames: list[np.ndarray], k: int = 6, seed: int = 0) -> list[tuple]:
+    """k-means in Lab over sampled pixels: [(rgb tuple, share of pixels)], biggest first."""
+    pixels = np.concatenate([f.reshape(-1, 3) for f in frames])
+    rng = np.random.default_rng(seed)
+    sample = pixels[rng.choice(len(pixels), size=min(20_000, len(pixels)), replace=False)]
+    lab = rgb_to_lab(sample)
+    centres = lab[rng.choice(len(lab), size=k, replace=False)]
+    for _ in range(15):
+        labels = np.argmin(((lab[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)
+        for j in range(k):
+            if np.any(labels == j):
+                centres[j] = lab[labels == j].mean(0)
+    shares = np.bincount(labels, minlength=k) / len(labels)
+    out = []
+    for j in np.argsort(-shares):
+        mean_rgb = sample[labels == j].mean(0) if np.any(labels == j) else np.zeros(3)
+        out.append((tuple(int(v) for v in mean_rgb), float(shares[j])))
+    return out
+
+
+def palette_distance(frames: list[np.ndarray], palette: list[str]) -> float:
+    """For each wanted colour, the Lab distance to the nearest dominant colour; the worst one."""
+    found = rgb_to_lab(np.array([c for c, share in dominant_colours(frames, k=8) if share > 0.01]))
+    wanted = rgb_to_lab(np.array([rgb(c) for c in palette]))
+    return float(max(delta_e(found, w).min() for w in wanted))

@@ -1,0 +1,74 @@
+"""The prompt composer: one model prompt from a shot, its bible entries and the show's style.
+
+Continuity details come first (models weigh the start of a prompt most), then action, camera and
+motion with explicit directions, then style. Words the models burn into the picture or turn into
+objects (prompts/avoid_words.txt) are removed. The same prompt goes to generation and upscaling.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import prompts
+from tools.backends import ShotSpec
+from tools.colours import to_hex
+
+WORD_BUDGET = 60  # stays under Zeroscope's 77 CLIP tokens for plain English words
+
+CAMERA_WORDS = {
+    ("pan", "left"): "camera pans left", ("pan", "right"): "camera pans right",
+    ("tilt", "up"): "camera tilts up", ("tilt", "down"): "camera tilts down",
+    ("zoom", "in"): "slow zoom in", ("zoom", "out"): "slow zoom out",
+}
+SUBJECT_WORDS = {
+    "left": "to the left", "right": "to the right", "up": "upward", "down": "downward",
+    "toward": "toward the camera", "away": "away from the camera",
+}
+
+
+def describe(entity: dict[str, Any]) -> str:
+    colours = ", ".join(f"{colour} {part}" for part, colour in (entity["colours"] or {}).items())
+    details = [d for d in (colours, entity.get("wardrobe"), entity.get("marks")) if d]
+    text = entity["description"] or entity["name"]
+    return f"{text} ({'; '.join(details)})" if details else text
+
+
+def strip_avoided(text: str) -> str:
+    for phrase in sorted(prompts.word_list("avoid_words.txt"), key=len, reverse=True):
+        text = re.sub(rf"(?i)\b{re.escape(phrase)}\b", "", text)
+    text = re.sub(r"\s+([,.;)])", r"\1", re.sub(r"\s{2,}", " ", text))
+    return re.sub(r"(,\s*){2,}", ", ", text).strip(" ,")
+
+
+def compose(shot: dict[str, Any], entities: dict[str, dict[str, Any]],
+            bible: dict[str, Any]) -> str:
+    cast = [describe(entities[n]) for n in shot["entities"] if n in entities]
+    place = describe(entities[shot["location"]]) if shot["location"] in entities else ""
+    camera = CAMERA_WORDS.get((shot["camera_move"], shot["camera_direction"]), "static camera")
+    motion = shot["subject_motion"] or ""
+    if shot["subject_direction"] in SUBJECT_WORDS:
+        motion = f"{motion} {SUBJECT_WORDS[shot['subject_direction']]}".strip()
+    parts = [*cast, shot["action"], motion, f"at {place}" if place else "",
+             f"{shot['time_of_day']}", f"{shot['framing']} shot", camera,
+             bible.get("visual_style") or ""]
+    prompt = strip_avoided(", ".join(p for p in parts if p))
+    words = prompt.split()
+    return " ".join(words[:WORD_BUDGET]).rstrip(",")
+
+
+def spec_for(shot: dict[str, Any], entities: dict[str, dict[str, Any]],
+             bible: dict[str, Any]) -> ShotSpec:
+    """What the procedural renderer needs: the same shot in colours and directions."""
+    palette = []
+    if shot["location"] in entities:
+        palette += [to_hex(c) for c in (entities[shot["location"]]["colours"] or {}).values()]
+    palette += [to_hex(c) for c in bible.get("palette") or []]
+    cast = [entities[n] for n in shot["entities"]
+            if n in entities and entities[n]["kind"] == "character"]
+    subject = [to_hex(c) for c in (cast[0]["colours"] or {}).values()] if cast else []
+    return ShotSpec(
+        palette=list(dict.fromkeys(palette))[:6], subject_colours=subject,
+        camera_move=shot["camera_move"], camera_direction=shot["camera_direction"],
+        subject_motion=shot["subject_motion"], subject_direction=shot["subject_direction"],
+        framing=shot["framing"], time_of_day=shot["time_of_day"])

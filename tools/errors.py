@@ -1,0 +1,33 @@
+"""One exception tree for the whole channel.
+
+Tool errors are data: a `ToolError` (or any subclass) raised inside a tool becomes an
+``Error: ...`` tool result the model can react to. Anything else is a bug and propagates.
+"""
+
+
+class WebTVError(Exception):
+    """Root of every error the channel raises on purpose."""
+
+
+class ConfigError(WebTVError):
+    """The configuration (flags, environment, files) cannot be used."""
+
+
+class ToolError(WebTVError):
+    """A tool could not do what the model asked; the message goes back to the model."""
+
+
+class NotFound(ToolError):
+    """The model referred to a bible entry, shot or take that does not exist."""
+
+
+class MediaError(ToolError):
+    """FFmpeg failed or a media file is broken; carries the last lines of stderr."""
+
+
+class BackendError(ToolError):
+    """A generation backend (local or remote) failed to produce an asset."""
+
+
+class StepLimitExceeded(WebTVError):
+    """The director used more model turns than allowed without finishing."""

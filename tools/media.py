@@ -1,0 +1,127 @@
+"""FFmpeg and PyAV: one runner for every FFmpeg graph, probing and frame decoding.
+
+The FFmpeg binary is resolved lazily: ``ffmpeg`` on PATH when present, else the static build
+that ``imageio-ffmpeg`` ships. It ships no ffprobe, so probing and decoding use PyAV.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from tools.errors import MediaError
+
+
+@functools.cache
+def ffmpeg_exe() -> str:
+    """The FFmpeg binary to run: $WEBTV_FFMPEG, ``ffmpeg`` on PATH, or imageio-ffmpeg's."""
+    chosen = os.environ.get("WEBTV_FFMPEG") or shutil.which("ffmpeg")
+    if chosen:
+        return chosen
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def ffmpeg_argv(*args: str) -> list[str]:
+    return [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args]
+
+
+def run_ffmpeg(args: list[str], *, input_bytes: bytes | None = None, timeout: float = 300) -> None:
+    """Run one FFmpeg command (an argv list, never a shell string); raise MediaError on failure."""
+    argv = ffmpeg_argv(*args)
+    try:
+        done = subprocess.run(argv, input=input_bytes, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        raise MediaError(f"ffmpeg timed out after {timeout:.0f}s") from exc
+    if done.returncode != 0:
+        tail = "\n".join(done.stderr.decode(errors="replace").strip().splitlines()[-8:])
+        raise MediaError(f"ffmpeg exited with {done.returncode}: {tail}")
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What is inside a media file, as measured."""
+
+    container: str
+    duration: float
+    video_codec: str | None = None
+    width: int = 0
+    height: int = 0
+    fps: float = 0.0
+    frames: int = 0
+    audio_codec: str | None = None
+    sample_rate: int = 0
+    channels: int = 0
+
+
+def probe(path: Path) -> Probe:
+    """Open a file with PyAV and count what is really there (frames are demuxed, not guessed)."""
+    try:
+        with av.open(str(path)) as box:
+            video = box.streams.video[0] if box.streams.video else None
+            audio = box.streams.audio[0] if box.streams.audio else None
+            streams = [s for s in (video, audio) if s is not None]
+            if not streams:
+                raise MediaError(f"{path.name}: no audio or video stream")
+            frames, last_end = 0, {s.index: 0.0 for s in streams}
+            for packet in box.demux(*streams):
+                if packet.pts is None or packet.size == 0:
+                    continue
+                end = float((packet.pts + (packet.duration or 0)) * packet.time_base)
+                last_end[packet.stream.index] = max(last_end[packet.stream.index], end)
+                if video is not None and packet.stream.index == video.index:
+                    frames += 1
+            return Probe(
+                container=box.format.name,
+                duration=max(last_end.values()),
+                video_codec=video.codec_context.name if video else None,
+                width=video.codec_context.width if video else 0,
+                height=video.codec_context.height if video else 0,
+                fps=float(video.average_rate or 0) if video else 0.0,
+                frames=frames,
+                audio_codec=audio.codec_context.name if audio else None,
+                sample_rate=audio.codec_context.sample_rate if audio else 0,
+                channels=audio.codec_context.channels if audio else 0,
+            )
+    except (av.FFmpegError, IndexError) as exc:
+        raise MediaError(f"{path.name}: cannot be read as media ({exc})") from exc
+
+
+def read_frames(path: Path, *, width: int | None = None, every: int = 1) -> list[np.ndarray]:
+    """Decode video frames as RGB arrays, optionally downscaled to ``width`` and thinned."""
+    frames: list[np.ndarray] = []
+    try:
+        with av.open(str(path)) as box:
+            stream = box.streams.video[0]
+            for i, frame in enumerate(box.decode(stream)):
+                if i % every:
+                    continue
+                if width:
+                    height = round(frame.height * width / frame.width / 2) * 2
+                    frame = frame.reformat(width=width, height=height)
+                frames.append(frame.to_ndarray(format="rgb24"))
+    except (av.FFmpegError, IndexError) as exc:
+        raise MediaError(f"{path.name}: cannot decode video ({exc})") from exc
+    if not frames:
+        raise MediaError(f"{path.name}: no video frames")
+    return frames
+
+
+def write_frames(frames: list[np.ndarray], fps: Fraction | int, out: Path) -> None:
+    """Encode RGB frames to a near-lossless H.264 intermediate through FFmpeg's stdin."""
+    height, width = frames[0].shape[:2]
+    raw = np.ascontiguousarray(np.stack(frames)).tobytes()
+    run_ffmpeg([
+        "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", str(fps),
+        "-i", "pipe:0", "-c:v", "libx264", "-preset", "veryfast", "-crf", "12",
+        "-pix_fmt", "yuv420p", str(out),
+    ], input_bytes=raw)

@@ -1,0 +1,119 @@
+"""Takes: make one (generate -> interpolate -> upscale -> music -> house format), inspect it,
+put it on the schedule. A take that failed a check or cannot be read never reaches the air."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from playout import house
+from tools import REGISTRY, checks
+from tools.backends import VideoRequest
+from tools.compose import compose, spec_for
+from tools.context import ToolContext
+from tools.errors import MediaError, ToolError
+from tools.media import probe, read_frames
+
+GENERATION_FPS = 8  # Zeroscope's rate; interpolation brings it to the house rate
+
+
+def _seed(shot_id: int, attempt: int) -> int:
+    digest = hashlib.sha256(f"{shot_id}:{attempt}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % 1_000_000
+
+
+@REGISTRY.tool
+def make_take(
+    ctx: ToolContext,
+    shot_id: int,
+    seed: Annotated[int | None, Field(description="Null for a fresh seed")] = None,
+) -> dict[str, Any]:
+    """Make a take of a shot: compose the prompt from the bible, generate the clip, interpolate to
+    the house frame rate, upscale, add music, and store it. Inspect it before scheduling."""
+    store = ctx.store
+    shot, bible = store.shot(shot_id), store.bible()
+    earlier = store.takes_for_shot(shot_id)
+    if sum(t["status"] == "rejected" for t in earlier) >= ctx.takes_per_shot:
+        store.set_shot_status(shot_id, "dropped")
+        raise ToolError(f"shot {shot_id} has used its {ctx.takes_per_shot} takes; it is dropped")
+    entities = {e["name"]: e for e in store.entities()}
+    prompt = compose(shot, entities, bible)
+    seed = _seed(shot_id, len(earlier)) if seed is None else seed
+    cached = store.find_take(shot_id, seed, prompt)
+    if cached is not None:
+        return {"take_id": cached["id"], "shot_id": shot_id, "status": cached["status"],
+                "prompt": prompt,
+                "seed": seed, "cached": True}
+    work = ctx.data.workspace()
+    try:
+        b = ctx.backends
+        frames = max(8, round(shot["duration_s"] * GENERATION_FPS))
+        clip = b.video.generate(VideoRequest(prompt, seed, spec_for(shot, entities, bible),
+                                             frames=frames, fps=GENERATION_FPS), work)
+        clip = b.interpolate.interpolate(clip, house.FPS, work)
+        clip = b.upscale.upscale(clip, prompt, work)
+        music = b.music.compose(shot["mood"] or bible["music_mood"] or "calm",
+                                shot["duration_s"], seed, work)
+        out = work / "take.mp4"
+        house.normalize(clip.path, music.path, out, shot["duration_s"])
+        media = ctx.data.keep(out, ".mp4")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    take = store.add_take(shot_id=shot_id, seed=seed, prompt=prompt, backends=b.names(),
+                          media=media, duration_s=house.frames_for(shot["duration_s"]) / house.FPS)
+    store.set_shot_status(shot_id, "made")
+    return {"take_id": take["id"], "shot_id": shot_id, "status": "made", "prompt": prompt,
+            "seed": seed,
+            "duration_s": take["duration_s"]}
+
+
+@REGISTRY.tool
+def inspect_take(ctx: ToolContext, take_id: int) -> dict[str, Any]:
+    """Inspect a take: a contact sheet of its frames and measured checks (black frames, frozen
+    frames). A take that fails a check is rejected; make a new take of its shot instead."""
+    take = ctx.store.take(take_id)
+    path = ctx.data.resolve(take["media"])
+    try:
+        frames = read_frames(path, width=256)
+    except MediaError as exc:
+        ctx.store.set_take_status(take_id, "rejected", str(exc))
+        raise
+    results = [checks.black_frames(frames), checks.frozen_frames(frames)]
+    work = ctx.data.workspace()
+    sheet = ctx.data.keep(checks.contact_sheet(frames, work / "sheet.png"), ".png")
+    shutil.rmtree(work, ignore_errors=True)
+    ctx.store.db["takes"].update(take_id, {"contact_sheet": sheet})
+    ctx.store.record_checks(take_id, [c.as_row() for c in results])
+    failed = [c for c in results if not c.passed]
+    if failed:
+        reason = "; ".join(f"{c.name} {c.value:.2f} > {c.threshold:.2f}" for c in failed)
+        ctx.store.set_take_status(take_id, "rejected", reason)
+    else:
+        ctx.store.set_take_status(take_id, "accepted")
+    return {
+        "take_id": take_id, "verdict": "rejected" if failed else "accepted",
+        "checks": [{"name": c.name, "value": round(c.value, 3), "threshold": c.threshold,
+                    "passed": c.passed, "detail": c.detail} for c in results],
+        "contact_sheet": sheet, "_image": sheet,
+    }
+
+
+@REGISTRY.tool
+def schedule_take(ctx: ToolContext, take_id: int) -> dict[str, Any]:
+    """Put an accepted take on the schedule, after everything already queued."""
+    take = ctx.store.take(take_id)
+    if take["status"] != "accepted":
+        hint = f" ({take['reason']})" if take["reason"] else ""
+        raise ToolError(f"take {take_id} is {take['status']}{hint}; only an accepted take "
+                        "(inspect_take) can be scheduled")
+    found = probe(ctx.data.resolve(take["media"]))  # the air gate: the file must still be good
+    if (found.width, found.height, found.audio_codec) != (house.WIDTH, house.HEIGHT, "aac"):
+        ctx.store.set_take_status(take_id, "rejected", "not in the house format")
+        raise ToolError(f"take {take_id} is not in the house format; make a new take")
+    entry = ctx.store.schedule_take(take_id)
+    ctx.store.set_shot_status(take["shot_id"], "scheduled")
+    return {"ok": True, "schedule_id": entry["id"],
+            "queued_seconds": round(ctx.store.queued_seconds(), 1)}
