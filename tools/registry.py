@@ -53,8 +53,12 @@ def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
             if node.get("type") == "object" and "properties" in node:
                 node["required"] = list(node["properties"])
                 node["additionalProperties"] = False
-            for value in node.values():
-                walk(value)
+            for key, value in node.items():
+                if key in ("properties", "$defs"):  # names, not keywords: keep them all
+                    for child in value.values():
+                        walk(child)
+                else:
+                    walk(value)
         elif isinstance(node, list):
             for value in node:
                 walk(value)

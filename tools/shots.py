@@ -48,14 +48,14 @@ def write_shots(
     known = {e["name"].lower(): e for e in ctx.store.entities()}
     rows = []
     for i, shot in enumerate(shots, 1):
-        if shot.camera_direction not in VALID_DIRECTIONS[shot.camera_move]:
-            allowed = "/".join(sorted(VALID_DIRECTIONS[shot.camera_move]))
-            raise ToolError(f"shot {i}: a {shot.camera_move} needs direction {allowed}, "
-                            f"not {shot.camera_direction!r}")
         missing = [n for n in [*shot.entities, shot.location] if n.lower() not in known]
         if missing:
             raise ToolError(f"shot {i}: not in the bible: {', '.join(missing)}; add them with "
                             "set_entity first")
+        if shot.camera_direction not in VALID_DIRECTIONS[shot.camera_move]:
+            allowed = "/".join(sorted(VALID_DIRECTIONS[shot.camera_move]))
+            raise ToolError(f"shot {i}: a {shot.camera_move} needs direction {allowed}, "
+                            f"not {shot.camera_direction!r}")
         if known[shot.location.lower()]["kind"] != "location":
             raise ToolError(f"shot {i}: {shot.location!r} is not a location")
         rows.append({**shot.model_dump(),

@@ -1,0 +1,70 @@
+"""Shared fixtures. Tests reach only 127.0.0.1: an autouse guard fails anything else."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from pathlib import Path
+
+import pytest
+
+from playout import house
+from state.datadir import DataDir
+from state.store import Store
+from tools.context import ToolContext
+from tools.media import run_ffmpeg
+
+_real_connect = socket.socket.connect
+
+
+def _is_local(address: object) -> bool:
+    if isinstance(address, (str, bytes)):  # AF_UNIX
+        return True
+    host = address[0] if isinstance(address, tuple) else address
+    if host in ("localhost",):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def only_localhost(monkeypatch: pytest.MonkeyPatch) -> None:
+    def guarded(self: socket.socket, address: object) -> object:
+        if not _is_local(address):
+            pytest.fail(f"test tried to reach a non-local address: {address!r}")
+        return _real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> DataDir:
+    return DataDir(tmp_path / "webtv-data")
+
+
+@pytest.fixture
+def store(data: DataDir):
+    s = Store(data)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def ctx(store: Store, data: DataDir) -> ToolContext:
+    return ToolContext(store=store, data=data)
+
+
+def make_house_clip(out: Path, colour: str, seconds: float, tone: int | None = 440) -> Path:
+    """A house-format clip from FFmpeg's lavfi sources (test media is generated, not committed)."""
+    raw = out.with_suffix(".raw.mp4")
+    audio = ["-f", "lavfi", "-i", f"sine=f={tone}:d={seconds}"] if tone else []
+    run_ffmpeg(["-f", "lavfi", "-i", f"testsrc2=s=576x320:r=24:d={seconds}",
+                "-f", "lavfi", "-i", f"color=c={colour}:s=576x320:r=24:d={seconds}", *audio,
+                "-filter_complex", "[0:v][1:v]blend=all_mode=average[v]", "-map", "[v]",
+                *(["-map", "2:a"] if tone else []), "-c:v", "libx264", "-preset", "ultrafast",
+                *(["-c:a", "aac"] if tone else []), str(raw)])
+    house.normalize(raw, raw if tone else None, out, seconds)
+    raw.unlink()
+    return out

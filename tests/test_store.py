@@ -1,0 +1,91 @@
+from pathlib import Path
+
+import pytest
+
+from state.datadir import DataDir
+from state.migrations import MIGRATIONS
+from state.store import Store
+from tools.errors import ConfigError, NotFound
+
+
+def columns(store: Store, table: str) -> list[str]:
+    return [c.name for c in store.db[table].columns]
+
+
+def test_migrations_reach_the_final_schema(store: Store) -> None:
+    assert columns(store, "bible") == ["id", "theme", "title", "logline", "visual_style",
+                                       "palette", "music_mood", "updated_at"]
+    assert columns(store, "entities") == ["id", "kind", "name", "description", "colours",
+                                          "wardrobe", "marks", "updated_at"]
+    assert columns(store, "shots") == [
+        "id", "sequence", "position", "action", "entities", "location", "framing",
+        "camera_move", "camera_direction", "subject_motion", "subject_direction", "time_of_day",
+        "mood", "duration_s", "status", "created_at"]
+    assert columns(store, "takes") == ["id", "shot_id", "seed", "prompt", "backends", "media",
+                                       "contact_sheet", "duration_s", "status", "reason",
+                                       "created_at"]
+    assert columns(store, "checks") == ["id", "take_id", "name", "value", "threshold", "passed",
+                                        "detail", "created_at"]
+    assert columns(store, "schedule") == ["id", "take_id", "status", "created_at"]
+    assert columns(store, "air_log") == ["id", "session", "schedule_id", "take_id", "kind",
+                                         "stream_start", "stream_end", "started_at",
+                                         "ended_at", "note"]
+    assert columns(store, "llm_calls") == ["id", "conversation", "model", "request", "response",
+                                           "prompt_tokens", "completion_tokens", "duration_ms",
+                                           "created_at"]
+    assert columns(store, "tool_calls") == ["id", "conversation", "llm_call_id", "name",
+                                            "arguments", "result", "ok", "duration_ms",
+                                            "created_at"]
+    applied = [r["name"] for r in store.db["_migrations"].rows]
+    assert applied == [fn.__name__ for fn in MIGRATIONS]
+
+
+def test_reopening_applies_nothing_twice_and_uses_wal(data: DataDir) -> None:
+    Store(data).close()
+    again = Store(data)
+    assert again.db["_migrations"].count == len(MIGRATIONS)
+    assert again.db.execute("pragma journal_mode").fetchone()[0] == "wal"
+    again.close()
+
+
+def test_a_failed_state_change_leaves_nothing_behind(store: Store) -> None:
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            store.add_note("half")
+            store.set_bible(title="half")
+            raise RuntimeError("crash in the middle")
+    assert store.notes() == []
+    assert store.bible() is None
+
+
+def test_entity_colours_merge_and_names_match_any_case(store: Store) -> None:
+    store.upsert_entity("character", "Fox", colours={"fur": "orange", "scarf": "red"})
+    fox = store.upsert_entity("character", "fox", colours={"scarf": "green"})
+    assert fox["name"] == "Fox"
+    assert fox["colours"] == {"fur": "orange", "scarf": "green"}
+    with pytest.raises(NotFound, match="known: Fox"):
+        store.entity("badger")
+
+
+def test_schedule_claims_in_order_and_requeues_after_a_crash(store: Store) -> None:
+    store.set_bible(title="t")
+    shot = store.add_shots(1, [{"action": "a", "duration_s": 3.0}])[0]
+    ids = [store.add_take(shot_id=shot["id"], seed=i, prompt="p", media="m", duration_s=3.0)["id"]
+           for i in range(2)]
+    for take_id in ids:
+        store.set_take_status(take_id, "accepted")
+        store.schedule_take(take_id)
+    assert store.queued_seconds() == 6.0
+    first = store.claim_next()
+    assert first["take_id"] == ids[0]
+    assert store.requeue_airing() == 1  # the process died while it was on air
+    assert store.claim_next()["take_id"] == ids[0]
+
+
+def test_paths_stay_inside_the_data_dir(data: DataDir, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError):
+        data.resolve("../outside.mp4")
+    produced = data.workspace() / "x.bin"
+    produced.write_bytes(b"abc")
+    kept = data.keep(produced, ".bin")
+    assert kept.startswith("media/") and data.resolve(kept).read_bytes() == b"abc"
