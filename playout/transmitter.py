@@ -1,9 +1,9 @@
-"""The transmitter: one FFmpeg process for the life of the channel, fed a timeline we write.
+"""The transmitter: one timeline for the life of the channel, written by us.
 
 Python demuxes each house-format file with PyAV, rewrites every packet's timestamps onto one
-continuous channel clock and muxes them (NUT) into FFmpeg's stdin. FFmpeg copies packets to HLS
-and, through its tee muxer, to any RTMP servers. Nothing is re-encoded on air and FFmpeg is never
-restarted between takes, so the outputs see one unbroken timeline.
+continuous channel clock and muxes them as MPEG-TS into long-lived copy-only FFmpeg outputs
+(HLS, and RTMP when asked; see outputs.py). Nothing is re-encoded on air and no output is
+restarted between takes, so every output sees one unbroken timeline.
 
 Audio is laid end to end (each packet starts where the last one ended), and each file contributes
 as many AAC packets as bring the audio clock closest to the video clock: the two never drift
@@ -12,7 +12,6 @@ further apart than half an AAC packet (~10.7 ms), however long the channel runs.
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 from dataclasses import dataclass
@@ -22,8 +21,8 @@ from pathlib import Path
 import av
 
 from playout import house
+from playout.outputs import Fanout, Output, hls_args, redact, rtmp_args
 from tools.errors import MediaError
-from tools.media import ffmpeg_exe
 
 
 @dataclass(frozen=True)
@@ -33,22 +32,6 @@ class Aired:
     stream_start: float
     stream_end: float
     complete: bool = True  # False when a stop cut the file short
-
-
-def hls_target(hls_dir: Path) -> str:
-    options = ":".join([
-        "f=hls", f"hls_time={house.SEGMENT_SECONDS}", "hls_list_size=15",
-        "hls_flags=delete_segments+independent_segments+program_date_time+temp_file",
-        "hls_segment_type=fmp4", "hls_fmp4_init_filename=init.mp4",
-        "hls_start_number_source=epoch",
-        f"hls_segment_filename={hls_dir / 'seg_%d.m4s'}",
-    ])
-    return f"[{options}]{hls_dir / 'live.m3u8'}"
-
-
-def rtmp_target(url: str) -> str:
-    # onfail=ignore: an RTMP server going away must not take the HLS output down with it.
-    return f"[f=flv:onfail=ignore:flvflags=no_duration_filesize]{url.replace('|', '%7C')}"
 
 
 class Transmitter:
@@ -62,7 +45,7 @@ class Transmitter:
         self.lead = lead  # how far ahead of real time packets are handed to FFmpeg
         self.clock = Fraction(0)  # video clock: where the next file starts
         self._audio_clock = Fraction(0)
-        self._proc: subprocess.Popen | None = None
+        self.outputs: list[Output] = []
         self._box = None
         self._video = self._audio = None
         self._started_mono = 0.0
@@ -73,14 +56,14 @@ class Transmitter:
     def open(self, template: Path) -> None:
         """Start FFmpeg with streams shaped like ``template`` (any house-format file)."""
         self.hls_dir.mkdir(parents=True, exist_ok=True)
-        targets = [hls_target(self.hls_dir), *map(rtmp_target, self.rtmp_urls)]
-        argv = [
-            ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
-            "-f", "nut", "-i", "pipe:0", "-map", "0:v", "-map", "0:a", "-c", "copy",
-            "-f", "tee", "|".join(targets),
-        ]
-        self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
-        self._box = av.open(self._proc.stdin, mode="w", format="nut",
+        # Unpaced (tests, soaks) the muxer outruns FFmpeg, so a full queue means "wait".
+        patience = 0.5 if self.pace else 30.0
+        self.outputs = [Output("hls", hls_args(self.hls_dir), patience)]
+        self.outputs += [Output(f"rtmp{i + 1}", rtmp_args(url), patience)
+                         for i, url in enumerate(self.rtmp_urls)]
+        for output in self.outputs:
+            output.start()
+        self._box = av.open(Fanout(self.outputs), mode="w", format="mpegts",
                             container_options={"flush_packets": "1"})
         with av.open(str(template)) as src:
             self._video = self._box.add_stream_from_template(src.streams.video[0])
@@ -91,27 +74,19 @@ class Transmitter:
         self.started_wall = time.time()
 
     def close(self) -> str:
-        """Flush and let FFmpeg finish its outputs; return what FFmpeg said on stderr."""
-        if self._proc is None:
-            return ""
-        try:
-            if self._box is not None:
-                self._box.close()  # writes the trailer and closes FFmpeg's stdin
-            self._proc.stdin.close()
-        except (OSError, ValueError, av.FFmpegError):
-            pass
-        self._box, self._proc.stdin = None, None
-        try:
-            _, err = self._proc.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            _, err = self._proc.communicate()
-        self._proc = None
-        return err.decode(errors="replace")
-
-    @property
-    def alive(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
+        """Flush, let every output finish its files; return what FFmpeg last said (redacted)."""
+        if self._box is not None:
+            try:
+                self._box.close()  # writes the trailer through the fan-out
+            except (OSError, av.FFmpegError):
+                pass
+            self._box = None
+        said = []
+        for output in self.outputs:
+            output.close()
+            said += [f"{output.name}: {line}" for line in output.stderr]
+        self.outputs = []
+        return redact("\n".join(said))
 
     def wall_time(self, stream_time: float) -> float:
         """Wall-clock time (epoch seconds) at which a point of the channel clock is on air."""
@@ -161,8 +136,6 @@ class Transmitter:
             time.sleep(delay)
 
     def _mux(self, packet: av.Packet) -> None:
-        if not self.alive:
-            raise MediaError("the transmitter's FFmpeg has stopped: " + self.close()[-500:])
         try:
             self._box.mux(packet)
         except (OSError, av.FFmpegError) as exc:

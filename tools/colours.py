@@ -80,6 +80,14 @@ def dominant_colours(frames: list[np.ndarray], k: int = 6, seed: int = 0) -> lis
     return out
 
 
+def colour_share(frames: list[np.ndarray], colour: str, tolerance: float = 12.0) -> float:
+    """Share of pixels within ``tolerance`` (CIE76) of a colour: finds small coloured things
+    (a scarf) that never become a dominant colour."""
+    pixels = np.concatenate([f[::2, ::2].reshape(-1, 3) for f in frames])
+    return float((delta_e(rgb_to_lab(pixels), rgb_to_lab(np.array(rgb(colour)))) < tolerance)
+                 .mean())
+
+
 def palette_distance(frames: list[np.ndarray], palette: list[str]) -> float:
     """For each wanted colour, the Lab distance to the nearest dominant colour; the worst one."""
     found = rgb_to_lab(np.array([c for c, share in dominant_colours(frames, k=8) if share > 0.01]))

@@ -34,10 +34,13 @@ class FFmpegInterpolate:
         out = out_dir / "interpolated.mp4"
         # Motion-compensated interpolation; run at the generation size, before upscaling,
         # where it costs a third as much.
+        frames = round(clip.duration * fps)
         run_ffmpeg(["-i", str(clip.path), "-vf",
-                    # One cloned frame at the end: the last input frame then lasts its full 1/fps.
-                    "tpad=stop_mode=clone:stop=1,"
-                    f"minterpolate=fps={fps}:mi_mode=mci:mc_mode=aobmc:me_mode=bidir:vsbmc=1",
+                    # Cloned frames at the end, then a trim: the last input frame keeps its full
+                    # 1/fps and the output lasts exactly as long as the input.
+                    "tpad=stop_mode=clone:stop=3,"
+                    f"minterpolate=fps={fps}:mi_mode=mci:mc_mode=aobmc:me_mode=bidir:vsbmc=1,"
+                    f"trim=end_frame={frames}",
                     "-c:v", "libx264", "-preset", "veryfast", "-crf", "14",
                     "-pix_fmt", "yuv420p", str(out)])
         return Asset.measure(out)

@@ -1,0 +1,155 @@
+"""The transmitter's outputs: one FFmpeg per destination, each fed the same MPEG-TS bytes.
+
+FFmpeg's tee muxer cannot copy MPEG-TS into FLV (it keeps the TS codec tags, which the FLV
+muxer refuses), and one FFmpeg with several outputs dies whole when one RTMP server goes away.
+So each destination gets its own copy-only FFmpeg behind a writer thread and a bounded queue: a
+stalled or dead RTMP server never holds up HLS, and a dead output is restarted with backoff,
+joining the stream at the next keyframe (the TS carries its tables and SPS/PPS in-band).
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import queue
+import re
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+from playout import house
+from tools.media import ffmpeg_exe
+
+log = logging.getLogger("webtv.outputs")
+QUEUE_CHUNKS = 2048  # ~ several seconds of stream; a consumer further behind is restarted
+MAX_BACKOFF = 30.0
+
+
+def redact(text: str) -> str:
+    """Stream keys live in the last path part of an RTMP URL: never let one reach a log."""
+    return re.sub(r"(rtmps?://[^\s/]+/[^\s/]+/)[^\s'\"]+", r"\1***", text)
+
+
+def hls_args(hls_dir: Path) -> list[str]:
+    return [
+        "-bsf:a", "aac_adtstoasc", "-f", "hls", "-hls_time", str(house.SEGMENT_SECONDS),
+        "-hls_list_size", "15",
+        "-hls_flags", "delete_segments+independent_segments+program_date_time+temp_file",
+        "-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", "init.mp4",
+        "-hls_start_number_source", "epoch",
+        "-hls_segment_filename", str(hls_dir / "seg_%d.m4s"), str(hls_dir / "live.m3u8"),
+    ]
+
+
+def rtmp_args(url: str) -> list[str]:
+    return ["-bsf:a", "aac_adtstoasc", "-f", "flv", "-flvflags", "no_duration_filesize", url]
+
+
+class Output:
+    """One FFmpeg reading MPEG-TS on stdin and copying it to one destination."""
+
+    def __init__(self, name: str, args: list[str], patience: float = 0.5) -> None:
+        self.name = name
+        self.args = args
+        self.patience = patience  # seconds a full queue may block the channel before a restart
+        self.restarts = 0
+        self.stderr: collections.deque[str] = collections.deque(maxlen=20)
+        self._proc: subprocess.Popen | None = None
+        self._queue: queue.Queue[bytes | None] = queue.Queue(QUEUE_CHUNKS)
+        self._writer: threading.Thread | None = None
+        self._retry_at = 0.0
+        self._backoff = 1.0
+
+    @property
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def start(self) -> None:
+        argv = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
+                "-f", "mpegts", "-i", "pipe:0", "-map", "0:v", "-map", "0:a", "-c", "copy",
+                *self.args]
+        self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+        self._queue = queue.Queue(QUEUE_CHUNKS)
+        self._writer = threading.Thread(target=self._write, args=(self._proc, self._queue),
+                                        name=f"out-{self.name}", daemon=True)
+        self._writer.start()
+        threading.Thread(target=self._drain, args=(self._proc,), daemon=True).start()
+
+    def feed(self, chunk: bytes) -> None:
+        if not self.alive:
+            self._maybe_restart()
+            return
+        try:
+            self._queue.put(chunk, timeout=self.patience)
+        except queue.Full:  # the destination stopped taking data: drop it and start over
+            log.warning("%s is not keeping up; restarting it", self.name)
+            self._kill()
+
+    def close(self, timeout: float = 15.0) -> None:
+        if self._proc is None:
+            return
+        try:
+            self._queue.put(None, timeout=timeout)
+        except queue.Full:
+            self._kill()
+        if self._writer is not None:
+            self._writer.join(timeout)
+        try:
+            self._proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self._kill()
+        self._proc = None
+
+    def _maybe_restart(self) -> None:
+        now = time.monotonic()
+        if self._proc is not None:  # it just died: note why, and wait before trying again
+            code = self._proc.poll()
+            log.warning("%s stopped (exit %s): %s", self.name, code,
+                        redact(" | ".join(self.stderr)))
+            self._proc = None
+            self._retry_at = now + self._backoff
+            self._backoff = min(MAX_BACKOFF, self._backoff * 2)
+            return
+        if now >= self._retry_at:
+            self.restarts += 1
+            log.info("restarting %s (attempt %d)", self.name, self.restarts)
+            self.start()
+
+    def _kill(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+
+    def _write(self, proc: subprocess.Popen, chunks: queue.Queue) -> None:
+        while True:
+            chunk = chunks.get()
+            try:
+                if chunk is None:
+                    proc.stdin.close()
+                    return
+                proc.stdin.write(chunk)
+                proc.stdin.flush()
+                self._backoff = 1.0  # data is flowing again
+            except (BrokenPipeError, OSError, ValueError):
+                return
+
+    def _drain(self, proc: subprocess.Popen) -> None:
+        for line in proc.stderr:
+            self.stderr.append(line.decode(errors="replace").rstrip())
+
+
+class Fanout:
+    """A file-like sink for PyAV's muxer that hands every chunk to every output."""
+
+    def __init__(self, outputs: list[Output]) -> None:
+        self.outputs = outputs
+
+    def write(self, chunk: bytes) -> int:
+        data = bytes(chunk)
+        for output in self.outputs:
+            output.feed(data)
+        return len(data)
+
+    def flush(self) -> None:
+        pass

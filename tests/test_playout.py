@@ -1,0 +1,95 @@
+"""The playout airs takes and the slate through one FFmpeg: the outputs, pulled back, have one
+continuous timeline, with audio beside the video, whatever was scheduled."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from playout import house
+from playout.playout import Playout
+from state.datadir import DataDir
+from state.store import Store
+from tests.conftest import make_house_clip
+from tests.streams import hls_as_file, steps, timeline
+from tools.media import ffmpeg_exe
+
+FRAME = 1 / house.FPS
+
+
+def schedule_clips(store: Store, data: DataDir, clips: list[tuple[str, float, int | None]]):
+    store.set_bible(title="Test Channel")
+    shot = store.add_shots(1, [{"action": "test", "duration_s": 3.0}])[0]
+    take_ids = []
+    for colour, seconds, tone in clips:
+        work = data.workspace()
+        media = data.keep(make_house_clip(work / "c.mp4", colour, seconds, tone), ".mp4")
+        take = store.add_take(shot_id=shot["id"], seed=0, prompt=f"a {colour} clip",
+                              media=media, duration_s=seconds)
+        store.set_take_status(take["id"], "accepted")
+        store.schedule_take(take["id"])
+        take_ids.append(take["id"])
+    return take_ids
+
+
+def assert_continuous(t, seconds: float) -> None:
+    assert t.video == sorted(t.video) or steps(t.video)  # decode order may reorder B-frames
+    video_steps, audio_steps = steps(t.video), steps(t.audio)
+    assert min(video_steps) > 0, "two frames share a timestamp"
+    assert max(video_steps) <= FRAME + 0.002, f"a video gap of {max(video_steps):.3f}s"
+    assert max(audio_steps) <= house.AAC_FRAME / house.SAMPLE_RATE + 0.002
+    assert t.video_end - t.video[0] == pytest.approx(seconds, abs=FRAME)
+    assert abs(t.audio_end - t.video_end) < 0.05  # A/V in step at the end of the run
+
+
+def test_three_takes_and_a_slate_air_as_one_timeline(data: DataDir, store: Store,
+                                                      tmp_path: Path) -> None:
+    takes = schedule_clips(store, data, [("red", 3.0, 440), ("blue", 2.5, None),
+                                         ("green", 3.0, 660)])
+    playout = Playout(data, pace=False)
+    playout.run(max_entries=4)  # three takes, then the queue is dry: a slate
+    log = store.air_log(playout.session, limit=10)[::-1]
+    assert [(r["kind"], r["take_id"]) for r in log] == [
+        ("take", takes[0]), ("take", takes[1]), ("take", takes[2]), ("slate", None)]
+    for before, after in zip(log, log[1:], strict=False):
+        assert after["stream_start"] == before["stream_end"]  # back to back on the clock
+    assert log[-1]["stream_end"] == pytest.approx(3.0 + 2.5 + 3.0 + house.SEGMENT_SECONDS)
+    assert store.take_counts()["aired"] == 3
+    t = timeline(hls_as_file(data.hls, tmp_path / "hls.mp4"))
+    assert_continuous(t, 10.5)
+
+
+def test_a_missing_take_is_skipped_for_the_slate(data: DataDir, store: Store) -> None:
+    takes = schedule_clips(store, data, [("red", 2.0, 440), ("blue", 2.0, 440)])
+    data.resolve(store.take(takes[0])["media"]).unlink()
+    playout = Playout(data, pace=False)
+    playout.run(max_entries=2)
+    log = store.air_log(playout.session)[::-1]
+    assert [r["kind"] for r in log] == ["slate", "take"]
+    assert "file missing" in log[0]["note"]
+    assert store.take(takes[0])["status"] == "failed"
+    assert store.take(takes[1])["status"] == "aired"
+
+
+def test_rtmp_gets_the_same_continuous_timeline(data: DataDir, store: Store,
+                                                 tmp_path: Path) -> None:
+    schedule_clips(store, data, [("red", 3.0, 440), ("blue", 3.0, 440)])
+    port = 19350 + (time.time_ns() % 500)
+    url = f"rtmp://127.0.0.1:{port}/live/test"
+    received = tmp_path / "received.flv"
+    server = subprocess.Popen([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-listen", "1",
+                               "-i", url, "-c", "copy", "-f", "flv", str(received)])
+    try:
+        time.sleep(1.0)  # let it listen
+        playout = Playout(data, [url], pace=False)
+        playout.run(max_entries=3)
+        server.wait(timeout=30)
+    finally:
+        server.kill()
+    t = timeline(received)
+    assert max(steps(t.video)) <= FRAME + 0.002  # FLV keeps milliseconds
+    assert t.video_end - t.video[0] == pytest.approx(8.0, abs=FRAME + 0.002)
+    assert abs(t.audio_end - t.video_end) < 0.05
