@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
@@ -36,6 +37,9 @@ def slate(data: DataDir, title: str, line: str = "We'll be right back") -> Path:
     if not out.exists():
         out.parent.mkdir(parents=True, exist_ok=True)
         work = data.workspace()
-        house.still(slate_image(title, line, work / "slate.png"), work / "slate.mp4")
-        (work / "slate.mp4").replace(out)
+        try:
+            house.still(slate_image(title, line, work / "slate.png"), work / "slate.mp4")
+            (work / "slate.mp4").replace(out)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
     return out
