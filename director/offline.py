@@ -87,7 +87,9 @@ class OfflineDirector:
         failed = [s for s in steps if not s.ok and s.name in {"set_show", "set_entity"}]
         if failed:
             return f"I could not set up the show: {failed[0].result}"
-        bible = {"show": {"theme": theme.strip()}, "notes": [], "next_sequence": None}
+        made = [s.arguments for s in steps if s.name == "set_entity"]
+        bible = {"show": {"theme": theme.strip()}, "notes": [], "next_sequence": None,
+                 "entities": made}
         return self._produce(bible["show"], bible, steps, self.shots_per_request)
 
     def _produce(self, show: dict, bible: dict, steps: list[Step], count: int):

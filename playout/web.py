@@ -59,6 +59,9 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/api/now":
             with self.server.lock:
                 self._json(now_playing(self.server.store, self.server.session()))
+        elif path == "/favicon.ico":
+            self.send_response(HTTPStatus.NO_CONTENT)
+            self.end_headers()
         elif path == "/health":
             with self.server.lock:
                 self._json({"ok": True, "session": self.server.session()})

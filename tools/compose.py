@@ -29,7 +29,11 @@ SUBJECT_WORDS = {
 
 def describe(entity: dict[str, Any]) -> str:
     colours = ", ".join(f"{colour} {part}" for part, colour in (entity["colours"] or {}).items())
-    details = [d for d in (colours, entity.get("wardrobe"), entity.get("marks")) if d]
+    details = [colours] if colours else []
+    for extra in (entity.get("wardrobe"), entity.get("marks")):
+        words = set((extra or "").lower().replace(",", " ").split()) - {"a", "an", "the"}
+        if words and not words <= set(colours.lower().replace(",", " ").split()):
+            details.append(extra)  # said once: a wardrobe the colours already name is dropped
     text = entity["description"] or entity["name"]
     return f"{text} ({'; '.join(details)})" if details else text
 

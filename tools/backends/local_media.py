@@ -22,7 +22,7 @@ class FFmpegUpscale:
         out = out_dir / "upscaled.mp4"
         w, h = UPSCALE_SIZE
         run_ffmpeg(["-i", str(clip.path), "-vf", f"scale={w}:{h}:flags=lanczos,setsar=1",
-                    "-c:v", "libx264", "-preset", "veryfast", "-crf", "14",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-crf", "12",
                     "-pix_fmt", "yuv420p", str(out)])
         return Asset.measure(out)
 
@@ -39,9 +39,9 @@ class FFmpegInterpolate:
                     # Cloned frames at the end, then a trim: the last input frame keeps its full
                     # 1/fps and the output lasts exactly as long as the input.
                     "tpad=stop_mode=clone:stop=3,"
-                    f"minterpolate=fps={fps}:mi_mode=mci:mc_mode=aobmc:me_mode=bidir:vsbmc=1,"
+                    f"minterpolate=fps={fps}:mi_mode=mci:mc_mode=aobmc:me_mode=bilat,"
                     f"trim=end_frame={frames}",
-                    "-c:v", "libx264", "-preset", "veryfast", "-crf", "14",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-crf", "12",
                     "-pix_fmt", "yuv420p", str(out)])
         return Asset.measure(out)
 

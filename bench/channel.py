@@ -1,0 +1,87 @@
+"""How fast the channel comes on air and how fast it makes takes, with the embedded defaults.
+
+Runs `webtv run` for a while in a temp data dir and prints a table:
+time to the first HLS segment (the slate), time to the first take on air, takes made per
+minute, and the CPU the whole channel used per minute on air.
+
+    python bench/channel.py [--seconds 120]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+THEME = "a llama who runs a night-time noodle stand"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=120)
+    args = parser.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="webtv-bench-"))
+    env = {**os.environ, "WEBTV_HOME": str(home)}
+    env.pop("WEBTV_LLM_MODEL", None)
+    started = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-m", "director.cli", "run", "--theme", THEME,
+                             "--port", str(free_port())], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    first_segment = first_take = None
+    db_path = home / "webtv.db"
+    while time.monotonic() - started < args.seconds:
+        now = time.monotonic() - started
+        if first_segment is None and any((home / "hls").glob("seg_*.m4s")):
+            first_segment = now
+        if first_take is None and db_path.exists():
+            try:
+                with sqlite3.connect(db_path) as db:
+                    if db.execute("select 1 from air_log where kind = 'take'").fetchone():
+                        first_take = now
+            except sqlite3.OperationalError:
+                pass
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+    elapsed = time.monotonic() - started
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the channel and all its FFmpegs
+    cpu = usage.ru_utime + usage.ru_stime
+    with sqlite3.connect(db_path) as db:
+        made = db.execute("select count(*) from takes").fetchone()[0]
+        aired = db.execute("select count(*) from takes where status = 'aired'").fetchone()[0]
+        on_air = db.execute("select max(stream_end) from air_log").fetchone()[0] or 0
+        take_air = db.execute("select coalesce(sum(stream_end - stream_start), 0) from air_log "
+                              "where kind = 'take'").fetchone()[0]
+    rows = [
+        ("run length (s)", f"{elapsed:.1f}"),
+        ("first HLS segment after start (s)", f"{first_segment:.1f}" if first_segment else "-"),
+        ("first take on air after start (s)", f"{first_take:.1f}" if first_take else "-"),
+        ("takes made", str(made)),
+        ("takes made per minute", f"{made / elapsed * 60:.1f}"),
+        ("takes aired", str(aired)),
+        ("share of air time that was takes (rest slate)", f"{take_air / max(on_air, 1):.0%}"),
+        ("CPU s per minute on air (whole channel, 2 cores max 120)",
+         f"{cpu / max(on_air, 1) * 60:.1f}"),
+    ]
+    width = max(len(r[0]) for r in rows)
+    print(f"| {'measure':<{width}} | value |\n|{'-' * (width + 2)}|-------|")
+    for name, value in rows:
+        print(f"| {name:<{width}} | {value} |")
+
+
+if __name__ == "__main__":
+    main()

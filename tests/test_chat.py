@@ -1,0 +1,36 @@
+"""`webtv chat`: a person's lines go to the director; each tool call and result is shown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from director.chat import repl
+from director.config import Settings
+from state.datadir import DataDir
+from state.store import Store
+
+
+def test_a_chat_session_changes_the_bible(tmp_path: Path, capsys) -> None:
+    lines = iter(["theme: a fox who delivers mail by balloon",
+                  "make the fox's scarf green from now on", "more close-ups", "/status"])
+    out: list[str] = []
+
+    def read(prompt: str) -> str:
+        try:
+            return next(lines)
+        except StopIteration:
+            raise EOFError from None
+
+    settings = Settings(data_dir=tmp_path / "home")
+    assert repl(settings, read=read, write=out.append) == 0
+    printed = capsys.readouterr().out
+    assert "-> set_show(" in printed and "<- ok set_show" in printed
+    assert "-> make_take(" in printed and "<- ok inspect_take" in printed
+    assert '"colour": "green"' in printed
+    assert "director: Done" in printed
+    store = Store(DataDir(tmp_path / "home"))
+    fox = store.entity("Fox")
+    assert "green" in fox["colours"].values()
+    assert store.notes() == ["more close-ups"]
+    assert any("Show:" in o and "Fox" in o for o in out)  # /status
+    store.close()
