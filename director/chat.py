@@ -43,5 +43,7 @@ def repl(settings: Settings, read=input, write=print) -> int:
                 run_turn(model, registry, ctx, conversation, line, on_event=print_event)
             except StepLimitExceeded as exc:
                 write(f"(stopped: {exc})")
+            except KeyboardInterrupt:  # Ctrl-C stops the turn, not the session
+                write("(interrupted)")
     finally:
         ctx.store.close()

@@ -42,6 +42,10 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--duration", type=float, help="stop after this many seconds")
     chat = sub.add_parser("chat", help="talk to the director (a REPL)")
     _common(chat)
+    serve = sub.add_parser("serve", help="serve the channel's page for a data dir")
+    _common(serve)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
     status = sub.add_parser("status", help="what is on air, what is next, take counts")
     _common(status)
     status.add_argument("--json", action="store_true")
@@ -54,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = Settings.from_env(data_dir=args.data_dir, llm_model=args.model,
                                  llm_base_url=args.base_url)
-    return {"run": cmd_run, "chat": cmd_chat, "status": cmd_status}[args.command](args, settings)
+    commands = {"run": cmd_run, "chat": cmd_chat, "serve": cmd_serve, "status": cmd_status}
+    return commands[args.command](args, settings)
 
 
 def print_event(kind: str, data: dict) -> None:
@@ -111,6 +116,21 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from director.chat import repl
 
     return repl(settings)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """The page alone, for a channel whose playout runs in another process."""
+    from playout.web import serve
+
+    server = serve(settings.data(), args.host, args.port)
+    print(f"Serving http://{args.host}:{server.server_port}/  (Ctrl-C to stop)", flush=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    server.shutdown()
+    server.server_close()
+    return 0
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
