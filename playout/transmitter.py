@@ -24,6 +24,8 @@ from playout import house
 from playout.outputs import Fanout, Output, hls_args, redact, rtmp_args
 from tools.errors import MediaError
 
+BATCH_SECONDS = 0.25  # one wake-up per quarter second, not one per packet
+
 
 @dataclass(frozen=True)
 class Aired:
@@ -132,8 +134,8 @@ class Transmitter:
         if not self.pace:
             return
         delay = self._started_mono + float(at) - self.lead - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
+        if delay > 0:  # sleep a little past the deadline: packets go out in batches
+            time.sleep(delay + BATCH_SECONDS)
 
     def _mux(self, packet: av.Packet) -> None:
         try:
