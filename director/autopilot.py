@@ -11,7 +11,8 @@ import prompts
 import tools
 from director.config import Settings
 from director.loop import Conversation, Event, run_turn
-from state.store import Store
+from state.store import CallJournal, Store
+from tools.backends import config as backend_config
 from tools.context import ToolContext
 from tools.errors import StepLimitExceeded, WebTVError
 
@@ -61,5 +62,8 @@ class Autopilot:
 
 
 def open_context(settings: Settings) -> ToolContext:
+    """The store, the data dir and the backends that the flags and webtv.toml choose."""
     data = settings.data()
-    return ToolContext(store=Store(data), data=data)
+    backends = backend_config.build(settings.config(data), settings.backends,
+                                    data.root / "work", CallJournal(data))
+    return ToolContext(store=Store(data), data=data, backends=backends)

@@ -14,8 +14,11 @@ from pathlib import Path
 from director.autopilot import Autopilot, open_context
 from director.config import Settings
 from director.status import format_status, status_report
+from tools.errors import ConfigError
 
 log = logging.getLogger("webtv")
+BACKEND_EXAMPLES = {"video": "zeroscope or ltx", "upscale": "xl", "interpolate": "film",
+                    "music": "musicgen"}
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -24,6 +27,12 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", help="LLM model name at an OpenAI-compatible endpoint "
                                    "(default $WEBTV_LLM_MODEL; unset: the offline director)")
     p.add_argument("--base-url", help="OpenAI-compatible endpoint (default $WEBTV_LLM_BASE_URL)")
+    p.add_argument("--config", type=Path, help="backend configuration (default: webtv.toml in "
+                                                "the data directory, if there is one)")
+    for cap, examples in BACKEND_EXAMPLES.items():
+        p.add_argument(f"--{cap}", metavar="BACKEND",
+                       help=f"{cap} backend: local (default), a preset such as {examples}, or a "
+                            "backend named in webtv.toml")
     p.add_argument("-v", "--verbose", action="store_true")
 
 
@@ -56,10 +65,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    settings = Settings.from_env(data_dir=args.data_dir, llm_model=args.model,
-                                 llm_base_url=args.base_url)
+    settings = Settings.from_env(
+        data_dir=args.data_dir, llm_model=args.model, llm_base_url=args.base_url,
+        config_path=args.config,
+        backends={cap: getattr(args, cap) for cap in ("video", "upscale", "interpolate",
+                                                      "music")})
     commands = {"run": cmd_run, "chat": cmd_chat, "serve": cmd_serve, "status": cmd_status}
-    return commands[args.command](args, settings)
+    try:
+        return commands[args.command](args, settings)
+    except ConfigError as exc:  # a setup mistake: say what it is, no traceback
+        print(f"webtv: {exc}", file=sys.stderr)
+        return 2
 
 
 def print_event(kind: str, data: dict) -> None:

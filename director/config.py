@@ -9,6 +9,7 @@ from pathlib import Path
 from director.llm import ChatModel, OpenAIChat
 from director.offline import OfflineDirector
 from state.datadir import DataDir
+from tools.backends import config as backend_config
 
 
 @dataclass
@@ -19,6 +20,8 @@ class Settings:
     llm_api_key: str | None = field(default=None, repr=False)
     llm_vision: bool = False  # send contact sheets as images to models that see
     channel: str = "AI WebTV"
+    config_path: Path | None = None  # webtv.toml; default: the one in the data dir, if any
+    backends: dict[str, str | None] = field(default_factory=dict)  # --video zeroscope, ...
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -34,6 +37,9 @@ class Settings:
 
     def data(self) -> DataDir:
         return DataDir(self.data_dir)
+
+    def config(self, data: DataDir) -> dict:
+        return backend_config.load(self.config_path or data.root / "webtv.toml")
 
     def model(self) -> ChatModel:
         if not self.llm_model:

@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,8 +58,8 @@ def run_turn(model: ChatModel, registry: Registry, ctx: ToolContext, conversatio
             emit("answer", {"text": reply.content or ""})
             return reply.content or ""
         images = []
-        for call in reply.tool_calls:
-            result = _call_tool(registry, ctx, conversation, llm_call_id, call, emit)
+        results = _run_calls(registry, ctx, conversation, llm_call_id, reply.tool_calls, emit)
+        for call, result in zip(reply.tool_calls, results, strict=True):
             conversation.messages.append(
                 {"role": "tool", "tool_call_id": call.id, "content": result.content})
             if result.image and model.sees_images:
@@ -81,6 +82,33 @@ def _ask(model: ChatModel, ctx: ToolContext, conversation: Conversation,
         prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens,
         duration_ms=(time.perf_counter() - started) * 1000)
     return reply, llm_call_id
+
+
+def _run_calls(registry: Registry, ctx: ToolContext, conversation: Conversation,
+               llm_call_id: int, calls: list[ToolCall], emit: Event) -> list[ToolResult]:
+    """Calls run in the order given, except that a run of parallel-safe calls (making and
+    inspecting takes) runs at once, up to ``ctx.parallel``: two endpoints make two takes."""
+    results: list[ToolResult] = []
+    i = 0
+    while i < len(calls):
+        j = i + 1
+        while (ctx.parallel > 1 and registry.parallel(calls[i].name) and j < len(calls)
+               and registry.parallel(calls[j].name)):
+            j += 1
+        if j - i == 1:
+            results.append(_call_tool(registry, ctx, conversation, llm_call_id, calls[i], emit))
+        else:
+            def one(call: ToolCall) -> ToolResult:
+                forked = ctx.fork()  # SQLite connections are per thread
+                try:
+                    return _call_tool(registry, forked, conversation, llm_call_id, call, emit)
+                finally:
+                    forked.store.close()
+
+            with ThreadPoolExecutor(max_workers=min(ctx.parallel, j - i)) as pool:
+                results.extend(pool.map(one, calls[i:j]))
+        i = j
+    return results
 
 
 def _call_tool(registry: Registry, ctx: ToolContext, conversation: Conversation,

@@ -100,10 +100,21 @@ class OfflineDirector:
         if not written[-1].ok:
             return f"The shot list was refused: {written[-1].result}"
         shot_ids = [s["id"] for s in written[-1].result["shots"]]
+        # Makes and inspections go out together (the loop runs them side by side); a take is
+        # scheduled only once every earlier shot is scheduled or dropped, so the air keeps the
+        # shot order even when one shot needs a retake.
+        work, scheduling, blocked = [], [], False
         for shot_id in shot_ids:
             action = _take_step(shot_id, steps)
-            if action is not None:
-                return [action]
+            if action is None:
+                continue
+            if action[0] != "schedule_take":
+                work.append(action)
+                blocked = True
+            elif not blocked:
+                scheduling.append(action)
+        if work or scheduling:
+            return work + scheduling
         scheduled = sum(1 for s in steps if s.name == "schedule_take" and s.ok)
         rejected = sum(1 for s in steps if s.name == "inspect_take" and s.ok
                        and s.result.get("verdict") == "rejected")

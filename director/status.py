@@ -25,6 +25,7 @@ def status_report(store: Store) -> dict[str, Any]:
         "scheduled_seconds": round(store.queued_seconds(), 1),
         "takes": store.take_counts(),
         "tool_calls": store.db["tool_calls"].count,
+        "endpoints": store.endpoint_health(),
     }
 
 
@@ -47,4 +48,8 @@ def format_status(report: dict[str, Any]) -> str:
     made = sum(takes.values())
     lines.append(f"Takes:     {made} made, {takes['rejected']} rejected, {takes['aired']} aired, "
                  f"{takes['scheduled']} scheduled, {takes['failed']} failed")
+    for e in report["endpoints"]:
+        line = (f"Endpoint:  {e['endpoint']} ({e['capability']}): {e['ok']} ok, "
+                f"{e['failed']} failed of {e['attempts']}; last {e['last_outcome']}")
+        lines.append(line + (f" - {e['last_error'][:120]}" if e["last_error"] else ""))
     return "\n".join(lines)

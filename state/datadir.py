@@ -47,6 +47,15 @@ class DataDir:
         for child in (self.root / "work").iterdir():
             shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink()
 
+    def keep_copy(self, produced: Path, suffix: str) -> str:
+        """Like keep, but the file stays where it is too (the next step still needs it)."""
+        scratch = self.workspace()
+        try:
+            shutil.copyfile(produced, scratch / "copy")
+            return self.keep(scratch / "copy", suffix)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
     def keep(self, produced: Path, suffix: str) -> str:
         """Move a finished file into media/ under its content hash (atomic); return its path."""
         digest = hashlib.sha256()

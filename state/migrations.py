@@ -108,3 +108,19 @@ def migrate(db: Database) -> list[str]:
         db["_migrations"].insert({"name": fn.__name__, "applied_at": now()})
         applied.append(fn.__name__)
     return applied
+
+
+@migration
+def m005_create_remote_calls_and_assets(db: Database) -> None:
+    # Every attempt against a remote endpoint (a Gradio Space): what was asked, how it went.
+    db["remote_calls"].create({
+        "id": int, "endpoint": str, "capability": str, "attempt": int,
+        "arguments": str,  # JSON, files as names; tokens are never part of it
+        "duration_ms": float, "outcome": str, "error": str, "created_at": str,
+    }, pk="id")
+    db["remote_calls"].create_index(["endpoint", "id"])
+    # Content-addressed cache of generated assets: the same backend, inputs and parameters are
+    # never generated twice. key: sha256 of capability, backend and parameters.
+    db["assets"].create({
+        "key": str, "capability": str, "backend": str, "media": str, "created_at": str,
+    }, pk="key")

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
+import tempfile
 from pathlib import Path
+
+# Gradio test apps: no analytics, no Hub, files in a temp dir of their own.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="webtv-gradio-"))
 
 import pytest
 

@@ -79,3 +79,40 @@ def test_a_long_chat_is_trimmed_at_a_user_message() -> None:
     conversation.trim()
     assert conversation.messages[0] == {"role": "user", "content": "u3"}
     assert conversation.request()[0]["role"] == "system"
+
+
+def test_takes_in_one_reply_are_made_side_by_side_and_answered_in_order(ctx: ToolContext,
+                                                                        monkeypatch) -> None:
+    """make_take calls in one reply run at once (two endpoints make two takes); the results
+    still come back in call order, and ordered tools (schedule_take) stay sequential."""
+    import threading
+    import time
+
+    from tools import REGISTRY
+
+    active, peak, lock = 0, 0, threading.Lock()
+    original = REGISTRY.tools["list_shots"]
+
+    def slow(ctx_, status=None):
+        nonlocal active, peak
+        with lock:
+            active += 1
+            peak = max(peak, active)
+        time.sleep(0.3)
+        with lock:
+            active -= 1
+        return {"status": status}
+
+    monkeypatch.setitem(REGISTRY.tools, "list_shots",
+                        original.__class__(original.name, original.description, slow,
+                                           original.arguments, parallel=True))
+    model = ScriptedModel([calls(*[("list_shots", json.dumps({"status": s}))
+                                   for s in ("planned", "made", "scheduled", "dropped")]),
+                           Reply("done")])
+    conversation = Conversation("system")
+    started = time.monotonic()
+    run_turn(model, tools.load(), ctx, conversation, "go")
+    assert peak == 2 and time.monotonic() - started < 1.0  # 4 x 0.3 s on two workers
+    results = [json.loads(m["content"])["status"] for m in conversation.messages
+               if m["role"] == "tool"]
+    assert results == ["planned", "made", "scheduled", "dropped"]

@@ -36,6 +36,10 @@ def test_migrations_reach_the_final_schema(store: Store) -> None:
     assert columns(store, "tool_calls") == ["id", "conversation", "llm_call_id", "name",
                                             "arguments", "result", "ok", "duration_ms",
                                             "created_at"]
+    assert columns(store, "remote_calls") == ["id", "endpoint", "capability", "attempt",
+                                              "arguments", "duration_ms", "outcome", "error",
+                                              "created_at"]
+    assert columns(store, "assets") == ["key", "capability", "backend", "media", "created_at"]
     applied = [r["name"] for r in store.db["_migrations"].rows]
     assert applied == [fn.__name__ for fn in MIGRATIONS]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from state.datadir import DataDir
 from state.store import Store
@@ -15,3 +15,8 @@ class ToolContext:
     data: DataDir
     backends: Backends = field(default_factory=local_backends)
     takes_per_shot: int = 3  # retake budget: a shot is dropped after this many failed takes
+    parallel: int = 2  # tool calls of one reply that may run at once (make/inspect takes)
+
+    def fork(self) -> ToolContext:
+        """The same context for another thread: its own SQLite connection (close it after)."""
+        return replace(self, store=Store(self.data))

@@ -26,6 +26,7 @@ class Tool:
     description: str
     fn: Callable[..., Any]
     arguments: type[BaseModel]
+    parallel: bool = False  # may run at the same time as its neighbours in one reply
 
     def schema(self) -> dict[str, Any]:
         return {"type": "function", "function": {
@@ -88,10 +89,20 @@ class Registry:
     def __init__(self) -> None:
         self.tools: dict[str, Tool] = {}
 
-    def tool(self, fn: Callable[..., Any]) -> Callable[..., Any]:
-        """Decorator: register ``fn(ctx, ...)`` as a tool."""
-        self.tools[fn.__name__] = Tool(fn.__name__, _description(fn), fn, _arguments_model(fn))
-        return fn
+    def tool(self, fn: Callable[..., Any] | None = None, *, parallel: bool = False) -> Any:
+        """Decorator: register ``fn(ctx, ...)`` as a tool. ``parallel=True`` for slow tools
+        whose calls do not depend on each other's order (making and inspecting takes)."""
+
+        def register(f: Callable[..., Any]) -> Callable[..., Any]:
+            self.tools[f.__name__] = Tool(f.__name__, _description(f), f, _arguments_model(f),
+                                          parallel)
+            return f
+
+        return register(fn) if fn is not None else register
+
+    def parallel(self, name: str) -> bool:
+        tool = self.tools.get(name)
+        return tool is not None and tool.parallel
 
     def schemas(self) -> list[dict[str, Any]]:
         return [t.schema() for t in self.tools.values()]

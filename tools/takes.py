@@ -11,13 +11,11 @@ from pydantic import Field
 
 from playout import house
 from tools import REGISTRY, checks
-from tools.backends import VideoRequest
 from tools.compose import compose, spec_for
 from tools.context import ToolContext
 from tools.errors import MediaError, ToolError
 from tools.media import probe, read_frames
-
-GENERATION_FPS = 8  # Zeroscope's rate; interpolation brings it to the house rate
+from tools.pipeline import make_media
 
 
 def _seed(shot_id: int, attempt: int) -> int:
@@ -25,7 +23,7 @@ def _seed(shot_id: int, attempt: int) -> int:
     return int.from_bytes(digest[:4], "big") % 1_000_000
 
 
-@REGISTRY.tool
+@REGISTRY.tool(parallel=True)
 def make_take(
     ctx: ToolContext,
     shot_id: int,
@@ -49,20 +47,12 @@ def make_take(
                 "seed": seed, "cached": True}
     work = ctx.data.workspace()
     try:
-        b = ctx.backends
-        frames = max(8, round(shot["duration_s"] * GENERATION_FPS))
-        clip = b.video.generate(VideoRequest(prompt, seed, spec_for(shot, entities, bible),
-                                             frames=frames, fps=GENERATION_FPS), work)
-        clip = b.interpolate.interpolate(clip, house.FPS, work)
-        clip = b.upscale.upscale(clip, prompt, work)
-        music = b.music.compose(shot["mood"] or bible["music_mood"] or "calm",
-                                shot["duration_s"], seed, work)
-        out = work / "take.mp4"
-        house.normalize(clip.path, music.path, out, shot["duration_s"])
+        out = make_media(ctx, prompt, seed, spec_for(shot, entities, bible), shot["duration_s"],
+                         shot["mood"] or bible["music_mood"] or "calm", work)
         media = ctx.data.keep(out, ".mp4")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    take = store.add_take(shot_id=shot_id, seed=seed, prompt=prompt, backends=b.names(),
+    take = store.add_take(shot_id=shot_id, seed=seed, prompt=prompt, backends=ctx.backends.names(),
                           media=media, duration_s=house.frames_for(shot["duration_s"]) / house.FPS)
     store.set_shot_status(shot_id, "made")
     return {"take_id": take["id"], "shot_id": shot_id, "status": "made", "prompt": prompt,
@@ -70,7 +60,7 @@ def make_take(
             "duration_s": take["duration_s"]}
 
 
-@REGISTRY.tool
+@REGISTRY.tool(parallel=True)
 def inspect_take(ctx: ToolContext, take_id: int) -> dict[str, Any]:
     """Inspect a take: a contact sheet of its frames and measured checks (black frames, frozen
     frames). A take that fails a check is rejected; make a new take of its shot instead."""

@@ -1,0 +1,239 @@
+"""Remote backends against real Gradio apps on 127.0.0.1 that have the presets' signatures:
+the happy path per capability, timeouts, retries, failover, corrupt files, the cache."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import tools
+from state.datadir import DataDir
+from state.store import CallJournal, Store
+from tests.spaces import Space
+from tools.backends import ShotSpec, VideoRequest
+from tools.backends import config as backend_config
+from tools.backends.remote import Breaker
+from tools.context import ToolContext
+from tools.errors import BackendError, ConfigError
+
+PRESETS = ["zeroscope-576w", "zeroscope-xl", "film", "musicgen-full", "ltx-video"]
+
+
+@pytest.fixture(scope="module")
+def spaces():
+    running = {name: Space(name) for name in PRESETS}
+    running["zeroscope-b"] = Space("zeroscope-576w")  # a duplicate, for failover
+    yield running
+    for space in running.values():
+        space.close()
+
+
+@pytest.fixture(autouse=True)
+def calm(spaces):
+    for space in spaces.values():
+        space.behaviour.reset()
+
+
+def endpoint(backend: str, preset: str, url: str, **extra) -> dict:
+    return {"backend": backend, "preset": preset, "url": url, "backoff_s": 0.05, **extra}
+
+
+def context(data: DataDir, store: Store, config: dict, **choices) -> ToolContext:
+    backends = backend_config.build(config, choices, data.root / "work", CallJournal(data))
+    return ToolContext(store=store, data=data, backends=backends)
+
+
+def calls(store: Store) -> list[tuple[str, int, str]]:
+    return [(r["endpoint"], r["attempt"], r["outcome"])
+            for r in store.db.query("select * from remote_calls order by id")]
+
+
+def request(prompt: str = "navy orange green, camera pans left", seed: int = 5) -> VideoRequest:
+    return VideoRequest(prompt, seed, ShotSpec(palette=["#000000"]))
+
+
+def test_every_capability_through_its_preset(spaces, data, store, tmp_path) -> None:
+    config = {"endpoints": [
+        endpoint("zeroscope", "zeroscope-576w", spaces["zeroscope-576w"].url),
+        endpoint("xl", "zeroscope-xl", spaces["zeroscope-xl"].url),
+        endpoint("film", "film", spaces["film"].url),
+        endpoint("musicgen", "musicgen-full", spaces["musicgen-full"].url),
+        endpoint("ltx", "ltx-video", spaces["ltx-video"].url)]}
+    ctx = context(data, store, config, video="zeroscope", upscale="xl", interpolate="film",
+                  music="musicgen")
+    clip = ctx.backends.video.generate(request(), tmp_path)
+    assert (clip.width, clip.height, clip.frames, clip.fps) == (576, 320, 24, 8.0)
+    smooth = ctx.backends.interpolate.interpolate(clip, 24, tmp_path)
+    assert (smooth.fps, smooth.frames) == (24.0, 72)
+    big = ctx.backends.upscale.upscale(smooth, "the same prompt", tmp_path)
+    assert (big.width, big.height) == (1024, 576)
+    music = ctx.backends.music.compose("cozy", 3.0, 1, tmp_path)
+    assert music.duration >= 3.0
+    ltx = context(data, store, config, video="ltx").backends.video.generate(request(), tmp_path)
+    assert (ltx.width, ltx.height) == (576, 320)
+    assert all(p.is_relative_to(tmp_path) for p in (clip.path, smooth.path, big.path, music.path))
+    assert [c[2] for c in calls(store)] == ["ok"] * 5
+    logged = json.loads(next(store.db.query("select arguments from remote_calls"))["arguments"])
+    assert logged["prompt"].startswith("navy orange green") and logged["seed"] == 5
+
+
+def test_a_take_made_entirely_by_remote_backends(spaces, data, store) -> None:
+    config = {"backends": {"video": "zeroscope", "upscale": "xl", "interpolate": "film",
+                           "music": "musicgen"},
+              "endpoints": [endpoint("zeroscope", "zeroscope-576w", spaces["zeroscope-576w"].url),
+                            endpoint("xl", "zeroscope-xl", spaces["zeroscope-xl"].url),
+                            endpoint("film", "film", spaces["film"].url),
+                            endpoint("musicgen", "musicgen-full", spaces["musicgen-full"].url)]}
+    ctx = context(data, store, config)
+    registry = tools.load()
+    shot = dict(action="the fox runs", entities=["Fox"], location="Wood", framing="wide",
+                camera_move="pan", camera_direction="left", subject_motion="runs",
+                subject_direction="left", time_of_day="day", mood="playful", duration_s=3.0)
+
+    def call(tool, **arguments):
+        result = registry.dispatch(ctx, tool, json.dumps(arguments))
+        assert result.ok, result.content
+        return json.loads(result.content)
+
+    call("set_show", title="T", logline="L", visual_style="S", palette=["navy", "orange"],
+         music_mood="calm", theme=None)
+    for kind, entity in (("character", "Fox"), ("location", "Wood")):
+        call("set_entity", kind=kind, name=entity, description=None, colours=None,
+             wardrobe=None, marks=None)
+    first, second = call("write_shots", shots=[shot, shot], sequence=None)["shots"]
+    take = call("make_take", shot_id=first["id"], seed=11)
+    assert call("inspect_take", take_id=take["take_id"])["verdict"] == "accepted"
+    assert store.take(take["take_id"])["backends"] == {
+        "video": "zeroscope", "upscale": "xl", "interpolate": "film", "music": "musicgen"}
+    made = sum(s.behaviour.calls for s in spaces.values())
+    assert made == 4
+    # The same backends, prompt, seed and parameters again (another shot, same words): the cache
+    # answers and no Space is called.
+    again = call("make_take", shot_id=second["id"], seed=11)
+    assert again["prompt"] == take["prompt"] and again["take_id"] != take["take_id"]
+    assert sum(s.behaviour.calls for s in spaces.values()) == made
+
+
+def test_a_space_that_fails_twice_then_works(spaces, data, store, tmp_path) -> None:
+    spaces["zeroscope-576w"].behaviour.fail_first = 2
+    config = {"endpoints": [endpoint("zeroscope", "zeroscope-576w", spaces["zeroscope-576w"].url,
+                                     name="zs-a", attempts=3)]}
+    clip = context(data, store, config, video="zeroscope").backends.video.generate(request(),
+                                                                                   tmp_path)
+    assert clip.frames == 24
+    assert calls(store) == [("zs-a", 1, "error"), ("zs-a", 2, "error"), ("zs-a", 3, "ok")]
+    assert "queue is full" in store.endpoint_health()[0]["last_error"]
+
+
+def test_a_slow_space_times_out_and_the_job_fails_over(spaces, data, store, tmp_path) -> None:
+    spaces["zeroscope-576w"].behaviour.delay = 5
+    config = {"endpoints": [
+        endpoint("zeroscope", "zeroscope-576w", spaces["zeroscope-576w"].url, name="slow",
+                 timeout_s=1, attempts=2),
+        endpoint("zeroscope", "zeroscope-576w", spaces["zeroscope-b"].url, name="quick")]}
+    started = time.monotonic()
+    clip = context(data, store, config, video="zeroscope").backends.video.generate(request(),
+                                                                                   tmp_path)
+    assert clip.frames == 24
+    assert calls(store) == [("slow", 1, "timeout"), ("slow", 2, "timeout"), ("quick", 1, "ok")]
+    assert time.monotonic() - started < 5
+
+
+def test_the_last_error_names_the_endpoint(spaces, data, store, tmp_path) -> None:
+    spaces["zeroscope-576w"].behaviour.delay = 3
+    config = {"endpoints": [endpoint("zeroscope", "zeroscope-576w", spaces["zeroscope-576w"].url,
+                                     name="only", timeout_s=0.5, attempts=2)]}
+    with pytest.raises(BackendError, match=r"last failure only: EndpointTimeout: no answer"):
+        context(data, store, config, video="zeroscope").backends.video.generate(request(),
+                                                                                tmp_path)
+
+
+def test_an_endpoint_that_is_down_fails_over(spaces, data, store, tmp_path) -> None:
+    from tests.spaces import free_port
+
+    config = {"endpoints": [
+        endpoint("zeroscope", "zeroscope-576w", f"http://127.0.0.1:{free_port()}/", name="down",
+                 attempts=2),
+        endpoint("zeroscope", "zeroscope-576w", spaces["zeroscope-b"].url, name="up")]}
+    clip = context(data, store, config, video="zeroscope").backends.video.generate(request(),
+                                                                                   tmp_path)
+    assert clip.frames == 24
+    assert calls(store) == [("down", 1, "error"), ("down", 2, "error"), ("up", 1, "ok")]
+
+
+def test_a_corrupt_file_is_rejected(spaces, data, store, tmp_path) -> None:
+    spaces["zeroscope-576w"].behaviour.corrupt = True
+    config = {"endpoints": [endpoint("zeroscope", "zeroscope-576w", spaces["zeroscope-576w"].url,
+                                     name="liar")]}
+    with pytest.raises(BackendError, match="liar: BadOutput: not a readable media file"):
+        context(data, store, config, video="zeroscope").backends.video.generate(request(),
+                                                                                tmp_path)
+    assert calls(store) == [("liar", 1, "bad_output")]  # not retried: it would lie again
+
+
+def test_a_space_without_the_api_is_refused_clearly(spaces, data, store, tmp_path) -> None:
+    config = {"endpoints": [endpoint("xl", "zeroscope-xl", spaces["zeroscope-576w"].url,
+                                     name="not-xl")]}
+    with pytest.raises(BackendError, match=r"has no API /infer \(it has: /run\)"):
+        context(data, store, config, upscale="xl").backends.upscale.upscale(
+            backend_config_asset(tmp_path), "p", tmp_path)
+
+
+def backend_config_asset(tmp_path: Path):
+    from tools.backends import local_backends
+
+    return local_backends().video.generate(request(), tmp_path)
+
+
+def test_two_endpoints_serve_two_jobs_at_once(spaces, data, store, tmp_path) -> None:
+    for name in ("zeroscope-576w", "zeroscope-b"):
+        spaces[name].behaviour.delay = 1.5
+    config = {"endpoints": [
+        endpoint("zeroscope", "zeroscope-576w", spaces["zeroscope-576w"].url, name="a"),
+        endpoint("zeroscope", "zeroscope-576w", spaces["zeroscope-b"].url, name="b")]}
+    video = context(data, store, config, video="zeroscope").backends.video
+    video.generate(request(seed=1), tmp_path)  # connect both lazily before timing
+    outs = [tmp_path / str(i) for i in range(2)]
+    for out in outs:
+        out.mkdir()
+    started = time.monotonic()
+    jobs = [threading.Thread(target=video.generate, args=(request(seed=10 + i), outs[i]))
+            for i in range(2)]
+    for job in jobs:
+        job.start()
+    for job in jobs:
+        job.join()
+    assert time.monotonic() - started < 2.9  # side by side, not one after the other
+    assert {spaces["zeroscope-576w"].behaviour.calls, spaces["zeroscope-b"].behaviour.calls} \
+        >= {1}
+
+
+def test_configuration_mistakes_are_clear(data, store) -> None:
+    with pytest.raises(ConfigError, match="has no endpoints"):
+        context(data, store, {}, video="zeroscope")
+    with pytest.raises(ConfigError, match="unknown preset 'nope'"):
+        context(data, store, {"endpoints": [{"backend": "x", "preset": "nope", "url": "u"}]},
+                video="x")
+    with pytest.raises(ConfigError, match="concurrency"):
+        context(data, store, {"endpoints": [endpoint("z", "zeroscope-576w", "http://x/",
+                                                     concurrency=0)]}, video="z")
+    with pytest.raises(ConfigError, match="serves video, not music"):
+        context(data, store, {"endpoints": [endpoint("z", "zeroscope-576w", "http://x/")]},
+                music="z")
+    assert backend_config.space_url("me/Zeroscope_v2") == "https://me-zeroscope-v2.hf.space"
+
+
+def test_a_breaker_opens_after_failures_in_a_row_and_lets_one_try_later() -> None:
+    breaker = Breaker(threshold=3, cooldown=0.2)
+    for _ in range(3):
+        assert breaker.allow()
+        breaker.failure()
+    assert not breaker.allow() and breaker.state == "open"
+    time.sleep(0.25)
+    assert breaker.allow() and breaker.state == "half-open"
+    breaker.success()
+    assert breaker.state == "closed"

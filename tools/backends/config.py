@@ -1,0 +1,127 @@
+"""Which backend serves each capability, and the endpoints behind the remote ones.
+
+The choice comes from CLI flags (``--video zeroscope``), else ``[backends]`` in webtv.toml,
+else the embedded local backends. A remote backend's endpoints are ``[[endpoints]]`` tables with
+that backend name (or, for a preset that names a public Space, that Space alone):
+
+    [backends]
+    video = "zeroscope"
+    music = "musicgen"
+
+    [[endpoints]]
+    backend = "zeroscope"
+    preset = "zeroscope-576w"
+    space = "me/zeroscope-v2"        # or url = "https://..."
+    token_env = "HF_TOKEN"
+    concurrency = 1
+
+A ``[presets.NAME]`` table in webtv.toml adds a new API shape (see presets.toml).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from tools.backends import Backends, local_backends
+from tools.backends.remote import (
+    Endpoint,
+    EndpointConfig,
+    Journal,
+    Pool,
+    RemoteInterpolate,
+    RemoteMusic,
+    RemoteUpscale,
+    RemoteVideo,
+)
+from tools.errors import ConfigError
+
+CAPABILITIES = ("video", "upscale", "interpolate", "music")
+ALIASES = {"zeroscope": "zeroscope-576w", "xl": "zeroscope-xl", "ltx": "ltx-video",
+           "musicgen": "musicgen-batched"}  # short names for the CLI flags
+REMOTE = {"video": RemoteVideo, "upscale": RemoteUpscale, "interpolate": RemoteInterpolate,
+          "music": RemoteMusic}
+
+
+def presets() -> dict[str, dict[str, Any]]:
+    text = resources.files("tools.backends").joinpath("presets.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def space_url(space: str) -> str:
+    """owner/name -> its https://owner-name.hf.space address.
+
+    gradio_client would first ask the Hub for the Space's state and then wait, without limit,
+    while a Space is building; talking to the address directly keeps our deadlines in charge.
+    """
+    if not re.fullmatch(r"[\w.-]+/[\w.-]+", space):
+        raise ConfigError(f"not a Space id (owner/name): {space!r}")
+    return "https://" + re.sub(r"[^a-z0-9-]", "-", space.replace("/", "-").lower()) + ".hf.space"
+
+
+def load(path: Path | None) -> dict[str, Any]:
+    if path is None or not path.exists():
+        return {}
+    try:
+        return tomllib.loads(path.read_text("utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+
+
+def endpoint_config(table: dict[str, Any], known: dict[str, dict], index: int) -> EndpointConfig:
+    table = dict(table)
+    preset_name = table.pop("preset", None) or table.get("backend")
+    if preset_name not in known:
+        raise ConfigError(f"endpoint {index + 1}: unknown preset {preset_name!r} "
+                          f"(known: {', '.join(sorted(known))})")
+    merged = {**known[preset_name], **table}
+    space = merged.pop("space", None)
+    if "url" not in merged:
+        if not space:
+            raise ConfigError(f"endpoint {index + 1} ({preset_name}): give space or url")
+        merged["url"] = space_url(space)
+    merged.setdefault("backend", preset_name)
+    merged.setdefault("name", f"{merged['backend']}-{index + 1}")
+    try:
+        return EndpointConfig(**merged)
+    except ValidationError as exc:
+        raise ConfigError(f"endpoint {merged['name']}: {exc}") from exc
+
+
+def build(config: dict[str, Any], choices: dict[str, str | None], work: Path,
+          journal: Journal) -> Backends:
+    """The four backends: local ones, or pools of remote endpoints."""
+    chosen = {cap: choices.get(cap) or config.get("backends", {}).get(cap) or "local"
+              for cap in CAPABILITIES}
+    known = {**presets(), **config.get("presets", {})}
+    tables = config.get("endpoints", [])
+    deadline = float(config.get("backends", {}).get("job_deadline_s", 900))
+    local = local_backends()
+    built = {}
+    for cap, name in chosen.items():
+        if name == "local":
+            built[cap] = getattr(local, cap)
+            continue
+        mine = [(i, t) for i, t in enumerate(tables) if t.get("backend", t.get("preset")) == name]
+        if not mine and name in ALIASES:
+            name = ALIASES[name]
+            mine = [(i, t) for i, t in enumerate(tables)
+                    if t.get("backend", t.get("preset")) == name]
+        if not mine and known.get(name, {}).get("space"):
+            mine = [(0, {"preset": name})]  # the preset's own public Space
+        if not mine:
+            raise ConfigError(f"{cap} backend {name!r} has no endpoints: add an [[endpoints]] "
+                              f"table with backend = {name!r}, a preset and a space or url")
+        configs = [endpoint_config(t, known, i) for i, t in mine]
+        for c in configs:
+            if c.capability != cap:
+                raise ConfigError(f"endpoint {c.name} serves {c.capability}, not {cap}")
+        endpoints = [Endpoint(c, work / "downloads" / c.name, journal) for c in configs]
+        expect = configs[0].expect
+        built[cap] = REMOTE[cap](Pool(name, endpoints, deadline), expect)
+    return Backends(**built)
