@@ -43,7 +43,9 @@ def parser() -> argparse.ArgumentParser:
     _common(run)
     run.add_argument("--theme", help="theme for a new show (kept if the show exists)")
     run.add_argument("--rtmp", action="append", default=[], metavar="URL",
-                     help="also push FLV to this RTMP URL (repeatable)")
+                     help="also push FLV to this RTMP URL, or to 'twitch' / 'youtube' with the "
+                          "key from $TWITCH_STREAM_KEY / $YOUTUBE_STREAM_KEY; {env:NAME} in a "
+                          "URL is filled from the environment (repeatable)")
     run.add_argument("--host", default="127.0.0.1", help="page server address")
     run.add_argument("--port", type=int, default=8080, help="page server port (0: no page)")
     run.add_argument("--buffer", type=float, default=120.0,
@@ -90,6 +92,7 @@ def print_event(kind: str, data: dict) -> None:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from playout.outputs import resolve_rtmp
     from playout.playout import Playout
     from playout.web import serve
 
@@ -101,7 +104,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    playout = Playout(ctx.data, args.rtmp, channel_name=settings.channel)
+    rtmp = [resolve_rtmp(target) for target in args.rtmp]  # fail now, not mid-air
+    playout = Playout(ctx.data, rtmp, channel_name=settings.channel)
     playout.stop = stop
     playout.start()
     server = serve(ctx.data, args.host, args.port, lambda: playout.session) if args.port else None

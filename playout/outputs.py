@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import os
 import queue
 import re
 import subprocess
@@ -19,6 +20,7 @@ import time
 from pathlib import Path
 
 from playout import house
+from tools.errors import ConfigError
 from tools.media import ffmpeg_exe
 
 log = logging.getLogger("webtv.outputs")
@@ -29,6 +31,31 @@ MAX_BACKOFF = 30.0
 def redact(text: str) -> str:
     """Stream keys live in the last path part of an RTMP URL: never let one reach a log."""
     return re.sub(r"(rtmps?://[^\s/]+/[^\s/]+/)[^\s'\"]+", r"\1***", text)
+
+
+# Where the big platforms take RTMP; the stream key comes from the named environment variable.
+RTMP_PRESETS = {
+    "twitch": ("rtmp://live.twitch.tv/app/{env:TWITCH_STREAM_KEY}"),
+    "youtube": ("rtmp://a.rtmp.youtube.com/live2/{env:YOUTUBE_STREAM_KEY}"),
+}
+
+
+def resolve_rtmp(target: str) -> str:
+    """A preset name or an RTMP URL, with ``{env:NAME}`` filled from the environment.
+
+    Keys stay in memory: the error for a missing one names the variable, never a value."""
+    url = RTMP_PRESETS.get(target.lower(), target)
+    if not re.match(r"^rtmps?://", url):
+        raise ConfigError(f"not an RTMP URL or a preset ({', '.join(RTMP_PRESETS)}): "
+                          f"{redact(target)}")
+
+    def fill(match: re.Match) -> str:
+        value = os.environ.get(match.group(1))
+        if not value:
+            raise ConfigError(f"the stream key variable {match.group(1)} is not set")
+        return value
+
+    return re.sub(r"\{env:([A-Za-z_][A-Za-z0-9_]*)\}", fill, url)
 
 
 def hls_args(hls_dir: Path) -> list[str]:
@@ -67,6 +94,9 @@ class Output:
 
     def start(self) -> None:
         argv = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
+                # Probe half a second, not five: the stream shape is known, and a long probe
+                # makes every (re)start send its first seconds in one burst.
+                "-probesize", "256k", "-analyzeduration", "500000",
                 "-f", "mpegts", "-i", "pipe:0", "-map", "0:v", "-map", "0:a", "-c", "copy",
                 *self.args]
         self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -76,10 +106,14 @@ class Output:
         self._writer.start()
         threading.Thread(target=self._drain, args=(self._proc,), daemon=True).start()
 
-    def feed(self, chunk: bytes) -> None:
+    def feed(self, chunk: bytes, tables: bytes = b"", keyframe: bool = False) -> None:
+        """Queue a chunk of the stream. A dead output comes back only at a keyframe, fed the
+        stream's PAT/PMT first, so the new FFmpeg starts clean instead of mid-GOP."""
         if not self.alive:
-            self._maybe_restart()
-            return
+            self._maybe_restart(keyframe)
+            if not self.alive:
+                return
+            chunk = tables + chunk
         try:
             self._queue.put(chunk, timeout=self.patience)
         except queue.Full:  # the destination stopped taking data: drop it and start over
@@ -101,7 +135,7 @@ class Output:
             self._kill()
         self._proc = None
 
-    def _maybe_restart(self) -> None:
+    def _maybe_restart(self, keyframe: bool) -> None:
         now = time.monotonic()
         if self._proc is not None:  # it just died: note why, and wait before trying again
             code = self._proc.poll()
@@ -111,7 +145,7 @@ class Output:
             self._retry_at = now + self._backoff
             self._backoff = min(MAX_BACKOFF, self._backoff * 2)
             return
-        if now >= self._retry_at:
+        if now >= self._retry_at and keyframe:
             self.restarts += 1
             log.info("restarting %s (attempt %d)", self.name, self.restarts)
             self.start()
@@ -139,16 +173,32 @@ class Output:
             self.stderr.append(line.decode(errors="replace").rstrip())
 
 
+TS_PACKET = 188
+TABLE_PIDS = (0x0000, 0x0011, 0x1000)  # PAT, SDT, and the PMT where FFmpeg's muxer puts it
+
+
 class Fanout:
-    """A file-like sink for PyAV's muxer that hands every chunk to every output."""
+    """A file-like sink for PyAV's muxer that hands every chunk to every output.
+
+    It keeps the latest PAT/SDT/PMT packets, and the transmitter marks where keyframes start,
+    so an output that restarts can join the stream cleanly."""
 
     def __init__(self, outputs: list[Output]) -> None:
         self.outputs = outputs
+        self.tables: dict[int, bytes] = {}
+        self.keyframe_next = True  # the next chunk starts with a keyframe (or the stream)
 
     def write(self, chunk: bytes) -> int:
         data = bytes(chunk)
+        for i in range(0, len(data) - TS_PACKET + 1, TS_PACKET):
+            if data[i] == 0x47:
+                pid = ((data[i + 1] & 0x1F) << 8) | data[i + 2]
+                if pid in TABLE_PIDS:
+                    self.tables[pid] = data[i:i + TS_PACKET]
+        tables = b"".join(self.tables[p] for p in TABLE_PIDS if p in self.tables)
+        keyframe, self.keyframe_next = self.keyframe_next, False
         for output in self.outputs:
-            output.feed(data)
+            output.feed(data, tables, keyframe)
         return len(data)
 
     def flush(self) -> None:

@@ -1,11 +1,17 @@
-"""The playout: airs scheduled takes back to back, a slate when the queue is dry, and writes
-the air log. One Transmitter (one FFmpeg) for the whole run."""
+"""The playout: airs scheduled takes back to back, filler when the queue is dry, and writes the
+air log. One Transmitter (one timeline, long-lived FFmpeg outputs) for the whole run.
+
+Filler: the slate (the show's title and what is coming up) while the next take is seconds away;
+when the queue has been dry for longer, replays of recent takes, least recently aired first. A
+new take goes on at the next boundary, which is never more than one filler item away.
+"""
 
 from __future__ import annotations
 
 import logging
 import shutil
 import threading
+import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,11 +31,12 @@ def _iso(epoch: float) -> str:
 
 class Playout:
     def __init__(self, data: DataDir, rtmp_urls: list[str] | None = None, *, pace: bool = True,
-                 channel_name: str = "AI WebTV") -> None:
+                 channel_name: str = "AI WebTV", replay_after: float = 10.0) -> None:
         self.data = data
         self.rtmp_urls = rtmp_urls or []
         self.pace = pace
         self.channel_name = channel_name
+        self.replay_after = replay_after  # seconds of dry queue before replays replace the slate
         self.session = uuid.uuid4().hex[:12]
         self.stop = threading.Event()
         self.error: BaseException | None = None
@@ -56,20 +63,22 @@ class Playout:
     def run(self, max_entries: int | None = None) -> None:
         """Air until ``stop`` is set (or ``max_entries`` things have aired)."""
         store = Store(self.data)
-        store.requeue_airing()  # something cut off mid-air by a crash airs again, whole
+        cut = store.close_crashed_airings()  # went on air before a crash: never aired twice
+        if cut:
+            log.warning("%d take(s) were cut off mid-air by a crash; not airing them again", cut)
         shutil.rmtree(self.data.hls, ignore_errors=True)
         self.data.hls.mkdir(parents=True)
-        filler = self._slate(store)
         self.transmitter = tx = Transmitter(self.data.hls, self.rtmp_urls, pace=self.pace)
-        tx.open(filler)
-        aired = 0
+        tx.open(self._slate(store))
+        aired, last_new = 0, time.monotonic()
         try:
             while not self.stop.is_set() and (max_entries is None or aired < max_entries):
                 entry = store.claim_next()
-                if entry is None:
-                    self._air(store, tx, self._slate(store), kind="slate")
-                else:
+                if entry is not None:
                     self._air_entry(store, tx, entry)
+                    last_new = time.monotonic()
+                else:
+                    self._air_filler(store, tx, time.monotonic() - last_new)
                 aired += 1
         finally:
             err = tx.close()
@@ -78,33 +87,52 @@ class Playout:
             store.close()
 
     def _slate(self, store: Store) -> Path:
-        bible = store.bible()
-        return slate(self.data, (bible or {}).get("title") or self.channel_name)
+        bible = store.bible() or {}
+        coming = store.next_in_the_making()
+        line = f"Coming up: {coming}" if coming else "We'll be right back"
+        return slate(self.data, bible.get("title") or self.channel_name, line[:70])
+
+    def _air_filler(self, store: Store, tx: Transmitter, dry_for: float) -> None:
+        if dry_for >= self.replay_after:
+            replay = store.replay_candidate()
+            if replay is not None:
+                try:
+                    path = self._media(replay)
+                    self._air(store, tx, path, kind="replay", take_id=replay["id"])
+                    return
+                except WebTVError as exc:
+                    log.warning("cannot replay take %s: %s", replay["id"], exc)
+        self._air(store, tx, self._slate(store), kind="slate")
+
+    def _media(self, take: dict) -> Path:
+        path = self.data.resolve(take["media"])
+        if not path.is_file():
+            raise MediaError(f"take {take['id']}: file missing")
+        return path
 
     def _air_entry(self, store: Store, tx: Transmitter, entry: dict) -> None:
         take = store.take(entry["take_id"])
         try:
-            path = self.data.resolve(take["media"])
-            if not path.is_file():
-                raise MediaError(f"take {take['id']}: file missing")
-            if self._air(store, tx, path, kind="take", entry=entry):
-                store.finish_entry(entry["id"], "aired")
-            else:  # cut short by a stop: it airs again, whole, next time
-                store.requeue(entry["id"])
+            aired = self._air(store, tx, self._media(take), kind="take", entry=entry)
         except WebTVError as exc:  # broken at air time: skip it, log it, air the slate
             log.warning("skipping take %s: %s", take["id"], exc)
             store.finish_entry(entry["id"], "skipped")
             self._air(store, tx, self._slate(store), kind="slate", note=f"skipped: {exc}")
+            return
+        if aired.complete or aired.played >= aired.duration / 2:
+            store.finish_entry(entry["id"], "aired")
+        else:  # a stop cut it off early: it airs again, whole, next time
+            store.requeue(entry["id"])
 
     def _air(self, store: Store, tx: Transmitter, path: Path, *, kind: str,
-             entry: dict | None = None, note: str = "") -> bool:
+             entry: dict | None = None, take_id: int | None = None, note: str = ""):
         start = float(tx.clock)
         air_id = store.log_air(
             session=self.session, kind=kind, schedule_id=entry["id"] if entry else None,
-            take_id=entry["take_id"] if entry else None, stream_start=start,
+            take_id=entry["take_id"] if entry else take_id, stream_start=start,
             started_at=_iso(tx.wall_time(start)), note=note)
         aired = tx.air(path, self.stop)
-        store.end_air(air_id, stream_end=aired.stream_end,
-                      ended_at=_iso(tx.wall_time(aired.stream_end)),
+        end = aired.stream_start + aired.played
+        store.end_air(air_id, stream_end=end, ended_at=_iso(tx.wall_time(end)),
                       note=note if aired.complete else "cut short by shutdown")
-        return aired.complete
+        return aired

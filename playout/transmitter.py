@@ -34,6 +34,11 @@ class Aired:
     stream_start: float
     stream_end: float
     complete: bool = True  # False when a stop cut the file short
+    played: float = 0.0  # seconds of it that went out
+
+    @property
+    def duration(self) -> float:
+        return self.stream_end - self.stream_start
 
 
 class Transmitter:
@@ -48,6 +53,7 @@ class Transmitter:
         self.clock = Fraction(0)  # video clock: where the next file starts
         self._audio_clock = Fraction(0)
         self.outputs: list[Output] = []
+        self.restarts: dict[str, int] = {}  # per output, as of close()
         self._box = None
         self._video = self._audio = None
         self._started_mono = 0.0
@@ -65,7 +71,8 @@ class Transmitter:
                          for i, url in enumerate(self.rtmp_urls)]
         for output in self.outputs:
             output.start()
-        self._box = av.open(Fanout(self.outputs), mode="w", format="mpegts",
+        self._fanout = Fanout(self.outputs)
+        self._box = av.open(self._fanout, mode="w", format="mpegts",
                             container_options={"flush_packets": "1"})
         with av.open(str(template)) as src:
             self._video = self._box.add_stream_from_template(src.streams.video[0])
@@ -87,6 +94,7 @@ class Transmitter:
         for output in self.outputs:
             output.close()
             said += [f"{output.name}: {line}" for line in output.stderr]
+            self.restarts[output.name] = output.restarts
         self.outputs = []
         return redact("\n".join(said))
 
@@ -111,16 +119,19 @@ class Transmitter:
         timeline.sort(key=lambda item: item[0])
         # Muxing rescales a packet in place, so the shift is worked out before any is sent.
         shift = int(start / video[0].time_base) - first
-        complete = True
+        complete, played = True, Fraction(0)
         for at, packet, is_video in timeline:
             if stop is not None and stop.is_set():
                 complete = False
                 break
+            played = max(played, at - start)
             self._wait_until(at)
             if is_video:
                 packet.pts += shift
                 packet.dts += shift
                 packet.stream = self._video
+                if packet.is_keyframe:
+                    self._fanout.keyframe_next = True
             else:
                 packet.pts = packet.dts = int(at * house.SAMPLE_RATE)
                 packet.time_base = Fraction(1, house.SAMPLE_RATE)
@@ -128,7 +139,8 @@ class Transmitter:
             self._mux(packet)
         self.clock = start + duration
         self._audio_clock = clock
-        return Aired(float(start), float(self.clock), complete)
+        return Aired(float(start), float(self.clock), complete,
+                     float(duration if complete else played))
 
     def _wait_until(self, at: Fraction) -> None:
         if not self.pace:

@@ -250,12 +250,37 @@ class Store:
         with self.transaction():
             self.db["schedule"].update(schedule_id, {"status": "queued"})
 
-    def requeue_airing(self) -> int:
-        """After a crash, whatever was mid-air goes back to the head of the queue."""
+    def close_crashed_airings(self) -> int:
+        """After a crash: whatever was mid-air went on air, so it counts as aired (never twice),
+        and its open air-log rows are closed with a note."""
         with self.transaction():
             cursor = self.db.execute(
-                "update schedule set status = 'queued' where status = 'airing'")
+                "update takes set status = 'aired' where id in "
+                "(select take_id from schedule where status = 'airing')")
+            self.db.execute("update schedule set status = 'aired' where status = 'airing'")
+            self.db.execute(
+                "update air_log set ended_at = started_at, note = 'cut off by a crash' "
+                "where ended_at is null")
         return cursor.rowcount
+
+    def replay_candidate(self, skip_recent: int = 3, pool: int = 50) -> dict[str, Any] | None:
+        """A recent aired take to replay: the least recently aired of the last ``pool``, never
+        one of the last ``skip_recent`` on air."""
+        rows = self._all(
+            "select takes.*, max(air_log.id) as last_air from takes join air_log "
+            "on air_log.take_id = takes.id where takes.status = 'aired' "
+            "group by takes.id order by last_air desc limit ?", (pool,))
+        recent = {r["take_id"] for r in self._all(
+            "select take_id from air_log where take_id is not null order by id desc limit ?",
+            (skip_recent,))}
+        rows = [r for r in rows if r["id"] not in recent]
+        return min(rows, key=lambda r: r["last_air"]) if rows else None
+
+    def next_in_the_making(self) -> str | None:
+        """The action of the next shot not yet on the schedule, for the slate's 'coming up'."""
+        row = self._one("select action from shots where status in ('planned', 'made') "
+                        "order by id limit 1")
+        return row["action"] if row else None
 
     def log_air(self, **fields: Any) -> int:
         with self.transaction():

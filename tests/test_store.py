@@ -71,7 +71,7 @@ def test_entity_colours_merge_and_names_match_any_case(store: Store) -> None:
         store.entity("badger")
 
 
-def test_schedule_claims_in_order_and_requeues_after_a_crash(store: Store) -> None:
+def test_schedule_claims_in_order_and_never_airs_twice_after_a_crash(store: Store) -> None:
     store.set_bible(title="t")
     shot = store.add_shots(1, [{"action": "a", "duration_s": 3.0}])[0]
     ids = [store.add_take(shot_id=shot["id"], seed=i, prompt="p", media="m", duration_s=3.0)["id"]
@@ -82,8 +82,14 @@ def test_schedule_claims_in_order_and_requeues_after_a_crash(store: Store) -> No
     assert store.queued_seconds() == 6.0
     first = store.claim_next()
     assert first["take_id"] == ids[0]
-    assert store.requeue_airing() == 1  # the process died while it was on air
-    assert store.claim_next()["take_id"] == ids[0]
+    store.log_air(session="s", kind="take", take_id=ids[0], schedule_id=first["id"],
+                  stream_start=0.0, started_at="2026-01-01T00:00:00.000+00:00")
+    assert store.close_crashed_airings() == 1  # the process died while it was on air
+    assert store.take(ids[0])["status"] == "aired"
+    assert store.air_log()[0]["note"] == "cut off by a crash"
+    assert store.claim_next()["take_id"] == ids[1]
+    store.requeue(2)  # a clean stop cut it early: back to the head of the queue
+    assert store.claim_next()["take_id"] == ids[1]
 
 
 def test_paths_stay_inside_the_data_dir(data: DataDir, tmp_path: Path) -> None:

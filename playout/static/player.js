@@ -106,7 +106,10 @@ function render() {
   if (!e) return;
   action.dataset.airId = e.id;
   if (e.kind === "slate") { action.textContent = "Slate — the next take is on its way"; prompt.textContent = ""; }
-  else { action.textContent = e.action || ""; prompt.textContent = e.prompt || ""; }
+  else {
+    action.textContent = (e.kind === "replay" ? "Replay: " : "") + (e.action || "");
+    prompt.textContent = e.prompt || "";
+  }
 }
 
 async function poll() {
