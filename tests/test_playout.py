@@ -96,3 +96,58 @@ def test_rtmp_gets_the_same_continuous_timeline(data: DataDir, store: Store,
     assert max(steps(t.video)) <= FRAME + 0.002  # FLV keeps milliseconds
     assert t.video_end - t.video[0] == pytest.approx(8.0, abs=FRAME + 0.002)
     assert abs(t.audio_end - t.video_end) < 0.05
+
+
+def test_a_dry_queue_airs_replays_then_new_takes_at_the_next_boundary(data: DataDir,
+                                                                       store: Store) -> None:
+    takes = schedule_clips(store, data, [(c, 2.0, 440) for c in ("red", "blue", "green",
+                                                                 "orange")])
+    playout = Playout(data, pace=False, replay_after=0)
+    playout.run(max_entries=6)  # four takes, then two fillers
+    log = store.air_log(playout.session)[::-1]
+    assert [r["kind"] for r in log] == ["take"] * 4 + ["replay", "replay"]
+    # least recently aired first, never one of the last three on air
+    assert [r["take_id"] for r in log[4:]] == [takes[0], takes[1]]
+    assert store.take_counts()["aired"] == 4  # replays do not touch the schedule
+    late = schedule_clips(store, data, [("purple", 2.0, 440)])
+    second = Playout(data, pace=False, replay_after=0)
+    second.run(max_entries=1)
+    assert store.air_log(second.session)[0]["take_id"] == late[0]
+
+
+CRASHING_PLAYOUT = """
+import sys
+from state.datadir import DataDir
+from playout.playout import Playout
+Playout(DataDir(sys.argv[1]), pace=True).run(max_entries=int(sys.argv[2]))
+"""
+
+
+def test_killed_mid_air_it_resumes_without_airing_anything_twice(data: DataDir,
+                                                                  store: Store) -> None:
+    import signal
+    import sqlite3
+    import sys
+
+    takes = schedule_clips(store, data, [(c, 3.0, 440) for c in ("red", "blue", "green",
+                                                                 "orange")])
+    proc = subprocess.Popen([sys.executable, "-c", CRASHING_PLAYOUT, str(data.root), "10"])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # wait until the second take is on air
+        row = store.db.execute("select take_id from air_log where ended_at is null "
+                               "order by id desc limit 1").fetchone()
+        if row and row[0] == takes[1]:
+            break
+        time.sleep(0.1)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    resumed = Playout(data, pace=False)
+    resumed.run(max_entries=2)
+    aired = [r["take_id"] for r in store.air_log(limit=50)[::-1] if r["kind"] == "take"]
+    assert aired == takes  # each once, in order: the one cut off is not aired again
+    assert store.air_log(resumed.session)[-1]["take_id"] == takes[2]
+    cut = [r for r in store.air_log(limit=50) if r["take_id"] == takes[1]][0]
+    assert cut["note"] == "cut off by a crash"
+    db = sqlite3.connect(data.db_path)
+    assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
