@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from playout.slate import slate
-from playout.transmitter import Transmitter
+from playout.transmitter import Transmitter, load
 from state.datadir import DataDir
 from state.store import Store
 from tools.errors import MediaError, WebTVError
@@ -126,12 +126,13 @@ class Playout:
 
     def _air(self, store: Store, tx: Transmitter, path: Path, *, kind: str,
              entry: dict | None = None, take_id: int | None = None, note: str = ""):
+        loaded = load(path)  # a broken file fails here, before it has an air-log row
         start = float(tx.clock)
         air_id = store.log_air(
             session=self.session, kind=kind, schedule_id=entry["id"] if entry else None,
             take_id=entry["take_id"] if entry else take_id, stream_start=start,
             started_at=_iso(tx.wall_time(start)), note=note)
-        aired = tx.air(path, self.stop)
+        aired = tx.air(loaded, self.stop)
         end = aired.stream_start + aired.played
         store.end_air(air_id, stream_end=end, ended_at=_iso(tx.wall_time(end)),
                       note=note if aired.complete else "cut short by shutdown")

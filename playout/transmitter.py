@@ -103,9 +103,10 @@ class Transmitter:
         return self.started_wall + stream_time
 
     # -- airing --------------------------------------------------------------------------
-    def air(self, path: Path, stop: threading.Event | None = None) -> Aired:
-        """Put one house-format file on the channel clock. Raises MediaError if it is broken."""
-        video, audio = _read_packets(path)
+    def air(self, source: Path | Loaded, stop: threading.Event | None = None) -> Aired:
+        """Put one house-format file on the channel clock. Raises MediaError if it is broken
+        (before anything of it is sent: files are read whole first, see ``load``)."""
+        video, audio = load(source) if isinstance(source, Path) else source
         start = self.clock
         first = video[0].pts
         duration = len(video) * house.FRAME  # house files are constant frame rate
@@ -156,7 +157,10 @@ class Transmitter:
             raise MediaError(f"the transmitter's FFmpeg refused a packet: {exc}") from exc
 
 
-def _read_packets(path: Path) -> tuple[list[av.Packet], list[av.Packet]]:
+Loaded = tuple[list[av.Packet], list[av.Packet]]
+
+
+def load(path: Path) -> Loaded:
     """All packets of a house-format file, in decode order; MediaError if it is not one."""
     try:
         with av.open(str(path)) as src:

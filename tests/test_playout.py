@@ -65,16 +65,18 @@ def test_three_takes_and_a_slate_air_as_one_timeline(data: DataDir, store: Store
     assert_continuous(t, 10.5)
 
 
-def test_a_missing_take_is_skipped_for_the_slate(data: DataDir, store: Store) -> None:
-    takes = schedule_clips(store, data, [("red", 2.0, 440), ("blue", 2.0, 440)])
+def test_missing_or_corrupt_takes_are_skipped_for_the_slate(data: DataDir, store: Store) -> None:
+    takes = schedule_clips(store, data, [("red", 2.0, 440), ("blue", 2.0, 440),
+                                         ("green", 2.0, 440)])
     data.resolve(store.take(takes[0])["media"]).unlink()
+    corrupt = data.resolve(store.take(takes[1])["media"])
+    corrupt.write_bytes(corrupt.read_bytes()[:2000])  # cut off mid-file
     playout = Playout(data, pace=False)
-    playout.run(max_entries=2)
+    playout.run(max_entries=3)
     log = store.air_log(playout.session)[::-1]
-    assert [r["kind"] for r in log] == ["slate", "take"]
-    assert "file missing" in log[0]["note"]
-    assert store.take(takes[0])["status"] == "failed"
-    assert store.take(takes[1])["status"] == "aired"
+    assert [r["kind"] for r in log] == ["slate", "slate", "take"]
+    assert "file missing" in log[0]["note"] and "skipped" in log[1]["note"]
+    assert [store.take(t)["status"] for t in takes] == ["failed", "failed", "aired"]
 
 
 def test_rtmp_gets_the_same_continuous_timeline(data: DataDir, store: Store,
