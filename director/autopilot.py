@@ -12,6 +12,7 @@ import tools
 from director.config import Settings
 from director.loop import Conversation, Event, run_turn
 from state.store import CallJournal, Store
+from tools import moderation
 from tools.backends import config as backend_config
 from tools.context import ToolContext
 from tools.errors import StepLimitExceeded, WebTVError
@@ -65,5 +66,6 @@ def open_context(settings: Settings) -> ToolContext:
     """The store, the data dir and the backends that the flags and webtv.toml choose."""
     data = settings.data()
     backends = backend_config.build(settings.config(data), settings.backends,
-                                    data.root / "work", CallJournal(data))
-    return ToolContext(store=Store(data), data=data, backends=backends)
+                                    data.root / "work", CallJournal(data), settings.fault_rate)
+    return ToolContext(store=Store(data), data=data, backends=backends,
+                       moderator=moderation.from_env())

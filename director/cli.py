@@ -33,6 +33,9 @@ def _common(p: argparse.ArgumentParser) -> None:
         p.add_argument(f"--{cap}", metavar="BACKEND",
                        help=f"{cap} backend: local (default), a preset such as {examples}, or a "
                             "backend named in webtv.toml")
+    p.add_argument("--faults", type=float, default=0.0, metavar="RATE",
+                   help="testing: the share of local takes made with a known fault (reversed "
+                        "motion, wrong palette, burned-in text, frozen, black, vertical lines)")
     p.add_argument("-v", "--verbose", action="store_true")
 
 
@@ -69,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = Settings.from_env(
         data_dir=args.data_dir, llm_model=args.model, llm_base_url=args.base_url,
-        config_path=args.config,
+        config_path=args.config, fault_rate=args.faults,
         backends={cap: getattr(args, cap) for cap in ("video", "upscale", "interpolate",
                                                       "music")})
     commands = {"run": cmd_run, "chat": cmd_chat, "serve": cmd_serve, "status": cmd_status}

@@ -22,6 +22,7 @@ class Settings:
     channel: str = "AI WebTV"
     config_path: Path | None = None  # webtv.toml; default: the one in the data dir, if any
     backends: dict[str, str | None] = field(default_factory=dict)  # --video zeroscope, ...
+    fault_rate: float = 0.0  # --faults: the local video backend's injected faults (testing)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

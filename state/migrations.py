@@ -124,3 +124,12 @@ def m005_create_remote_calls_and_assets(db: Database) -> None:
     db["assets"].create({
         "key": str, "capability": str, "backend": str, "media": str, "created_at": str,
     }, pk="key")
+
+
+@migration
+def m006_add_take_faults(db: Database) -> None:
+    # Faults injected on purpose by the local backend (JSON list): the ground truth that the
+    # checks' precision and recall are measured against. Empty for real models.
+    db["takes"].add_column("faults", str)
+    # What OCR read in the picture, for the moderation gate before scheduling.
+    db["takes"].add_column("ocr_text", str)

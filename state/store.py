@@ -18,7 +18,7 @@ from state.datadir import DataDir
 from state.migrations import migrate, now
 from tools.errors import NotFound
 
-_JSON = {"palette", "colours", "entities", "backends"}
+_JSON = {"palette", "colours", "entities", "backends", "faults"}
 TAKE_STATES = ("made", "accepted", "rejected", "scheduled", "aired", "failed")
 
 
@@ -193,9 +193,15 @@ class Store:
         with self.transaction():
             self.db["takes"].update(take_id, {"status": status, "reason": reason})
 
-    def record_checks(self, take_id: int, checks: list[dict[str, Any]]) -> None:
+    def set_contact_sheet(self, take_id: int, sheet: str, ocr_text: str = "") -> None:
         with self.transaction():
-            self.db.execute("delete from checks where take_id = ?", (take_id,))
+            self.db["takes"].update(take_id, {"contact_sheet": sheet, "ocr_text": ocr_text})
+
+    def record_checks(self, take_id: int, checks: list[dict[str, Any]],
+                      replace: bool = True) -> None:
+        with self.transaction():
+            if replace:
+                self.db.execute("delete from checks where take_id = ?", (take_id,))
             self.db["checks"].insert_all(
                 {"take_id": take_id, **c, "passed": int(c["passed"]), "created_at": now()}
                 for c in checks)

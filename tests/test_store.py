@@ -23,7 +23,7 @@ def test_migrations_reach_the_final_schema(store: Store) -> None:
         "mood", "duration_s", "status", "created_at"]
     assert columns(store, "takes") == ["id", "shot_id", "seed", "prompt", "backends", "media",
                                        "contact_sheet", "duration_s", "status", "reason",
-                                       "created_at"]
+                                       "created_at", "faults", "ocr_text"]
     assert columns(store, "checks") == ["id", "take_id", "name", "value", "threshold", "passed",
                                         "detail", "created_at"]
     assert columns(store, "schedule") == ["id", "take_id", "status", "created_at"]

@@ -60,6 +60,51 @@ def delta_e(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.linalg.norm(np.asarray(a) - np.asarray(b), axis=-1)
 
 
+def delta_e2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
+    """CIEDE2000 (Sharma, Wu, Dalal 2005) between Lab colours, broadcasting like numpy."""
+    lab1, lab2 = np.asarray(lab1, dtype=np.float64), np.asarray(lab2, dtype=np.float64)
+    l1, a1, b1 = lab1[..., 0], lab1[..., 1], lab1[..., 2]
+    l2, a2, b2 = lab2[..., 0], lab2[..., 1], lab2[..., 2]
+    c_bar = (np.hypot(a1, b1) + np.hypot(a2, b2)) / 2
+    g = 0.5 * (1 - np.sqrt(c_bar**7 / (c_bar**7 + 25.0**7)))
+    a1p, a2p = a1 * (1 + g), a2 * (1 + g)
+    c1p, c2p = np.hypot(a1p, b1), np.hypot(a2p, b2)
+    h1p = np.degrees(np.arctan2(b1, a1p)) % 360
+    h2p = np.degrees(np.arctan2(b2, a2p)) % 360
+    dlp, dcp = l2 - l1, c2p - c1p
+    dh = h2p - h1p
+    dh = np.where(dh > 180, dh - 360, np.where(dh < -180, dh + 360, dh))
+    dh = np.where(c1p * c2p == 0, 0, dh)
+    dhp = 2 * np.sqrt(c1p * c2p) * np.sin(np.radians(dh) / 2)
+    lp_bar, cp_bar = (l1 + l2) / 2, (c1p + c2p) / 2
+    hsum = h1p + h2p
+    hp_bar = np.where(np.abs(h1p - h2p) > 180,
+                      np.where(hsum < 360, (hsum + 360) / 2, (hsum - 360) / 2), hsum / 2)
+    hp_bar = np.where(c1p * c2p == 0, hsum, hp_bar)
+    t = (1 - 0.17 * np.cos(np.radians(hp_bar - 30)) + 0.24 * np.cos(np.radians(2 * hp_bar))
+         + 0.32 * np.cos(np.radians(3 * hp_bar + 6)) - 0.20 * np.cos(np.radians(4 * hp_bar - 63)))
+    d_theta = 30 * np.exp(-(((hp_bar - 275) / 25) ** 2))
+    rc = 2 * np.sqrt(cp_bar**7 / (cp_bar**7 + 25.0**7))
+    sl = 1 + 0.015 * (lp_bar - 50) ** 2 / np.sqrt(20 + (lp_bar - 50) ** 2)
+    sc, sh = 1 + 0.045 * cp_bar, 1 + 0.015 * cp_bar * t
+    rt = -np.sin(np.radians(2 * d_theta)) * rc
+    return np.sqrt((dlp / sl) ** 2 + (dcp / sc) ** 2 + (dhp / sh) ** 2
+                   + rt * (dcp / sc) * (dhp / sh))
+
+
+def palette_match(frames: list[np.ndarray], wanted: list[tuple[str, float]]) -> float:
+    """How far the picture is from each wanted colour: for each (colour, share), the CIEDE2000
+    distance within which that share of the pixels lie (a sky should fill a few percent of the
+    picture, a scarf a fraction of one); the worst over the colours."""
+    pixels = np.concatenate([f[::4, ::4].reshape(-1, 3) for f in frames])
+    lab = rgb_to_lab(pixels)
+    worst = 0.0
+    for colour, share in wanted:
+        distances = delta_e2000(lab, rgb_to_lab(np.array(rgb(colour), dtype=np.float64)))
+        worst = max(worst, float(np.quantile(distances, share)))
+    return worst
+
+
 def dominant_colours(frames: list[np.ndarray], k: int = 6, seed: int = 0) -> list[tuple]:
     """k-means in Lab over sampled pixels: [(rgb tuple, share of pixels)], biggest first."""
     pixels = np.concatenate([f.reshape(-1, 3) for f in frames])

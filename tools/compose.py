@@ -7,6 +7,7 @@ objects (prompts/avoid_words.txt) are removed. The same prompt goes to generatio
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -14,7 +15,21 @@ import prompts
 from tools.backends import ShotSpec
 from tools.colours import to_hex
 
-WORD_BUDGET = 60  # stays under Zeroscope's 77 CLIP tokens for plain English words
+# Zeroscope's text encoder is CLIP's: 77 tokens, two of them the start and end markers. Counted
+# with instant-clip-tokenizer, a port of OpenAI CLIP's BPE tokenizer that ships its vocabulary.
+TOKEN_BUDGET = 75
+
+
+@functools.cache
+def _tokenizer():
+    import instant_clip_tokenizer
+
+    return instant_clip_tokenizer.Tokenizer()
+
+
+def clip_tokens(text: str) -> int:
+    """CLIP BPE tokens in ``text`` (without the start and end markers)."""
+    return len(_tokenizer().encode(text))
 
 CAMERA_WORDS = {
     ("pan", "left"): "camera pans left", ("pan", "right"): "camera pans right",
@@ -42,7 +57,9 @@ def strip_avoided(text: str) -> str:
     for phrase in sorted(prompts.word_list("avoid_words.txt"), key=len, reverse=True):
         text = re.sub(rf"(?i)\b{re.escape(phrase)}\b", "", text)
     text = re.sub(r"\s+([,.;)])", r"\1", re.sub(r"\s{2,}", " ", text))
-    return re.sub(r"(,\s*){2,}", ", ", text).strip(" ,")
+    text = re.sub(r"(,\s*){2,}", ", ", text).strip(" ,")
+    # "shot on Canon EOS in IMAX" leaves "shot on in": drop the words left dangling
+    return re.sub(r"(\s+\b(?:in|on|with|by|shot|using|at)\b)+\s*$", "", text, flags=re.I)
 
 
 def compose(shot: dict[str, Any], entities: dict[str, dict[str, Any]],
@@ -53,12 +70,31 @@ def compose(shot: dict[str, Any], entities: dict[str, dict[str, Any]],
     motion = shot["subject_motion"] or ""
     if shot["subject_direction"] in SUBJECT_WORDS:
         motion = f"{motion} {SUBJECT_WORDS[shot['subject_direction']]}".strip()
-    parts = [*cast, shot["action"], motion, f"at {place}" if place else "",
-             f"{shot['time_of_day']}", f"{shot['framing']} shot", camera,
-             bible.get("visual_style") or ""]
-    prompt = strip_avoided(", ".join(p for p in parts if p))
-    words = prompt.split()
-    return " ".join(words[:WORD_BUDGET]).rstrip(",")
+    # In order of importance: what goes over the budget is dropped from the end.
+    parts = [*cast, shot["action"], motion, camera, f"at {place}" if place else "",
+             f"{shot['time_of_day']}", f"{shot['framing']} shot", bible.get("visual_style") or ""]
+    return fit(strip_avoided(p) for p in parts if p)
+
+
+def fit(parts, budget: int = TOKEN_BUDGET) -> str:
+    """Join parts with commas while they fit the CLIP budget; a part that does not fit is cut
+    word by word, and whatever follows it is left out."""
+    prompt = ""
+    for part in parts:
+        if not part:
+            continue
+        candidate = f"{prompt}, {part}" if prompt else part
+        if clip_tokens(candidate) <= budget:
+            prompt = candidate
+            continue
+        words = part.split()
+        while words and clip_tokens(f"{prompt}, {' '.join(words)}" if prompt else
+                                    " ".join(words)) > budget:
+            words.pop()
+        if words:
+            prompt = f"{prompt}, {' '.join(words)}" if prompt else " ".join(words)
+        break
+    return prompt.rstrip(",")
 
 
 def spec_for(shot: dict[str, Any], entities: dict[str, dict[str, Any]],

@@ -57,14 +57,16 @@ def cached(ctx: ToolContext, capability: str, backend: Any, params: dict[str, An
 
 
 def make_media(ctx: ToolContext, prompt: str, seed: int, spec, seconds: float, mood: str,
-               work: Path) -> Path:
-    """The house-format file of one take, made in ``work``."""
+               work: Path) -> tuple[Path, tuple[str, ...]]:
+    """The house-format file of one take, made in ``work``, and any faults injected on purpose
+    into it (the local backend's testing mode)."""
     b = ctx.backends
     frames = max(8, round(seconds * GENERATION_FPS))
     request = VideoRequest(prompt, seed, spec, frames=frames, fps=GENERATION_FPS)
     clip = cached(ctx, "video", b.video,
                   {"prompt": prompt, "seed": seed, "frames": frames, "fps": GENERATION_FPS},
                   [], work, lambda: b.video.generate(request, work))
+    faults = clip.faults
     clip = cached(ctx, "interpolate", b.interpolate, {"fps": house.FPS}, [clip.path], work,
                   lambda: b.interpolate.interpolate(clip, house.FPS, work))
     clip = cached(ctx, "upscale", b.upscale, {"prompt": prompt}, [clip.path], work,
@@ -73,4 +75,4 @@ def make_media(ctx: ToolContext, prompt: str, seed: int, spec, seconds: float, m
                    work, lambda: b.music.compose(mood, seconds, seed, work))
     out = work / "take.mp4"
     house.normalize(clip.path, music.path, out, seconds)
-    return out
+    return out, faults

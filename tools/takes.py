@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from playout import house
-from tools import REGISTRY, checks
+from tools import REGISTRY, checks, ocr
 from tools.compose import compose, spec_for
 from tools.context import ToolContext
 from tools.errors import MediaError, ToolError
@@ -47,13 +47,15 @@ def make_take(
                 "seed": seed, "cached": True}
     work = ctx.data.workspace()
     try:
-        out = make_media(ctx, prompt, seed, spec_for(shot, entities, bible), shot["duration_s"],
-                         shot["mood"] or bible["music_mood"] or "calm", work)
+        out, faults = make_media(ctx, prompt, seed, spec_for(shot, entities, bible),
+                                 shot["duration_s"], shot["mood"] or bible["music_mood"] or "calm",
+                                 work)
         media = ctx.data.keep(out, ".mp4")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     take = store.add_take(shot_id=shot_id, seed=seed, prompt=prompt, backends=ctx.backends.names(),
-                          media=media, duration_s=house.frames_for(shot["duration_s"]) / house.FPS)
+                          media=media, duration_s=house.frames_for(shot["duration_s"]) / house.FPS,
+                          faults=list(faults))
     store.set_shot_status(shot_id, "made")
     return {"take_id": take["id"], "shot_id": shot_id, "status": "made", "prompt": prompt,
             "seed": seed,
@@ -62,24 +64,34 @@ def make_take(
 
 @REGISTRY.tool(parallel=True)
 def inspect_take(ctx: ToolContext, take_id: int) -> dict[str, Any]:
-    """Inspect a take: a contact sheet of its frames and measured checks (black frames, frozen
-    frames). A take that fails a check is rejected; make a new take of its shot instead."""
+    """Inspect a take: a contact sheet of its frames and measured checks, each a number against
+    a threshold: black and frozen frames, flicker, how much moves, motion direction against the
+    shot, palette against the bible, vertical-line artifacts, burned-in text. A take that fails
+    any check is rejected; make a new take of its shot instead."""
     take = ctx.store.take(take_id)
+    shot = ctx.store.shot(take["shot_id"])
     path = ctx.data.resolve(take["media"])
     try:
-        frames = read_frames(path, width=256)
+        frames = read_frames(path, width=384)
     except MediaError as exc:
         ctx.store.set_take_status(take_id, "rejected", str(exc))
         raise
-    results = [checks.black_frames(frames), checks.frozen_frames(frames)]
+    results = [checks.black_frames(frames), checks.frozen_frames(frames),
+               checks.flicker(frames), checks.dynamic_degree(frames),
+               checks.motion_direction(frames, shot["camera_move"], shot["camera_direction"]),
+               checks.palette(frames, _shot_colours(ctx, shot))]
+    full = read_frames(path, every=12)  # full size: thin lines and small letters survive
+    results.append(checks.vertical_lines(full))
+    text_check, text = ocr.burned_text(full[::2], take["prompt"])
+    results.append(text_check)
     work = ctx.data.workspace()
     sheet = ctx.data.keep(checks.contact_sheet(frames, work / "sheet.png"), ".png")
     shutil.rmtree(work, ignore_errors=True)
-    ctx.store.db["takes"].update(take_id, {"contact_sheet": sheet})
+    ctx.store.set_contact_sheet(take_id, sheet, text.strip())
     ctx.store.record_checks(take_id, [c.as_row() for c in results])
     failed = [c for c in results if not c.passed]
     if failed:
-        reason = "; ".join(f"{c.name} {c.value:.2f} > {c.threshold:.2f}" for c in failed)
+        reason = "; ".join(f"{c.name} {c.value:.2f} (limit {c.threshold:.2f})" for c in failed)
         ctx.store.set_take_status(take_id, "rejected", reason)
     else:
         ctx.store.set_take_status(take_id, "accepted")
@@ -87,13 +99,30 @@ def inspect_take(ctx: ToolContext, take_id: int) -> dict[str, Any]:
         "take_id": take_id, "verdict": "rejected" if failed else "accepted",
         "checks": [{"name": c.name, "value": round(c.value, 3), "threshold": c.threshold,
                     "passed": c.passed, "detail": c.detail} for c in results],
-        "contact_sheet": sheet, "_image": sheet,
+        "text_in_picture": text.strip()[:200], "contact_sheet": sheet, "_image": sheet,
     }
+
+
+def _shot_colours(ctx: ToolContext, shot: dict[str, Any]) -> list[tuple[str, float]]:
+    """The bible colours the picture must show, with the share of the picture each should
+    cover: the location's fill the scene, the characters' are details."""
+    wanted: dict[str, float] = {}
+    for name in [shot["location"], *shot["entities"]]:
+        try:
+            entity = ctx.store.entity(name)
+        except ToolError:
+            continue
+        share = {"location": checks.SCENE_SHARE, "character": checks.DETAIL_SHARE}.get(
+            entity["kind"])
+        for colour in (entity["colours"] or {}).values() if share else ():
+            wanted[colour] = max(wanted.get(colour, 0.0), share)
+    return list(wanted.items())
 
 
 @REGISTRY.tool
 def schedule_take(ctx: ToolContext, take_id: int) -> dict[str, Any]:
-    """Put an accepted take on the schedule, after everything already queued."""
+    """Put an accepted take on the schedule, after everything already queued. The prompt and
+    any text read in the picture pass a moderation gate first."""
     take = ctx.store.take(take_id)
     if take["status"] != "accepted":
         hint = f" ({take['reason']})" if take["reason"] else ""
@@ -103,6 +132,15 @@ def schedule_take(ctx: ToolContext, take_id: int) -> dict[str, Any]:
     if (found.width, found.height, found.audio_codec) != (house.WIDTH, house.HEIGHT, "aac"):
         ctx.store.set_take_status(take_id, "rejected", "not in the house format")
         raise ToolError(f"take {take_id} is not in the house format; make a new take")
+    verdict = ctx.moderator.check(f"{take['prompt']}\n{take['ocr_text'] or ''}")
+    ctx.store.record_checks(take_id, [{
+        "name": "moderation", "value": float(verdict.flagged), "threshold": 0.0,
+        "passed": not verdict.flagged, "detail": verdict.reason or f"clear ({verdict.source})"}],
+        replace=False)
+    if verdict.flagged:
+        ctx.store.set_take_status(take_id, "rejected", f"moderation: {verdict.reason}")
+        raise ToolError(f"take {take_id} did not pass moderation ({verdict.source}): "
+                        f"{verdict.reason}; it will not air")
     entry = ctx.store.schedule_take(take_id)
     ctx.store.set_shot_status(take["shot_id"], "scheduled")
     return {"ok": True, "schedule_id": entry["id"],

@@ -23,11 +23,12 @@ class Asset:
     height: int = 0
     fps: float = 0.0
     frames: int = 0
+    faults: tuple[str, ...] = ()  # injected on purpose (local backend, testing): ground truth
 
     @classmethod
-    def measure(cls, path: Path) -> Asset:
+    def measure(cls, path: Path, faults: tuple[str, ...] = ()) -> Asset:
         p = probe(path)
-        return cls(path, p.duration, p.width, p.height, p.fps, p.frames)
+        return cls(path, p.duration, p.width, p.height, p.fps, p.frames, faults)
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,9 @@ class Backends:
                 "interpolate": self.interpolate.name, "music": self.music.name}
 
 
-def local_backends() -> Backends:
+def local_backends(fault_rate: float = 0.0) -> Backends:
     from tools.backends.local_media import FFmpegInterpolate, FFmpegUpscale, SynthMusic
     from tools.backends.local_video import ProceduralVideo
 
-    return Backends(ProceduralVideo(), FFmpegUpscale(), FFmpegInterpolate(), SynthMusic())
+    return Backends(ProceduralVideo(fault_rate), FFmpegUpscale(), FFmpegInterpolate(),
+                    SynthMusic())

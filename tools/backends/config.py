@@ -94,14 +94,15 @@ def endpoint_config(table: dict[str, Any], known: dict[str, dict], index: int) -
 
 
 def build(config: dict[str, Any], choices: dict[str, str | None], work: Path,
-          journal: Journal) -> Backends:
-    """The four backends: local ones, or pools of remote endpoints."""
+          journal: Journal, fault_rate: float = 0.0) -> Backends:
+    """The four backends: local ones, or pools of remote endpoints. ``fault_rate`` makes the
+    local video backend inject known faults (for testing the checks)."""
     chosen = {cap: choices.get(cap) or config.get("backends", {}).get(cap) or "local"
               for cap in CAPABILITIES}
     known = {**presets(), **config.get("presets", {})}
     tables = config.get("endpoints", [])
     deadline = float(config.get("backends", {}).get("job_deadline_s", 900))
-    local = local_backends()
+    local = local_backends(fault_rate)
     built = {}
     for cap, name in chosen.items():
         if name == "local":

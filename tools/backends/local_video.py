@@ -8,52 +8,114 @@ Zeroscope's shape: 576x320, 24 frames at 8 fps.
 
 from __future__ import annotations
 
+import random
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from tools.backends import Asset, ShotSpec, VideoRequest
 from tools.colours import rgb
 from tools.media import write_frames
 
 PAN_PER_FRAME = 7  # pixels of camera travel per generated frame (8 fps)
+# What text-to-video models get wrong, injected on purpose so the checks can be measured.
+FAULTS = ("reversed", "wrong_palette", "text", "frozen", "black", "vertical_lines")
 ZOOM_PER_FRAME = 0.012  # relative change of the field of view per frame
 SUBJECT_PER_FRAME = 5
 
 
 class ProceduralVideo:
+    """``fault_rate``: the share of takes that come out with one of FAULTS, chosen from the
+    seed and prompt (so the same request always fails the same way), recorded on the asset."""
+
     name = "local"
 
+    def __init__(self, fault_rate: float = 0.0) -> None:
+        self.fault_rate = fault_rate
+
     def generate(self, request: VideoRequest, out_dir: Path) -> Asset:
-        frames = render(request)
+        fault = pick_fault(request, self.fault_rate)
+        frames = render(request, fault)
         out = out_dir / "generated.mp4"
         write_frames(frames, request.fps, out)
-        return Asset.measure(out)
+        return Asset.measure(out, (fault,) if fault else ())
 
 
-def render(request: VideoRequest) -> list[np.ndarray]:
+def pick_fault(request: VideoRequest, rate: float) -> str | None:
+    rng = random.Random(f"{request.seed}:{request.prompt}")
+    if rate <= 0 or rng.random() >= rate:
+        return None
+    return rng.choice(FAULTS)
+
+
+def render(request: VideoRequest, fault: str | None = None) -> list[np.ndarray]:
+    if fault == "wrong_palette":  # the model ignored the colours: everything complementary
+        spec = request.spec
+        request = replace(request, spec=replace(
+            spec, palette=[_complement(c) for c in spec.palette],
+            subject_colours=[_complement(c) for c in spec.subject_colours]))
+    frames = _render(request)
+    if fault == "reversed":
+        frames = frames[::-1]
+    elif fault == "frozen":
+        frames = [frames[0].copy() for _ in frames]
+    elif fault == "black":  # a fade to black that eats most of the take
+        keep = len(frames) // 3
+        frames = frames[:keep] + [np.full_like(f, 4) for f in frames[keep:]]
+    elif fault == "vertical_lines":
+        for f in frames:
+            for x in range(5, f.shape[1], 14):
+                f[:, x:x + 2] = np.clip(f[:, x:x + 2].astype(int) + 70, 0, 255)
+    elif fault == "text":
+        words = [w for w in request.prompt.replace(",", " ").split() if w.isalpha()]
+        caption = f"{(words[1] if len(words) > 1 else 'IMAX').upper()} IMAX"
+        frames = [_caption(f, caption) for f in frames]
+    return frames
+
+
+def _complement(colour: str) -> str:
+    r, g, b = rgb(colour)
+    return f"#{255 - r:02x}{255 - g:02x}{255 - b:02x}"
+
+
+def _caption(frame: np.ndarray, text: str) -> np.ndarray:
+    img = Image.fromarray(frame)
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.load_default(size=max(24, frame.shape[0] // 7))
+    draw.text((frame.shape[1] / 2, frame.shape[0] * 0.2), text, font=font, anchor="mm",
+              fill=(250, 250, 250), stroke_width=3, stroke_fill=(10, 10, 10))
+    return np.asarray(img)
+
+
+def _render(request: VideoRequest) -> list[np.ndarray]:
     spec, w, h, n = request.spec, request.width, request.height, request.frames
     rng = np.random.default_rng(request.seed)
     margin_x = PAN_PER_FRAME * n + 40
     margin_y = PAN_PER_FRAME * n + 40
-    world = _world(spec, w + 2 * margin_x, h + 2 * margin_y, rng)
+    world = _world(spec, w + 2 * margin_x, h + 2 * margin_y, rng, h)
     frames = []
     for i in range(n):
         t = i - (n - 1) / 2  # centred, so the middle frame is the establishing framing
-        view = _camera(world, spec, t, w, h, margin_x, margin_y)
-        _draw_subject(view, spec, i, n, rng_seed=request.seed)
-        frames.append(np.asarray(view, dtype=np.uint8))
+        box = _camera_box(spec, t, w, h, margin_x, margin_y)
+        view = world.resize((w, h), Image.Resampling.BILINEAR, box=box)
+        _draw_subject(view, spec, t, box, (margin_x, margin_y), rng_seed=request.seed)
+        frames.append(np.array(view, dtype=np.uint8))
     return frames
 
 
-def _world(spec: ShotSpec, width: int, height: int, rng: np.random.Generator) -> Image.Image:
-    """The static scene: a sky gradient and a ground in the palette, with textured scenery."""
+def _world(spec: ShotSpec, width: int, height: int, rng: np.random.Generator,
+           view_height: int) -> Image.Image:
+    """The static scene: a sky in the palette's first colour turning to its second at the
+    horizon, a ground in its third, with textured scenery. The turn happens within what the
+    camera sees, so every framing shows the sky's own colour."""
     palette = [rgb(c) for c in spec.palette] or [(40, 60, 120), (200, 120, 60), (30, 30, 40)]
     sky_top, sky_bottom = palette[0], palette[1 % len(palette)]
     ground = palette[2 % len(palette)]
     horizon = int(height * 0.62)
-    ramp = np.linspace(0, 1, horizon)[:, None, None]
+    turn = min(horizon, int(view_height * 0.35))
+    ramp = np.clip((np.arange(horizon) - (horizon - turn)) / turn, 0, 1)[:, None, None]
     sky = (1 - ramp) * np.array(sky_top) + ramp * np.array(sky_bottom)
     img = np.empty((height, width, 3))
     img[:horizon] = sky
@@ -82,9 +144,9 @@ def _world(spec: ShotSpec, width: int, height: int, rng: np.random.Generator) ->
     return world.filter(ImageFilter.GaussianBlur(0.6))
 
 
-def _camera(world: Image.Image, spec: ShotSpec, t: float, w: int, h: int,
-            mx: int, my: int) -> Image.Image:
-    """The frame the camera sees at time t (frames from the middle of the shot)."""
+def _camera_box(spec: ShotSpec, t: float, w: int, h: int, mx: int,
+                my: int) -> tuple[float, float, float, float]:
+    """The part of the world the camera sees at time t (frames from the middle of the shot)."""
     cx, cy, scale = mx + w / 2, my + h / 2, 1.0
     step = PAN_PER_FRAME * t
     move, direction = spec.camera_move, spec.camera_direction
@@ -94,26 +156,29 @@ def _camera(world: Image.Image, spec: ShotSpec, t: float, w: int, h: int,
         cy += -step if direction == "up" else step
     elif move == "zoom":  # zoom in: a narrowing field of view, things grow
         scale = (1 - ZOOM_PER_FRAME * t) if direction == "in" else (1 + ZOOM_PER_FRAME * t)
-    box = (cx - w * scale / 2, cy - h * scale / 2, cx + w * scale / 2, cy + h * scale / 2)
-    return world.resize((w, h), Image.Resampling.BILINEAR, box=box)
+    return (cx - w * scale / 2, cy - h * scale / 2, cx + w * scale / 2, cy + h * scale / 2)
 
 
-def _draw_subject(view: Image.Image, spec: ShotSpec, i: int, n: int, rng_seed: int) -> None:
-    """The main character: a body in its main colour, a band (scarf, apron) in its second."""
+def _draw_subject(view: Image.Image, spec: ShotSpec, t: float, box: tuple, margins: tuple,
+                  rng_seed: int) -> None:
+    """The main character: a body in its main colour, a band (scarf, apron) in its second. It
+    stands in the world, so the camera's moves carry it like the scenery; its own motion adds."""
     if not spec.subject_colours:
         return
     w, h = view.size
+    scale = (box[2] - box[0]) / w
     size = {"close-up": 0.62, "wide": 0.22}.get(spec.framing, 0.38) * h
-    progress = i - (n - 1) / 2
-    x, y = w / 2 + (rng_seed % 7 - 3) * 8, h * 0.62
-    step = SUBJECT_PER_FRAME * progress
+    wx, wy = margins[0] + w / 2 + (rng_seed % 7 - 3) * 8, margins[1] + h * 0.62
+    step = SUBJECT_PER_FRAME * t
     d = spec.subject_direction
     if d in {"left", "right"}:
-        x += step if d == "right" else -step
+        wx += step if d == "right" else -step
     elif d in {"up", "down"}:
-        y += -step if d == "up" else step
+        wy += -step if d == "up" else step
     elif d in {"toward", "away"}:
-        size *= 1 + (0.02 if d == "toward" else -0.02) * progress
+        size *= 1 + (0.02 if d == "toward" else -0.02) * t
+    x, y = (wx - box[0]) / scale, (wy - box[1]) / scale  # world to screen
+    size /= scale
     body, band = rgb(spec.subject_colours[0]), rgb(spec.subject_colours[-1])
     draw = ImageDraw.Draw(view)
     bw, bh = size * 0.5, size

@@ -1,0 +1,53 @@
+"""The moderation gate before anything is scheduled: the prompt and the text read in the
+picture. OpenAI's moderation endpoint when configured; a local word list otherwise."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+import prompts
+
+
+@dataclass(frozen=True)
+class Verdict:
+    flagged: bool
+    reason: str
+    source: str
+
+
+class LocalModerator:
+    name = "local word list"
+
+    def check(self, text: str) -> Verdict:
+        words = set(re.findall(r"[a-z][a-z-]*", text.lower()))
+        hits = sorted(words & set(prompts.word_list("moderation_blocklist.txt")))
+        return Verdict(bool(hits), f"contains {', '.join(hits)}" if hits else "", self.name)
+
+
+class OpenAIModerator:
+    """OpenAI's moderation endpoint (or a compatible one), through the openai client."""
+
+    name = "openai moderation"
+
+    def __init__(self, base_url: str | None = None, api_key: str | None = None,
+                 model: str = "omni-moderation-latest") -> None:
+        from openai import OpenAI
+
+        self._client = OpenAI(base_url=base_url, api_key=api_key or "not-needed")
+        self.model = model
+
+    def check(self, text: str) -> Verdict:
+        result = self._client.moderations.create(model=self.model, input=text).results[0]
+        if not result.flagged:
+            return Verdict(False, "", self.name)
+        categories = [k for k, v in result.categories.model_dump().items() if v]
+        return Verdict(True, f"flagged for {', '.join(categories)}", self.name)
+
+
+def from_env() -> LocalModerator | OpenAIModerator:
+    if os.environ.get("WEBTV_MODERATION", "").lower() == "openai":
+        return OpenAIModerator(os.environ.get("WEBTV_MODERATION_BASE_URL"),
+                               os.environ.get("OPENAI_API_KEY"))
+    return LocalModerator()
