@@ -254,7 +254,7 @@ def _take_step(shot_id: int, steps: list[Step]) -> tuple[str, dict] | None:
     """The next tool call for one shot: make, inspect, schedule, or retake; None when done."""
     makes = [s for s in steps if s.name == "make_take" and s.arguments.get("shot_id") == shot_id]
     if not makes:
-        return ("make_take", {"shot_id": shot_id, "seed": None})
+        return ("make_take", {"shot_id": shot_id, "seed": None, "emphasis": None})
     if not makes[-1].ok:
         return None  # the shot used its take budget or the backend failed: move on
     take_id = makes[-1].result["take_id"]
@@ -263,8 +263,24 @@ def _take_step(shot_id: int, steps: list[Step]) -> tuple[str, dict] | None:
     if not inspected:
         return ("inspect_take", {"take_id": take_id})
     if not inspected[-1].ok or inspected[-1].result["verdict"] == "rejected":
-        return ("make_take", {"shot_id": shot_id, "seed": None})
+        return ("make_take", {"shot_id": shot_id, "seed": None,
+                              "emphasis": _emphasis(inspected[-1], makes[-1])})
     if not any(s.name == "schedule_take" and s.arguments.get("take_id") == take_id
                for s in steps):
         return ("schedule_take", {"take_id": take_id})
     return None
+
+
+def _emphasis(inspection: Step, made: Step) -> str | None:
+    """What to say first in the retake's prompt, from the checks the last take failed: the
+    camera move when the motion went the wrong way, the colours when the palette was off."""
+    if not inspection.ok:
+        return None
+    failed = {c["name"] for c in inspection.result["checks"] if not c["passed"]}
+    prompt = made.result.get("prompt", "") if made.ok else ""
+    words = []
+    if "motion_direction" in failed:
+        words += re.findall(r"camera (?:pans|tilts) \w+|slow zoom \w+", prompt)[:1]
+    if "palette" in failed:
+        words += re.findall(r"\(([^)]*)\)", prompt)[:1]  # the first entity's colours
+    return ", ".join(words)[:120] or None

@@ -36,3 +36,8 @@ def test_the_prompt_fits_77_clip_tokens_dropping_the_least_important_first() -> 
 def test_clip_tokens_are_real_bpe_tokens() -> None:
     assert clip_tokens("A person riding a motorcycle") == 5  # OpenAI CLIP: 320 2533 6765 320 10297
     assert strip_avoided("a cat, shot on Canon EOS") == "a cat"
+
+
+def test_a_retake_can_put_what_went_wrong_first() -> None:
+    prompt = compose(SHOT, ENTITIES, {"visual_style": "watercolour"}, "camera pans right")
+    assert prompt.startswith("camera pans right, a small fox")

@@ -63,7 +63,7 @@ def strip_avoided(text: str) -> str:
 
 
 def compose(shot: dict[str, Any], entities: dict[str, dict[str, Any]],
-            bible: dict[str, Any]) -> str:
+            bible: dict[str, Any], emphasis: str | None = None) -> str:
     cast = [describe(entities[n]) for n in shot["entities"] if n in entities]
     place = describe(entities[shot["location"]]) if shot["location"] in entities else ""
     camera = CAMERA_WORDS.get((shot["camera_move"], shot["camera_direction"]), "static camera")
@@ -71,7 +71,7 @@ def compose(shot: dict[str, Any], entities: dict[str, dict[str, Any]],
     if shot["subject_direction"] in SUBJECT_WORDS:
         motion = f"{motion} {SUBJECT_WORDS[shot['subject_direction']]}".strip()
     # In order of importance: what goes over the budget is dropped from the end.
-    parts = [*cast, shot["action"], motion, camera, f"at {place}" if place else "",
+    parts = [emphasis or "", *cast, shot["action"], motion, camera, f"at {place}" if place else "",
              f"{shot['time_of_day']}", f"{shot['framing']} shot", bible.get("visual_style") or ""]
     return fit(strip_avoided(p) for p in parts if p)
 

@@ -28,6 +28,9 @@ def make_take(
     ctx: ToolContext,
     shot_id: int,
     seed: Annotated[int | None, Field(description="Null for a fresh seed")] = None,
+    emphasis: Annotated[str | None, Field(
+        max_length=120, description="On a retake: words to put first in the prompt for what "
+                                    "the last take got wrong, e.g. 'camera pans left'")] = None,
 ) -> dict[str, Any]:
     """Make a take of a shot: compose the prompt from the bible, generate the clip, interpolate to
     the house frame rate, upscale, add music, and store it. Inspect it before scheduling."""
@@ -38,7 +41,7 @@ def make_take(
         store.set_shot_status(shot_id, "dropped")
         raise ToolError(f"shot {shot_id} has used its {ctx.takes_per_shot} takes; it is dropped")
     entities = {e["name"]: e for e in store.entities()}
-    prompt = compose(shot, entities, bible)
+    prompt = compose(shot, entities, bible, emphasis)
     seed = _seed(shot_id, len(earlier)) if seed is None else seed
     cached = store.find_take(shot_id, seed, prompt)
     if cached is not None:
