@@ -56,6 +56,18 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--duration", type=float, help="stop after this many seconds")
     chat = sub.add_parser("chat", help="talk to the director (a REPL)")
     _common(chat)
+    ev = sub.add_parser("eval", help="compare prompt strategies over the shipped themes")
+    _common(ev)
+    ev.add_argument("--strategies", default="raw,guide,bible,critic",
+                    help="comma-separated names from prompts/strategies/")
+    ev.add_argument("--themes", type=int, help="use only the first N themes of evals/cases/")
+    ev.add_argument("--seeds", type=int, default=1)
+    ev.add_argument("--shots", type=int, default=3, help="shots per run")
+    ev.add_argument("--out", type=Path, default=Path("eval-report"))
+    ev.add_argument("--record", action="store_true",
+                    help="record the LLM traffic (vcrpy) from the live endpoint; without it an "
+                         "LLM eval replays its cassettes")
+    ev.add_argument("--html", action="store_true", help="also write one self-contained page")
     serve = sub.add_parser("serve", help="serve the channel's page for a data dir")
     _common(serve)
     serve.add_argument("--host", default="127.0.0.1")
@@ -75,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         config_path=args.config, fault_rate=args.faults,
         backends={cap: getattr(args, cap) for cap in ("video", "upscale", "interpolate",
                                                       "music")})
-    commands = {"run": cmd_run, "chat": cmd_chat, "serve": cmd_serve, "status": cmd_status}
+    commands = {"run": cmd_run, "chat": cmd_chat, "serve": cmd_serve, "status": cmd_status,
+                "eval": cmd_eval}
     try:
         return commands[args.command](args, settings)
     except ConfigError as exc:  # a setup mistake: say what it is, no traceback
@@ -139,6 +152,38 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from director.chat import repl
 
     return repl(settings)
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from evals.harness import run_eval
+    from evals.report import write
+
+    names = [n.strip() for n in args.strategies.split(",") if n.strip()]
+    cassettes = None
+    if settings.llm_model:  # an LLM: its traffic is recorded with --record, replayed without
+        import vcr
+
+        recorder = vcr.VCR(cassette_library_dir=str(args.out / "cassettes"),
+                           record_mode="all" if args.record else "none",
+                           filter_headers=["authorization"], match_on=["method", "path"])
+        cassettes = recorder.use_cassette
+
+        def model_for(strategy, seed):
+            return settings.model()
+    else:
+        from director.offline import OfflineDirector
+
+        def model_for(strategy, seed):
+            return OfflineDirector(shots_per_request=args.shots, seed=seed,
+                                   strategy=strategy.offline if strategy.writes_prompts
+                                   else None)
+    rows = run_eval(names, args.out, model_for, themes=args.themes, seeds=args.seeds,
+                    shots=args.shots, fault_rate=args.faults or 0.3, cassettes=cassettes)
+    report = write(rows, args.out, with_html=args.html)
+    print(report.read_text())
+    print(f"Report: {report}  CSV: {args.out / 'results.csv'}  plots: {args.out / 'plots'}"
+          + (f"  page: {args.out / 'report.html'}" if args.html else ""))
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import string
 import tomllib
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,8 @@ from tools.colours import name_in
 PRODUCE = re.compile(r"produce (\d+) more shots", re.I)
 THEME = re.compile(r"^\s*(?:theme|new show)\s*:\s*(.+)$", re.I | re.S)
 POSSESSIVE = re.compile(r"(?:the\s+)?([a-z][\w-]*)'s\s+([a-z][\w-]*)", re.I)
+STOPWORDS = {"a", "an", "the", "of", "by", "at", "in", "on", "with", "to", "from", "who",
+             "that", "which", "and", "runs", "his", "her", "its", "their"}
 NOTE_WORDS = ("more ", "less ", "fewer ", "always ", "never ", "from now on", "don't", "avoid ",
               "keep ", "no more", "stop ")
 
@@ -48,8 +51,14 @@ class OfflineDirector:
     name = "offline-director"
     sees_images = False
 
-    def __init__(self, shots_per_request: int = 4) -> None:
+    def __init__(self, shots_per_request: int = 4, strategy: dict | None = None,
+                 seed: int | None = None) -> None:
+        """``strategy``: a prompt strategy's [offline] table (prompts/strategies/): how this
+        planner writes model prompts itself, standing in for an LLM's habits; None leaves the
+        prompts to the composer. ``seed``: varies the takes' seeds, for evals."""
         self.shots_per_request = shots_per_request
+        self.strategy = strategy
+        self.seed = seed
         self.words = _vocabulary()
         self._calls = 0
 
@@ -114,12 +123,30 @@ class OfflineDirector:
             elif not blocked:
                 scheduling.append(action)
         if work or scheduling:
-            return work + scheduling
+            shots = dict(zip(shot_ids, written[-1].arguments["shots"], strict=False))
+            return [self._dress(a, shots, bible, steps) for a in work] + scheduling
         scheduled = sum(1 for s in steps if s.name == "schedule_take" and s.ok)
         rejected = sum(1 for s in steps if s.name == "inspect_take" and s.ok
                        and s.result.get("verdict") == "rejected")
         return (f"Wrote {len(shot_ids)} shots; scheduled {scheduled} takes, "
                 f"rejected {rejected} on inspection.")
+
+    def _dress(self, action: tuple[str, dict], shots: dict[int, dict], bible: dict,
+               steps: list[Step]) -> tuple[str, dict]:
+        """A make_take as this planner's strategy and seed would send it."""
+        name, arguments = action
+        if name != "make_take":
+            return action
+        shot_id = arguments["shot_id"]
+        if self.seed is not None:
+            tries = sum(1 for s in steps if s.name == "make_take"
+                        and s.arguments.get("shot_id") == shot_id)
+            arguments = {**arguments, "seed": self.seed * 100_003 + shot_id * 31 + tries}
+        if self.strategy and shot_id in shots:
+            entities = _entities(bible, steps)
+            arguments = {**arguments, "prompt": write_prompt(shots[shot_id], entities,
+                                                             self.strategy)}
+        return name, arguments
 
     def _note(self, request: str, bible: dict, steps: list[Step]):
         if len(steps) > 1:
@@ -161,7 +188,7 @@ class OfflineDirector:
         if place_word:
             i = words.index(place_word)
             qualifiers = [w for w in words[max(0, i - 2):i]
-                          if w not in {"a", "an", "the", "of"} and w not in
+                          if w not in STOPWORDS and w not in
                           self.words["night_words"] + self.words["dusk_words"]]
             place = " ".join([*qualifiers[-1:], place_word])
         else:
@@ -174,13 +201,14 @@ class OfflineDirector:
 
     def _bible_calls(self, theme: str) -> list[tuple[str, dict]]:
         t = self._read_theme(theme)
-        who, place = t["who"].title(), t["place"].title()
+        who, place = string.capwords(t["who"]), string.capwords(t["place"])
         palette = self.words["palettes"][t["time"]]
         body, accent, accessory = _pick(theme, self.words["looks"])
         accent = name_in(theme) or accent
         prop = "lantern" if t["time"] in {"night", "dusk"} else "basket"
         after_dark = " After Dark" if t["time"] == "night" else ""
-        show = {"title": f"{who}'s {place}{after_dark}"[:80],
+        title = place if place.startswith(f"{who}'s") else f"{who}'s {place}"
+        show = {"title": f"{title}{after_dark}"[:80],
                 "logline": f"A {t['who']} {t['activity']}, one {t['time']} at a time.",
                 "visual_style": "storybook animation, soft light, rich colour",
                 "palette": palette, "music_mood": t["mood"], "theme": theme}
@@ -205,8 +233,10 @@ class OfflineDirector:
     def _shot_list(self, show: dict, bible: dict, count: int) -> list[dict]:
         t = self._read_theme(show.get("theme") or show.get("title") or "")
         entities = bible.get("entities") or []
-        who = next((e["name"] for e in entities if e["kind"] == "character"), t["who"].title())
-        place = next((e["name"] for e in entities if e["kind"] == "location"), t["place"].title())
+        who = next((e["name"] for e in entities if e["kind"] == "character"),
+                   string.capwords(t["who"]))
+        place = next((e["name"] for e in entities if e["kind"] == "location"),
+                     string.capwords(t["place"]))
         prop = next((e["name"] for e in entities if e["kind"] == "prop"), None)
         notes = " ".join(bible.get("notes") or []).lower()
         patterns = self.words["shots"]
@@ -284,3 +314,42 @@ def _emphasis(inspection: Step, made: Step) -> str | None:
     if "palette" in failed:
         words += re.findall(r"\(([^)]*)\)", prompt)[:1]  # the first entity's colours
     return ", ".join(words)[:120] or None
+
+
+def _entities(bible: dict, steps: list[Step]) -> dict[str, dict]:
+    """Bible entries by name, from read_bible's result or from this turn's set_entity calls."""
+    found = {e["name"]: dict(e) for e in bible.get("entities") or []}
+    for step in steps:
+        if step.name == "set_entity" and step.ok:
+            entry = dict(step.arguments)
+            colours = entry.get("colours") or []
+            entry["colours"] = ({c["part"]: c["colour"] for c in colours}
+                                if isinstance(colours, list) else colours)
+            found[entry["name"]] = {**found.get(entry["name"], {}), **entry}
+    return found
+
+
+def write_prompt(shot: dict, entities: dict[str, dict], knobs: dict) -> str:
+    """A model prompt written the way a strategy's [offline] knobs say an LLM would write it."""
+    from tools.compose import CAMERA_WORDS, SUBJECT_WORDS, fit, strip_avoided
+
+    parts = []
+    if knobs.get("details"):
+        for name in shot["entities"]:
+            entity = entities.get(name, {})
+            colours = ", ".join(f"{c} {p}" for p, c in (entity.get("colours") or {}).items())
+            parts.append(f"{entity.get('description') or name} with {colours}" if colours
+                         else entity.get("description") or name)
+    parts.append(shot["action"])
+    if knobs.get("directions"):
+        parts.append(f"{shot['subject_motion']} {SUBJECT_WORDS.get(shot['subject_direction'], '')}"
+                     .strip())
+        parts.append(CAMERA_WORDS.get((shot["camera_move"], shot["camera_direction"]),
+                                      "static camera"))
+    parts.append(f"{shot['time_of_day']}, {shot['framing']} shot")
+    if knobs.get("style_tail"):
+        parts.append(knobs["style_tail"])
+    prompt = ", ".join(p for p in parts if p)
+    if knobs.get("critic"):  # the critique: risky words out, within the CLIP budget
+        prompt = fit([strip_avoided(p) for p in parts if p])
+    return prompt[:1000]

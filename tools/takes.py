@@ -31,6 +31,9 @@ def make_take(
     emphasis: Annotated[str | None, Field(
         max_length=120, description="On a retake: words to put first in the prompt for what "
                                     "the last take got wrong, e.g. 'camera pans left'")] = None,
+    prompt: Annotated[str | None, Field(
+        max_length=1000, description="The model prompt, written by you; null (the default): "
+                                     "composed from the bible and the shot")] = None,
 ) -> dict[str, Any]:
     """Make a take of a shot: compose the prompt from the bible, generate the clip, interpolate to
     the house frame rate, upscale, add music, and store it. Inspect it before scheduling."""
@@ -41,7 +44,10 @@ def make_take(
         store.set_shot_status(shot_id, "dropped")
         raise ToolError(f"shot {shot_id} has used its {ctx.takes_per_shot} takes; it is dropped")
     entities = {e["name"]: e for e in store.entities()}
-    prompt = compose(shot, entities, bible, emphasis)
+    if prompt is None:
+        prompt = compose(shot, entities, bible, emphasis)
+    elif emphasis:
+        prompt = f"{emphasis}, {prompt}"
     seed = _seed(shot_id, len(earlier)) if seed is None else seed
     cached = store.find_take(shot_id, seed, prompt)
     if cached is not None:
@@ -115,8 +121,9 @@ def _shot_colours(ctx: ToolContext, shot: dict[str, Any]) -> list[tuple[str, flo
             entity = ctx.store.entity(name)
         except ToolError:
             continue
-        share = {"location": checks.SCENE_SHARE, "character": checks.DETAIL_SHARE}.get(
-            entity["kind"])
+        # a character's scarf is a few hundred pixels in a wide shot, thousands in a close-up
+        detail = checks.DETAIL_SHARE * {"wide": 0.25, "medium": 0.6}.get(shot["framing"], 1.0)
+        share = {"location": checks.SCENE_SHARE, "character": detail}.get(entity["kind"])
         for colour in (entity["colours"] or {}).values() if share else ():
             wanted[colour] = max(wanted.get(colour, 0.0), share)
     return list(wanted.items())
