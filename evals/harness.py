@@ -15,6 +15,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import openai
+
 import prompts
 import tools
 from director.llm import ChatModel
@@ -75,8 +77,9 @@ def run_one(strategy: Strategy, case: dict[str, Any], seed: int, home: Path,
             run_turn(model, tools.load(), ctx, Conversation(system), f"theme: {case['theme']}",
                      max_steps=20 + shots * 12)
         finished = True
-    except StepLimitExceeded:
+    except (StepLimitExceeded, openai.OpenAIError) as exc:  # scored as far as it got
         finished = False
+        store.add_note(f"eval run stopped: {type(exc).__name__}: {str(exc)[:200]}")
     wall = time.monotonic() - started
     row = measure(store, wall)
     row["finished"] = finished
