@@ -30,11 +30,13 @@ class Behaviour:
     fail_first: int = 0  # raise a transient-looking error this many times first
     corrupt: bool = False
     calls: int = 0
+    spans: list = field(default_factory=list)  # (start, end) of each call's wait
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def reset(self) -> None:
         with self.lock:
             self.delay, self.fail_first, self.corrupt, self.calls = 0.0, 0, False, 0
+            self.spans = []
 
     def enter(self) -> bool:
         """Count the call, wait, maybe fail; True when the answer should be corrupt."""
@@ -42,7 +44,10 @@ class Behaviour:
             self.calls += 1
             failing = self.fail_first > 0
             self.fail_first -= 1 if failing else 0
+        started = time.monotonic()
         time.sleep(self.delay)
+        with self.lock:
+            self.spans.append((started, time.monotonic()))
         if failing:
             raise gr.Error("GPU is busy: queue is full, please try again later")
         return self.corrupt
