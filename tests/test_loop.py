@@ -110,7 +110,6 @@ def test_takes_in_one_reply_are_made_side_by_side_and_answered_in_order(ctx: Too
                                    for s in ("planned", "made", "scheduled", "dropped")]),
                            Reply("done")])
     conversation = Conversation("system")
-    started = time.monotonic()
     run_turn(model, tools.load(), ctx, conversation, "go")
     assert peak == 2  # two at a time, never more
     results = [json.loads(m["content"])["status"] for m in conversation.messages
