@@ -18,6 +18,9 @@ def test_continuity_first_directions_explicit_risky_words_gone() -> None:
     prompt = compose(SHOT, ENTITIES, {"visual_style": "watercolour"})
     assert prompt.startswith("a small fox (orange fur, green scarf; a white tip on its tail)")
     assert "runs to the left" in prompt and "camera pans right" in prompt
+    assert "wide shot" in prompt  # only words left dangling by a removal are dropped
+    assert "slow zoom in" in compose({**SHOT, "camera_move": "zoom", "camera_direction": "in"},
+                                     ENTITIES, {"visual_style": ""})
     for word in ("Canon", "EOS", "IMAX", "4k", "drone"):
         assert word.lower() not in prompt.lower()
     assert "a green scarf" not in prompt  # the wardrobe the colours already say is not repeated

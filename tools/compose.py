@@ -54,8 +54,11 @@ def describe(entity: dict[str, Any]) -> str:
 
 
 def strip_avoided(text: str) -> str:
+    before = text
     for phrase in sorted(prompts.word_list("avoid_words.txt"), key=len, reverse=True):
         text = re.sub(rf"(?i)\b{re.escape(phrase)}\b", "", text)
+    if text == before:
+        return text
     text = re.sub(r"\s+([,.;)])", r"\1", re.sub(r"\s{2,}", " ", text))
     text = re.sub(r"(,\s*){2,}", ", ", text).strip(" ,")
     # "shot on Canon EOS in IMAX" leaves "shot on in": drop the words left dangling
