@@ -123,8 +123,10 @@ class OfflineDirector:
             elif not blocked:
                 scheduling.append(action)
         if work or scheduling:
+            # Two shots at a time (what the loop runs side by side): the earliest shots are
+            # scheduled, and on air, as soon as they pass, not after the whole list is made.
             shots = dict(zip(shot_ids, written[-1].arguments["shots"], strict=False))
-            return [self._dress(a, shots, bible, steps) for a in work] + scheduling
+            return [self._dress(a, shots, bible, steps) for a in work[:2]] + scheduling
         scheduled = sum(1 for s in steps if s.name == "schedule_take" and s.ok)
         rejected = sum(1 for s in steps if s.name == "inspect_take" and s.ok
                        and s.result.get("verdict") == "rejected")
