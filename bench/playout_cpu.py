@@ -14,17 +14,14 @@ import argparse
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.airtime import scheduled_store  # noqa: E402
 from playout.playout import Playout  # noqa: E402
 from playout.slate import slate  # noqa: E402
-from state.datadir import DataDir  # noqa: E402
-from state.store import Store  # noqa: E402
-from tests.conftest import make_house_clip  # noqa: E402
 from tools.media import ffmpeg_exe  # noqa: E402
 
 COLOURS = ["red", "blue", "green", "orange", "purple", "teal"]
@@ -41,21 +38,8 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=1.0)
     parser.add_argument("--realtime", action="store_true")
     args = parser.parse_args()
-    data = DataDir(Path(tempfile.mkdtemp(prefix="webtv-cpu-")))
-    store = Store(data)
-    store.set_bible(title="Bench")
-    shot = store.add_shots(1, [{"action": "bench", "duration_s": 3.0}])[0]
-    clips = []
-    for colour in COLOURS:
-        work = data.workspace()
-        clips.append(data.keep(make_house_clip(work / "c.mp4", colour, 3.0), ".mp4"))
-    count = round(args.minutes * 60 / 3.0)
-    for i in range(count):
-        take = store.add_take(shot_id=shot["id"], seed=i, prompt="bench",
-                              media=clips[i % len(clips)], duration_s=3.0)
-        store.set_take_status(take["id"], "accepted")
-        store.schedule_take(take["id"])
-
+    clips = [(colour, 3.0, 440) for colour in COLOURS]
+    data, store, media, count = scheduled_store("webtv-cpu-", clips, args.minutes * 60)
     slate(data, "Bench")  # made once per show title, not per minute on air
     before, wall = cpu(), time.monotonic()
     Playout(data, pace=args.realtime).run(max_entries=count)
@@ -63,7 +47,7 @@ def main() -> None:
 
     playlist = data.root / "list.ffconcat"
     playlist.write_text("ffconcat version 1.0\n" + "".join(
-        f"file '{data.resolve(clips[i % len(clips)])}'\n" for i in range(count)))
+        f"file '{data.resolve(media[i % len(media)])}'\n" for i in range(count)))
     argv = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
             *(["-re"] if args.realtime else []), "-f", "concat", "-safe", "0",
             "-i", str(playlist), "-c:v", "libx264", "-preset", "veryfast",

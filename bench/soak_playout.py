@@ -12,17 +12,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.airtime import scheduled_store  # noqa: E402
 from playout.playout import Playout  # noqa: E402
-from state.datadir import DataDir  # noqa: E402
-from state.store import Store  # noqa: E402
-from tests.conftest import make_house_clip  # noqa: E402
 from tests.streams import timeline  # noqa: E402
 
 LENGTHS = [2.0, 2.5, 3.0, 3.5, 2.25, 3.25]
@@ -49,24 +46,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--hours", type=float, default=1.0)
     args = parser.parse_args()
-    data = DataDir(Path(tempfile.mkdtemp(prefix="webtv-soak-")))
-    store = Store(data)
-    store.set_bible(title="Soak")
-    shot = store.add_shots(1, [{"action": "soak", "duration_s": 3.0}])[0]
-    clips = []
-    for i, (colour, length) in enumerate(zip(COLOURS, LENGTHS, strict=True)):
-        work = data.workspace()
-        clips.append((data.keep(make_house_clip(work / "c.mp4", colour, length, 300 + 60 * i),
-                                ".mp4"), length))
-    total, entries = 0.0, 0
-    while total < args.hours * 3600:
-        media, length = clips[entries % len(clips)]
-        take = store.add_take(shot_id=shot["id"], seed=entries, prompt="soak", media=media,
-                              duration_s=length)
-        store.set_take_status(take["id"], "accepted")
-        store.schedule_take(take["id"])
-        total += length
-        entries += 1
+    clips = [(colour, length, 300 + 60 * i)
+             for i, (colour, length) in enumerate(zip(COLOURS, LENGTHS, strict=True))]
+    data, store, _, entries = scheduled_store("webtv-soak-", clips, args.hours * 3600)
+    total = sum(clips[i % len(clips)][1] for i in range(entries))
 
     playout = Playout(data, pace=False)
     samples: list[tuple[float, int, int]] = []
