@@ -133,3 +133,38 @@ def m006_add_take_faults(db: Database) -> None:
     db["takes"].add_column("faults", str)
     # What OCR read in the picture, for the moderation gate before scheduling.
     db["takes"].add_column("ocr_text", str)
+
+
+@migration
+def m007_programming_and_retention(db: Database) -> None:
+    # Shows that have been on air: the bible and its entities as they were, kept when a queued
+    # theme replaces the show, so a channel's history stays readable.
+    db["shows"].create({
+        "id": int, "theme": str, "title": str, "bible": str, "started_at": str,
+        "ended_at": str,
+    }, pk="id")
+    db["bible"].add_column("show_id", int)
+    # A show is made in segments (episodes) that the director plans ahead; shots belong to one.
+    db["segments"].create({
+        "id": int, "show_id": int, "position": int, "title": str, "synopsis": str,
+        "shots": int,  # how many shots the segment is planned to have
+        "status": str,  # planned | producing | done
+        "created_at": str,
+    }, pk="id")
+    db["segments"].create_index(["show_id", "position"], unique=True)
+    db["shots"].add_column("segment_id", int)
+    # Themes queued by the people running the channel: the next shows, in order.
+    db["theme_queue"].create({
+        "id": int, "theme": str, "status": str, "created_at": str, "started_at": str,
+    }, pk="id")
+    # What the running channel says about itself (heartbeat, mode, buffer), for status.
+    db["channel"].create({"key": str, "value": str, "updated_at": str}, pk="key")
+    # Favourites are never deleted by the retention policy; purged_at: when the media went.
+    db["takes"].add_column("favourite", int, not_null_default=0)
+    db["takes"].add_column("purged_at", str)
+    # Lookups that weeks of air make slow without an index.
+    db["takes"].create_index(["shot_id"])
+    db["schedule"].create_index(["take_id"])
+    db["air_log"].create_index(["take_id"])
+    for table in ("llm_calls", "tool_calls", "remote_calls"):
+        db[table].create_index(["created_at"])

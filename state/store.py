@@ -209,6 +209,38 @@ class Store:
     def checks(self, take_id: int) -> list[dict[str, Any]]:
         return self._all("select * from checks where take_id = ? order by id", (take_id,))
 
+    def set_favourite(self, take_id: int, favourite: bool = True) -> dict[str, Any]:
+        """A favourite take is kept by the retention policy however old it is."""
+        self.take(take_id)  # NotFound for an unknown id
+        with self.transaction():
+            self.db["takes"].update(take_id, {"favourite": int(favourite)})
+        return self.take(take_id)
+
+    def recent_aired(self, limit: int = 12) -> list[dict[str, Any]]:
+        """Takes that went on air, the latest first (each once), with their shot's action;
+        ``media``/``contact_sheet`` are None once the retention policy removed the files."""
+        return self._all(
+            "select takes.id, takes.prompt, takes.duration_s, takes.favourite, "
+            "case when takes.purged_at is null then takes.media end as media, "
+            "case when takes.purged_at is null then takes.contact_sheet end as contact_sheet, "
+            "shots.action, max(air_log.id) as last_air, max(air_log.started_at) as aired_at "
+            "from air_log join takes on takes.id = air_log.take_id "
+            "join shots on shots.id = takes.shot_id where air_log.kind = 'take' "
+            "group by takes.id order by last_air desc limit ?", (limit,))
+
+    def rejected_takes(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The latest rejected takes, each with the checks it failed."""
+        rows = self._all(
+            "select takes.id, takes.shot_id, takes.prompt, takes.reason, takes.created_at, "
+            "case when takes.purged_at is null then takes.contact_sheet end as contact_sheet, "
+            "shots.action from takes join shots on shots.id = takes.shot_id "
+            "where takes.status = 'rejected' order by takes.id desc limit ?", (limit,))
+        for row in rows:
+            row["failed_checks"] = self._all(
+                "select name, value, threshold, detail from checks "
+                "where take_id = ? and passed = 0 order by id", (row["id"],))
+        return rows
+
     def take_counts(self) -> dict[str, int]:
         counts = {state: 0 for state in TAKE_STATES}
         for row in self.db.query("select status, count(*) as n from takes group by status"):

@@ -14,16 +14,17 @@ def columns(store: Store, table: str) -> list[str]:
 
 def test_migrations_reach_the_final_schema(store: Store) -> None:
     assert columns(store, "bible") == ["id", "theme", "title", "logline", "visual_style",
-                                       "palette", "music_mood", "updated_at"]
+                                       "palette", "music_mood", "updated_at", "show_id"]
     assert columns(store, "entities") == ["id", "kind", "name", "description", "colours",
                                           "wardrobe", "marks", "updated_at"]
     assert columns(store, "shots") == [
         "id", "sequence", "position", "action", "entities", "location", "framing",
         "camera_move", "camera_direction", "subject_motion", "subject_direction", "time_of_day",
-        "mood", "duration_s", "status", "created_at"]
+        "mood", "duration_s", "status", "created_at", "segment_id"]
     assert columns(store, "takes") == ["id", "shot_id", "seed", "prompt", "backends", "media",
                                        "contact_sheet", "duration_s", "status", "reason",
-                                       "created_at", "faults", "ocr_text"]
+                                       "created_at", "faults", "ocr_text", "favourite",
+                                       "purged_at"]
     assert columns(store, "checks") == ["id", "take_id", "name", "value", "threshold", "passed",
                                         "detail", "created_at"]
     assert columns(store, "schedule") == ["id", "take_id", "status", "created_at"]
@@ -40,6 +41,12 @@ def test_migrations_reach_the_final_schema(store: Store) -> None:
                                               "arguments", "duration_ms", "outcome", "error",
                                               "created_at"]
     assert columns(store, "assets") == ["key", "capability", "backend", "media", "created_at"]
+    assert columns(store, "shows") == ["id", "theme", "title", "bible", "started_at", "ended_at"]
+    assert columns(store, "segments") == ["id", "show_id", "position", "title", "synopsis",
+                                          "shots", "status", "created_at"]
+    assert columns(store, "theme_queue") == ["id", "theme", "status", "created_at",
+                                             "started_at"]
+    assert columns(store, "channel") == ["key", "value", "updated_at"]
     applied = [r["name"] for r in store.db["_migrations"].rows]
     assert applied == [fn.__name__ for fn in MIGRATIONS]
 
