@@ -22,7 +22,12 @@ from director.llm import Reply, ToolCall
 from tools.colours import name_in
 
 PRODUCE = re.compile(r"produce (\d+) more shots", re.I)
+SEGMENT = re.compile(r"segment_id (\d+)", re.I)
+FINISH = re.compile(r"finish the shots in production: shots ([\d, ]+)", re.I)
+PLAN = re.compile(r"plan (\d+) more segments", re.I)
 THEME = re.compile(r"^\s*(?:theme|new show)\s*:\s*(.+)$", re.I | re.S)
+QUEUE = re.compile(r"^\s*(?:queue|next show|later)\s*:\s*(.+)$", re.I | re.S)
+AUTOPILOT = (PRODUCE, FINISH, PLAN)
 POSSESSIVE = re.compile(r"(?:the\s+)?([a-z][\w-]*)'s\s+([a-z][\w-]*)", re.I)
 STOPWORDS = {"a", "an", "the", "of", "by", "at", "in", "on", "with", "to", "from", "who",
              "that", "which", "and", "runs", "his", "her", "its", "their"}
@@ -79,15 +84,33 @@ class OfflineDirector:
             return [("read_bible", {})]
         bible = steps[0].result if steps[0].name == "read_bible" else {}
         show = (bible or {}).get("show")
-        theme = THEME.match(request)
-        if theme or show is None and not PRODUCE.search(request):
+        theme, queue = THEME.match(request), QUEUE.match(request)
+        autopilot = any(p.search(request) for p in AUTOPILOT)
+        if queue:
+            return self._once("queue_show", {"theme": queue.group(1).strip()[:300]}, steps)
+        if theme or show is None and not autopilot:
             return self._make_show(theme.group(1) if theme else request, steps)
         if show is None:
             return "There is no show yet: give me a theme first."
+        if FINISH.search(request):
+            ids = [int(i) for i in re.findall(r"\d+", FINISH.search(request).group(1))]
+            return self._work_on(ids, {}, bible, steps)
+        if PLAN.search(request):
+            return self._plan(show, bible, steps, int(PLAN.search(request).group(1)))
         if PRODUCE.search(request):
             count = int(PRODUCE.search(request).group(1))
-            return self._produce(show, bible, steps, count)
+            segment = SEGMENT.search(request)
+            return self._produce(show, bible, steps, count,
+                                 int(segment.group(1)) if segment else None)
         return self._note(request, bible, steps)
+
+    @staticmethod
+    def _once(name: str, arguments: dict, steps: list[Step]) -> str | list[tuple[str, dict]]:
+        """A request answered by one tool call: make it, then report how it went."""
+        done = [s for s in steps if s.name == name]
+        if not done:
+            return [(name, arguments)]
+        return ("Done: " if done[-1].ok else "That did not work: ") + str(done[-1].result)[:300]
 
     # -- requests ------------------------------------------------------------------------
     def _make_show(self, theme: str, steps: list[Step]) -> str | list[tuple[str, dict]]:
@@ -101,14 +124,21 @@ class OfflineDirector:
                  "entities": made}
         return self._produce(bible["show"], bible, steps, self.shots_per_request)
 
-    def _produce(self, show: dict, bible: dict, steps: list[Step], count: int):
+    def _produce(self, show: dict, bible: dict, steps: list[Step], count: int,
+                 segment_id: int | None = None):
         written = [s for s in steps if s.name == "write_shots"]
         if not written:
             return [("write_shots", {"shots": self._shot_list(show, bible, count),
-                                     "sequence": None})]
+                                     "sequence": None, "segment_id": segment_id})]
         if not written[-1].ok:
             return f"The shot list was refused: {written[-1].result}"
         shot_ids = [s["id"] for s in written[-1].result["shots"]]
+        shots = dict(zip(shot_ids, written[-1].arguments["shots"], strict=False))
+        return self._work_on(shot_ids, shots, bible, steps)
+
+    def _work_on(self, shot_ids: list[int], shots: dict[int, dict], bible: dict,
+                 steps: list[Step]):
+        """Make, inspect and schedule a take of each shot, in order."""
         # Makes and inspections go out together (the loop runs them side by side); a take is
         # scheduled only once every earlier shot is scheduled or dropped, so the air keeps the
         # shot order even when one shot needs a retake.
@@ -125,13 +155,38 @@ class OfflineDirector:
         if work or scheduling:
             # Two shots at a time (what the loop runs side by side): the earliest shots are
             # scheduled, and on air, as soon as they pass, not after the whole list is made.
-            shots = dict(zip(shot_ids, written[-1].arguments["shots"], strict=False))
             return [self._dress(a, shots, bible, steps) for a in work[:2]] + scheduling
         scheduled = sum(1 for s in steps if s.name == "schedule_take" and s.ok)
         rejected = sum(1 for s in steps if s.name == "inspect_take" and s.ok
                        and s.result.get("verdict") == "rejected")
-        return (f"Wrote {len(shot_ids)} shots; scheduled {scheduled} takes, "
+        verb = "Wrote" if shots else "Finished"
+        return (f"{verb} {len(shot_ids)} shots; scheduled {scheduled} takes, "
                 f"rejected {rejected} on inspection.")
+
+    def _plan(self, show: dict, bible: dict, steps: list[Step], count: int):
+        """The next segments of the show, from the vocabulary's segment patterns in turn."""
+        planned = [s for s in steps if s.name == "plan_segments"]
+        if planned:
+            titles = ", ".join(s["title"] for s in planned[-1].result["segments"]) \
+                if planned[-1].ok else ""
+            return (f"Planned: {titles}." if planned[-1].ok
+                    else f"The segments were refused: {planned[-1].result}")
+        t = self._read_theme(show.get("theme") or show.get("title") or "")
+        entities = bible.get("entities") or []
+        who = next((e["name"] for e in entities if e["kind"] == "character"),
+                   string.capwords(t["who"]))
+        place = next((e["name"] for e in entities if e["kind"] == "location"),
+                     string.capwords(t["place"]))
+        patterns = self.words["segments"]
+        start = len(bible.get("segments") or []) + (bible.get("next_sequence") or 1)
+        segments = []
+        for i in range(count):
+            title, synopsis = patterns[(start + i) % len(patterns)]
+            fill = {"who": who, "place": place, "activity": t["activity"]}
+            segments.append({"title": title.format(**fill)[:80],
+                             "synopsis": synopsis.format(**fill)[:300],
+                             "shots": self.shots_per_request * 2})
+        return [("plan_segments", {"segments": segments})]
 
     def _dress(self, action: tuple[str, dict], shots: dict[int, dict], bible: dict,
                steps: list[Step]) -> tuple[str, dict]:

@@ -16,6 +16,8 @@ from sqlite_utils import Database
 
 from state.datadir import DataDir
 from state.migrations import migrate, now
+from state.programme import Programme
+from state.retention import RetentionQueries
 from tools.errors import NotFound
 
 _JSON = {"palette", "colours", "entities", "backends", "faults"}
@@ -45,7 +47,7 @@ class _Connection(sqlite3.Connection):
         return super().__exit__(*exc)
 
 
-class Store:
+class Store(Programme, RetentionQueries):
     def __init__(self, data: DataDir) -> None:
         self.data = data
         conn = sqlite3.connect(data.db_path, timeout=30, isolation_level=None,
@@ -253,6 +255,9 @@ class Store:
             entry_id = self.db["schedule"].insert(
                 {"take_id": take_id, "status": "queued", "created_at": now()}).last_pk
             self.db["takes"].update(take_id, {"status": "scheduled"})
+            # the shot is done in the same transaction: a crash never leaves it to make again
+            self.db.execute("update shots set status = 'scheduled' where id = "
+                            "(select shot_id from takes where id = ?)", (take_id,))
         return self._one("select * from schedule where id = ?", (entry_id,))
 
     def upcoming(self, limit: int = 20) -> list[dict[str, Any]]:
@@ -307,7 +312,7 @@ class Store:
         rows = self._all(
             "select takes.*, max(air_log.id) as last_air from takes join air_log "
             "on air_log.take_id = takes.id where takes.status = 'aired' "
-            "group by takes.id order by last_air desc limit ?", (pool,))
+            "and takes.purged_at is null group by takes.id order by last_air desc limit ?", (pool,))
         recent = {r["take_id"] for r in self._all(
             "select take_id from air_log where take_id is not null order by id desc limit ?",
             (skip_recent,))}

@@ -9,6 +9,6 @@ REGISTRY = Registry()
 
 
 def load() -> Registry:
-    from tools import bible, shots, takes  # noqa: F401  (registering is the import's effect)
+    from tools import bible, programme, shots, takes  # noqa: F401  (registering is the import's effect)
 
     return REGISTRY

@@ -47,6 +47,10 @@ def read_bible(ctx: ToolContext) -> dict[str, Any]:
         "latest_shots": [{k: s[k] for k in ("id", "sequence", "position", "action", "status")}
                          for s in shots],
         "next_sequence": ctx.store.next_sequence(),
+        "segments": [{k: s[k] for k in ("id", "position", "title", "synopsis", "shots",
+                                         "written", "status")}
+                     for s in ctx.store.segments() if s["status"] != "done"][:4],
+        "queued_themes": [q["theme"] for q in ctx.store.queued_themes()],
         "takes": ctx.store.take_counts(),
         "scheduled_seconds": ctx.store.queued_seconds(),
     }
@@ -65,6 +69,10 @@ def set_show(
 ) -> dict[str, Any]:
     """Create or replace the show: title, logline, visual style, palette and music mood."""
     _check_colours(palette)
+    current = ctx.store.bible()
+    if current is None or (theme and (current.get("theme") or "").strip().lower()
+                           != theme.strip().lower()):
+        ctx.store.begin_show(theme, title)  # a new show: the old one's entities are archived
     bible = ctx.store.set_bible(title=title, logline=logline, visual_style=visual_style,
                                 palette=palette, music_mood=music_mood,
                                 **({"theme": theme} if theme else {}))

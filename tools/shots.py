@@ -40,11 +40,14 @@ def write_shots(
     shots: Annotated[list[ShotPlan], Field(min_length=1, max_length=12)],
     sequence: Annotated[int | None, Field(description="Sequence to extend; null: a new one")]
     = None,
+    segment_id: Annotated[int | None, Field(
+        description="The segment these shots belong to; null: the current one")] = None,
 ) -> dict[str, Any]:
     """Write or extend the shot list. Every entity and location must already be in the bible;
     every camera move needs a matching direction (pan: left/right, tilt: up/down, zoom: in/out)."""
     if ctx.store.bible() is None:
         raise ToolError("there is no show yet: call set_show first")
+    segment = _segment(ctx, segment_id)
     known = {e["name"].lower(): e for e in ctx.store.entities()}
     rows = []
     for i, shot in enumerate(shots, 1):
@@ -61,10 +64,31 @@ def write_shots(
         rows.append({**shot.model_dump(),
                      "entities": [known[n.lower()]["name"] for n in shot.entities],
                      "location": known[shot.location.lower()]["name"]})
-    made = ctx.store.add_shots(sequence or ctx.store.next_sequence(), rows)
-    return {"ok": True, "shots": [{"id": s["id"], "sequence": s["sequence"],
-                                   "position": s["position"], "action": s["action"]}
-                                  for s in made]}
+    made = ctx.store.add_shots(sequence or ctx.store.next_sequence(),
+                               [{**row, "segment_id": segment["id"]} for row in rows])
+    segment = ctx.store.segment(segment["id"])
+    ctx.store.set_segment_status(segment["id"], "done" if segment["written"] >= segment["shots"]
+                                 else "producing")
+    return {"ok": True, "segment": {"id": segment["id"], "title": segment["title"],
+                                    "shots_written": segment["written"],
+                                    "shots_planned": segment["shots"]},
+            "shots": [{"id": s["id"], "sequence": s["sequence"], "position": s["position"],
+                       "action": s["action"]} for s in made]}
+
+
+def _segment(ctx: ToolContext, segment_id: int | None) -> dict[str, Any]:
+    """The segment new shots go into; a show with none planned gets a first one."""
+    if segment_id is not None:
+        segment = ctx.store.segment(segment_id)
+        if segment["show_id"] != ctx.store.current_show_id():
+            raise ToolError(f"segment {segment_id} belongs to an earlier show")
+        return segment
+    current = ctx.store.current_segment()
+    if current is not None:
+        return current
+    position = len(ctx.store.segments()) + 1
+    return ctx.store.add_segments([{"title": f"Segment {position}", "synopsis": "",
+                                    "shots": 8}])[0]
 
 
 @REGISTRY.tool

@@ -43,6 +43,11 @@ def make_take(
     if sum(t["status"] == "rejected" for t in earlier) >= ctx.takes_per_shot:
         store.set_shot_status(shot_id, "dropped")
         raise ToolError(f"shot {shot_id} has used its {ctx.takes_per_shot} takes; it is dropped")
+    pending = [t for t in earlier if t["status"] in ("made", "accepted")]
+    if pending and seed is None and prompt is None and emphasis is None:
+        take = pending[-1]  # made before a crash or a stop: finished work is never made twice
+        return {"take_id": take["id"], "shot_id": shot_id, "status": take["status"],
+                "prompt": take["prompt"], "seed": take["seed"], "resumed": True}
     entities = {e["name"]: e for e in store.entities()}
     if prompt is None:
         prompt = compose(shot, entities, bible, emphasis)
@@ -152,6 +157,5 @@ def schedule_take(ctx: ToolContext, take_id: int) -> dict[str, Any]:
         raise ToolError(f"take {take_id} did not pass moderation ({verdict.source}): "
                         f"{verdict.reason}; it will not air")
     entry = ctx.store.schedule_take(take_id)
-    ctx.store.set_shot_status(take["shot_id"], "scheduled")
     return {"ok": True, "schedule_id": entry["id"],
             "queued_seconds": round(ctx.store.queued_seconds(), 1)}

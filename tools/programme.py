@@ -1,0 +1,58 @@
+"""Programming: the show in segments planned ahead, the themes queued for the next shows, and
+the takes the people running the channel want kept."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tools import REGISTRY
+from tools.context import ToolContext
+from tools.errors import ToolError
+
+
+class SegmentPlan(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: Annotated[str, Field(min_length=1, max_length=80)]
+    synopsis: Annotated[str, Field(max_length=300, description="What happens in it, briefly")]
+    shots: Annotated[int, Field(ge=1, le=24, description="How many shots it will have")] = 8
+
+
+@REGISTRY.tool
+def plan_segments(
+    ctx: ToolContext,
+    segments: Annotated[list[SegmentPlan], Field(min_length=1, max_length=6)],
+) -> dict[str, Any]:
+    """Plan the next segments (episodes) of the show, after those already planned. Shots are
+    then written into the current segment, in order."""
+    if ctx.store.bible() is None:
+        raise ToolError("there is no show yet: call set_show first")
+    made = ctx.store.add_segments([s.model_dump() for s in segments])
+    return {"ok": True, "segments": [{k: s[k] for k in ("id", "position", "title", "shots")}
+                                     for s in made]}
+
+
+@REGISTRY.tool
+def queue_show(
+    ctx: ToolContext,
+    theme: Annotated[str, Field(min_length=3, max_length=300)],
+) -> dict[str, Any]:
+    """Queue a theme for a later show: it starts when the current show's planned segments
+    have been made (the current show carries on until then)."""
+    entry = ctx.store.queue_theme(theme.strip())
+    return {"ok": True, "queued": entry["theme"],
+            "position": len(ctx.store.queued_themes())}
+
+
+@REGISTRY.tool
+def mark_favourite(
+    ctx: ToolContext,
+    take_id: int,
+    favourite: bool = True,
+) -> dict[str, Any]:
+    """Mark a take as a favourite (or not): favourites are never deleted by the retention
+    policy, however old."""
+    take = ctx.store.set_favourite(take_id, favourite)
+    return {"ok": True, "take_id": take_id, "favourite": bool(take["favourite"])}
