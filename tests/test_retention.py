@@ -1,0 +1,114 @@
+"""Retention: media of old takes goes, favourites and the schedule stay, the disk stays under
+its cap, and nothing a live row needs is ever removed."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from state.datadir import DataDir
+from state.retention import Policy, sweep
+from state.store import Store
+
+
+def iso(hours_ago: float) -> str:
+    return (datetime.now(UTC) - timedelta(hours=hours_ago)).isoformat(timespec="milliseconds")
+
+
+def shot(store: Store) -> int:
+    row = {"action": "a fox waves", "entities": [], "duration_s": 3.0}
+    return store.add_shots(1, [row])[0]["id"]
+
+
+def take_with_files(store: Store, data: DataDir, size: int, status: str,
+                    aired_hours_ago: float | None = None) -> dict:
+    """A take whose media and contact sheet are ``size`` bytes each, aired that long ago."""
+    paths = []
+    for suffix in (".mp4", ".png"):
+        scratch = data.workspace() / "f"
+        scratch.write_bytes(os.urandom(size))
+        paths.append(data.keep(scratch, suffix))
+    take = store.add_take(shot_id=shot(store), seed=1, prompt="p", media=paths[0],
+                          contact_sheet=paths[1], duration_s=3.0, status=status)
+    if aired_hours_ago is not None:
+        store.log_air(session="s", kind="take", take_id=take["id"], stream_start=0.0,
+                      stream_end=3.0, started_at=iso(aired_hours_ago),
+                      ended_at=iso(aired_hours_ago))
+    return take
+
+
+def on_disk(data: DataDir, take: dict) -> bool:
+    return (data.root / take["media"]).exists() and (data.root / take["contact_sheet"]).exists()
+
+
+def test_old_takes_go_favourites_and_scheduled_stay(data: DataDir, store: Store) -> None:
+    old = take_with_files(store, data, 1000, "aired", aired_hours_ago=30)
+    fresh = take_with_files(store, data, 1000, "aired", aired_hours_ago=1)
+    favourite = take_with_files(store, data, 1000, "aired", aired_hours_ago=30)
+    store.set_favourite(favourite["id"])
+    queued = take_with_files(store, data, 1000, "accepted")
+    store.schedule_take(queued["id"])
+    store.db["takes"].update(queued["id"], {"created_at": iso(40)})
+
+    done = sweep(store, data, Policy(keep_hours=24))
+
+    assert done.purged_takes == 1
+    assert not on_disk(data, old) and store.take(old["id"])["purged_at"]
+    assert on_disk(data, fresh) and on_disk(data, favourite) and on_disk(data, queued)
+    assert done.freed_bytes == 2000
+    purged_row = next(r for r in store.recent_aired(10) if r["id"] == old["id"])
+    assert purged_row["media"] is None and purged_row["contact_sheet"] is None
+
+
+def test_over_the_size_cap_the_least_recently_aired_go_first(data: DataDir,
+                                                              store: Store) -> None:
+    takes = [take_with_files(store, data, 100_000, "aired", aired_hours_ago=h)
+             for h in (5, 4, 3, 2, 1)]  # 200 kB each with its contact sheet
+    done = sweep(store, data, Policy(keep_hours=24, keep_gb=0.00045))  # 450 kB
+    assert done.purged_takes == 3
+    assert [on_disk(data, t) for t in takes] == [False, False, False, True, True]
+    assert done.media_bytes <= done.limit_bytes
+
+
+def test_a_purged_take_is_never_replayed(data: DataDir, store: Store) -> None:
+    old = take_with_files(store, data, 10, "aired", aired_hours_ago=30)
+    for _ in range(3):  # later airings, so the old take is the only replay candidate
+        take_with_files(store, data, 10, "aired", aired_hours_ago=0.1)
+    assert store.replay_candidate()["id"] == old["id"]
+    sweep(store, data, Policy(keep_hours=24))
+    assert store.replay_candidate() is None
+
+
+def test_orphans_go_only_when_old_and_call_logs_are_pruned(data: DataDir, store: Store) -> None:
+    young, old = (data.root / "media" / "ab" / n for n in ("young.mp4", "old.mp4"))
+    young.parent.mkdir(exist_ok=True)
+    for f in (young, old):
+        f.write_bytes(b"x" * 10)
+    past = time.time() - 7200
+    os.utime(old, (past, past))
+    store.log_tool_call(conversation="c", name="read_bible", arguments="{}", result="{}", ok=True,
+                        duration_ms=1.0)
+    store.db["tool_calls"].update(1, {"created_at": iso(24 * 30)})
+    store.log_tool_call(conversation="c", name="read_bible", arguments="{}", result="{}", ok=True,
+                        duration_ms=1.0)
+
+    done = sweep(store, data, Policy(log_days=14))
+
+    assert young.exists() and not old.exists()
+    assert done.pruned_log_rows == 1 and store.db["tool_calls"].count == 1
+
+
+def test_the_channel_clock_decides_age_not_the_wall_clock(tmp_path: Path) -> None:
+    """An accelerated soak runs its channel clock ahead of the wall: hours are its hours."""
+    data = DataDir(tmp_path / "d")
+    store = Store(data)
+    early = take_with_files(store, data, 10, "aired", aired_hours_ago=0)
+    ahead = (datetime.now(UTC) + timedelta(hours=30)).isoformat(timespec="milliseconds")
+    store.log_air(session="s", kind="slate", stream_start=0.0, stream_end=3.0, started_at=ahead,
+                  ended_at=ahead)
+    assert store.channel_time() == ahead
+    sweep(store, data, Policy(keep_hours=24))
+    assert not on_disk(data, early)
+    store.close()
