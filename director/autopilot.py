@@ -1,9 +1,21 @@
-"""The autopilot: keeps the schedule a buffer ahead of the air by asking the director for more."""
+"""The autopilot: keeps the schedule a buffer ahead of the air by asking the director for more,
+for weeks, unattended.
+
+Each turn is one request in a fresh conversation (the context stays small however long the
+channel runs), chosen from the state in SQLite, so a restart after a crash carries on where
+the last run stopped: first the shots a crash interrupted, then the current segment's next
+shots, then more segments, and when the show's planned segments are made, the next queued
+theme. When turns stop scheduling takes (every endpoint failing) it backs off and says so in
+the channel state that `webtv status` reads; the playout fills the air with replays meanwhile.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import time
+from dataclasses import dataclass
 
 import openai
 
@@ -11,6 +23,8 @@ import prompts
 import tools
 from director.config import Settings
 from director.loop import Conversation, Event, run_turn
+from state.migrations import now
+from state.retention import Policy, sweep
 from state.store import CallJournal, Store
 from tools import moderation
 from tools.backends import config as backend_config
@@ -18,48 +32,160 @@ from tools.context import ToolContext
 from tools.errors import StepLimitExceeded, WebTVError
 
 log = logging.getLogger("webtv.autopilot")
+MAX_BACKOFF = 300.0
 
 
 def system_prompt(settings: Settings) -> str:
     return prompts.render("system.md.j2", channel=settings.channel)
 
 
+@dataclass
+class Request:
+    kind: str  # theme | finish | produce | plan
+    text: str
+    queue_id: int | None = None
+
+
 class Autopilot:
-    def __init__(self, settings: Settings, *, buffer_seconds: float = 120.0,
-                 shots_per_turn: int = 4, on_event: Event | None = None) -> None:
+    def __init__(self, settings: Settings, *, buffer_seconds: float = 600.0,
+                 shots_per_turn: int = 4, segments_ahead: int = 2,
+                 policy: Policy | None = None, sweep_every: float = 300.0,
+                 on_event: Event | None = None) -> None:
         self.settings = settings
         self.buffer_seconds = buffer_seconds
         self.shots_per_turn = shots_per_turn
+        self.segments_ahead = segments_ahead
+        self.policy = policy or Policy()
+        self.sweep_every = sweep_every
         self.on_event = on_event
         self.model = settings.model()
         self.registry = tools.load()
+        self.state = {"mode": "starting", "reason": "", "since": now()}
+        self.failures = 0
 
     def start_show(self, ctx: ToolContext, theme: str, stop: threading.Event) -> str:
         """Build the bible and the first shots from a theme (unless this show already exists)."""
         bible = ctx.store.bible()
         if bible and (bible.get("theme") or "").strip().lower() == theme.strip().lower():
             return "The show already exists; carrying on."
-        conversation = Conversation(system_prompt(self.settings))
-        return run_turn(self.model, self.registry, ctx, conversation, f"theme: {theme}",
-                        on_event=self.on_event, stop=stop)
+        return self._turn(ctx, f"theme: {theme}", stop)
 
     def run(self, ctx: ToolContext, stop: threading.Event, theme: str | None = None) -> None:
-        if theme:
-            self.start_show(ctx, theme, stop)
-        while not stop.is_set():
-            queued = ctx.store.queued_seconds()
-            if queued >= self.buffer_seconds or ctx.store.bible() is None:
-                stop.wait(1.0)
-                continue
-            request = prompts.render("autopilot.md.j2", queued_seconds=queued,
-                                     target_seconds=self.buffer_seconds,
-                                     shots=self.shots_per_turn)
-            try:  # a fresh conversation each time keeps the context small for weeks of air
-                run_turn(self.model, self.registry, ctx, Conversation(system_prompt(
-                    self.settings)), request, on_event=self.on_event, stop=stop)
-            except (StepLimitExceeded, WebTVError, openai.OpenAIError) as exc:
-                log.warning("the director's turn failed: %s", exc)
+        beat = threading.Thread(target=self._heartbeat, args=(ctx, stop), name="heartbeat",
+                                daemon=True)
+        beat.start()
+        try:
+            if theme:
+                self.start_show(ctx, theme, stop)
+            while not stop.is_set():
+                request = self.next_request(ctx.store)
+                if request is None:
+                    self._set_mode("ahead" if ctx.store.bible() else "no show")
+                    stop.wait(1.0)
+                    continue
+                self._work(ctx, request, stop)
+        finally:
+            stop.set()
+            beat.join(timeout=10)
+
+    def next_request(self, store: Store) -> Request | None:
+        """What the director should do next, read from the store; None: nothing is needed."""
+        if store.bible() is None or store.queued_seconds() >= self.buffer_seconds:
+            return None
+        unfinished = store.unfinished_shots()
+        if unfinished:
+            ids = ", ".join(str(s["id"]) for s in unfinished)
+            return Request("finish", prompts.render("autopilot.md.j2", kind="finish",
+                                                    shot_ids=ids, **self._numbers(store)))
+        segment = store.current_segment()
+        if segment is None:
+            queued = store.queued_themes()
+            if queued and store.segments():  # the show's planned segments are made
+                return Request("theme", f"theme: {queued[0]['theme']}", queued[0]["id"])
+            return Request("plan", prompts.render("autopilot.md.j2", kind="plan",
+                                                  segments=self.segments_ahead,
+                                                  **self._numbers(store)))
+        count = max(1, min(self.shots_per_turn, segment["shots"] - segment["written"]))
+        return Request("produce", prompts.render("autopilot.md.j2", kind="produce",
+                                                 shots=count, segment=segment,
+                                                 **self._numbers(store)))
+
+    def _numbers(self, store: Store) -> dict[str, float]:
+        return {"queued_seconds": store.queued_seconds(), "target_seconds": self.buffer_seconds}
+
+    def _work(self, ctx: ToolContext, request: Request, stop: threading.Event) -> None:
+        scheduled_before = ctx.store.db["schedule"].count
+        if request.queue_id is not None:
+            ctx.store.start_queued_theme(request.queue_id)
+            log.info("next show from the queue: %s", request.text)
+        error = None
+        try:
+            self._turn(ctx, request.text, stop)
+        except (StepLimitExceeded, WebTVError, openai.OpenAIError) as exc:
+            error = f"the director's turn failed: {exc}"
+            log.warning("%s", error)
+        if stop.is_set():  # a stop cut the turn short: not a failure of the backends
+            return
+        progressed = (ctx.store.db["schedule"].count > scheduled_before
+                      or request.kind in {"plan", "theme"} and error is None)
+        if progressed:
+            self.failures = 0
+            self._set_mode("filling")
+            return
+        self.failures += 1
+        reason = error or self._last_tool_error(ctx.store) or "no take passed inspection"
+        self._set_mode("degraded", reason)
+        wait = min(MAX_BACKOFF, 5.0 * 2 ** (self.failures - 1))
+        log.warning("nothing scheduled in %d turn(s) (%s); trying again in %.0f s",
+                    self.failures, reason, wait)
+        stop.wait(wait)
+
+    def _turn(self, ctx: ToolContext, text: str, stop: threading.Event) -> str:
+        # a fresh conversation each time keeps the context small for weeks of air
+        return run_turn(self.model, self.registry, ctx, Conversation(system_prompt(
+            self.settings)), text, on_event=self.on_event, stop=stop)
+
+    @staticmethod
+    def _last_tool_error(store: Store) -> str:
+        failed = [c for c in store.tool_calls(limit=10) if not c["ok"]]
+        return failed[0]["result"][:300] if failed else ""
+
+    def _set_mode(self, mode: str, reason: str = "") -> None:
+        if mode != self.state["mode"]:
+            self.state = {"mode": mode, "reason": reason, "since": now()}
+        else:
+            self.state["reason"] = reason
+
+    # -- the heartbeat thread: channel state and retention, even while a turn runs -------
+    def _heartbeat(self, ctx: ToolContext, stop: threading.Event) -> None:
+        store, last_sweep = Store(ctx.data), 0.0
+        try:
+            while True:
+                if time.monotonic() - last_sweep >= self.sweep_every:
+                    last_sweep = time.monotonic()
+                    self._sweep(store, ctx)
+                store.set_channel(pid=os.getpid(), heartbeat=now(), **self.state,
+                                  buffer_target_s=self.buffer_seconds,
+                                  scheduled_s=round(store.queued_seconds(), 1),
+                                  failures=self.failures, director=self.model.name,
+                                  policy=self.policy.__dict__, stopped=stop.is_set())
+                if stop.is_set():
+                    return
                 stop.wait(5.0)
+        finally:
+            store.close()
+
+    def _sweep(self, store: Store, ctx: ToolContext) -> None:
+        try:
+            done = sweep(store, ctx.data, self.policy)
+        except (OSError, WebTVError) as exc:  # retention must never take the channel down
+            log.warning("retention sweep failed: %s", exc)
+            return
+        if done.purged_takes or done.pruned_log_rows:
+            log.info("retention: %d take(s) purged, %.1f MB freed, media %.1f of %.1f MB",
+                     done.purged_takes, done.freed_bytes / 1e6, done.media_bytes / 1e6,
+                     done.limit_bytes / 1e6)
+        store.set_channel(last_sweep={**done.as_dict(), "at": now()})
 
 
 def open_context(settings: Settings) -> ToolContext:

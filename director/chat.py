@@ -10,12 +10,14 @@ import tools
 from director.autopilot import open_context, system_prompt
 from director.config import Settings
 from director.loop import Conversation, run_turn
-from director.status import format_status, status_report
-from tools.errors import StepLimitExceeded
+from director.status import channel_health, format_status, status_report
+from tools.errors import NotFound, StepLimitExceeded
 
-HELP = """Give the director a theme ("theme: a fox who delivers mail by balloon"), a continuity
-change ("make the fox's scarf green from now on") or a note ("more close-ups").
-/status shows what is on air; /quit (or Ctrl-D) leaves."""
+HELP = """Give the director a theme ("theme: a fox who delivers mail by balloon" replaces the show
+now; "queue: ..." airs it after the current show), a continuity change ("make the fox's scarf
+green from now on") or a note ("more close-ups").
+/status shows what is on air; /queue THEME queues a show; /favourite TAKE keeps a take;
+/quit (or Ctrl-D) leaves."""
 
 
 def repl(settings: Settings, read=input, write=print) -> int:
@@ -25,6 +27,10 @@ def repl(settings: Settings, read=input, write=print) -> int:
     model, registry = settings.model(), tools.load()
     conversation = Conversation(system_prompt(settings))
     write(f"Director: {settings.describe_model()}\n{HELP}")
+    channel = channel_health(ctx.store)
+    if channel["running"]:
+        write(f"Attached to the running channel (pid {channel['pid']}, "
+              f"{channel['mode']}): what you change here steers its next shots.")
     try:
         while True:
             try:
@@ -39,6 +45,9 @@ def repl(settings: Settings, read=input, write=print) -> int:
             if line == "/status":
                 write(format_status(status_report(ctx.store)))
                 continue
+            if line.startswith(("/queue", "/favourite")):
+                write(_command(ctx.store, line))
+                continue
             try:
                 run_turn(model, registry, ctx, conversation, line, on_event=print_event)
             except StepLimitExceeded as exc:
@@ -47,3 +56,21 @@ def repl(settings: Settings, read=input, write=print) -> int:
                 write("(interrupted)")
     finally:
         ctx.store.close()
+
+
+def _command(store, line: str) -> str:
+    """The REPL's own commands, done without the director."""
+    name, _, rest = line.partition(" ")
+    rest = rest.strip()
+    if name == "/queue":
+        if rest:
+            store.queue_theme(rest)
+        queued = [q["theme"] for q in store.queued_themes()]
+        return "Queued: " + "; ".join(queued) if queued else "No themes queued."
+    if not rest.isdigit():
+        return "usage: /favourite TAKE_ID"
+    try:
+        store.set_favourite(int(rest))
+    except NotFound as exc:
+        return str(exc)
+    return f"take {rest} is a favourite: retention keeps it"

@@ -1,10 +1,29 @@
-"""`webtv status`: what is on air, what is next, how many takes were made, rejected, aired."""
+"""`webtv status`: what is on air, what is next, whether the channel is healthy, how many takes
+were made, rejected, aired, and how the disk stands against the retention policy."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from state.store import Store
+
+STALE_S = 30.0  # the autopilot writes its heartbeat every 5 s
+
+
+def _age(iso: str | None) -> float | None:
+    if not iso:
+        return None
+    return round((datetime.now(UTC) - datetime.fromisoformat(iso)).total_seconds(), 1)
+
+
+def channel_health(store: Store) -> dict[str, Any]:
+    """The running channel as its heartbeat tells it; ``running`` is False when it stopped or
+    its heartbeat is stale (killed, hung)."""
+    state = store.channel()
+    age = _age(state.get("heartbeat"))
+    running = age is not None and age < STALE_S and not state.get("stopped")
+    return {"running": running, "heartbeat_age_s": age, **state}
 
 
 def status_report(store: Store) -> dict[str, Any]:
@@ -12,17 +31,25 @@ def status_report(store: Store) -> dict[str, Any]:
     session = store.latest_session()
     recent = store.air_log(session, limit=1) if session else []
     on_air = recent[0] if recent and not recent[0]["ended_at"] else None
+    segment = store.current_segment()
     return {
         "show": bible.get("title"),
+        "channel": channel_health(store),
         "on_air": None if on_air is None else {
             "kind": on_air["kind"], "take_id": on_air["take_id"], "action": on_air["action"],
             "prompt": on_air["prompt"], "since": on_air["started_at"]},
         "last_aired": None if not recent else {
             "kind": recent[0]["kind"], "take_id": recent[0]["take_id"],
             "action": recent[0]["action"], "ended_at": recent[0]["ended_at"]},
+        "air_last_hour_s": store.air_share(session),
         "next": [{"take_id": u["id"], "action": u["action"], "duration_s": u["duration_s"]}
                  for u in store.upcoming(5)],
         "scheduled_seconds": round(store.queued_seconds(), 1),
+        "programme": {
+            "segment": None if segment is None else {
+                k: segment[k] for k in ("id", "position", "title", "written", "shots")},
+            "segments_ahead": len(store.segments("planned")),
+            "queued_themes": [q["theme"] for q in store.queued_themes()]},
         "takes": store.take_counts(),
         "tool_calls": store.db["tool_calls"].count,
         "endpoints": store.endpoint_health(),
@@ -31,6 +58,13 @@ def status_report(store: Store) -> dict[str, Any]:
 
 def format_status(report: dict[str, Any]) -> str:
     lines = [f"Show:      {report['show'] or '(none yet)'}"]
+    channel = report["channel"]
+    if channel["running"]:
+        lines.append(f"Channel:   running (pid {channel['pid']}, heartbeat "
+                     f"{channel['heartbeat_age_s']:.0f} s ago), director {channel['director']}")
+    elif channel.get("heartbeat"):
+        how = "stopped" if channel.get("stopped") else "not running (no heartbeat: killed?)"
+        lines.append(f"Channel:   {how}; last heartbeat {channel['heartbeat']}")
     now = report["on_air"]
     if now is None:
         last = report["last_aired"]
@@ -40,14 +74,40 @@ def format_status(report: dict[str, Any]) -> str:
     elif now["kind"] == "slate":
         lines.append(f"On air:    slate (since {now['since']})")
     else:
-        lines.append(f"On air:    take {now['take_id']}: {now['action']}")
+        what = "take" if now["kind"] == "take" else f"{now['kind']} of take"
+        lines.append(f"On air:    {what} {now['take_id']}: {now['action']}")
         lines.append(f"           prompt: {now['prompt']}")
-    lines.append(f"Next:      {report['scheduled_seconds']} s scheduled")
+    share = report["air_last_hour_s"]
+    total = sum(share.values())
+    if total:
+        lines.append("Air:       last hour " + ", ".join(
+            f"{100 * share.get(k, 0) / total:.0f}% {k}s" for k in ("take", "replay", "slate")))
+    target = channel.get("buffer_target_s")
+    buffer = f"{report['scheduled_seconds']} s scheduled" + (f" of {target:.0f} s target"
+                                                              if target else "")
+    if channel["running"] and channel.get("mode") == "degraded":
+        buffer += (f"; DEGRADED since {channel['since']}: {channel['reason'][:160]} "
+                   "(airing replays and the slate)")
+    elif channel["running"] and channel.get("mode"):
+        buffer += f"; {channel['mode']}"
+    lines.append(f"Next:      {buffer}")
     lines += [f"           take {n['take_id']}: {n['action']}" for n in report["next"]]
+    programme = report["programme"]
+    if programme["segment"]:
+        seg = programme["segment"]
+        lines.append(f"Segment:   {seg['position']}. {seg['title']} ({seg['written']} of "
+                     f"{seg['shots']} shots written), {programme['segments_ahead']} planned")
+    if programme["queued_themes"]:
+        lines.append("Queued:    " + "; ".join(programme["queued_themes"]))
     takes = report["takes"]
     made = sum(takes.values())
     lines.append(f"Takes:     {made} made, {takes['rejected']} rejected, {takes['aired']} aired, "
                  f"{takes['scheduled']} scheduled, {takes['failed']} failed")
+    sweep = channel.get("last_sweep")
+    if sweep:
+        lines.append(f"Disk:      media {sweep['media_bytes'] / 1e9:.2f} GB of "
+                     f"{sweep['limit_bytes'] / 1e9:.2f} GB; last sweep {sweep['at']}, "
+                     f"{sweep['purged_takes']} take(s) purged")
     for e in report["endpoints"]:
         line = (f"Endpoint:  {e['endpoint']} ({e['capability']}): {e['ok']} ok, "
                 f"{e['failed']} failed of {e['attempts']}; last {e['last_outcome']}")
