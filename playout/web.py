@@ -1,29 +1,54 @@
-"""The channel's page: the live HLS stream, what is on air and what comes next.
+"""The channel's page: the live stream, what is on air and next, and the operator's console.
 
-Standard library HTTP server, bound to 127.0.0.1 unless told otherwise. It serves the page, the
-HLS files out of the data directory, and the air log as JSON.
+Standard library HTTP server, bound to 127.0.0.1 unless told otherwise. Public: the page, the
+HLS files and the takes' media out of the data directory, hls.js from node_modules, and the air
+log as JSON. Behind the operator token ($WEBTV_OPERATOR_TOKEN; unset, the operator view is off):
+``/operator`` and ``/api/operator/*``, which show what the director does and talk to it.
 """
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import hmac
 import json
 import logging
+import os
 import re
+import secrets
 import threading
+import time
 from http import HTTPStatus
+from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
+from director.config import Settings
+from director.console import Busy, Console, overview, recent_takes
 from playout import house
 from state.datadir import DataDir
 from state.store import Store
+from tools.errors import ConfigError, NotFound
 
 log = logging.getLogger("webtv.web")
+TOKEN_ENV = "WEBTV_OPERATOR_TOKEN"
+HLSJS_ENV = "WEBTV_HLSJS"
+HLSJS = Path(__file__).resolve().parents[1] / "node_modules" / "hls.js" / "dist" / "hls.min.js"
+COOKIE = "webtv_operator"
+SESSION_SECONDS = 7 * 24 * 3600
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+MEDIA_NAME = re.compile(r"^media/([0-9a-f]{2})/\1[0-9a-f]{62}\.(mp4|png|jpg)$")  # content hashes
 TYPES = {".m3u8": "application/vnd.apple.mpegurl", ".m4s": "video/iso.segment",
-         ".mp4": "video/mp4", ".html": "text/html; charset=utf-8",
-         ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+         ".mp4": "video/mp4", ".png": "image/png", ".jpg": "image/jpeg",
+         ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+         ".css": "text/css; charset=utf-8", ".json": "application/json"}
+PAGE_POLICY = ("default-src 'self'; img-src 'self' data:; media-src 'self' blob:; "
+               "worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; "
+               "form-action 'self'")
+MAX_BODY = 64 * 1024
 
 
 def now_playing(store: Store, session: str | None) -> dict[str, Any]:
@@ -42,51 +67,222 @@ def now_playing(store: Store, session: str | None) -> dict[str, Any]:
     }
 
 
+def redact(text: str) -> str:
+    """The access log prints request lines: never a token that came in a query string."""
+    return re.sub(r"(token=)[^&\s\"]*", r"\1***", text)
+
+
+class OperatorKey:
+    """The operator token, checked in constant time, and signed session cookies that never
+    carry it (a cookie stays valid across restarts until the token changes or it expires)."""
+
+    def __init__(self, token: str | None) -> None:
+        token = (token or "").strip()
+        self._key = token.encode() if token else None
+
+    @property
+    def enabled(self) -> bool:
+        return self._key is not None
+
+    def matches(self, candidate: str | None) -> bool:
+        if self._key is None or candidate is None:
+            return False
+        return hmac.compare_digest(candidate.strip().encode(), self._key)
+
+    def new_cookie(self) -> str:
+        session, issued = secrets.token_hex(8), str(int(time.time()))
+        return f"{session}.{issued}.{self._sign(session, issued)}"
+
+    def session(self, cookie: str | None) -> str | None:
+        """The operator session a cookie names, or None if it is not one of ours."""
+        parts = (cookie or "").split(".")
+        if self._key is None or len(parts) != 3 or not parts[1].isdigit():
+            return None
+        session, issued, mac = parts
+        if not hmac.compare_digest(mac.encode(), self._sign(session, issued).encode()):
+            return None
+        return session if time.time() - int(issued) < SESSION_SECONDS else None
+
+    def _sign(self, session: str, issued: str) -> str:
+        message = f"operator:{session}:{issued}".encode()
+        return hmac.new(self._key or b"", message, hashlib.sha256).hexdigest()
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def log_message(self, fmt: str, *args: Any) -> None:
-        log.debug("%s " + fmt, self.address_string(), *args)
+        log.debug("%s %s", self.address_string(), redact(fmt % args))
 
+    # -- routes --------------------------------------------------------------------------
     def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
-        path = self.path.split("?", 1)[0]
+        url = urlsplit(self.path)
+        path, query = url.path, parse_qs(url.query)
         if path == "/":
             self._static("index.html")
+        elif path == "/static/vendor/hls.min.js":
+            self._hlsjs()
         elif path.startswith("/static/"):
             self._static(path.removeprefix("/static/"))
         elif path.startswith("/hls/"):
             self._hls(path.removeprefix("/hls/"))
+        elif path.startswith("/media/"):
+            self._media(path.removeprefix("/"))
         elif path == "/api/now":
-            with self.server.lock:
-                self._json(now_playing(self.server.store, self.server.session()))
-        elif path == "/favicon.ico":
-            self.send_response(HTTPStatus.NO_CONTENT)
-            self.end_headers()
+            self._json(self.server.cached("now", 0.5, lambda store: now_playing(
+                store, self.server.session())))
+        elif path == "/api/recent":
+            self._json(self.server.cached("recent", 3.0, lambda store: recent_takes(store)))
         elif path == "/health":
             with self.server.lock:
                 self._json({"ok": True, "session": self.server.session()})
+        elif path == "/favicon.ico":
+            self.send_response(HTTPStatus.NO_CONTENT)
+            self.end_headers()
+        elif path == "/operator":
+            self._operator_page(query.get("token", [None])[0])
+        elif path == "/operator/logout":
+            self._redirect("/", f"{COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict")
+        elif path.startswith("/api/operator/"):
+            if self._operator_api() is None:
+                return
+            if path == "/api/operator/overview":
+                self._json(self.server.cached("overview", 1.0, overview))
+            else:
+                self.send_error(HTTPStatus.NOT_FOUND)
         else:
             self.send_error(HTTPStatus.NOT_FOUND)
 
-    def _send(self, body: bytes, content_type: str, cache: str = "no-cache") -> None:
+    def do_POST(self) -> None:  # noqa: N802
+        path = urlsplit(self.path).path
+        if path == "/operator":
+            form = parse_qs(self._body().decode("utf-8", "replace"))
+            self._operator_page(form.get("token", [""])[0])
+        elif path.startswith("/api/operator/"):
+            session = self._operator_api()
+            if session is None:
+                return
+            if path == "/api/operator/chat":
+                self._chat(session)
+            elif path == "/api/operator/favourite":
+                self._favourite()
+            else:
+                self.send_error(HTTPStatus.NOT_FOUND)
+        else:
+            self.send_error(HTTPStatus.NOT_FOUND)
+
+    # -- the operator --------------------------------------------------------------------
+    def _operator_page(self, token: str | None) -> None:
+        key = self.server.key
+        if not key.enabled:
+            return self._text(HTTPStatus.NOT_FOUND, "The operator view is off (set "
+                              f"{TOKEN_ENV} to turn it on).\n")
+        if token is not None:  # logging in: the token once, a cookie from then on
+            if not key.matches(token):
+                time.sleep(0.25)  # guessing costs time
+                return self._login(HTTPStatus.FORBIDDEN, "That token is not right.")
+            cookie = (f"{COOKIE}={key.new_cookie()}; Path=/; Max-Age={SESSION_SECONDS}; "
+                      "HttpOnly; SameSite=Strict")
+            return self._redirect("/operator", cookie)
+        if key.session(self._cookie()) is None:
+            return self._login(HTTPStatus.UNAUTHORIZED, "")
+        self._static("operator.html", cache="no-store")
+
+    def _operator_api(self) -> str | None:
+        """The operator session for this API request, or None once it has been answered."""
+        key = self.server.key
+        if not key.enabled:
+            self._text(HTTPStatus.NOT_FOUND, "The operator view is off.\n")
+            return None
+        auth = self.headers.get("Authorization", "")
+        if auth.lower().startswith("bearer "):
+            if key.matches(auth[7:]):
+                return "bearer"
+            time.sleep(0.25)
+            self._json({"error": "wrong operator token"}, HTTPStatus.FORBIDDEN)
+            return None
+        session = key.session(self._cookie())
+        if session is None:
+            self._json({"error": "operator token required"}, HTTPStatus.UNAUTHORIZED)
+        return session
+
+    def _chat(self, session: str) -> None:
+        """One director turn; its tool calls, results and answer stream back as NDJSON."""
+        console = self.server.console
+        try:
+            message = str(json.loads(self._body() or b"{}").get("message", "")).strip()
+        except (ValueError, AttributeError):
+            message = ""
+        if console is None or not message:
+            status = HTTPStatus.SERVICE_UNAVAILABLE if console is None else HTTPStatus.BAD_REQUEST
+            return self._json({"error": "no director here" if console is None
+                               else "say something"}, status)
+        if console.busy:
+            return self._json({"error": "the director is busy; try again when it answers"},
+                              HTTPStatus.CONFLICT)
         self.send_response(HTTPStatus.OK)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", cache)
+        self.send_header("Content-Type", "application/x-ndjson")
+        self.send_header("Cache-Control", "no-store")
         self.end_headers()
-        self.wfile.write(body)
+        write_lock, gone = threading.Lock(), threading.Event()
 
-    def _json(self, value: Any) -> None:
-        self._send(json.dumps(value).encode(), "application/json")
+        def emit(kind: str, data: dict[str, Any]) -> None:
+            if kind == "result" and len(data.get("content", "")) > 4000:
+                data = {**data, "content": data["content"][:4000] + " ..."}
+            line = json.dumps({"event": kind, **data}, default=str).encode() + b"\n"
+            with write_lock:
+                if gone.is_set():
+                    return  # the operator left; the turn still finishes
+                try:
+                    self.wfile.write(line)
+                    self.wfile.flush()
+                except OSError:
+                    gone.set()
 
-    def _static(self, name: str) -> None:
+        emit("started", {"director": console.describe()})
+        try:
+            console.turn(session, message, emit)
+        except Busy as exc:
+            emit("error", {"text": str(exc)})
+        emit("done", {})
+
+    def _favourite(self) -> None:
+        try:
+            body = json.loads(self._body() or b"{}")
+            take_id, favourite = int(body["take_id"]), bool(body.get("favourite", True))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return self._json({"error": "expected {take_id, favourite}"}, HTTPStatus.BAD_REQUEST)
+        with self.server.lock:
+            try:
+                take = self.server.store.set_favourite(take_id, favourite)
+            except NotFound as exc:
+                return self._json({"error": str(exc)}, HTTPStatus.NOT_FOUND)
+            self.server.forget()
+        self._json({"take_id": take_id, "favourite": bool(take["favourite"])})
+
+    def _login(self, status: HTTPStatus, message: str) -> None:
+        page = resources.files("playout").joinpath("static", "login.html").read_text()
+        body = page.replace("{{message}}", message).encode()
+        self._send(body, TYPES[".html"], "no-store", status, {"Content-Security-Policy":
+                                                            PAGE_POLICY})
+
+    # -- files ---------------------------------------------------------------------------
+    def _static(self, name: str, cache: str = "no-cache") -> None:
         if not SAFE_NAME.match(name):
             return self.send_error(HTTPStatus.NOT_FOUND)
         item = resources.files("playout").joinpath("static", name)
         if not item.is_file():
             return self.send_error(HTTPStatus.NOT_FOUND)
         suffix = "." + name.rsplit(".", 1)[-1]
-        self._send(item.read_bytes(), TYPES.get(suffix, "application/octet-stream"))
+        headers = {"Content-Security-Policy": PAGE_POLICY} if suffix == ".html" else {}
+        self._send(item.read_bytes(), TYPES.get(suffix, "application/octet-stream"), cache,
+                   headers=headers)
+
+    def _hlsjs(self) -> None:
+        body = self.server.hlsjs()
+        if body is None:  # the page falls back to its own loader
+            return self.send_error(HTTPStatus.NOT_FOUND, "hls.js is not installed (npm ci)")
+        self._send(body, TYPES[".js"], "max-age=86400")
 
     def _hls(self, name: str) -> None:
         if not SAFE_NAME.match(name):
@@ -100,29 +296,151 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(body, TYPES.get(suffix, "application/octet-stream"),
                    "no-cache" if suffix == ".m3u8" else "max-age=60")
 
+    def _media(self, relative: str) -> None:
+        """A take's file or contact sheet, by content hash; byte ranges for Safari's player."""
+        if not MEDIA_NAME.match(relative):
+            return self.send_error(HTTPStatus.NOT_FOUND)
+        try:
+            file = self.server.data.resolve(relative)
+            size = file.stat().st_size
+        except (ConfigError, OSError):  # purged by the retention policy
+            return self.send_error(HTTPStatus.NOT_FOUND)
+        first, last = 0, size - 1
+        ranged = re.fullmatch(r"bytes=(\d*)-(\d*)", self.headers.get("Range", "").strip())
+        if ranged and ranged.group(1):
+            first = int(ranged.group(1))
+            last = min(int(ranged.group(2)), size - 1) if ranged.group(2) else size - 1
+        elif ranged and ranged.group(2):  # the last N bytes
+            first = max(0, size - int(ranged.group(2)))
+        if ranged and (first > last or first >= size):
+            self.send_response(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
+            self.send_header("Content-Range", f"bytes */{size}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        with file.open("rb") as handle:
+            handle.seek(first)
+            body = handle.read(last - first + 1)
+        headers = {"Accept-Ranges": "bytes"}
+        if ranged:
+            headers["Content-Range"] = f"bytes {first}-{last}/{size}"
+        self._send(body, TYPES["." + relative.rsplit(".", 1)[1]],
+                   "public, max-age=31536000, immutable",
+                   HTTPStatus.PARTIAL_CONTENT if ranged else HTTPStatus.OK, headers)
+
+    # -- plumbing ------------------------------------------------------------------------
+    def _send(self, body: bytes, content_type: str, cache: str = "no-cache",
+              status: HTTPStatus = HTTPStatus.OK, headers: dict[str, str] | None = None) -> None:
+        textual = content_type.startswith(("text/", "application/json"))
+        if (textual and len(body) > 1024 and status == HTTPStatus.OK
+                and "gzip" in self.headers.get("Accept-Encoding", "")):
+            body = self.server.gzipped(body)
+            headers = {**(headers or {}), "Content-Encoding": "gzip"}
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", cache)
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Referrer-Policy", "no-referrer")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, value: Any, status: HTTPStatus = HTTPStatus.OK) -> None:
+        cache = "no-store" if self.path.startswith("/api/operator/") else "no-cache"
+        self._send(json.dumps(value, default=str).encode(), "application/json", cache, status)
+
+    def _text(self, status: HTTPStatus, text: str) -> None:
+        self._send(text.encode(), "text/plain; charset=utf-8", "no-store", status)
+
+    def _redirect(self, location: str, cookie: str) -> None:
+        self.send_response(HTTPStatus.SEE_OTHER)
+        self.send_header("Location", location)
+        self.send_header("Set-Cookie", cookie)
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _cookie(self) -> str | None:
+        try:
+            morsel = SimpleCookie(self.headers.get("Cookie", "")).get(COOKIE)
+        except CookieError:
+            return None
+        return morsel.value if morsel else None
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(min(length, MAX_BODY)) if length > 0 else b""
+
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], data: DataDir, session_of) -> None:
+    def __init__(self, address: tuple[str, int], data: DataDir, session_of,
+                 settings: Settings | None, key: OperatorKey) -> None:
         super().__init__(address, _Handler)
         self.data = data
         self._session_of = session_of
+        self.key = key
+        self.console = Console(settings) if settings is not None and key.enabled else None
         # One connection shared by the handler threads (a thread per request), one at a time.
         self.store = Store(data)
         self.lock = threading.Lock()
+        self._answers: dict[str, tuple[float, Any]] = {}
+        self._gzip: dict[bytes, bytes] = {}  # digest -> compressed, for the files that repeat
+        self._hlsjs: bytes | None = None
 
     def session(self) -> str | None:
         return self._session_of() or self.store.latest_session()
 
+    def cached(self, name: str, ttl: float, read) -> Any:
+        """A public answer is read from the store at most once per ``ttl``, however many
+        viewers poll it."""
+        with self.lock:
+            at, value = self._answers.get(name, (0.0, None))
+            if time.monotonic() - at >= ttl:
+                value = read(self.store)
+                self._answers[name] = (time.monotonic(), value)
+            return value
+
+    def forget(self) -> None:
+        self._answers.clear()
+
+    def gzipped(self, body: bytes) -> bytes:
+        if len(body) < 64 * 1024:  # answers and our own files: cheap to compress each time
+            return gzip.compress(body, 6)
+        digest = hashlib.sha256(body).digest()
+        if digest not in self._gzip:
+            self._gzip[digest] = gzip.compress(body, 6)
+        return self._gzip[digest]
+
+    def hlsjs(self) -> bytes | None:
+        if self._hlsjs is None:
+            path = Path(os.environ.get(HLSJS_ENV) or HLSJS)
+            try:
+                self._hlsjs = path.read_bytes()
+            except OSError:
+                return None
+        return self._hlsjs
+
     def server_close(self) -> None:
         super().server_close()
+        if self.console is not None:
+            self.console.close()
         self.store.close()
 
 
-def serve(data: DataDir, host: str = "127.0.0.1", port: int = 8080,
-          session_of=lambda: None) -> _Server:
-    """Start the page's server in a background thread; returns it (call ``shutdown()``)."""
-    server = _Server((host, port), data, session_of)
+def serve(data: DataDir, host: str = "127.0.0.1", port: int = 8080, session_of=lambda: None,
+          settings: Settings | None = None, operator_token: str | None = None) -> _Server:
+    """Start the page's server in a background thread; returns it (call ``shutdown()``).
+
+    The operator token defaults to $WEBTV_OPERATOR_TOKEN; without one the operator view is off.
+    Without ``settings`` the operator page shows the director's work but cannot chat."""
+    key = OperatorKey(operator_token if operator_token is not None else os.environ.get(TOKEN_ENV))
+    server = _Server((host, port), data, session_of, settings, key)
+    if server.hlsjs() is None:
+        log.info("hls.js not found (npm ci, or set %s): the page uses its own loader", HLSJS_ENV)
+    log.info("operator view %s", "on (/operator)" if key.enabled else f"off ({TOKEN_ENV} unset)")
     threading.Thread(target=server.serve_forever, name="web", daemon=True).start()
     return server

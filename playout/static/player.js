@@ -1,23 +1,105 @@
-// The channel's player. Safari and iOS play HLS natively; elsewhere a small loader appends the
-// fMP4 HLS segments to a MediaSource. The segments carry the channel clock as media time, so
-// video.currentTime says exactly which air-log entry is on screen.
+// The channel's player and what it shows beside the picture.
+//
+// Three ways to play the fMP4 HLS stream, best first: Safari's own HLS where there is no
+// MediaSource (iPhone); hls.js (served by us from node_modules); else a small loader of our own
+// that appends the segments to a MediaSource. Whatever plays, the page works out the channel
+// clock of the frame on screen ("stream time": the air log's stream_start/stream_end) and shows
+// that airing's shot and prompt, so the words change when the picture does, not when the
+// transmitter moved on seconds earlier.
 "use strict";
 
 const video = document.getElementById("video");
 const PLAYLIST = "/hls/live.m3u8";
-let state = { session: null, onAir: [], codecs: "avc1.64001f,mp4a.40.2", native: false };
-let loaderSession = 0;  // bumped to stop a loader when the playout restarts
-
-document.getElementById("unmute").onclick = (e) => {
-  video.muted = false; video.play().catch(() => {}); e.target.remove();
+const MAX_BACKOFF_MS = 10000;
+// Exposed for the curious and for the browser tests (tests/browser/).
+const state = window.webtv = {
+  session: null, onAir: [], next: [], codecs: "avc1.64001f,mp4a.40.2",
+  mode: null, offset: null, hls: null, generation: 0, restarts: 0,
+  firstFrameMs: null, shown: null,
 };
 
-function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
+const $ = (id) => document.getElementById(id);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+function say(text) { $("state").textContent = text; $("state").hidden = !text; }
 
+// -- playing ------------------------------------------------------------------------------
+function startPlayer() {
+  stopPlayer();
+  const me = ++state.generation;
+  state.offset = null;
+  const native = video.canPlayType("application/vnd.apple.mpegurl");
+  const mseType = `video/mp4; codecs="${state.codecs}"`;
+  if (native && !window.MediaSource) startNative(me);
+  else if (window.Hls && window.Hls.isSupported()) startHlsJs(me);
+  else if (window.MediaSource && MediaSource.isTypeSupported(mseType)) mseLoader(me, mseType);
+  else if (native) startNative(me);
+  else say("This browser cannot play the stream.");
+}
+
+function stopPlayer() {
+  if (state.hls) { state.hls.destroy(); state.hls = null; }
+  state.generation += 1;  // stops our own loader and any pending retry
+}
+
+function startHlsJs(me) {
+  const Hls = window.Hls;
+  state.mode = "hls.js";
+  const hls = state.hls = new Hls({
+    liveSyncDurationCount: 3, liveMaxLatencyDurationCount: 8,
+    maxBufferLength: 12, backBufferLength: 30,
+  });
+  let backoff = 1000, mediaErrors = 0;
+  // hls.js plays fMP4 on a timeline of its own: media time minus initPTS. Adding it back gives
+  // the segments' own time, which is the channel clock.
+  hls.on(Hls.Events.INIT_PTS_FOUND, (_, d) => { state.offset = d.initPTS / d.timescale; });
+  hls.on(Hls.Events.FRAG_BUFFERED, () => { backoff = 1000; });
+  hls.on(Hls.Events.MANIFEST_PARSED, () => video.play().catch(() => {}));
+  hls.on(Hls.Events.ERROR, (_, d) => {
+    if (!d.fatal || me !== state.generation) return;
+    console.warn("hls.js:", d.type, d.details);
+    if (d.type === Hls.ErrorTypes.MEDIA_ERROR && mediaErrors++ < 3) {
+      hls.recoverMediaError();
+    } else if (d.type === Hls.ErrorTypes.NETWORK_ERROR) {
+      say("Reconnecting…");
+      setTimeout(() => {
+        if (me !== state.generation) return;
+        if (hls.levels && hls.levels.length) hls.startLoad(); else hls.loadSource(PLAYLIST);
+      }, backoff);
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+    } else {
+      setTimeout(() => { if (me === state.generation) restart(); }, backoff);
+    }
+  });
+  hls.loadSource(PLAYLIST);
+  hls.attachMedia(video);
+}
+
+function startNative(me) {
+  state.mode = "native";
+  let backoff = 1000;
+  video.onerror = () => {
+    if (me !== state.generation) return;
+    say("Reconnecting…");
+    setTimeout(() => {
+      if (me === state.generation) { video.src = PLAYLIST; video.play().catch(() => {}); }
+    }, backoff);
+    backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+  };
+  video.src = PLAYLIST;
+  video.play().catch(() => {});
+}
+
+// Our own loader: the segments carry the channel clock as media time and are appended as they
+// are, so video.currentTime is the stream time.
 function parsePlaylist(text) {
-  const lines = text.split("\n").map((l) => l.trim());
   let seq = 0, init = null; const segments = [];
-  for (const line of lines) {
+  for (const line of text.split("\n").map((l) => l.trim())) {
     if (line.startsWith("#EXT-X-MEDIA-SEQUENCE:")) seq = parseInt(line.split(":")[1], 10);
     else if (line.startsWith("#EXT-X-MAP:")) init = /URI="([^"]+)"/.exec(line)[1];
     else if (line && !line.startsWith("#")) segments.push({ uri: line, seq: seq + segments.length });
@@ -39,13 +121,14 @@ function append(sb, bytes) {
   });
 }
 
-async function mseLoader(me) {
+async function mseLoader(me, mseType) {
+  state.mode = "mse"; state.offset = 0;
   const ms = new MediaSource();
   video.src = URL.createObjectURL(ms);
   await new Promise((r) => ms.addEventListener("sourceopen", r, { once: true }));
-  const sb = ms.addSourceBuffer(`video/mp4; codecs="${state.codecs}"`);
+  const sb = ms.addSourceBuffer(mseType);
   let next = null, initDone = false;
-  while (me === loaderSession) {
+  while (me === state.generation) {
     try {
       const { init, segments } = parsePlaylist(await (await fetch(PLAYLIST, { cache: "no-store" })).text());
       if (segments.length) {
@@ -53,7 +136,7 @@ async function mseLoader(me) {
         if (next === null || next < segments[0].seq || next > last + 1) next = Math.max(segments[0].seq, last - 2);
         if (!initDone && init) { await append(sb, await fetchBytes("/hls/" + init)); initDone = true; }
         for (const seg of segments) {
-          if (seg.seq < next || me !== loaderSession) continue;
+          if (seg.seq < next || me !== state.generation) continue;
           await append(sb, await fetchBytes("/hls/" + seg.uri));
           next = seg.seq + 1;
         }
@@ -73,64 +156,149 @@ function keepPlaying(sb) {
   if (!sb.updating && t - start > 60) sb.remove(start, t - 30);  // bounded memory
 }
 
-function startPlayer() {
-  loaderSession += 1;
-  if (window.MediaSource && MediaSource.isTypeSupported(`video/mp4; codecs="${state.codecs}"`)) {
-    mseLoader(loaderSession);
-  } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
-    state.native = true; video.src = PLAYLIST; video.play().catch(() => {});
+function restart() { state.restarts += 1; startPlayer(); }
+
+// A picture that stops moving while it should play (a stall nobody recovered from, a playout
+// that came back under the same session) gets a fresh player.
+let lastTime = -1, stuckSince = null;
+setInterval(() => {
+  if (video.paused && (state.firstFrameMs !== null || video.readyState >= 3)) {
+    stuckSince = null; return;  // paused by a person, or a browser that wants a tap first
   }
+  if (video.currentTime !== lastTime) { lastTime = video.currentTime; stuckSince = null; return; }
+  stuckSince = stuckSince || Date.now();
+  if (Date.now() - stuckSince > 15000) { stuckSince = null; say("Reconnecting…"); restart(); }
+}, 1000);
+
+function firstFrame() {
+  if (state.firstFrameMs === null) state.firstFrameMs = performance.now();
+  say("");
+}
+if ("requestVideoFrameCallback" in video) video.requestVideoFrameCallback(firstFrame);
+video.addEventListener("playing", () => { if (video.currentTime > 0 || state.firstFrameMs !== null) firstFrame(); });
+video.addEventListener("timeupdate", () => { if (video.currentTime > 0 && state.firstFrameMs === null) firstFrame(); });
+video.addEventListener("waiting", () => { if (state.firstFrameMs !== null) say("Buffering…"); });
+video.addEventListener("volumechange", () => { $("unmute").hidden = !video.muted; });
+$("unmute").onclick = () => { video.muted = false; video.play().catch(() => {}); };
+
+// -- what is on screen --------------------------------------------------------------------
+function wallToStream(wall) {
+  // Every airing of a session has started_at = the transmitter's start + stream_start.
+  const e = state.onAir.find((x) => x.started_at);
+  return e ? wall - (Date.parse(e.started_at) / 1000 - e.stream_start) : null;
 }
 
-function onScreen() {
-  const entries = state.onAir;
-  if (!entries.length) return null;
-  let probe = video.currentTime;
-  let key = "stream";
-  if (state.native) {  // native HLS: map through the playlist's program date-time
+function streamTime() {
+  if (state.mode === "native") {
     const d = video.getStartDate && video.getStartDate();
-    if (!d || isNaN(d.getTime())) return entries[0];
-    probe = (d.getTime() / 1000) + video.currentTime; key = "wall";
+    if (!d || isNaN(d.getTime())) return null;
+    return wallToStream(d.getTime() / 1000 + video.currentTime);
   }
-  for (const e of entries) {
-    const a = key === "stream" ? e.stream_start : Date.parse(e.started_at) / 1000;
-    const z = key === "stream" ? (e.stream_end ?? Infinity) : (e.ended_at ? Date.parse(e.ended_at) / 1000 : Infinity);
-    if (probe >= a && probe < z) return e;
+  if (state.mode === "hls.js" && state.offset === null) {  // no initPTS yet: the PDT will do
+    const d = state.hls && state.hls.playingDate;
+    return d ? wallToStream(d.getTime() / 1000) : null;
   }
-  return null;
+  return state.offset === null ? null : video.currentTime + state.offset;
+}
+state.streamTime = streamTime;
+
+function onScreen(t) {
+  if (t === null || video.readyState < 2) return null;
+  return state.onAir.find((e) => t >= e.stream_start && t < (e.stream_end ?? Infinity)) || null;
 }
 
 function render() {
-  const e = onScreen();
-  const action = document.getElementById("action"), prompt = document.getElementById("prompt");
-  if (!e) return;
+  const e = onScreen(streamTime());
+  if (!e || (state.shown && state.shown.id === e.id && state.shown.ended === e.stream_end)) return;
+  state.shown = { id: e.id, ended: e.stream_end };
+  const action = $("action");
   action.dataset.airId = e.id;
-  if (e.kind === "slate") { action.textContent = "Slate — the next take is on its way"; prompt.textContent = ""; }
-  else {
-    action.textContent = (e.kind === "replay" ? "Replay: " : "") + (e.action || "");
-    prompt.textContent = e.prompt || "";
+  action.dataset.takeId = e.take_id ?? "";
+  $("kind").textContent = e.kind === "replay" ? "· replay" : e.kind === "slate" ? "· slate" : "";
+  if (e.kind === "slate") {
+    action.textContent = "Slate: the next take is on its way";
+    $("prompt").textContent = "";
+  } else {
+    action.textContent = e.action || "";
+    $("prompt").textContent = e.prompt || "";
   }
+  renderNext(e);
+  renderStrip();
+}
+
+// Up next for this viewer: what already went out after the picture on screen (the stream runs
+// a few seconds behind the transmitter), then the schedule.
+function renderNext(current) {
+  const later = current ? state.onAir.filter((e) => e.id > current.id && e.kind !== "slate")
+    .sort((a, b) => a.id - b.id).map((e) => ({ action: e.action, kind: e.kind })) : [];
+  const items = [...later, ...state.next.map((n) => ({ action: n.action, kind: "take" }))];
+  $("next").replaceChildren(...items.slice(0, 5).map((n) =>
+    el("li", "", (n.kind === "replay" ? "Replay: " : "") + (n.action || ""))));
+  if (!items.length) $("next").replaceChildren(el("li", "muted", "The director is making the next takes."));
 }
 
 async function poll() {
-  while (true) {
+  for (;;) {
     try {
       const now = await (await fetch("/api/now", { cache: "no-store" })).json();
-      document.getElementById("title").textContent = now.title;
-      document.title = now.title;
-      document.getElementById("logline").textContent = now.logline;
-      state.codecs = now.codecs; state.onAir = now.on_air;
+      $("title").textContent = now.title; document.title = now.title;
+      $("logline").textContent = now.logline;
+      state.codecs = now.codecs; state.onAir = now.on_air; state.next = now.next;
       if (now.session && now.session !== state.session) {  // a (re)started playout
-        state.session = now.session; startPlayer();
+        const first = state.session === null;
+        state.session = now.session;
+        if (first) startPlayer(); else restart();
+        state.shown = null;
       }
-      const list = document.getElementById("next");
-      list.replaceChildren(...now.next.map((n) => {
-        const li = document.createElement("li"); li.textContent = n.action; return li;
-      }));
+      if (state.shown === null) renderNext(null);
     } catch (err) { console.warn("now:", err); }
     await sleep(1000);
   }
 }
 
-setInterval(render, 250);
+// -- recently on air ----------------------------------------------------------------------
+// Takes this viewer has seen: one that went out but is still seconds away on this screen is
+// "up next", not "recently on air".
+let recent = [];
+function renderStrip() {
+  const e = state.shown && state.onAir.find((x) => x.id === state.shown.id);
+  const t = streamTime();
+  const seenUntil = e && t !== null ? Date.parse(e.started_at) / 1000 + (t - e.stream_start) : Infinity;
+  const seen = recent.filter((x) => x.media && Date.parse(x.aired_at) / 1000 <= seenUntil + 0.5);
+  const shown = [...$("strip").querySelectorAll("button")].map((b) => b.dataset.key).join();
+  if (shown === seen.map((x) => `${x.take_id}${x.favourite ? "*" : ""}`).join()) return;
+  $("strip").replaceChildren(...seen.map((x) => {
+    const b = el("button", "take"); b.type = "button"; b.dataset.takeId = x.take_id;
+    b.dataset.key = `${x.take_id}${x.favourite ? "*" : ""}`;
+    if (x.sheet) { const img = el("img"); img.src = x.sheet; img.alt = ""; img.loading = "lazy"; b.append(img); }
+    b.append(el("span", "", (x.favourite ? "★ " : "") + (x.action || `Take ${x.take_id}`)));
+    b.onclick = () => playTake(x);
+    const li = el("li"); li.append(b); return li;
+  }));
+}
+
+async function strip() {
+  for (;;) {
+    try {
+      recent = await (await fetch("/api/recent", { cache: "no-store" })).json();
+      renderStrip();
+    } catch (err) { console.warn("recent:", err); }
+    await sleep(5000);
+  }
+}
+
+function playTake(t) {
+  const v = $("replay-video");
+  $("replay-action").textContent = t.action || "";
+  $("replay-prompt").textContent = t.prompt || "";
+  v.src = t.media;
+  $("replay").showModal();
+  v.play().catch(() => {});
+}
+$("replay").addEventListener("close", () => {
+  const v = $("replay-video"); v.pause(); v.removeAttribute("src"); v.load();
+});
+
+setInterval(render, 200);
 poll();
+strip();
