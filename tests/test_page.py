@@ -1,0 +1,476 @@
+"""The channel's page and the operator's view.
+
+Fast tests drive the web server with urllib over a small made-up show. The browser tests start
+`webtv run` and open the page in headless Chromium (Debian's `chromium`, driven through
+playwright-core): the picture plays, the words under it match the air log for the frame on
+screen, the operator view lets in only the right token, and the page comes back by itself when
+the playout restarts. Screenshots land in test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from director.config import Settings
+from playout.web import serve
+from state.datadir import DataDir
+from state.store import Store
+from tests.browser.chromium import ROOT, Browser, missing
+from tests.test_run import THEME, free_port, get, wait_for
+
+TOKEN = "op-3f9a2c7e-test-token"
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+# -- plumbing -----------------------------------------------------------------------------
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def fetch(url: str, *, method: str = "GET", headers: dict | None = None,
+          body: bytes | None = None) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body of one request; redirects are returned, not followed."""
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(request, timeout=30) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+def media_file(data: DataDir, content: bytes, suffix: str) -> str:
+    scratch = data.workspace() / "file"
+    scratch.write_bytes(content)
+    return data.keep(scratch, suffix)
+
+
+@pytest.fixture
+def show(data: DataDir, store: Store) -> dict:
+    """A show with one aired take (files and all), one rejected take and one queued take."""
+    store.set_bible(title="The Night Noodle Stand", logline="A llama cooks.", theme="llama")
+    shot = store.add_shots(1, [{"action": "Llama ladles broth", "duration_s": 3.0}])[0]
+    movie = bytes(range(256)) * 40
+    aired = store.add_take(shot_id=shot["id"], seed=1, prompt="a llama ladles broth, night",
+                           media=media_file(data, movie, ".mp4"), duration_s=3.0,
+                           contact_sheet=media_file(data, b"\x89PNG fake sheet", ".png"))
+    store.set_take_status(aired["id"], "aired")
+    air_id = store.log_air(session="s1", kind="take", take_id=aired["id"], stream_start=0.0,
+                           started_at="2030-01-01T00:00:00.000+00:00")
+    store.end_air(air_id, stream_end=3.0, ended_at="2030-01-01T00:00:03.000+00:00")
+    rejected = store.add_take(shot_id=shot["id"], seed=2, prompt="a llama, text", duration_s=3.0)
+    store.record_checks(rejected["id"], [
+        {"name": "burned_in_text", "value": 0.9, "threshold": 0.5, "passed": False,
+         "detail": "OCR read 'SUBSCRIBE'"},
+        {"name": "black_frames", "value": 0.0, "threshold": 0.1, "passed": True, "detail": ""}])
+    store.set_take_status(rejected["id"], "rejected", "burned_in_text")
+    queued = store.add_take(shot_id=shot["id"], seed=3, prompt="a llama, later", duration_s=3.0)
+    store.schedule_take(queued["id"])
+    return {"aired": aired, "movie": movie, "rejected": rejected, "queued": queued}
+
+
+@pytest.fixture
+def site(data: DataDir, show: dict):
+    """The page's server with the operator view on and an offline director to chat with."""
+    server = serve(data, port=0, settings=Settings(data_dir=data.root), operator_token=TOKEN)
+    yield f"http://127.0.0.1:{server.server_port}", server
+    server.shutdown()
+    server.server_close()
+
+
+def bearer(token: str = TOKEN) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def signed_in_cookie(base: str) -> str:
+    status, headers, _ = fetch(f"{base}/operator?token={TOKEN}")
+    assert status == 303
+    return headers["Set-Cookie"].split(";", 1)[0]
+
+
+# -- the server, without a browser --------------------------------------------------------
+def test_without_a_token_the_operator_view_is_off(data: DataDir, show: dict) -> None:
+    server = serve(data, port=0, settings=Settings(data_dir=data.root), operator_token="")
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        status, _, body = fetch(f"{base}/operator?token=anything")
+        assert status == 404 and b"operator view is off" in body
+        assert fetch(f"{base}/api/operator/overview", headers=bearer(""))[0] == 404
+        assert fetch(f"{base}/api/operator/chat", method="POST", body=b"{}",
+                     headers={**bearer("x"), "Content-Type": "application/json"})[0] == 404
+        assert fetch(f"{base}/")[0] == 200  # the public page is unaffected
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_operator_page_lets_in_only_the_right_token(site) -> None:
+    base, _ = site
+    status, _, body = fetch(f"{base}/operator")
+    assert status == 401 and b'name="token"' in body and b"Talk to the director" not in body
+    status, _, body = fetch(f"{base}/operator?token=not-the-token")
+    assert status == 403 and b"not right" in body and b"Talk to the director" not in body
+
+    status, headers, _ = fetch(f"{base}/operator?token={TOKEN}")
+    assert status == 303 and headers["Location"] == "/operator"  # the token leaves the URL
+    cookie = headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and TOKEN not in cookie
+    session = cookie.split(";", 1)[0]
+    status, headers, body = fetch(f"{base}/operator", headers={"Cookie": session})
+    assert status == 200 and b"Talk to the director" in body
+    assert headers["Cache-Control"] == "no-store"
+
+    forged = session[:-4] + ("0000" if not session.endswith("0000") else "1111")
+    assert fetch(f"{base}/operator", headers={"Cookie": forged})[0] == 401
+    status, headers, _ = fetch(f"{base}/operator", method="POST",
+                               body=f"token={TOKEN}".encode(),
+                               headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 303 and headers["Set-Cookie"].startswith("webtv_operator=")
+    assert fetch(f"{base}/operator", method="POST", body=b"token=nope")[0] == 403
+
+
+def test_the_operator_api_takes_a_bearer_token_or_the_session_cookie(site, show) -> None:
+    base, _ = site
+    url = f"{base}/api/operator/overview"
+    assert fetch(url)[0] == 401
+    assert fetch(url, headers=bearer("wrong"))[0] == 403
+    assert fetch(url, headers={"Authorization": "Bearer"})[0] == 401
+    status, headers, body = fetch(url, headers=bearer())
+    assert status == 200 and headers["Cache-Control"] == "no-store"
+    seen = json.loads(body)
+    assert [r["take_id"] for r in seen["rejected"]] == [show["rejected"]["id"]]
+    assert seen["rejected"][0]["failed_checks"] == [
+        {"name": "burned_in_text", "value": 0.9, "threshold": 0.5,
+         "detail": "OCR read 'SUBSCRIBE'"}]
+    assert seen["buffer"]["seconds"] == 3.0
+    assert [u["take_id"] for u in seen["buffer"]["upcoming"]] == [show["queued"]["id"]]
+    assert seen["status"]["show"] == "The Night Noodle Stand"
+    assert seen["endpoints"] == [] and isinstance(seen["tool_calls"], list)
+    cookie = signed_in_cookie(base)
+    assert fetch(url, headers={"Cookie": cookie})[0] == 200
+
+
+def test_the_token_never_reaches_the_log_or_the_database(site, data: DataDir,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    base, _ = site
+    caplog.set_level(logging.DEBUG, logger="webtv.web")
+    fetch(f"{base}/operator?token={TOKEN}")
+    fetch(f"{base}/operator?token=a-wrong-guess&x=1")
+    fetch(f"{base}/api/operator/chat", method="POST", headers={
+        **bearer(), "Content-Type": "application/json"}, body=b'{"message": "/status"}')
+    assert "token=***" in caplog.text
+    assert TOKEN not in caplog.text and "a-wrong-guess" not in caplog.text
+    for file in data.root.glob("webtv.db*"):
+        assert TOKEN.encode() not in file.read_bytes()
+
+
+def test_operator_chat_runs_a_director_turn_and_streams_it(site, store: Store) -> None:
+    base, server = site
+    headers = {**bearer(), "Content-Type": "application/json"}
+    status, _, body = fetch(f"{base}/api/operator/chat", method="POST", headers=headers,
+                            body=json.dumps({"message": "more close-ups"}).encode())
+    assert status == 200
+    events = [json.loads(line) for line in body.decode().splitlines()]
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "started" and kinds[-1] == "done" and "answer" in kinds
+    calls = [e["name"] for e in events if e["event"] == "call"]
+    assert "add_note" in calls
+    assert all(e["ok"] for e in events if e["event"] == "result")
+    assert "more close-ups" in store.notes()
+    overview = json.loads(fetch(f"{base}/api/operator/overview", headers=bearer())[2])
+    assert "add_note" in [c["name"] for c in overview["tool_calls"]]
+
+    assert fetch(f"{base}/api/operator/chat", method="POST", headers=headers,
+                 body=b'{"message": "  "}')[0] == 400
+    with server.console._lock:  # another operator's turn is running
+        assert fetch(f"{base}/api/operator/chat", method="POST", headers=headers,
+                     body=b'{"message": "more wide shots"}')[0] == 409
+
+
+def test_favourites_are_set_by_the_operator_and_shown_in_the_strip(site, show, store) -> None:
+    base, _ = site
+    take_id = show["aired"]["id"]
+    url, headers = f"{base}/api/operator/favourite", {"Content-Type": "application/json"}
+    body = json.dumps({"take_id": take_id, "favourite": True}).encode()
+    assert fetch(url, method="POST", headers=headers, body=body)[0] == 401
+    status, _, answer = fetch(url, method="POST", headers={**headers, **bearer()}, body=body)
+    assert status == 200 and json.loads(answer)["favourite"] is True
+    assert store.take(take_id)["favourite"] == 1
+    assert json.loads(get(f"{base}/api/recent"))[0]["favourite"] is True
+    missing_take = json.dumps({"take_id": 9999}).encode()
+    assert fetch(url, method="POST", headers={**headers, **bearer()}, body=missing_take)[0] == 404
+
+
+def test_the_public_api_serves_the_strip_and_the_takes_files(site, show) -> None:
+    base, _ = site
+    now = json.loads(get(f"{base}/api/now"))
+    assert now["title"] == "The Night Noodle Stand"
+    assert now["on_air"][0]["prompt"] == "a llama ladles broth, night"
+    assert [n["take_id"] for n in now["next"]] == [show["queued"]["id"]]
+    strip = json.loads(get(f"{base}/api/recent"))
+    assert [t["take_id"] for t in strip] == [show["aired"]["id"]]
+    take = strip[0]
+    assert take["media"] == "/" + show["aired"]["media"]
+    assert take["sheet"] == "/" + show["aired"]["contact_sheet"]
+
+    status, headers, body = fetch(base + take["media"])
+    assert status == 200 and body == show["movie"] and headers["Content-Type"] == "video/mp4"
+    assert headers["Accept-Ranges"] == "bytes" and "immutable" in headers["Cache-Control"]
+    status, headers, body = fetch(base + take["media"], headers={"Range": "bytes=10-19"})
+    assert status == 206 and body == show["movie"][10:20]
+    assert headers["Content-Range"] == f"bytes 10-19/{len(show['movie'])}"
+    status, _, body = fetch(base + take["media"], headers={"Range": "bytes=-5"})
+    assert status == 206 and body == show["movie"][-5:]
+    assert fetch(base + take["media"], headers={"Range": "bytes=99999-"})[0] == 416
+    assert fetch(base + take["sheet"])[1]["Content-Type"] == "image/png"
+
+    digest = take["media"].split("/")[-1].removesuffix(".mp4")
+    for bad in ("/media/../webtv.db", "/media/%2e%2e/webtv.db", f"/media/zz/{digest}.mp4",
+                f"/media/{digest[:2]}/{digest.upper()}.mp4", f"/media/{digest[:2]}/{digest}.db",
+                "/media/ab/abc.mp4", "/webtv.db"):
+        assert fetch(base + bad)[0] == 404, bad
+
+    status, headers, body = fetch(f"{base}/")
+    assert status == 200 and b"/static/vendor/hls.min.js" in body and b"player.js" in body
+    assert "default-src 'self'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_hlsjs_comes_from_node_modules_and_the_page_does_without_it(
+        data: DataDir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    vendored = tmp_path / "hls.min.js"
+    vendored.write_text("/* hls.js stand-in */ window.Hls = undefined;" * 100)
+    for path, expected in ((vendored, 200), (tmp_path / "absent.js", 404)):
+        monkeypatch.setenv("WEBTV_HLSJS", str(path))
+        server = serve(data, port=0, operator_token="")
+        try:
+            status, headers, body = fetch(
+                f"http://127.0.0.1:{server.server_port}/static/vendor/hls.min.js",
+                headers={"Accept-Encoding": "gzip"})
+            assert status == expected
+            if expected == 200:
+                assert headers["Content-Encoding"] == "gzip"
+                assert gzip.decompress(body) == vendored.read_bytes()
+        finally:
+            server.shutdown()
+            server.server_close()
+    player = (ROOT / "playout" / "static" / "player.js").read_text()
+    assert "mseLoader" in player and "application/vnd.apple.mpegurl" in player
+
+
+# -- a real channel in a real browser -----------------------------------------------------
+def _need_browser() -> None:
+    reason = missing()
+    if reason is None:
+        return
+    if os.environ.get("WEBTV_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"WEBTV_REQUIRE_BROWSER=1 but {reason}")
+    pytest.skip(reason)
+
+
+class Channel:
+    """`webtv run` in a subprocess, stopped and started on the same data dir and port."""
+
+    def __init__(self, home: Path) -> None:
+        self.home, self.port = home, free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "WEBTV_HOME": str(home), "WEBTV_OPERATOR_TOKEN": TOKEN}
+        self.env.pop("WEBTV_LLM_MODEL", None)
+        self.proc: subprocess.Popen | None = None
+        self.runs = 0
+
+    def start(self) -> None:
+        self.runs += 1
+        log = (self.home.parent / f"channel-{self.runs}.log").open("wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "director.cli", "run", "--theme", THEME, "--port",
+             str(self.port), "--buffer", "9", "--faults", "0.3"],
+            env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            assert self.proc.wait(timeout=60) == 0, self.output()
+        self.proc = None
+
+    def output(self) -> str:
+        return (self.home.parent / f"channel-{self.runs}.log").read_text()[-3000:]
+
+    def now(self) -> dict:
+        return json.loads(get(f"{self.base}/api/now"))
+
+    def wait_for_a_take(self) -> dict:
+        return wait_for(lambda: (now := self.now()) and any(
+            e["kind"] == "take" for e in now["on_air"]) and now, 120, "a take on air")
+
+    def rejected(self) -> list[dict]:
+        store = Store(DataDir(self.home))
+        try:
+            return store.rejected_takes(5)
+        finally:
+            store.close()
+
+    def air_log(self, session: str) -> dict[int, dict]:
+        store = Store(DataDir(self.home))
+        try:
+            return {e["id"]: e for e in store.air_log(session, limit=1000)}
+        finally:
+            store.close()
+
+
+@pytest.fixture(scope="module")
+def channel(tmp_path_factory: pytest.TempPathFactory):
+    _need_browser()
+    channel = Channel(tmp_path_factory.mktemp("channel") / "home")
+    channel.start()
+    try:
+        channel.wait_for_a_take()
+        yield channel
+    finally:
+        channel.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(channel: Channel):
+    with Browser() as b:
+        yield b
+
+
+SAMPLE = """(() => {
+  const v = document.getElementById("video"), a = document.getElementById("action");
+  const d = webtv.hls && webtv.hls.playingDate;
+  return {time: v.currentTime, stream: webtv.streamTime(), air: a.dataset.airId || null,
+          action: a.textContent, prompt: document.getElementById("prompt").textContent,
+          mode: webtv.mode, session: webtv.session, pdt: d ? d.getTime() / 1000 : null};
+})()"""
+# Hard cuts between consecutive frames, on the channel clock: the picture's own evidence of
+# where one airing ends, independent of the page's arithmetic.
+CUTS = """(() => {
+  window.cuts = []; const c = document.createElement("canvas"); c.width = 32; c.height = 18;
+  const g = c.getContext("2d", {willReadFrequently: true}); let prev = null;
+  const v = document.getElementById("video");
+  const step = (now, meta) => {
+    g.drawImage(v, 0, 0, 32, 18); const px = g.getImageData(0, 0, 32, 18).data;
+    let diff = 0;
+    if (prev) for (let i = 0; i < px.length; i += 4)
+      diff += Math.abs(px[i] - prev[i]) + Math.abs(px[i + 1] - prev[i + 1])
+        + Math.abs(px[i + 2] - prev[i + 2]);
+    if (prev && webtv.offset !== null)
+      window.cuts.push([meta.mediaTime + webtv.offset, diff / 576]);
+    prev = px; v.requestVideoFrameCallback(step);
+  };
+  v.requestVideoFrameCallback(step); return true;
+})()"""
+
+
+def _epoch(iso: str) -> float:
+    return datetime.fromisoformat(iso).timestamp()
+
+
+def test_the_page_plays_and_says_what_is_on_screen(channel: Channel, browser: Browser) -> None:
+    assert browser.open(f"{channel.base}/")["status"] == 200
+    browser.wait("webtv.firstFrameMs !== null", 30)
+    first_frame_ms = browser.eval("webtv.firstFrameMs")
+    browser.eval(CUTS)
+    samples = browser.sample(SAMPLE, seconds=12)
+    # the take changes at least once on screen (slates can fill a dry minute: watch longer)
+    for _ in range(8):
+        if len({s["air"] for s in samples if s["prompt"]}) >= 2:
+            break
+        samples += browser.sample(SAMPLE, seconds=4)
+    mode = samples[-1]["mode"]
+    assert mode == ("hls.js" if (ROOT / "node_modules" / "hls.js").is_dir() else "mse")
+
+    first12 = [s for s in samples if s["time"] <= samples[0]["time"] + 14]
+    assert first12[-1]["time"] - samples[0]["time"] >= 10, "the picture stalled"
+    assert all(b["time"] >= a["time"] for a, b in zip(samples, samples[1:], strict=False))
+
+    log = channel.air_log(samples[-1]["session"])
+    shown = [s for s in samples if s["air"] is not None]
+    assert len(shown) >= len(samples) - 8, "the page said nothing for seconds on end"
+    for s in shown:
+        entry = log[int(s["air"])]
+        assert s["prompt"] == ("" if entry["kind"] == "slate" else entry["prompt"])
+        assert s["action"] == (entry["action"] if entry["kind"] != "slate"
+                               else "Slate: the next take is on its way")
+        end = entry["stream_end"] if entry["stream_end"] is not None else float("inf")
+        # the words follow the picture within a render tick (0.2 s) and a sample (0.25 s)
+        assert entry["stream_start"] - 0.05 <= s["stream"] <= end + 0.5, (s, entry)
+        if s["pdt"] is not None:  # the playlist's wall clock agrees with the page's
+            wall_start = _epoch(entry["started_at"]) - entry["stream_start"]
+            assert abs(s["pdt"] - wall_start - s["stream"]) < 1.5
+    prompts = [s["prompt"] for s in shown if s["prompt"]]
+    changes = sum(1 for a, b in zip(prompts, prompts[1:], strict=False) if a != b)
+    assert changes >= 1, "the prompt never changed"
+    boundaries = sorted({e["stream_start"] for e in log.values()})
+    cuts = [c for c in browser.eval("window.cuts") if c[1] > 40]
+    for at, _ in cuts:  # a hard cut on screen is an airing's start on the air log
+        assert min(abs(at - b) for b in boundaries) < 0.25, (at, boundaries)
+
+    browser.wait("document.getElementById('prompt').textContent.length > 0", 30)
+    shot = browser.screenshot(ARTIFACTS / "page.png")
+    (ARTIFACTS / "page.json").write_text(json.dumps({
+        "first_frame_ms": first_frame_ms, "mode": mode, "seconds_watched": (
+            samples[-1]["time"] - samples[0]["time"]), "prompt_changes": changes,
+        "hard_cuts_checked": len(cuts)}, indent=2))
+    assert shot.stat().st_size > 10_000
+
+    browser.wait("document.querySelectorAll('#strip button').length > 0", 30)
+    browser.click("#strip button")
+    browser.wait("document.getElementById('replay').open && "
+                 "document.getElementById('replay-video').currentTime > 0.5", 20)
+    assert browser.eval("document.getElementById('replay-video').src").startswith(
+        f"{channel.base}/media/")
+    browser.click("#replay .close")
+    errors = [line for line in browser.logs() if line.startswith(("pageerror", "error"))]
+    assert not errors, errors
+
+
+def test_the_operator_page_needs_the_token(channel: Channel, browser: Browser) -> None:
+    assert browser.open(f"{channel.base}/operator")["status"] == 401
+    assert browser.eval("!!document.querySelector('input[name=token]')")
+    assert browser.goto(f"{channel.base}/operator?token=wrong")["status"] == 403
+    assert browser.eval("!document.getElementById('chat')")
+    went = browser.goto(f"{channel.base}/operator?token={TOKEN}")
+    assert went["status"] == 200 and went["url"] == f"{channel.base}/operator"
+    browser.wait("document.querySelectorAll('#calls tr').length > 0", 20)
+    browser.fill("#message", "more close-ups")
+    browser.click("#send")
+    browser.wait("document.getElementById('chatlog').textContent.includes('director:')", 90)
+    log = browser.eval("document.getElementById('chatlog').textContent")
+    assert "→ add_note" in log and "more close-ups" in log
+    browser.wait("document.getElementById('buffer').textContent !== '–'", 10)
+    # --faults 0.3: some takes fail their checks; the page shows which checks failed
+    rejected = wait_for(channel.rejected, 60, "a rejected take")
+    browser.wait("document.querySelectorAll('#rejected .rejected').length > 0", 10)
+    shown = browser.eval("document.getElementById('rejected').textContent")
+    assert f"take {rejected[0]['id']}" in shown
+    assert all(c["name"] in shown for c in rejected[0]["failed_checks"])
+    browser.screenshot(ARTIFACTS / "operator.png")
+
+
+def test_the_page_recovers_when_the_playout_restarts(channel: Channel, browser: Browser) -> None:
+    browser.open(f"{channel.base}/")
+    browser.wait("webtv.firstFrameMs !== null && webtv.session !== null", 30)
+    before = browser.eval("window.keptAcrossTheRestart = true; webtv.session")
+    channel.stop()
+    channel.start()
+    browser.wait(f"webtv.session !== null && webtv.session !== {json.dumps(before)}", 90)
+    browser.wait("webtv.mode !== null && document.getElementById('video').readyState >= 2", 60)
+    start = browser.eval("document.getElementById('video').currentTime")
+    browser.wait(f"document.getElementById('video').currentTime > {start} + 5", 40)
+    assert browser.eval("window.keptAcrossTheRestart === true")  # no reload
+    assert browser.eval("webtv.restarts") >= 1
