@@ -87,6 +87,7 @@ class Autopilot:
         finally:
             stop.set()
             beat.join(timeout=10)
+            self._publish(ctx.store, stopped=True)  # the last word, after the last turn
 
     def next_request(self, store: Store) -> Request | None:
         """What the director should do next, read from the store; None: nothing is needed."""
@@ -124,13 +125,13 @@ class Autopilot:
         except (StepLimitExceeded, WebTVError, openai.OpenAIError) as exc:
             error = f"the director's turn failed: {exc}"
             log.warning("%s", error)
-        if stop.is_set():  # a stop cut the turn short: not a failure of the backends
-            return
         progressed = (ctx.store.db["schedule"].count > scheduled_before
                       or request.kind in {"plan", "theme"} and error is None)
         if progressed:
             self.failures = 0
             self._set_mode("filling")
+            return
+        if stop.is_set():  # a stop cut the turn short: not a failure of the backends
             return
         self.failures += 1
         reason = error or self._last_tool_error(ctx.store) or "no take passed inspection"
@@ -164,16 +165,19 @@ class Autopilot:
                 if time.monotonic() - last_sweep >= self.sweep_every:
                     last_sweep = time.monotonic()
                     self._sweep(store, ctx)
-                store.set_channel(pid=os.getpid(), heartbeat=now(), **self.state,
-                                  buffer_target_s=self.buffer_seconds,
-                                  scheduled_s=round(store.queued_seconds(), 1),
-                                  failures=self.failures, director=self.model.name,
-                                  policy=self.policy.__dict__, stopped=stop.is_set())
                 if stop.is_set():
                     return
+                self._publish(store, stopped=False)
                 stop.wait(5.0)
         finally:
             store.close()
+
+    def _publish(self, store: Store, stopped: bool) -> None:
+        store.set_channel(pid=os.getpid(), heartbeat=now(), **self.state,
+                          buffer_target_s=self.buffer_seconds,
+                          scheduled_s=round(store.queued_seconds(), 1), failures=self.failures,
+                          director=self.model.name, policy=self.policy.__dict__,
+                          stopped=stopped)
 
     def _sweep(self, store: Store, ctx: ToolContext) -> None:
         try:

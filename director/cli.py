@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import logging.handlers
 import signal
 import sys
 import threading
@@ -14,7 +15,9 @@ from pathlib import Path
 from director.autopilot import Autopilot, open_context
 from director.config import Settings
 from director.status import format_status, status_report
-from tools.errors import ConfigError
+from state.retention import Policy
+from state.store import Store
+from tools.errors import ConfigError, NotFound
 
 log = logging.getLogger("webtv")
 BACKEND_EXAMPLES = {"video": "zeroscope or ltx", "upscale": "xl", "interpolate": "film",
@@ -51,9 +54,19 @@ def parser() -> argparse.ArgumentParser:
                           "URL is filled from the environment (repeatable)")
     run.add_argument("--host", default="127.0.0.1", help="page server address")
     run.add_argument("--port", type=int, default=8080, help="page server port (0: no page)")
-    run.add_argument("--buffer", type=float, default=120.0,
-                     help="seconds of scheduled takes to keep ahead of the air")
+    run.add_argument("--buffer", type=float, default=600.0,
+                     help="seconds of accepted takes to keep scheduled ahead of the air "
+                          "(default 600)")
     run.add_argument("--duration", type=float, help="stop after this many seconds")
+    run.add_argument("--keep-hours", type=float, default=Policy.keep_hours,
+                     help="retention: keep media of takes used within this many hours "
+                          f"(default {Policy.keep_hours:g})")
+    run.add_argument("--keep-gb", type=float, default=Policy.keep_gb,
+                     help="retention: keep media/ under this size, oldest takes going first "
+                          f"(default {Policy.keep_gb:g}); favourites are always kept")
+    run.add_argument("--log-days", type=float, default=Policy.log_days,
+                     help=f"keep model, tool and endpoint call logs this long "
+                          f"(default {Policy.log_days:g})")
     chat = sub.add_parser("chat", help="talk to the director (a REPL)")
     _common(chat)
     ev = sub.add_parser("eval", help="compare prompt strategies over the shipped themes")
@@ -68,6 +81,13 @@ def parser() -> argparse.ArgumentParser:
                     help="record the LLM traffic (vcrpy) from the live endpoint; without it an "
                          "LLM eval replays its cassettes")
     ev.add_argument("--html", action="store_true", help="also write one self-contained page")
+    queue = sub.add_parser("queue", help="queue a theme for a later show (or list the queue)")
+    _common(queue)
+    queue.add_argument("theme", nargs="?", help="the theme; none: list what is queued")
+    fav = sub.add_parser("favourite", help="keep a take forever (retention never deletes it)")
+    _common(fav)
+    fav.add_argument("take_id", type=int)
+    fav.add_argument("--off", action="store_true", help="unmark it")
     serve = sub.add_parser("serve", help="serve the channel's page for a data dir")
     _common(serve)
     serve.add_argument("--host", default="127.0.0.1")
@@ -88,10 +108,10 @@ def main(argv: list[str] | None = None) -> int:
         backends={cap: getattr(args, cap) for cap in ("video", "upscale", "interpolate",
                                                       "music")})
     commands = {"run": cmd_run, "chat": cmd_chat, "serve": cmd_serve, "status": cmd_status,
-                "eval": cmd_eval}
+                "eval": cmd_eval, "queue": cmd_queue, "favourite": cmd_favourite}
     try:
         return commands[args.command](args, settings)
-    except ConfigError as exc:  # a setup mistake: say what it is, no traceback
+    except (ConfigError, NotFound) as exc:  # a setup mistake: say what it is, no traceback
         print(f"webtv: {exc}", file=sys.stderr)
         return 2
 
@@ -114,6 +134,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     ctx = open_context(settings)
     ctx.data.clean_work()
+    log_to_file(ctx.data.root / "logs")
     if ctx.store.bible() is None and not args.theme:
         print("No show yet: start one with --theme \"...\"", file=sys.stderr)
         return 2
@@ -124,7 +145,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     playout = Playout(ctx.data, rtmp, channel_name=settings.channel)
     playout.stop = stop
     playout.start()
-    server = serve(ctx.data, args.host, args.port, lambda: playout.session) if args.port else None
+    server = (serve(ctx.data, args.host, args.port, lambda: playout.session, settings=settings)
+              if args.port else None)
     if server:
         print(f"On air at http://{args.host}:{server.server_port}/  (Ctrl-C to stop)", flush=True)
     print(f"Director: {settings.describe_model()}", flush=True)
@@ -132,8 +154,10 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         threading.Timer(args.duration, stop.set).start()
     started = time.monotonic()
     try:
-        Autopilot(settings, buffer_seconds=args.buffer, on_event=print_event).run(
-            ctx, stop, args.theme)
+        policy = Policy(keep_hours=args.keep_hours, keep_gb=args.keep_gb,
+                        log_days=args.log_days)
+        Autopilot(settings, buffer_seconds=args.buffer, policy=policy,
+                  on_event=print_event).run(ctx, stop, args.theme)
     finally:
         stop.set()
         playout.join(timeout=30)
@@ -145,6 +169,39 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"playout failed: {playout.error}", file=sys.stderr)
         return 1
     print(f"Off air after {time.monotonic() - started:.0f} s.", flush=True)
+    return 0
+
+
+def log_to_file(folder: Path) -> None:
+    """Weeks of air: the log rotates at 10 MB and keeps five old files."""
+    folder.mkdir(exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(folder / "webtv.log", maxBytes=10 << 20,
+                                                   backupCount=5, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    logging.getLogger().addHandler(handler)
+
+
+def cmd_queue(args: argparse.Namespace, settings: Settings) -> int:
+    store = Store(settings.data())
+    try:
+        if args.theme:
+            store.queue_theme(args.theme.strip())
+        queued = store.queued_themes()
+        print("\n".join(f"{i}. {q['theme']}" for i, q in enumerate(queued, 1))
+              or "No themes queued.")
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_favourite(args: argparse.Namespace, settings: Settings) -> int:
+    store = Store(settings.data())
+    try:
+        take = store.set_favourite(args.take_id, not args.off)
+        print(f"take {take['id']}: " + ("a favourite, kept by retention" if take["favourite"]
+                                        else "not a favourite"))
+    finally:
+        store.close()
     return 0
 
 
@@ -190,7 +247,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """The page alone, for a channel whose playout runs in another process."""
     from playout.web import serve
 
-    server = serve(settings.data(), args.host, args.port)
+    server = serve(settings.data(), args.host, args.port, settings=settings)
     print(f"Serving http://{args.host}:{server.server_port}/  (Ctrl-C to stop)", flush=True)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

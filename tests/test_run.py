@@ -4,50 +4,17 @@ clean exit on SIGTERM with nothing half written."""
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
-THEME = "a llama who runs a night-time noodle stand"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def get(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return response.read()
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-            if value:
-                return value
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
+from tests.channel import THEME, free_port, get, start, wait_for, webtv
 
 
 def test_run_puts_a_theme_on_air_and_stops_cleanly(tmp_path: Path) -> None:
     home, port = tmp_path / "home", free_port()
-    env = {**os.environ, "WEBTV_HOME": str(home)}
-    env.pop("WEBTV_LLM_MODEL", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "director.cli", "run", "--theme", THEME, "--port", str(port),
-         "--buffer", "9"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = start(home, "--theme", THEME, "--port", str(port), "--buffer", "9")
     base = f"http://127.0.0.1:{port}"
     try:
         def a_take_on_air():
@@ -83,6 +50,8 @@ def test_run_puts_a_theme_on_air_and_stops_cleanly(tmp_path: Path) -> None:
     for (media,) in db.execute("select media from takes"):
         assert (home / media).is_file()
 
-    status = subprocess.run([sys.executable, "-m", "director.cli", "status"], env=env,
-                            capture_output=True, text=True, check=True).stdout
+    status = webtv(home, "status")
     assert "Llama" in status and f"{aired} aired" in status
+    report = json.loads(webtv(home, "status", "--json"))
+    assert report["channel"]["stopped"] and not report["channel"]["running"]
+    assert report["channel"]["buffer_target_s"] == 9

@@ -1,0 +1,63 @@
+"""Running `webtv run` as a person does, in a subprocess on 127.0.0.1 with its own data dir,
+and reading what it left in SQLite."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+THEME = "a llama who runs a night-time noodle stand"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.read()
+
+
+def wait_for(predicate, timeout: float, what: str, every: float = 0.5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except (OSError, sqlite3.OperationalError):
+            pass
+        time.sleep(every)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def start(home: Path, *args: str, env: dict | None = None) -> subprocess.Popen:
+    """`webtv run` with the offline director and local backends unless ``args`` say otherwise."""
+    environment = {**os.environ, "WEBTV_HOME": str(home), **(env or {})}
+    environment.pop("WEBTV_LLM_MODEL", None)
+    return subprocess.Popen([sys.executable, "-m", "director.cli", "run", *args],
+                            env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def query(home: Path, sql: str, params: tuple = ()) -> list[tuple]:
+    db = sqlite3.connect(home / "webtv.db", timeout=30)
+    try:
+        return db.execute(sql, params).fetchall()
+    finally:
+        db.close()
+
+
+def webtv(home: Path, *args: str) -> str:
+    """Another `webtv` command on the same data dir (status, queue, favourite); its stdout."""
+    environment = {**os.environ, "WEBTV_HOME": str(home)}
+    environment.pop("WEBTV_LLM_MODEL", None)
+    return subprocess.run([sys.executable, "-m", "director.cli", *args], env=environment,
+                          capture_output=True, text=True, check=True).stdout
