@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
-import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,10 +30,12 @@ def _iso(epoch: float) -> str:
 
 class Playout:
     def __init__(self, data: DataDir, rtmp_urls: list[str] | None = None, *, pace: bool = True,
-                 channel_name: str = "AI WebTV", replay_after: float = 10.0) -> None:
+                 channel_name: str = "AI WebTV", replay_after: float = 10.0,
+                 speed: float = 1.0) -> None:
         self.data = data
         self.rtmp_urls = rtmp_urls or []
         self.pace = pace
+        self.speed = speed  # an accelerated soak runs the channel clock this much faster
         self.channel_name = channel_name
         self.replay_after = replay_after  # seconds of dry queue before replays replace the slate
         self.session = uuid.uuid4().hex[:12]
@@ -68,17 +69,18 @@ class Playout:
             log.warning("%d take(s) were cut off mid-air by a crash; not airing them again", cut)
         shutil.rmtree(self.data.hls, ignore_errors=True)
         self.data.hls.mkdir(parents=True)
-        self.transmitter = tx = Transmitter(self.data.hls, self.rtmp_urls, pace=self.pace)
+        self.transmitter = tx = Transmitter(self.data.hls, self.rtmp_urls, pace=self.pace,
+                                            speed=self.speed)
         tx.open(self._slate(store))
-        aired, last_new = 0, time.monotonic()
+        aired, last_new = 0, tx.clock  # dry time is counted on the channel's clock
         try:
             while not self.stop.is_set() and (max_entries is None or aired < max_entries):
                 entry = store.claim_next()
                 if entry is not None:
                     self._air_entry(store, tx, entry)
-                    last_new = time.monotonic()
+                    last_new = tx.clock
                 else:
-                    self._air_filler(store, tx, time.monotonic() - last_new)
+                    self._air_filler(store, tx, float(tx.clock - last_new))
                 aired += 1
         finally:
             err = tx.close()

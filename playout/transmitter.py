@@ -45,10 +45,11 @@ class Transmitter:
     """Owns the FFmpeg process and the channel clock."""
 
     def __init__(self, hls_dir: Path, rtmp_urls: list[str] | None = None, *, pace: bool = True,
-                 lead: float = 1.0) -> None:
+                 lead: float = 1.0, speed: float = 1.0) -> None:
         self.hls_dir = hls_dir
         self.rtmp_urls = list(rtmp_urls or [])
         self.pace = pace
+        self.speed = speed  # channel seconds per wall second when paced (soaks run ahead)
         self.lead = lead  # how far ahead of real time packets are handed to FFmpeg
         self.clock = Fraction(0)  # video clock: where the next file starts
         self._audio_clock = Fraction(0)
@@ -146,7 +147,7 @@ class Transmitter:
     def _wait_until(self, at: Fraction) -> None:
         if not self.pace:
             return
-        delay = self._started_mono + float(at) - self.lead - time.monotonic()
+        delay = self._started_mono + (float(at) - self.lead) / self.speed - time.monotonic()
         if delay > 0:  # sleep a little past the deadline: packets go out in batches
             time.sleep(delay + BATCH_SECONDS)
 

@@ -307,16 +307,18 @@ class Store(Programme, RetentionQueries):
         return cursor.rowcount
 
     def replay_candidate(self, skip_recent: int = 3, pool: int = 50) -> dict[str, Any] | None:
-        """A recent aired take to replay: the least recently aired of the last ``pool``, never
-        one of the last ``skip_recent`` on air."""
+        """A recent aired take to replay: the least recently aired of the last ``pool``, not one
+        of the last ``skip_recent`` on air while there are others (a young channel has few), and
+        never the take that was just on air."""
         rows = self._all(
             "select takes.*, max(air_log.id) as last_air from takes join air_log "
             "on air_log.take_id = takes.id where takes.status = 'aired' "
             "and takes.purged_at is null group by takes.id order by last_air desc limit ?", (pool,))
-        recent = {r["take_id"] for r in self._all(
+        recent = [r["take_id"] for r in self._all(
             "select take_id from air_log where take_id is not null order by id desc limit ?",
-            (skip_recent,))}
-        rows = [r for r in rows if r["id"] not in recent]
+            (skip_recent,))]
+        rows = ([r for r in rows if r["id"] not in recent]
+                or [r for r in rows if r["id"] not in recent[:1]])
         return min(rows, key=lambda r: r["last_air"]) if rows else None
 
     def next_in_the_making(self) -> str | None:

@@ -74,11 +74,11 @@ def test_over_the_size_cap_the_least_recently_aired_go_first(data: DataDir,
 
 def test_a_purged_take_is_never_replayed(data: DataDir, store: Store) -> None:
     old = take_with_files(store, data, 10, "aired", aired_hours_ago=30)
-    for _ in range(3):  # later airings, so the old take is the only replay candidate
-        take_with_files(store, data, 10, "aired", aired_hours_ago=0.1)
-    assert store.replay_candidate()["id"] == old["id"]
+    later = [take_with_files(store, data, 10, "aired", aired_hours_ago=0.1) for _ in range(3)]
+    assert store.replay_candidate()["id"] == old["id"]  # the least recently aired
     sweep(store, data, Policy(keep_hours=24))
-    assert store.replay_candidate() is None
+    # only the three just aired are left: the earliest of them, never the one on air last
+    assert store.replay_candidate()["id"] == later[0]["id"]
 
 
 def test_orphans_go_only_when_old_and_call_logs_are_pruned(data: DataDir, store: Store) -> None:
