@@ -171,12 +171,7 @@ class OfflineDirector:
                 if planned[-1].ok else ""
             return (f"Planned: {titles}." if planned[-1].ok
                     else f"The segments were refused: {planned[-1].result}")
-        t = self._read_theme(show.get("theme") or show.get("title") or "")
-        entities = bible.get("entities") or []
-        who = next((e["name"] for e in entities if e["kind"] == "character"),
-                   string.capwords(t["who"]))
-        place = next((e["name"] for e in entities if e["kind"] == "location"),
-                     string.capwords(t["place"]))
+        t, who, place, _ = self._cast(show, bible)
         patterns = self.words["segments"]
         start = len(bible.get("segments") or []) + (bible.get("next_sequence") or 1)
         segments = []
@@ -287,14 +282,19 @@ class OfflineDirector:
                             "colours": [{"part": "body", "colour": palette[3]}]}),
         ]
 
-    def _shot_list(self, show: dict, bible: dict, count: int) -> list[dict]:
+    def _cast(self, show: dict, bible: dict) -> tuple[dict[str, str], str, str, str | None]:
+        """The theme as read, and the bible's main character, location and prop by name."""
         t = self._read_theme(show.get("theme") or show.get("title") or "")
         entities = bible.get("entities") or []
-        who = next((e["name"] for e in entities if e["kind"] == "character"),
-                   string.capwords(t["who"]))
-        place = next((e["name"] for e in entities if e["kind"] == "location"),
-                     string.capwords(t["place"]))
-        prop = next((e["name"] for e in entities if e["kind"] == "prop"), None)
+
+        def first(kind: str, default: str | None) -> str | None:
+            return next((e["name"] for e in entities if e["kind"] == kind), default)
+
+        return (t, first("character", string.capwords(t["who"])),
+                first("location", string.capwords(t["place"])), first("prop", None))
+
+    def _shot_list(self, show: dict, bible: dict, count: int) -> list[dict]:
+        t, who, place, prop = self._cast(show, bible)
         notes = " ".join(bible.get("notes") or []).lower()
         patterns = self.words["shots"]
         start = ((bible.get("next_sequence") or 1) - 1) * count
