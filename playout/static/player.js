@@ -15,7 +15,7 @@ const MAX_BACKOFF_MS = 10000;
 const state = window.webtv = {
   session: null, onAir: [], next: [], codecs: "avc1.64001f,mp4a.40.2",
   mode: null, offset: null, hls: null, generation: 0, restarts: 0,
-  firstFrameMs: null, shown: null,
+  firstFrameMs: null, firstWordsMs: null, shown: null,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -211,6 +211,7 @@ function render() {
   const e = onScreen(streamTime());
   if (!e || (state.shown && state.shown.id === e.id && state.shown.ended === e.stream_end)) return;
   state.shown = { id: e.id, ended: e.stream_end };
+  if (state.firstWordsMs === null) state.firstWordsMs = performance.now();
   const action = $("action");
   action.dataset.airId = e.id;
   action.dataset.takeId = e.take_id ?? "";
