@@ -14,8 +14,10 @@ import json
 import logging
 import os
 import signal
+import statistics
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from datetime import datetime
@@ -385,21 +387,26 @@ def test_the_page_plays_and_says_what_is_on_screen(channel: Channel, browser: Br
     browser.wait("webtv.firstFrameMs !== null", 30)
     first_frame_ms = browser.eval("webtv.firstFrameMs")
     browser.eval(CUTS)
-    samples = browser.sample(SAMPLE, seconds=12)
-    # the take changes at least once on screen (slates can fill a dry minute: watch longer)
-    for _ in range(8):
-        if len({s["air"] for s in samples if s["prompt"]}) >= 2:
+    samples: list[dict] = []
+    shot = None
+    # Watch at least 12 s, and until the take on screen has changed (on two cores slates can
+    # fill a dry stretch); the screenshot is taken while a take is on screen.
+    for _ in range(20):
+        samples += browser.sample(SAMPLE, seconds=2)
+        if shot is None and samples[-1]["prompt"]:
+            shot = browser.screenshot(ARTIFACTS / "page.png")
+        watched = samples[-1]["time"] - samples[0]["time"]
+        if watched >= 12 and len({s["air"] for s in samples if s["prompt"]}) >= 2:
             break
-        samples += browser.sample(SAMPLE, seconds=4)
     mode = samples[-1]["mode"]
     assert mode == ("hls.js" if (ROOT / "node_modules" / "hls.js").is_dir() else "mse")
 
-    first12 = [s for s in samples if s["time"] <= samples[0]["time"] + 14]
-    assert first12[-1]["time"] - samples[0]["time"] >= 10, "the picture stalled"
+    assert samples[-1]["time"] - samples[0]["time"] >= 10, "the picture stalled"
     assert all(b["time"] >= a["time"] for a, b in zip(samples, samples[1:], strict=False))
 
     log = channel.air_log(samples[-1]["session"])
     shown = [s for s in samples if s["air"] is not None]
+    lag: list[float] = []
     assert len(shown) >= len(samples) - 8, "the page said nothing for seconds on end"
     for s in shown:
         entry = log[int(s["air"])]
@@ -409,9 +416,12 @@ def test_the_page_plays_and_says_what_is_on_screen(channel: Channel, browser: Br
         end = entry["stream_end"] if entry["stream_end"] is not None else float("inf")
         # the words follow the picture within a render tick (0.2 s) and a sample (0.25 s)
         assert entry["stream_start"] - 0.05 <= s["stream"] <= end + 0.5, (s, entry)
-        if s["pdt"] is not None:  # the playlist's wall clock agrees with the page's
-            wall_start = _epoch(entry["started_at"]) - entry["stream_start"]
-            assert abs(s["pdt"] - wall_start - s["stream"]) < 1.5
+        if s["pdt"] is not None:  # the playlist's clock, against the air log's wall clock
+            lag.append(s["pdt"] - (_epoch(entry["started_at"]) - entry["stream_start"])
+                       - s["stream"])
+    # The page's stream time runs in step with the playlist's program date-time (FFmpeg's
+    # wall clock, which starts when FFmpeg does, a moment after the transmitter: a constant).
+    assert lag and max(lag) - min(lag) < 0.5, lag
     prompts = [s["prompt"] for s in shown if s["prompt"]]
     changes = sum(1 for a, b in zip(prompts, prompts[1:], strict=False) if a != b)
     assert changes >= 1, "the prompt never changed"
@@ -420,12 +430,14 @@ def test_the_page_plays_and_says_what_is_on_screen(channel: Channel, browser: Br
     for at, _ in cuts:  # a hard cut on screen is an airing's start on the air log
         assert min(abs(at - b) for b in boundaries) < 0.25, (at, boundaries)
 
-    browser.wait("document.getElementById('prompt').textContent.length > 0", 30)
-    shot = browser.screenshot(ARTIFACTS / "page.png")
+    if shot is None:
+        browser.wait("document.getElementById('prompt').textContent.length > 0", 30)
+        shot = browser.screenshot(ARTIFACTS / "page.png")
     (ARTIFACTS / "page.json").write_text(json.dumps({
         "first_frame_ms": first_frame_ms, "mode": mode, "seconds_watched": (
             samples[-1]["time"] - samples[0]["time"]), "prompt_changes": changes,
-        "hard_cuts_checked": len(cuts)}, indent=2))
+        "hard_cuts_checked": len(cuts), "playlist_clock_lag_s": statistics.median(lag)},
+        indent=2))
     assert shot.stat().st_size > 10_000
 
     browser.wait("document.querySelectorAll('#strip button').length > 0", 30)
@@ -462,15 +474,25 @@ def test_the_operator_page_needs_the_token(channel: Channel, browser: Browser) -
     browser.screenshot(ARTIFACTS / "operator.png")
 
 
-def test_the_page_recovers_when_the_playout_restarts(channel: Channel, browser: Browser) -> None:
+def test_the_page_recovers_from_a_stall_and_a_playout_restart(channel: Channel,
+                                                               browser: Browser) -> None:
     browser.open(f"{channel.base}/")
     browser.wait("webtv.firstFrameMs !== null && webtv.session !== null", 30)
-    before = browser.eval("window.keptAcrossTheRestart = true; webtv.session")
+    browser.eval("window.keptAcrossTheRestart = true")
+    video = "document.getElementById('video')"
+
+    browser.offline(True)  # the network goes away for longer than the buffer lasts
+    time.sleep(8)
+    stalled = browser.eval(f"{video}.currentTime")
+    browser.offline(False)
+    browser.wait(f"{video}.currentTime > {stalled} + 4", 45)
+
+    before = browser.eval("webtv.session")
     channel.stop()
     channel.start()
     browser.wait(f"webtv.session !== null && webtv.session !== {json.dumps(before)}", 90)
-    browser.wait("webtv.mode !== null && document.getElementById('video').readyState >= 2", 60)
-    start = browser.eval("document.getElementById('video').currentTime")
-    browser.wait(f"document.getElementById('video').currentTime > {start} + 5", 40)
+    browser.wait(f"{video}.readyState >= 2", 60)
+    start = browser.eval(f"{video}.currentTime")
+    browser.wait(f"{video}.currentTime > {start} + 5", 40)
     assert browser.eval("window.keptAcrossTheRestart === true")  # no reload
     assert browser.eval("webtv.restarts") >= 1

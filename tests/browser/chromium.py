@@ -90,6 +90,9 @@ class Browser:
         self.call("screenshot", path=str(path))
         return path
 
+    def offline(self, on: bool) -> None:
+        self.call("offline", on=on)
+
     def logs(self) -> list[str]:
         return self.call("logs")["lines"]
 

@@ -12,6 +12,7 @@
 //   {"cmd": "sample", "js": "...", "seconds": 12, "every": 250}   values over time
 //   {"cmd": "click", "selector": "..."} / {"cmd": "fill", "selector": "...", "text": "..."}
 //   {"cmd": "screenshot", "path": "...", "fullPage": true}
+//   {"cmd": "offline", "on": true}                 cut the page's network (a stall) or restore it
 //   {"cmd": "logs"}                                the page's console lines so far
 //   {"cmd": "quit"}
 "use strict";
@@ -70,6 +71,7 @@ const commands = {
   async click({ selector }) { await page.click(selector); return {}; },
   async fill({ selector, text }) { await page.fill(selector, text); return {}; },
   async screenshot({ path, fullPage = true }) { await page.screenshot({ path, fullPage }); return { path }; },
+  async offline({ on }) { await context.setOffline(!!on); return {}; },
   async logs() { return { lines: logs.splice(0) }; },
 };
 
