@@ -1,4 +1,5 @@
-"""The operator's console on the channel page: what the director is doing, and a chat with it.
+"""The operator's console on the channel page: who may use it, what the director is doing, and
+a chat with it.
 
 The chat is `webtv chat` over HTTP: each operator session keeps its own conversation, and every
 turn runs through one ToolContext of the console's own (its own SQLite connection, its own
@@ -9,8 +10,12 @@ bible, the notes and the schedule in the shared data directory.
 from __future__ import annotations
 
 import collections
+import hashlib
+import hmac
 import logging
+import secrets
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +23,7 @@ import openai
 
 import tools
 from director.autopilot import open_context, system_prompt
+from director.chat import _command as repl_command
 from director.config import Settings
 from director.loop import Conversation, run_turn
 from director.status import format_status, status_report
@@ -28,6 +34,7 @@ from tools.errors import StepLimitExceeded, WebTVError
 log = logging.getLogger("webtv.console")
 Emit = Callable[[str, dict[str, Any]], None]
 RESULT_CHARS = 2000  # a tool result shown on the page; the full text stays in the call log
+SESSION_SECONDS = 7 * 24 * 3600  # an operator signs in again after a week
 
 
 def _media_url(relative: str | None) -> str | None:
@@ -56,6 +63,42 @@ def recent_takes(store: Store, limit: int = 12) -> list[dict[str, Any]]:
              "duration_s": t["duration_s"], "favourite": bool(t["favourite"]),
              "aired_at": t["aired_at"], "media": _media_url(t["media"]),
              "sheet": _media_url(t["contact_sheet"])} for t in store.recent_aired(limit)]
+
+
+class OperatorKey:
+    """The operator token, checked in constant time, and signed session cookies that never
+    carry it (a cookie stays valid across restarts until the token changes or it expires)."""
+
+    def __init__(self, token: str | None) -> None:
+        token = (token or "").strip()
+        self._key = token.encode() if token else None
+
+    @property
+    def enabled(self) -> bool:
+        return self._key is not None
+
+    def matches(self, candidate: str | None) -> bool:
+        if self._key is None or candidate is None:
+            return False
+        return hmac.compare_digest(candidate.strip().encode(), self._key)
+
+    def new_cookie(self) -> str:
+        session, issued = secrets.token_hex(8), str(int(time.time()))
+        return f"{session}.{issued}.{self._sign(session, issued)}"
+
+    def session(self, cookie: str | None) -> str | None:
+        """The operator session a cookie names, or None if it is not one of ours."""
+        parts = (cookie or "").split(".")
+        if self._key is None or len(parts) != 3 or not parts[1].isdigit():
+            return None
+        session, issued, mac = parts
+        if not hmac.compare_digest(mac.encode(), self._sign(session, issued).encode()):
+            return None
+        return session if time.time() - int(issued) < SESSION_SECONDS else None
+
+    def _sign(self, session: str, issued: str) -> str:
+        message = f"operator:{session}:{issued}".encode()
+        return hmac.new(self._key or b"", message, hashlib.sha256).hexdigest()
 
 
 class Busy(WebTVError):
@@ -91,8 +134,12 @@ class Console:
             raise Busy("the director is busy with another request; try again when it answers")
         try:
             ctx = self._context()
-            if text.strip() == "/status":
+            line = text.strip()
+            if line == "/status":
                 emit("answer", {"text": format_status(status_report(ctx.store))})
+                return
+            if line.startswith(("/queue", "/favourite")):  # the REPL's own commands
+                emit("answer", {"text": repl_command(ctx.store, line)})
                 return
             try:
                 run_turn(self._model, self._registry, ctx, self._conversation(session), text,

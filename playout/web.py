@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import hmac
 import json
 import logging
 import os
 import re
-import secrets
 import threading
 import time
+from datetime import datetime
 from http import HTTPStatus
 from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,7 +26,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from director.config import Settings
-from director.console import Busy, Console, overview, recent_takes
+from director.console import SESSION_SECONDS, Busy, Console, OperatorKey, overview, recent_takes
 from playout import house
 from state.datadir import DataDir
 from state.store import Store
@@ -38,7 +37,6 @@ TOKEN_ENV = "WEBTV_OPERATOR_TOKEN"
 HLSJS_ENV = "WEBTV_HLSJS"
 HLSJS = Path(__file__).resolve().parents[1] / "node_modules" / "hls.js" / "dist" / "hls.min.js"
 COOKIE = "webtv_operator"
-SESSION_SECONDS = 7 * 24 * 3600
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 MEDIA_NAME = re.compile(r"^media/([0-9a-f]{2})/\1[0-9a-f]{62}\.(mp4|png|jpg)$")  # content hashes
 TYPES = {".m3u8": "application/vnd.apple.mpegurl", ".m4s": "video/iso.segment",
@@ -63,49 +61,36 @@ def now_playing(store: Store, session: str | None) -> dict[str, Any]:
         "on_air": [{k: r.get(k) for k in fields} for r in recent],
         "next": [{"take_id": u["id"], "action": u["action"], "prompt": u["prompt"],
                   "duration_s": u["duration_s"]} for u in store.upcoming(5)],
-        "takes": store.take_counts(),
+        "takes": store.take_counts(), "clock": playlist_clock(store.data.hls),
     }
+
+
+def playlist_clock(hls: Path) -> dict[str, float] | None:
+    """One segment's program date-time (FFmpeg's wall clock) and its media time (the channel
+    clock). Safari's own player reports the first; the air log speaks the second."""
+    try:
+        lines = (hls / "live.m3u8").read_text().splitlines()
+        at = max(i for i, line in enumerate(lines) if line.startswith("#EXT-X-PROGRAM-DATE"))
+        segment = next(line for line in lines[at:] if line and not line.startswith("#"))
+        init = (hls / "init.mp4").read_bytes()[:8192]
+        with (hls / segment).open("rb") as handle:
+            head = handle.read(8192)
+        pdt = datetime.fromisoformat(lines[at].split(":", 1)[1]).timestamp()
+    except (OSError, ValueError, StopIteration):  # no playlist yet, or the window just rolled
+        return None
+    mdhd, tfdt = init.find(b"mdhd"), head.find(b"tfdt")  # the first track's: the video
+    if mdhd < 0 or tfdt < 0:
+        return None
+    wide = init[mdhd + 4] == 1
+    scale = int.from_bytes(init[mdhd + (24 if wide else 16):][:4], "big")
+    width = 8 if head[tfdt + 4] == 1 else 4
+    decode = int.from_bytes(head[tfdt + 8:tfdt + 8 + width], "big")
+    return {"pdt": pdt, "media_time": decode / scale} if scale else None
 
 
 def redact(text: str) -> str:
     """The access log prints request lines: never a token that came in a query string."""
     return re.sub(r"(token=)[^&\s\"]*", r"\1***", text)
-
-
-class OperatorKey:
-    """The operator token, checked in constant time, and signed session cookies that never
-    carry it (a cookie stays valid across restarts until the token changes or it expires)."""
-
-    def __init__(self, token: str | None) -> None:
-        token = (token or "").strip()
-        self._key = token.encode() if token else None
-
-    @property
-    def enabled(self) -> bool:
-        return self._key is not None
-
-    def matches(self, candidate: str | None) -> bool:
-        if self._key is None or candidate is None:
-            return False
-        return hmac.compare_digest(candidate.strip().encode(), self._key)
-
-    def new_cookie(self) -> str:
-        session, issued = secrets.token_hex(8), str(int(time.time()))
-        return f"{session}.{issued}.{self._sign(session, issued)}"
-
-    def session(self, cookie: str | None) -> str | None:
-        """The operator session a cookie names, or None if it is not one of ours."""
-        parts = (cookie or "").split(".")
-        if self._key is None or len(parts) != 3 or not parts[1].isdigit():
-            return None
-        session, issued, mac = parts
-        if not hmac.compare_digest(mac.encode(), self._sign(session, issued).encode()):
-            return None
-        return session if time.time() - int(issued) < SESSION_SECONDS else None
-
-    def _sign(self, session: str, issued: str) -> str:
-        message = f"operator:{session}:{issued}".encode()
-        return hmac.new(self._key or b"", message, hashlib.sha256).hexdigest()
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -15,7 +15,7 @@ const MAX_BACKOFF_MS = 10000;
 const state = window.webtv = {
   session: null, onAir: [], next: [], codecs: "avc1.64001f,mp4a.40.2",
   mode: null, offset: null, hls: null, generation: 0, restarts: 0,
-  firstFrameMs: null, firstWordsMs: null, shown: null,
+  firstFrameMs: null, firstWordsMs: null, shown: null, clock: null,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -35,7 +35,10 @@ function startPlayer() {
   state.offset = null;
   const native = video.canPlayType("application/vnd.apple.mpegurl");
   const mseType = `video/mp4; codecs="${state.codecs}"`;
-  if (native && !window.MediaSource) startNative(me);
+  const asked = new URLSearchParams(location.search).get("player");  // ?player=mse to compare
+  if (asked === "native" && native) startNative(me);
+  else if (asked === "mse" && window.MediaSource) mseLoader(me, mseType);
+  else if (native && !window.MediaSource) startNative(me);
   else if (window.Hls && window.Hls.isSupported()) startHlsJs(me);
   else if (window.MediaSource && MediaSource.isTypeSupported(mseType)) mseLoader(me, mseType);
   else if (native) startNative(me);
@@ -182,9 +185,11 @@ video.addEventListener("volumechange", () => { $("unmute").hidden = !video.muted
 $("unmute").onclick = () => { video.muted = false; video.play().catch(() => {}); };
 
 // -- what is on screen --------------------------------------------------------------------
+// Safari's player speaks the playlist's program date-time (FFmpeg's wall clock); the server
+// pairs one segment's date-time with its media time, which is the channel clock.
 function wallToStream(wall) {
-  // Every airing of a session has started_at = the transmitter's start + stream_start.
-  const e = state.onAir.find((x) => x.started_at);
+  if (state.clock) return state.clock.media_time + (wall - state.clock.pdt);
+  const e = state.onAir.find((x) => x.started_at);  // near enough: the transmitter's clock
   return e ? wall - (Date.parse(e.started_at) / 1000 - e.stream_start) : null;
 }
 
@@ -245,6 +250,7 @@ async function poll() {
       $("title").textContent = now.title; document.title = now.title;
       $("logline").textContent = now.logline;
       state.codecs = now.codecs; state.onAir = now.on_air; state.next = now.next;
+      state.clock = now.clock;
       if (now.session && now.session !== state.session) {  // a (re)started playout
         const first = state.session === null;
         state.session = now.session;
