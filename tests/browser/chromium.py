@@ -62,8 +62,9 @@ class Browser:
             raise BrowserError(reply["error"])
         return reply
 
-    def open(self, url: str) -> dict[str, Any]:
-        return self.call("open", url=url)
+    def open(self, url: str, viewport: tuple[int, int] | None = None) -> dict[str, Any]:
+        size = {"width": viewport[0], "height": viewport[1]} if viewport else None
+        return self.call("open", url=url, viewport=size)
 
     def goto(self, url: str) -> dict[str, Any]:
         return self.call("goto", url=url)

@@ -5,7 +5,8 @@
 // system's Chromium (Debian's `chromium`; $WEBTV_CHROMIUM overrides) through playwright-core:
 // no browser is downloaded.
 //
-//   {"cmd": "open", "url": "..."}                  a fresh context and page; answers the status
+//   {"cmd": "open", "url": "...", "viewport": {"width": 390, "height": 844}}
+//                                                  a fresh context and page; answers the status
 //   {"cmd": "goto", "url": "..."}                  same page; answers the status and final URL
 //   {"cmd": "wait", "js": "...", "timeout": 30000} until the expression is truthy
 //   {"cmd": "eval", "js": "..."}                   the expression's value
@@ -29,9 +30,9 @@ const ARGS = [
 let browser = null, context = null, page = null;
 const logs = [];
 
-async function fresh() {
+async function fresh(viewport) {
   if (context) await context.close();
-  context = await browser.newContext({ viewport: { width: 1100, height: 1000 } });
+  context = await browser.newContext({ viewport: viewport || { width: 1100, height: 1000 } });
   page = await context.newPage();
   page.on("console", (m) => logs.push(`${m.type()}: ${m.text()}`));
   page.on("pageerror", (e) => logs.push(`pageerror: ${e.message}`));
@@ -42,8 +43,8 @@ async function fresh() {
 async function expression(js) { return page.evaluate(js); }
 
 const commands = {
-  async open({ url }) {
-    await fresh();
+  async open({ url, viewport }) {
+    await fresh(viewport);
     return commands.goto({ url });
   },
   async goto({ url }) {
