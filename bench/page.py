@@ -94,15 +94,16 @@ def main() -> None:
         rows.append((f"{mode}: first frame (ms)", frames))
         rows.append((f"{mode}: first words about the shot (ms)", words))
     width = max(len(name) for name, _ in rows)
-    runs = " | ".join(f"run {i + 1}" for i in range(args.runs))
+    heads = ["measure".ljust(width), *(f"run {i + 1}" for i in range(args.runs)), "median",
+             "  max"]
     print(f"Chromium {browser.version}, page load (navigation start) to ...\n")
-    print(f"| {'measure':<{width}} | {runs} | median | max |")
-    print(f"|{'-' * (width + 2)}|" + "-------|" * (args.runs + 2))
+    print("| " + " | ".join(heads) + " |")
+    print("|" + "|".join("-" * (len(h) + 2) for h in heads) + "|")
     for name, values in rows:
-        cells = " | ".join(f"{v:5.0f}" for v in values)
-        print(f"| {name:<{width}} | {cells} | {statistics.median(values):6.0f} | "
-              f"{max(values):5.0f} |")
-
+        cells = [name.ljust(width), *(f"{v:.0f}" for v in values),
+                 f"{statistics.median(values):.0f}", f"{max(values):.0f}"]
+        print("| " + " | ".join(c.rjust(len(h)) for c, h in zip(cells, heads, strict=True))
+              + " |")
 
 if __name__ == "__main__":
     main()
