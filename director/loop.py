@@ -30,9 +30,17 @@ class Conversation:
     messages: list[dict[str, Any]] = field(default_factory=list)
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     keep: int = 80  # messages kept besides the system prompt, cut at a user message
+    logged: int = -1  # messages already in the call log (-1: not even the system prompt)
 
     def request(self) -> list[dict[str, Any]]:
         return [{"role": "system", "content": self.system}, *self.messages]
+
+    def unlogged(self) -> list[dict[str, Any]]:
+        """The messages the call log does not have yet, marked as logged: each call stores
+        what it adds, so weeks of calls stay small and a conversation still reads whole."""
+        new = self.request() if self.logged < 0 else self.messages[self.logged:]
+        self.logged = len(self.messages)
+        return new
 
     def trim(self) -> None:
         if len(self.messages) <= self.keep:
@@ -41,6 +49,7 @@ class Conversation:
                  if m["role"] == "user" and i >= len(self.messages) - self.keep]
         if users:
             del self.messages[:users[0]]
+            self.logged = max(0, self.logged - users[0])
 
 
 def run_turn(model: ChatModel, registry: Registry, ctx: ToolContext, conversation: Conversation,
@@ -77,7 +86,8 @@ def _ask(model: ChatModel, ctx: ToolContext, conversation: Conversation,
     request = conversation.request()
     reply = model.complete(request, schemas)
     llm_call_id = ctx.store.log_llm_call(
-        conversation=conversation.id, model=model.name, request=request_log(request),
+        conversation=conversation.id, model=model.name,
+        request=request_log(conversation.unlogged()),
         response=json.dumps(reply.as_message(), ensure_ascii=False),
         prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens,
         duration_ms=(time.perf_counter() - started) * 1000)

@@ -79,7 +79,8 @@ def m003_create_schedule_and_air_log(db: Database) -> None:
 
 @migration
 def m004_create_call_logs(db: Database) -> None:
-    # Every model call and tool call, so any run can be audited and replayed.
+    # Every model call and tool call, so any run can be audited and replayed. request: the
+    # messages the call added to its conversation (the first call: all, system prompt first).
     db["llm_calls"].create({
         "id": int, "conversation": str, "model": str, "request": str, "response": str,
         "prompt_tokens": int, "completion_tokens": int, "duration_ms": float,

@@ -52,8 +52,13 @@ def test_bad_calls_go_back_to_the_model_and_the_loop_goes_on(ctx: ToolContext) -
     assert logged == [("read_bible", 1), ("make_take", 0), ("no_such_tool", 0), ("add_note", 0),
                       ("add_note", 1)]
     assert ctx.store.db["llm_calls"].count == 4
-    first_call = next(ctx.store.db["llm_calls"].rows)
+    first_call, second_call, *_ = ctx.store.db["llm_calls"].rows
     assert json.loads(first_call["request"])[-1] == {"role": "user", "content": "more close-ups"}
+    # each call logs what it added: the reply before it and the tool results, not it all again
+    added = json.loads(second_call["request"])
+    assert added[0]["role"] == "assistant" and {m["role"] for m in added[1:]} == {"tool"}
+    assert sum(len(json.loads(r["request"])) for r in ctx.store.db["llm_calls"].rows) == len(
+        model.requests[-1])
 
 
 def test_every_tool_call_has_its_result_in_order(ctx: ToolContext) -> None:
