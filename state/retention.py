@@ -4,7 +4,8 @@ Media of takes that aired (or were rejected) longer ago than ``keep_hours`` of c
 then the oldest more while media/ is over ``keep_gb``; favourites and anything still scheduled
 stay. The database marks a take purged (its row, checks and air log stay: the history is
 small) in one transaction before any file is unlinked, so a crash between the two leaves only
-unreferenced files, which the next sweep removes. Call logs older than ``log_days`` are pruned.
+unreferenced files, which the next sweep removes. Call logs and filler air-log rows older
+than ``log_days`` are pruned.
 """
 
 from __future__ import annotations
@@ -83,9 +84,13 @@ class RetentionQueries:
             return self.db.execute("delete from assets where created_at < ?", (before,)).rowcount
 
     def prune_call_logs(self, before: str) -> int:
+        """Call logs, and the air log's filler rows (slates, replays: a row every few seconds
+        while generation is down), older than ``before``; the airings of takes stay."""
         with self.transaction():
-            return sum(self.db.execute(f"delete from {table} where created_at < ?",
-                                       (before,)).rowcount for table in CALL_LOGS)
+            pruned = sum(self.db.execute(f"delete from {table} where created_at < ?",
+                                         (before,)).rowcount for table in CALL_LOGS)
+            return pruned + self.db.execute(
+                "delete from air_log where kind != 'take' and ended_at < ?", (before,)).rowcount
 
 
 def _iso_minus(iso: str, hours: float) -> str:

@@ -102,7 +102,8 @@ def seed_aired_takes(home: Path, count: int = 5) -> None:
     for i in range(count):
         shot = store.add_shots(1, [{"action": f"earlier shot {i}", "entities": [],
                                     "duration_s": 2.0, "status": "scheduled"}])[0]
-        clip = make_house_clip(data.workspace() / "clip.mp4", ["red", "green", "blue", "yellow", "purple"][i], 2.0)
+        colour = ["red", "green", "blue", "yellow", "purple"][i % 5]
+        clip = make_house_clip(data.workspace() / "clip.mp4", colour, 2.0)
         take = store.add_take(shot_id=shot["id"], seed=i, prompt=f"earlier {i}",
                               media=data.keep(clip, ".mp4"), duration_s=2.0, status="aired")
         at = datetime.now(UTC).isoformat(timespec="milliseconds")

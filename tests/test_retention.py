@@ -81,7 +81,7 @@ def test_a_purged_take_is_never_replayed(data: DataDir, store: Store) -> None:
     assert store.replay_candidate()["id"] == later[0]["id"]
 
 
-def test_orphans_go_only_when_old_and_call_logs_are_pruned(data: DataDir, store: Store) -> None:
+def test_orphans_go_only_when_old_and_old_logs_are_pruned(data: DataDir, store: Store) -> None:
     young, old = (data.root / "media" / "ab" / n for n in ("young.mp4", "old.mp4"))
     young.parent.mkdir(exist_ok=True)
     for f in (young, old):
@@ -94,10 +94,15 @@ def test_orphans_go_only_when_old_and_call_logs_are_pruned(data: DataDir, store:
     store.log_tool_call(conversation="c", name="read_bible", arguments="{}", result="{}", ok=True,
                         duration_ms=1.0)
 
+    for kind, hours_ago in (("slate", 24 * 30), ("take", 24 * 30), ("replay", 1)):
+        store.log_air(session="s", kind=kind, stream_start=0.0, stream_end=3.0,
+                      started_at=iso(hours_ago), ended_at=iso(hours_ago))
+
     done = sweep(store, data, Policy(log_days=14))
 
     assert young.exists() and not old.exists()
-    assert done.pruned_log_rows == 1 and store.db["tool_calls"].count == 1
+    assert done.pruned_log_rows == 2 and store.db["tool_calls"].count == 1
+    assert [r["kind"] for r in store.air_log(limit=5)] == ["replay", "take"]
 
 
 def test_the_channel_clock_decides_age_not_the_wall_clock(tmp_path: Path) -> None:
