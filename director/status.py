@@ -113,3 +113,22 @@ def format_status(report: dict[str, Any]) -> str:
                 f"{e['failed']} failed of {e['attempts']}; last {e['last_outcome']}")
         lines.append(line + (f" - {e['last_error'][:120]}" if e["last_error"] else ""))
     return "\n".join(lines)
+
+
+def health(store: Store, hls_dir) -> dict[str, Any]:
+    """For monitoring (the page server's /health): ``ok`` when the stream is being written
+    (the HLS playlist changed within STALE_S) and the autopilot's heartbeat is fresh."""
+    playlist = hls_dir / "live.m3u8"
+    try:
+        playlist_age = round(datetime.now(UTC).timestamp() - playlist.stat().st_mtime, 1)
+    except FileNotFoundError:
+        playlist_age = None
+    channel = channel_health(store)
+    on_air = playlist_age is not None and playlist_age < STALE_S
+    return {
+        "ok": on_air and channel["running"], "on_air": on_air, "playlist_age_s": playlist_age,
+        "autopilot_running": channel["running"], "heartbeat_age_s": channel["heartbeat_age_s"],
+        "mode": channel.get("mode"), "reason": channel.get("reason") or "",
+        "scheduled_s": round(store.queued_seconds(), 1),
+        "buffer_target_s": channel.get("buffer_target_s"),
+    }
