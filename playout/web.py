@@ -27,6 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from director.config import Settings
 from director.console import SESSION_SECONDS, Busy, Console, OperatorKey, overview, recent_takes
+from director.status import health
 from playout import house
 from state.datadir import DataDir
 from state.store import Store
@@ -118,9 +119,11 @@ class _Handler(BaseHTTPRequestHandler):
                 store, self.server.session())))
         elif path == "/api/recent":
             self._json(self.server.cached("recent", 3.0, lambda store: recent_takes(store)))
-        elif path == "/health":
+        elif path == "/health":  # for monitoring: 503 when the stream or the director stalls
             with self.server.lock:
-                self._json({"ok": True, "session": self.server.session()})
+                report = {**health(self.server.store, self.server.data.hls),
+                          "session": self.server.session()}
+            self._json(report, HTTPStatus.OK if report["ok"] else HTTPStatus.SERVICE_UNAVAILABLE)
         elif path == "/favicon.ico":
             self.send_response(HTTPStatus.NO_CONTENT)
             self.end_headers()

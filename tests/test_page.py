@@ -249,6 +249,9 @@ def test_the_public_api_serves_the_strip_and_the_takes_files(site, show) -> None
                 "/media/ab/abc.mp4", "/webtv.db"):
         assert fetch(base + bad)[0] == 404, bad
 
+    status, _, body = fetch(f"{base}/health")  # no playout writing HLS, no autopilot here
+    assert status == 503 and json.loads(body)["ok"] is False
+
     status, headers, body = fetch(f"{base}/")
     assert status == 200 and b"/static/vendor/hls.min.js" in body and b"player.js" in body
     assert "default-src 'self'" in headers["Content-Security-Policy"]
@@ -430,6 +433,8 @@ def check_cuts(browser: Browser, log: dict[int, dict]) -> list:
 
 
 def test_the_page_plays_and_says_what_is_on_screen(channel: Channel, browser: Browser) -> None:
+    status, _, body = fetch(f"{channel.base}/health")
+    assert status == 200 and json.loads(body)["on_air"] is True, body
     assert browser.open(f"{channel.base}/")["status"] == 200
     browser.wait("webtv.firstFrameMs !== null", 30)
     first_frame_ms = browser.eval("webtv.firstFrameMs")
