@@ -108,8 +108,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._static("index.html")
         elif path == "/static/vendor/hls.min.js":
             self._hlsjs()
-        elif path.startswith("/static/"):
-            self._static(path.removeprefix("/static/"))
+        elif path.startswith("/static/") and not path.endswith(".html"):
+            self._static(path.removeprefix("/static/"))  # pages go through their routes
         elif path.startswith("/hls/"):
             self._hls(path.removeprefix("/hls/"))
         elif path.startswith("/media/"):

@@ -246,7 +246,7 @@ def test_the_public_api_serves_the_strip_and_the_takes_files(site, show) -> None
     digest = take["media"].split("/")[-1].removesuffix(".mp4")
     for bad in ("/media/../webtv.db", "/media/%2e%2e/webtv.db", f"/media/zz/{digest}.mp4",
                 f"/media/{digest[:2]}/{digest.upper()}.mp4", f"/media/{digest[:2]}/{digest}.db",
-                "/media/ab/abc.mp4", "/webtv.db"):
+                "/media/ab/abc.mp4", "/webtv.db", "/static/operator.html", "/static/login.html"):
         assert fetch(base + bad)[0] == 404, bad
 
     status, _, body = fetch(f"{base}/health")  # no playout writing HLS, no autopilot here
