@@ -122,6 +122,8 @@ class OfflineDirector:
         made = [s.arguments for s in steps if s.name == "set_entity"]
         bible = {"show": {"theme": theme.strip()}, "notes": [], "next_sequence": None,
                  "entities": made}
+        if not any(s.name == "plan_segments" for s in steps):  # a show starts with a plan
+            return self._segment_plan(bible["show"], bible, 2)
         return self._produce(bible["show"], bible, steps, self.shots_per_request)
 
     def _produce(self, show: dict, bible: dict, steps: list[Step], count: int,
@@ -171,9 +173,12 @@ class OfflineDirector:
                 if planned[-1].ok else ""
             return (f"Planned: {titles}." if planned[-1].ok
                     else f"The segments were refused: {planned[-1].result}")
+        return self._segment_plan(show, bible, count)
+
+    def _segment_plan(self, show: dict, bible: dict, count: int) -> list[tuple[str, dict]]:
         t, who, place, _ = self._cast(show, bible)
         patterns = self.words["segments"]
-        start = len(bible.get("segments") or []) + (bible.get("next_sequence") or 1)
+        start = len(bible.get("segments") or []) + (bible.get("next_sequence") or 1) - 1
         segments = []
         for i in range(count):
             title, synopsis = patterns[(start + i) % len(patterns)]

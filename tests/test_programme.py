@@ -29,8 +29,10 @@ def autopilot(ctx: ToolContext) -> Autopilot:
 def test_the_autopilot_asks_for_what_comes_next_in_order(ctx: ToolContext) -> None:
     turn(ctx, f"theme: {THEME}")
     pilot = autopilot(ctx)
-    segment = ctx.store.current_segment()
-    assert (segment["title"], segment["written"], segment["shots"]) == ("Segment 1", 1, 8)
+    segment = ctx.store.current_segment()  # a show starts with two segments planned
+    assert (segment["title"], segment["written"], segment["shots"]) == ("Llama Opens Up", 1, 2)
+    assert [s["position"] for s in ctx.store.segments()] == [1, 2]
+    ctx.store.set_segment_status(ctx.store.segments()[1]["id"], "done")
     request = pilot.next_request(ctx.store)
     assert request.kind == "produce" and f"segment_id {segment['id']}" in request.text
 
