@@ -46,7 +46,7 @@ def repl(settings: Settings, read=input, write=print) -> int:
                 write(format_status(status_report(ctx.store)))
                 continue
             if line.startswith(("/queue", "/favourite")):
-                write(_command(ctx.store, line))
+                write(command(ctx.store, line))
                 continue
             try:
                 run_turn(model, registry, ctx, conversation, line, on_event=print_event)
@@ -58,7 +58,7 @@ def repl(settings: Settings, read=input, write=print) -> int:
         ctx.store.close()
 
 
-def _command(store, line: str) -> str:
+def command(store, line: str) -> str:
     """The REPL's own commands, done without the director."""
     name, _, rest = line.partition(" ")
     rest = rest.strip()

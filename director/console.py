@@ -23,7 +23,7 @@ import openai
 
 import tools
 from director.autopilot import open_context, system_prompt
-from director.chat import _command as repl_command
+from director.chat import command as repl_command
 from director.config import Settings
 from director.loop import Conversation, run_turn
 from director.status import format_status, status_report

@@ -7,7 +7,7 @@ import json
 
 import tools
 from director.autopilot import Autopilot
-from director.chat import _command
+from director.chat import command
 from director.config import Settings
 from director.loop import Conversation, run_turn
 from director.offline import OfflineDirector
@@ -100,7 +100,7 @@ def test_a_take_made_before_a_crash_is_finished_not_made_again(ctx: ToolContext)
 
 
 def test_the_repl_queues_themes_and_keeps_favourites(ctx: ToolContext) -> None:
-    assert _command(ctx.store, "/queue") == "No themes queued."
-    assert _command(ctx.store, f"/queue {NEXT}") == f"Queued: {NEXT}"
-    assert _command(ctx.store, "/favourite 99") == "no take with id 99"
-    assert _command(ctx.store, "/favourite x") == "usage: /favourite TAKE_ID"
+    assert command(ctx.store, "/queue") == "No themes queued."
+    assert command(ctx.store, f"/queue {NEXT}") == f"Queued: {NEXT}"
+    assert command(ctx.store, "/favourite 99") == "no take with id 99"
+    assert command(ctx.store, "/favourite x") == "usage: /favourite TAKE_ID"
