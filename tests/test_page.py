@@ -13,6 +13,7 @@ import gzip
 import json
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -28,7 +29,7 @@ from playout.web import playlist_clock, serve
 from state.datadir import DataDir
 from state.store import Store
 from tests.browser.chromium import ROOT, Browser, missing
-from tests.test_run import THEME, free_port, get, wait_for
+from tests.channel import THEME, free_port, get, wait_for
 
 TOKEN = "op-3f9a2c7e-test-token"
 ARTIFACTS = ROOT / "test-artifacts"
@@ -511,6 +512,10 @@ def test_the_operator_page_needs_the_token(channel: Channel, browser: Browser) -
     log = browser.eval("document.getElementById('chatlog').textContent")
     assert "→ add_note" in log and "more close-ups" in log
     browser.wait("document.getElementById('buffer').textContent !== '–'", 10)
+    # the autopilot's state: the buffer against its target, and the segment in the making
+    assert "of 9 s target" in browser.eval("document.getElementById('mode').textContent")
+    programme = browser.eval("document.getElementById('programme').textContent")
+    assert re.match(r"Segment \d+: .+ \(\d+ of \d+ shots written\)", programme), programme
     # --faults 0.3: some takes fail their checks; the page shows which checks failed
     rejected = wait_for(channel.rejected, 60, "a rejected take")
     text = "document.getElementById('rejected').textContent"

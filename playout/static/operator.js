@@ -36,6 +36,17 @@ function renderOverview(o) {
   $("onair").textContent = !air ? "off air" : air.kind === "slate" ? "On air: slate"
     : `On air: take ${air.take_id} · ${air.action || ""}`;
   $("buffer").textContent = o.buffer.seconds;
+  const ch = s.channel || {};
+  const mode = !ch.running ? "the autopilot is not running"
+    : `of ${ch.buffer_target_s} s target · ${ch.mode}` +
+      (ch.mode === "degraded" ? ` since ${clock(ch.since)}: ${short(ch.reason || "", 160)}` : "");
+  $("mode").textContent = mode;
+  $("mode").className = ch.running && ch.mode === "degraded" ? "bad" : "muted";
+  const pr = s.programme || {};
+  $("programme").textContent = (pr.segment
+    ? `Segment ${pr.segment.position}: ${pr.segment.title} (${pr.segment.written} of ` +
+      `${pr.segment.shots} shots written)` : "No segment planned yet") +
+    (pr.queued_themes && pr.queued_themes.length ? ` · queued: ${pr.queued_themes.join("; ")}` : "");
   $("upcoming").replaceChildren(...o.buffer.upcoming.map((u) =>
     el("li", "", `take ${u.take_id} · ${u.action} (${u.duration_s} s)`)));
   $("endpoints").replaceChildren(...(o.endpoints.length ? o.endpoints.map((e) => row(
