@@ -83,15 +83,18 @@ def main() -> None:
     while playout.transmitter is None or not playout.transmitter.outputs:
         time.sleep(0.1)
     rows, next_row = [sample(store, playout, home, started)], args.every
-    peak_media = 0.0
+    peak_media, window = 0.0, {"rss_py": 0.0, "rss_ffmpeg": 0.0}
     print(f"data dir {home}; {args.hours:g} channel hours at {args.speed:g}x; retention "
           f"{args.keep_hours:g} h / {args.keep_gb * 1000:g} MB", flush=True)
     while float(playout.transmitter.clock) < args.hours * 3600 and playout.error is None:
         time.sleep(1.0)
         now = sample(store, playout, home, started)
         peak_media = max(peak_media, now["media_mb"])
+        for key in window:  # a row reports the peak of its window, sampled every second
+            window[key] = max(window[key], now[key])
         if now["channel_h"] >= next_row:
-            rows.append(now)
+            rows.append({**now, **window})
+            window = {key: 0.0 for key in window}
             next_row += args.every
             print(f"  {now['channel_h']:5.1f} h on the channel after {now['wall_s']:6.0f} s",
                   flush=True)
@@ -109,7 +112,7 @@ def report(rows: list[dict], args, policy: Policy, peak_media: float, integrity:
            error) -> None:
     print()
     print("| channel h | wall s | takes made | aired | rejected | purged | last hour: take/replay/"
-          "slate s | RSS py MiB | RSS ffmpeg MiB | media MB | db MB |")
+          "slate s | peak RSS py MiB | peak RSS ffmpeg MiB | media MB | db MB |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         air = "/".join(f"{r['air'].get(k, 0):.0f}" for k in ("take", "replay", "slate"))
@@ -123,8 +126,8 @@ def report(rows: list[dict], args, policy: Policy, peak_media: float, integrity:
           f"({last['channel_h'] * 3600 / last['wall_s']:.0f}x)")
     print(f"takes: {last['made']} made, {last['aired']} aired, {last['rejected']} rejected, "
           f"{last['purged']} purged by retention")
-    print(f"RSS python: {first['rss_py']:.0f} MiB after the first {args.every:g} h -> "
-          f"{running['rss_py']:.0f} MiB at the end; ffmpeg HLS output "
+    print(f"peak RSS python: {first['rss_py']:.0f} MiB in the first {args.every:g} h, "
+          f"{running['rss_py']:.0f} MiB in the last; ffmpeg HLS output "
           f"{first['rss_ffmpeg']:.0f} -> {running['rss_ffmpeg']:.0f} MiB")
     print(f"media: peak {peak_media:.1f} MB, end {last['media_mb']:.1f} MB, retention limit "
           f"{policy.keep_gb * 1000:.0f} MB (checked every {300:g} channel s); database "
