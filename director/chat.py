@@ -42,10 +42,7 @@ def repl(settings: Settings, read=input, write=print) -> int:
                 continue
             if line in {"/quit", "/exit"}:
                 return 0
-            if line == "/status":
-                write(format_status(status_report(ctx.store)))
-                continue
-            if line.startswith(("/queue", "/favourite")):
+            if is_command(line):
                 write(command(ctx.store, line))
                 continue
             try:
@@ -58,10 +55,20 @@ def repl(settings: Settings, read=input, write=print) -> int:
         ctx.store.close()
 
 
+COMMANDS = ("/status", "/queue", "/favourite")
+
+
+def is_command(line: str) -> bool:
+    return line.split(" ", 1)[0] in COMMANDS
+
+
 def command(store, line: str) -> str:
-    """The REPL's own commands, done without the director."""
+    """The REPL's own commands (/status, /queue, /favourite), done without the director; the
+    operator page's chat uses them too."""
     name, _, rest = line.partition(" ")
     rest = rest.strip()
+    if name == "/status":
+        return format_status(status_report(store))
     if name == "/queue":
         if rest:
             store.queue_theme(rest)

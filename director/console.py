@@ -23,10 +23,10 @@ import openai
 
 import tools
 from director.autopilot import open_context, system_prompt
-from director.chat import command as repl_command
+from director.chat import command, is_command
 from director.config import Settings
 from director.loop import Conversation, run_turn
-from director.status import format_status, status_report
+from director.status import status_report
 from state.store import Store
 from tools.context import ToolContext
 from tools.errors import StepLimitExceeded, WebTVError
@@ -135,11 +135,8 @@ class Console:
         try:
             ctx = self._context()
             line = text.strip()
-            if line == "/status":
-                emit("answer", {"text": format_status(status_report(ctx.store))})
-                return
-            if line.startswith(("/queue", "/favourite")):  # the REPL's own commands
-                emit("answer", {"text": repl_command(ctx.store, line)})
+            if is_command(line):  # the REPL's own commands
+                emit("answer", {"text": command(ctx.store, line)})
                 return
             try:
                 run_turn(self._model, self._registry, ctx, self._conversation(session), text,
