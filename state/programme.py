@@ -10,6 +10,9 @@ from state.migrations import now
 from tools.errors import NotFound
 
 SEGMENT_STATES = ("planned", "producing", "done")
+# a segment with how many of its shots are written
+SEGMENT_ROWS = ("select segments.*, (select count(*) from shots where segment_id = segments.id) "
+                "as written from segments")
 
 
 class Programme:
@@ -51,9 +54,7 @@ class Programme:
         return [self.segment(i) for i in ids]
 
     def segment(self, segment_id: int) -> dict[str, Any]:
-        row = self._one(
-            "select segments.*, (select count(*) from shots where segment_id = segments.id) "
-            "as written from segments where id = ?", (segment_id,))
+        row = self._one(f"{SEGMENT_ROWS} where id = ?", (segment_id,))
         if row is None:
             raise NotFound(f"no segment with id {segment_id}")
         return row
@@ -62,9 +63,7 @@ class Programme:
         """The current show's segments in order, with how many shots each has written."""
         where = "and status = ?" if status else ""
         params = (self.current_show_id(), status) if status else (self.current_show_id(),)
-        return self._all(
-            "select segments.*, (select count(*) from shots where segment_id = segments.id) "
-            f"as written from segments where show_id = ? {where} order by position", params)
+        return self._all(f"{SEGMENT_ROWS} where show_id = ? {where} order by position", params)
 
     def current_segment(self) -> dict[str, Any] | None:
         """The first segment of the show that still needs shots written."""
