@@ -1,7 +1,7 @@
 """How well inspection keeps faults off the air, measured against injected ground truth.
 
 The local video backend injects a known fault (reversed motion, wrong palette, burned-in text,
-frozen, black, vertical lines) into a share of takes. Shots go through the real tools: make a
+frozen, black, vertical lines) into a share of takes. Shots go through real production: make a
 take, inspect it, retake within the budget, schedule what passes. Prints the share of scheduled
 (aired) takes that carry a fault, retakes per aired take, and each check's precision and recall
 against the ground truth, over every take made.
@@ -16,39 +16,23 @@ import json
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import tools  # noqa: E402
-from director.loop import Conversation, run_turn  # noqa: E402
+from director.autopilot import carry_out  # noqa: E402
+from director.loop import Conversation  # noqa: E402
 from director.offline import OfflineDirector  # noqa: E402
+from director.requests import produce_request, theme_request  # noqa: E402
 from state.datadir import DataDir  # noqa: E402
 from state.store import Store  # noqa: E402
 from tools.backends import local_backends  # noqa: E402
 from tools.context import ToolContext  # noqa: E402
-from tools.errors import StepLimitExceeded  # noqa: E402
 
 CATCHES = {"reversed": "motion_direction", "wrong_palette": "palette", "text": "burned_text",
            "frozen": "frozen_frames", "black": "black_frames", "vertical_lines": "vertical_lines"}
 THEMES = ["a llama who runs a night-time noodle stand", "a fox who delivers mail at dawn",
           "an otter who fixes boats at the harbor", "a robot who tends a rooftop garden at dusk"]
-
-
-def shoot(ctx: ToolContext, shot_id: int) -> None:
-    """make -> inspect -> retake until accepted or the budget is used -> schedule."""
-    registry = tools.load()
-    for _ in range(ctx.takes_per_shot):
-        made = registry.dispatch(ctx, "make_take", json.dumps({"shot_id": shot_id, "seed": None}))
-        if not made.ok:
-            return
-        take_id = json.loads(made.content)["take_id"]
-        seen = json.loads(registry.dispatch(ctx, "inspect_take",
-                                            json.dumps({"take_id": take_id})).content)
-        if seen["verdict"] == "accepted":
-            registry.dispatch(ctx, "schedule_take", json.dumps({"take_id": take_id}))
-            return
 
 
 def main() -> None:
@@ -59,28 +43,17 @@ def main() -> None:
     args = parser.parse_args()
     data = DataDir(Path(tempfile.mkdtemp(prefix="webtv-inspect-")))
     store = Store(data)
-    ctx = ToolContext(store=store, data=data, backends=local_backends(args.faults))
+    ctx = ToolContext(store=store, data=data, backends=local_backends(args.faults),
+                      parallel=args.workers)
     started = time.monotonic()
-    theme = 0
+    theme, director = 0, OfflineDirector()
     while store.db["takes"].count < args.takes:
-        # A show and a batch of shots from the offline director, then the shots in parallel.
-        try:  # three steps: read the bible, set up the show, write the shots; then stop it
-            run_turn(OfflineDirector(shots_per_request=8), tools.load(), ctx,
-                     Conversation("s"), f"theme: {THEMES[theme % len(THEMES)]}", max_steps=3)
-        except StepLimitExceeded:
-            pass
+        # A show from the offline director, then 8 shots made by production (the real steps:
+        # make, inspect, retake within the budget, schedule), args.workers at a time.
+        carry_out(director, ctx, Conversation("s"), theme_request(THEMES[theme % len(THEMES)]))
         theme += 1
-        planned = [s["id"] for s in store.shots("planned")]
-
-        def one(shot_id: int) -> None:
-            forked = ctx.fork()
-            try:
-                shoot(forked, shot_id)
-            finally:
-                forked.store.close()
-
-        with ThreadPoolExecutor(args.workers) as pool:
-            list(pool.map(one, planned))
+        carry_out(director, ctx, Conversation("s"),
+                  produce_request(ctx, store.current_segment(), 8))
         print(f"  {store.db['takes'].count} takes ...", flush=True)
     report(store, time.monotonic() - started)
 

@@ -15,18 +15,20 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass
 
 import openai
 
 import prompts
 import tools
 from director.config import Settings
+from director.llm import ChatModel
 from director.loop import Conversation, Event, run_turn
+from director.offline import OfflineDirector
+from director.requests import Request, plan_request, produce_request, theme_request
 from state.migrations import now
 from state.retention import Policy, sweep
 from state.store import CallJournal, Store
-from tools import moderation
+from tools import moderation, production
 from tools.backends import config as backend_config
 from tools.context import ToolContext
 from tools.errors import StepLimitExceeded, WebTVError
@@ -39,46 +41,47 @@ def system_prompt(settings: Settings) -> str:
     return prompts.render("system.md.j2", channel=settings.channel)
 
 
-@dataclass
-class Request:
-    kind: str  # theme | finish | produce | plan
-    text: str
-    queue_id: int | None = None
+def carry_out(model: ChatModel, ctx: ToolContext, conversation: Conversation, request: Request,
+              *, on_event: Event | None = None, stop: threading.Event | None = None) -> str:
+    """One request through the loop, with what the request offers and tells the tools."""
+    request.apply(ctx)
+    try:
+        return run_turn(model, tools.load(), ctx, conversation, request.text,
+                        offer=request.offer, on_event=on_event, stop=stop)
+    finally:
+        ctx.theme = ctx.segment_id = None
 
 
 class Autopilot:
     def __init__(self, settings: Settings, *, buffer_seconds: float = 600.0,
-                 shots_per_turn: int = 4, segments_ahead: int = 2,
+                 shots_per_turn: int | None = None, segments_ahead: int = 2,
                  policy: Policy | None = None, sweep_every: float = 300.0,
                  on_event: Event | None = None) -> None:
         self.settings = settings
         self.buffer_seconds = buffer_seconds
-        self.shots_per_turn = shots_per_turn
+        self.model = settings.model()
+        # an LLM's call costs more than a take: more shots per call (offline: two at a time)
+        self.shots_per_turn = shots_per_turn or (4 if isinstance(self.model, OfflineDirector)
+                                                 else 6)
         self.segments_ahead = segments_ahead
         self.policy = policy or Policy()
         self.sweep_every = sweep_every
         self.on_event = on_event
-        self.model = settings.model()
-        self.registry = tools.load()
         self.state = {"mode": "starting", "reason": "", "since": now()}
         self.failures = 0
-
-    def start_show(self, ctx: ToolContext, theme: str, stop: threading.Event) -> str:
-        """Build the bible and the first shots from a theme (unless this show already exists)."""
-        bible = ctx.store.bible()
-        if bible and (bible.get("theme") or "").strip().lower() == theme.strip().lower():
-            return "The show already exists; carrying on."
-        return self._turn(ctx, f"theme: {theme}", stop)
+        self.pending_theme: str | None = None  # a theme whose show is not made yet
 
     def run(self, ctx: ToolContext, stop: threading.Event, theme: str | None = None) -> None:
         beat = threading.Thread(target=self._heartbeat, args=(ctx, stop), name="heartbeat",
                                 daemon=True)
         beat.start()
+        bible = ctx.store.bible()
+        if theme and not (bible and (bible.get("theme") or "").strip().lower()
+                          == theme.strip().lower()):
+            self.pending_theme = theme  # made like any request: retried with backoff
         try:
-            if theme:
-                self.start_show(ctx, theme, stop)
             while not stop.is_set():
-                request = self.next_request(ctx.store)
+                request = self.next_request(ctx)
                 if request is None:
                     self._set_mode("ahead" if ctx.store.bible() else "no show")
                     stop.wait(1.0)
@@ -89,45 +92,45 @@ class Autopilot:
             beat.join(timeout=10)
             self._publish(ctx.store, stopped=True)  # the last word, after the last turn
 
-    def next_request(self, store: Store) -> Request | None:
-        """What the director should do next, read from the store; None: nothing is needed."""
+    def next_request(self, ctx: ToolContext) -> Request | str | None:
+        """What to do next, read from the store: a request for the director, "finish" for
+        shots the code finishes by itself, or None when nothing is needed."""
+        store = ctx.store
+        if self.pending_theme:
+            return theme_request(self.pending_theme)
         if store.bible() is None or store.queued_seconds() >= self.buffer_seconds:
             return None
-        unfinished = store.unfinished_shots()
-        if unfinished:
-            ids = ", ".join(str(s["id"]) for s in unfinished)
-            return Request("finish", prompts.render("autopilot.md.j2", kind="finish",
-                                                    shot_ids=ids, **self._numbers(store)))
+        if store.unfinished_shots():
+            return "finish"
         segment = store.current_segment()
         if segment is None:
             queued = store.queued_themes()
             if queued and store.segments():  # the show's planned segments are made
-                return Request("theme", f"theme: {queued[0]['theme']}", queued[0]["id"])
-            return Request("plan", prompts.render("autopilot.md.j2", kind="plan",
-                                                  segments=self.segments_ahead,
-                                                  **self._numbers(store)))
+                return theme_request(queued[0]["theme"], queued[0]["id"])
+            return plan_request(ctx, self.segments_ahead)
         count = max(1, min(self.shots_per_turn, segment["shots"] - segment["written"]))
-        return Request("produce", prompts.render("autopilot.md.j2", kind="produce",
-                                                 shots=count, segment=segment,
-                                                 **self._numbers(store)))
+        return produce_request(ctx, segment, count)
 
-    def _numbers(self, store: Store) -> dict[str, float]:
-        return {"queued_seconds": store.queued_seconds(), "target_seconds": self.buffer_seconds}
-
-    def _work(self, ctx: ToolContext, request: Request, stop: threading.Event) -> None:
+    def _work(self, ctx: ToolContext, request: Request | str, stop: threading.Event) -> None:
         scheduled_before = ctx.store.db["schedule"].count
-        if request.queue_id is not None:
-            ctx.store.start_queued_theme(request.queue_id)
-            log.info("next show from the queue: %s", request.text)
         error = None
         try:
-            self._turn(ctx, request.text, stop)
+            if request == "finish":  # interrupted production: the code finishes it, no model
+                production.produce(ctx, [s["id"] for s in ctx.store.unfinished_shots()])
+            else:
+                if request.queue_id is not None:
+                    ctx.store.start_queued_theme(request.queue_id)
+                    log.info("next show from the queue: %s", request.theme)
+                self._turn(ctx, request, stop)
         except (StepLimitExceeded, WebTVError, openai.OpenAIError) as exc:
             error = f"the director's turn failed: {exc}"
             log.warning("%s", error)
-        progressed = (ctx.store.db["schedule"].count > scheduled_before
-                      or request.kind in {"plan", "theme"} and error is None)
+        kind = request if isinstance(request, str) else request.kind
+        progressed = ctx.store.db["schedule"].count > scheduled_before or (
+            error is None and self._made(ctx, request))
         if progressed:
+            if kind == "theme":
+                self.pending_theme = None
             self.failures = 0
             self._set_mode("filling")
             return
@@ -141,10 +144,21 @@ class Autopilot:
                     self.failures, reason, wait)
         stop.wait(wait)
 
-    def _turn(self, ctx: ToolContext, text: str, stop: threading.Event) -> str:
+    @staticmethod
+    def _made(ctx: ToolContext, request: Request | str) -> bool:
+        """Did a request that schedules nothing by itself do its part?"""
+        if isinstance(request, str):
+            return False
+        if request.kind == "theme":
+            bible = ctx.store.bible()
+            return bool(bible) and (bible.get("theme") or "").strip().lower() == (
+                request.theme or "").lower()
+        return request.kind == "plan" and ctx.store.current_segment() is not None
+
+    def _turn(self, ctx: ToolContext, request: Request, stop: threading.Event) -> str:
         # a fresh conversation each time keeps the context small for weeks of air
-        return run_turn(self.model, self.registry, ctx, Conversation(system_prompt(
-            self.settings)), text, on_event=self.on_event, stop=stop)
+        return carry_out(self.model, ctx, Conversation(system_prompt(self.settings)), request,
+                         on_event=self.on_event, stop=stop)
 
     @staticmethod
     def _last_tool_error(store: Store) -> str:

@@ -6,12 +6,12 @@ continuity changes made here steer what the autopilot makes next.
 
 from __future__ import annotations
 
-import tools
-from director.autopilot import open_context, system_prompt
+from director.autopilot import carry_out, open_context, system_prompt
 from director.config import Settings
-from director.loop import Conversation, run_turn
+from director.loop import Conversation
+from director.requests import chat_request, produce_request
 from director.status import channel_health, format_status, status_report
-from tools.errors import NotFound, StepLimitExceeded
+from tools.errors import NotFound, StepLimitExceeded, WebTVError
 
 HELP = """Give the director a theme ("theme: a fox who delivers mail by balloon" replaces the show
 now; "queue: ..." airs it after the current show), a continuity change ("make the fox's scarf
@@ -24,7 +24,7 @@ def repl(settings: Settings, read=input, write=print) -> int:
     from director.cli import print_event
 
     ctx = open_context(settings)
-    model, registry = settings.model(), tools.load()
+    model = settings.model()
     conversation = Conversation(system_prompt(settings))
     write(f"Director: {settings.describe_model()}\n{HELP}")
     channel = channel_health(ctx.store)
@@ -46,13 +46,26 @@ def repl(settings: Settings, read=input, write=print) -> int:
                 write(command(ctx.store, line))
                 continue
             try:
-                run_turn(model, registry, ctx, conversation, line, on_event=print_event)
-            except StepLimitExceeded as exc:
+                talk(model, ctx, conversation, line, print_event, attached=channel["running"])
+            except (StepLimitExceeded, WebTVError) as exc:
                 write(f"(stopped: {exc})")
             except KeyboardInterrupt:  # Ctrl-C stops the turn, not the session
                 write("(interrupted)")
     finally:
         ctx.store.close()
+
+
+def talk(model, ctx, conversation: Conversation, line: str, emit, *, attached: bool,
+         stop=None) -> str:
+    """One line from a person to the director. A new show made here, with no channel running
+    to produce it, gets its first shots made at once."""
+    request = chat_request(ctx, line)
+    answer = carry_out(model, ctx, conversation, request, on_event=emit, stop=stop)
+    segment = ctx.store.current_segment()
+    if request.kind == "theme" and not attached and segment is not None:
+        more = produce_request(ctx, segment, 2)
+        answer = carry_out(model, ctx, conversation, more, on_event=emit, stop=stop)
+    return answer
 
 
 COMMANDS = ("/status", "/queue", "/favourite")

@@ -23,6 +23,8 @@ class Settings:
     config_path: Path | None = None  # webtv.toml; default: the one in the data dir, if any
     backends: dict[str, str | None] = field(default_factory=dict)  # --video zeroscope, ...
     fault_rate: float = 0.0  # --faults: the local video backend's injected faults (testing)
+    llm_timeout: float = 600.0  # seconds per model call: a small model on a CPU is slow
+    llm_temperature: float = 0.2
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -32,6 +34,8 @@ class Settings:
             "llm_model": env.get("WEBTV_LLM_MODEL"),
             "llm_api_key": env.get("WEBTV_LLM_API_KEY") or env.get("OPENAI_API_KEY"),
             "llm_vision": env.get("WEBTV_LLM_VISION", "") in {"1", "true", "yes"},
+            "llm_timeout": float(env["WEBTV_LLM_TIMEOUT"]) if env.get("WEBTV_LLM_TIMEOUT")
+            else None,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
@@ -45,9 +49,18 @@ class Settings:
     def model(self) -> ChatModel:
         if not self.llm_model:
             return OfflineDirector()
-        return OpenAIChat(self.llm_base_url, self.llm_model, self.llm_api_key, self.llm_vision)
+        if self.llm_model.startswith("gguf:"):
+            from director import local_llm
+
+            models = Path(os.environ.get("WEBTV_MODEL_DIR") or self.data().root / "models")
+            return local_llm.LocalGGUF(local_llm.resolve(self.llm_model, models),
+                                       temperature=self.llm_temperature)
+        return OpenAIChat(self.llm_base_url, self.llm_model, self.llm_api_key, self.llm_vision,
+                          timeout=self.llm_timeout, temperature=self.llm_temperature)
 
     def describe_model(self) -> str:
         if not self.llm_model:
             return "offline director (deterministic planner, no LLM)"
+        if self.llm_model.startswith("gguf:"):
+            return f"{self.llm_model} (embedded, llama-cpp-python)"
         return f"{self.llm_model} at {self.llm_base_url or 'the OpenAI API'}"

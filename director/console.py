@@ -21,11 +21,10 @@ from typing import Any
 
 import openai
 
-import tools
 from director.autopilot import open_context, system_prompt
-from director.chat import command, is_command
+from director.chat import command, is_command, talk
 from director.config import Settings
-from director.loop import Conversation, run_turn
+from director.loop import Conversation
 from director.status import status_report
 from state.store import Store
 from tools.context import ToolContext
@@ -114,7 +113,6 @@ class Console:
         self._lock = threading.Lock()  # one turn at a time through the one context
         self._ctx: ToolContext | None = None
         self._model = None
-        self._registry = None
         self._conversations: collections.OrderedDict[str, Conversation] = (
             collections.OrderedDict())
         self._sessions = sessions
@@ -139,8 +137,8 @@ class Console:
                 emit("answer", {"text": command(ctx.store, line)})
                 return
             try:
-                run_turn(self._model, self._registry, ctx, self._conversation(session), text,
-                         on_event=emit, stop=self.stop)
+                talk(self._model, ctx, self._conversation(session), line, emit,
+                     attached=True, stop=self.stop)
             except StepLimitExceeded as exc:
                 emit("error", {"text": f"stopped: {exc}"})
             except (WebTVError, openai.OpenAIError) as exc:
@@ -152,7 +150,7 @@ class Console:
     def _context(self) -> ToolContext:
         if self._ctx is None:  # opened on first use: a page without chats needs no backends
             self._ctx = open_context(self.settings)
-            self._model, self._registry = self.settings.model(), tools.load()
+            self._model = self.settings.model()
         return self._ctx
 
     def _conversation(self, session: str) -> Conversation:

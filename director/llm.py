@@ -7,6 +7,7 @@ tools and the logs cannot tell them apart.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -28,7 +29,9 @@ class Reply:
     completion_tokens: int = 0
 
     def as_message(self) -> dict[str, Any]:
-        message: dict[str, Any] = {"role": "assistant", "content": self.content}
+        # "" rather than null beside tool calls: every OpenAI-compatible server accepts it, and
+        # llama.cpp's function-calling chat format refuses null.
+        message: dict[str, Any] = {"role": "assistant", "content": self.content or ""}
         if self.tool_calls:
             message["tool_calls"] = [
                 {"id": c.id, "type": "function",
@@ -41,33 +44,93 @@ class ChatModel(Protocol):
     name: str
     sees_images: bool
 
-    def complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> Reply: ...
+    def complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *,
+                 require_tool: bool = False) -> Reply: ...
 
 
 class OpenAIChat:
-    """Any OpenAI-compatible chat-completions endpoint: OpenAI, vLLM, Ollama, llama.cpp."""
+    """Any OpenAI-compatible chat-completions endpoint: OpenAI, vLLM, Ollama, llama.cpp.
+
+    A low temperature (a director follows its bible), a timeout long enough for a small model
+    on a CPU and no blind retries: a retried request would queue behind the abandoned one on a
+    one-slot local server. Tool calls a server leaves in the text are parsed from it."""
 
     def __init__(self, base_url: str | None, model: str, api_key: str | None,
-                 sees_images: bool = False, timeout: float = 120) -> None:
+                 sees_images: bool = False, timeout: float = 600,
+                 temperature: float = 0.2) -> None:
         from openai import OpenAI
 
         if not model:
             raise ConfigError("an LLM endpoint needs a model name (WEBTV_LLM_MODEL or --model)")
         # Local servers ignore the key, but the client insists on one being set.
         self._client = OpenAI(base_url=base_url, api_key=api_key or "not-needed",
-                              timeout=timeout, max_retries=3)
+                              timeout=timeout, max_retries=0)
         self.name = model
         self.sees_images = sees_images
+        self.temperature = temperature
+        self.strict_tools = base_url is None  # OpenAI's own API: strict schemas
 
-    def complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> Reply:
+    def complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *,
+                 require_tool: bool = False) -> Reply:
         response = self._client.chat.completions.create(
-            model=self.name, messages=messages, tools=tools, tool_choice="auto")
+            model=self.name, messages=messages, tools=tools, tool_choice="auto",
+            temperature=self.temperature)
         message = response.choices[0].message
         calls = [ToolCall(c.id or f"call_{i}", c.function.name, c.function.arguments or "")
                  for i, c in enumerate(message.tool_calls or [])]
+        content = message.content
+        if not calls and content:
+            calls, content = calls_in_text(content, {t["function"]["name"] for t in tools})
         usage = response.usage
-        return Reply(message.content, calls,
+        return Reply(content, calls,
                      usage.prompt_tokens if usage else 0, usage.completion_tokens if usage else 0)
+
+
+TOOL_CALL_BLOCK = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.S)
+FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S)
+
+
+def calls_in_text(text: str, names: set[str]) -> tuple[list[ToolCall], str | None]:
+    """Tool calls a server left in the reply's text: Hermes/Qwen ``<tool_call>`` blocks, or a
+    bare (or fenced) JSON object ``{"name": ..., "arguments": {...}}`` naming an offered tool.
+    Returns the calls and whatever text is left."""
+    blocks = TOOL_CALL_BLOCK.findall(text)
+    candidates = blocks or FENCE.findall(text) or [text]
+    calls = []
+    for candidate in candidates:
+        for obj in _json_objects(candidate):
+            function = obj.get("function") if isinstance(obj.get("function"), dict) else {}
+            name = obj.get("name") or function.get("name")
+            arguments = obj.get("arguments", obj.get("parameters", function.get("arguments")))
+            # in a <tool_call> block an unknown name is still a call (its error names the
+            # nearest tool); a bare object must name an offered tool to be one
+            if not isinstance(name, str) or (name not in names and not blocks):
+                continue
+            if not isinstance(arguments, str):
+                arguments = json.dumps(arguments if arguments is not None else {})
+            calls.append(ToolCall(f"call_text_{len(calls)}", name, arguments))
+    if not calls:
+        return [], text
+    left = TOOL_CALL_BLOCK.sub("", text).strip() if blocks else ""
+    return calls, left or None
+
+
+def _json_objects(text: str) -> list[dict[str, Any]]:
+    """Every top-level JSON object in a piece of text (a list of objects counts too)."""
+    decoder, found, i = json.JSONDecoder(), [], 0
+    while True:
+        starts = [p for p in (text.find("{", i), text.find("[", i)) if p != -1]
+        if not starts:
+            return found
+        start = min(starts)
+        try:
+            value, end = decoder.raw_decode(text, start)
+        except json.JSONDecodeError:
+            i = start + 1
+            continue
+        found += [v for v in (value if isinstance(value, list) else [value])
+                  if isinstance(v, dict)]
+        i = end
 
 
 def request_log(messages: list[dict[str, Any]]) -> str:

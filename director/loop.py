@@ -1,7 +1,10 @@
 """The director's loop: ask the model, run the tools it calls, repeat until it answers.
 
-Each step ends in one of two outcomes: a final answer (return it) or tool calls (run them and
-go again). A step cap raises StepLimitExceeded. Every model call and tool call is logged.
+Each step ends in one of three outcomes: a final answer (return it), tool calls that finish the
+work the request asked for (return what they did, without another model call), or tool calls
+to run before going again. A reply with no tool call when work was asked is answered with one
+nudge; a tool that keeps failing ends the turn (DirectorGaveUp); a step cap raises
+StepLimitExceeded. Every model call and tool call is logged.
 """
 
 from __future__ import annotations
@@ -12,13 +15,12 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from director.llm import ChatModel, Reply, ToolCall, request_log
 from tools.context import ToolContext
-from tools.errors import StepLimitExceeded
+from tools.errors import DirectorGaveUp, StepLimitExceeded
 from tools.registry import Registry, ToolResult
 
 Event = Callable[[str, dict[str, Any]], None]
@@ -52,39 +54,98 @@ class Conversation:
             self.logged = max(0, self.logged - users[0])
 
 
+@dataclass(frozen=True)
+class Step:
+    """One tool call the model made in this turn, and how it went."""
+
+    name: str
+    ok: bool
+    result: Any  # the parsed JSON result, or the error text
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What a request offers the model: which tools, the names it may use, and when the work
+    is done (so the turn ends without asking the model for a closing sentence)."""
+
+    tools: list[str] | None = None  # None: every tool
+    choices: dict[str, list[str]] | None = None  # e.g. {"who": cast names, "where": places}
+    hide: frozenset[str] = frozenset({"prompt"})  # optional properties left out of schemas
+    done: Callable[[list[Step]], str | None] | None = None  # set: work was asked for
+    tool_budget: int = 3  # failed calls of one tool before the turn gives up
+
+
+NUDGE = ("You answered without calling a tool, and nothing is done yet. Call {tools} now, "
+         "with its arguments as JSON.")
+
+
 def run_turn(model: ChatModel, registry: Registry, ctx: ToolContext, conversation: Conversation,
-             user_text: str, *, max_steps: int = 60, on_event: Event | None = None,
-             stop: threading.Event | None = None) -> str:
+             user_text: str, *, offer: Offer | None = None, max_steps: int = 12,
+             on_event: Event | None = None, stop: threading.Event | None = None) -> str:
     """One request from a person or the autopilot, carried out to a final answer."""
     emit = on_event or (lambda kind, data: None)
+    offer = offer or Offer()
+    names = offer.tools or list(registry.tools)
+    schemas = registry.schemas(names, strict=getattr(model, "strict_tools", False),
+                               choices=offer.choices, hide=offer.hide)
+    ctx.conversation, ctx.on_event = conversation.id, emit
     conversation.trim()
     conversation.messages.append({"role": "user", "content": user_text})
-    schemas = registry.schemas()
+    steps: list[Step] = []
+    nudged = False
     for _ in range(max_steps):
-        reply, llm_call_id = _ask(model, ctx, conversation, schemas)
+        reply, llm_call_id = _ask(model, ctx, conversation, schemas,
+                                  require_tool=offer.done is not None and not steps)
         conversation.messages.append(reply.as_message())
         if not reply.tool_calls:
+            if offer.done is not None and not steps and not nudged:
+                nudged = True  # an empty or tool-less reply when work was asked: ask once more
+                conversation.messages.append(
+                    {"role": "user", "content": NUDGE.format(tools=" or ".join(names))})
+                continue
             emit("answer", {"text": reply.content or ""})
             return reply.content or ""
         images = []
-        results = _run_calls(registry, ctx, conversation, llm_call_id, reply.tool_calls, emit)
-        for call, result in zip(reply.tool_calls, results, strict=True):
+        for call, result in _run_calls(registry, ctx, conversation, llm_call_id,
+                                       reply.tool_calls, names, emit):
             conversation.messages.append(
                 {"role": "tool", "tool_call_id": call.id, "content": result.content})
+            steps.append(Step(call.name, result.ok, _parsed(result)))
             if result.image and model.sees_images:
                 images.append(result.image)
         if images:
             conversation.messages.append(_picture_message(ctx, images))
+        finished = offer.done(steps) if offer.done else None
+        if finished is not None:
+            emit("answer", {"text": finished})
+            return finished
+        _check_budget(steps, offer.tool_budget)
         if stop is not None and stop.is_set():
             return "Stopped before finishing."
     raise StepLimitExceeded(f"the director used {max_steps} steps without finishing")
 
 
+def _check_budget(steps: list[Step], budget: int) -> None:
+    for name in {s.name for s in steps}:
+        failed = [s for s in steps if s.name == name and not s.ok]
+        if len(failed) >= budget and not any(s.ok for s in steps if s.name == name):
+            raise DirectorGaveUp(f"{name} failed {len(failed)} times: {failed[-1].result}")
+
+
+def _parsed(result: ToolResult) -> Any:
+    if not result.ok:
+        return result.content
+    try:
+        return json.loads(result.content)
+    except json.JSONDecodeError:
+        return result.content
+
+
 def _ask(model: ChatModel, ctx: ToolContext, conversation: Conversation,
-         schemas: list[dict[str, Any]]) -> tuple[Reply, int]:
+         schemas: list[dict[str, Any]], require_tool: bool) -> tuple[Reply, int]:
     started = time.perf_counter()
     request = conversation.request()
-    reply = model.complete(request, schemas)
+    reply = model.complete(request, schemas, require_tool=require_tool)
     llm_call_id = ctx.store.log_llm_call(
         conversation=conversation.id, model=model.name,
         request=request_log(conversation.unlogged()),
@@ -94,37 +155,31 @@ def _ask(model: ChatModel, ctx: ToolContext, conversation: Conversation,
     return reply, llm_call_id
 
 
-def _run_calls(registry: Registry, ctx: ToolContext, conversation: Conversation,
-               llm_call_id: int, calls: list[ToolCall], emit: Event) -> list[ToolResult]:
-    """Calls run in the order given, except that a run of parallel-safe calls (making and
-    inspecting takes) runs at once, up to ``ctx.parallel``: two endpoints make two takes."""
-    results: list[ToolResult] = []
-    i = 0
-    while i < len(calls):
-        j = i + 1
-        while (ctx.parallel > 1 and registry.parallel(calls[i].name) and j < len(calls)
-               and registry.parallel(calls[j].name)):
-            j += 1
-        if j - i == 1:
-            results.append(_call_tool(registry, ctx, conversation, llm_call_id, calls[i], emit))
-        else:
-            def one(call: ToolCall) -> ToolResult:
-                forked = ctx.fork()  # SQLite connections are per thread
-                try:
-                    return _call_tool(registry, forked, conversation, llm_call_id, call, emit)
-                finally:
-                    forked.store.close()
+SKIPPED = ("Error: not run, because {name} before it in the same reply failed; send it again "
+           "once that is fixed.")
 
-            with ThreadPoolExecutor(max_workers=min(ctx.parallel, j - i)) as pool:
-                results.extend(pool.map(one, calls[i:j]))
-        i = j
+
+def _run_calls(registry: Registry, ctx: ToolContext, conversation: Conversation,
+               llm_call_id: int, calls: list[ToolCall], offered: list[str],
+               emit: Event) -> list[tuple[ToolCall, ToolResult]]:
+    """The calls of one reply, in order: a later call may depend on an earlier one (the show
+    before its shots), so after a failure the rest are answered as skipped, not run."""
+    results = []
+    failed = None
+    for call in calls:
+        if failed is not None:
+            result = ToolResult(call.name, False, SKIPPED.format(name=failed), 0.0)
+        else:
+            result = _call_tool(registry, ctx, conversation, llm_call_id, call, offered, emit)
+            failed = None if result.ok else call.name
+        results.append((call, result))
     return results
 
 
 def _call_tool(registry: Registry, ctx: ToolContext, conversation: Conversation,
-               llm_call_id: int, call: ToolCall, emit: Event) -> ToolResult:
+               llm_call_id: int, call: ToolCall, offered: list[str], emit: Event) -> ToolResult:
     emit("call", {"name": call.name, "arguments": call.arguments})
-    result = registry.dispatch(ctx, call.name, call.arguments)
+    result = registry.dispatch(ctx, call.name, call.arguments, offered)
     ctx.store.log_tool_call(conversation=conversation.id, llm_call_id=llm_call_id, name=call.name,
                             arguments=call.arguments, result=result.content, ok=result.ok,
                             duration_ms=result.duration_ms)

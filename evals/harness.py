@@ -18,15 +18,16 @@ from typing import Any
 import openai
 
 import prompts
-import tools
+from director.autopilot import carry_out
 from director.llm import ChatModel
-from director.loop import Conversation, run_turn
+from director.loop import Conversation
+from director.requests import produce_request, theme_request
 from evals import metrics
 from state.datadir import DataDir
 from state.store import Store
 from tools.backends import local_backends
 from tools.context import ToolContext
-from tools.errors import StepLimitExceeded
+from tools.errors import DirectorGaveUp, WebTVError
 
 CASES = Path(__file__).parent / "cases"
 
@@ -74,20 +75,24 @@ def run_one(strategy: Strategy, case: dict[str, Any], seed: int, home: Path,
     started = time.monotonic()
     try:
         with cassette or contextlib.nullcontext():  # an LLM's traffic is recorded or replayed
-            run_turn(model, tools.load(), ctx, Conversation(system), f"theme: {case['theme']}",
-                     max_steps=20 + shots * 12)
+            carry_out(model, ctx, Conversation(system), theme_request(case["theme"]))
+            segment = store.current_segment()
+            if segment is None:
+                raise DirectorGaveUp("the director made no show")
+            carry_out(model, ctx, Conversation(system), produce_request(
+                ctx, segment, shots, writes_prompts=strategy.writes_prompts))
         finished = True
-    except (StepLimitExceeded, openai.OpenAIError) as exc:  # scored as far as it got
+    except (WebTVError, openai.OpenAIError) as exc:  # scored as far as it got
         finished = False
         store.add_note(f"eval run stopped: {type(exc).__name__}: {str(exc)[:200]}")
     wall = time.monotonic() - started
-    row = measure(store, wall)
+    row = measure(store, wall, case["theme"])
     row["finished"] = finished
     store.close()
     return row
 
 
-def measure(store: Store, wall: float) -> dict[str, Any]:
+def measure(store: Store, wall: float, theme: str = "") -> dict[str, Any]:
     entities = {e["name"]: e for e in store.entities()}
     takes = list(store.db.query(
         "select takes.*, shots.entities as shot_entities from takes join shots "
@@ -101,10 +106,12 @@ def measure(store: Store, wall: float) -> dict[str, Any]:
     inspected = [t for t in first.values() if t["status"] != "made"]
     aired = [t for t in takes if t["status"] in ("scheduled", "aired")]
     minutes = sum(t["duration_s"] for t in aired) / 60
-    calls = list(store.db.query("select ok from tool_calls"))
+    calls = list(store.db.query("select ok from tool_calls where made_by = 'model'"))
     tokens = next(store.db.query("select coalesce(sum(prompt_tokens + completion_tokens), 0) "
                                  "as n from llm_calls"))["n"]
-    return {
+    row = {
+        "theme_fidelity": metrics.theme_fidelity(store, theme),
+        "aired_share": len({t["shot_id"] for t in aired}) / max(1, len(first)) if aired else 0.0,
         "continuity_retention": metrics.continuity_retention(pairs),
         "token_overflow_rate": metrics.overflow_rate(texts),
         "risky_word_rate": metrics.risky_rate(texts),
@@ -118,6 +125,10 @@ def measure(store: Store, wall: float) -> dict[str, Any]:
         "takes": len(takes), "aired": len(aired),
         "sample_sheet": next((t["contact_sheet"] for t in aired if t["contact_sheet"]), None),
     }
+    if not aired:  # a run that aired nothing failed: nothing about it is perfect
+        row.update(continuity_retention=0.0, token_overflow_rate=1.0, risky_word_rate=1.0,
+                   motion_specified_rate=0.0, check_pass_rate=0.0)
+    return row
 
 
 def run_eval(names: list[str], out: Path, model_for: ModelFor, *, themes: int | None = None,

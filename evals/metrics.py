@@ -55,3 +55,22 @@ def motion_specified_rate(prompt_texts: list[str]) -> float:
 
 def _share(items: list[str], test) -> float:
     return sum(1 for i in items if test(i)) / len(items) if items else 0.0
+
+
+def theme_fidelity(store: Any, theme: str) -> float:
+    """Share of the theme's content words found in what the director made of it: the bible
+    (title, logline, style, cast) and the prompts of its takes. The stored theme itself does
+    not count."""
+    from director.theme import fidelity
+
+    if not theme:
+        return float("nan")
+    return fidelity(theme, made_texts(store))
+
+
+def made_texts(store: Any) -> list[str]:
+    bible = store.bible() or {}
+    texts = [bible.get(k) or "" for k in ("title", "logline", "visual_style")]
+    texts += [f"{e['name']} {e['description'] or ''}" for e in store.entities()]
+    texts += [r["prompt"] for r in store.db.query("select prompt from takes")]
+    return texts

@@ -13,18 +13,19 @@ from typing import Any
 from PIL import Image, ImageDraw, ImageFont
 
 METRICS = [  # name, higher is better?
-    ("continuity_retention", True), ("token_overflow_rate", False), ("risky_word_rate", False),
+    ("theme_fidelity", True), ("aired_share", True), ("continuity_retention", True),
+    ("token_overflow_rate", False), ("risky_word_rate", False),
     ("motion_specified_rate", True), ("check_pass_rate", True),
     ("retakes_per_aired_take", False), ("tool_call_validity", True),
     ("llm_tokens_per_aired_minute", False), ("wall_s_per_aired_minute", False)]
-RANKED_BY = ["continuity_retention", "token_overflow_rate", "risky_word_rate",
-             "motion_specified_rate", "check_pass_rate"]
+RANKED_BY = ["theme_fidelity", "aired_share", "continuity_retention", "token_overflow_rate",
+             "risky_word_rate", "motion_specified_rate", "check_pass_rate"]
 COLOURS = [(70, 110, 190), (220, 120, 50), (60, 160, 100), (170, 80, 160), (120, 120, 120)]
 
 
 def mean_ci(values: list[float]) -> tuple[float, float]:
     """Mean and the half-width of a normal-approximation 95% interval (0 for one value)."""
-    values = [v for v in values if not math.isnan(v)]
+    values = [v for v in values if v is not None and not math.isnan(v)]
     if not values:
         return float("nan"), float("nan")
     mean = sum(values) / len(values)
@@ -36,7 +37,7 @@ def mean_ci(values: list[float]) -> tuple[float, float]:
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, dict[str, tuple[float, float]]]:
     names = list(dict.fromkeys(r["strategy"] for r in rows))
-    return {s: {m: mean_ci([r[m] for r in rows if r["strategy"] == s]) for m, _ in METRICS}
+    return {s: {m: mean_ci([r.get(m) for r in rows if r["strategy"] == s]) for m, _ in METRICS}
             for s in names}
 
 

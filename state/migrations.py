@@ -169,3 +169,18 @@ def m007_programming_and_retention(db: Database) -> None:
     db["air_log"].create_index(["take_id"])
     for table in ("llm_calls", "tool_calls", "remote_calls"):
         db[table].create_index(["created_at"])
+
+
+@migration
+def m008_director_defaults(db: Database) -> None:
+    # The show's time of day and weather: every shot's default, so a shot list need not repeat
+    # them (a night-time theme stays at night).
+    db["bible"].add_column("time_of_day", str)
+    db["bible"].add_column("weather", str)
+    # A model prompt the director wrote itself for this shot; null: composed from the bible.
+    db["shots"].add_column("prompt", str)
+    # Why a shot was dropped (the checks its last take failed), for the director to rewrite it.
+    db["shots"].add_column("reason", str)
+    # Who made a tool call: the model, or the code that produces shots on its behalf. Validity
+    # and calls-per-take figures count the model's calls only.
+    db["tool_calls"].add_column("made_by", str, not_null_default="model")

@@ -164,9 +164,19 @@ class Store(Programme, RetentionQueries):
         row = self._one("select max(sequence) as s from shots")
         return (row["s"] or 0) + 1
 
-    def set_shot_status(self, shot_id: int, status: str) -> None:
+    def set_shot_status(self, shot_id: int, status: str, reason: str | None = None) -> None:
         with self.transaction():
-            self.db["shots"].update(shot_id, {"status": status})
+            self.db["shots"].update(shot_id, {"status": status,
+                                              **({"reason": reason} if reason is not None else {})})
+
+    def latest_shot(self, position: int) -> dict[str, Any] | None:
+        """The newest shot of the current show at this position in its list: how the director
+        refers to a shot ("shot 3") without copying ids."""
+        return self._one(
+            "select shots.* from shots join segments on segments.id = shots.segment_id "
+            "where shots.position = ? and segments.show_id is "
+            "(select show_id from bible where id = 1) order by shots.id desc limit 1",
+            (position,))
 
     # -- takes and checks ----------------------------------------------------------------
     def add_take(self, **fields: Any) -> dict[str, Any]:

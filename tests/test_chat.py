@@ -26,11 +26,11 @@ def test_a_chat_session_changes_the_bible(tmp_path: Path, capsys) -> None:
     printed = capsys.readouterr().out
     assert "-> set_show(" in printed and "<- ok set_show" in printed
     assert "-> make_take(" in printed and "<- ok inspect_take" in printed
-    assert '"colour": "green"' in printed
+    assert "-> update_cast(" in printed and '"scarf": "green"' in printed
     assert "director: Done" in printed
     store = Store(DataDir(tmp_path / "home"))
     fox = store.entity("Fox")
-    assert "green" in fox["colours"].values()
+    assert fox["colours"]["scarf"] == "green"
     assert store.notes() == ["more close-ups"]
     assert any("Show:" in o and "Fox" in o for o in out)  # /status
     store.close()

@@ -6,9 +6,9 @@ import pytest
 
 import tools
 from director.llm import Reply, ToolCall
-from director.loop import Conversation, run_turn
+from director.loop import Conversation, Offer, run_turn
 from tools.context import ToolContext
-from tools.errors import StepLimitExceeded
+from tools.errors import DirectorGaveUp, StepLimitExceeded
 
 
 class ScriptedModel:
@@ -21,7 +21,7 @@ class ScriptedModel:
         self.replies = list(replies)
         self.requests: list[list[dict]] = []
 
-    def complete(self, messages, tools_):
+    def complete(self, messages, tools_, require_tool=False):
         self.requests.append(json.loads(json.dumps(messages)))
         return self.replies.pop(0)
 
@@ -33,24 +33,20 @@ def calls(*pairs: tuple[str, str]) -> Reply:
 
 def test_bad_calls_go_back_to_the_model_and_the_loop_goes_on(ctx: ToolContext) -> None:
     model = ScriptedModel([
-        calls(("read_bible", "{}"), ("make_take", '{"shot_id": "x"}')),
-        calls(("no_such_tool", "{}"), ("add_note", '{"text": "more close-ups"')),  # truncated
+        calls(("set_them", "{}")),
+        calls(("add_note", '{"text": "more close-ups"')),  # truncated
         calls(("add_note", '{"text": "more close-ups"}')),
         Reply("Noted."),
     ])
     answer = run_turn(model, tools.load(), ctx, Conversation("system"), "more close-ups")
     assert answer == "Noted."
-    second_request = model.requests[1]
-    results = [m["content"] for m in second_request if m["role"] == "tool"]
-    assert results[0].startswith('{"bible": null')
-    assert results[1].startswith("Error: invalid arguments to make_take: shot_id")
-    third = [m["content"] for m in model.requests[2] if m["role"] == "tool"][2:]
-    assert third[0].startswith("Error: there is no tool named 'no_such_tool'")
-    assert third[1].startswith("Error: the arguments to add_note are not valid JSON")
+    results = [m["content"] for m in model.requests[-1] if m["role"] == "tool"]
+    assert results[0].startswith("Error: there is no tool named 'set_them' here. Did you mean "
+                                 "'set_show'?")
+    assert results[1].startswith("Error: the arguments to add_note are not valid JSON")
     assert ctx.store.notes() == ["more close-ups"]
     logged = ctx.store.db.execute("select name, ok from tool_calls order by id").fetchall()
-    assert logged == [("read_bible", 1), ("make_take", 0), ("no_such_tool", 0), ("add_note", 0),
-                      ("add_note", 1)]
+    assert logged == [("set_them", 0), ("add_note", 0), ("add_note", 1)]
     assert ctx.store.db["llm_calls"].count == 4
     first_call, second_call, *_ = ctx.store.db["llm_calls"].rows
     assert json.loads(first_call["request"])[-1] == {"role": "user", "content": "more close-ups"}
@@ -61,17 +57,52 @@ def test_bad_calls_go_back_to_the_model_and_the_loop_goes_on(ctx: ToolContext) -
         model.requests[-1])
 
 
-def test_every_tool_call_has_its_result_in_order(ctx: ToolContext) -> None:
-    model = ScriptedModel([calls(("read_bible", "{}"), ("list_shots", '{"status": null}')),
-                           Reply("done")])
-    conversation = Conversation("system")
-    run_turn(model, tools.load(), ctx, conversation, "hi")
-    assistant, *replies = conversation.messages[1:4]
-    assert [c["id"] for c in assistant["tool_calls"]] == [r["tool_call_id"] for r in replies]
+def test_an_assistant_message_with_tool_calls_has_text_content(ctx: ToolContext) -> None:
+    """content "" beside tool_calls: llama.cpp's function-calling format refuses null."""
+    model = ScriptedModel([calls(("add_note", '{"text": "n"}')), Reply("ok")])
+    run_turn(model, tools.load(), ctx, Conversation("system"), "note it")
+    assistant = next(m for m in model.requests[-1] if m.get("tool_calls"))
+    assert assistant["content"] == ""
+
+
+def test_a_reply_without_a_call_when_work_was_asked_is_nudged_once(ctx: ToolContext) -> None:
+    done = Offer(["add_note"], done=lambda steps: "noted" if steps else None)
+    model = ScriptedModel([Reply(""), calls(("add_note", '{"text": "n"}'))])
+    assert run_turn(model, tools.load(), ctx, Conversation("s"), "note", offer=done) == "noted"
+    assert model.requests[1][-1]["content"].startswith("You answered without calling a tool")
+    assert len(model.requests) == 2  # the done condition ended the turn: no closing call
+    model = ScriptedModel([Reply(""), Reply("I'd rather not.")])
+    assert run_turn(model, tools.load(), ctx, Conversation("s"), "note", offer=done) == \
+        "I'd rather not."  # nudged once, not forever
+
+
+def test_only_the_offered_tools_can_be_called(ctx: ToolContext) -> None:
+    model = ScriptedModel([calls(("add_note", '{"text": "n"}')), Reply("ok")])
+    run_turn(model, tools.load(), ctx, Conversation("s"), "x", offer=Offer(["queue_show"]))
+    result = [m for m in model.requests[-1] if m["role"] == "tool"][0]["content"]
+    assert "no tool named 'add_note' here" in result and "Tools: queue_show." in result
+    assert ctx.store.notes() == []
+
+
+def test_calls_after_a_failed_one_in_the_same_reply_are_not_run(ctx: ToolContext) -> None:
+    model = ScriptedModel([calls(("write_shots", '{"shots": [{"action": "the fox runs"}]}'),
+                                 ("add_note", '{"text": "n"}')), Reply("ok")])
+    run_turn(model, tools.load(), ctx, Conversation("s"), "x")
+    results = [m["content"] for m in model.requests[-1] if m["role"] == "tool"]
+    assert "no show yet" in results[0]
+    assert results[1].startswith("Error: not run, because write_shots before it")
+    assert ctx.store.notes() == []
+
+
+def test_a_tool_that_keeps_failing_ends_the_turn(ctx: ToolContext) -> None:
+    model = ScriptedModel([calls(("write_shots", '{"shots": []}'))] * 5)
+    with pytest.raises(DirectorGaveUp, match="write_shots failed 3 times"):
+        run_turn(model, tools.load(), ctx, Conversation("s"), "x")
+    assert len(model.requests) == 3
 
 
 def test_the_step_cap_raises_a_named_error(ctx: ToolContext) -> None:
-    model = ScriptedModel([calls(("read_bible", "{}"))] * 5)
+    model = ScriptedModel([calls(("add_note", '{"text": "n"}'))] * 5)
     with pytest.raises(StepLimitExceeded, match="3 steps"):
         run_turn(model, tools.load(), ctx, Conversation("system"), "loop", max_steps=3)
 
@@ -84,39 +115,3 @@ def test_a_long_chat_is_trimmed_at_a_user_message() -> None:
     conversation.trim()
     assert conversation.messages[0] == {"role": "user", "content": "u3"}
     assert conversation.request()[0]["role"] == "system"
-
-
-def test_takes_in_one_reply_are_made_side_by_side_and_answered_in_order(ctx: ToolContext,
-                                                                        monkeypatch) -> None:
-    """make_take calls in one reply run at once (two endpoints make two takes); the results
-    still come back in call order, and ordered tools (schedule_take) stay sequential."""
-    import threading
-    import time
-
-    from tools import REGISTRY
-
-    active, peak, lock = 0, 0, threading.Lock()
-    original = REGISTRY.tools["list_shots"]
-
-    def slow(ctx_, status=None):
-        nonlocal active, peak
-        with lock:
-            active += 1
-            peak = max(peak, active)
-        time.sleep(0.3)
-        with lock:
-            active -= 1
-        return {"status": status}
-
-    monkeypatch.setitem(REGISTRY.tools, "list_shots",
-                        original.__class__(original.name, original.description, slow,
-                                           original.arguments, parallel=True))
-    model = ScriptedModel([calls(*[("list_shots", json.dumps({"status": s}))
-                                   for s in ("planned", "made", "scheduled", "dropped")]),
-                           Reply("done")])
-    conversation = Conversation("system")
-    run_turn(model, tools.load(), ctx, conversation, "go")
-    assert peak == 2  # two at a time, never more
-    results = [json.loads(m["content"])["status"] for m in conversation.messages
-               if m["role"] == "tool"]
-    assert results == ["planned", "made", "scheduled", "dropped"]

@@ -1,30 +1,43 @@
-"""The offline director drives the real tools: a theme becomes a bible, shots and scheduled
-takes; a continuity change reaches the next prompts; a note steers the next shot list."""
+"""The offline director drives the real tools: a theme becomes a bible in the theme's own words,
+then shots and scheduled takes; a continuity change reaches the next prompts; a note steers the
+next shot list."""
 
-import tools
-from director.loop import Conversation, run_turn
+import pytest
+
+from director.autopilot import carry_out
+from director.loop import Conversation
 from director.offline import OfflineDirector
+from director.requests import chat_request, produce_request, theme_request
+from director.theme import fidelity
+from evals.metrics import made_texts
 from tools.context import ToolContext
 
 THEME = "a llama who runs a night-time noodle stand"
 
 
-def turn(ctx: ToolContext, text: str, model=None) -> str:
-    return run_turn(model or OfflineDirector(shots_per_request=2), tools.load(), ctx,
-                    Conversation("system"), text)
+def start(ctx: ToolContext, theme: str = THEME, shots: int = 2, model=None) -> str:
+    model = model or OfflineDirector()
+    carry_out(model, ctx, Conversation("system"), theme_request(theme))
+    return carry_out(model, ctx, Conversation("system"),
+                     produce_request(ctx, ctx.store.current_segment(), shots))
+
+
+def say(ctx: ToolContext, line: str, model=None) -> str:
+    return carry_out(model or OfflineDirector(), ctx, Conversation("system"),
+                     chat_request(ctx, line))
 
 
 def test_a_theme_becomes_a_show_with_scheduled_takes(ctx: ToolContext) -> None:
-    answer = turn(ctx, f"theme: {THEME}")
+    answer = start(ctx)
     bible = ctx.store.bible()
     assert "Llama" in bible["title"] and bible["theme"] == THEME
+    assert bible["time_of_day"] == "night"
     kinds = sorted(e["kind"] for e in ctx.store.entities())
-    assert kinds == ["character", "location", "prop"]
+    assert kinds == ["character", "location"]
     shots = ctx.store.shots()
     assert len(shots) == 2
     assert all(s["camera_move"] in {"pan", "tilt", "zoom"} for s in shots)
     assert ctx.store.take_counts()["scheduled"] == 2
-    assert len(ctx.store.upcoming()) == 2
     assert "scheduled 2 takes" in answer
     take = ctx.store.take(ctx.store.upcoming()[0]["id"])
     assert "llama" in take["prompt"].lower() and "night" in take["prompt"]
@@ -34,24 +47,68 @@ def test_a_theme_becomes_a_show_with_scheduled_takes(ctx: ToolContext) -> None:
                            "moderation"}
     assert all(c["passed"] for c in checks.values())
     assert take["contact_sheet"] and ctx.data.resolve(take["contact_sheet"]).exists()
+    # one model call per request: the work done ends the turn
+    assert ctx.store.db["llm_calls"].count == 2
+
+
+@pytest.mark.parametrize("theme, who, where, words", [
+    ("A cat astronaut floating through a colorful nebula", ["Cat Astronaut"], "nebula",
+     ["colorful"]),
+    ("a lighthouse keeper and her grey cat in a storm", ["Lighthouse Keeper", "Grey Cat"],
+     "lighthouse", ["storm", "grey"]),
+    ("a red panda who repairs bicycles in a busy market", ["Red Panda"], "busy market",
+     ["bicycles"]),
+    ("A panda chef cooking dumplings in a tiny kitchen, cartoon style", ["Panda Chef"],
+     "tiny kitchen", ["cartoon", "dumplings"]),
+])
+def test_the_bible_keeps_the_themes_own_words(ctx: ToolContext, theme, who, where,
+                                              words) -> None:
+    carry_out(OfflineDirector(), ctx, Conversation("s"), theme_request(theme))
+    names = [e["name"] for e in ctx.store.entities() if e["kind"] == "character"]
+    assert names == who
+    place = next(e for e in ctx.store.entities() if e["kind"] == "location")
+    assert where in place["name"].lower()
+    text = " ".join(made_texts(ctx.store)).lower()
+    for word in words:
+        assert word in text
+    assert "basket" not in text and "goes about the day" not in text
+    assert fidelity(theme, made_texts(ctx.store)) >= 0.9
+
+
+def test_any_script_without_inventing_a_character_from_a_verb(ctx: ToolContext) -> None:
+    theme = "🐼🍜 في مطبخ صغير"
+    start(ctx, theme, shots=1)
+    assert "Floating" not in str(ctx.store.entities())
+    assert fidelity(theme, made_texts(ctx.store)) >= 0.8
+    assert ctx.store.take_counts()["scheduled"] == 1
 
 
 def test_a_continuity_change_reaches_every_later_prompt(ctx: ToolContext) -> None:
-    model = OfflineDirector(shots_per_request=1)
-    turn(ctx, f"theme: {THEME}", model)
+    start(ctx, shots=1)
     llama = ctx.store.entity("Llama")
-    accessory = next(part for part in llama["colours"] if part != "body")
-    turn(ctx, f"make the llama's {accessory} green from now on", model)
-    assert ctx.store.entity("Llama")["colours"][accessory] == "green"
-    turn(ctx, "Produce 1 more shots.", model)
+    accessory = next(part for part in llama["colours"] if part != "coat")
+    say(ctx, f"make the llama's {accessory} blue from now on")
+    assert ctx.store.entity("Llama")["colours"][accessory] == "blue"
+    carry_out(OfflineDirector(), ctx, Conversation("s"),
+              produce_request(ctx, ctx.store.current_segment(), 1))
     latest = ctx.store.upcoming()[-1]
-    assert f"green {accessory}" in latest["prompt"]
+    assert f"blue {accessory}" in latest["prompt"]
+
+
+def test_a_continuity_change_said_as_a_note_reaches_the_prompts_too(ctx: ToolContext) -> None:
+    """An LLM that files "make the llama's apron blue" as a note still changes the bible."""
+    start(ctx, shots=1)
+    from tools import load
+
+    result = load().dispatch(ctx, "add_note", '{"text": "the llama\'s scarf is blue now"}')
+    assert result.ok and "changed" in result.content
+    assert ctx.store.entity("Llama")["colours"]["scarf"] == "blue"
 
 
 def test_a_note_steers_the_next_shot_list(ctx: ToolContext) -> None:
-    model = OfflineDirector(shots_per_request=2)
-    turn(ctx, f"theme: {THEME}", model)
-    assert "Done" in turn(ctx, "more close-ups", model)
+    start(ctx, shots=2)
+    assert "Done" in say(ctx, "more close-ups")
     assert ctx.store.notes() == ["more close-ups"]
-    turn(ctx, "Produce 2 more shots.", model)
+    carry_out(OfflineDirector(), ctx, Conversation("s"),
+              produce_request(ctx, ctx.store.current_segment(), 2))
     assert "close-up" in [s["framing"] for s in ctx.store.shots()[-2:]]

@@ -4,69 +4,83 @@ shows, and a restart that finishes interrupted work instead of making it again."
 from __future__ import annotations
 
 import json
+import threading
 
-import tools
-from director.autopilot import Autopilot
+import httpx
+import openai
+
+from director.autopilot import Autopilot, carry_out
 from director.chat import command
 from director.config import Settings
-from director.loop import Conversation, run_turn
+from director.loop import Conversation
 from director.offline import OfflineDirector
+from director.requests import chat_request, produce_request, theme_request
+from tools import takes
 from tools.context import ToolContext
 
 THEME = "a llama who runs a night-time noodle stand"
 NEXT = "a fox who delivers mail by balloon"
 
 
-def turn(ctx: ToolContext, text: str) -> str:
-    return run_turn(OfflineDirector(shots_per_request=1), tools.load(), ctx,
-                    Conversation("system"), text)
+def turn(ctx: ToolContext, request) -> str:
+    return carry_out(OfflineDirector(), ctx, Conversation("system"), request)
 
 
 def autopilot(ctx: ToolContext) -> Autopilot:
-    return Autopilot(Settings.from_env(data_dir=ctx.data.root), buffer_seconds=600)
+    return Autopilot(Settings.from_env(data_dir=ctx.data.root), buffer_seconds=600,
+                     shots_per_turn=1)
 
 
 def test_the_autopilot_asks_for_what_comes_next_in_order(ctx: ToolContext) -> None:
-    turn(ctx, f"theme: {THEME}")
     pilot = autopilot(ctx)
+    assert pilot.next_request(ctx) is None  # no show, no theme: nothing to ask
+    pilot.pending_theme = THEME
+    request = pilot.next_request(ctx)
+    assert (request.kind, request.offer.tools) == ("theme", ["set_show"])
+    turn(ctx, request)
+    pilot.pending_theme = None
     segment = ctx.store.current_segment()  # a show starts with two segments planned
-    assert (segment["title"], segment["written"], segment["shots"]) == ("Llama Opens Up", 1, 2)
+    assert (segment["title"], segment["written"]) == ("Llama Begins", 0)
     assert [s["position"] for s in ctx.store.segments()] == [1, 2]
-    ctx.store.set_segment_status(ctx.store.segments()[1]["id"], "done")
-    request = pilot.next_request(ctx.store)
-    assert request.kind == "produce" and f"segment_id {segment['id']}" in request.text
+    request = pilot.next_request(ctx)
+    assert request.kind == "produce" and request.segment_id == segment["id"]
+    assert "Write the next 1 shots" in request.text and "Cast: Llama." in request.text
+    assert request.offer.choices == {"who": ["Llama"], "where": ["Night-Time Noodle Stand"]}
+    turn(ctx, request)
+    assert ctx.store.segment(segment["id"])["written"] == 1
 
     # a shot written but never made (a crash, a stop, a failing backend) is finished first
     shot = dict(ctx.store.shots()[-1], action="the llama stirs the pot")
     for key in ("id", "status", "created_at", "position", "sequence"):
         shot.pop(key)
     left = ctx.store.add_shots(9, [shot])[0]
-    request = pilot.next_request(ctx.store)
-    assert request.kind == "finish" and f"shots {left['id']}" in request.text
+    assert pilot.next_request(ctx) == "finish"
 
     ctx.store.set_shot_status(left["id"], "dropped")
-    ctx.store.set_segment_status(segment["id"], "done")
-    assert pilot.next_request(ctx.store).kind == "plan"
-    assert "Planned:" in turn(ctx, pilot.next_request(ctx.store).text)
+    for s in ctx.store.segments():
+        ctx.store.set_segment_status(s["id"], "done")
+    request = pilot.next_request(ctx)
+    assert request.kind == "plan" and request.offer.tools == ["plan_episodes"]
+    assert "Planned:" in turn(ctx, request)
     planned = ctx.store.segments("planned")
-    assert len(planned) == 2 and all(s["synopsis"] and s["shots"] == 2 for s in planned)
-    assert pilot.next_request(ctx.store).kind == "produce"
+    assert len(planned) == 2 and all(s["synopsis"] for s in planned)
+    assert pilot.next_request(ctx).kind == "produce"
 
-    assert "Done" in turn(ctx, f"queue: {NEXT}")
+    assert "Done" in turn(ctx, chat_request(ctx, f"queue: {NEXT}"))
     for s in planned:  # the show's planned segments are made: the queued theme is next
         ctx.store.set_segment_status(s["id"], "done")
-    request = pilot.next_request(ctx.store)
-    assert (request.kind, request.text) == ("theme", f"theme: {NEXT}")
+    request = pilot.next_request(ctx)
+    assert (request.kind, request.theme) == ("theme", NEXT)
 
     ctx.store.db["schedule"].insert({"take_id": 1, "status": "queued"})
     ctx.store.db["takes"].update(1, {"duration_s": 600.0})
-    assert pilot.next_request(ctx.store) is None  # the buffer is full: nothing to do
+    assert pilot.next_request(ctx) is None  # the buffer is full: nothing to do
 
 
 def test_a_new_theme_archives_the_old_show_and_keeps_the_notes(ctx: ToolContext) -> None:
-    turn(ctx, f"theme: {THEME}")
-    turn(ctx, "more close-ups")
-    turn(ctx, f"theme: {NEXT}")
+    turn(ctx, theme_request(THEME))
+    turn(ctx, chat_request(ctx, "more close-ups"))
+    turn(ctx, chat_request(ctx, f"theme: {NEXT}"))
     names = {e["name"] for e in ctx.store.entities()}
     assert "Fox" in names and "Llama" not in names
     shows = ctx.store.shows()
@@ -79,24 +93,54 @@ def test_a_new_theme_archives_the_old_show_and_keeps_the_notes(ctx: ToolContext)
 
 
 def test_a_take_made_before_a_crash_is_finished_not_made_again(ctx: ToolContext) -> None:
-    turn(ctx, f"theme: {THEME}")
+    turn(ctx, theme_request(THEME))
+    turn(ctx, produce_request(ctx, ctx.store.current_segment(), 1))
     shot = dict(ctx.store.shots()[-1])
     for key in ("id", "status", "created_at", "position", "sequence"):
         shot.pop(key)
     left = ctx.store.add_shots(9, [shot])[0]
-    registry = tools.load()
-    made = json.loads(registry.dispatch(ctx, "make_take", json.dumps(
-        {"shot_id": left["id"], "seed": None, "emphasis": None})).content)
+    made = takes.make_take(ctx, left["id"], seed=5)
     takes_before = ctx.store.db["takes"].count
-    # ... the channel is killed here; on restart the autopilot asks to finish the shot
-    request = autopilot(ctx).next_request(ctx.store)
-    assert request.kind == "finish"
-    answer = turn(ctx, request.text)
-    assert "Finished 1 shots; scheduled 1 takes" in answer
+    calls_before = ctx.store.db["llm_calls"].count
+    # ... the channel is killed here; on restart the autopilot finishes the shot by itself
+    pilot = autopilot(ctx)
+    assert pilot.next_request(ctx) == "finish"
+    pilot._work(ctx, "finish", threading.Event())
     assert ctx.store.db["takes"].count == takes_before  # nothing generated twice
+    assert ctx.store.db["llm_calls"].count == calls_before  # and no model asked
     assert ctx.store.take(made["take_id"])["status"] == "scheduled"
     assert ctx.store.shot(left["id"])["status"] == "scheduled"
     assert ctx.store.unfinished_shots() == []
+
+
+class Broken:
+    """A model whose every call fails, then one that answers."""
+
+    name, sees_images, strict_tools = "broken", False, False
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def complete(self, messages, tools_, require_tool=False):
+        self.calls += 1
+        if self.calls <= 2:
+            raise openai.APIConnectionError(request=httpx.Request("POST", "http://127.0.0.1"))
+        return OfflineDirector().complete(messages, tools_, require_tool=require_tool)
+
+
+def test_a_failed_theme_turn_is_retried_until_the_show_exists(ctx: ToolContext,
+                                                              monkeypatch) -> None:
+    pilot = autopilot(ctx)
+    pilot.model = Broken()
+    waits = []
+    stop = threading.Event()
+    monkeypatch.setattr(stop, "wait", lambda seconds: waits.append(seconds))
+    pilot.pending_theme = THEME
+    for _ in range(3):
+        pilot._work(ctx, pilot.next_request(ctx), stop)
+    assert waits == [5.0, 10.0]  # backoff, and the channel said why
+    assert ctx.store.bible()["theme"] == THEME and pilot.pending_theme is None
+    assert pilot.next_request(ctx).kind == "produce"
 
 
 def test_the_repl_queues_themes_and_keeps_favourites(ctx: ToolContext) -> None:

@@ -14,11 +14,13 @@ import tools
 from state.datadir import DataDir
 from state.store import CallJournal, Store
 from tests.spaces import Space
+from tools import takes
 from tools.backends import ShotSpec, VideoRequest
 from tools.backends import config as backend_config
 from tools.backends.remote import Breaker
 from tools.context import ToolContext
 from tools.errors import BackendError, ConfigError
+from tools.shots import ShotPlan, shot_row
 
 PRESETS = ["zeroscope-576w", "zeroscope-xl", "film", "musicgen-full", "ltx-video"]
 
@@ -89,31 +91,23 @@ def test_a_take_made_entirely_by_remote_backends(spaces, data, store) -> None:
                             endpoint("film", "film", spaces["film"].url),
                             endpoint("musicgen", "musicgen-full", spaces["musicgen-full"].url)]}
     ctx = context(data, store, config)
-    registry = tools.load()
-    shot = dict(action="the fox runs", entities=["Fox"], location="Wood", framing="wide",
-                camera_move="pan", camera_direction="left", subject_motion="runs",
-                subject_direction="left", time_of_day="day", mood="playful", duration_s=3.0)
-
-    def call(tool, **arguments):
-        result = registry.dispatch(ctx, tool, json.dumps(arguments))
-        assert result.ok, result.content
-        return json.loads(result.content)
-
-    call("set_show", title="T", logline="L", visual_style="S", palette=["navy", "orange"],
-         music_mood="calm", theme=None)
-    for kind, entity in (("character", "Fox"), ("location", "Wood")):
-        call("set_entity", kind=kind, name=entity, description=None, colours=None,
-             wardrobe=None, marks=None)
-    first, second = call("write_shots", shots=[shot, shot], sequence=None)["shots"]
-    take = call("make_take", shot_id=first["id"], seed=11)
-    assert call("inspect_take", take_id=take["take_id"])["verdict"] == "accepted"
+    result = tools.load().dispatch(ctx, "set_show", json.dumps({
+        "title": "T", "logline": "L", "style": "S",
+        "cast": [{"name": "Fox"}, {"name": "Wood", "kind": "place", "look": "navy sky"}]}))
+    assert result.ok, result.content
+    plan = ShotPlan(action="the fox runs", camera="pan left", motion="runs left")
+    segment = store.current_segment()
+    first, second = store.add_shots(1, [
+        {**shot_row(ctx, 1, plan, 0), "segment_id": segment["id"]}] * 2)
+    take = takes.make_take(ctx, first["id"], seed=11)
+    assert takes.inspect_take(ctx, take["take_id"])["verdict"] == "accepted"
     assert store.take(take["take_id"])["backends"] == {
         "video": "zeroscope", "upscale": "xl", "interpolate": "film", "music": "musicgen"}
     made = sum(s.behaviour.calls for s in spaces.values())
     assert made == 4
     # The same backends, prompt, seed and parameters again (another shot, same words): the cache
     # answers and no Space is called.
-    again = call("make_take", shot_id=second["id"], seed=11)
+    again = takes.make_take(ctx, second["id"], seed=11)
     assert again["prompt"] == take["prompt"] and again["take_id"] != take["take_id"]
     assert sum(s.behaviour.calls for s in spaces.values()) == made
 

@@ -14,13 +14,14 @@ def columns(store: Store, table: str) -> list[str]:
 
 def test_migrations_reach_the_final_schema(store: Store) -> None:
     assert columns(store, "bible") == ["id", "theme", "title", "logline", "visual_style",
-                                       "palette", "music_mood", "updated_at", "show_id"]
+                                       "palette", "music_mood", "updated_at", "show_id",
+                                       "time_of_day", "weather"]
     assert columns(store, "entities") == ["id", "kind", "name", "description", "colours",
                                           "wardrobe", "marks", "updated_at"]
     assert columns(store, "shots") == [
         "id", "sequence", "position", "action", "entities", "location", "framing",
         "camera_move", "camera_direction", "subject_motion", "subject_direction", "time_of_day",
-        "mood", "duration_s", "status", "created_at", "segment_id"]
+        "mood", "duration_s", "status", "created_at", "segment_id", "prompt", "reason"]
     assert columns(store, "takes") == ["id", "shot_id", "seed", "prompt", "backends", "media",
                                        "contact_sheet", "duration_s", "status", "reason",
                                        "created_at", "faults", "ocr_text", "favourite",
@@ -36,7 +37,7 @@ def test_migrations_reach_the_final_schema(store: Store) -> None:
                                            "created_at"]
     assert columns(store, "tool_calls") == ["id", "conversation", "llm_call_id", "name",
                                             "arguments", "result", "ok", "duration_ms",
-                                            "created_at"]
+                                            "created_at", "made_by"]
     assert columns(store, "remote_calls") == ["id", "endpoint", "capability", "attempt",
                                               "arguments", "duration_ms", "outcome", "error",
                                               "created_at"]

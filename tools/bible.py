@@ -1,105 +1,194 @@
-"""The show bible and its continuity: what every shot and every prompt must agree with."""
+"""The show bible and its continuity: what every shot and every prompt must agree with.
+
+The model describes the show in words ("a grey cat in a yellow raincoat"); the code reads the
+colours out of them, keeps them per part, and repeats them in every prompt. Input is taken
+leniently where the meaning is clear: colours as "red scarf, cream fur", a map or a list.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from tools import REGISTRY
-from tools.colours import to_hex
+from tools.colours import NAMED, to_hex
 from tools.context import ToolContext
 from tools.errors import ToolError
 
-Kind = Literal["character", "location", "prop"]
+Kind = Literal["character", "place", "prop"]
+TimeOfDay = Literal["dawn", "day", "dusk", "evening", "night"]
+KINDS = {"character": "character", "person": "character", "animal": "character",
+         "place": "location", "location": "location", "setting": "location", "prop": "prop",
+         "object": "prop", "item": "prop"}
+COLOUR = rf"(?:(?:light|dark|pale|bright|deep) )?(?:{'|'.join(NAMED)}|#[0-9a-f]{{6}})"
+# "red scarf", "dark green coat", "red-and-white scarf" (the first colour is kept)
+COLOUR_PART = re.compile(rf"\b({COLOUR})(?:(?:-| and |-and-|/){COLOUR})?[- ]+([a-z]+)\b", re.I)
+NOT_PARTS = {"and", "with", "in", "on", "a", "the", "or", "of", "color", "colour", "colored",
+             "coloured", "one", "ones", "to", "from", "now", "is", "as"}
 
 
-class Colour(BaseModel):
-    """One coloured part of an entity (a list of these, not a free-form map: strict schemas)."""
-
-    model_config = ConfigDict(extra="forbid")
-    part: Annotated[str, Field(min_length=1, description="e.g. fur, scarf, awning, sky")]
-    colour: Annotated[str, Field(description="A colour word or #rrggbb")]
-
-
-def _check_colours(colours: dict[str, str] | list[str]) -> None:
-    for colour in colours.values() if isinstance(colours, dict) else colours:
+def colours_in(value: Any) -> dict[str, str]:
+    """Colours by part from anything a model might send: "grey fur, red scarf",
+    {"fur": "grey"}, [{"part": "fur", "colour": "grey"}] or ["grey fur"]."""
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        pairs = list(value.items())
+    elif isinstance(value, list):
+        pairs = []
+        for item in value:
+            if isinstance(item, dict):
+                pairs.append((item.get("part") or item.get("name") or "body",
+                              item.get("colour") or item.get("color") or ""))
+            else:
+                pairs += colours_in(str(item)).items()
+    else:
+        pairs = [(part.lower(), colour.lower()) for colour, part in
+                 COLOUR_PART.findall(str(value)) if part.lower() not in NOT_PARTS]
+    found = {}
+    for part, colour in pairs:
         try:
-            to_hex(colour)
+            to_hex(str(colour))
         except ValueError as exc:
-            raise ToolError(str(exc)) from exc
+            raise ToolError(f"{exc} (part {part!r})") from exc
+        found[str(part).strip().lower() or "body"] = str(colour).strip().lower()
+    return found
 
 
-@REGISTRY.tool
-def read_bible(ctx: ToolContext) -> dict[str, Any]:
-    """Read the show bible: the show, its characters, locations and props with their continuity
-    details, the standing notes from the people running the channel, and the latest shots."""
-    bible = ctx.store.bible()
-    if bible is None:
-        return {"bible": None, "hint": "No show yet: create one with set_show."}
-    shots = ctx.store.shots(limit=8)
-    return {
-        "show": {k: bible[k] for k in ("title", "logline", "visual_style", "palette",
-                                       "music_mood", "theme")},
-        "entities": [{k: e[k] for k in ("kind", "name", "description", "colours", "wardrobe",
-                                         "marks")} for e in ctx.store.entities()],
-        "notes": ctx.store.notes(),
-        "latest_shots": [{k: s[k] for k in ("id", "sequence", "position", "action", "status")}
-                         for s in shots],
-        "next_sequence": ctx.store.next_sequence(),
-        "segments": [{k: s[k] for k in ("id", "position", "title", "synopsis", "shots",
-                                         "written", "status")}
-                     for s in ctx.store.segments() if s["status"] != "done"][:4],
-        "queued_themes": [q["theme"] for q in ctx.store.queued_themes()],
-        "takes": ctx.store.take_counts(),
-        "scheduled_seconds": ctx.store.queued_seconds(),
-    }
+def _text(value: Any) -> Any:
+    """A list of words where one text was meant: join it."""
+    return ", ".join(map(str, value)) if isinstance(value, list) else value
+
+
+class CastMember(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    kind: Annotated[Kind, BeforeValidator(
+        lambda v: {"location": "place", "setting": "place", "person": "character",
+                   "animal": "character", "object": "prop"}.get(str(v).lower(), str(v).lower())
+        if v else "character")] = "character"
+    look: Annotated[str, BeforeValidator(_text), Field(
+        max_length=300, description="What it is and looks like, with its colours")] = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _aliases(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            return {"name": data}
+        if isinstance(data, dict) and not data.get("look"):
+            words = [data.get(k) for k in ("description", "appearance", "wardrobe")
+                     if isinstance(data.get(k), str)]
+            for key in ("colours", "colors"):
+                if isinstance(data.get(key), str):
+                    words.append(data[key])
+                elif data.get(key):
+                    words += [f"{c} {p}" for p, c in colours_in(data[key]).items()]
+            return {**data, "look": ", ".join(words)}
+        return data
+
+
+class Episode(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    title: Annotated[str, Field(min_length=1, max_length=80)]
+    synopsis: Annotated[str, Field(max_length=300)] = ""
+
+
+def add_to_cast(ctx: ToolContext, member: CastMember) -> dict[str, Any]:
+    """Create or update one bible entry from a cast member; colours merge part by part and
+    words of the old colour of a changed part are rewritten, so no prompt says both."""
+    kind = KINDS[member.kind]
+    colours = colours_in(member.look)
+    try:
+        existing = ctx.store.entity(member.name)
+    except ToolError:
+        existing = None
+    description = member.look or None
+    if existing is not None:
+        if existing["kind"] != kind and member.kind == "character":
+            kind = existing["kind"]  # the default kind never turns a place into a character
+        if colours and not _only_colours(member.look):
+            description = member.look
+        elif existing["description"]:
+            description = recolour(existing["description"], colours)
+    entity = ctx.store.upsert_entity(
+        kind, member.name, description=description, colours=colours or None,
+        wardrobe=recolour(existing["wardrobe"], colours) if existing else None,
+        marks=recolour(existing["marks"], colours) if existing else None)
+    return {"name": entity["name"], "kind": entity["kind"], "colours": entity["colours"]}
+
+
+def _only_colours(text: str) -> bool:
+    """'blue apron' changes a colour; 'a panda chef in a blue apron' redescribes."""
+    rest = COLOUR_PART.sub("", text.lower())
+    return not re.sub(r"\b(and|a|an|the|now|from now on|with|in)\b|[,.;]", "", rest).strip()
+
+
+def recolour(text: str | None, colours: dict[str, str]) -> str | None:
+    if not text:
+        return text
+    for part, colour in colours.items():
+        text = re.sub(rf"\b(?:{'|'.join(NAMED)})(\s+{re.escape(part)})\b", rf"{colour}\1",
+                      text, flags=re.I)
+    return text
 
 
 @REGISTRY.tool
 def set_show(
     ctx: ToolContext,
     title: Annotated[str, Field(min_length=1, max_length=80)],
-    logline: Annotated[str, Field(description="One sentence: who wants what, where.")],
-    visual_style: Annotated[str, Field(description="Look of every shot, e.g. 'warm 35mm film'")],
-    palette: Annotated[list[str], Field(min_length=2, max_length=6,
-                                        description="Colour words or #rrggbb, main first")],
-    music_mood: Annotated[str, Field(description="e.g. cozy, upbeat, mysterious")],
-    theme: Annotated[str | None, Field(description="The theme the show was made from")] = None,
+    logline: Annotated[str, Field(max_length=300, description="One sentence: who, what, where")],
+    cast: Annotated[list[CastMember], Field(
+        min_length=1, max_length=6, description="The characters, the main place and any props")],
+    style: Annotated[str, Field(max_length=120, description="The look of every shot")] = "",
+    time: TimeOfDay = "day",
+    mood: Annotated[str, Field(max_length=60, description="Music mood")] = "calm",
+    episodes: Annotated[list[Episode], Field(max_length=4)] = [],  # noqa: B006 (pydantic copies)
 ) -> dict[str, Any]:
-    """Create or replace the show: title, logline, visual style, palette and music mood."""
-    _check_colours(palette)
+    """Create the show from the theme: title, logline, cast (characters, the main place, props:
+    each with a look that names its colours), style, time of day, music mood, first episodes."""
+    theme = ctx.theme
     current = ctx.store.bible()
     if current is None or (theme and (current.get("theme") or "").strip().lower()
                            != theme.strip().lower()):
         ctx.store.begin_show(theme, title)  # a new show: the old one's entities are archived
-    bible = ctx.store.set_bible(title=title, logline=logline, visual_style=visual_style,
-                                palette=palette, music_mood=music_mood,
-                                **({"theme": theme} if theme else {}))
-    return {"ok": True, "show": {k: bible[k] for k in ("title", "logline", "palette")}}
+    places = [m for m in cast if m.kind == "place"]
+    palette = list(dict.fromkeys(c for m in places for c in colours_in(m.look).values()))
+    bible = ctx.store.set_bible(
+        title=title, logline=logline, visual_style=style, music_mood=mood, time_of_day=time,
+        palette=palette or _default_palette(time), **({"theme": theme} if theme else {}))
+    made = [add_to_cast(ctx, m) for m in cast]
+    if not places:  # every shot needs a place: the theme's own words stand in
+        made.append(add_to_cast(ctx, CastMember(name="The Setting", kind="place",
+                                                look=logline or title)))
+    segments = ctx.store.add_segments(
+        [{"title": e.title, "synopsis": e.synopsis, "shots": 8} for e in episodes]
+        or [{"title": "Episode 1", "synopsis": logline, "shots": 8}])
+    return {"ok": True, "show": bible["title"], "cast": [m["name"] for m in made],
+            "episodes": [s["title"] for s in segments]}
+
+
+def _default_palette(time: str) -> list[str]:
+    return {"night": ["navy", "indigo", "amber"], "dusk": ["purple", "orange", "gold"],
+            "dawn": ["pink", "sky", "cream"], "evening": ["indigo", "orange", "teal"]
+            }.get(time, ["sky", "cream", "green"])
 
 
 @REGISTRY.tool
-def set_entity(
+def update_cast(
     ctx: ToolContext,
-    kind: Kind,
-    name: Annotated[str, Field(min_length=1, max_length=60)],
-    description: Annotated[str | None, Field(description="What it is and looks like")] = None,
-    colours: Annotated[list[Colour] | None, Field(
-        description="Coloured parts, e.g. fur cream, scarf red; merged into existing colours")]
-    = None,
-    wardrobe: str | None = None,
-    marks: Annotated[str | None, Field(description="Distinguishing marks")] = None,
+    name: Annotated[str, Field(min_length=1, max_length=60, description="Who or what")],
+    look: Annotated[str, Field(max_length=300, description="e.g. 'blue apron'")],
+    kind: Kind = "character",
 ) -> dict[str, Any]:
-    """Create or update a character, location or prop and its continuity details. Later shots and
-    prompts follow the change ("from now on the fox's scarf is green")."""
-    by_part = {c.part.lower(): c.colour.lower() for c in colours or []}
-    _check_colours(by_part)
-    entity = ctx.store.upsert_entity(kind, name, description=description,
-                                     colours=by_part or None,
-                                     wardrobe=wardrobe, marks=marks)
-    return {"ok": True, "entity": {k: entity[k] for k in ("kind", "name", "colours", "wardrobe",
-                                                           "marks")}}
+    """Add a character, place or prop, or change how one looks from now on (e.g. name 'Panda',
+    look 'blue apron'): every later prompt repeats it."""
+    if ctx.store.bible() is None:
+        raise ToolError("there is no show yet: a theme comes first")
+    return {"ok": True, **add_to_cast(ctx, CastMember(name=name, kind=kind, look=look))}
 
 
 @REGISTRY.tool
@@ -107,6 +196,56 @@ def add_note(
     ctx: ToolContext,
     text: Annotated[str, Field(min_length=1, max_length=300)],
 ) -> dict[str, Any]:
-    """Record a standing note from the people running the channel (e.g. "more close-ups"); every
-    later shot list must follow it."""
-    return {"ok": True, "note": ctx.store.add_note(text)}
+    """Record a standing note from the people running the channel (e.g. "more close-ups");
+    every later shot list follows it."""
+    note = ctx.store.add_note(text)
+    change = continuity_change(ctx, text)
+    if change is None:
+        return {"ok": True, "note": note["text"]}
+    return {"ok": True, "note": note["text"], "changed": add_to_cast(ctx, change)}
+
+
+POSSESSIVE = re.compile(r"([\w-]+)(?:'s|’s)\s+(.+)", re.I)
+
+
+def continuity_change(ctx: ToolContext, text: str) -> CastMember | None:
+    """A note that changes how a cast member looks ("make the panda's apron blue from now on")
+    is a bible change, so it reaches every later prompt, not only the note list."""
+    lowered = text.lower()
+    for entity in ctx.store.entities():
+        names = {entity["name"].lower(), *entity["name"].lower().split()} - {"the", "a"}
+        owner = next((n for n in sorted(names, key=len, reverse=True)
+                      if re.search(rf"\b{re.escape(n)}\b", lowered)), None)
+        if owner is None:
+            continue
+        after = lowered.split(owner, 1)[1]
+        parts = re.findall(r"(?:'s|’s)?\s*([a-z]+)\s+(?:to\s+|is\s+|be\s+)?"
+                           rf"({'|'.join(NAMED)})\b", after)
+        colours = {part: colour for part, colour in parts if part not in NOT_PARTS}
+        colours |= colours_in(after)
+        if colours:
+            look = ", ".join(f"{c} {p}" for p, c in colours.items())
+            kind = {"location": "place"}.get(entity["kind"], entity["kind"])
+            return CastMember(name=entity["name"], kind=kind, look=look)
+    return None
+
+
+def bible_brief(ctx: ToolContext, shots: int = 4) -> str:
+    """The bible in a few lines, put inline in each request: the model needs no read call,
+    and the names it may use are right in front of it."""
+    bible = ctx.store.bible()
+    if bible is None:
+        return "No show yet."
+    time = bible.get("time_of_day") or "day"
+    lines = [f"Show: {bible['title']} — {bible['logline']}",
+             f"Style: {bible['visual_style'] or 'unset'}; time: {time}"]
+    for e in ctx.store.entities():
+        kind = {"location": "place"}.get(e["kind"], e["kind"])
+        lines.append(f"- {e['name']} ({kind}): {e['description'] or ''}".rstrip(": "))
+    notes = ctx.store.notes()
+    if notes:
+        lines.append("Notes: " + "; ".join(notes[-5:]))
+    latest = ctx.store.shots(limit=shots)
+    if latest:
+        lines.append("Latest shots: " + " / ".join(s["action"] for s in latest))
+    return "\n".join(lines)

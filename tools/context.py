@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from state.datadir import DataDir
 from state.store import Store
@@ -18,6 +20,12 @@ class ToolContext:
     takes_per_shot: int = 3  # retake budget: a shot is dropped after this many failed takes
     parallel: int = 2  # tool calls of one reply that may run at once (make/inspect takes)
     moderator: LocalModerator | OpenAIModerator = field(default_factory=LocalModerator)
+    # The request being carried out: set by whoever starts a turn, read by the tools, so the
+    # model never has to copy them into a call.
+    theme: str | None = None  # a theme turn: the theme the new show is made from
+    segment_id: int | None = None  # a produce turn: the segment new shots go into
+    conversation: str = ""  # the call log's conversation id, for steps the code runs
+    on_event: Callable[[str, dict[str, Any]], None] | None = None  # progress for a REPL/page
 
     def fork(self) -> ToolContext:
         """The same context for another thread: its own SQLite connection (close it after)."""

@@ -31,3 +31,7 @@ class BackendError(ToolError):
 
 class StepLimitExceeded(WebTVError):
     """The director used more model turns than allowed without finishing."""
+
+
+class DirectorGaveUp(WebTVError):
+    """The model kept sending a failing call: the turn ends instead of looping."""

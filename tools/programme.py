@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from tools import REGISTRY
 from tools.context import ToolContext
@@ -13,25 +13,24 @@ from tools.errors import ToolError
 
 
 class SegmentPlan(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
 
     title: Annotated[str, Field(min_length=1, max_length=80)]
-    synopsis: Annotated[str, Field(max_length=300, description="What happens in it, briefly")]
-    shots: Annotated[int, Field(ge=1, le=24, description="How many shots it will have")] = 8
+    synopsis: Annotated[str, Field(max_length=300, description="What happens in it")] = ""
+    shots: Annotated[int, BeforeValidator(lambda v: min(24, max(2, int(v or 8))))] = 8
 
 
 @REGISTRY.tool
-def plan_segments(
+def plan_episodes(
     ctx: ToolContext,
-    segments: Annotated[list[SegmentPlan], Field(min_length=1, max_length=6)],
+    episodes: Annotated[list[SegmentPlan], Field(min_length=1, max_length=6)],
 ) -> dict[str, Any]:
-    """Plan the next segments (episodes) of the show, after those already planned. Shots are
-    then written into the current segment, in order."""
+    """Plan the next episodes of the show, each a title and what happens, continuing the
+    story; their shots are written later, in order."""
     if ctx.store.bible() is None:
-        raise ToolError("there is no show yet: call set_show first")
-    made = ctx.store.add_segments([s.model_dump() for s in segments])
-    return {"ok": True, "segments": [{k: s[k] for k in ("id", "position", "title", "shots")}
-                                     for s in made]}
+        raise ToolError("there is no show yet: a theme comes first")
+    made = ctx.store.add_segments([s.model_dump() for s in episodes])
+    return {"ok": True, "episodes": [s["title"] for s in made]}
 
 
 @REGISTRY.tool

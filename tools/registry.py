@@ -26,12 +26,20 @@ class Tool:
     description: str
     fn: Callable[..., Any]
     arguments: type[BaseModel]
-    parallel: bool = False  # may run at the same time as its neighbours in one reply
 
-    def schema(self) -> dict[str, Any]:
+    def schema(self, strict: bool = False, choices: dict[str, list[str]] | None = None,
+               hide: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """The tool as the model sees it. Lean by default (optional arguments may be left out:
+        fewer tokens to read and to write); ``strict`` for OpenAI's strict mode. ``choices``:
+        the values a property may take in this request (the cast's names for ``who``);
+        ``hide``: optional properties this request does not offer (a prompt of its own)."""
+        schema = _hide(inline_refs(self.arguments.model_json_schema()), hide)
+        schema = strict_schema(schema) if strict else lean_schema(schema)
+        if choices:
+            _restrict(schema, choices)
         return {"type": "function", "function": {
-            "name": self.name, "description": self.description,
-            "parameters": strict_schema(self.arguments.model_json_schema()), "strict": True}}
+            "name": self.name, "description": self.description, "parameters": schema,
+            **({"strict": True} if strict else {})}}
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,87 @@ def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """Nested models written in place: a small model reads a tree, not cross-references."""
+    defs = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return walk(defs[node["$ref"].rsplit("/", 1)[1]])
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(schema)
+
+
+def _hide(schema: Any, hide: frozenset[str]) -> Any:
+    if isinstance(schema, list):
+        return [_hide(v, hide) for v in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: _hide(v, hide) for k, v in schema.items()}
+    if isinstance(out.get("properties"), dict):
+        out["properties"] = {k: v for k, v in out["properties"].items() if k not in hide}
+        if "required" in out:
+            out["required"] = [k for k in out["required"] if k not in hide]
+    return out
+
+
+def lean_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """Only what the model must know: no titles or defaults, an optional value as its plain
+    type (leaving it out means null), extra properties refused."""
+    def walk(node: Any) -> Any:
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        if not isinstance(node, dict):
+            return node
+        branches = [b for b in node.get("anyOf", []) if b != {"type": "null"}]
+        if "anyOf" in node and len(branches) == 1:
+            rest = {k: v for k, v in node.items() if k != "anyOf"}
+            node = {**branches[0], **rest}
+        out = {}
+        for key, value in node.items():
+            if key in ("title", "default"):
+                continue
+            out[key] = ({k: walk(v) for k, v in value.items()} if key == "properties"
+                        else walk(value))
+        if out.get("type") == "object":
+            out.setdefault("properties", {})
+            out["additionalProperties"] = False
+        return out
+
+    return walk(schema)
+
+
+def _restrict(schema: dict[str, Any], choices: dict[str, list[str]]) -> None:
+    """Put an enum on every property named in ``choices`` (on the items of a list)."""
+    if isinstance(schema, list):
+        for value in schema:
+            _restrict(value, choices)
+        return
+    if not isinstance(schema, dict):
+        return
+    for name, prop in (schema.get("properties") or {}).items():
+        if name in choices and choices[name]:
+            for target in [prop, *prop.get("anyOf", [])]:
+                target = target.get("items", target)
+                if target.get("type") == "string":
+                    target["enum"] = list(choices[name])
+    for value in schema.values():
+        if isinstance(value, (dict, list)):
+            _restrict(value, choices)
+
+
+def nearest(name: str, names: list[str]) -> str | None:
+    import difflib
+
+    found = difflib.get_close_matches(name, names, n=1, cutoff=0.4)
+    return found[0] if found else None
+
+
 def _description(fn: Callable[..., Any]) -> str:
     doc = inspect.getdoc(fn) or ""
     return doc.split("\n\n")[0].replace("\n", " ").strip()
@@ -82,42 +171,49 @@ def _arguments_model(fn: Callable[..., Any]) -> type[BaseModel]:
         default = ... if param.default is inspect.Parameter.empty else param.default
         fields[name] = (hints[name], default)
     model_name = "".join(part.title() for part in fn.__name__.split("_")) + "Arguments"
-    return create_model(model_name, __config__=ConfigDict(extra="forbid"), **fields)
+    # Arguments the schema does not have are ignored, not refused: a small model that adds a
+    # field has still said what it meant.
+    return create_model(model_name, __config__=ConfigDict(extra="ignore"), **fields)
+
+
+def _problem(error: dict[str, Any]) -> str:
+    """One validation error as an instruction: where, what was wrong, what is allowed."""
+    where = ".".join(map(str, error["loc"])) or "arguments"
+    allowed = (error.get("ctx") or {}).get("expected")
+    if allowed:
+        return f"{where}: must be one of {allowed}"
+    return f"{where}: {error['msg']}"
 
 
 class Registry:
     def __init__(self) -> None:
         self.tools: dict[str, Tool] = {}
 
-    def tool(self, fn: Callable[..., Any] | None = None, *, parallel: bool = False) -> Any:
-        """Decorator: register ``fn(ctx, ...)`` as a tool. ``parallel=True`` for slow tools
-        whose calls do not depend on each other's order (making and inspecting takes)."""
+    def tool(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """Decorator: register ``fn(ctx, ...)`` as a tool."""
+        self.tools[fn.__name__] = Tool(fn.__name__, _description(fn), fn, _arguments_model(fn))
+        return fn
 
-        def register(f: Callable[..., Any]) -> Callable[..., Any]:
-            self.tools[f.__name__] = Tool(f.__name__, _description(f), f, _arguments_model(f),
-                                          parallel)
-            return f
+    def schemas(self, names: list[str] | None = None, *, strict: bool = False,
+                choices: dict[str, list[str]] | None = None,
+                hide: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+        return [self.tools[n].schema(strict, choices, hide) for n in names or self.tools]
 
-        return register(fn) if fn is not None else register
-
-    def parallel(self, name: str) -> bool:
-        tool = self.tools.get(name)
-        return tool is not None and tool.parallel
-
-    def schemas(self) -> list[dict[str, Any]]:
-        return [t.schema() for t in self.tools.values()]
-
-    def dispatch(self, ctx: Any, name: str, arguments: str | None) -> ToolResult:
+    def dispatch(self, ctx: Any, name: str, arguments: str | None,
+                 offered: list[str] | None = None) -> ToolResult:
         started = time.perf_counter()
 
         def result(ok: bool, content: str, image: str | None = None) -> ToolResult:
             ms = (time.perf_counter() - started) * 1000
             return ToolResult(name, ok, content, ms, image)
 
-        tool = self.tools.get(name)
+        names = offered or list(self.tools)
+        tool = self.tools.get(name) if name in names else None
         if tool is None:
-            return result(False, f"Error: there is no tool named {name!r}. "
-                                 f"Tools: {', '.join(self.tools)}.")
+            guess = nearest(name, names)
+            hint = f" Did you mean {guess!r}?" if guess else ""
+            return result(False, f"Error: there is no tool named {name!r} here.{hint} "
+                                 f"Tools: {', '.join(names)}.")
         try:
             raw = json.loads(arguments or "{}")
         except json.JSONDecodeError as exc:
@@ -128,9 +224,7 @@ class Registry:
         try:
             args = tool.arguments.model_validate(raw)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}"
-                for e in exc.errors())
+            problems = "; ".join(_problem(e) for e in exc.errors())
             return result(False, f"Error: invalid arguments to {name}: {problems}.")
         try:
             value = tool.fn(ctx, **dict(args))

@@ -1,102 +1,206 @@
-"""The shot list: every shot states who is in it, where, and how camera and subject move."""
+"""The shot list: the director writes what happens; the code fills in the rest (who and where
+by default, the time of day, the mood), then produces each shot and schedules it.
+
+Names are matched leniently ("the panda" is "Panda Chef"), camera and motion are read from
+plain words ("pan left", "walks right"), a duration is clamped, and a small model that sends
+``entities``/``location`` instead of ``who``/``where`` is understood.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from tools import REGISTRY
 from tools.context import ToolContext
 from tools.errors import ToolError
+from tools.production import produce
 
-CameraMove = Literal["static", "pan", "tilt", "zoom"]
-CameraDirection = Literal["left", "right", "up", "down", "in", "out", "none"]
-SubjectDirection = Literal["left", "right", "up", "down", "toward", "away", "none"]
-VALID_DIRECTIONS = {"static": {"none"}, "pan": {"left", "right"}, "tilt": {"up", "down"},
-                    "zoom": {"in", "out"}}
+Framing = Literal["wide", "medium", "close-up"]
+Camera = Literal["static", "pan left", "pan right", "tilt up", "tilt down", "zoom in", "zoom out"]
+CAMERA_SYNONYMS = [
+    (r"\b(?:zoom|push|dolly|move|track)(?:s|ing)? (?:in|forward|closer)\b|\bclose in", "zoom in"),
+    (r"\b(?:zoom|pull|dolly)(?:s|ing)? (?:out|back)\b|\bwiden", "zoom out"),
+    (r"\b(?:pan|truck|track|follow)\w* (?:to the )?left\b", "pan left"),
+    (r"\b(?:pan|truck|track|follow)\w* (?:to the )?right\b", "pan right"),
+    (r"\b(?:tilt|crane|pedestal)\w* up\b", "tilt up"),
+    (r"\b(?:tilt|crane|pedestal)\w* down\b", "tilt down"),
+    (r"\bpan", "pan right"), (r"\btilt", "tilt up"), (r"\bzoom|\bdolly|\bpush", "zoom in"),
+]
+SUBJECT_DIRECTIONS = [("left", "left"), ("right", "right"), ("toward", "toward"),
+                      ("towards", "toward"), ("closer", "toward"), ("away", "away"),
+                      ("up", "up"), ("down", "down")]
+FRAMINGS = ("wide", "medium", "close-up", "medium", "wide", "close-up")
+CAMERAS = ("pan right", "zoom in", "pan left", "tilt up", "zoom out", "tilt down")
+
+
+def read_camera(value: Any) -> str:
+    """The camera move from plain words; anything unreadable is a static camera."""
+    text = str(value or "static").lower().replace("_", " ")
+    if text in Camera.__args__:
+        return text
+    for pattern, camera in CAMERA_SYNONYMS:
+        if re.search(pattern, text):
+            return camera
+    return "static"
+
+
+def read_framing(value: Any) -> str | None:
+    text = str(value or "").lower()
+    if "close" in text:
+        return "close-up"
+    if "wide" in text or "long" in text or "establish" in text:
+        return "wide"
+    return "medium" if text else None
+
+
+def _names(value: Any) -> Any:
+    if isinstance(value, str):
+        return [n.strip() for n in re.split(r",| and ", value) if n.strip()]
+    return value
 
 
 class ShotPlan(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
 
     action: Annotated[str, Field(min_length=3, max_length=200,
-                                 description="What happens, in present tense")]
-    entities: Annotated[list[str], Field(description="Names of bible characters/props in shot")]
-    location: Annotated[str, Field(description="Name of a bible location")]
-    framing: Literal["wide", "medium", "close-up"]
-    camera_move: CameraMove
-    camera_direction: CameraDirection
-    subject_motion: Annotated[str, Field(description="How the subject moves, e.g. 'walks'")]
-    subject_direction: SubjectDirection
-    time_of_day: Literal["dawn", "day", "dusk", "evening", "night"]
-    mood: Annotated[str, Field(description="Music and light mood, e.g. cozy")]
-    duration_s: Annotated[float, Field(ge=1.0, le=8.0, description="Seconds on air")] = 3.0
+                                 description="What happens, present tense")]
+    who: Annotated[list[str] | None, BeforeValidator(_names),
+                   Field(description="Cast in shot; null: the main character")] = None
+    where: Annotated[str | None, Field(description="A place; null: the main place")] = None
+    framing: Annotated[Framing | None, BeforeValidator(read_framing)] = None
+    camera: Annotated[Camera | None, BeforeValidator(
+        lambda v: None if v is None else read_camera(v))] = None
+    motion: Annotated[str | None, Field(max_length=60,
+                                        description="How the subject moves, e.g. 'walks left'")
+                      ] = None
+    seconds: Annotated[float, BeforeValidator(
+        lambda v: min(8.0, max(1.0, float(v))) if v is not None else 3.0)] = 3.0
+    prompt: Annotated[str | None, Field(max_length=600)] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _aliases(cls, data: Any) -> Any:
+        """What a model trained on other schemas sends, read the way it was meant."""
+        if not isinstance(data, dict):
+            return {"action": str(data)}
+        data = dict(data)
+        for alias, key in (("entities", "who"), ("characters", "who"), ("cast", "who"),
+                           ("location", "where"), ("place", "where"), ("duration_s", "seconds"),
+                           ("duration", "seconds"), ("subject_motion", "motion"),
+                           ("description", "action")):
+            if data.get(key) is None and data.get(alias) is not None:
+                data[key] = data[alias]
+        if data.get("camera") is None and data.get("camera_move"):
+            data["camera"] = f"{data['camera_move']} {data.get('camera_direction') or ''}"
+        if data.get("motion") and data.get("subject_direction"):
+            data["motion"] = f"{data['motion']} {data['subject_direction']}"
+        return data
+
+
+def _match(name: str, entities: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """A bible entry by name, leniently: case, articles and a part of the name ("the panda"
+    is "Panda Chef") are all understood."""
+    wanted = re.sub(r"^(the|a|an)\s+", "", name.strip().lower())
+    for test in (lambda e: e["name"].lower() == wanted,
+                 lambda e: wanted in e["name"].lower().split()
+                 or e["name"].lower() in wanted,
+                 lambda e: any(w in e["name"].lower().split() for w in wanted.split()
+                               if len(w) > 2)):
+        found = [e for e in entities if test(e)]
+        if found:
+            return found[0]
+    return None
+
+
+def shot_row(ctx: ToolContext, i: int, plan: ShotPlan, position: int) -> dict[str, Any]:
+    """One shot as the store keeps it: the plan with every default filled in."""
+    bible = ctx.store.bible()
+    entities = ctx.store.entities()
+    cast_names = [e["name"] for e in entities if e["kind"] != "location"]
+    places = [e for e in entities if e["kind"] == "location"]
+    who = []
+    for name in plan.who if plan.who is not None else cast_names[:1]:
+        found = _match(name, [e for e in entities if e["kind"] != "location"])
+        if found is None:
+            raise ToolError(f"shot {i}: {name!r} is not in the cast; use one of: "
+                            f"{', '.join(cast_names) or 'none'} (or add it with update_cast)")
+        who.append(found["name"])
+    place = _match(plan.where, places) if plan.where else (places[0] if places else None)
+    if place is None:
+        raise ToolError(f"shot {i}: {plan.where!r} is not a place of the show; use one of: "
+                        f"{', '.join(p['name'] for p in places) or 'none'}")
+    notes = " ".join(ctx.store.notes()).lower()
+    framing = plan.framing or ("close-up" if "close" in notes and position % 2 else
+                               FRAMINGS[position % len(FRAMINGS)])
+    move, _, direction = (plan.camera or CAMERAS[position % len(CAMERAS)]).partition(" ")
+    motion = (plan.motion or "moves gently").lower()
+    subject_direction = next((d for word, d in SUBJECT_DIRECTIONS
+                              if re.search(rf"\b{word}\b", motion)), "none")
+    return {"action": plan.action, "entities": list(dict.fromkeys(who)),
+            "location": place["name"], "framing": framing, "camera_move": move,
+            "camera_direction": direction or "none", "subject_motion": motion,
+            "subject_direction": subject_direction,
+            "time_of_day": bible.get("time_of_day") or "day",
+            "mood": bible["music_mood"] or "calm", "duration_s": plan.seconds,
+            "prompt": plan.prompt}
 
 
 @REGISTRY.tool
 def write_shots(
     ctx: ToolContext,
     shots: Annotated[list[ShotPlan], Field(min_length=1, max_length=12)],
-    sequence: Annotated[int | None, Field(description="Sequence to extend; null: a new one")]
-    = None,
-    segment_id: Annotated[int | None, Field(
-        description="The segment these shots belong to; null: the current one")] = None,
 ) -> dict[str, Any]:
-    """Write or extend the shot list. Every entity and location must already be in the bible;
-    every camera move needs a matching direction (pan: left/right, tilt: up/down, zoom: in/out)."""
+    """Write the next shots of the current episode; each is then made, checked and scheduled
+    for you. Only the action is required."""
     if ctx.store.bible() is None:
-        raise ToolError("there is no show yet: call set_show first")
-    segment = _segment(ctx, segment_id)
-    known = {e["name"].lower(): e for e in ctx.store.entities()}
-    rows = []
-    for i, shot in enumerate(shots, 1):
-        missing = [n for n in [*shot.entities, shot.location] if n.lower() not in known]
-        if missing:
-            raise ToolError(f"shot {i}: not in the bible: {', '.join(missing)}; add them with "
-                            "set_entity first")
-        if shot.camera_direction not in VALID_DIRECTIONS[shot.camera_move]:
-            allowed = "/".join(sorted(VALID_DIRECTIONS[shot.camera_move]))
-            raise ToolError(f"shot {i}: a {shot.camera_move} needs direction {allowed}, "
-                            f"not {shot.camera_direction!r}")
-        if known[shot.location.lower()]["kind"] != "location":
-            raise ToolError(f"shot {i}: {shot.location!r} is not a location")
-        rows.append({**shot.model_dump(),
-                     "entities": [known[n.lower()]["name"] for n in shot.entities],
-                     "location": known[shot.location.lower()]["name"]})
-    made = ctx.store.add_shots(sequence or ctx.store.next_sequence(),
-                               [{**row, "segment_id": segment["id"]} for row in rows])
+        raise ToolError("there is no show yet: a theme comes first")
+    segment = _segment(ctx)
+    start = len(ctx.store.shots(limit=10_000))
+    rows = [{**shot_row(ctx, i, plan, start + i), "segment_id": segment["id"]}
+            for i, plan in enumerate(shots, 1)]
+    made = ctx.store.add_shots(ctx.store.next_sequence(), rows)
     segment = ctx.store.segment(segment["id"])
     ctx.store.set_segment_status(segment["id"], "done" if segment["written"] >= segment["shots"]
                                  else "producing")
-    return {"ok": True, "segment": {"id": segment["id"], "title": segment["title"],
-                                    "shots_written": segment["written"],
-                                    "shots_planned": segment["shots"]},
-            "shots": [{"id": s["id"], "sequence": s["sequence"], "position": s["position"],
-                       "action": s["action"]} for s in made]}
+    report = produce(ctx, [s["id"] for s in made])
+    return {"ok": True, "written": len(made), **report.summary(ctx)}
 
 
-def _segment(ctx: ToolContext, segment_id: int | None) -> dict[str, Any]:
-    """The segment new shots go into; a show with none planned gets a first one."""
-    if segment_id is not None:
-        segment = ctx.store.segment(segment_id)
-        if segment["show_id"] != ctx.store.current_show_id():
-            raise ToolError(f"segment {segment_id} belongs to an earlier show")
-        return segment
+@REGISTRY.tool
+def rewrite_shot(
+    ctx: ToolContext,
+    shot: Annotated[int, Field(ge=1, description="Its number in the latest shot list")],
+    action: Annotated[str, Field(min_length=3, max_length=200)],
+    camera: Camera | None = None,
+    prompt: Annotated[str | None, Field(max_length=600)] = None,
+) -> dict[str, Any]:
+    """Rewrite a shot that was dropped (its takes failed their checks) and make it again."""
+    old = ctx.store.latest_shot(shot)
+    if old is None:
+        raise ToolError(f"there is no shot {shot} in the latest shot list")
+    if old["status"] == "scheduled":
+        raise ToolError(f"shot {shot} is already scheduled; write a new shot instead")
+    plan = ShotPlan(action=action, who=old["entities"], where=old["location"],
+                    framing=old["framing"], camera=camera or
+                    f"{old['camera_move']} {old['camera_direction']}".replace(" none", ""),
+                    motion=old["subject_motion"], seconds=old["duration_s"], prompt=prompt)
+    row = {**shot_row(ctx, 1, plan, old["position"]), "segment_id": old["segment_id"]}
+    if old["status"] != "dropped":
+        ctx.store.set_shot_status(old["id"], "dropped", "rewritten")
+    made = ctx.store.add_shots(old["sequence"], [row])
+    return {"ok": True, **produce(ctx, [made[0]["id"]]).summary(ctx)}
+
+
+def _segment(ctx: ToolContext) -> dict[str, Any]:
+    """The segment new shots go into: the request's, else the current one, else a first."""
+    if ctx.segment_id is not None:
+        return ctx.store.segment(ctx.segment_id)
     current = ctx.store.current_segment()
     if current is not None:
         return current
     position = len(ctx.store.segments()) + 1
-    return ctx.store.add_segments([{"title": f"Segment {position}", "synopsis": "",
+    return ctx.store.add_segments([{"title": f"Episode {position}", "synopsis": "",
                                     "shots": 8}])[0]
-
-
-@REGISTRY.tool
-def list_shots(
-    ctx: ToolContext,
-    status: Literal["planned", "made", "scheduled", "dropped"] | None = None,
-) -> dict[str, Any]:
-    """List shots (newest 50), optionally only those with a given status."""
-    return {"shots": [{k: s[k] for k in ("id", "sequence", "position", "action", "framing",
-                                         "camera_move", "camera_direction", "status")}
-                      for s in ctx.store.shots(status, limit=50)]}

@@ -1,5 +1,9 @@
 """Takes: make one (generate -> interpolate -> upscale -> music -> house format), inspect it,
-put it on the schedule. A take that failed a check or cannot be read never reaches the air."""
+put it on the schedule. A take that failed a check or cannot be read never reaches the air.
+
+These are steps of production, run by code (tools/production.py), not tools the model calls:
+there is one right way to make, inspect and schedule a take, and a small model should not have
+to copy take ids between three calls to do it."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from playout import house
-from tools import REGISTRY, checks, ocr
+from tools import checks, ocr
 from tools.compose import compose, spec_for
 from tools.context import ToolContext
 from tools.errors import MediaError, ToolError
@@ -23,7 +27,6 @@ def _seed(shot_id: int, attempt: int) -> int:
     return int.from_bytes(digest[:4], "big") % 1_000_000
 
 
-@REGISTRY.tool(parallel=True)
 def make_take(
     ctx: ToolContext,
     shot_id: int,
@@ -49,6 +52,8 @@ def make_take(
         return {"take_id": take["id"], "shot_id": shot_id, "status": take["status"],
                 "prompt": take["prompt"], "seed": take["seed"], "resumed": True}
     entities = {e["name"]: e for e in store.entities()}
+    if prompt is None and shot.get("prompt"):
+        prompt = shot["prompt"]  # written by the director itself (a prompt strategy)
     if prompt is None:
         prompt = compose(shot, entities, bible, emphasis)
     elif emphasis:
@@ -76,7 +81,6 @@ def make_take(
             "duration_s": take["duration_s"]}
 
 
-@REGISTRY.tool(parallel=True)
 def inspect_take(ctx: ToolContext, take_id: int) -> dict[str, Any]:
     """Inspect a take: a contact sheet of its frames and measured checks, each a number against
     a threshold: black and frozen frames, flicker, how much moves, motion direction against the
@@ -134,7 +138,6 @@ def _shot_colours(ctx: ToolContext, shot: dict[str, Any]) -> list[tuple[str, flo
     return list(wanted.items())
 
 
-@REGISTRY.tool
 def schedule_take(ctx: ToolContext, take_id: int) -> dict[str, Any]:
     """Put an accepted take on the schedule, after everything already queued. The prompt and
     any text read in the picture pass a moderation gate first."""

@@ -8,6 +8,7 @@ Zeroscope's shape: 576x320, 24 frames at 8 fps.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import replace
 from pathlib import Path
@@ -156,6 +157,9 @@ def _camera_box(spec: ShotSpec, t: float, w: int, h: int, mx: int,
         cy += -step if direction == "up" else step
     elif move == "zoom":  # zoom in: a narrowing field of view, things grow
         scale = (1 - ZOOM_PER_FRAME * t) if direction == "in" else (1 + ZOOM_PER_FRAME * t)
+    else:  # a static camera is held, not frozen: it creeps, as a video model draws one
+        cx += t * PAN_PER_FRAME * 0.4
+        cy += math.sin(t * 0.45) * PAN_PER_FRAME * 0.5
     return (cx - w * scale / 2, cy - h * scale / 2, cx + w * scale / 2, cy + h * scale / 2)
 
 
@@ -177,6 +181,9 @@ def _draw_subject(view: Image.Image, spec: ShotSpec, t: float, box: tuple, margi
         wy += -step if d == "up" else step
     elif d in {"toward", "away"}:
         size *= 1 + (0.02 if d == "toward" else -0.02) * t
+    else:  # no direction is not no motion: a subject at work sways and bobs in place
+        wx += math.sin(t * 0.9) * SUBJECT_PER_FRAME * 2.5
+        wy += abs(math.sin(t * 1.3)) * -SUBJECT_PER_FRAME * 1.5
     x, y = (wx - box[0]) / scale, (wy - box[1]) / scale  # world to screen
     size /= scale
     body, band = rgb(spec.subject_colours[0]), rgb(spec.subject_colours[-1])

@@ -1,0 +1,100 @@
+"""What the director is asked, and what each request offers it.
+
+A request carries what the model needs inline (the bible in a few lines, the names it may
+use) and offers only the tools that request needs, with the cast's names as the only values
+``who`` and ``where`` may take. Each request that asks for work says when it is done, so the
+turn ends as soon as the work is, without a model call for a closing sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import prompts
+from director.loop import Offer, Step
+from tools.bible import bible_brief
+from tools.context import ToolContext
+
+THEME = re.compile(r"^\s*(?:theme|new show)\s*:\s*(.+)$", re.I | re.S)
+CHAT_TOOLS = ["update_cast", "add_note", "write_shots", "rewrite_shot", "plan_episodes",
+              "queue_show", "mark_favourite", "set_show"]
+
+
+@dataclass
+class Request:
+    kind: str  # theme | produce | plan | chat
+    text: str
+    offer: Offer
+    theme: str | None = None
+    segment_id: int | None = None
+    queue_id: int | None = None
+
+    def apply(self, ctx: ToolContext) -> None:
+        """What the tools read from the request instead of from the model's arguments."""
+        ctx.theme, ctx.segment_id = self.theme, self.segment_id
+
+
+def _ok(steps: list[Step], name: str) -> Step | None:
+    return next((s for s in reversed(steps) if s.name == name and s.ok), None)
+
+
+def _show_done(steps: list[Step]) -> str | None:
+    step = _ok(steps, "set_show")
+    return None if step is None else (f"The show is set up: {step.result.get('show')} "
+                                      f"(cast: {', '.join(step.result.get('cast', []))}).")
+
+
+def _shots_done(steps: list[Step]) -> str | None:
+    written = _ok(steps, "write_shots")
+    if written is None:
+        return None
+    if written.result.get("dropped") and not any(s.name == "rewrite_shot" for s in steps):
+        return None  # some shots failed: the model may rewrite them (its judgement)
+    result = written.result
+    return (f"Wrote {result['written']} shots; scheduled {result['scheduled']} takes"
+            f"{', dropped ' + str(len(result['dropped'])) if result.get('dropped') else ''}.")
+
+
+def _plan_done(steps: list[Step]) -> str | None:
+    step = _ok(steps, "plan_episodes")
+    return None if step is None else "Planned: " + ", ".join(step.result["episodes"]) + "."
+
+
+def names(ctx: ToolContext) -> dict[str, list[str]]:
+    entities = ctx.store.entities()
+    return {"who": [e["name"] for e in entities if e["kind"] != "location"],
+            "where": [e["name"] for e in entities if e["kind"] == "location"]}
+
+
+def theme_request(theme: str, queue_id: int | None = None) -> Request:
+    text = prompts.render("request.md.j2", kind="theme", theme=theme.strip())
+    return Request("theme", text, Offer(["set_show"], done=_show_done), theme=theme.strip(),
+                   queue_id=queue_id)
+
+
+def produce_request(ctx: ToolContext, segment: dict, shots: int, writes_prompts: bool = False
+                    ) -> Request:
+    choices = names(ctx)
+    text = prompts.render("request.md.j2", kind="produce", brief=bible_brief(ctx),
+                          segment=segment, shots=shots, cast=", ".join(choices["who"]),
+                          places=", ".join(choices["where"]))
+    hide = frozenset() if writes_prompts else frozenset({"prompt"})
+    return Request("produce", text, Offer(["write_shots", "rewrite_shot"], choices, hide,
+                                          done=_shots_done), segment_id=segment["id"])
+
+
+def plan_request(ctx: ToolContext, segments: int) -> Request:
+    text = prompts.render("request.md.j2", kind="plan", brief=bible_brief(ctx),
+                          segments=segments)
+    return Request("plan", text, Offer(["plan_episodes"], done=_plan_done))
+
+
+def chat_request(ctx: ToolContext, line: str) -> Request:
+    """Words from a person: a theme, or anything else with every chat tool on offer."""
+    theme = THEME.match(line)
+    if theme:
+        return theme_request(theme.group(1))
+    text = prompts.render("request.md.j2", kind="chat", brief=bible_brief(ctx), text=line)
+    tools = CHAT_TOOLS if ctx.store.bible() else ["set_show", "queue_show"]
+    return Request("chat", text, Offer(tools, names(ctx)), theme=line.strip())

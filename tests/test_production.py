@@ -1,0 +1,99 @@
+"""Production by code: every attempt a new seed, every failure counted against the shot's
+budget, a shot that spends it dropped with its reason, shots scheduled in order, finished work
+never made again."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+import time
+
+import tools
+from tools import production
+from tools.backends import local_backends
+from tools.context import ToolContext
+from tools.errors import BackendError
+
+REGISTRY = tools.load()
+
+
+def a_show(ctx: ToolContext) -> None:
+    assert REGISTRY.dispatch(ctx, "set_show", json.dumps({
+        "title": "Fox Post", "logline": "A fox delivers mail.",
+        "cast": [{"name": "Fox", "look": "a fox, orange fur, red scarf"},
+                 {"name": "Wood", "kind": "place", "look": "a wood, green trees"}]})).ok
+
+
+def written(ctx: ToolContext, *actions: str) -> list[int]:
+    from tools.shots import ShotPlan, shot_row
+
+    segment = ctx.store.current_segment()
+    rows = [{**shot_row(ctx, i, ShotPlan(action=a), i), "segment_id": segment["id"]}
+            for i, a in enumerate(actions, 1)]
+    return [s["id"] for s in ctx.store.add_shots(ctx.store.next_sequence(), rows)]
+
+
+class Failing:
+    """A video backend that fails for one prompt word, and remembers every seed it was given."""
+
+    name = "failing"
+
+    def __init__(self, word: str) -> None:
+        self.word, self.seeds, self.real = word, [], local_backends().video
+
+    def generate(self, request, out_dir):
+        self.seeds.append(request.seed)
+        if self.word in request.prompt:
+            raise BackendError("the Space returned a portrait 320x576 clip")
+        return self.real.generate(request, out_dir)
+
+
+def test_a_shot_that_always_fails_is_dropped_and_the_rest_air(ctx: ToolContext) -> None:
+    video = Failing("juggles")
+    ctx = dataclasses.replace(ctx, backends=dataclasses.replace(ctx.backends, video=video),
+                              parallel=1)
+    a_show(ctx)
+    ids = written(ctx, "the fox juggles letters", "the fox waves")
+    report = production.produce(ctx, ids)
+    dropped, aired = report.outcomes
+    assert not dropped.scheduled and dropped.attempts == ctx.takes_per_shot == 3
+    assert "portrait 320x576" in dropped.failures[-1]
+    assert len(set(video.seeds[:3])) == 3  # a new seed every attempt, failed or not
+    assert ctx.store.shot(ids[0])["status"] == "dropped"
+    assert "portrait" in ctx.store.shot(ids[0])["reason"]
+    assert aired.scheduled and ctx.store.shot(ids[1])["status"] == "scheduled"
+    summary = report.summary(ctx)
+    assert summary["scheduled"] == 1 and summary["dropped"][0]["shot"] == 1
+    steps = ctx.store.db.execute(
+        "select name, made_by from tool_calls order by id").fetchall()
+    assert ("make_take", "code") in steps and ("schedule_take", "code") in steps
+    # a shot already scheduled is never made again
+    before = ctx.store.db["takes"].count
+    assert production.produce(ctx, [ids[1]]).outcomes[0].scheduled
+    assert ctx.store.db["takes"].count == before
+
+
+def test_two_shots_are_made_at_once_and_scheduled_in_order(ctx: ToolContext,
+                                                           monkeypatch) -> None:
+    a_show(ctx)
+    ids = written(ctx, "one", "two", "three", "four")
+    active, peak, lock = 0, 0, threading.Lock()
+    real = production._shoot
+
+    def slow(ctx_, shot_id):
+        nonlocal active, peak
+        with lock:
+            active += 1
+            peak = max(peak, active)
+        time.sleep(0.3 if shot_id == ids[0] else 0.0)  # the first shot is the slowest
+        try:
+            return real(ctx_, shot_id)
+        finally:
+            with lock:
+                active -= 1
+
+    monkeypatch.setattr(production, "_shoot", slow)
+    production.produce(ctx, ids)
+    assert peak == 2
+    assert [e["shot_id"] for e in ctx.store.upcoming()] == ids

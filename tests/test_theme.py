@@ -1,0 +1,192 @@
+"""The theme reader keeps a theme's own words: the themes users said the old planner flattened
+("a cat goes about the day, with a basket") come back with their characters, place, time,
+weather and style as written, and fidelity() measures how many of those words a bible keeps."""
+
+from director.theme import Character, Theme, content_words, fidelity, read_theme
+
+
+def names(theme: Theme) -> list[str]:
+    return [c.name for c in theme.characters]
+
+
+def bible_texts(theme: Theme) -> list[str]:
+    """What a bible built from the reading would say: every field the reading fills."""
+    fields = [theme.place, theme.activity, theme.style, theme.weather, theme.time]
+    people = [text for c in theme.characters for text in (c.name, c.description)]
+    return people + [f for f in fields if f] + theme.objects
+
+
+def test_a_cat_astronaut_floats_through_a_colorful_nebula() -> None:
+    theme = read_theme("  A cat astronaut floating through a colorful nebula ")
+    assert theme.text == "A cat astronaut floating through a colorful nebula"
+    assert theme.characters == [Character("Cat Astronaut", "cat astronaut", [], "a cat astronaut")]
+    assert theme.place == "colorful nebula"
+    assert theme.activity == "floating through a colorful nebula"
+    assert (theme.time, theme.weather, theme.style) == ("day", None, None)
+
+
+def test_a_keeper_and_her_grey_cat_are_two_characters_in_a_storm() -> None:
+    theme = read_theme("a lighthouse keeper and her grey cat in a storm")
+    keeper, cat = theme.characters
+    assert (keeper.name, keeper.noun) == ("Lighthouse Keeper", "lighthouse keeper")
+    assert cat == Character("Grey Cat", "cat", ["grey"], "a grey cat")
+    assert theme.weather == "storm" and theme.time == "day"
+    assert theme.place == "lighthouse"  # "in a storm" is weather, not a place
+
+
+def test_a_red_panda_repairs_bicycles_in_a_busy_market() -> None:
+    theme = read_theme("a red panda who repairs bicycles in a busy market")
+    assert theme.characters == [Character("Red Panda", "red panda", [], "a red panda")]
+    assert theme.activity == "repairs bicycles" and theme.objects == ["bicycles"]
+    assert theme.place == "busy market"
+
+
+def test_a_panda_chef_in_a_tiny_kitchen_is_a_cartoon() -> None:
+    theme = read_theme("A panda chef cooking dumplings in a tiny kitchen, cartoon style")
+    assert names(theme) == ["Panda Chef"]
+    assert theme.activity == "cooking dumplings" and theme.objects == ["dumplings"]
+    assert theme.place == "tiny kitchen" and theme.style == "cartoon"
+
+
+def test_a_night_time_noodle_stand_is_the_place_and_the_time() -> None:
+    theme = read_theme("a llama who runs a night-time noodle stand")
+    assert names(theme) == ["Llama"]
+    assert theme.activity == "runs a night-time noodle stand"
+    assert theme.place == "night-time noodle stand" and theme.time == "night"
+
+
+def test_two_old_fishermen_at_dawn_in_studio_ghibli_style() -> None:
+    theme = read_theme("Two old fishermen mending nets in a rainy harbour at dawn, "
+                       "Studio Ghibli style")
+    assert theme.characters == [Character("Two Old Fishermen", "fishermen", ["two", "old"],
+                                          "two old fishermen")]
+    assert theme.activity == "mending nets" and theme.objects == ["nets"]
+    assert theme.place == "rainy harbour"  # the British spelling, as written
+    assert (theme.time, theme.weather, theme.style) == ("dawn", "rainy", "Studio Ghibli")
+
+
+def test_a_hoodie_is_worn_not_a_place() -> None:
+    theme = read_theme("a girl in a yellow hoodie skateboarding through a neon city at night")
+    assert theme.characters == [Character("Girl", "girl", ["in a yellow hoodie"],
+                                          "a girl in a yellow hoodie")]
+    assert theme.activity == "skateboarding through a neon city"
+    assert theme.place == "neon city" and theme.time == "night"
+
+
+def test_attire_and_accessories_describe_the_character() -> None:
+    fox = read_theme("a fox wearing a red scarf delivers mail in the snow")
+    assert fox.characters[0].attributes == ["wearing a red scarf"]
+    assert fox.activity == "delivers mail" and fox.weather == "snow"
+    duck = read_theme("a duck with a yellow umbrella in the rain")
+    assert duck.characters[0].description == "a duck with a yellow umbrella"
+    assert duck.place is None and duck.weather == "rain"
+
+
+def test_emoji_and_arabic_keep_their_words_and_invent_no_character() -> None:
+    text = "🐼🍜 في مطبخ صغير"
+    theme = read_theme(text)
+    assert theme.text == text
+    panda, = theme.characters
+    assert (panda.name, panda.noun) == ("Panda", "panda")  # U+1F43C PANDA FACE
+    assert panda.description == text  # the Arabic words reach the bible through it
+    assert theme.objects == ["steaming bowl"] and theme.activity is None
+    assert fidelity(text, bible_texts(theme)) == 1.0
+
+
+def test_a_script_without_word_lists_gets_a_host_described_by_the_theme() -> None:
+    theme = read_theme("熊猫在厨房里做饭")
+    assert theme.characters == [Character("Host", "host", [], "熊猫在厨房里做饭")]
+    assert theme.place is None and theme.time == "day"
+
+
+def test_a_french_theme_keeps_its_french_words() -> None:
+    theme = read_theme("Un chat astronaute dans une nébuleuse colorée")
+    assert theme.characters == [Character("Chat Astronaute", "chat astronaute", [],
+                                          "un chat astronaute")]
+    assert theme.place == "nébuleuse colorée"
+
+
+def test_a_landscape_without_a_creature_follows_its_subject() -> None:
+    """No animal or person: the noun phrase the theme opens with is what the camera follows."""
+    theme = read_theme("Waves crashing on a black sand beach at sunset, photoreal")
+    assert theme.characters == [Character("Waves", "waves", [], "Waves")]
+    assert theme.activity == "crashing" and theme.place == "black sand beach"
+    assert (theme.time, theme.style) == ("dusk", "photoreal")
+
+
+def test_a_photorealistic_wolf_at_midnight_in_the_snow() -> None:
+    theme = read_theme("A grey wolf howling on a snowy mountain ridge at midnight, "
+                       "photorealistic")
+    assert theme.characters == [Character("Grey Wolf", "wolf", ["grey"], "a grey wolf")]
+    assert theme.place == "snowy mountain ridge" and theme.activity == "howling"
+    assert (theme.time, theme.weather, theme.style) == ("night", "snowy", "photorealistic")
+
+
+def test_several_characters_share_one_activity() -> None:
+    theme = read_theme("A robot and a little girl with her dog explore an abandoned space "
+                       "station, pixel art")
+    assert names(theme) == ["Robot", "Little Girl", "Dog"]
+    assert theme.characters[1].attributes == ["little"]
+    assert theme.activity == "explore an abandoned space station"
+    assert theme.place == "abandoned space station" and theme.style == "pixel art"
+
+
+def test_other_phrasings() -> None:
+    robot = read_theme("The adventures of a tiny robot in a junkyard")
+    assert names(robot) == ["Tiny Robot"] and robot.place == "junkyard"
+    market = read_theme("A busy market where a red panda repairs bicycles")
+    assert names(market) == ["Red Panda"] and market.place == "busy market"
+    anderson = read_theme("a sea otter and a polar bear share a picnic, in the style of Wes "
+                          "Anderson")
+    assert names(anderson) == ["Sea Otter", "Polar Bear"] and anderson.style == "Wes Anderson"
+    assert read_theme("a noir-style detective cat in a rainy city").style == "noir"
+    assert names(read_theme("a 🦊 delivering mail in a snowy village")) == ["Fox"]
+
+
+def test_a_verb_never_becomes_a_character() -> None:
+    theme = read_theme("Floating through space")
+    assert names(theme) == ["Host"] and theme.characters[0].description == "Floating through space"
+    assert theme.activity == "Floating through space" and theme.place == "space"
+
+
+def test_time_of_day_from_its_words() -> None:
+    times = {"a fox at dusk": "dusk", "a fox in the evening": "evening",
+             "a fox at sunrise": "dawn", "a moonlit fox": "night", "a fox": "day"}
+    assert {text: read_theme(text).time for text in times} == times
+
+
+def test_the_reading_keeps_the_themes_words() -> None:
+    themes = ["A cat astronaut floating through a colorful nebula",
+              "a lighthouse keeper and her grey cat in a storm",
+              "a red panda who repairs bicycles in a busy market",
+              "a girl in a yellow hoodie skateboarding through a neon city at night",
+              "Un chat astronaute dans une nébuleuse colorée"]
+    assert all(fidelity(text, bible_texts(read_theme(text))) == 1.0 for text in themes)
+    assert read_theme(themes[0]) == read_theme(themes[0])  # deterministic
+
+
+def test_content_words_drop_function_words_in_any_language() -> None:
+    assert content_words("a lighthouse keeper and her grey cat in a storm") == \
+        ["lighthouse", "keeper", "grey", "cat", "storm"]
+    assert content_words("Un chat dans l'espace, avec des étoiles") == ["chat", "espace", "étoiles"]
+    assert content_words("🐼🍜 في مطبخ صغير") == ["🐼", "🍜", "مطبخ", "صغير"]
+    assert read_theme("Der Fuchs mit einem Hut").content_words() == ["fuchs", "hut"]
+
+
+def test_fidelity_counts_the_words_a_bible_keeps() -> None:
+    cat = "A cat astronaut floating through a colorful nebula"
+    old = ["Cat's World", "a cat goes about the day, daytime, with a basket"]
+    assert fidelity(cat, old) == 0.2  # only "cat" of five words
+    assert fidelity(cat, ["Cat Astronaut", "floats through a colourful nebula"]) == 1.0
+    keeper = "a lighthouse keeper and her grey cat in a storm"
+    assert fidelity(keeper, ["A Lighthouse Keeper and a gray cat on a stormy night"]) == 1.0
+    assert fidelity(keeper, ["a brown cat on a sunny day"]) == 0.2
+    assert fidelity("a night-time noodle stand", ["noodles at night time, a stand"]) == 1.0
+
+
+def test_fidelity_of_emoji_and_other_scripts() -> None:
+    assert fidelity("🐼🍜 في مطبخ صغير", ["a giant panda, a steaming bowl, مطبخ صغير"]) == 1.0
+    assert fidelity("🐼🍜 في مطبخ صغير", ["🐼 and a bowl"]) == 0.25
+    assert fidelity("熊猫在厨房里做饭", ["熊猫在厨房里做饭!"]) == 1.0
+    assert fidelity("catalogue", ["a cat"]) == 0.0  # Latin words match whole words only
+    assert fidelity("", ["anything"]) == 1.0 and fidelity("the and of", []) == 1.0

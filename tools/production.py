@@ -1,0 +1,164 @@
+"""Production of shots, run by code: make a take, inspect it, retake with a new seed within the
+shot's budget, schedule it. The director decides *what* to shoot; this has one right answer.
+
+Shots are made two at a time (``ctx.parallel``: two endpoints make two takes) and scheduled in
+shot order as soon as each is ready, so the first shot is on air before the last is made.
+Every step is logged like a tool call, marked as made by the code, so the operator's view and
+an audit read the same as when a model made each call itself.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from tools import takes
+from tools.context import ToolContext
+from tools.errors import ToolError
+
+
+@dataclass
+class Outcome:
+    shot: dict[str, Any]
+    take_id: int | None = None  # the accepted take, None when the shot was dropped
+    attempts: int = 0
+    failures: list[str] = field(default_factory=list)  # why each failed attempt failed
+    scheduled: bool = False
+
+
+@dataclass
+class Report:
+    outcomes: list[Outcome]
+
+    @property
+    def scheduled(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.scheduled]
+
+    @property
+    def dropped(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.scheduled]
+
+    def summary(self, ctx: ToolContext) -> dict[str, Any]:
+        """What the director is told: scheduled, and which shots need rewriting and why."""
+        return {
+            "scheduled": len(self.scheduled),
+            "retakes": sum(max(0, o.attempts - 1) for o in self.outcomes),
+            "dropped": [{"shot": o.shot["position"], "action": o.shot["action"],
+                         "why": o.failures[-1] if o.failures else "not made"}
+                        for o in self.dropped],
+            "seconds_ahead_of_air": round(ctx.store.queued_seconds(), 1),
+        }
+
+
+def produce(ctx: ToolContext, shot_ids: list[int]) -> Report:
+    """Make, inspect and schedule a take of each shot, in order; retakes within budget."""
+    outcomes: list[Outcome] = []
+    if ctx.parallel <= 1 or len(shot_ids) <= 1:
+        for shot_id in shot_ids:
+            outcomes.append(_schedule(ctx, _shoot(ctx, shot_id)))
+        return Report(outcomes)
+
+    def shoot_forked(shot_id: int) -> Outcome:
+        forked = ctx.fork()  # SQLite connections are per thread
+        try:
+            return _shoot(forked, shot_id)
+        finally:
+            forked.store.close()
+
+    with ThreadPoolExecutor(max_workers=ctx.parallel) as pool:
+        futures = [pool.submit(shoot_forked, shot_id) for shot_id in shot_ids]
+        for future in futures:  # in shot order: the air keeps the story's order
+            outcomes.append(_schedule(ctx, future.result()))
+    return Report(outcomes)
+
+
+def _shoot(ctx: ToolContext, shot_id: int) -> Outcome:
+    """Takes of one shot until one is accepted or the budget is spent; each attempt a new seed,
+    and every failure (a backend error, a refused file, a failed check) counts against it."""
+    shot = ctx.store.shot(shot_id)
+    outcome = Outcome(shot)
+    if shot["status"] == "scheduled":
+        outcome.scheduled = True  # finished work is never made again
+        return outcome
+    earlier = ctx.store.takes_for_shot(shot_id)
+    resumable = [t for t in earlier if t["status"] in ("made", "accepted")]
+    spent = sum(t["status"] == "rejected" for t in earlier)
+    emphasis = None
+    while spent + outcome.attempts < ctx.takes_per_shot:
+        outcome.attempts += 1
+        if resumable:  # made before a crash or a stop: inspect it rather than make it again
+            take_id, status = resumable[-1]["id"], resumable.pop()["status"]
+        else:
+            seed = takes._seed(shot_id, len(earlier) + outcome.attempts)
+            made = _step(ctx, "make_take", takes.make_take, shot_id=shot_id, seed=seed,
+                         emphasis=emphasis)
+            if isinstance(made, str):
+                outcome.failures.append(made)
+                continue
+            take_id, status = made["take_id"], made["status"]
+        if status == "accepted":
+            outcome.take_id = take_id
+            return outcome
+        seen = _step(ctx, "inspect_take", takes.inspect_take, take_id=take_id)
+        if isinstance(seen, str):
+            outcome.failures.append(seen)
+            continue
+        if seen["verdict"] == "accepted":
+            outcome.take_id = take_id
+            return outcome
+        failed = [c for c in seen["checks"] if not c["passed"]]
+        outcome.failures.append("failed " + ", ".join(
+            f"{c['name']} ({c['value']:.2f}, limit {c['threshold']:.2f})" for c in failed))
+        emphasis = emphasis_for({c["name"] for c in failed}, ctx.store.take(take_id)["prompt"])
+    ctx.store.set_shot_status(shot_id, "dropped",
+                              outcome.failures[-1] if outcome.failures else "no take budget")
+    return outcome
+
+
+def _schedule(ctx: ToolContext, outcome: Outcome) -> Outcome:
+    if outcome.take_id is None:
+        return outcome
+    done = _step(ctx, "schedule_take", takes.schedule_take, take_id=outcome.take_id)
+    if isinstance(done, str):
+        outcome.failures.append(done)
+        ctx.store.set_shot_status(outcome.shot["id"], "dropped", done)
+    else:
+        outcome.scheduled = True
+    return outcome
+
+
+def _step(ctx: ToolContext, name: str, fn, **arguments: Any) -> dict[str, Any] | str:
+    """One production step, logged as a tool call made by the code; a ToolError comes back as
+    its message (a string), anything else is a bug and propagates."""
+    emit = ctx.on_event or (lambda kind, data: None)
+    text = json.dumps(arguments)
+    emit("call", {"name": name, "arguments": text, "by": "code"})
+    started = time.perf_counter()
+    try:
+        value: dict[str, Any] | str = fn(ctx, **arguments)
+        ok, content = True, json.dumps({k: v for k, v in value.items() if k != "_image"},
+                                       ensure_ascii=False)
+    except ToolError as exc:
+        value = str(exc)
+        ok, content = False, f"Error: {exc}"
+    ms = (time.perf_counter() - started) * 1000
+    ctx.store.log_tool_call(conversation=ctx.conversation, llm_call_id=None, name=name,
+                            arguments=text, result=content, ok=ok, duration_ms=ms,
+                            made_by="code")
+    emit("result", {"name": name, "ok": ok, "content": content, "duration_ms": ms, "by": "code"})
+    return value
+
+
+def emphasis_for(failed: set[str], prompt: str) -> str | None:
+    """What to say first in a retake's prompt, from the checks the last take failed: the camera
+    move when the motion went the wrong way, the colours when the palette was off."""
+    words = []
+    if "motion_direction" in failed:
+        words += re.findall(r"camera (?:pans|tilts) \w+|slow zoom \w+", prompt)[:1]
+    if "palette" in failed:
+        words += re.findall(r"\(([^)]*)\)", prompt)[:1]  # the first entity's colours
+    return ", ".join(words)[:120] or None
