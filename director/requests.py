@@ -85,8 +85,9 @@ def produce_request(ctx: ToolContext, segment: dict, shots: int, writes_prompts:
 
 
 def plan_request(ctx: ToolContext, segments: int) -> Request:
+    episodes = [s["title"] for s in ctx.store.segments()]
     text = prompts.render("request.md.j2", kind="plan", brief=bible_brief(ctx),
-                          segments=segments)
+                          segments=segments, episodes=episodes)
     return Request("plan", text, Offer(["plan_episodes"], done=_plan_done))
 
 

@@ -96,9 +96,9 @@ def seed_aired_takes(home: Path, count: int = 5) -> None:
     """A show with a few takes that have aired: what replays are made of."""
     data = DataDir(home)
     store = Store(data)
-    ctx, registry = ToolContext(store=store, data=data), tools.load()
-    for name, arguments in OfflineDirector()._bible_calls(THEME):
-        assert registry.dispatch(ctx, name, json.dumps(arguments)).ok
+    ctx = ToolContext(store=store, data=data, theme=THEME)
+    show = json.dumps(OfflineDirector().show_for(THEME))
+    assert tools.load().dispatch(ctx, "set_show", show).ok
     for i in range(count):
         shot = store.add_shots(1, [{"action": f"earlier shot {i}", "entities": [],
                                     "duration_s": 2.0, "status": "scheduled"}])[0]

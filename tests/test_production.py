@@ -81,14 +81,14 @@ def test_two_shots_are_made_at_once_and_scheduled_in_order(ctx: ToolContext,
     active, peak, lock = 0, 0, threading.Lock()
     real = production._shoot
 
-    def slow(ctx_, shot_id):
+    def slow(ctx_, shot_id, down):
         nonlocal active, peak
         with lock:
             active += 1
             peak = max(peak, active)
         time.sleep(0.3 if shot_id == ids[0] else 0.0)  # the first shot is the slowest
         try:
-            return real(ctx_, shot_id)
+            return real(ctx_, shot_id, down)
         finally:
             with lock:
                 active -= 1
@@ -97,3 +97,16 @@ def test_two_shots_are_made_at_once_and_scheduled_in_order(ctx: ToolContext,
     production.produce(ctx, ids)
     assert peak == 2
     assert [e["shot_id"] for e in ctx.store.upcoming()] == ids
+
+
+def test_when_the_backends_are_down_the_rest_of_the_list_waits(ctx: ToolContext) -> None:
+    """Two shots that fail every attempt in the backends: the later shots are left to be
+    finished when the backends are back, not spent on an outage."""
+    video = Failing("fox")
+    ctx = dataclasses.replace(ctx, backends=dataclasses.replace(ctx.backends, video=video),
+                              parallel=1)
+    a_show(ctx)
+    ids = written(ctx, "the fox one", "the fox two", "the fox three", "the fox four")
+    report = production.produce(ctx, ids)
+    assert [o.attempts for o in report.outcomes] == [3, 3, 0, 0]
+    assert [s["id"] for s in ctx.store.unfinished_shots()] == ids[2:]

@@ -43,13 +43,18 @@ SUBJECT_WORDS = {
 
 
 def describe(entity: dict[str, Any]) -> str:
-    colours = ", ".join(f"{colour} {part}" for part, colour in (entity["colours"] or {}).items())
+    """An entity as the prompt says it: its description, then whatever of its colours, wardrobe
+    and marks the description does not already say (each detail said once)."""
+    text = entity["description"] or entity["name"]
+    said = text.lower()
+    colours = ", ".join(f"{colour} {part}" for part, colour in (entity["colours"] or {}).items()
+                        if f"{colour} {part}".lower() not in said)
     details = [colours] if colours else []
+    named = set(colours.lower().replace(",", " ").split()) | set(said.replace(",", " ").split())
     for extra in (entity.get("wardrobe"), entity.get("marks")):
         words = set((extra or "").lower().replace(",", " ").split()) - {"a", "an", "the"}
-        if words and not words <= set(colours.lower().replace(",", " ").split()):
+        if words and not words <= named:
             details.append(extra)  # said once: a wardrobe the colours already name is dropped
-    text = entity["description"] or entity["name"]
     return f"{text} ({'; '.join(details)})" if details else text
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ class Outcome:
     attempts: int = 0
     failures: list[str] = field(default_factory=list)  # why each failed attempt failed
     scheduled: bool = False
+    generation_failed: int = 0  # attempts that made no file at all (the backends failed)
 
 
 @dataclass
@@ -40,7 +42,12 @@ class Report:
 
     @property
     def dropped(self) -> list[Outcome]:
-        return [o for o in self.outcomes if not o.scheduled]
+        return [o for o in self.outcomes if not o.scheduled and o.attempts]
+
+    @property
+    def waiting(self) -> list[Outcome]:
+        """Not tried: the backends were down; finished when they are back."""
+        return [o for o in self.outcomes if not o.scheduled and not o.attempts]
 
     def summary(self, ctx: ToolContext) -> dict[str, Any]:
         """What the director is told: scheduled, and which shots need rewriting and why."""
@@ -50,22 +57,28 @@ class Report:
             "dropped": [{"shot": o.shot["position"], "action": o.shot["action"],
                          "why": o.failures[-1] if o.failures else "not made"}
                         for o in self.dropped],
+            **({"waiting_for_backends": len(self.waiting)} if self.waiting else {}),
             "seconds_ahead_of_air": round(ctx.store.queued_seconds(), 1),
         }
 
 
 def produce(ctx: ToolContext, shot_ids: list[int]) -> Report:
-    """Make, inspect and schedule a take of each shot, in order; retakes within budget."""
+    """Make, inspect and schedule a take of each shot, in order; retakes within budget.
+
+    When two shots' every attempt failed in the backends (no endpoint answered: not one bad
+    prompt, the backends are down), the shots after them are left as they are, not spent: they
+    are finished when the backends are back."""
     outcomes: list[Outcome] = []
+    down = Outage()
     if ctx.parallel <= 1 or len(shot_ids) <= 1:
         for shot_id in shot_ids:
-            outcomes.append(_schedule(ctx, _shoot(ctx, shot_id)))
+            outcomes.append(_schedule(ctx, _shoot(ctx, shot_id, down)))
         return Report(outcomes)
 
     def shoot_forked(shot_id: int) -> Outcome:
         forked = ctx.fork()  # SQLite connections are per thread
         try:
-            return _shoot(forked, shot_id)
+            return _shoot(forked, shot_id, down)
         finally:
             forked.store.close()
 
@@ -76,13 +89,30 @@ def produce(ctx: ToolContext, shot_ids: list[int]) -> Report:
     return Report(outcomes)
 
 
-def _shoot(ctx: ToolContext, shot_id: int) -> Outcome:
+class Outage:
+    """Shots of one production run whose every attempt failed in the backends."""
+
+    def __init__(self, limit: int = 2) -> None:
+        self.limit, self.shots, self._lock = limit, 0, threading.Lock()
+
+    def add(self) -> None:
+        with self._lock:
+            self.shots += 1
+
+    def is_set(self) -> bool:
+        return self.shots >= self.limit
+
+
+def _shoot(ctx: ToolContext, shot_id: int, down: Outage) -> Outcome:
     """Takes of one shot until one is accepted or the budget is spent; each attempt a new seed,
     and every failure (a backend error, a refused file, a failed check) counts against it."""
     shot = ctx.store.shot(shot_id)
     outcome = Outcome(shot)
     if shot["status"] == "scheduled":
         outcome.scheduled = True  # finished work is never made again
+        return outcome
+    if down.is_set():
+        outcome.failures.append("not made: the backends are failing")
         return outcome
     earlier = ctx.store.takes_for_shot(shot_id)
     resumable = [t for t in earlier if t["status"] in ("made", "accepted")]
@@ -98,6 +128,7 @@ def _shoot(ctx: ToolContext, shot_id: int) -> Outcome:
                          emphasis=emphasis)
             if isinstance(made, str):
                 outcome.failures.append(made)
+                outcome.generation_failed += 1
                 continue
             take_id, status = made["take_id"], made["status"]
         if status == "accepted":
@@ -114,6 +145,8 @@ def _shoot(ctx: ToolContext, shot_id: int) -> Outcome:
         outcome.failures.append("failed " + ", ".join(
             f"{c['name']} ({c['value']:.2f}, limit {c['threshold']:.2f})" for c in failed))
         emphasis = emphasis_for({c["name"] for c in failed}, ctx.store.take(take_id)["prompt"])
+    if outcome.failures and outcome.generation_failed == outcome.attempts:
+        down.add()
     ctx.store.set_shot_status(shot_id, "dropped",
                               outcome.failures[-1] if outcome.failures else "no take budget")
     return outcome

@@ -139,6 +139,9 @@ def shot_row(ctx: ToolContext, i: int, plan: ShotPlan, position: int) -> dict[st
     motion = (plan.motion or "moves gently").lower()
     subject_direction = next((d for word, d in SUBJECT_DIRECTIONS
                               if re.search(rf"\b{word}\b", motion)), "none")
+    # the direction is said by the composer ("walks to the left"): not twice
+    motion = re.sub(r"\s*\b(?:to(?:ward)?s?\s+the\s+)?(?:left|right|toward|towards|closer|away|"
+                    r"up|down)\b(?:\s+(?:from\s+)?the\s+camera)?", "", motion).strip() or "moves"
     return {"action": plan.action, "entities": list(dict.fromkeys(who)),
             "location": place["name"], "framing": framing, "camera_move": move,
             "camera_direction": direction or "none", "subject_motion": motion,

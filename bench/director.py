@@ -1,0 +1,153 @@
+"""How well a director directs: the offline planner, the embedded 1.5B model, or any --model.
+
+For each theme, in a fresh data dir with the local backends: the theme request, then produce
+requests until --takes takes are scheduled (or --turns requests have run). No playout: a take
+on the schedule is what airs next. Prints one row per director with
+  first take  seconds from the theme to the first take scheduled
+  calls/take  the model's tool calls per scheduled take (production steps are the code's)
+  valid       share of the model's tool calls that worked
+  llm/take    model calls (completions) per scheduled take
+  tok/take    prompt + completion tokens per scheduled take
+  idle turns  requests that scheduled nothing (and made no show or plan)
+  fidelity    share of the theme's content words in the bible and the take prompts
+
+    python bench/director.py [--director offline] [--director gguf:qwen2.5-coder-1.5b]
+                             [--director MODEL --base-url URL] [--themes 8] [--takes 6]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import openai  # noqa: E402
+
+from director.autopilot import carry_out, system_prompt  # noqa: E402
+from director.config import Settings  # noqa: E402
+from director.loop import Conversation  # noqa: E402
+from director.requests import plan_request, produce_request, theme_request  # noqa: E402
+from director.theme import fidelity  # noqa: E402
+from evals.metrics import made_texts  # noqa: E402
+from state.datadir import DataDir  # noqa: E402
+from state.store import Store  # noqa: E402
+from tools.context import ToolContext  # noqa: E402
+from tools.errors import WebTVError  # noqa: E402
+
+THEMES = [  # photoreal, animal, landscape, several characters, other languages and scripts
+    "A panda chef cooking dumplings in a tiny kitchen, cartoon style",
+    "A cat astronaut floating through a colorful nebula",
+    "a lighthouse keeper and her grey cat in a storm",
+    "a red panda who repairs bicycles in a busy market",
+    "Waves crashing on a black sand beach at sunset, photoreal",
+    "Two old fishermen mending nets in a rainy harbour at dawn, Studio Ghibli style",
+    "Un chat astronaute dans une nébuleuse colorée",
+    "🐼🍜 في مطبخ صغير",
+    "a girl in a yellow hoodie skateboarding through a neon city at night",
+    "A knight and a dragon sharing tea in a misty forest, watercolor",
+]
+
+
+def one_theme(settings: Settings, model, theme: str, takes: int, turns: int) -> dict:
+    home = Path(tempfile.mkdtemp(prefix="webtv-bench-director-"))
+    data = DataDir(home)
+    store = Store(data)
+    ctx = ToolContext(store=store, data=data)
+    system = system_prompt(settings)
+    started = time.monotonic()
+    first_take = None
+    idle = 0
+    for turn in range(turns):
+        before = (store.db["schedule"].count, bool(store.bible()), len(store.segments()))
+        if store.bible() is None:
+            request = theme_request(theme)
+        elif store.current_segment() is None:
+            request = plan_request(ctx, 2)
+        else:
+            segment = store.current_segment()
+            request = produce_request(ctx, segment, max(1, min(
+                6, segment["shots"] - segment["written"])))
+        try:
+            carry_out(model, ctx, Conversation(system), request)
+        except (WebTVError, openai.OpenAIError) as exc:
+            print(f"    turn {turn + 1} failed: {str(exc)[:160]}", flush=True)
+        after = (store.db["schedule"].count, bool(store.bible()), len(store.segments()))
+        idle += after == before
+        if first_take is None and store.db["schedule"].count:
+            first_take = time.monotonic() - started
+        if store.db["schedule"].count >= takes:
+            break
+    row = measure(store, theme)
+    row.update(first_take_s=first_take, idle_turns=idle, turns=turn + 1,
+               wall_s=time.monotonic() - started)
+    store.close()
+    shutil.rmtree(home, ignore_errors=True)
+    return row
+
+
+def measure(store: Store, theme: str) -> dict:
+    scheduled = store.db["schedule"].count
+    calls = list(store.db.query("select ok from tool_calls where made_by = 'model'"))
+    llm = next(store.db.query("select count(*) as n, coalesce(sum(prompt_tokens), 0) as p, "
+                              "coalesce(sum(completion_tokens), 0) as c from llm_calls"))
+    return {"scheduled": scheduled, "calls": len(calls), "valid": sum(c["ok"] for c in calls),
+            "llm_calls": llm["n"], "prompt_tokens": llm["p"], "completion_tokens": llm["c"],
+            "fidelity": fidelity(theme, made_texts(store)),
+            "cast": [e["name"] for e in store.entities()]}
+
+
+def summary(name: str, rows: list[dict]) -> str:
+    takes = sum(r["scheduled"] for r in rows) or float("nan")
+    calls = sum(r["calls"] for r in rows)
+    firsts = sorted(r["first_take_s"] for r in rows if r["first_take_s"] is not None)
+    median = f"{firsts[len(firsts) // 2]:.0f}" if firsts else "-"
+    return (f"| {name} | {len(rows)} | {sum(r['scheduled'] for r in rows)} | {median} | "
+            f"{calls / takes:.2f} | {sum(r['valid'] for r in rows) / max(1, calls):.2f} | "
+            f"{sum(r['llm_calls'] for r in rows) / takes:.2f} | "
+            f"{sum(r['prompt_tokens'] for r in rows) / takes:.0f} + "
+            f"{sum(r['completion_tokens'] for r in rows) / takes:.0f} | "
+            f"{sum(r['idle_turns'] for r in rows)} | "
+            f"{sum(r['fidelity'] for r in rows) / len(rows):.2f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--director", action="append",
+                        help="offline, gguf:NAME|PATH, or a model at --base-url (repeatable)")
+    parser.add_argument("--base-url")
+    parser.add_argument("--themes", type=int, default=8)
+    parser.add_argument("--takes", type=int, default=6, help="stop a theme at this many takes")
+    parser.add_argument("--turns", type=int, default=4, help="at most this many requests")
+    parser.add_argument("--json", type=Path, help="also write every row here")
+    args = parser.parse_args()
+    table = ["| director | themes | takes | first take s (median) | calls/take | valid | "
+             "llm calls/take | tokens/take (prompt + completion) | idle turns | fidelity |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    every = {}
+    for name in args.director or ["offline"]:
+        settings = Settings.from_env(llm_model=None if name == "offline" else name,
+                                     llm_base_url=args.base_url,
+                                     data_dir=Path(tempfile.mkdtemp(prefix="webtv-models-")))
+        model = settings.model()
+        rows = []
+        for theme in THEMES[:args.themes]:
+            row = one_theme(settings, model, theme, args.takes, args.turns)
+            print(f"  {name}: {theme[:50]!r}: {row['scheduled']} takes, first "
+                  f"{row['first_take_s'] or 0:.0f} s, {row['valid']}/{row['calls']} valid, "
+                  f"fidelity {row['fidelity']:.2f}, cast {row['cast']}", flush=True)
+            rows.append(row)
+        table.append(summary(name, rows))
+        every[name] = rows
+    print("\n" + "\n".join(table))
+    if args.json:
+        args.json.write_text(json.dumps(every, indent=1, ensure_ascii=False, default=str))
+
+
+if __name__ == "__main__":
+    main()
