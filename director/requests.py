@@ -17,8 +17,8 @@ from tools.bible import bible_brief
 from tools.context import ToolContext
 
 THEME = re.compile(r"^\s*(?:theme|new show)\s*:\s*(.+)$", re.I | re.S)
-CHAT_TOOLS = ["update_cast", "add_note", "write_shots", "rewrite_shot", "plan_episodes",
-              "queue_show", "mark_favourite", "set_show"]
+# what people ask for in chat; /favourite and the autopilot cover the rest
+CHAT_TOOLS = ["update_cast", "add_note", "write_shots", "queue_show", "set_show"]
 
 
 @dataclass

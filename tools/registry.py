@@ -108,8 +108,8 @@ def _hide(schema: Any, hide: frozenset[str]) -> Any:
 
 
 def lean_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """Only what the model must know: no titles or defaults, an optional value as its plain
-    type (leaving it out means null), extra properties refused."""
+    """Only what the model must know: no titles, defaults or string lengths, an optional value
+    as its plain type (leaving it out means null), extra properties refused."""
     def walk(node: Any) -> Any:
         if isinstance(node, list):
             return [walk(v) for v in node]
@@ -121,7 +121,9 @@ def lean_schema(schema: dict[str, Any]) -> dict[str, Any]:
             node = {**branches[0], **rest}
         out = {}
         for key, value in node.items():
-            if key in ("title", "default"):
+            # string lengths are checked when the call arrives; spelled out in the schema they
+            # cost every request tokens (and a grammar thousands of rules)
+            if key in ("title", "default", "minLength", "maxLength"):
                 continue
             out[key] = ({k: walk(v) for k, v in value.items()} if key == "properties"
                         else walk(value))
