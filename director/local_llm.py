@@ -111,7 +111,7 @@ class LocalGGUF:
             prompt += "<tool_call>\n"  # the reply is a call: the grammar writes its JSON
         out = self._llm.create_completion(
             prompt, grammar=self._grammar(tools, require_tool), max_tokens=self.max_tokens,
-            temperature=self.temperature, stop=[*(formatted.stop or []), "</tool_call>"]
+            temperature=self.temperature, repeat_penalty=1.1, stop=[*(formatted.stop or []), "</tool_call>"]
             if not require_tool else formatted.stop)
         text = out["choices"][0]["text"]
         usage = out["usage"]
@@ -138,8 +138,7 @@ class LocalGGUF:
                 "required": ["name", "arguments"], "additionalProperties": False}
                 for t in tools]
             schema = options[0] if len(options) == 1 else {"oneOf": options}
-            # string lengths are checked by the tool, not spelled out character by character
-            gbnf = json_schema_to_gbnf(json.dumps(_without_lengths(schema)))
+            gbnf = json_schema_to_gbnf(json.dumps(_bounded(schema)))
             if not require_tool:
                 gbnf = gbnf.replace("root ::=", "call ::=", 1) + (
                     '\nroot ::= "<tool_call>\\n" call "\\n</tool_call>" | answer\n'
@@ -148,13 +147,20 @@ class LocalGGUF:
         return self._grammars[key]
 
 
-def _without_lengths(node: Any) -> Any:
+STRING_LIMIT = 160  # characters in any one string of a call: an action, a look, a title
+
+
+def _bounded(node: Any) -> Any:
+    """Every free string bounded: a small model that starts repeating itself inside a string
+    ends the string instead of the whole reply at max_tokens (an invalid, truncated call)."""
     if isinstance(node, list):
-        return [_without_lengths(v) for v in node]
-    if isinstance(node, dict):
-        return {k: _without_lengths(v) for k, v in node.items()
-                if k not in ("maxLength", "minLength") or not isinstance(v, int)}
-    return node
+        return [_bounded(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _bounded(v) for k, v in node.items()}
+    if out.get("type") == "string" and "enum" not in out and "const" not in out:
+        out["maxLength"] = min(out.get("maxLength", STRING_LIMIT), STRING_LIMIT)
+    return out
 
 
 def _for_template(message: dict[str, Any]) -> dict[str, Any]:

@@ -18,9 +18,9 @@ from typing import Any
 
 import prompts
 from director.llm import Reply, ToolCall
-from director.theme import Theme, read_theme
-from director.words import is_a
 from tools.colours import name_in
+from tools.theme import Theme, read_theme
+from tools.words import is_a
 
 COUNT = re.compile(r"write the next (\d+) shots", re.I)
 PLAN = re.compile(r"plan the next (\d+) episodes", re.I)

@@ -61,7 +61,7 @@ def theme_fidelity(store: Any, theme: str) -> float:
     """Share of the theme's content words found in what the director made of it: the bible
     (title, logline, style, cast) and the prompts of its takes. The stored theme itself does
     not count."""
-    from director.theme import fidelity
+    from tools.theme import fidelity
 
     if not theme:
         return float("nan")

@@ -8,9 +8,9 @@ from director.autopilot import carry_out
 from director.loop import Conversation
 from director.offline import OfflineDirector
 from director.requests import chat_request, produce_request, theme_request
-from director.theme import fidelity
 from evals.metrics import made_texts
 from tools.context import ToolContext
+from tools.theme import fidelity
 
 THEME = "a llama who runs a night-time noodle stand"
 

@@ -16,6 +16,8 @@ from tools import REGISTRY
 from tools.colours import NAMED, to_hex
 from tools.context import ToolContext
 from tools.errors import ToolError
+from tools.theme import read_theme
+from tools.words import tidied
 
 Kind = Literal["character", "place", "prop"]
 TimeOfDay = Literal["dawn", "day", "dusk", "evening", "night"]
@@ -65,12 +67,12 @@ def _text(value: Any) -> Any:
 class CastMember(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    name: Annotated[str, Field(min_length=1, max_length=60)]
+    name: Annotated[str, BeforeValidator(tidied), Field(min_length=1, max_length=60)]
     kind: Annotated[Kind, BeforeValidator(
         lambda v: {"location": "place", "setting": "place", "person": "character",
                    "animal": "character", "object": "prop"}.get(str(v).lower(), str(v).lower())
         if v else "character")] = "character"
-    look: Annotated[str, BeforeValidator(_text), Field(
+    look: Annotated[str, BeforeValidator(tidied), BeforeValidator(_text), Field(
         max_length=300, description="What it is and looks like, with its colours")] = ""
 
     @model_validator(mode="before")
@@ -93,8 +95,8 @@ class CastMember(BaseModel):
 class Episode(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    title: Annotated[str, Field(min_length=1, max_length=80)]
-    synopsis: Annotated[str, Field(max_length=300)] = ""
+    title: Annotated[str, BeforeValidator(tidied), Field(min_length=1, max_length=80)]
+    synopsis: Annotated[str, BeforeValidator(tidied), Field(max_length=300)] = ""
 
 
 def add_to_cast(ctx: ToolContext, member: CastMember) -> dict[str, Any]:
@@ -139,31 +141,38 @@ def recolour(text: str | None, colours: dict[str, str]) -> str | None:
 @REGISTRY.tool
 def set_show(
     ctx: ToolContext,
-    title: Annotated[str, Field(min_length=1, max_length=80)],
-    logline: Annotated[str, Field(max_length=300, description="One sentence: who, what, where")],
+    title: Annotated[str, BeforeValidator(tidied), Field(min_length=1, max_length=80)],
+    logline: Annotated[str, BeforeValidator(tidied), Field(
+        max_length=300, description="One sentence: who, what, where")],
     cast: Annotated[list[CastMember], Field(
         min_length=1, max_length=6, description="The characters, the main place and any props")],
-    style: Annotated[str, Field(max_length=120, description="The look of every shot")] = "",
-    time: TimeOfDay = "day",
-    mood: Annotated[str, Field(max_length=60, description="Music mood")] = "calm",
+    style: Annotated[str, BeforeValidator(tidied), Field(
+        max_length=120, description="The look of every shot")] = "",
+    time: TimeOfDay | None = None,
+    mood: Annotated[str | None, Field(max_length=60, description="Music mood")] = None,
     episodes: Annotated[list[Episode], Field(max_length=4)] = [],  # noqa: B006 (pydantic copies)
 ) -> dict[str, Any]:
     """Create the show from the theme: title, logline, cast (characters, the main place, props:
     each with a look that names its colours), style, time of day, music mood, first episodes."""
     theme = ctx.theme
+    read = read_theme(theme or logline)  # what the model left out, the theme's words say
+    time = time or read.time
     current = ctx.store.bible()
     if current is None or (theme and (current.get("theme") or "").strip().lower()
                            != theme.strip().lower()):
         ctx.store.begin_show(theme, title)  # a new show: the old one's entities are archived
+    if not any(m.kind == "place" for m in cast):  # every shot needs a place
+        place = read.place or "setting"
+        weather = f" in the {read.weather}" if read.weather else ""
+        cast = [*cast, CastMember(name=place.title(), kind="place",
+                                  look=f"a {place}{weather}" if read.place else logline)]
     places = [m for m in cast if m.kind == "place"]
     palette = list(dict.fromkeys(c for m in places for c in colours_in(m.look).values()))
     bible = ctx.store.set_bible(
-        title=title, logline=logline, visual_style=style, music_mood=mood, time_of_day=time,
+        title=title, logline=logline, visual_style=style or read.style or "", time_of_day=time,
+        music_mood=mood or {"night": "cozy", "dusk": "warm", "dawn": "calm"}.get(time, "playful"),
         palette=palette or _default_palette(time), **({"theme": theme} if theme else {}))
     made = [add_to_cast(ctx, m) for m in cast]
-    if not places:  # every shot needs a place: the theme's own words stand in
-        made.append(add_to_cast(ctx, CastMember(name="The Setting", kind="place",
-                                                look=logline or title)))
     segments = ctx.store.add_segments(
         [{"title": e.title, "synopsis": e.synopsis, "shots": 8} for e in episodes]
         or [{"title": "Episode 1", "synopsis": logline, "shots": 8}])

@@ -17,6 +17,7 @@ from tools import REGISTRY
 from tools.context import ToolContext
 from tools.errors import ToolError
 from tools.production import produce
+from tools.words import tidied
 
 Framing = Literal["wide", "medium", "close-up"]
 Camera = Literal["static", "pan left", "pan right", "tilt up", "tilt down", "zoom in", "zoom out"]
@@ -65,8 +66,8 @@ def _names(value: Any) -> Any:
 class ShotPlan(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    action: Annotated[str, Field(min_length=3, max_length=200,
-                                 description="What happens, present tense")]
+    action: Annotated[str, BeforeValidator(tidied), Field(
+        min_length=3, max_length=200, description="What happens: one short sentence")]
     who: Annotated[list[str] | None, BeforeValidator(_names),
                    Field(description="Cast in shot; null: the main character")] = None
     where: Annotated[str | None, Field(description="A place; null: the main place")] = None

@@ -157,3 +157,33 @@ def fidelity(theme_text: str, texts: list[str]) -> float:
         return any(all(p in known or _stem(p) in known for p in ps) for ps in ([word], parts))
 
     return sum(kept(word) for word in words) / len(words)
+
+
+_REPEATED = re.compile(r"(\b\w[^,;.]*?\s[^,;.]*?)(?:\s+(?:and|with)\s+\1\b)+", re.I)
+_CLAUSES = re.compile(r"(,\s*|;\s*|(?<=[.!?])\s+)")
+_LEAD = re.compile(r"^(?:and|with|also)\s+", re.I)
+
+
+def tidy(text: str) -> str:
+    """What a small model wrote over and over ("a red apron and a red apron, with a red
+    apron, with a red"), said once: a clause already said, or a clause cut short that an
+    earlier one says, is left out, and "X and X" becomes X."""
+    kept: list[str] = []
+    for piece in _CLAUSES.split(text.strip()):
+        if not piece or _CLAUSES.fullmatch(piece):
+            continue
+        clause = _REPEATED.sub(r"\1", piece.strip())
+        key = _LEAD.sub("", clause).rstrip(".!?").strip().lower()
+        if key and key in " ".join(kept).lower():
+            continue
+        kept.append(clause)
+    joined = ""
+    for clause in kept:
+        joined += clause if not joined else (" " if joined.endswith((".", "!", "?"))
+                                             else ", ") + clause
+    return re.sub(r"(?:[\s,;]+(?:and|with|or|a|an|the|of|in))+[\s,;]*$", "", joined).strip(" ,;")
+
+
+def tidied(value: object) -> object:
+    """tidy() for a pydantic BeforeValidator: strings only."""
+    return tidy(value) if isinstance(value, str) else value

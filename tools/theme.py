@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from director.words import (
+from tools.words import (
     PUNCT,
     content_words,
     emoji_name,
