@@ -109,10 +109,10 @@ class LocalGGUF:
         prompt = formatted.prompt
         if require_tool:
             prompt += "<tool_call>\n"  # the reply is a call: the grammar writes its JSON
+        stop = formatted.stop if require_tool else [*(formatted.stop or []), "</tool_call>"]
         out = self._llm.create_completion(
             prompt, grammar=self._grammar(tools, require_tool), max_tokens=self.max_tokens,
-            temperature=self.temperature, repeat_penalty=1.1, stop=[*(formatted.stop or []), "</tool_call>"]
-            if not require_tool else formatted.stop)
+            temperature=self.temperature, repeat_penalty=1.1, stop=stop)
         text = out["choices"][0]["text"]
         usage = out["usage"]
         if require_tool:

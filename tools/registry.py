@@ -178,6 +178,26 @@ def _arguments_model(fn: Callable[..., Any]) -> type[BaseModel]:
     return create_model(model_name, __config__=ConfigDict(extra="ignore"), **fields)
 
 
+def _validate(model: type[BaseModel], raw: dict[str, Any]) -> BaseModel:
+    """Validate; a text that is only too long is cut at a word and validated again (what it
+    means is clear; refusing it would cost a small model a whole retry)."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        long = [e for e in exc.errors() if e["type"] in ("string_too_long", "too_long")
+                and isinstance(e["input"], str)]
+        if not long or len(long) < len(exc.errors()):
+            raise
+        for error in long:
+            *path, key = error["loc"]
+            node = raw
+            for step in path:
+                node = node[step]
+            limit = error["ctx"]["max_length"]
+            node[key] = node[key][:limit].rsplit(" ", 1)[0].rstrip(" ,;") or node[key][:limit]
+        return model.model_validate(raw)
+
+
 def _problem(error: dict[str, Any]) -> str:
     """One validation error as an instruction: where, what was wrong, what is allowed."""
     where = ".".join(map(str, error["loc"])) or "arguments"
@@ -224,7 +244,7 @@ class Registry:
         if not isinstance(raw, dict):
             return result(False, f"Error: the arguments to {name} must be a JSON object.")
         try:
-            args = tool.arguments.model_validate(raw)
+            args = _validate(tool.arguments, raw)
         except ValidationError as exc:
             problems = "; ".join(_problem(e) for e in exc.errors())
             return result(False, f"Error: invalid arguments to {name}: {problems}.")
