@@ -10,9 +10,11 @@ on the schedule is what airs next. Prints one row per director with
   tok/take    prompt + completion tokens per scheduled take
   idle turns  requests that scheduled nothing (and made no show or plan)
   fidelity    share of the theme's content words in the bible and the take prompts
+  on screen   the same share in the prompts of the scheduled takes alone
 
     python bench/director.py [--director offline] [--director gguf:qwen2.5-coder-1.5b]
                              [--director MODEL --base-url URL] [--themes 8] [--takes 6]
+    python bench/director.py --run-dir DATA_DIR   # the same figures for a `webtv run`, aired
 """
 
 from __future__ import annotations
@@ -99,6 +101,8 @@ def measure(store: Store, theme: str) -> dict:
     return {"scheduled": scheduled, "calls": len(calls), "valid": sum(c["ok"] for c in calls),
             "llm_calls": llm["n"], "prompt_tokens": llm["p"], "completion_tokens": llm["c"],
             "fidelity": fidelity(theme, made_texts(store)),
+            "screen_fidelity": fidelity(theme, [r["prompt"] for r in store.db.query(
+                "select prompt from takes where status in ('scheduled', 'aired')")]),
             "cast": [e["name"] for e in store.entities()]}
 
 
@@ -113,7 +117,37 @@ def summary(name: str, rows: list[dict]) -> str:
             f"{sum(r['prompt_tokens'] for r in rows) / takes:.0f} + "
             f"{sum(r['completion_tokens'] for r in rows) / takes:.0f} | "
             f"{sum(r['idle_turns'] for r in rows)} | "
-            f"{sum(r['fidelity'] for r in rows) / len(rows):.2f} |")
+            f"{sum(r['fidelity'] for r in rows) / len(rows):.2f} | "
+            f"{sum(r['screen_fidelity'] for r in rows) / len(rows):.2f} |")
+
+
+def report_run(home: Path) -> None:
+    """A channel's data dir after `webtv run`: what the director's takes did on air."""
+    store = Store(DataDir(home))
+    theme = (store.bible() or {}).get("theme") or ""
+    row = measure(store, theme)
+    first_air = next(store.db.query("select min(started_at) as t from air_log"))["t"]
+    first_take = next(store.db.query(
+        "select min(started_at) as t from air_log where kind = 'take'"))["t"]
+    aired = next(store.db.query(
+        "select count(distinct take_id) as n from air_log where kind = 'take'"))["n"]
+    from datetime import datetime
+
+    def at(text):
+        return datetime.fromisoformat(text) if text else None
+
+    wait = (at(first_take) - at(first_air)).total_seconds() if first_take else float("nan")
+    print(f"| theme | {theme} |\n|---|---|")
+    print(f"| first take on air | {wait:.0f} s after the channel went on air |")
+    print(f"| takes aired | {aired} (scheduled {row['scheduled']}) |")
+    print(f"| model tool calls valid | {row['valid']} of {row['calls']} "
+          f"({row['valid'] / max(1, row['calls']):.1%}) |")
+    print(f"| model calls per aired take | {row['llm_calls'] / max(1, aired):.2f} |")
+    print(f"| LLM tokens per aired take | {row['prompt_tokens'] / max(1, aired):.0f} prompt + "
+          f"{row['completion_tokens'] / max(1, aired):.0f} completion |")
+    print(f"| fidelity | {row['fidelity']:.2f} (on screen: {row['screen_fidelity']:.2f}) |\n"
+          f"| cast | {', '.join(row['cast'])} |")
+    store.close()
 
 
 def main() -> None:
@@ -125,10 +159,13 @@ def main() -> None:
     parser.add_argument("--takes", type=int, default=6, help="stop a theme at this many takes")
     parser.add_argument("--turns", type=int, default=4, help="at most this many requests")
     parser.add_argument("--json", type=Path, help="also write every row here")
+    parser.add_argument("--run-dir", type=Path, help="report on a `webtv run` data dir instead")
     args = parser.parse_args()
+    if args.run_dir:
+        return report_run(args.run_dir)
     table = ["| director | themes | takes | first take s (median) | calls/take | valid | "
-             "llm calls/take | tokens/take (prompt + completion) | idle turns | fidelity |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "llm calls/take | tokens/take (prompt + completion) | idle turns | fidelity | "
+             "on screen |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     every = {}
     for name in args.director or ["offline"]:
         settings = Settings.from_env(llm_model=None if name == "offline" else name,
@@ -140,7 +177,8 @@ def main() -> None:
             row = one_theme(settings, model, theme, args.takes, args.turns)
             print(f"  {name}: {theme[:50]!r}: {row['scheduled']} takes, first "
                   f"{row['first_take_s'] or 0:.0f} s, {row['valid']}/{row['calls']} valid, "
-                  f"fidelity {row['fidelity']:.2f}, cast {row['cast']}", flush=True)
+                  f"fidelity {row['fidelity']:.2f} ({row['screen_fidelity']:.2f} on screen), cast "
+                  f"{row['cast']}", flush=True)
             rows.append(row)
         table.append(summary(name, rows))
         every[name] = rows

@@ -125,6 +125,9 @@ class Autopilot:
         except (StepLimitExceeded, WebTVError, openai.OpenAIError) as exc:
             error = f"the director's turn failed: {exc}"
             log.warning("%s", error)
+        except Exception as exc:  # noqa: BLE001 - a 24/7 channel does not go off air for it
+            error = f"the director's turn failed unexpectedly: {type(exc).__name__}: {exc}"
+            log.exception("%s", error)
         kind = request if isinstance(request, str) else request.kind
         progressed = ctx.store.db["schedule"].count > scheduled_before or (
             error is None and self._made(ctx, request))

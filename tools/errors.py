@@ -35,3 +35,7 @@ class StepLimitExceeded(WebTVError):
 
 class DirectorGaveUp(WebTVError):
     """The model kept sending a failing call: the turn ends instead of looping."""
+
+
+class ModelError(WebTVError):
+    """The director's model could not answer (its context is full, it failed to load)."""

@@ -17,7 +17,7 @@ class SegmentPlan(BaseModel):
 
     title: Annotated[str, Field(min_length=1, max_length=80)]
     synopsis: Annotated[str, Field(max_length=300, description="What happens in it")] = ""
-    shots: Annotated[int, BeforeValidator(lambda v: min(24, max(2, int(v or 8))))] = 8
+    shots: Annotated[int, BeforeValidator(lambda v: min(24, max(2, int(v or 12))))] = 12
 
 
 @REGISTRY.tool

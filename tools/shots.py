@@ -207,4 +207,4 @@ def _segment(ctx: ToolContext) -> dict[str, Any]:
         return current
     position = len(ctx.store.segments()) + 1
     return ctx.store.add_segments([{"title": f"Episode {position}", "synopsis": "",
-                                    "shots": 8}])[0]
+                                    "shots": 12}])[0]
