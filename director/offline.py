@@ -31,7 +31,7 @@ MORE = re.compile(r"\b(?:produce|make|write)\s+(\d+)?\s*more\s+shots\b", re.I)
 CAST_LINE = re.compile(r"^- (.+?) \((character|place|prop)\)(?:: (.*))?$", re.M)
 LOGLINE = re.compile(r"^Show: .*? — (.*)$", re.M)
 NOTES = re.compile(r"^Notes: (.*)$", re.M)
-LATEST = re.compile(r"^Latest shots: (.*)$", re.M)
+EPISODE = re.compile(r"^Episode (\d+):", re.M)
 NOTE_WORDS = ("more ", "less ", "fewer ", "always ", "never ", "from now on", "don't", "avoid ",
               "keep ", "no more", "stop ")
 
@@ -58,7 +58,8 @@ class OfflineDirector:
                  seed: int | None = None) -> None:
         """``strategy``: a prompt strategy's [offline] table (prompts/strategies/): how this
         planner writes model prompts itself, standing in for an LLM's habits; None leaves the
-        prompts to the composer. ``seed`` varies its choices, for evals."""
+        prompts to the composer. ``seed`` varies its choices of looks, for evals (the takes'
+        seeds are varied by the ToolContext's)."""
         self.shots_per_request = shots_per_request
         self.strategy = strategy
         self.seed = seed
@@ -136,7 +137,8 @@ class OfflineDirector:
     def _member(self, theme: Theme, character, index: int) -> dict[str, Any]:
         """A character's look: what the theme says of it, and colours it did not give (a coat
         and an accessory, for anyone alive; "waves" get none)."""
-        body, accent, accessory = _pick(f"{theme.text}:{index}", self.words["looks"])
+        salt = f":{self.seed}" if self.seed else ""
+        body, accent, accessory = _pick(f"{theme.text}:{index}{salt}", self.words["looks"])
         look = character.description
         if is_a(character.noun or character.name, "creatures"):
             coloured = [a for a in character.attributes if name_in(a)]
@@ -155,19 +157,21 @@ class OfflineDirector:
         people = [m[0] for m in cast if m[1] == "character"] or [m[0] for m in cast][:1]
         things = [m[0] for m in cast if m[1] == "prop"]
         notes = ((NOTES.search(request) or [None, ""])[1]).lower()
-        latest = (LATEST.search(request) or [None, ""])[1]
-        start = len([s for s in latest.split(" / ") if s]) + _written(request)
-        patterns = self.words["shots"]
+        episode = int((EPISODE.search(request) or [None, "1"])[1])
+        start = episode + _written(request)
+        patterns, beats = self.words["shots"], self.words["beats"]
         shots = []
         for i in range(count):
             p = dict(patterns[(start + i) % len(patterns)])
+            # a beat of its own for each pass over the patterns: no action airs twice in a row
+            beat = beats[(episode * 2 + (_written(request) + i) // len(patterns)) % len(beats)]
             who = people[0] if people else "the host"
             other = (people[1 + (start + i) % (len(people) - 1)] if len(people) > 1
                      else "a visitor")
             fill = {"who": who, "other": other, "place": (places[0] if places else "place")
                     .lower(), "activity": theme.activity or "gets to work",
                     "thing": (things[0] if things else "lantern").lower(), "time": theme.time}
-            action = p.pop("action").format(**fill)
+            action = f"{p.pop('action').format(**fill)}, {beat}"
             in_shot = [who] + ([other] if other in people and "{other}" in
                                patterns[(start + i) % len(patterns)]["action"] else [])
             in_shot += [t for t in things[:1] if t.lower() in action]

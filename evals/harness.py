@@ -69,7 +69,7 @@ def run_one(strategy: Strategy, case: dict[str, Any], seed: int, home: Path,
     shutil.rmtree(home, ignore_errors=True)  # a run that was cut off starts again clean
     data = DataDir(home)
     store = Store(data)
-    ctx = ToolContext(store=store, data=data, backends=local_backends(fault_rate))
+    ctx = ToolContext(store=store, data=data, backends=local_backends(fault_rate), seed=seed)
     system = prompts.render("system.md.j2", channel="AI WebTV") + "\n\n" + strategy.system
     model = model_for(strategy, seed)
     started = time.monotonic()

@@ -1,7 +1,8 @@
 """The eval harness: metrics on hand-made examples, reports that parse, and runs that replay
 to the same numbers (the offline director, and an LLM's traffic from a recorded cassette).
 
-The cassette was recorded from the local llama.cpp server described in test_openai_client.py:
+The cassette was recorded from the local llama.cpp server described in test_openai_client.py
+(Qwen2.5-Coder-1.5B-Instruct):
     WEBTV_RECORD_LLM_URL=http://127.0.0.1:8765/v1 pytest tests/test_evals.py
 """
 
@@ -20,7 +21,7 @@ from director.llm import OpenAIChat
 from director.offline import OfflineDirector
 from evals import metrics
 from evals.harness import cases, run_eval, strategies
-from evals.report import mean_ci, write
+from evals.report import METRICS, mean_ci, score, write
 
 FOX = {"name": "Fox", "colours": {"fur": "orange", "scarf": "green"}}
 CASSETTES = Path(__file__).parent / "cassettes" / "test_evals"
@@ -92,8 +93,8 @@ def test_an_llm_eval_replays_to_identical_numbers(tmp_path: Path) -> None:
                        filter_headers=["authorization"], match_on=["method", "path"])
 
     def model_for(strategy, seed):
-        return OpenAIChat(RECORD_URL or "http://127.0.0.1:8765/v1", "smollm2-135m-instruct",
-                          None, timeout=60)
+        return OpenAIChat(RECORD_URL or "http://127.0.0.1:8765/v1",
+                          "qwen2.5-coder-1.5b-instruct", None, timeout=300)
 
     runs = []
     for out in ("first", "second"):
@@ -104,6 +105,20 @@ def test_an_llm_eval_replays_to_identical_numbers(tmp_path: Path) -> None:
             recorder = vcr.VCR(cassette_library_dir=str(CASSETTES), record_mode="none",
                                filter_headers=["authorization"], match_on=["method", "path"])
     assert json.dumps(runs[0]) == json.dumps(runs[1])  # NaN-safe equality
-    assert runs[0][0]["finished"] is False  # a 135M model does not finish a show: fine here
+    row = runs[0][0]
+    assert row["finished"] is True and row["aired"] >= 1  # the 1.5B model made a show and a shot
+    assert row["tool_call_validity"] == 1.0 and row["theme_fidelity"] >= 0.8
+    # one call for the show, one for the shot list: the turns end when their work is done
     assert (CASSETTES / name).read_text().count("uri: http://127.0.0.1:8765/v1/chat/completions") \
-        == 14
+        == 2
+
+
+def test_a_run_that_aired_nothing_is_a_failure_not_perfect(store) -> None:
+    from evals.harness import measure
+
+    row = measure(store, 12.0, "a fox who delivers mail by balloon")
+    assert row["aired"] == 0 and row["aired_share"] == 0.0 and row["theme_fidelity"] == 0.0
+    assert row["continuity_retention"] == 0.0 and row["token_overflow_rate"] == 1.0
+    assert row["risky_word_rate"] == 1.0 and row["check_pass_rate"] == 0.0
+    summary = {m: (row[m], 0.0) for m, _ in METRICS if isinstance(row.get(m), float)}
+    assert score(summary) == 0.0

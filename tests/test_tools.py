@@ -155,3 +155,16 @@ def test_write_shots_fills_in_defaults_and_reads_plain_words(ctx: ToolContext) -
     assert (first["subject_direction"], first["duration_s"]) == ("left", 8.0)
     assert (second["camera_move"], second["camera_direction"]) == ("pan", "left")
     assert json.loads(result.content)["written"] == 2
+
+
+def test_a_shot_the_show_just_had_is_not_written_again(ctx: ToolContext) -> None:
+    """A small model copies the latest shots it is shown: the air would loop."""
+    show(ctx)
+    first = REGISTRY.dispatch(ctx, "write_shots", '{"shots": [{"action": "the fox runs"}]}')
+    assert first.ok, first.content
+    again = REGISTRY.dispatch(ctx, "write_shots", json.dumps({"shots": [
+        {"action": "The fox runs."}, {"action": "the fox naps (1 of 12 shots written)"}]}))
+    assert json.loads(again.content)["repeats_skipped"] == 1
+    assert [s["action"] for s in ctx.store.shots()] == ["the fox runs", "the fox naps"]
+    only = REGISTRY.dispatch(ctx, "write_shots", '{"shots": [{"action": "the fox naps"}]}')
+    assert not only.ok and "every shot repeats one the show has just had" in only.content

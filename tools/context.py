@@ -18,7 +18,8 @@ class ToolContext:
     data: DataDir
     backends: Backends = field(default_factory=local_backends)
     takes_per_shot: int = 3  # retake budget: a shot is dropped after this many failed takes
-    parallel: int = 2  # tool calls of one reply that may run at once (make/inspect takes)
+    parallel: int = 2  # shots made at once by production (two endpoints make two takes)
+    seed: int = 0  # varies every take's seed (evals run each theme with several)
     moderator: LocalModerator | OpenAIModerator = field(default_factory=LocalModerator)
     # The request being carried out: set by whoever starts a turn, read by the tools, so the
     # model never has to copy them into a call.

@@ -123,7 +123,7 @@ def _shoot(ctx: ToolContext, shot_id: int, down: Outage) -> Outcome:
         if resumable:  # made before a crash or a stop: inspect it rather than make it again
             take_id, status = resumable[-1]["id"], resumable.pop()["status"]
         else:
-            seed = takes._seed(shot_id, len(earlier) + outcome.attempts)
+            seed = takes.seed_for(shot_id, len(earlier) + outcome.attempts, ctx.seed)
             made = _step(ctx, "make_take", takes.make_take, shot_id=shot_id, seed=seed,
                          emphasis=emphasis)
             if isinstance(made, str):

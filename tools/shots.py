@@ -162,6 +162,7 @@ def write_shots(
     if ctx.store.bible() is None:
         raise ToolError("there is no show yet: a theme comes first")
     segment = _segment(ctx)
+    shots, repeats = _new_only(ctx, shots)
     start = len(ctx.store.shots(limit=10_000))
     rows = [{**shot_row(ctx, i, plan, start + i), "segment_id": segment["id"]}
             for i, plan in enumerate(shots, 1)]
@@ -170,7 +171,28 @@ def write_shots(
     ctx.store.set_segment_status(segment["id"], "done" if segment["written"] >= segment["shots"]
                                  else "producing")
     report = produce(ctx, [s["id"] for s in made])
-    return {"ok": True, "written": len(made), **report.summary(ctx)}
+    skipped = {"repeats_skipped": repeats} if repeats else {}
+    return {"ok": True, "written": len(made), **skipped, **report.summary(ctx)}
+
+
+def _key(action: str) -> str:
+    return " ".join(re.findall(r"[a-z]+", action.lower().removeprefix("the ")))
+
+
+def _new_only(ctx: ToolContext, shots: list[ShotPlan]) -> tuple[list[ShotPlan], int]:
+    """The shots whose action is not one the show has just had: a small model copies the
+    latest shots it was shown, and the air would loop. All repeats is an error to rewrite."""
+    seen = {_key(s["action"]) for s in ctx.store.shots(limit=24)}
+    fresh = []
+    for plan in shots:
+        key = _key(plan.action)
+        if key not in seen:
+            seen.add(key)
+            fresh.append(plan)
+    if not fresh:
+        raise ToolError("every shot repeats one the show has just had; write what happens "
+                        "next, with new actions")
+    return fresh, len(shots) - len(fresh)
 
 
 @REGISTRY.tool

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from typing import Annotated, Any
-
-from pydantic import Field
+from typing import Any
 
 from playout import house
 from tools import checks, ocr
@@ -22,35 +20,21 @@ from tools.media import probe, read_frames
 from tools.pipeline import make_media
 
 
-def _seed(shot_id: int, attempt: int) -> int:
-    digest = hashlib.sha256(f"{shot_id}:{attempt}".encode()).digest()
+def seed_for(shot_id: int, attempt: int, salt: int = 0) -> int:
+    """A seed of its own for every attempt at a shot, the same after a restart."""
+    key = f"{shot_id}:{attempt}" + (f":{salt}" if salt else "")
+    digest = hashlib.sha256(key.encode()).digest()
     return int.from_bytes(digest[:4], "big") % 1_000_000
 
 
-def make_take(
-    ctx: ToolContext,
-    shot_id: int,
-    seed: Annotated[int | None, Field(description="Null for a fresh seed")] = None,
-    emphasis: Annotated[str | None, Field(
-        max_length=120, description="On a retake: words to put first in the prompt for what "
-                                    "the last take got wrong, e.g. 'camera pans left'")] = None,
-    prompt: Annotated[str | None, Field(
-        max_length=1000, description="The model prompt, written by you; null (the default): "
-                                     "composed from the bible and the shot")] = None,
-) -> dict[str, Any]:
-    """Make a take of a shot: compose the prompt from the bible, generate the clip, interpolate to
-    the house frame rate, upscale, add music, and store it. Inspect it before scheduling."""
+def make_take(ctx: ToolContext, shot_id: int, seed: int, emphasis: str | None = None,
+              prompt: str | None = None) -> dict[str, Any]:
+    """Make a take of a shot with this seed: compose the prompt from the bible (or take the
+    director's own), generate the clip, interpolate to the house frame rate, upscale, add
+    music, and store it. ``emphasis``: words to put first on a retake, for what the last take
+    got wrong. The same seed and prompt again return the take already made."""
     store = ctx.store
     shot, bible = store.shot(shot_id), store.bible()
-    earlier = store.takes_for_shot(shot_id)
-    if sum(t["status"] == "rejected" for t in earlier) >= ctx.takes_per_shot:
-        store.set_shot_status(shot_id, "dropped")
-        raise ToolError(f"shot {shot_id} has used its {ctx.takes_per_shot} takes; it is dropped")
-    pending = [t for t in earlier if t["status"] in ("made", "accepted")]
-    if pending and seed is None and prompt is None and emphasis is None:
-        take = pending[-1]  # made before a crash or a stop: finished work is never made twice
-        return {"take_id": take["id"], "shot_id": shot_id, "status": take["status"],
-                "prompt": take["prompt"], "seed": take["seed"], "resumed": True}
     entities = {e["name"]: e for e in store.entities()}
     if prompt is None and shot.get("prompt"):
         prompt = shot["prompt"]  # written by the director itself (a prompt strategy)
@@ -58,12 +42,10 @@ def make_take(
         prompt = compose(shot, entities, bible, emphasis)
     elif emphasis:
         prompt = f"{emphasis}, {prompt}"
-    seed = _seed(shot_id, len(earlier)) if seed is None else seed
     cached = store.find_take(shot_id, seed, prompt)
     if cached is not None:
         return {"take_id": cached["id"], "shot_id": shot_id, "status": cached["status"],
-                "prompt": prompt,
-                "seed": seed, "cached": True}
+                "prompt": prompt, "seed": seed, "cached": True}
     work = ctx.data.workspace()
     try:
         out, faults = make_media(ctx, prompt, seed, spec_for(shot, entities, bible),
@@ -77,8 +59,7 @@ def make_take(
                           faults=list(faults))
     store.set_shot_status(shot_id, "made")
     return {"take_id": take["id"], "shot_id": shot_id, "status": "made", "prompt": prompt,
-            "seed": seed,
-            "duration_s": take["duration_s"]}
+            "seed": seed, "duration_s": take["duration_s"]}
 
 
 def inspect_take(ctx: ToolContext, take_id: int) -> dict[str, Any]:

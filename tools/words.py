@@ -169,6 +169,7 @@ def tidy(text: str) -> str:
     apron, with a red"), said once: a clause already said, or a clause cut short that an
     earlier one says, is left out, and "X and X" becomes X."""
     kept: list[str] = []
+    text = re.sub(r"\s*\(\d+ of \d+ shots written\)", "", text)  # the request, copied
     for piece in _CLAUSES.split(text.strip()):
         if not piece or _CLAUSES.fullmatch(piece):
             continue
