@@ -147,14 +147,19 @@ def test_write_shots_fills_in_defaults_and_reads_plain_words(ctx: ToolContext) -
         {"action": "the fox runs", "camera": "dolly in", "motion": "runs to the left",
          "seconds": 30},
         {"action": "the fox waves", "who": ["the fox"], "where": "wood",
-         "camera_move": "pan", "camera_direction": "left"}]}))
+         "camera_move": "pan", "camera_direction": "left"},
+        {"action": "the fox sits by his scarf", "where": ["Fox"]},  # a list; not a place
+        {"action": "the fox posts a letter", "where": "the post office"}]}))  # a new place
     assert result.ok, result.content
-    first, second = ctx.store.shots()
+    first, second, third, fourth = ctx.store.shots()
+    assert fourth["location"] == "The Post Office"
+    assert ctx.store.entity("The Post Office")["kind"] == "location"
     assert (first["entities"], first["location"]) == (["Fox"], "Wood")
+    assert (third["entities"], third["location"]) == (["Fox"], "Wood")
     assert (first["camera_move"], first["camera_direction"]) == ("zoom", "in")
     assert (first["subject_direction"], first["duration_s"]) == ("left", 8.0)
     assert (second["camera_move"], second["camera_direction"]) == ("pan", "left")
-    assert json.loads(result.content)["written"] == 2
+    assert json.loads(result.content)["written"] == 4
 
 
 def test_a_shot_the_show_just_had_is_not_written_again(ctx: ToolContext) -> None:

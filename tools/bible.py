@@ -165,7 +165,10 @@ def set_show(
     if not any(m.kind == "place" for m in cast):  # every shot needs a place
         place = read.place or "setting"
         weather = f" in the {read.weather}" if read.weather else ""
-        cast = [*cast, CastMember(name=place.title(), kind="place",
+        name = place.title()
+        if name.lower() in {m.name.lower() for m in cast}:  # "the balloon" is a prop already
+            name = f"{name} Scene"
+        cast = [*cast, CastMember(name=name, kind="place",
                                   look=f"a {place}{weather}" if read.place else logline)]
     places = [m for m in cast if m.kind == "place"]
     palette = list(dict.fromkeys(c for m in places for c in colours_in(m.look).values()))

@@ -105,6 +105,17 @@ def fit(parts, budget: int = TOKEN_BUDGET) -> str:
     return prompt.rstrip(",")
 
 
+SMALL_PARTS = {"eye", "eyes", "nose", "ear", "ears", "button", "buttons", "whiskers", "lips",
+               "teeth", "claws", "beak", "pupils", "eyebrows", "nails", "cheeks", "string"}
+
+
+def visible_colours(entity: dict[str, Any]) -> list[str]:
+    """The colours a character shows at 576x320: its first two, of parts bigger than an eye
+    (the body and what it wears; a model cannot be held to the colour of a nose)."""
+    return [c for part, c in (entity["colours"] or {}).items()
+            if part.lower() not in SMALL_PARTS][:2]
+
+
 def spec_for(shot: dict[str, Any], entities: dict[str, dict[str, Any]],
              bible: dict[str, Any]) -> ShotSpec:
     """What the procedural renderer needs: the same shot in colours and directions."""
@@ -114,7 +125,7 @@ def spec_for(shot: dict[str, Any], entities: dict[str, dict[str, Any]],
     palette += [to_hex(c) for c in bible.get("palette") or []]
     cast = [entities[n] for n in shot["entities"]
             if n in entities and entities[n]["kind"] == "character"]
-    subject = [to_hex(c) for c in (cast[0]["colours"] or {}).values()] if cast else []
+    subject = [to_hex(c) for c in visible_colours(cast[0])] if cast else []
     return ShotSpec(
         palette=list(dict.fromkeys(palette))[:6], subject_colours=subject,
         camera_move=shot["camera_move"], camera_direction=shot["camera_direction"],

@@ -70,7 +70,9 @@ class ShotPlan(BaseModel):
         min_length=3, max_length=200, description="What happens: one short sentence")]
     who: Annotated[list[str] | None, BeforeValidator(_names),
                    Field(description="Cast in shot; null: the main character")] = None
-    where: Annotated[str | None, Field(description="A place; null: the main place")] = None
+    where: Annotated[str | None, BeforeValidator(
+        lambda v: (v[0] if v else None) if isinstance(v, list) else v),
+        Field(description="A place; null: the main place")] = None
     framing: Annotated[Framing | None, BeforeValidator(read_framing)] = None
     camera: Annotated[Camera | None, BeforeValidator(
         lambda v: None if v is None else read_camera(v))] = None
@@ -130,6 +132,15 @@ def shot_row(ctx: ToolContext, i: int, plan: ShotPlan, position: int) -> dict[st
                             f"{', '.join(cast_names) or 'none'} (or add it with update_cast)")
         who.append(found["name"])
     place = _match(plan.where, places) if plan.where else (places[0] if places else None)
+    if place is None and plan.where and _match(plan.where, entities) is None:
+        # the story moves somewhere new ("the post office"): a new place of the show
+        place = ctx.store.upsert_entity("location", plan.where.strip().title()[:60],
+                                        description=plan.where.strip())
+    thing = None if place or not plan.where else _match(plan.where, [
+        e for e in entities if e["kind"] != "location"])
+    if thing is not None and places:  # "where": the balloon -> the balloon is in the shot
+        who.append(thing["name"])
+        place = places[0]
     if place is None:
         raise ToolError(f"shot {i}: {plan.where!r} is not a place of the show; use one of: "
                         f"{', '.join(p['name'] for p in places) or 'none'}")

@@ -13,7 +13,7 @@ from typing import Any
 
 from playout import house
 from tools import checks, ocr
-from tools.compose import compose, spec_for
+from tools.compose import compose, spec_for, visible_colours
 from tools.context import ToolContext
 from tools.errors import MediaError, ToolError
 from tools.media import probe, read_frames
@@ -114,7 +114,9 @@ def _shot_colours(ctx: ToolContext, shot: dict[str, Any]) -> list[tuple[str, flo
         # a character's scarf is a few hundred pixels in a wide shot, thousands in a close-up
         detail = checks.DETAIL_SHARE * {"wide": 0.25, "medium": 0.6}.get(shot["framing"], 1.0)
         share = {"location": checks.SCENE_SHARE, "character": detail}.get(entity["kind"])
-        for colour in (entity["colours"] or {}).values() if share else ():
+        shown = (entity["colours"] or {}).values() if entity["kind"] == "location" \
+            else visible_colours(entity)
+        for colour in shown if share else ():
             wanted[colour] = max(wanted.get(colour, 0.0), share)
     return list(wanted.items())
 

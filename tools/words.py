@@ -171,7 +171,7 @@ def tidy(text: str) -> str:
     kept: list[str] = []
     text = re.sub(r"\s*\(\d+ of \d+ shots written\)", "", text)  # the request, copied
     for piece in _CLAUSES.split(text.strip()):
-        if not piece or _CLAUSES.fullmatch(piece):
+        if not piece.strip() or _CLAUSES.fullmatch(piece):
             continue
         clause = _REPEATED.sub(r"\1", piece.strip())
         key = _LEAD.sub("", clause).rstrip(".!?").strip().lower()
