@@ -291,7 +291,7 @@ def _current_turn(messages: list[dict[str, Any]]) -> tuple[str, list[Step]]:
 
 def write_prompt(shot: dict, request: str, knobs: dict) -> str:
     """A model prompt written the way a strategy's [offline] knobs say an LLM would write it."""
-    from tools.compose import fit, strip_avoided
+    from tools.compose import CAMERA_WORDS, fit, strip_avoided
 
     looks = {name: look for name, _, look in CAST_LINE.findall(request)}
     parts = []
@@ -299,10 +299,8 @@ def write_prompt(shot: dict, request: str, knobs: dict) -> str:
         parts += [looks.get(name) or name for name in shot["who"]]
     parts.append(shot["action"])
     if knobs.get("directions"):
-        camera = shot["camera"]
-        parts += [shot["motion"], "static camera" if camera == "static" else
-                  camera.replace("pan ", "camera pans ").replace("tilt ", "camera tilts ")
-                  .replace("zoom ", "slow zoom ")]
+        move, _, direction = shot["camera"].partition(" ")  # the composer's words for it
+        parts += [shot["motion"], CAMERA_WORDS.get((move, direction), "static camera")]
     parts.append(f"{shot['framing']} shot")
     if knobs.get("style_tail"):
         parts.append(knobs["style_tail"])
