@@ -73,6 +73,7 @@ class Offer:
     hide: frozenset[str] = frozenset({"prompt"})  # optional properties left out of schemas
     done: Callable[[list[Step]], str | None] | None = None  # set: work was asked for
     tool_budget: int = 3  # failed calls of one tool before the turn gives up
+    counts: dict[str, int] | None = None  # list lengths asked for, e.g. {"shots": 6}
 
 
 NUDGE = ("You answered without calling a tool, and nothing is done yet. Call {tools} now, "
@@ -87,7 +88,7 @@ def run_turn(model: ChatModel, registry: Registry, ctx: ToolContext, conversatio
     offer = offer or Offer()
     names = offer.tools or list(registry.tools)
     schemas = registry.schemas(names, strict=getattr(model, "strict_tools", False),
-                               choices=offer.choices, hide=offer.hide)
+                               choices=offer.choices, hide=offer.hide, counts=offer.counts)
     ctx.conversation, ctx.on_event = conversation.id, emit
     conversation.trim()
     conversation.messages.append({"role": "user", "content": user_text})

@@ -80,8 +80,9 @@ def produce_request(ctx: ToolContext, segment: dict, shots: int, writes_prompts:
                           segment=segment, shots=shots, cast=", ".join(choices["who"]),
                           places=", ".join(choices["where"]))
     hide = frozenset() if writes_prompts else frozenset({"prompt"})
-    return Request("produce", text, Offer(["write_shots", "rewrite_shot"], choices, hide,
-                                          done=_shots_done), segment_id=segment["id"])
+    offer = Offer(["write_shots", "rewrite_shot"], choices, hide, done=_shots_done,
+                  counts={"shots": shots})
+    return Request("produce", text, offer, segment_id=segment["id"])
 
 
 def plan_request(ctx: ToolContext, segments: int) -> Request:

@@ -184,3 +184,13 @@ def m008_director_defaults(db: Database) -> None:
     # Who made a tool call: the model, or the code that produces shots on its behalf. Validity
     # and calls-per-take figures count the model's calls only.
     db["tool_calls"].add_column("made_by", str, not_null_default="model")
+
+
+@migration
+def m009_shot_attempts(db: Database) -> None:
+    # Every attempt at a shot, whatever became of it (a take, a refused file, a backend error):
+    # each gets a seed of its own and counts against the shot's budget, so no answer, however
+    # bad, makes the channel ask for the same thing again and again.
+    db["shots"].add_column("attempts", int, not_null_default=0)
+    db.execute("update shots set attempts = "
+               "(select count(*) from takes where takes.shot_id = shots.id)")

@@ -169,6 +169,12 @@ class Store(Programme, RetentionQueries):
             self.db["shots"].update(shot_id, {"status": status,
                                               **({"reason": reason} if reason is not None else {})})
 
+    def count_attempt(self, shot_id: int) -> int:
+        """One more attempt at a shot; its number (1 for the first)."""
+        with self.transaction():
+            self.db.execute("update shots set attempts = attempts + 1 where id = ?", (shot_id,))
+            return self._one("select attempts from shots where id = ?", (shot_id,))["attempts"]
+
     def latest_shot(self, position: int) -> dict[str, Any] | None:
         """The newest shot of the current show at this position in its list: how the director
         refers to a shot ("shot 3") without copying ids."""

@@ -72,10 +72,12 @@ def test_a_grammar_held_call_is_always_valid(model: LocalGGUF, ctx: ToolContext)
     assert "panda" in names and "market" in names
     shots = produce_request(ctx, ctx.store.current_segment(), 2)
     schemas = registry.schemas(shots.offer.tools, choices=shots.offer.choices,
-                               hide=shots.offer.hide)
+                               hide=shots.offer.hide, counts=shots.offer.counts)
     reply = model.complete([messages[0], {"role": "user", "content": shots.text}], schemas,
                            require_tool=True)
     arguments = json.loads(reply.tool_calls[0].arguments)
+    if reply.tool_calls[0].name == "write_shots":  # the grammar writes as many as were asked
+        assert len(arguments["shots"]) == 2
     for shot in arguments.get("shots", []):
         assert set(shot.get("who") or []) <= set(shots.offer.choices["who"])
 

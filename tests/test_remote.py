@@ -19,7 +19,7 @@ from tools.backends import ShotSpec, VideoRequest
 from tools.backends import config as backend_config
 from tools.backends.remote import Breaker
 from tools.context import ToolContext
-from tools.errors import BackendError, ConfigError
+from tools.errors import BadMedia, BackendError, ConfigError
 from tools.shots import ShotPlan, shot_row
 
 PRESETS = ["zeroscope-576w", "zeroscope-xl", "film", "musicgen-full", "ltx-video"]
@@ -163,10 +163,12 @@ def test_a_corrupt_file_is_rejected(spaces, data, store, tmp_path) -> None:
     spaces["zeroscope-576w"].behaviour.corrupt = True
     config = {"endpoints": [endpoint("zeroscope", "zeroscope-576w", spaces["zeroscope-576w"].url,
                                      name="liar")]}
-    with pytest.raises(BackendError, match="liar: BadOutput: not a readable media file"):
-        context(data, store, config, video="zeroscope").backends.video.generate(request(),
-                                                                                tmp_path)
+    video = context(data, store, config, video="zeroscope").backends.video
+    with pytest.raises(BadMedia, match="liar answered with a bad file: not a readable video"):
+        video.generate(request(), tmp_path)
     assert calls(store) == [("liar", 1, "bad_output")]  # not retried: it would lie again
+    # the answer's fault, not the endpoint's: the breaker stays closed for the next seed
+    assert video.pool.endpoints[0].breaker.state == "closed"
 
 
 def test_a_space_without_the_api_is_refused_clearly(spaces, data, store, tmp_path) -> None:
@@ -224,12 +226,21 @@ def test_configuration_mistakes_are_clear(data, store) -> None:
 
 
 def test_a_breaker_opens_after_failures_in_a_row_and_lets_one_try_later() -> None:
-    breaker = Breaker(threshold=3, cooldown=0.2)
-    for _ in range(3):
+    breaker = Breaker(threshold=3, cooldown=0.2, bad_files=4)
+    for _ in range(5):  # one input that always crashes the Space fails only itself
+        breaker.failure("the prompt that crashes it")
+    assert breaker.allow() and breaker.state == "closed"
+    breaker.success()  # the other prompts work
+    for key in ("a", "b", "c"):
         assert breaker.allow()
-        breaker.failure()
+        breaker.failure(key)
     assert not breaker.allow() and breaker.state == "open"
     time.sleep(0.25)
     assert breaker.allow() and breaker.state == "half-open"
     breaker.success()
     assert breaker.state == "closed"
+    for _ in range(3):  # bad files: the answers' fault, until every answer is bad
+        breaker.bad_file()
+    assert breaker.state == "closed"
+    breaker.bad_file()
+    assert breaker.state == "open"

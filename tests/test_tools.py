@@ -77,6 +77,16 @@ def test_choices_put_the_names_the_model_may_use_in_the_schema() -> None:
     assert "prompt" not in shot
 
 
+def test_counts_fix_how_many_shots_a_request_asks_for_within_the_tools_bounds() -> None:
+    def shots(count: int, strict: bool = False) -> dict:
+        schema = REGISTRY.tools["write_shots"].schema(strict, counts={"shots": count})
+        return schema["function"]["parameters"]["properties"]["shots"]
+
+    assert (shots(6)["minItems"], shots(6)["maxItems"]) == (6, 6)
+    assert shots(40)["maxItems"] == 12  # the tool never takes more than it can make
+    assert shots(6, strict=True)["minItems"] == 1  # strict mode: the tool's own bounds only
+
+
 def show(ctx: ToolContext, **extra) -> None:
     result = REGISTRY.dispatch(ctx, "set_show", json.dumps({
         "title": "Fox Post", "logline": "A fox delivers mail in the wood.",

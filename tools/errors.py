@@ -29,6 +29,11 @@ class BackendError(ToolError):
     """A generation backend (local or remote) failed to produce an asset."""
 
 
+class BadMedia(BackendError):
+    """A backend answered, with a file that is not what was asked (unreadable, partial, the
+    wrong shape): the content's fault, not the endpoint's. Another seed may do."""
+
+
 class StepLimitExceeded(WebTVError):
     """The director used more model turns than allowed without finishing."""
 

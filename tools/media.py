@@ -116,6 +116,19 @@ def read_frames(path: Path, *, width: int | None = None, every: int = 1) -> list
     return frames
 
 
+def decodable_frames(path: Path) -> int:
+    """How many video frames really decode: a file cut short can keep an index that promises
+    more frames than its data holds."""
+    count = 0
+    try:
+        with av.open(str(path)) as box:
+            for _ in box.decode(box.streams.video[0]):
+                count += 1
+    except (av.FFmpegError, IndexError):
+        pass  # the frames before the damage are what there is
+    return count
+
+
 def write_frames(frames: list[np.ndarray], fps: Fraction | int, out: Path) -> None:
     """Encode RGB frames to a near-lossless H.264 intermediate through FFmpeg's stdin."""
     height, width = frames[0].shape[:2]

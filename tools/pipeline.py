@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from playout import house
-from tools.backends import Asset, VideoRequest
+from tools.backends import Asset, VideoRequest, refuse_bad_clip
 from tools.backends.remote import Pool
 from tools.context import ToolContext
 
@@ -67,6 +67,9 @@ def make_media(ctx: ToolContext, prompt: str, seed: int, spec, seconds: float, m
                   {"prompt": prompt, "seed": seed, "frames": frames, "fps": GENERATION_FPS},
                   [], work, lambda: b.video.generate(request, work))
     faults = clip.faults
+    # whichever backend made it: a partial, single-frame or misshapen clip never goes further
+    # (the house step would pad it with a frozen last frame)
+    refuse_bad_clip(clip.path, frames, request.width, request.height)
     clip = cached(ctx, "interpolate", b.interpolate, {"fps": house.FPS}, [clip.path], work,
                   lambda: b.interpolate.interpolate(clip, house.FPS, work))
     clip = cached(ctx, "upscale", b.upscale, {"prompt": prompt}, [clip.path], work,

@@ -19,7 +19,7 @@ from typing import Any
 
 from tools import takes
 from tools.context import ToolContext
-from tools.errors import ToolError
+from tools.errors import BadMedia, ToolError
 
 
 @dataclass
@@ -104,8 +104,9 @@ class Outage:
 
 
 def _shoot(ctx: ToolContext, shot_id: int, down: Outage) -> Outcome:
-    """Takes of one shot until one is accepted or the budget is spent; each attempt a new seed,
-    and every failure (a backend error, a refused file, a failed check) counts against it."""
+    """Takes of one shot until one is accepted or the budget is spent. Every attempt is counted
+    on the shot (in the store: a restart does not reset it) and gets a seed of its own, and
+    every failure (a backend error, a refused file, a failed check) spends the budget."""
     shot = ctx.store.shot(shot_id)
     outcome = Outcome(shot)
     if shot["status"] == "scheduled":
@@ -114,29 +115,32 @@ def _shoot(ctx: ToolContext, shot_id: int, down: Outage) -> Outcome:
     if down.is_set():
         outcome.failures.append("not made: the backends are failing")
         return outcome
-    earlier = ctx.store.takes_for_shot(shot_id)
-    resumable = [t for t in earlier if t["status"] in ("made", "accepted")]
-    spent = sum(t["status"] == "rejected" for t in earlier)
+    # made before a crash or a stop: inspect it rather than make it again (its attempt is
+    # already counted)
+    resumable = [t for t in ctx.store.takes_for_shot(shot_id) if t["status"] in ("made", "accepted")]
     emphasis = None
-    while spent + outcome.attempts < ctx.takes_per_shot:
-        outcome.attempts += 1
-        if resumable:  # made before a crash or a stop: inspect it rather than make it again
+    while resumable or shot["attempts"] < ctx.takes_per_shot:
+        if resumable:
             take_id, status = resumable[-1]["id"], resumable.pop()["status"]
+            outcome.attempts += 1
         else:
-            seed = takes.seed_for(shot_id, len(earlier) + outcome.attempts, ctx.seed)
+            shot["attempts"] = ctx.store.count_attempt(shot_id)
+            outcome.attempts += 1
+            seed = takes.seed_for(shot_id, shot["attempts"], ctx.seed)
             made = _step(ctx, "make_take", takes.make_take, shot_id=shot_id, seed=seed,
                          emphasis=emphasis)
-            if isinstance(made, str):
-                outcome.failures.append(made)
-                outcome.generation_failed += 1
+            if isinstance(made, ToolError):
+                outcome.failures.append(str(made))
+                if not isinstance(made, BadMedia):  # a bad file is the answer's fault
+                    outcome.generation_failed += 1
                 continue
             take_id, status = made["take_id"], made["status"]
         if status == "accepted":
             outcome.take_id = take_id
             return outcome
         seen = _step(ctx, "inspect_take", takes.inspect_take, take_id=take_id)
-        if isinstance(seen, str):
-            outcome.failures.append(seen)
+        if isinstance(seen, ToolError):
+            outcome.failures.append(str(seen))
             continue
         if seen["verdict"] == "accepted":
             outcome.take_id = take_id
@@ -146,7 +150,7 @@ def _shoot(ctx: ToolContext, shot_id: int, down: Outage) -> Outcome:
             f"{c['name']} ({c['value']:.2f}, limit {c['threshold']:.2f})" for c in failed))
         emphasis = emphasis_for({c["name"] for c in failed}, ctx.store.take(take_id)["prompt"])
     if outcome.failures and outcome.generation_failed == outcome.attempts:
-        down.add()
+        down.add()  # no endpoint answered for any attempt: not this shot's fault
     ctx.store.set_shot_status(shot_id, "dropped",
                               outcome.failures[-1] if outcome.failures else "no take budget")
     return outcome
@@ -156,27 +160,27 @@ def _schedule(ctx: ToolContext, outcome: Outcome) -> Outcome:
     if outcome.take_id is None:
         return outcome
     done = _step(ctx, "schedule_take", takes.schedule_take, take_id=outcome.take_id)
-    if isinstance(done, str):
-        outcome.failures.append(done)
-        ctx.store.set_shot_status(outcome.shot["id"], "dropped", done)
+    if isinstance(done, ToolError):
+        outcome.failures.append(str(done))
+        ctx.store.set_shot_status(outcome.shot["id"], "dropped", str(done))
     else:
         outcome.scheduled = True
     return outcome
 
 
-def _step(ctx: ToolContext, name: str, fn, **arguments: Any) -> dict[str, Any] | str:
+def _step(ctx: ToolContext, name: str, fn, **arguments: Any) -> dict[str, Any] | ToolError:
     """One production step, logged as a tool call made by the code; a ToolError comes back as
-    its message (a string), anything else is a bug and propagates."""
+    the value (its message says what went wrong), anything else is a bug and propagates."""
     emit = ctx.on_event or (lambda kind, data: None)
     text = json.dumps(arguments)
     emit("call", {"name": name, "arguments": text, "by": "code"})
     started = time.perf_counter()
     try:
-        value: dict[str, Any] | str = fn(ctx, **arguments)
+        value: dict[str, Any] | ToolError = fn(ctx, **arguments)
         ok, content = True, json.dumps({k: v for k, v in value.items() if k != "_image"},
                                        ensure_ascii=False)
     except ToolError as exc:
-        value = str(exc)
+        value = exc
         ok, content = False, f"Error: {exc}"
     ms = (time.perf_counter() - started) * 1000
     ctx.store.log_tool_call(conversation=ctx.conversation, llm_call_id=None, name=name,

@@ -28,15 +28,20 @@ class Tool:
     arguments: type[BaseModel]
 
     def schema(self, strict: bool = False, choices: dict[str, list[str]] | None = None,
-               hide: frozenset[str] = frozenset()) -> dict[str, Any]:
+               hide: frozenset[str] = frozenset(),
+               counts: dict[str, int] | None = None) -> dict[str, Any]:
         """The tool as the model sees it. Lean by default (optional arguments may be left out:
         fewer tokens to read and to write); ``strict`` for OpenAI's strict mode. ``choices``:
         the values a property may take in this request (the cast's names for ``who``);
-        ``hide``: optional properties this request does not offer (a prompt of its own)."""
+        ``hide``: optional properties this request does not offer (a prompt of its own);
+        ``counts``: how many items a list property must have in this request (the shots
+        asked for; a grammar-constrained model then writes exactly that many)."""
         schema = _hide(inline_refs(self.arguments.model_json_schema()), hide)
         schema = strict_schema(schema) if strict else lean_schema(schema)
         if choices:
             _restrict(schema, choices)
+        if counts and not strict:  # OpenAI's strict mode takes no item counts
+            _count(schema, counts)
         return {"type": "function", "function": {
             "name": self.name, "description": self.description, "parameters": schema,
             **({"strict": True} if strict else {})}}
@@ -154,6 +159,14 @@ def _restrict(schema: dict[str, Any], choices: dict[str, list[str]]) -> None:
             _restrict(value, choices)
 
 
+def _count(schema: dict[str, Any], counts: dict[str, int]) -> None:
+    """Fix the length of every list property named in ``counts`` (within its own bounds)."""
+    for name, prop in (schema.get("properties") or {}).items():
+        if name in counts and prop.get("type") == "array":
+            n = max(prop.get("minItems", 0), min(counts[name], prop.get("maxItems", counts[name])))
+            prop["minItems"] = prop["maxItems"] = n
+
+
 def nearest(name: str, names: list[str]) -> str | None:
     import difflib
 
@@ -218,8 +231,9 @@ class Registry:
 
     def schemas(self, names: list[str] | None = None, *, strict: bool = False,
                 choices: dict[str, list[str]] | None = None,
-                hide: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
-        return [self.tools[n].schema(strict, choices, hide) for n in names or self.tools]
+                hide: frozenset[str] = frozenset(),
+                counts: dict[str, int] | None = None) -> list[dict[str, Any]]:
+        return [self.tools[n].schema(strict, choices, hide, counts) for n in names or self.tools]
 
     def dispatch(self, ctx: Any, name: str, arguments: str | None,
                  offered: list[str] | None = None) -> ToolResult:

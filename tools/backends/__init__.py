@@ -10,7 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from tools.media import probe
+from tools.errors import BadMedia, MediaError
+from tools.media import decodable_frames, probe
+
+MISSING_FRAMES = 2  # a clip may lack this many of the frames asked for, no more
+SHAPE_TOLERANCE = 0.03  # relative difference of aspect ratio
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,26 @@ class VideoBackend(Protocol):
     name: str
 
     def generate(self, request: VideoRequest, out_dir: Path) -> Asset: ...
+
+
+def refuse_bad_clip(path: Path, frames: int, width: int, height: int) -> Asset:
+    """The clip measured, or BadMedia saying what is wrong with it: unreadable, fewer frames
+    than asked (a partial clip, a single frame: the house step would freeze the rest), or
+    another shape than asked (a portrait clip for a landscape channel)."""
+    try:
+        asset = Asset.measure(path)
+    except MediaError as exc:
+        raise BadMedia(f"not a readable video: {exc}") from exc
+    decoded = decodable_frames(path)
+    if decoded < frames - MISSING_FRAMES:
+        raise BadMedia(f"a partial clip: {decoded} of the {frames} frames asked for decode"
+                       + (f" (its index claims {asset.frames})" if asset.frames > decoded else ""))
+    if width and height and asset.height:
+        asked, got = width / height, asset.width / asset.height
+        if abs(got - asked) > SHAPE_TOLERANCE * asked:
+            raise BadMedia(f"{asset.width}x{asset.height}, not the shape asked for "
+                           f"({width}x{height})")
+    return asset
 
 
 class UpscaleBackend(Protocol):

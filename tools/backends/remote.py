@@ -30,8 +30,8 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from tools.backends import Asset, VideoRequest
-from tools.errors import BackendError, ConfigError, MediaError
+from tools.backends import Asset, VideoRequest, refuse_bad_clip
+from tools.errors import BackendError, BadMedia, ConfigError, MediaError
 
 log = logging.getLogger("webtv.remote")
 TRANSIENT_WORDS = ("queue is full", "paused", "sleeping", "building", "too many requests",
@@ -43,8 +43,9 @@ class EndpointTimeout(TimeoutError):
     """A job ran past its endpoint's time limit (the job is cancelled on the endpoint)."""
 
 
-class BadOutput(BackendError):
-    """The endpoint answered with something that is not the asset asked for."""
+class BadOutput(BadMedia):
+    """The endpoint answered with something that is not the asset asked for: the answer's
+    fault (this input, this seed), not the endpoint's."""
 
 
 class EndpointConfig(BaseModel):
@@ -127,36 +128,57 @@ def pick(result: Any, path: list[int | str]) -> Path:
 
 
 class Breaker:
-    """Opens after ``threshold`` failures in a row; lets one trial through after ``cooldown``."""
+    """Opens when the endpoint looks broken, not when one input is bad: after failures in a
+    row on ``threshold`` different inputs (a prompt that crashes the Space, however often it is
+    tried with new seeds, fails only itself), or ``bad_files`` bad files in a row (a Space that
+    answers everything with garbage). Lets one trial through after ``cooldown``."""
 
-    def __init__(self, threshold: int = 3, cooldown: float = 60.0) -> None:
-        self.threshold, self.cooldown = threshold, cooldown
-        self.failures = 0
+    def __init__(self, threshold: int = 3, cooldown: float = 60.0, bad_files: int = 6) -> None:
+        self.threshold, self.cooldown, self.bad_files = threshold, cooldown, bad_files
+        self.failures: list[str] = []  # the inputs of the failures in a row
+        self.bad = 0  # bad files in a row
         self.open_until = 0.0
         self._lock = threading.Lock()
 
     def allow(self) -> bool:
         with self._lock:
-            return self.failures < self.threshold or time.monotonic() >= self.open_until
+            return not self._tripped() or time.monotonic() >= self.open_until
 
     def success(self) -> None:
         with self._lock:
-            self.failures = 0
+            self.failures, self.bad = [], 0
 
-    def failure(self, permanent: bool = False) -> None:
+    def failure(self, key: str = "", permanent: bool = False) -> None:
         with self._lock:
-            self.failures = max(self.failures + 1, self.threshold if permanent else 0)
-            if self.failures >= self.threshold:
+            self.failures.append(key)
+            if permanent:
+                self.failures += [f"{key}:{i}" for i in range(self.threshold)]
+            if self._tripped():
                 self.open_until = time.monotonic() + (1e9 if permanent else self.cooldown)
+
+    def bad_file(self) -> None:
+        with self._lock:
+            self.bad += 1
+            if self._tripped():
+                self.open_until = time.monotonic() + self.cooldown
+
+    def _tripped(self) -> bool:
+        return len(set(self.failures)) >= self.threshold or self.bad >= self.bad_files
 
     @property
     def state(self) -> str:
-        if self.failures < self.threshold:
-            return "closed"
+        with self._lock:
+            if not self._tripped():
+                return "closed"
         return "open" if time.monotonic() < self.open_until else "half-open"
 
 
 Journal = Callable[..., None]  # records one attempt: endpoint, capability, attempt, ... outcome
+
+
+def _input_key(values: dict[str, Any]) -> str:
+    """What a job asks, without its seed: the same prompt with a new seed is the same input."""
+    return repr(sorted((k, str(v)) for k, v in values.items() if k != "seed"))
 
 
 class Endpoint:
@@ -227,7 +249,11 @@ class Endpoint:
                                "bad_output" if isinstance(exc, BadOutput) else
                                "no_api" if isinstance(exc, NoSuchAPI) else "error")
                     self._record(number, started, shown, outcome, f"{type(exc).__name__}: {exc}")
-                    self.breaker.failure(permanent=isinstance(exc, NoSuchAPI))
+                    if isinstance(exc, BadOutput):
+                        self.breaker.bad_file()  # the answer's fault, unless it keeps happening
+                    else:
+                        self.breaker.failure(_input_key(values),
+                                             permanent=isinstance(exc, NoSuchAPI))
                     raise
                 self._record(number, started, shown, "ok", "")
                 self.breaker.success()
@@ -281,6 +307,9 @@ class Pool:
             tried.add(endpoint.name)
             try:
                 return endpoint.call(values, out_dir, deadline, validate)
+            except BadOutput as exc:  # it answered: a new seed is the cure, not another endpoint
+                raise BadOutput(f"{self.backend}: {endpoint.name} answered with a bad file: "
+                                f"{exc}") from exc
             except ConfigError:
                 raise
             except Exception as exc:  # whatever went wrong there, the next endpoint may do it
@@ -319,15 +348,20 @@ class Pool:
 
 # -- the four capabilities, behind the same interfaces as the local backends ------------------
 def expect_media(expect: dict[str, Any], *, video: bool = True) -> Callable[[Path], None]:
-    """A validator: the file must be media with the measured properties the preset expects."""
+    """A validator: the file must be media with the measured properties the preset expects
+    (for a video: the frames asked for, within a couple, and the shape)."""
 
     def validate(path: Path) -> None:
         try:
-            asset = Asset.measure(path)
+            if video:
+                width, height = expect.get("shape", (0, 0))
+                asset = refuse_bad_clip(path, expect.get("min_frames", 1), width, height)
+            else:
+                asset = Asset.measure(path)
+        except BadMedia as exc:
+            raise BadOutput(str(exc)) from exc
         except MediaError as exc:
             raise BadOutput(f"not a readable media file: {exc}") from exc
-        if video and asset.frames < expect.get("min_frames", 1):
-            raise BadOutput(f"{asset.frames} frames, expected at least {expect['min_frames']}")
         for key in ("width", "height"):
             if video and key in expect and getattr(asset, key) != expect[key]:
                 raise BadOutput(f"{key} {getattr(asset, key)}, expected {expect[key]}")
@@ -347,7 +381,8 @@ class RemoteVideo:
                   "fps": request.fps, "width": request.width, "height": request.height,
                   "seconds": request.frames / request.fps,
                   "negative_prompt": "text, watermark, words, letters, blurry, distorted"}
-        expect = {"min_frames": max(1, request.frames // 2), **self.expect}
+        expect = {"min_frames": request.frames, "shape": (request.width, request.height),
+                  **self.expect}
         return Asset.measure(self.pool.run(values, out_dir, expect_media(expect)))
 
 
@@ -358,7 +393,7 @@ class RemoteUpscale:
     def upscale(self, clip: Asset, prompt: str, out_dir: Path) -> Asset:
         values = {"video": clip.path, "prompt": prompt, "width": self.expect.get("width", 1024),
                   "height": self.expect.get("height", 576)}
-        expect = {"min_frames": clip.frames, **self.expect}
+        expect = {"min_frames": clip.frames, "shape": (clip.width, clip.height), **self.expect}
         return Asset.measure(self.pool.run(values, out_dir, expect_media(expect)))
 
 
@@ -370,7 +405,7 @@ class RemoteInterpolate:
         factor = max(1, round(fps / clip.fps)) if clip.fps else 1
         values = {"video": clip.path, "factor": factor, "fps": fps,
                   "times": max(0, factor.bit_length() - 1)}  # FILM: 2**times frames per gap
-        expect = {"min_frames": clip.frames, **self.expect}
+        expect = {"min_frames": clip.frames, "shape": (clip.width, clip.height), **self.expect}
         return Asset.measure(self.pool.run(values, out_dir, expect_media(expect)))
 
 
