@@ -34,52 +34,97 @@ def black_frames(frames: list[np.ndarray], limit: float = 0.1) -> Check:
                  f"{share:.0%} of frames are black (mean luma < {BLACK_LUMA:.0f})")
 
 
-def frozen_frames(frames: list[np.ndarray], limit: float = 0.6) -> Check:
+def frozen_frames(frames: list[np.ndarray], limit: float = 0.5, stride: int = 3) -> Check:
+    """The share of frames that do not change from the frame ``stride`` later (one frame of
+    the model's own rate: interpolated frames in between change little on soft footage)."""
+    stride = max(1, min(stride, len(frames) - 1))
     if len(frames) < 2:
         return Check("frozen_frames", 1.0, limit, False, "fewer than two frames")
     lumas = [luma(f.astype(np.float32)) for f in frames]
-    diffs = [float(np.abs(b - a).mean()) for a, b in zip(lumas, lumas[1:], strict=False)]
+    diffs = [float(np.abs(b - a).mean()) for a, b in zip(lumas, lumas[stride:], strict=False)]
     share = float(np.mean([d < FROZEN_DIFF for d in diffs]))
     return Check("frozen_frames", share, limit, share <= limit,
-                 f"{share:.0%} of frame pairs are identical (mean change < {FROZEN_DIFF})")
+                 f"{share:.0%} of frames are the same {stride} frames later "
+                 f"(mean change < {FROZEN_DIFF})")
 
 
 def global_shift(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     """Phase correlation: how far the picture moved from ``a`` to ``b`` (dx, dy in pixels)."""
-    fa, fb = np.fft.fft2(luma(a)), np.fft.fft2(luma(b))
+    dx, dy, _ = _phase(luma(a), luma(b), window=False)
+    return dx, dy
+
+
+def _phase(a: np.ndarray, b: np.ndarray, window: bool = True) -> tuple[float, float, float]:
+    """(dx, dy, peak): the shift from luma ``a`` to ``b`` and how sure it is (the height of the
+    correlation peak, 0-1). Windowed, the block's edges do not pull the answer to zero."""
+    if window:
+        win = np.outer(np.hanning(a.shape[0]), np.hanning(a.shape[1]))
+        a, b = (a - a.mean()) * win, (b - b.mean()) * win
+    fa, fb = np.fft.fft2(a), np.fft.fft2(b)
     cross = fb * np.conj(fa)
     corr = np.fft.ifft2(cross / (np.abs(cross) + 1e-9)).real
     dy, dx = np.unravel_index(np.argmax(corr), corr.shape)
     h, w = corr.shape
-    return float(dx - w if dx > w // 2 else dx), float(dy - h if dy > h // 2 else dy)
+    return (float(dx - w if dx > w // 2 else dx), float(dy - h if dy > h // 2 else dy),
+            float(corr.max()))
+
+
+MIN_PEAK = 0.12  # a block's correlation peak under this: too little texture to say how it moved
+MIN_DETAIL = 0.8  # luma gradient (0-255 per pixel) a block needs across *and* along: texture
 
 
 def block_shifts(a: np.ndarray, b: np.ndarray, rows: int = 3,
-                 cols: int = 4) -> tuple[np.ndarray, np.ndarray]:
-    """Phase-correlation shifts of each block of a grid: (dx, dy), each rows x cols."""
-    h, w = a.shape[0] // rows, a.shape[1] // cols
-    dx, dy = np.zeros((rows, cols)), np.zeros((rows, cols))
+                 cols: int = 4) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Windowed phase-correlation shifts of each block of a grid: (dx, dy, weight), each
+    rows x cols; weight 0 where the block has too little texture for an answer (a plain sky;
+    a lone horizon, which shows up-and-down motion but not sideways), else the correlation
+    peak (how sure the answer is)."""
+    la, lb = luma(a.astype(np.float32)), luma(b.astype(np.float32))
+    h, w = la.shape[0] // rows, la.shape[1] // cols
+    dx, dy, weight = np.zeros((rows, cols)), np.zeros((rows, cols)), np.zeros((rows, cols))
     for r in range(rows):
         for c in range(cols):
             block = (slice(r * h, (r + 1) * h), slice(c * w, (c + 1) * w))
-            dx[r, c], dy[r, c] = global_shift(a[block], b[block])
-    return dx, dy
+            pa = la[block]
+            texture = min(np.abs(np.diff(pa, axis=0)).mean(), np.abs(np.diff(pa, axis=1)).mean())
+            dx[r, c], dy[r, c], peak = _phase(pa, lb[block])
+            if texture >= MIN_DETAIL and peak >= MIN_PEAK:
+                weight[r, c] = peak
+    return dx, dy, weight
 
 
-def motion(frames: list[np.ndarray], stride: int = 6) -> dict[str, float]:
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    order = np.argsort(values)
+    v, w = values[order], weights[order]
+    cumulative = np.cumsum(w)
+    return float(v[np.searchsorted(cumulative, cumulative[-1] / 2)])
+
+
+def motion(frames: list[np.ndarray], stride: int = 6) -> dict[str, float] | None:
     """The camera's motion per frame: dx, dy, and the divergence (right columns minus left
-    columns) that a zoom shows. Measured on a grid of blocks and taken as medians, so a
-    subject crossing the frame, or a caption, does not stand in for the camera; between frames
-    ``stride`` apart, because phase correlation finds whole pixels."""
+    columns) that a zoom shows. Measured on a grid of windowed blocks, each weighted by how
+    sure its answer is, and taken as weighted medians, so a subject crossing the frame, a
+    caption, or a plain sky does not stand in for the camera; between frames ``stride``
+    apart, because phase correlation finds whole pixels. None when too few blocks have the
+    texture to say (soft, plain footage): not measurable is not wrong."""
     stride = max(1, min(stride, len(frames) - 1))
     dx, dy, div = [], [], []
     for a, b in zip(frames[::stride], frames[stride::stride], strict=False):
-        bx, by = block_shifts(a, b)
-        dx.append(np.median(bx))
-        dy.append(np.median(by))
-        div.append(np.median(bx[:, -1]) - np.median(bx[:, 0]))
+        bx, by, weight = block_shifts(a, b)
+        if (weight > 0).sum() < 3:
+            continue
+        dx.append(_weighted_median(bx.ravel(), weight.ravel()))
+        dy.append(_weighted_median(by.ravel(), weight.ravel()))
+        left, right = weight[:, 0] > 0, weight[:, -1] > 0
+        if left.any() and right.any():
+            div.append(_weighted_median(bx[:, -1][right], weight[:, -1][right])
+                       - _weighted_median(bx[:, 0][left], weight[:, 0][left]))
+    pairs = max(1, (len(frames) - 1) // stride)
+    if len(dx) < max(1, pairs // 2):
+        return None
     return {"dx": float(np.median(dx)) / stride, "dy": float(np.median(dy)) / stride,
-            "divergence": float(np.median(div)) / stride}
+            "divergence": float(np.median(div)) / stride if div else 0.0,
+            "zoom_measured": bool(div)}
 
 
 def contact_sheet(frames: list[np.ndarray], out: Path, columns: int = 3, rows: int = 2,
@@ -115,6 +160,9 @@ def motion_direction(frames: list[np.ndarray], camera_move: str, camera_directio
         return Check("motion_direction", 0.0, 0.0, True, "static camera: no direction to check")
     axis, sign = wanted
     measured = motion(frames)
+    if measured is None or (axis == "divergence" and not measured["zoom_measured"]):
+        return Check("motion_direction", 0.0, MIN_MOTION, True,
+                     f"{camera_move} {camera_direction}: not measurable (too little texture)")
     along = measured[axis] * sign
     return Check("motion_direction", along, MIN_MOTION, along >= MIN_MOTION,
                  f"{camera_move} {camera_direction}: {along:+.2f} px/frame along the asked "
@@ -125,24 +173,52 @@ def dynamic_degree(frames: list[np.ndarray], limit: float = 0.1) -> Check:
     """How much moves, px/frame: the global motion plus half the divergence (VBench's dynamic
     degree uses optical-flow magnitude; phase correlation is its cheap global part)."""
     m = motion(frames)
+    if m is None:
+        return Check("dynamic_degree", 0.0, limit, True, "not measurable (too little texture)")
     value = float(np.hypot(m["dx"], m["dy"]) + abs(m["divergence"]) / 2)
+    if value < limit and not m["zoom_measured"]:  # a zoom on plain edges cannot be ruled out
+        return Check("dynamic_degree", value, limit, True,
+                     f"{value:.2f} px/frame sideways; a zoom is not measurable (too little "
+                     "texture at the edges)")
     return Check("dynamic_degree", value, limit, value >= limit,
                  f"{value:.2f} px/frame of global motion")
 
 
-def flicker(frames: list[np.ndarray], limit: float = 0.94) -> Check:
-    """VBench temporal flickering: mean over frame pairs of (255 - MAE) / 255, after undoing
-    the global motion so that a pan is not mistaken for flicker. 1.0 is steady."""
-    scores = []
-    for a, b in zip(frames, frames[1:], strict=False):
-        dx, dy = global_shift(a, b)
-        shifted = np.roll(luma(a.astype(np.float32)), (int(dy), int(dx)), axis=(0, 1))
-        m = min(8 + int(max(abs(dx), abs(dy))), min(a.shape[:2]) // 4)
-        diff = np.abs(luma(b.astype(np.float32)) - shifted)[m:-m, m:-m]
-        scores.append((255 - float(diff.mean())) / 255)
-    value = float(np.mean(scores)) if scores else 1.0
-    return Check("flicker", value, limit, value >= limit,
-                 f"temporal flickering score {value:.3f} (1.0 is steady)")
+def flicker(frames: list[np.ndarray], limit: float = 0.03, stride: int = 3) -> Check:
+    """Flicker: the exposure pumping from one model frame to the next. For each frame, how far
+    its mean brightness is from the middle of its neighbours ``stride`` frames before and
+    after (a relative second difference: a steady fade or a tilt to the sky is a straight
+    line, not flicker); the value is the 75th percentile over the clip, so a flicker through
+    a quarter of it counts and one flash does not."""
+    means = np.array([luma(f.astype(np.float32)).mean() for f in frames])
+    if len(means) < 2 * stride + 1:
+        return Check("flicker", 0.0, limit, True, "too few frames to measure flicker")
+    level = max(float(means.mean()), 1.0)
+    bumps = np.abs(means[stride:-stride] - (means[:-2 * stride] + means[2 * stride:]) / 2)
+    value = float(np.percentile(bumps / level, 75))
+    return Check("flicker", value, limit, value <= limit,
+                 f"brightness jumps {value:.1%} between model frames (steady: under "
+                 f"{limit:.0%})")
+
+
+def scene_cut(frames: list[np.ndarray], limit: float = 1.0, stride: int = 3) -> Check:
+    """A hard cut: one step between frames (``stride`` apart: one model frame, over which an
+    interpolator spreads a cut) that changes the picture far more than the clip's own motion
+    does. On small grey thumbnails, the change of each step; the value is how far the largest
+    stands above the clip's typical step, relative to it. One cut is a fault in a 3 s shot."""
+    if len(frames) <= stride + 2:
+        return Check("scene_cut", 0.0, limit, True, "too few frames to look for a cut")
+    thumbs = [np.asarray(Image.fromarray(f).convert("L").resize((48, 27),
+                                                             Image.Resampling.BILINEAR),
+                         dtype=np.float32) / 255 for f in frames]
+    steps = np.array([float(np.abs(b - a).mean())
+                      for a, b in zip(thumbs, thumbs[stride:], strict=False)])
+    typical = float(np.median(steps))
+    value = float((steps.max() - typical) / (typical + 0.01))
+    at = int(steps.argmax())
+    return Check("scene_cut", value, limit, value <= limit,
+                 f"the largest change (frames {at}-{at + stride}) is {value:.1f}x the clip's "
+                 f"typical change above it")
 
 
 def vertical_lines(frames: list[np.ndarray], limit: float = 20.0) -> Check:

@@ -1,5 +1,6 @@
-"""Burned-in text: Tesseract (Debian's tesseract-ocr) reads a few frames; words that match the
-prompt, or any run of real letters, mean the model painted text into the picture."""
+"""Burned-in text: Tesseract (Debian's tesseract-ocr) reads a few frames and what stays put
+while the picture moves; any legible text the prompt did not ask for means the model painted
+text into the picture (a word of the prompt, a stock-footage watermark, a caption)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,10 @@ import re
 import shutil
 import subprocess
 import tempfile
-from difflib import SequenceMatcher
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFilter
 
 import prompts
 from tools.checks import Check
@@ -21,31 +21,81 @@ def available() -> bool:
     return shutil.which("tesseract") is not None
 
 
-def read_text(frame: np.ndarray) -> str:
+MIN_CONFIDENCE = 60  # Tesseract's confidence (0-100) for a word read once to count
+SEEN_TWICE_CONFIDENCE = 35  # for a word read in two of the pictures
+MIN_LETTERS = 4  # shorter runs of letters are what Tesseract reads into texture
+
+
+def read_words(picture: np.ndarray) -> list[tuple[str, float]]:
+    """(word, confidence) for every word Tesseract reads in a picture."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "frame.png"
-        Image.fromarray(frame).convert("L").save(path)
-        done = subprocess.run(["tesseract", str(path), "stdout", "--psm", "11"],
+        Image.fromarray(picture).convert("L").save(path)
+        done = subprocess.run(["tesseract", str(path), "stdout", "--psm", "11", "tsv"],
                               capture_output=True, timeout=60)
-    return done.stdout.decode(errors="replace")
+    words = []
+    for line in done.stdout.decode(errors="replace").splitlines()[1:]:
+        cells = line.split("\t")
+        if len(cells) == 12 and cells[11].strip():
+            words.append((cells[11].strip(), float(cells[10])))
+    return words
+
+
+def read_text(frame: np.ndarray) -> str:
+    return " ".join(word for word, _ in read_words(frame))
 
 
 def words_of(text: str) -> list[str]:
     return [w.lower() for w in re.findall(r"[A-Za-z]{3,}", text)]
 
 
+def pictures(frames: list[np.ndarray]) -> list[np.ndarray]:
+    """What to read: three frames across the clip, their temporal median (what stays put
+    while the picture moves: a watermark, a logo, a caption) and its fine detail stretched
+    (a faint, semi-transparent watermark)."""
+    picks = [frames[i] for i in np.linspace(0, len(frames) - 1, 3).round().astype(int)]
+    still = np.median(np.stack(frames), axis=0).astype(np.uint8)
+    grey = still.astype(np.float32).mean(axis=2)
+    blur = np.asarray(Image.fromarray(grey.astype(np.uint8)).filter(
+        ImageFilter.GaussianBlur(12)), dtype=np.float32)
+    detail = np.clip(128 + (grey - blur) * 4, 0, 255).astype(np.uint8)
+    return [*picks, still, np.stack([detail] * 3, axis=2)]
+
+
 def burned_text(frames: list[np.ndarray], prompt: str) -> tuple[Check, str]:
-    """(check, the text read). Value: words read that match a word of the prompt or of the
-    list of words models are known to burn in (prompts/avoid_words.txt); none may be there.
-    Tesseract reads scenery as stray letters, so only such matches count."""
+    """(check, the text read). Any legible text the prompt did not ask for (in quotes) is a
+    fault: a word of the prompt burned in, a watermark, a logo, a caption, gibberish. Legible
+    means a run of at least MIN_LETTERS letters read with confidence, or read in two of the
+    pictures (texture does not repeat its stray letters), or a word of the prompt or of the
+    list of words models are known to burn in, read exactly."""
     if not available():
         return Check("burned_text", 0.0, 0.0, True,
                      "not measured: tesseract is not installed"), ""
-    picks = [frames[i] for i in np.linspace(0, len(frames) - 1, 3).round().astype(int)]
-    text = " ".join(read_text(f) for f in picks)
+    reads = [read_words(p) for p in pictures(frames)]
+    quoted = re.findall(r'"([^"]+)"', prompt)
+    asked = {w for q in quoted for w in words_of(q)}
+    asked_run = "".join(re.findall(r"[a-z]+", " ".join(quoted).lower()))
     risky = {w for phrase in prompts.word_list("avoid_words.txt") for w in words_of(phrase)}
-    targets = set(words_of(prompt)) | risky
-    found = [word for word in words_of(text)
-             if any(SequenceMatcher(None, word, t).ratio() >= 0.8 for t in targets)]
-    detail = f"read {' '.join(sorted(set(found)))!r}" if found else "no legible text"
+    known = (set(words_of(prompt)) | risky) - asked
+    seen: dict[str, int] = {}
+    for read in reads:
+        for word in {w.lower() for w, c in _letters(read) if c >= SEEN_TWICE_CONFIDENCE}:
+            seen[word] = seen.get(word, 0) + 1
+    found = set()
+    for read in reads:
+        for word, confidence in _letters(read):
+            low = word.lower()
+            if low in asked:
+                continue
+            if (len(low) >= MIN_LETTERS and (confidence >= MIN_CONFIDENCE or seen.get(low, 0) >= 2)
+                    or low in known and confidence >= MIN_CONFIDENCE):
+                found.add(low)
+    text = " ".join(w for w, c in reads[3] if c >= SEEN_TWICE_CONFIDENCE) or " ".join(
+        w for read in reads[:3] for w, c in read if c >= MIN_CONFIDENCE)
+    detail = f"read {' '.join(sorted(found))!r}" if found else "no legible text"
     return Check("burned_text", float(len(found)), 0.0, not found, detail), text
+
+
+def _letters(read: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """The runs of letters in what was read (punctuation stripped), with their confidence."""
+    return [(run, c) for word, c in read for run in re.findall(r"[A-Za-z]{3,}", word)]

@@ -64,8 +64,9 @@ def make_take(ctx: ToolContext, shot_id: int, seed: int, emphasis: str | None = 
 
 def inspect_take(ctx: ToolContext, take_id: int) -> dict[str, Any]:
     """Inspect a take: a contact sheet of its frames and measured checks, each a number against
-    a threshold: black and frozen frames, flicker, how much moves, motion direction against the
-    shot, palette against the bible, vertical-line artifacts, burned-in text. A take that fails
+    a threshold: black and frozen frames, flicker, a scene cut, how much moves, motion direction
+    against the shot, palette against the bible, vertical-line artifacts, legible text (burned
+    in, a watermark, a caption). Motion that cannot be measured (too little texture) passes. A take that fails
     any check is rejected; make a new take of its shot instead."""
     take = ctx.store.take(take_id)
     shot = ctx.store.shot(take["shot_id"])
@@ -76,12 +77,12 @@ def inspect_take(ctx: ToolContext, take_id: int) -> dict[str, Any]:
         ctx.store.set_take_status(take_id, "rejected", str(exc))
         raise
     results = [checks.black_frames(frames), checks.frozen_frames(frames),
-               checks.flicker(frames), checks.dynamic_degree(frames),
+               checks.flicker(frames), checks.scene_cut(frames), checks.dynamic_degree(frames),
                checks.motion_direction(frames, shot["camera_move"], shot["camera_direction"]),
                checks.palette(frames, _shot_colours(ctx, shot))]
     full = read_frames(path, every=12)  # full size: thin lines and small letters survive
     results.append(checks.vertical_lines(full))
-    text_check, text = ocr.burned_text(full[::2], take["prompt"])
+    text_check, text = ocr.burned_text(full, take["prompt"])
     results.append(text_check)
     work = ctx.data.workspace()
     sheet = ctx.data.keep(checks.contact_sheet(frames, work / "sheet.png"), ".png")

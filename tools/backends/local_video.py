@@ -18,62 +18,138 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from tools.backends import Asset, ShotSpec, VideoRequest
 from tools.colours import rgb
-from tools.media import write_frames
+from tools.media import run_ffmpeg, write_frames
 
 PAN_PER_FRAME = 7  # pixels of camera travel per generated frame (8 fps)
-# What text-to-video models get wrong, injected on purpose so the checks can be measured.
-FAULTS = ("reversed", "wrong_palette", "text", "frozen", "black", "vertical_lines")
+# What text-to-video models get wrong, injected on purpose so the checks can be measured: in
+# the picture (the checks must catch them) and in the file (the clip is refused before that).
+PICTURE_FAULTS = ("reversed", "wrong_palette", "text", "frozen", "black", "vertical_lines",
+                  "scene_cut", "watermark", "flicker")
+FILE_FAULTS = ("partial", "truncated", "wrong_aspect", "one_frame")
+FAULTS = PICTURE_FAULTS + FILE_FAULTS
+STRENGTHS = ("strong", "weak")  # each fault at two strengths, both plain to a viewer
+SOFT_SHARE = 0.4  # share of takes rendered soft: no grain, little texture (like real footage)
 ZOOM_PER_FRAME = 0.012  # relative change of the field of view per frame
 SUBJECT_PER_FRAME = 5
 
 
 class ProceduralVideo:
-    """``fault_rate``: the share of takes that come out with one of FAULTS, chosen from the
-    seed and prompt (so the same request always fails the same way), recorded on the asset."""
+    """``fault_rate``: the share of takes that come out with one of FAULTS (as "name" or
+    "name:weak"), chosen from the seed and prompt (so the same request always fails the same
+    way). ``made`` keeps every generation's (seed, prompt, fault): the ground truth even for a
+    file that is refused before it becomes a take."""
 
     name = "local"
 
-    def __init__(self, fault_rate: float = 0.0) -> None:
-        self.fault_rate = fault_rate
+    def __init__(self, fault_rate: float = 0.0, faults: tuple[str, ...] = FAULTS) -> None:
+        self.fault_rate, self.faults = fault_rate, faults
+        self.made: list[tuple[int, str, str | None]] = []
 
     def generate(self, request: VideoRequest, out_dir: Path) -> Asset:
-        fault = pick_fault(request, self.fault_rate)
-        frames = render(request, fault)
+        fault = pick_fault(request, self.fault_rate, self.faults)
+        self.made.append((request.seed, request.prompt, fault))
         out = out_dir / "generated.mp4"
+        kind = (fault or "").split(":")[0]
+        if kind == "wrong_aspect":  # a portrait clip for a landscape channel
+            request = replace(request, width=request.height, height=request.width)
+        frames = render(request, fault if kind in PICTURE_FAULTS else None)
+        if kind == "partial":  # the model stopped early: an honest file, short of frames
+            frames = frames[:max(2, round(len(frames) * (0.7 if fault == kind else 0.85)))]
+        elif kind == "one_frame":
+            frames = frames[:1]
         write_frames(frames, request.fps, out)
+        if kind == "truncated":  # the download stopped: the index promises what is not there
+            whole = out_dir / "whole.mp4"
+            out.rename(whole)
+            run_ffmpeg(["-i", str(whole), "-c", "copy", "-movflags", "+faststart", str(out)])
+            data = out.read_bytes()
+            out.write_bytes(data[:round(len(data) * (0.6 if fault == kind else 0.8))])
+            whole.unlink()
         return Asset.measure(out, (fault,) if fault else ())
 
 
-def pick_fault(request: VideoRequest, rate: float) -> str | None:
+def pick_fault(request: VideoRequest, rate: float,
+               faults: tuple[str, ...] = FAULTS) -> str | None:
     rng = random.Random(f"{request.seed}:{request.prompt}")
     if rate <= 0 or rng.random() >= rate:
         return None
-    return rng.choice(FAULTS)
+    fault = rng.choice(faults)
+    return fault if rng.choice(STRENGTHS) == "strong" else f"{fault}:weak"
+
+
+def is_soft(request: VideoRequest) -> bool:
+    """Some takes are soft, low-texture footage (a fog, a plain wall, a blurry sky)."""
+    return random.Random(f"soft:{request.seed}:{request.prompt}").random() < SOFT_SHARE
 
 
 def render(request: VideoRequest, fault: str | None = None) -> list[np.ndarray]:
-    if fault == "wrong_palette":  # the model ignored the colours: everything complementary
+    """The clip's frames, with ``fault`` ("name" or "name:weak") painted in."""
+    fault, _, strength = (fault or "").partition(":")
+    weak = strength == "weak"
+    if fault == "wrong_palette":  # the model ignored the colours: complementary, or hues off
         spec = request.spec
+        turn = _rotated if weak else _complement
         request = replace(request, spec=replace(
-            spec, palette=[_complement(c) for c in spec.palette],
-            subject_colours=[_complement(c) for c in spec.subject_colours]))
+            spec, palette=[turn(c) for c in spec.palette],
+            subject_colours=[turn(c) for c in spec.subject_colours]))
     frames = _render(request)
+    if fault == "scene_cut":  # halfway, another scene: other colours (strong) or the same
+        cut = len(frames) // 2 + (1 if weak else -1)  # place seen from elsewhere (weak)
+        spec = request.spec
+        other = replace(request, seed=request.seed + 7919, spec=replace(
+            spec, palette=spec.palette if weak else [_rotated(c) for c in spec.palette][::-1],
+            framing="wide" if spec.framing != "wide" else "close-up",
+            camera_move="static"))
+        frames = frames[:cut] + _render(other)[cut:]
+    elif fault == "watermark":
+        frames = [_watermark(f, 0.22 if weak else 0.4) for f in frames]
+    elif fault == "flicker":  # the exposure pumps from frame to frame
+        amp = 0.12 if weak else 0.25
+        frames = [np.clip(f.astype(np.float32) * (1 + (amp if i % 2 else -amp)), 0, 255)
+                  .astype(np.uint8) for i, f in enumerate(frames)]
     if fault == "reversed":
         frames = frames[::-1]
-    elif fault == "frozen":
-        frames = [frames[0].copy() for _ in frames]
-    elif fault == "black":  # a fade to black that eats most of the take
-        keep = len(frames) // 3
+    elif fault == "frozen":  # the whole take a still, or a stall through two thirds of it
+        hold = 2 * len(frames) // 3 if weak else len(frames)
+        frames = [frames[0].copy() for _ in range(hold)] + frames[hold:]
+    elif fault == "black":  # a fade to black that eats most (or half) of the take
+        keep = len(frames) // 2 if weak else len(frames) // 3
         frames = frames[:keep] + [np.full_like(f, 4) for f in frames[keep:]]
     elif fault == "vertical_lines":
+        lift = 35 if weak else 70
         for f in frames:
             for x in range(5, f.shape[1], 14):
-                f[:, x:x + 2] = np.clip(f[:, x:x + 2].astype(int) + 70, 0, 255)
-    elif fault == "text":
+                f[:, x:x + 2] = np.clip(f[:, x:x + 2].astype(int) + lift, 0, 255)
+    elif fault == "text":  # a word of the prompt burned in, or a caption of gibberish
         words = [w for w in request.prompt.replace(",", " ").split() if w.isalpha()]
-        caption = f"{(words[1] if len(words) > 1 else 'IMAX').upper()} IMAX"
-        frames = [_caption(f, caption) for f in frames]
+        caption = ("QUALITY FILM 4K" if weak else
+                   f"{(words[1] if len(words) > 1 else 'IMAX').upper()} IMAX")
+        frames = [_caption(f, caption, small=weak) for f in frames]
     return frames
+
+
+def _rotated(colour: str) -> str:
+    """The colour with its hue turned a third of the way round (red to green)."""
+    r, g, b = rgb(colour)
+    return f"#{b:02x}{r:02x}{g:02x}"
+
+
+def _watermark(frame: np.ndarray, alpha: float) -> np.ndarray:
+    """A stock-footage watermark: a word across the middle, semi-transparent, and a line
+    of small ones above and below."""
+    img = Image.fromarray(frame).convert("RGBA")
+    layer = Image.new("RGBA", img.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    w, h = img.size
+    big = ImageFont.load_default(size=max(20, h // 6))
+    small = ImageFont.load_default(size=max(12, h // 18))
+    a = round(255 * alpha)
+    draw.text((w / 2, h / 2), "shutterstock", font=big, anchor="mm", fill=(255, 255, 255, a),
+              stroke_width=1, stroke_fill=(60, 60, 60, a))
+    for y in (h * 0.2, h * 0.8):
+        draw.text((w / 2, y), "shutterstock  ·  stock footage  ·  shutterstock", font=small,
+                  anchor="mm", fill=(255, 255, 255, a))
+    return np.asarray(Image.alpha_composite(img, layer).convert("RGB"))
 
 
 def _complement(colour: str) -> str:
@@ -81,10 +157,11 @@ def _complement(colour: str) -> str:
     return f"#{255 - r:02x}{255 - g:02x}{255 - b:02x}"
 
 
-def _caption(frame: np.ndarray, text: str) -> np.ndarray:
+def _caption(frame: np.ndarray, text: str, small: bool = False) -> np.ndarray:
     img = Image.fromarray(frame)
     draw = ImageDraw.Draw(img)
-    font = ImageFont.load_default(size=max(24, frame.shape[0] // 7))
+    font = ImageFont.load_default(size=max(18 if small else 24,
+                                           frame.shape[0] // (11 if small else 7)))
     draw.text((frame.shape[1] / 2, frame.shape[0] * 0.2), text, font=font, anchor="mm",
               fill=(250, 250, 250), stroke_width=3, stroke_fill=(10, 10, 10))
     return np.asarray(img)
@@ -95,7 +172,7 @@ def _render(request: VideoRequest) -> list[np.ndarray]:
     rng = np.random.default_rng(request.seed)
     margin_x = PAN_PER_FRAME * n + 40
     margin_y = PAN_PER_FRAME * n + 40
-    world = _world(spec, w + 2 * margin_x, h + 2 * margin_y, rng, h)
+    world = _world(spec, w + 2 * margin_x, h + 2 * margin_y, rng, h, soft=is_soft(request))
     frames = []
     for i in range(n):
         t = i - (n - 1) / 2  # centred, so the middle frame is the establishing framing
@@ -107,10 +184,11 @@ def _render(request: VideoRequest) -> list[np.ndarray]:
 
 
 def _world(spec: ShotSpec, width: int, height: int, rng: np.random.Generator,
-           view_height: int) -> Image.Image:
+           view_height: int, soft: bool = False) -> Image.Image:
     """The static scene: a sky in the palette's first colour turning to its second at the
     horizon, a ground in its third, with textured scenery. The turn happens within what the
-    camera sees, so every framing shows the sky's own colour."""
+    camera sees, so every framing shows the sky's own colour. ``soft``: no grain, a few
+    scenery shapes, a heavy blur: footage with little texture to measure motion on."""
     palette = [rgb(c) for c in spec.palette] or [(40, 60, 120), (200, 120, 60), (30, 30, 40)]
     sky_top, sky_bottom = palette[0], palette[1 % len(palette)]
     ground = palette[2 % len(palette)]
@@ -121,7 +199,8 @@ def _world(spec: ShotSpec, width: int, height: int, rng: np.random.Generator,
     img = np.empty((height, width, 3))
     img[:horizon] = sky
     img[horizon:] = ground
-    img += rng.normal(0, 6, size=img.shape)  # film grain: texture for motion estimates
+    if not soft:
+        img += rng.normal(0, 6, size=img.shape)  # film grain: texture for motion estimates
     world = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
     draw = ImageDraw.Draw(world)
     if spec.time_of_day in {"night", "dusk", "evening"}:
@@ -129,7 +208,7 @@ def _world(spec: ShotSpec, width: int, height: int, rng: np.random.Generator,
             x, y = rng.integers(0, width), rng.integers(0, horizon)
             draw.ellipse([x, y, x + 2, y + 2], fill=(235, 235, 210))
     accents = palette[3:] or palette[:2]
-    for i in range(width // 45):  # scenery along the horizon: stalls, lamps, trees, rocks
+    for i in range(width // (240 if soft else 45)):  # scenery: stalls, lamps, trees, rocks
         x = int(rng.integers(0, width))
         bw, bh = int(rng.integers(20, 70)), int(rng.integers(30, 120))
         colour = tuple(int(v * rng.uniform(0.55, 0.9)) for v in accents[i % len(accents)])
@@ -138,11 +217,11 @@ def _world(spec: ShotSpec, width: int, height: int, rng: np.random.Generator,
             lx = x + bw // 2
             draw.ellipse([lx - 6, horizon - bh - 14, lx + 6, horizon - bh - 2],
                          fill=palette[1 % len(palette)])
-    for _ in range(width // 30):  # ground texture
+    for _ in range(0 if soft else width // 30):  # ground texture
         x, y = int(rng.integers(0, width)), int(rng.integers(horizon + 6, height))
         shade = tuple(int(v * rng.uniform(0.7, 1.25)) for v in ground)
         draw.ellipse([x, y, x + int(rng.integers(6, 26)), y + int(rng.integers(3, 9))], fill=shade)
-    return world.filter(ImageFilter.GaussianBlur(0.6))
+    return world.filter(ImageFilter.GaussianBlur(4.0 if soft else 0.6))
 
 
 def _camera_box(spec: ShotSpec, t: float, w: int, h: int, mx: int,
