@@ -29,6 +29,8 @@ class Behaviour:
     delay: float = 0.0
     fail_first: int = 0  # raise a transient-looking error this many times first
     corrupt: bool = False
+    trap: str | None = None  # a prompt with this word always gets a portrait clip, any seed
+    fault_rate: float = 0.0  # the share of answers with one of the renderer's faults
     calls: int = 0
     spans: list = field(default_factory=list)  # (start, end) of each call's wait
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -36,7 +38,7 @@ class Behaviour:
     def reset(self) -> None:
         with self.lock:
             self.delay, self.fail_first, self.corrupt, self.calls = 0.0, 0, False, 0
-            self.spans = []
+            self.trap, self.fault_rate, self.spans = None, 0.0, []
 
     def enter(self) -> bool:
         """Count the call, wait, maybe fail; True when the answer should be corrupt."""
@@ -80,7 +82,9 @@ def zeroscope(b: Behaviour) -> gr.Blocks:
             return _corrupt()
         request = VideoRequest(prompt, int(seed), spec_from_prompt(prompt), frames=int(num_frames))
         out = _out(".mp4").parent
-        return str(ProceduralVideo().generate(request, out).path)
+        if b.trap and b.trap in prompt:  # this input, whatever the seed: a portrait clip
+            return str(ProceduralVideo(1.0, ("wrong_aspect",)).generate(request, out).path)
+        return str(ProceduralVideo(b.fault_rate).generate(request, out).path)
 
     with gr.Blocks() as demo:
         prompt = gr.Textbox(label="Prompt")

@@ -14,10 +14,17 @@ import pytest
 from playout import house
 from tools import checks, ocr
 from tools.backends import Asset, ShotSpec, VideoRequest, local_backends, refuse_bad_clip
-from tools.backends.local_video import (FILE_FAULTS, PICTURE_FAULTS, ProceduralVideo, _caption,
-                                        is_soft, pick_fault, render)
-from tools.errors import BadMedia
+from tools.backends.local_video import (
+    FILE_FAULTS,
+    PICTURE_FAULTS,
+    ProceduralVideo,
+    _caption,
+    is_soft,
+    pick_fault,
+    render,
+)
 from tools.colours import delta_e2000, to_hex
+from tools.errors import BadMedia
 from tools.media import read_frames, write_frames
 from tools.moderation import LocalModerator
 

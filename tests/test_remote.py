@@ -3,6 +3,7 @@ the happy path per capability, timeouts, retries, failover, corrupt files, the c
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -19,7 +20,7 @@ from tools.backends import ShotSpec, VideoRequest
 from tools.backends import config as backend_config
 from tools.backends.remote import Breaker
 from tools.context import ToolContext
-from tools.errors import BadMedia, BackendError, ConfigError
+from tools.errors import BackendError, BadMedia, ConfigError
 from tools.shots import ShotPlan, shot_row
 
 PRESETS = ["zeroscope-576w", "zeroscope-xl", "film", "musicgen-full", "ltx-video"]
@@ -244,3 +245,31 @@ def test_a_breaker_opens_after_failures_in_a_row_and_lets_one_try_later() -> Non
     assert breaker.state == "closed"
     breaker.bad_file()
     assert breaker.state == "open"
+
+
+def test_a_space_that_always_answers_one_prompt_badly_never_holds_the_channel(
+        spaces, data, store) -> None:
+    """The stall seen with a real Space: one prompt always got a portrait clip. Each attempt now
+    has a seed of its own, each bad file spends the shot's budget (not the endpoint's breaker),
+    the shot is dropped saying what was wrong, and the shots around it air."""
+    from tests.test_production import a_show, written
+    from tools import production
+
+    spaces["zeroscope-576w"].behaviour.trap = "juggles"
+    config = {"endpoints": [endpoint("zeroscope", "zeroscope-576w", spaces["zeroscope-576w"].url,
+                                     name="space")]}
+    ctx = dataclasses.replace(context(data, store, config, video="zeroscope"), parallel=1)
+    a_show(ctx)
+    ids = written(ctx, "the fox waves", "the fox juggles letters", "the fox bows")
+    report = production.produce(ctx, ids)
+    assert [o.scheduled for o in report.outcomes] == [True, False, True]
+    dropped = report.outcomes[1]
+    assert dropped.attempts == ctx.takes_per_shot == 3
+    assert all("320x576, not the shape asked for (576x320)" in f for f in dropped.failures)
+    seeds = [json.loads(c["arguments"])["seed"] for c in store.tool_calls(limit=50)
+             if c["name"] == "make_take" and json.loads(c["arguments"])["shot_id"] == ids[1]]
+    assert len(seeds) == len(set(seeds)) == 3  # never the same question twice
+    assert store.shot(ids[1])["status"] == "dropped"
+    bad = [c for c in calls(store) if c[2] == "bad_output"]
+    assert bad == [("space", 1, "bad_output")] * 3  # a bad file is not asked for again
+    assert ctx.backends.video.pool.endpoints[0].breaker.state == "closed"

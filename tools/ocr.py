@@ -4,6 +4,7 @@ text into the picture (a word of the prompt, a stock-footage watermark, a captio
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -31,8 +32,11 @@ def read_words(picture: np.ndarray) -> list[tuple[str, float]]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "frame.png"
         Image.fromarray(picture).convert("L").save(path)
+        # one thread: takes are inspected two at a time, and Tesseract's own threads would
+        # only fight them for the cores
         done = subprocess.run(["tesseract", str(path), "stdout", "--psm", "11", "tsv"],
-                              capture_output=True, timeout=60)
+                              capture_output=True, timeout=60,
+                              env={**os.environ, "OMP_THREAD_LIMIT": "1"})
     words = []
     for line in done.stdout.decode(errors="replace").splitlines()[1:]:
         cells = line.split("\t")

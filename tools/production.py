@@ -117,7 +117,8 @@ def _shoot(ctx: ToolContext, shot_id: int, down: Outage) -> Outcome:
         return outcome
     # made before a crash or a stop: inspect it rather than make it again (its attempt is
     # already counted)
-    resumable = [t for t in ctx.store.takes_for_shot(shot_id) if t["status"] in ("made", "accepted")]
+    resumable = [t for t in ctx.store.takes_for_shot(shot_id)
+                 if t["status"] in ("made", "accepted")]
     emphasis = None
     while resumable or shot["attempts"] < ctx.takes_per_shot:
         if resumable:
