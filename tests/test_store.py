@@ -21,7 +21,8 @@ def test_migrations_reach_the_final_schema(store: Store) -> None:
     assert columns(store, "shots") == [
         "id", "sequence", "position", "action", "entities", "location", "framing",
         "camera_move", "camera_direction", "subject_motion", "subject_direction", "time_of_day",
-        "mood", "duration_s", "status", "created_at", "segment_id", "prompt", "reason"]
+        "mood", "duration_s", "status", "created_at", "segment_id", "prompt", "reason",
+        "attempts"]
     assert columns(store, "takes") == ["id", "shot_id", "seed", "prompt", "backends", "media",
                                        "contact_sheet", "duration_s", "status", "reason",
                                        "created_at", "faults", "ocr_text", "favourite",
