@@ -22,8 +22,9 @@ def available() -> bool:
     return shutil.which("tesseract") is not None
 
 
-MIN_CONFIDENCE = 60  # Tesseract's confidence (0-100) for a word read once to count
-SEEN_TWICE_CONFIDENCE = 35  # for a word read in two of the pictures
+MIN_CONFIDENCE = 60  # Tesseract's confidence (0-100) for a word of MIN_LETTERS + 1 read once
+SHORT_CONFIDENCE = 80  # for a word of just MIN_LETTERS ("haut" is read into a busy texture)
+SEEN_TWICE_CONFIDENCE = 35  # for a word read in two of the pictures, or a word of the prompt
 MIN_LETTERS = 4  # shorter runs of letters are what Tesseract reads into texture
 
 
@@ -71,7 +72,7 @@ def burned_text(frames: list[np.ndarray], prompt: str) -> tuple[Check, str]:
     fault: a word of the prompt burned in, a watermark, a logo, a caption, gibberish. Legible
     means a run of at least MIN_LETTERS letters read with confidence, or read in two of the
     pictures (texture does not repeat its stray letters), or a word of the prompt or of the
-    list of words models are known to burn in, read exactly."""
+    list of words models are known to burn in, read exactly (texture does not spell those)."""
     if not available():
         return Check("burned_text", 0.0, 0.0, True,
                      "not measured: tesseract is not installed"), ""
@@ -91,9 +92,12 @@ def burned_text(frames: list[np.ndarray], prompt: str) -> tuple[Check, str]:
             low = word.lower()
             if any(w in low for w in asked) or low in asked_run:
                 continue  # the text the prompt asks for, however Tesseract splits it
+            sure = confidence >= (SHORT_CONFIDENCE if len(low) == MIN_LETTERS
+                                  else MIN_CONFIDENCE)
             twice = seen.get(low, 0) >= 2
-            if (len(low) >= MIN_LETTERS and (confidence >= MIN_CONFIDENCE or twice)
-                    or low in known and confidence >= MIN_CONFIDENCE):
+            if (len(low) >= MIN_LETTERS and (sure or twice)
+                    or low in known and confidence >= (
+                        SEEN_TWICE_CONFIDENCE if len(low) > MIN_LETTERS else MIN_CONFIDENCE)):
                 found.add(low)
     text = " ".join(w for w, c in reads[3] if c >= SEEN_TWICE_CONFIDENCE) or " ".join(
         w for read in reads[:3] for w, c in read if c >= MIN_CONFIDENCE)
