@@ -14,12 +14,12 @@ the share of scheduled (aired) takes that carry a fault.
 
 Channel mode (--channel SECONDS): `webtv run` as it runs (autopilot, offline director,
 playout), with the local backends at --faults, or with --space a local Gradio Space with the
-Zeroscope API that answers --faults of its clips faulty and one prompt word, whatever the seed,
-always with a portrait clip. Prints how the air was shared between fresh takes, replays and
-the slate after the first --warmup seconds.
+Zeroscope API that answers --faults of its clips faulty and, besides, always answers --trap of
+the prompts (whatever the seed) with a portrait clip. Prints how the air was shared between
+fresh takes, replays and the slate after the first --warmup seconds.
 
-    python bench/inspection.py [--takes 200] [--faults 0.4] [--workers 2]
-    python bench/inspection.py --channel 480 [--space] [--faults 0.4] [--warmup 120]
+    python bench/inspection.py [--takes 200] [--faults 0.4] [--workers 2] [--holdout]
+    python bench/inspection.py --channel 480 [--space [--trap 0.2]] [--faults 0.4] [--warmup 120]
 """
 
 from __future__ import annotations
@@ -49,11 +49,16 @@ from tools.context import ToolContext  # noqa: E402
 CATCHES = {"reversed": "motion_direction", "wrong_palette": "palette", "text": "burned_text",
            "frozen": "frozen_frames", "black": "black_frames", "vertical_lines": "vertical_lines",
            "scene_cut": "scene_cut", "watermark": "burned_text", "flicker": "flicker"}
-# held out: the thresholds were tuned on other clips (one llama prompt, seeds 1000-1400)
+# The thresholds were tuned on other clips (one llama prompt, seeds 1000-1400) and on the
+# takes of a first run over THEMES (seed salt 7919); --holdout reports on clips none of that
+# tuning saw.
 THEMES = ["an otter who fixes boats at the harbor", "a robot who tends a rooftop garden at dusk",
           "a girl in a yellow hoodie skateboarding through a neon city at night",
           "two old fishermen mending nets in a rainy harbour at dawn"]
-TRAP = "juggles"  # the prompt word the --space Space always answers badly
+HOLDOUT = ["a grey cat astronaut floating through a colorful nebula",
+           "a red panda who repairs bicycles in a busy market",
+           "a lighthouse keeper and her dog in a storm at night",
+           "a knight and a dragon sharing tea in a misty forest, watercolor"]
 
 
 def main() -> None:
@@ -61,8 +66,12 @@ def main() -> None:
     parser.add_argument("--takes", type=int, default=200, help="at least this many clips")
     parser.add_argument("--faults", type=float, default=0.4)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--holdout", action="store_true",
+                        help="themes and seeds the thresholds were not tuned on")
     parser.add_argument("--channel", type=float, help="run the channel this many seconds")
     parser.add_argument("--space", action="store_true", help="video from a local Gradio Space")
+    parser.add_argument("--trap", type=float, default=0.2,
+                        help="--space: the share of prompts it always answers badly")
     parser.add_argument("--warmup", type=float, default=120.0)
     args = parser.parse_args()
     if args.channel:
@@ -72,11 +81,12 @@ def main() -> None:
     store = Store(data)
     backends = local_backends(args.faults)
     ctx = ToolContext(store=store, data=data, backends=backends, parallel=args.workers,
-                      seed=7919)
+                      seed=104729 if args.holdout else 7919)
+    themes = HOLDOUT if args.holdout else THEMES
     started = time.monotonic()
     theme, director = 0, OfflineDirector()
     while len(backends.video.made) < args.takes:
-        carry_out(director, ctx, Conversation("s"), theme_request(THEMES[theme % len(THEMES)]))
+        carry_out(director, ctx, Conversation("s"), theme_request(themes[theme % len(themes)]))
         theme += 1
         carry_out(director, ctx, Conversation("s"),
                   produce_request(ctx, store.current_segment(), 8))
@@ -160,7 +170,7 @@ def channel(args) -> None:
         from tests.spaces import Space
 
         space = Space("zeroscope-576w")
-        space.behaviour.fault_rate, space.behaviour.trap = args.faults, TRAP
+        space.behaviour.fault_rate, space.behaviour.trap_share = args.faults, args.trap
         (home / "webtv.toml").write_text(
             f'[[endpoints]]\nbackend = "zeroscope"\npreset = "zeroscope-576w"\n'
             f'url = "{space.url}"\n')
@@ -172,8 +182,7 @@ def channel(args) -> None:
     playout = Playout(ctx.data)
     playout.stop = stop
     pilot = Autopilot(settings)
-    theme = f"a clown who {TRAP} and dances at a night market" if args.space else THEMES[0]
-    pilot_thread = threading.Thread(target=pilot.run, args=(ctx, stop, theme), daemon=True)
+    pilot_thread = threading.Thread(target=pilot.run, args=(ctx, stop, THEMES[0]), daemon=True)
     playout.start()
     pilot_thread.start()
     store = Store(ctx.data)
@@ -184,14 +193,15 @@ def channel(args) -> None:
         modes[pilot.state["mode"]] += 1
     share = store.air_share(playout.session, args.channel - args.warmup)
     counts = store.take_counts()
-    dropped = store.db.execute("select count(*) from shots where status = 'dropped'").fetchone()[0]
-    trapped = [r["reason"] for r in store.db.query(
-        "select reason from shots where status = 'dropped' and action like ?", [f"%{TRAP}%"])]
+    dropped = [r["reason"] for r in store.db.query(
+        "select reason from shots where status = 'dropped'")]
+    refused = sum("not the shape" in r for r in dropped)
     stop.set()
     pilot_thread.join(timeout=120)
     playout.join(timeout=60)
     total = sum(share.values()) or 1.0
-    source = f"local Space (zeroscope API, trap word {TRAP!r})" if args.space else "local backends"
+    source = (f"local Space (zeroscope API; {args.trap:.0%} of prompts always answered with a "
+              "portrait clip)" if args.space else "local backends")
     print(f"\n{source}, faults {args.faults:.0%}, {args.channel:.0f} s on air; the last "
           f"{args.channel - args.warmup:.0f} s:")
     print("| measure | value |\n|---|---|")
@@ -199,10 +209,11 @@ def channel(args) -> None:
         print(f"| {kind} | {share.get(kind, 0):.0f} s ({share.get(kind, 0) / total:.0%}) |")
     print(f"| takes made / scheduled or aired / rejected | {sum(counts.values())} / "
           f"{counts['scheduled'] + counts['aired']} / {counts['rejected']} |")
-    print(f"| shots dropped (of them with the trap word) | {dropped} ({len(trapped)}) |")
+    print(f"| shots dropped (of them for portrait clips every attempt) | {len(dropped)} "
+          f"({refused}) |")
     print(f"| autopilot seconds by mode | {dict(modes)} |")
-    for reason in trapped[:3]:
-        print(f"  trap shot dropped: {reason}")
+    for reason in dropped[:4]:
+        print(f"  dropped: {reason}")
     print(json.dumps({"share": share, "modes": dict(modes)}))
     store.close()
     ctx.store.close()

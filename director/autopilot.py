@@ -113,6 +113,7 @@ class Autopilot:
 
     def _work(self, ctx: ToolContext, request: Request | str, stop: threading.Event) -> None:
         scheduled_before = ctx.store.db["schedule"].count
+        answered_before = ctx.answers["files"]
         error = None
         try:
             if request == "finish":  # interrupted production: the code finishes it, no model
@@ -138,6 +139,13 @@ class Autopilot:
             self._set_mode("filling")
             return
         if stop.is_set():  # a stop cut the turn short: not a failure of the backends
+            return
+        if error is None and ctx.answers["files"] > answered_before:
+            # the backends answered and every take failed on its content (its checks, a bad
+            # file): new shots are the cure, not waiting; the channel is not degraded for it
+            log.info("no take of this turn passed (%s); writing new shots",
+                     self._last_tool_error(ctx.store) or "inspection")
+            self.failures = 0
             return
         self.failures += 1
         reason = error or self._last_tool_error(ctx.store) or "no take passed inspection"

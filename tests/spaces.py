@@ -7,6 +7,7 @@ corrupt file instead of media, and a count of calls.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import socket
 import tempfile
@@ -30,6 +31,8 @@ class Behaviour:
     fail_first: int = 0  # raise a transient-looking error this many times first
     corrupt: bool = False
     trap: str | None = None  # a prompt with this word always gets a portrait clip, any seed
+    trap_share: float = 0.0  # this share of prompts (by hash) always gets one, any seed
+    crash: str | None = None  # a prompt with this word always crashes the app, any seed
     fault_rate: float = 0.0  # the share of answers with one of the renderer's faults
     calls: int = 0
     spans: list = field(default_factory=list)  # (start, end) of each call's wait
@@ -38,7 +41,8 @@ class Behaviour:
     def reset(self) -> None:
         with self.lock:
             self.delay, self.fail_first, self.corrupt, self.calls = 0.0, 0, False, 0
-            self.trap, self.fault_rate, self.spans = None, 0.0, []
+            self.trap, self.crash, self.fault_rate, self.spans = None, None, 0.0, []
+            self.trap_share = 0.0
 
     def enter(self) -> bool:
         """Count the call, wait, maybe fail; True when the answer should be corrupt."""
@@ -76,13 +80,21 @@ def spec_from_prompt(prompt: str) -> ShotSpec:
                     subject_colours=colours[3:5], camera_move=move, camera_direction=direction)
 
 
+def trapped(prompt: str, share: float) -> bool:
+    """Whether this prompt is one of the ``share`` of prompts the app always answers badly."""
+    digest = hashlib.sha256(prompt.encode()).digest()
+    return int.from_bytes(digest[:4], "big") / 2**32 < share
+
+
 def zeroscope(b: Behaviour) -> gr.Blocks:
     def run(prompt: str, seed: float, num_frames: float, num_inference_steps: float) -> str:
         if b.enter():
             return _corrupt()
         request = VideoRequest(prompt, int(seed), spec_from_prompt(prompt), frames=int(num_frames))
         out = _out(".mp4").parent
-        if b.trap and b.trap in prompt:  # this input, whatever the seed: a portrait clip
+        if b.crash and b.crash in prompt:
+            raise gr.Error("CUDA error: an illegal memory access was encountered")
+        if b.trap and b.trap in prompt or trapped(prompt, b.trap_share):  # any seed
             return str(ProceduralVideo(1.0, ("wrong_aspect",)).generate(request, out).path)
         return str(ProceduralVideo(b.fault_rate).generate(request, out).path)
 

@@ -13,7 +13,7 @@ import tools
 from tools import production
 from tools.backends import local_backends
 from tools.context import ToolContext
-from tools.errors import BackendError
+from tools.errors import BackendError, BadMedia
 
 REGISTRY = tools.load()
 
@@ -110,3 +110,33 @@ def test_when_the_backends_are_down_the_rest_of_the_list_waits(ctx: ToolContext)
     report = production.produce(ctx, ids)
     assert [o.attempts for o in report.outcomes] == [3, 3, 0, 0]
     assert [s["id"] for s in ctx.store.unfinished_shots()] == ids[2:]
+
+
+class Misshapen(Failing):
+    """Answers every prompt with this word with a bad file (the answer's fault, not down)."""
+
+    def generate(self, request, out_dir):
+        self.seeds.append(request.seed)
+        if self.word in request.prompt:
+            raise BadMedia("a partial clip: 9 of the 24 frames asked for decode")
+        return self.real.generate(request, out_dir)
+
+
+def test_bad_files_are_not_an_outage_and_a_restart_does_not_reset_the_budget(
+        ctx: ToolContext) -> None:
+    video = Misshapen("fox")
+    ctx = dataclasses.replace(ctx, backends=dataclasses.replace(ctx.backends, video=video),
+                              parallel=1)
+    a_show(ctx)
+    ids = written(ctx, "the fox one", "the fox two", "the fox three", "an owl")
+    report = production.produce(ctx, ids)
+    # every shot is tried (bad answers are not the backends being down) and the owl airs
+    assert [o.attempts for o in report.outcomes] == [3, 3, 3, 1]
+    assert [o.scheduled for o in report.outcomes] == [False, False, False, True]
+    assert "partial clip" in ctx.store.shot(ids[0])["reason"]
+    assert len(set(video.seeds)) == len(video.seeds)  # no question asked twice
+    # the attempts are in the store: producing the dropped shot again asks for nothing
+    ctx.store.set_shot_status(ids[0], "planned")
+    asked = len(video.seeds)
+    assert production.produce(ctx, [ids[0]]).outcomes[0].attempts == 0
+    assert len(video.seeds) == asked and ctx.store.shot(ids[0])["attempts"] == 3

@@ -240,10 +240,11 @@ def test_a_breaker_opens_after_failures_in_a_row_and_lets_one_try_later() -> Non
     assert breaker.allow() and breaker.state == "half-open"
     breaker.success()
     assert breaker.state == "closed"
-    for _ in range(3):  # bad files: the answers' fault, until every answer is bad
-        breaker.bad_file()
+    for _ in range(9):  # bad files for one prompt: that prompt's fault
+        breaker.bad_file("the prompt it cannot draw")
     assert breaker.state == "closed"
-    breaker.bad_file()
+    for key in "abc":  # until every prompt gets one
+        breaker.bad_file(key)
     assert breaker.state == "open"
 
 
@@ -273,3 +274,20 @@ def test_a_space_that_always_answers_one_prompt_badly_never_holds_the_channel(
     bad = [c for c in calls(store) if c[2] == "bad_output"]
     assert bad == [("space", 1, "bad_output")] * 3  # a bad file is not asked for again
     assert ctx.backends.video.pool.endpoints[0].breaker.state == "closed"
+
+
+def test_a_prompt_that_crashes_the_space_fails_only_itself(spaces, data, store) -> None:
+    from tests.test_production import a_show, written
+    from tools import production
+
+    spaces["zeroscope-576w"].behaviour.crash = "juggles"
+    config = {"endpoints": [endpoint("zeroscope", "zeroscope-576w", spaces["zeroscope-576w"].url,
+                                     name="space", attempts=1)]}
+    ctx = dataclasses.replace(context(data, store, config, video="zeroscope"), parallel=1)
+    a_show(ctx)
+    ids = written(ctx, "the fox juggles letters", "the fox waves", "the fox bows")
+    report = production.produce(ctx, ids)
+    assert [o.scheduled for o in report.outcomes] == [False, True, True]
+    assert report.outcomes[0].attempts == 3 and "CUDA error" in report.outcomes[0].failures[-1]
+    breaker = ctx.backends.video.pool.endpoints[0].breaker
+    assert breaker.state == "closed"  # three crashes on one prompt: the Space is not down

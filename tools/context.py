@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -27,6 +28,9 @@ class ToolContext:
     segment_id: int | None = None  # a produce turn: the segment new shots go into
     conversation: str = ""  # the call log's conversation id, for steps the code runs
     on_event: Callable[[str, dict[str, Any]], None] | None = None  # progress for a REPL/page
+    # What the backends delivered ("files": a clip came back, good or bad), shared by forks:
+    # the autopilot tells shots that failed on their content from backends that are down.
+    answers: Counter = field(default_factory=Counter)
 
     def fork(self) -> ToolContext:
         """The same context for another thread: its own SQLite connection (close it after)."""

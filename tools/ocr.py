@@ -24,6 +24,8 @@ def available() -> bool:
 
 MIN_CONFIDENCE = 60  # Tesseract's confidence (0-100) for a word of MIN_LETTERS + 1 read once
 SHORT_CONFIDENCE = 80  # for a word of just MIN_LETTERS ("haut" is read into a busy texture)
+LONG_CONFIDENCE = 45  # for a word of LONG_LETTERS or more (texture does not spell those)
+LONG_LETTERS = 6
 SEEN_TWICE_CONFIDENCE = 35  # for a word read in two of the pictures, or a word of the prompt
 MIN_LETTERS = 4  # shorter runs of letters are what Tesseract reads into texture
 
@@ -92,8 +94,9 @@ def burned_text(frames: list[np.ndarray], prompt: str) -> tuple[Check, str]:
             low = word.lower()
             if any(w in low for w in asked) or low in asked_run:
                 continue  # the text the prompt asks for, however Tesseract splits it
-            sure = confidence >= (SHORT_CONFIDENCE if len(low) == MIN_LETTERS
-                                  else MIN_CONFIDENCE)
+            sure = confidence >= (SHORT_CONFIDENCE if len(low) == MIN_LETTERS else
+                                  LONG_CONFIDENCE if len(low) >= LONG_LETTERS else
+                                  MIN_CONFIDENCE)
             twice = seen.get(low, 0) >= 2
             if (len(low) >= MIN_LETTERS and (sure or twice)
                     or low in known and confidence >= (

@@ -30,6 +30,7 @@ class Outcome:
     failures: list[str] = field(default_factory=list)  # why each failed attempt failed
     scheduled: bool = False
     generation_failed: int = 0  # attempts that made no file at all (the backends failed)
+    dropped: bool = False  # the shot spent its budget (or failed its schedule step)
 
 
 @dataclass
@@ -42,12 +43,12 @@ class Report:
 
     @property
     def dropped(self) -> list[Outcome]:
-        return [o for o in self.outcomes if not o.scheduled and o.attempts]
+        return [o for o in self.outcomes if o.dropped]
 
     @property
     def waiting(self) -> list[Outcome]:
         """Not tried: the backends were down; finished when they are back."""
-        return [o for o in self.outcomes if not o.scheduled and not o.attempts]
+        return [o for o in self.outcomes if not o.scheduled and not o.dropped]
 
     def summary(self, ctx: ToolContext) -> dict[str, Any]:
         """What the director is told: scheduled, and which shots need rewriting and why."""
@@ -132,9 +133,12 @@ def _shoot(ctx: ToolContext, shot_id: int, down: Outage) -> Outcome:
                          emphasis=emphasis)
             if isinstance(made, ToolError):
                 outcome.failures.append(str(made))
-                if not isinstance(made, BadMedia):  # a bad file is the answer's fault
+                if isinstance(made, BadMedia):  # a bad file is the answer's fault
+                    ctx.answers["files"] += 1
+                else:
                     outcome.generation_failed += 1
                 continue
+            ctx.answers["files"] += 1
             take_id, status = made["take_id"], made["status"]
         if status == "accepted":
             outcome.take_id = take_id
@@ -152,8 +156,10 @@ def _shoot(ctx: ToolContext, shot_id: int, down: Outage) -> Outcome:
         emphasis = emphasis_for({c["name"] for c in failed}, ctx.store.take(take_id)["prompt"])
     if outcome.failures and outcome.generation_failed == outcome.attempts:
         down.add()  # no endpoint answered for any attempt: not this shot's fault
-    ctx.store.set_shot_status(shot_id, "dropped",
-                              outcome.failures[-1] if outcome.failures else "no take budget")
+    if not outcome.failures:
+        outcome.failures.append(f"no take budget left ({shot['attempts']} attempts made)")
+    ctx.store.set_shot_status(shot_id, "dropped", outcome.failures[-1])
+    outcome.dropped = True
     return outcome
 
 
@@ -164,6 +170,7 @@ def _schedule(ctx: ToolContext, outcome: Outcome) -> Outcome:
     if isinstance(done, ToolError):
         outcome.failures.append(str(done))
         ctx.store.set_shot_status(outcome.shot["id"], "dropped", str(done))
+        outcome.dropped = True
     else:
         outcome.scheduled = True
     return outcome

@@ -130,13 +130,14 @@ def pick(result: Any, path: list[int | str]) -> Path:
 class Breaker:
     """Opens when the endpoint looks broken, not when one input is bad: after failures in a
     row on ``threshold`` different inputs (a prompt that crashes the Space, however often it is
-    tried with new seeds, fails only itself), or ``bad_files`` bad files in a row (a Space that
-    answers everything with garbage). Lets one trial through after ``cooldown``."""
+    tried with new seeds, fails only itself), or bad files in a row for ``bad_files`` different
+    inputs (a Space that answers everything with garbage, not one that always answers a few
+    prompts badly). Lets one trial through after ``cooldown``."""
 
-    def __init__(self, threshold: int = 3, cooldown: float = 60.0, bad_files: int = 6) -> None:
+    def __init__(self, threshold: int = 3, cooldown: float = 60.0, bad_files: int = 8) -> None:
         self.threshold, self.cooldown, self.bad_files = threshold, cooldown, bad_files
         self.failures: list[str] = []  # the inputs of the failures in a row
-        self.bad = 0  # bad files in a row
+        self.bad: set[str] = set()  # the inputs of the bad files in a row
         self.open_until = 0.0
         self._lock = threading.Lock()
 
@@ -146,7 +147,7 @@ class Breaker:
 
     def success(self) -> None:
         with self._lock:
-            self.failures, self.bad = [], 0
+            self.failures, self.bad = [], set()
 
     def failure(self, key: str = "", permanent: bool = False) -> None:
         with self._lock:
@@ -156,14 +157,14 @@ class Breaker:
             if self._tripped():
                 self.open_until = time.monotonic() + (1e9 if permanent else self.cooldown)
 
-    def bad_file(self) -> None:
+    def bad_file(self, key: str = "") -> None:
         with self._lock:
-            self.bad += 1
+            self.bad.add(key or str(len(self.bad)))
             if self._tripped():
                 self.open_until = time.monotonic() + self.cooldown
 
     def _tripped(self) -> bool:
-        return len(set(self.failures)) >= self.threshold or self.bad >= self.bad_files
+        return len(set(self.failures)) >= self.threshold or len(self.bad) >= self.bad_files
 
     @property
     def state(self) -> str:
@@ -250,7 +251,8 @@ class Endpoint:
                                "no_api" if isinstance(exc, NoSuchAPI) else "error")
                     self._record(number, started, shown, outcome, f"{type(exc).__name__}: {exc}")
                     if isinstance(exc, BadOutput):
-                        self.breaker.bad_file()  # the answer's fault, unless it keeps happening
+                        # the answer's fault, unless every input gets one
+                        self.breaker.bad_file(_input_key(values))
                     else:
                         self.breaker.failure(_input_key(values),
                                              permanent=isinstance(exc, NoSuchAPI))
