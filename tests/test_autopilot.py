@@ -157,3 +157,29 @@ def test_when_every_endpoint_fails_the_air_goes_on(tmp_path: Path, failing_space
     errors = query(home, "select count(*) from remote_calls where outcome != 'ok'")[0][0]
     assert errors >= 2
     assert query(home, "select value from channel where key = 'mode'") != [('"degraded"',)]
+
+
+def test_takes_that_fail_on_their_content_do_not_degrade_the_channel(ctx: ToolContext) -> None:
+    """The backends answer, but every clip is bad (a Space that cannot draw this show): the
+    autopilot writes new shots at once instead of backing off as it would for an outage."""
+    import dataclasses
+    import threading
+
+    from director.autopilot import Autopilot
+    from director.config import Settings
+    from director.requests import theme_request
+    from tests.test_production import Misshapen
+
+    video = Misshapen("")  # every prompt: a partial clip
+    ctx = dataclasses.replace(ctx, backends=dataclasses.replace(ctx.backends, video=video))
+    pilot = Autopilot(Settings.from_env(data_dir=ctx.data.root), shots_per_turn=2)
+    stop = threading.Event()
+    pilot._work(ctx, theme_request(THEME), stop)
+    pilot._work(ctx, pilot.next_request(ctx), stop)  # plan the episodes
+    request = pilot.next_request(ctx)
+    assert request.kind == "produce"
+    started = time.monotonic()
+    pilot._work(ctx, request, stop)
+    assert time.monotonic() - started < 60 and video.seeds  # no backoff wait
+    assert ctx.store.take_counts()["scheduled"] == 0
+    assert pilot.failures == 0 and pilot.state["mode"] != "degraded"
