@@ -70,14 +70,31 @@ def _corrupt(suffix: str = ".mp4") -> str:
 
 
 def spec_from_prompt(prompt: str) -> ShotSpec:
-    colours = [NAMED[w] for w in re.findall(r"[a-z]+", prompt.lower()) if w in NAMED]
+    """What a prompt-following model would draw: the colours named after the place ("..., at a
+    harbor, sky backdrop, cream light, green ground") fill the scene, the ones before it dress
+    the character; the camera move as said."""
+    def colours(text: str) -> list[str]:
+        words = re.findall(r"[a-z]+", text.lower())
+        pairs = [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+        found = []
+        for i, word in enumerate(words):  # two-word colours ("sky blue") before one-word ones
+            pair = pairs[i] if i < len(pairs) else ""
+            if pair in NAMED:
+                found.append(NAMED[pair])
+            elif word in NAMED and not (i and pairs[i - 1] in NAMED):
+                found.append(NAMED[word])
+        return found
+
+    place = re.search(r",\s(?:at|in|on|inside|under|by)\s", prompt)
+    cast, scene = (prompt[:place.start()], prompt[place.end():]) if place else ("", prompt)
     move, direction = "static", "none"
     for m, d in (("pan", "left"), ("pan", "right"), ("tilt", "up"), ("tilt", "down"),
                  ("zoom", "in"), ("zoom", "out")):
         if f"{m}s {d}" in prompt or f"{m} {d}" in prompt:
             move, direction = m, d
-    return ShotSpec(palette=colours[:3] or ["#203060", "#c08040", "#304020"],
-                    subject_colours=colours[3:5], camera_move=move, camera_direction=direction)
+    palette = colours(scene)[:3] or colours(cast)[2:5] or ["#203060", "#c08040", "#304020"]
+    return ShotSpec(palette=palette, subject_colours=colours(cast)[:2], camera_move=move,
+                    camera_direction=direction)
 
 
 def trapped(prompt: str, share: float) -> bool:
