@@ -34,6 +34,12 @@ def written(ctx: ToolContext, *actions: str) -> list[int]:
     return [s["id"] for s in ctx.store.add_shots(ctx.store.next_sequence(), rows)]
 
 
+def one_at_a_time(ctx: ToolContext, video) -> ToolContext:
+    """The context with this video backend, making one shot at a time."""
+    return dataclasses.replace(ctx, backends=dataclasses.replace(ctx.backends, video=video),
+                               parallel=1)
+
+
 class Failing:
     """A video backend that fails for one prompt word, and remembers every seed it was given."""
 
@@ -51,8 +57,7 @@ class Failing:
 
 def test_a_shot_that_always_fails_is_dropped_and_the_rest_air(ctx: ToolContext) -> None:
     video = Failing("juggles")
-    ctx = dataclasses.replace(ctx, backends=dataclasses.replace(ctx.backends, video=video),
-                              parallel=1)
+    ctx = one_at_a_time(ctx, video)
     a_show(ctx)
     ids = written(ctx, "the fox juggles letters", "the fox waves")
     report = production.produce(ctx, ids)
@@ -103,8 +108,7 @@ def test_when_the_backends_are_down_the_rest_of_the_list_waits(ctx: ToolContext)
     """Two shots that fail every attempt in the backends: the later shots are left to be
     finished when the backends are back, not spent on an outage."""
     video = Failing("fox")
-    ctx = dataclasses.replace(ctx, backends=dataclasses.replace(ctx.backends, video=video),
-                              parallel=1)
+    ctx = one_at_a_time(ctx, video)
     a_show(ctx)
     ids = written(ctx, "the fox one", "the fox two", "the fox three", "the fox four")
     report = production.produce(ctx, ids)
@@ -125,8 +129,7 @@ class Misshapen(Failing):
 def test_bad_files_are_not_an_outage_and_a_restart_does_not_reset_the_budget(
         ctx: ToolContext) -> None:
     video = Misshapen("fox")
-    ctx = dataclasses.replace(ctx, backends=dataclasses.replace(ctx.backends, video=video),
-                              parallel=1)
+    ctx = one_at_a_time(ctx, video)
     a_show(ctx)
     ids = written(ctx, "the fox one", "the fox two", "the fox three", "an owl")
     report = production.produce(ctx, ids)
