@@ -128,12 +128,13 @@ class Misshapen(Failing):
 
 def test_bad_files_are_not_an_outage_and_a_restart_does_not_reset_the_budget(
         ctx: ToolContext) -> None:
-    video = Misshapen("fox")
+    video = Misshapen("juggles")
     ctx = one_at_a_time(ctx, video)
     a_show(ctx)
-    ids = written(ctx, "the fox one", "the fox two", "the fox three", "an owl")
+    ids = written(ctx, "the fox juggles one", "the fox juggles two", "the fox juggles three",
+                  "the fox waves")
     report = production.produce(ctx, ids)
-    # every shot is tried (bad answers are not the backends being down) and the owl airs
+    # every shot is tried (bad answers are not the backends being down) and the last airs
     assert [o.attempts for o in report.outcomes] == [3, 3, 3, 1]
     assert [o.scheduled for o in report.outcomes] == [False, False, False, True]
     assert "partial clip" in ctx.store.shot(ids[0])["reason"]
