@@ -48,10 +48,6 @@ def read_words(picture: np.ndarray) -> list[tuple[str, float]]:
     return words
 
 
-def read_text(frame: np.ndarray) -> str:
-    return " ".join(word for word, _ in read_words(frame))
-
-
 def words_of(text: str) -> list[str]:
     return [w.lower() for w in re.findall(r"[A-Za-z]{3,}", text)]
 

@@ -149,7 +149,7 @@ class Breaker:
         with self._lock:
             self.failures, self.bad = [], set()
 
-    def failure(self, key: str = "", permanent: bool = False) -> None:
+    def failure(self, key: str, permanent: bool = False) -> None:
         with self._lock:
             self.failures.append(key)
             if permanent:
@@ -157,9 +157,9 @@ class Breaker:
             if self._tripped():
                 self.open_until = time.monotonic() + (1e9 if permanent else self.cooldown)
 
-    def bad_file(self, key: str = "") -> None:
+    def bad_file(self, key: str) -> None:
         with self._lock:
-            self.bad.add(key or str(len(self.bad)))
+            self.bad.add(key)
             if self._tripped():
                 self.open_until = time.monotonic() + self.cooldown
 
