@@ -144,3 +144,25 @@ def test_bad_files_are_not_an_outage_and_a_restart_does_not_reset_the_budget(
     asked = len(video.seeds)
     assert production.produce(ctx, [ids[0]]).outcomes[0].attempts == 0
     assert len(video.seeds) == asked and ctx.store.shot(ids[0])["attempts"] == 3
+
+
+def test_every_character_of_a_shot_is_drawn_so_its_colours_pass(ctx: ToolContext) -> None:
+    """The local renderer draws each character the shot names, so a two-hander's second
+    colour is on screen and the palette check passes it, as a prompt-following model would."""
+    from tools.shots import ShotPlan, shot_row
+
+    assert REGISTRY.dispatch(ctx, "set_show", json.dumps({
+        "title": "Breakfast", "logline": "Two friends cook breakfast.",
+        "cast": [{"name": "John", "look": "a tall man in an orange shirt"},
+                 {"name": "Jane", "look": "a young woman in a purple dress"},
+                 {"name": "Kitchen", "kind": "place", "look": "a small kitchen, white walls"}]})).ok
+    segment = ctx.store.current_segment()
+    plans = [ShotPlan(action=a, who=["John", "Jane"], framing=f)
+             for a, f in (("John and Jane sit at the table", "medium"),
+                          ("John and Jane wave from the door", "wide"))]
+    rows = [{**shot_row(ctx, i, p, i), "segment_id": segment["id"]}
+            for i, p in enumerate(plans, 1)]
+    ids = [s["id"] for s in ctx.store.add_shots(ctx.store.next_sequence(), rows)]
+    report = production.produce(ctx, ids)
+    assert all(o.scheduled for o in report.outcomes)
+    assert ctx.store.db["takes"].count == 2, [o.failures for o in report.outcomes]

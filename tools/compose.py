@@ -125,9 +125,10 @@ def spec_for(shot: dict[str, Any], entities: dict[str, dict[str, Any]],
     palette += [to_hex(c) for c in bible.get("palette") or []]
     cast = [entities[n] for n in shot["entities"]
             if n in entities and entities[n]["kind"] == "character"]
-    subject = [to_hex(c) for c in visible_colours(cast[0])] if cast else []
+    looks = [[to_hex(c) for c in visible_colours(member)] for member in cast]
     return ShotSpec(
-        palette=list(dict.fromkeys(palette))[:6], subject_colours=subject,
+        palette=list(dict.fromkeys(palette))[:6], subject_colours=looks[0] if looks else [],
+        others=[look for look in looks[1:3] if look],
         camera_move=shot["camera_move"], camera_direction=shot["camera_direction"],
         subject_motion=shot["subject_motion"], subject_direction=shot["subject_direction"],
         framing=shot["framing"], time_of_day=shot["time_of_day"])

@@ -41,6 +41,7 @@ class ShotSpec:
 
     palette: list[str]  # hex colours of the location and light, most important first
     subject_colours: list[str] = field(default_factory=list)  # hex, of the main character
+    others: list[list[str]] = field(default_factory=list)  # hex, of each other character shown
     camera_move: str = "static"  # static | pan | tilt | zoom
     camera_direction: str = "none"  # left | right | up | down | in | out | none
     subject_motion: str = "still"  # free words; only the direction is rendered

@@ -91,7 +91,8 @@ def render(request: VideoRequest, fault: str | None = None) -> list[np.ndarray]:
         turn = _rotated if weak else _complement
         request = replace(request, spec=replace(
             spec, palette=[turn(c) for c in spec.palette],
-            subject_colours=[turn(c) for c in spec.subject_colours]))
+            subject_colours=[turn(c) for c in spec.subject_colours],
+            others=[[turn(c) for c in look] for look in spec.others]))
     frames = _render(request)
     if fault == "scene_cut":  # halfway, another scene: other colours (strong) or the same
         cut = len(frames) // 2 + (1 if weak else -1)  # place seen from elsewhere (weak)
@@ -244,8 +245,9 @@ def _camera_box(spec: ShotSpec, t: float, w: int, h: int, mx: int,
 
 def _draw_subject(view: Image.Image, spec: ShotSpec, t: float, box: tuple, margins: tuple,
                   rng_seed: int) -> None:
-    """The main character: a body in its main colour, a band (scarf, apron) in its second. It
-    stands in the world, so the camera's moves carry it like the scenery; its own motion adds."""
+    """The characters: each a body in its main colour and a band (scarf, apron) in its second,
+    the main one in the middle, the others a little smaller beside it. They stand in the world,
+    so the camera's moves carry them like the scenery; their own motion adds."""
     if not spec.subject_colours:
         return
     w, h = view.size
@@ -263,16 +265,24 @@ def _draw_subject(view: Image.Image, spec: ShotSpec, t: float, box: tuple, margi
     else:  # no direction is not no motion: a subject at work sways and bobs in place
         wx += math.sin(t * 0.9) * SUBJECT_PER_FRAME * 2.5
         wy += abs(math.sin(t * 1.3)) * -SUBJECT_PER_FRAME * 1.5
-    x, y = (wx - box[0]) / scale, (wy - box[1]) / scale  # world to screen
-    size /= scale
-    body, band = rgb(spec.subject_colours[0]), rgb(spec.subject_colours[-1])
     draw = ImageDraw.Draw(view)
+    figures = [(spec.subject_colours, 0.0, 1.0)] + [
+        (look, (0.55 if i % 2 == 0 else -0.55) * (1 + i // 2), 0.8)
+        for i, look in enumerate(spec.others)]
+    for look, offset, shrink in reversed(figures):  # the main character in front
+        x, y = (wx + offset * size - box[0]) / scale, (wy - box[1]) / scale  # world to screen
+        _draw_figure(draw, x, y, size * shrink / scale, look, d)
+
+
+def _draw_figure(draw: ImageDraw.ImageDraw, x: float, y: float, size: float,
+                 look: list[str], direction: str) -> None:
+    body, band = rgb(look[0]), rgb(look[-1])
     bw, bh = size * 0.5, size
     draw.ellipse([x - bw / 2, y - bh, x + bw / 2, y], fill=body)
     head = size * 0.32
     draw.ellipse([x - head / 2, y - bh - head * 0.8, x + head / 2, y - bh + head * 0.2], fill=body)
     draw.rectangle([x - bw / 2, y - bh * 0.78, x + bw / 2, y - bh * 0.62], fill=band)
     eye = max(2, head * 0.08)
-    ex = x + (head * 0.18 if d != "left" else -head * 0.18)
+    ex = x + (head * 0.18 if direction != "left" else -head * 0.18)
     draw.ellipse([ex - eye, y - bh - head * 0.4 - eye, ex + eye, y - bh - head * 0.4 + eye],
                  fill=(20, 20, 20))
