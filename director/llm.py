@@ -40,6 +40,17 @@ class Reply:
         return message
 
 
+RETRY_TEMPERATURE = 0.8  # after a failed call: the same prompt at a low temperature repeats it
+
+
+def temperature_for(messages: list[dict[str, Any]], temperature: float) -> float:
+    """The request's temperature: higher when the model's last call failed, so the retry is a
+    new attempt rather than the same call again (a small model copies what it just sent)."""
+    last = messages[-1] if messages else {}
+    failed = last.get("role") == "tool" and str(last.get("content", "")).startswith("Error")
+    return max(temperature, RETRY_TEMPERATURE) if failed else temperature
+
+
 class ChatModel(Protocol):
     name: str
     sees_images: bool
@@ -74,7 +85,7 @@ class OpenAIChat:
                  require_tool: bool = False) -> Reply:
         response = self._client.chat.completions.create(
             model=self.name, messages=messages, tools=tools, tool_choice="auto",
-            temperature=self.temperature)
+            temperature=temperature_for(messages, self.temperature))
         message = response.choices[0].message
         calls = [ToolCall(c.id or f"call_{i}", c.function.name, c.function.arguments or "")
                  for i, c in enumerate(message.tool_calls or [])]

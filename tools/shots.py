@@ -193,7 +193,8 @@ def _key(action: str) -> str:
 def _new_only(ctx: ToolContext, shots: list[ShotPlan]) -> tuple[list[ShotPlan], int]:
     """The shots whose action is not one the show has just had: a small model copies the
     latest shots it was shown, and the air would loop. All repeats is an error to rewrite."""
-    seen = {_key(s["action"]) for s in ctx.store.shots(limit=24)}
+    recent = ctx.store.shots(limit=24)
+    seen = {_key(s["action"]) for s in recent}
     fresh = []
     for plan in shots:
         key = _key(plan.action)
@@ -201,8 +202,9 @@ def _new_only(ctx: ToolContext, shots: list[ShotPlan]) -> tuple[list[ShotPlan], 
             seen.add(key)
             fresh.append(plan)
     if not fresh:
-        raise ToolError("every shot repeats one the show has just had; write what happens "
-                        "next, with new actions")
+        raise ToolError("every shot repeats one the show has just had (the latest: "
+                        f"{recent[-1]['action']!r}); write what happens after it, each shot a "
+                        "new action")
     return fresh, len(shots) - len(fresh)
 
 
