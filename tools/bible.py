@@ -16,7 +16,7 @@ from tools import REGISTRY
 from tools.colours import NAMED, to_hex
 from tools.context import ToolContext
 from tools.errors import ToolError
-from tools.theme import read_theme
+from tools.theme import Theme, read_theme
 from tools.words import tidied
 
 Kind = Literal["character", "place", "prop"]
@@ -27,6 +27,7 @@ KINDS = {"character": "character", "person": "character", "animal": "character",
 COLOUR = rf"(?:(?:light|dark|pale|bright|deep) )?(?:{'|'.join(NAMED)}|#[0-9a-f]{{6}})"
 # "red scarf", "dark green coat", "red-and-white scarf" (the first colour is kept)
 COLOUR_PART = re.compile(rf"\b({COLOUR})(?:(?:-| and |-and-|/){COLOUR})?[- ]+([a-z]+)\b", re.I)
+LATEST_SHOTS = "Latest shots: "  # the brief's line of what was just shot (the local model reads it)
 EPISODE_SHOTS = 12  # two shot lists of six: an LLM's call is dear, a whole list is not
 NOT_PARTS = {"and", "with", "in", "on", "a", "the", "or", "of", "color", "colour", "colored",
              "coloured", "one", "ones", "to", "from", "now", "is", "as"}
@@ -158,6 +159,13 @@ def set_show(
     theme = ctx.theme
     read = read_theme(theme or logline)  # what the model left out, the theme's words say
     time = time or read.time
+    with ctx.store.transaction():  # the whole show or none of it: other writers wait
+        return _set_show(ctx, theme, read, title, logline, cast, style, time, mood, episodes)
+
+
+def _set_show(ctx: ToolContext, theme: str | None, read: Theme, title: str, logline: str,
+              cast: list[CastMember], style: str, time: str | None, mood: str | None,
+              episodes: list[Episode]) -> dict[str, Any]:
     current = ctx.store.bible()
     if current is None or (theme and (current.get("theme") or "").strip().lower()
                            != theme.strip().lower()):
@@ -257,5 +265,5 @@ def bible_brief(ctx: ToolContext, shots: int = 4) -> str:
         lines.append("Notes: " + "; ".join(notes[-5:]))
     latest = ctx.store.shots(limit=shots)
     if latest:
-        lines.append("Latest shots: " + " / ".join(s["action"] for s in latest))
+        lines.append(LATEST_SHOTS + " / ".join(s["action"] for s in latest))
     return "\n".join(lines)
