@@ -14,7 +14,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,13 +107,21 @@ def run_turn(model: ChatModel, registry: Registry, ctx: ToolContext, conversatio
             emit("answer", {"text": reply.content or ""})
             return reply.content or ""
         images = []
-        for call, result in _run_calls(registry, ctx, conversation, llm_call_id,
-                                       reply.tool_calls, names, emit):
-            conversation.messages.append(
-                {"role": "tool", "tool_call_id": call.id, "content": result.content})
-            steps.append(Step(call.name, result.ok, _parsed(result)))
-            if result.image and model.sees_images:
-                images.append(result.image)
+        answered: set[str] = set()
+        try:
+            for call, result in _run_calls(registry, ctx, conversation, llm_call_id,
+                                           reply.tool_calls, names, emit):
+                conversation.messages.append(
+                    {"role": "tool", "tool_call_id": call.id, "content": result.content})
+                answered.add(call.id)
+                steps.append(Step(call.name, result.ok, _parsed(result)))
+                if result.image and model.sees_images:
+                    images.append(result.image)
+        finally:  # Ctrl-C or a stop mid-reply: every call still gets its result, or the next
+            # request is refused by OpenAI-compatible servers for the rest of the conversation
+            for call in reply.tool_calls:
+                if call.id not in answered:
+                    _interrupted(ctx, conversation, llm_call_id, call)
         if images:
             conversation.messages.append(_picture_message(ctx, images))
         finished = offer.done(steps) if offer.done else None
@@ -160,12 +168,24 @@ SKIPPED = ("Error: not run, because {name} before it in the same reply failed; s
            "once that is fixed.")
 
 
+INTERRUPTED = "Error: interrupted before it finished; nothing more of it will happen."
+
+
+def _interrupted(ctx: ToolContext, conversation: Conversation, llm_call_id: int,
+                 call: ToolCall) -> None:
+    conversation.messages.append(
+        {"role": "tool", "tool_call_id": call.id, "content": INTERRUPTED})
+    ctx.store.log_tool_call(conversation=conversation.id, llm_call_id=llm_call_id, name=call.name,
+                            arguments=call.arguments, result=INTERRUPTED, ok=False,
+                            duration_ms=0.0)
+
+
 def _run_calls(registry: Registry, ctx: ToolContext, conversation: Conversation,
                llm_call_id: int, calls: list[ToolCall], offered: list[str],
-               emit: Event) -> list[tuple[ToolCall, ToolResult]]:
-    """The calls of one reply, in order: a later call may depend on an earlier one (the show
-    before its shots), so after a failure the rest are answered as skipped, not run."""
-    results = []
+               emit: Event) -> Iterator[tuple[ToolCall, ToolResult]]:
+    """The calls of one reply, in order, each result as soon as it is in: a later call may
+    depend on an earlier one (the show before its shots), so after a failure the rest are
+    answered as skipped, not run."""
     failed = None
     for call in calls:
         if failed is not None:
@@ -173,8 +193,7 @@ def _run_calls(registry: Registry, ctx: ToolContext, conversation: Conversation,
         else:
             result = _call_tool(registry, ctx, conversation, llm_call_id, call, offered, emit)
             failed = None if result.ok else call.name
-        results.append((call, result))
-    return results
+        yield call, result
 
 
 def _call_tool(registry: Registry, ctx: ToolContext, conversation: Conversation,

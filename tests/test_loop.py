@@ -115,3 +115,30 @@ def test_a_long_chat_is_trimmed_at_a_user_message() -> None:
     conversation.trim()
     assert conversation.messages[0] == {"role": "user", "content": "u3"}
     assert conversation.request()[0]["role"] == "system"
+
+
+def test_an_interrupted_reply_still_answers_every_call(ctx: ToolContext) -> None:
+    """Ctrl-C in the middle of a reply's calls: each call has its result (the done one, and
+    "interrupted" for the rest), logged, so the next request is one a server accepts."""
+    model = ScriptedModel([calls(("add_note", '{"text": "a"}'), ("add_note", '{"text": "b"}')),
+                           Reply("Glad to help.")])
+    conversation = Conversation("system")
+    called = []
+
+    def ctrl_c_on_the_second_call(kind: str, data: dict) -> None:
+        if kind == "call":
+            called.append(data)
+            if len(called) == 2:
+                raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_turn(model, tools.load(), ctx, conversation, "two notes",
+                 on_event=ctrl_c_on_the_second_call)
+    asked = [c["id"] for m in conversation.messages for c in m.get("tool_calls") or []]
+    answered = [m["tool_call_id"] for m in conversation.messages if m["role"] == "tool"]
+    assert answered == asked == ["c0_add_note", "c1_add_note"]
+    assert conversation.messages[-1]["content"].startswith("Error: interrupted")
+    logged = ctx.store.db.execute("select name, ok from tool_calls order by id").fetchall()
+    assert logged == [("add_note", 1), ("add_note", 0)]
+    assert ctx.store.notes() == ["a"]
+    assert run_turn(model, tools.load(), ctx, conversation, "thanks") == "Glad to help."
