@@ -104,7 +104,15 @@ class Playout:
                     return
                 except WebTVError as exc:
                     log.warning("cannot replay take %s: %s", replay["id"], exc)
-        self._air(store, tx, self._slate(store), kind="slate")
+        self._air_slate(store, tx)
+
+    def _air_slate(self, store: Store, tx: Transmitter, note: str = "") -> None:
+        try:
+            self._air(store, tx, self._slate(store), kind="slate", note=note)
+        except WebTVError as exc:  # removed or damaged under us (a sweep, a full disk): remake it
+            log.warning("the slate could not air (%s); making it again", exc)
+            self._slate(store).unlink(missing_ok=True)
+            self._air(store, tx, self._slate(store), kind="slate", note=note)
 
     def _media(self, take: dict) -> Path:
         path = self.data.resolve(take["media"])
@@ -119,7 +127,7 @@ class Playout:
         except WebTVError as exc:  # broken at air time: skip it, log it, air the slate
             log.warning("skipping take %s: %s", take["id"], exc)
             store.finish_entry(entry["id"], "skipped")
-            self._air(store, tx, self._slate(store), kind="slate", note=f"skipped: {exc}")
+            self._air_slate(store, tx, note=f"skipped: {exc}")
             return
         if aired.complete or aired.played >= aired.duration / 2:
             store.finish_entry(entry["id"], "aired")

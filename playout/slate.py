@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from pathlib import Path
 
@@ -10,6 +11,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from playout import house
 from state.datadir import DataDir
+from tools.errors import MediaError
+from tools.media import probe
 
 
 def _font(size: int) -> ImageFont.ImageFont:
@@ -31,10 +34,13 @@ def slate_image(title: str, line: str, out: Path) -> Path:
 
 
 def slate(data: DataDir, title: str, line: str = "We'll be right back") -> Path:
-    """A house-format slate clip for this title, made once and kept under media/slates/."""
+    """A house-format slate clip for this title, made once and kept under media/slates/ (each
+    use marks it, so retention removes only slates not aired for keep_hours)."""
     key = hashlib.sha256(f"{title}\n{line}".encode()).hexdigest()[:16]
     out = data.root / "media" / "slates" / f"{key}.mp4"
-    if not out.exists():
+    if _whole(out):
+        os.utime(out)  # in use: retention keeps a slate aired within keep_hours
+    else:  # not made yet, or damaged on disk: made (again)
         out.parent.mkdir(parents=True, exist_ok=True)
         work = data.workspace()
         try:
@@ -43,3 +49,12 @@ def slate(data: DataDir, title: str, line: str = "We'll be right back") -> Path:
         finally:
             shutil.rmtree(work, ignore_errors=True)
     return out
+
+
+def _whole(path: Path) -> bool:
+    """The slate file is there with its picture and its sound (a cut-off file is not)."""
+    try:
+        found = probe(path)
+    except (MediaError, FileNotFoundError):
+        return False
+    return bool(found.video_codec and found.audio_codec and found.frames)

@@ -20,6 +20,7 @@ from state.datadir import DataDir
 from state.migrations import now
 
 CALL_LOGS = ("llm_calls", "tool_calls", "remote_calls")
+SLATES = "media/slates/"
 
 
 @dataclass(frozen=True)
@@ -129,9 +130,13 @@ def sweep(store, data: DataDir, policy: Policy) -> Sweep:
         purged += extra
     went = {p for t in purged for p in (t["media"], t["contact_sheet"]) if p}
     live, freed, young = store.live_media(), 0, time.time() - policy.orphan_age_s
+    unused_slate = time.time() - policy.keep_hours * 3600
     for path, stat in files.items():
-        # a file no row knows and younger than orphan_age may be a take being made right now
+        # a file no row knows and younger than orphan_age may be a take being made right now;
+        # a slate (no row: the playout makes it) stays while it was aired within keep_hours
         if path in live or (path not in went and stat.st_mtime > young):
+            continue
+        if path.startswith(SLATES) and stat.st_mtime > unused_slate:
             continue
         try:
             (data.root / path).unlink()

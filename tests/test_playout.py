@@ -153,3 +153,16 @@ def test_killed_mid_air_it_resumes_without_airing_anything_twice(data: DataDir,
     assert cut["note"] == "cut off by a crash"
     db = sqlite3.connect(data.db_path)
     assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_slate_damaged_under_the_playout_is_made_again(data: DataDir, store: Store) -> None:
+    """A slate removed or cut short on disk (a sweep, a full disk) is made again, not the end
+    of the playout thread."""
+    from playout.slate import slate
+
+    store.set_bible(title="Test Channel")
+    broken = slate(data, "Test Channel")
+    broken.write_bytes(broken.read_bytes()[:1500])
+    playout = Playout(data, pace=False)
+    playout.run(max_entries=2)
+    assert [r["kind"] for r in store.air_log(playout.session)] == ["slate", "slate"]

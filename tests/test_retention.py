@@ -117,3 +117,18 @@ def test_the_channel_clock_decides_age_not_the_wall_clock(tmp_path: Path) -> Non
     sweep(store, data, Policy(keep_hours=24))
     assert not on_disk(data, early)
     store.close()
+
+
+def test_slates_in_use_stay_and_slates_unused_for_a_day_go(data: DataDir, store: Store) -> None:
+    """The playout makes slates with no row to name them: a sweep keeps the ones aired within
+    keep_hours (each use marks the file), so it never pulls one out from under the playout."""
+    from playout.slate import slate
+
+    in_use, unused = slate(data, "Fox Post"), slate(data, "Fox Post", "Coming up: the bridge")
+    two_hours, two_days = time.time() - 7200, time.time() - 48 * 3600
+    os.utime(in_use, (two_hours, two_hours))
+    os.utime(unused, (two_days, two_days))
+    assert slate(data, "Fox Post") == in_use and in_use.stat().st_mtime > time.time() - 60
+    os.utime(in_use, (two_hours, two_hours))  # older than orphan_age, aired within keep_hours
+    sweep(store, data, Policy(keep_hours=24))
+    assert in_use.exists() and not unused.exists()
