@@ -132,21 +132,22 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from playout.playout import Playout
     from playout.web import serve
 
+    lock = settings.data().hold_run_lock()  # before anything is touched: scratch, HLS, show
+    rtmp = [resolve_rtmp(target) for target in args.rtmp]  # fail now, not mid-air
     ctx = open_context(settings)
-    ctx.data.clean_work()
-    log_to_file(ctx.data.root / "logs")
     if ctx.store.bible() is None and not args.theme:
         print("No show yet: start one with --theme \"...\"", file=sys.stderr)
         return 2
+    playout = Playout(ctx.data, rtmp, channel_name=settings.channel)
+    server = (serve(ctx.data, args.host, args.port, lambda: playout.session, settings=settings)
+              if args.port else None)  # a port in use fails here, before the playout wipes hls/
+    ctx.data.clean_work()
+    log_to_file(ctx.data.root / "logs")
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    rtmp = [resolve_rtmp(target) for target in args.rtmp]  # fail now, not mid-air
-    playout = Playout(ctx.data, rtmp, channel_name=settings.channel)
     playout.stop = stop
     playout.start()
-    server = (serve(ctx.data, args.host, args.port, lambda: playout.session, settings=settings)
-              if args.port else None)
     if server:
         print(f"On air at http://{args.host}:{server.server_port}/  (Ctrl-C to stop)", flush=True)
     print(f"Director: {settings.describe_model()}", flush=True)
@@ -165,6 +166,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             server.shutdown()
             server.server_close()
         ctx.store.close()
+        lock.close()
     if playout.error is not None:
         print(f"playout failed: {playout.error}", file=sys.stderr)
         return 1

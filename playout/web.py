@@ -367,6 +367,7 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], data: DataDir, session_of,
                  settings: Settings | None, key: OperatorKey) -> None:
+        self.console, self.store = None, None  # what server_close closes, if binding fails
         super().__init__(address, _Handler)
         self.data = data
         self._session_of = session_of
@@ -416,7 +417,8 @@ class _Server(ThreadingHTTPServer):
         super().server_close()
         if self.console is not None:
             self.console.close()
-        self.store.close()
+        if self.store is not None:
+            self.store.close()
 
 
 def serve(data: DataDir, host: str = "127.0.0.1", port: int = 8080, session_of=lambda: None,
@@ -426,7 +428,11 @@ def serve(data: DataDir, host: str = "127.0.0.1", port: int = 8080, session_of=l
     The operator token defaults to $WEBTV_OPERATOR_TOKEN; without one the operator view is off.
     Without ``settings`` the operator page shows the director's work but cannot chat."""
     key = OperatorKey(operator_token if operator_token is not None else os.environ.get(TOKEN_ENV))
-    server = _Server((host, port), data, session_of, settings, key)
+    try:
+        server = _Server((host, port), data, session_of, settings, key)
+    except OSError as exc:  # in use, or not an address of this machine
+        raise ConfigError(f"cannot serve the page on {host}:{port}: {exc.strerror or exc}; "
+                          "choose another with --port (0: no page)") from None
     if server.hlsjs() is None:
         log.info("hls.js not found (npm ci, or set %s): the page uses its own loader", HLSJS_ENV)
     log.info("operator view %s", "on (/operator)" if key.enabled else f"off ({TOKEN_ENV} unset)")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
+from typing import IO
 
 from tools.errors import ConfigError
 
@@ -37,6 +40,25 @@ class DataDir:
 
     def relative(self, path: Path) -> str:
         return path.resolve().relative_to(self.root).as_posix()
+
+    def hold_run_lock(self) -> IO[str]:
+        """One `webtv run` per data dir: an exclusive lock on run.lock, held while the returned
+        file stays open (the process's end lets go of it, even after a crash). A second run
+        is refused with who holds it, before it touches anything."""
+        handle = (self.root / "run.lock").open("a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise ConfigError(f"{self.root} is on air already ({holder}): one `webtv run` per "
+                              "data directory; stop that one or use another --data-dir") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}, since {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+        handle.flush()
+        return handle
 
     def workspace(self) -> Path:
         """A fresh scratch folder for one job; removed by ``clean_work`` on start."""

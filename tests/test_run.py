@@ -56,3 +56,42 @@ def test_run_puts_a_theme_on_air_and_stops_cleanly(tmp_path: Path) -> None:
     report = json.loads(webtv(home, "status", "--json"))
     assert report["channel"]["stopped"] and not report["channel"]["running"]
     assert report["channel"]["buffer_target_s"] == 9
+
+
+def _refused(proc, timeout: float = 60) -> str:
+    output = proc.communicate(timeout=timeout)[0].decode()
+    assert proc.returncode == 2, output
+    assert "Traceback" not in output and len(output.strip().splitlines()) == 1, output
+    return output
+
+
+def test_a_second_run_on_the_same_data_dir_is_refused_before_it_touches_anything(
+        tmp_path: Path) -> None:
+    from state.datadir import DataDir
+
+    home = tmp_path / "home"
+    data = DataDir(home)
+    held = data.hold_run_lock()  # the first run, as far as the data dir can tell
+    try:
+        scratch = home / "work" / "take-in-the-making.mp4"
+        scratch.write_bytes(b"half")
+        output = _refused(start(home, "--theme", "another show", "--port", "0"))
+        assert "on air already (pid" in output and "--data-dir" in output
+        assert scratch.exists() and not (home / "webtv.db").exists()
+    finally:
+        held.close()
+
+
+def test_a_port_in_use_is_one_clear_line_and_the_air_is_left_alone(tmp_path: Path) -> None:
+    import socket
+
+    home = tmp_path / "home"
+    (home / "hls").mkdir(parents=True)
+    (home / "hls" / "live.m3u8").write_text("#EXTM3U\n")  # another process is serving it
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        output = _refused(start(home, "--theme", THEME, "--port", str(port)))
+    assert f"127.0.0.1:{port}" in output and "--port" in output
+    assert (home / "hls" / "live.m3u8").read_text() == "#EXTM3U\n"
