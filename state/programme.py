@@ -44,10 +44,11 @@ class Programme:
     # -- segments ------------------------------------------------------------------------
     def add_segments(self, segments: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Append planned segments to the current show."""
-        show_id = self.current_show_id()
-        last = self._one("select max(position) as p from segments where show_id = ?", (show_id,))
-        start = (last["p"] or 0) + 1
         with self.transaction():
+            show_id = self.current_show_id()
+            last = self._one("select max(position) as p from segments where show_id = ?",
+                             (show_id,))
+            start = (last["p"] or 0) + 1
             ids = [self.db["segments"].insert({
                 **segment, "show_id": show_id, "position": start + i, "status": "planned",
                 "created_at": now()}).last_pk for i, segment in enumerate(segments)]

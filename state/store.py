@@ -121,13 +121,13 @@ class Store(Programme, RetentionQueries):
 
     def upsert_entity(self, kind: str, name: str, **fields: Any) -> dict[str, Any]:
         """Create or update an entity; colours are merged key by key, other fields replaced."""
-        existing = self._one("select * from entities where lower(name) = lower(?)", (name,))
         values = {k: v for k, v in fields.items() if v is not None}
-        if existing is not None:
-            name = existing["name"]
-            if "colours" in values:
-                values["colours"] = {**(existing["colours"] or {}), **values["colours"]}
-        with self.transaction():
+        with self.transaction():  # read and write in one: another writer may add it meanwhile
+            existing = self._one("select * from entities where lower(name) = lower(?)", (name,))
+            if existing is not None:
+                name = existing["name"]
+                if "colours" in values:
+                    values["colours"] = {**(existing["colours"] or {}), **values["colours"]}
             if existing is None:
                 self.db["entities"].insert(_encode({
                     "kind": kind, "name": name, "description": "", "colours": {},
@@ -138,11 +138,16 @@ class Store(Programme, RetentionQueries):
         return self.entity(name)
 
     # -- shots ---------------------------------------------------------------------------
-    def add_shots(self, sequence: int, shots: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Append shots to a sequence, numbered after the ones already there."""
-        last = self._one("select max(position) as p from shots where sequence = ?", (sequence,))
-        start = (last["p"] or 0) + 1
+    def add_shots(self, sequence: int | None, shots: list[dict[str, Any]]
+                  ) -> list[dict[str, Any]]:
+        """Append shots to a sequence (None: a new one), numbered after the ones already there;
+        the numbers are read in the transaction that writes them, so writers never collide."""
         with self.transaction():
+            if sequence is None:
+                sequence = self.next_sequence()
+            last = self._one("select max(position) as p from shots where sequence = ?",
+                             (sequence,))
+            start = (last["p"] or 0) + 1
             ids = []
             for offset, shot in enumerate(shots):
                 row = {**shot, "sequence": sequence, "position": start + offset,

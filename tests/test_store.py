@@ -108,3 +108,71 @@ def test_paths_stay_inside_the_data_dir(data: DataDir, tmp_path: Path) -> None:
     produced.write_bytes(b"abc")
     kept = data.keep(produced, ".bin")
     assert kept.startswith("media/") and data.resolve(kept).read_bytes() == b"abc"
+
+
+class _Down:
+    """A video backend that is down: write_shots then only writes (no minutes of rendering)."""
+
+    name = "down"
+
+    def generate(self, request, out_dir):
+        from tools.errors import BackendError
+
+        raise BackendError("down for the test")
+
+
+def _writer(home: str, worker: int, rounds: int) -> None:
+    """One of several processes changing the same show at once, as the autopilot, `webtv chat`
+    and the operator console do."""
+    import dataclasses
+    import json
+
+    import tools
+    from tools.backends import local_backends
+    from tools.context import ToolContext
+
+    data = DataDir(Path(home))
+    store = Store(data)
+    ctx = ToolContext(store=store, data=data)
+    ctx = dataclasses.replace(ctx, backends=dataclasses.replace(local_backends(), video=_Down()))
+    registry = tools.load()
+    for i in range(rounds):
+        tag = "".join(chr(ord("a") + int(d)) for d in f"{worker}{i:03d}")  # repeats: letters
+        calls = [("update_cast", {"name": f"Extra {i % 4}", "look": f"a {worker} coat"}),
+                 ("plan_episodes", {"episodes": [{"title": f"W{worker} E{i}"}]}),
+                 ("write_shots", {"shots": [{"action": f"the fox takes letter {tag}{n}"}
+                                            for n in "ab"]})]
+        for name, arguments in calls:
+            result = registry.dispatch(ctx, name, json.dumps(arguments))
+            assert result.ok, (name, result.content)
+    store.close()
+
+
+def test_several_processes_change_the_show_at_once_without_a_clash(tmp_path: Path) -> None:
+    import json
+    import multiprocessing
+
+    import tools
+    from tools.context import ToolContext
+
+    data = DataDir(tmp_path / "home")
+    store = Store(data)
+    assert tools.load().dispatch(ToolContext(store=store, data=data), "set_show", json.dumps({
+        "title": "Fox Post", "logline": "A fox delivers mail.",
+        "cast": [{"name": "Fox", "look": "a fox, red scarf"},
+                 {"name": "Wood", "kind": "place", "look": "a wood, green trees"}]})).ok
+    spawn = multiprocessing.get_context("spawn")
+    workers = [spawn.Process(target=_writer, args=(str(data.root), w, 25)) for w in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=240)
+    assert [w.exitcode for w in workers] == [0, 0, 0]
+    shots = store.shots(limit=1000)
+    assert len(shots) == 3 * 25 * 2
+    assert len({(s["sequence"], s["position"]) for s in shots}) == len(shots)
+    assert sorted(e["name"] for e in store.entities() if e["name"].startswith("Extra")) == [
+        "Extra 0", "Extra 1", "Extra 2", "Extra 3"]
+    positions = [s["position"] for s in store.segments()]
+    assert positions == list(range(1, 3 * 25 + 2))
+    store.close()

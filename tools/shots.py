@@ -172,15 +172,16 @@ def write_shots(
     for you. Only the action is required."""
     if ctx.store.bible() is None:
         raise ToolError("there is no show yet: a theme comes first")
-    segment = _segment(ctx)
-    shots, repeats = _new_only(ctx, shots)
-    start = len(ctx.store.shots(limit=10_000))
-    rows = [{**shot_row(ctx, i, plan, start + i), "segment_id": segment["id"]}
-            for i, plan in enumerate(shots, 1)]
-    made = ctx.store.add_shots(ctx.store.next_sequence(), rows)
-    segment = ctx.store.segment(segment["id"])
-    ctx.store.set_segment_status(segment["id"], "done" if segment["written"] >= segment["shots"]
-                                 else "producing")
+    with ctx.store.transaction():  # one state change: the list, its new places, the episode
+        segment = _segment(ctx)
+        shots, repeats = _new_only(ctx, shots)
+        start = len(ctx.store.shots(limit=10_000))
+        rows = [{**shot_row(ctx, i, plan, start + i), "segment_id": segment["id"]}
+                for i, plan in enumerate(shots, 1)]
+        made = ctx.store.add_shots(None, rows)
+        segment = ctx.store.segment(segment["id"])
+        ctx.store.set_segment_status(segment["id"], "done" if segment["written"] >=
+                                     segment["shots"] else "producing")
     report = produce(ctx, [s["id"] for s in made])
     skipped = {"repeats_skipped": repeats} if repeats else {}
     return {"ok": True, "written": len(made), **skipped, **report.summary(ctx)}
@@ -226,10 +227,11 @@ def rewrite_shot(
                     framing=old["framing"], camera=camera or
                     f"{old['camera_move']} {old['camera_direction']}".replace(" none", ""),
                     motion=old["subject_motion"], seconds=old["duration_s"], prompt=prompt)
-    row = {**shot_row(ctx, 1, plan, old["position"]), "segment_id": old["segment_id"]}
-    if old["status"] != "dropped":
-        ctx.store.set_shot_status(old["id"], "dropped", "rewritten")
-    made = ctx.store.add_shots(old["sequence"], [row])
+    with ctx.store.transaction():
+        row = {**shot_row(ctx, 1, plan, old["position"]), "segment_id": old["segment_id"]}
+        if old["status"] != "dropped":
+            ctx.store.set_shot_status(old["id"], "dropped", "rewritten")
+        made = ctx.store.add_shots(old["sequence"], [row])
     return {"ok": True, **produce(ctx, [made[0]["id"]]).summary(ctx)}
 
 

@@ -87,14 +87,12 @@ def inspect_take(ctx: ToolContext, take_id: int) -> dict[str, Any]:
     work = ctx.data.workspace()
     sheet = ctx.data.keep(checks.contact_sheet(frames, work / "sheet.png"), ".png")
     shutil.rmtree(work, ignore_errors=True)
-    ctx.store.set_contact_sheet(take_id, sheet, text.strip())
-    ctx.store.record_checks(take_id, [c.as_row() for c in results])
     failed = [c for c in results if not c.passed]
-    if failed:
-        reason = "; ".join(f"{c.name} {c.value:.2f} (limit {c.threshold:.2f})" for c in failed)
-        ctx.store.set_take_status(take_id, "rejected", reason)
-    else:
-        ctx.store.set_take_status(take_id, "accepted")
+    reason = "; ".join(f"{c.name} {c.value:.2f} (limit {c.threshold:.2f})" for c in failed)
+    with ctx.store.transaction():  # the sheet, the checks and the verdict land together
+        ctx.store.set_contact_sheet(take_id, sheet, text.strip())
+        ctx.store.record_checks(take_id, [c.as_row() for c in results])
+        ctx.store.set_take_status(take_id, "rejected" if failed else "accepted", reason)
     return {
         "take_id": take_id, "verdict": "rejected" if failed else "accepted",
         "checks": [{"name": c.name, "value": round(c.value, 3), "threshold": c.threshold,
