@@ -166,3 +166,42 @@ def test_every_character_of_a_shot_is_drawn_so_its_colours_pass(ctx: ToolContext
     report = production.produce(ctx, ids)
     assert all(o.scheduled for o in report.outcomes)
     assert ctx.store.db["takes"].count == 2, [o.failures for o in report.outcomes]
+
+
+def test_a_gate_that_cannot_answer_leaves_the_take_waiting_not_passed(ctx: ToolContext,
+                                                                       tmp_path, monkeypatch
+                                                                       ) -> None:
+    """A moderation endpoint that is down, or a tesseract that fails, neither passes a take
+    unchecked nor spends the shot: the take waits, and airs once the gate answers."""
+    import os
+
+    from tests.spaces import free_port
+    from tools.moderation import LocalModerator, OpenAIModerator
+
+    a_show(ctx)
+    ctx = one_at_a_time(ctx, local_backends().video)
+    broken = tmp_path / "bin"
+    broken.mkdir()
+    (broken / "tesseract").write_text("#!/bin/sh\necho 'Error opening data file eng' >&2\n"
+                                      "exit 1\n")
+    (broken / "tesseract").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{broken}{os.pathsep}{os.environ['PATH']}")
+    first, second = written(ctx, "the fox reads a map", "the fox waves")
+    report = production.produce(ctx, [first])
+    assert report.waiting and not report.dropped and not report.scheduled
+    why = report.outcomes[0].failures[-1]
+    assert "tesseract failed (exit 1): Error opening data file eng" in why
+    assert [t["status"] for t in ctx.store.takes_for_shot(first)] == ["made"]
+    monkeypatch.undo()
+
+    ctx = dataclasses.replace(ctx, moderator=OpenAIModerator(
+        f"http://127.0.0.1:{free_port()}/v1"))
+    report = production.produce(ctx, [first, second])
+    assert not report.scheduled and not report.dropped and len(report.waiting) == 2
+    assert "openai moderation is not answering" in report.outcomes[0].failures[-1]
+    assert ctx.store.take(ctx.store.takes_for_shot(first)[0]["id"])["status"] == "accepted"
+
+    ctx = dataclasses.replace(ctx, moderator=LocalModerator())  # the gate is back
+    report = production.produce(ctx, [first, second])
+    assert len(report.scheduled) == 2
+    assert len(ctx.store.takes_for_shot(first)) == 1  # the waiting take aired, none made anew

@@ -291,3 +291,21 @@ def test_a_prompt_that_crashes_the_space_fails_only_itself(spaces, data, store) 
     assert report.outcomes[0].attempts == 3 and "CUDA error" in report.outcomes[0].failures[-1]
     breaker = ctx.backends.video.pool.endpoints[0].breaker
     assert breaker.state == "closed"  # three crashes on one prompt: the Space is not down
+
+
+def test_a_bug_of_ours_surfaces_instead_of_failing_over(spaces, data, store, tmp_path) -> None:
+    """Only outside failures (the endpoint, the network, the file) fail over; a TypeError in
+    our own code is raised as it is, not logged as the Space's fault."""
+    config = {"endpoints": [
+        endpoint("zeroscope", "zeroscope-576w", spaces["zeroscope-576w"].url, name="a"),
+        endpoint("zeroscope", "zeroscope-576w", spaces["zeroscope-b"].url, name="b")]}
+    pool = context(data, store, config, video="zeroscope").backends.video.pool
+
+    def buggy_check(path: Path) -> None:
+        return path.stat().st_size + "bytes"  # a TypeError, as a bug would raise
+
+    values = {"prompt": "navy orange green", "seed": 5, "frames": 24, "fps": 8, "width": 576,
+              "height": 320, "seconds": 3.0, "negative_prompt": ""}
+    with pytest.raises(TypeError):
+        pool.run(values, tmp_path, buggy_check)
+    assert [(name, outcome) for name, _, outcome in calls(store)] == [("a", "error")]

@@ -34,6 +34,11 @@ class BadMedia(BackendError):
     wrong shape): the content's fault, not the endpoint's. Another seed may do."""
 
 
+class GateUnavailable(BackendError):
+    """A gate before the air could not answer (the moderation endpoint, the text reader): the
+    take is neither passed nor failed; it waits, made, until the gate answers again."""
+
+
 class StepLimitExceeded(WebTVError):
     """The director used more model turns than allowed without finishing."""
 

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 import prompts
+from tools.errors import GateUnavailable
 
 
 @dataclass(frozen=True)
@@ -35,11 +36,18 @@ class OpenAIModerator:
                  model: str = "omni-moderation-latest") -> None:
         from openai import OpenAI
 
-        self._client = OpenAI(base_url=base_url, api_key=api_key or "not-needed")
+        self._client = OpenAI(base_url=base_url, api_key=api_key or "not-needed", timeout=30,
+                              max_retries=1)
         self.model = model
 
     def check(self, text: str) -> Verdict:
-        result = self._client.moderations.create(model=self.model, input=text).results[0]
+        from openai import OpenAIError
+
+        try:
+            result = self._client.moderations.create(model=self.model, input=text).results[0]
+        except OpenAIError as exc:  # nothing airs unchecked: the take waits for the gate
+            raise GateUnavailable(f"{self.name} is not answering ({type(exc).__name__}: "
+                                  f"{exc}); the take waits until it does") from exc
         if not result.flagged:
             return Verdict(False, "", self.name)
         categories = [k for k, v in result.categories.model_dump().items() if v]

@@ -16,12 +16,14 @@ from PIL import Image, ImageFilter
 
 import prompts
 from tools.checks import Check
+from tools.errors import GateUnavailable
 
 
 def available() -> bool:
     return shutil.which("tesseract") is not None
 
 
+TIMEOUT_S = 60  # for one picture; a tesseract that hangs is a gate down, not a clean take
 MIN_CONFIDENCE = 60  # Tesseract's confidence (0-100) for a word of MIN_LETTERS + 1 read once
 SHORT_CONFIDENCE = 80  # for a word of just MIN_LETTERS ("haut" is read into a busy texture)
 LONG_CONFIDENCE = 45  # for a word of LONG_LETTERS or more (texture does not spell those)
@@ -37,9 +39,16 @@ def read_words(picture: np.ndarray) -> list[tuple[str, float]]:
         Image.fromarray(picture).convert("L").save(path)
         # one thread: takes are inspected two at a time, and Tesseract's own threads would
         # only fight them for the cores
-        done = subprocess.run(["tesseract", str(path), "stdout", "--psm", "11", "tsv"],
-                              capture_output=True, timeout=60,
-                              env={**os.environ, "OMP_THREAD_LIMIT": "1"})
+        try:
+            done = subprocess.run(["tesseract", str(path), "stdout", "--psm", "11", "tsv"],
+                                  capture_output=True, timeout=TIMEOUT_S,
+                                  env={**os.environ, "OMP_THREAD_LIMIT": "1"})
+        except subprocess.TimeoutExpired as exc:  # unread is not "no text": the take waits
+            raise GateUnavailable(f"tesseract read nothing in {TIMEOUT_S} s") from exc
+    if done.returncode != 0:
+        said = done.stderr.decode(errors="replace").strip().splitlines()
+        raise GateUnavailable(f"tesseract failed (exit {done.returncode}): "
+                              f"{said[-1] if said else 'no message'}")
     words = []
     for line in done.stdout.decode(errors="replace").splitlines()[1:]:
         cells = line.split("\t")

@@ -19,7 +19,7 @@ from typing import Any
 
 from tools import takes
 from tools.context import ToolContext
-from tools.errors import BadMedia, ToolError
+from tools.errors import BadMedia, GateUnavailable, ToolError
 
 
 @dataclass
@@ -144,6 +144,9 @@ def _shoot(ctx: ToolContext, shot_id: int, down: Outage) -> Outcome:
             outcome.take_id = take_id
             return outcome
         seen = _step(ctx, "inspect_take", takes.inspect_take, take_id=take_id)
+        if isinstance(seen, GateUnavailable):  # not the take's fault: it waits, made
+            outcome.failures.append(str(seen))
+            return outcome
         if isinstance(seen, ToolError):
             outcome.failures.append(str(seen))
             continue
@@ -167,7 +170,9 @@ def _schedule(ctx: ToolContext, outcome: Outcome) -> Outcome:
     if outcome.take_id is None:
         return outcome
     done = _step(ctx, "schedule_take", takes.schedule_take, take_id=outcome.take_id)
-    if isinstance(done, ToolError):
+    if isinstance(done, GateUnavailable):  # accepted, not yet cleared: it waits for the gate
+        outcome.failures.append(str(done))
+    elif isinstance(done, ToolError):
         outcome.failures.append(str(done))
         ctx.store.set_shot_status(outcome.shot["id"], "dropped", str(done))
         outcome.dropped = True

@@ -17,6 +17,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,7 +32,7 @@ from tenacity import (
 )
 
 from tools.backends import Asset, VideoRequest, refuse_bad_clip
-from tools.errors import BackendError, BadMedia, ConfigError, MediaError
+from tools.errors import BackendError, BadMedia, ConfigError, MediaError, WebTVError
 
 log = logging.getLogger("webtv.remote")
 TRANSIENT_WORDS = ("queue is full", "paused", "sleeping", "building", "too many requests",
@@ -90,6 +91,16 @@ def transient(exc: BaseException) -> bool:
     if isinstance(exc, BadOutput | ConfigError | NoSuchAPI):
         return False
     return any(word in str(exc).lower() for word in TRANSIENT_WORDS)
+
+
+def outside(exc: BaseException) -> bool:
+    """A failure of the endpoint, the network or the file it sent: the next endpoint may do
+    better. Anything else (a TypeError, an AttributeError) is a bug here and must surface, not
+    be failed over as if a Space were at fault."""
+    from gradio_client.utils import QueueError, TooManyRequestsError
+
+    return isinstance(exc, (WebTVError, OSError, TimeoutError, ValueError, httpx.HTTPError,
+                            QueueError, TooManyRequestsError, CancelledError))
 
 
 def render(templates: list[Any], values: dict[str, Any]) -> list[Any]:
@@ -314,7 +325,9 @@ class Pool:
                                 f"{exc}") from exc
             except ConfigError:
                 raise
-            except Exception as exc:  # whatever went wrong there, the next endpoint may do it
+            except Exception as exc:
+                if not outside(exc):
+                    raise  # a bug of ours: no endpoint would do better
                 last = f"{endpoint.name}: {type(exc).__name__}: {exc}"
                 log.warning("%s failed over from %s", self.backend, last)
             finally:
