@@ -99,7 +99,10 @@ class Output:
                 "-probesize", "256k", "-analyzeduration", "500000",
                 "-f", "mpegts", "-i", "pipe:0", "-map", "0:v", "-map", "0:a", "-c", "copy",
                 *self.args]
-        self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+        # its own process group: Ctrl-C reaches us, and we close the outputs in order (their
+        # stdin ends, they finish the segment) instead of FFmpeg dying mid-write
+        self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      process_group=0)
         self._queue = queue.Queue(QUEUE_CHUNKS)
         self._writer = threading.Thread(target=self._write, args=(self._proc, self._queue),
                                         name=f"out-{self.name}", daemon=True)

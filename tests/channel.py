@@ -39,12 +39,13 @@ def wait_for(predicate, timeout: float, what: str, every: float = 0.5):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def start(home: Path, *args: str, env: dict | None = None) -> subprocess.Popen:
+def start(home: Path, *args: str, env: dict | None = None, **popen) -> subprocess.Popen:
     """`webtv run` with the offline director and local backends unless ``args`` say otherwise."""
     environment = {**os.environ, "WEBTV_HOME": str(home), **(env or {})}
     environment.pop("WEBTV_LLM_MODEL", None)
     return subprocess.Popen([sys.executable, "-m", "director.cli", "run", *args],
-                            env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                            env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            **popen)
 
 
 def query(home: Path, sql: str, params: tuple = ()) -> list[tuple]:

@@ -9,7 +9,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from tests.channel import THEME, free_port, get, start, wait_for, webtv
+from tests.channel import THEME, free_port, get, query, start, wait_for, webtv
 
 
 def test_run_puts_a_theme_on_air_and_stops_cleanly(tmp_path: Path) -> None:
@@ -95,3 +95,36 @@ def test_a_port_in_use_is_one_clear_line_and_the_air_is_left_alone(tmp_path: Pat
         output = _refused(start(home, "--theme", THEME, "--port", str(port)))
     assert f"127.0.0.1:{port}" in output and "--port" in output
     assert (home / "hls" / "live.m3u8").read_text() == "#EXTM3U\n"
+
+
+def test_ctrl_c_to_the_whole_process_group_stops_the_channel_in_order(tmp_path: Path) -> None:
+    """A terminal's Ctrl-C signals the whole foreground process group: FFmpeg children run in
+    their own groups, so the signal reaches webtv alone, which stops them in order."""
+    import os
+
+    home = tmp_path / "home"
+    proc = start(home, "--theme", THEME, "--port", "0", "--buffer", "9",
+                 start_new_session=True)  # a group of its own, as a terminal's job has
+    try:
+        wait_for(lambda: query(home, "select count(*) from air_log where kind = 'take'")[0][0],
+                 120, "the first take on air")
+        children = [int(p) for p in os.listdir("/proc") if p.isdigit()
+                    and _parent_and_name(int(p))[0] == proc.pid]
+        ffmpegs = [p for p in children if "ffmpeg" in _parent_and_name(p)[1]]
+        assert ffmpegs, "the transmitter's FFmpeg is running"
+        assert all(os.getpgid(p) != proc.pid for p in ffmpegs)
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        output = proc.communicate(timeout=60)[0].decode()
+    assert proc.returncode == 0 and "Off air after" in output, output
+    assert "playout failed" not in output and "exited with 255" not in output, output
+    assert query(home, "select count(*) from air_log where ended_at is null")[0][0] == 0
+
+
+def _parent_and_name(pid: int) -> tuple[int, str]:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0, ""
+    name = stat[stat.index("(") + 1:stat.rindex(")")]
+    return int(stat[stat.rindex(")") + 2:].split()[1]), name

@@ -39,7 +39,10 @@ def run_ffmpeg(args: list[str], *, input_bytes: bytes | None = None, timeout: fl
     """Run one FFmpeg command (an argv list, never a shell string); raise MediaError on failure."""
     argv = ffmpeg_argv(*args)
     try:
-        done = subprocess.run(argv, input=input_bytes, capture_output=True, timeout=timeout)
+        # its own process group: a terminal's Ctrl-C (or systemd's stop) is ours to handle,
+        # and a take being made finishes instead of dying with 255
+        done = subprocess.run(argv, input=input_bytes, capture_output=True, timeout=timeout,
+                              process_group=0)
     except subprocess.TimeoutExpired as exc:
         raise MediaError(f"ffmpeg timed out after {timeout:.0f}s") from exc
     if done.returncode != 0:

@@ -42,7 +42,8 @@ def read_words(picture: np.ndarray) -> list[tuple[str, float]]:
         try:
             done = subprocess.run(["tesseract", str(path), "stdout", "--psm", "11", "tsv"],
                                   capture_output=True, timeout=TIMEOUT_S,
-                                  env={**os.environ, "OMP_THREAD_LIMIT": "1"})
+                                  env={**os.environ, "OMP_THREAD_LIMIT": "1"},
+                                  process_group=0)
         except subprocess.TimeoutExpired as exc:  # unread is not "no text": the take waits
             raise GateUnavailable(f"tesseract read nothing in {TIMEOUT_S} s") from exc
     if done.returncode != 0:
