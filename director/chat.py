@@ -11,7 +11,8 @@ from director.config import Settings
 from director.loop import Conversation
 from director.requests import chat_request, produce_request
 from director.status import channel_health, format_status, status_report
-from tools.errors import NotFound, StepLimitExceeded, WebTVError
+from tools.errors import NotFound, StepLimitExceeded, ToolError, WebTVError
+from tools.theme import checked_theme
 
 HELP = """Give the director a theme ("theme: a fox who delivers mail by balloon" replaces the show
 now; "queue: ..." airs it after the current show), a continuity change ("make the fox's scarf
@@ -84,7 +85,10 @@ def command(store, line: str) -> str:
         return format_status(status_report(store))
     if name == "/queue":
         if rest:
-            store.queue_theme(rest)
+            try:
+                store.queue_theme(checked_theme(rest))
+            except ToolError as exc:
+                return str(exc)
         queued = [q["theme"] for q in store.queued_themes()]
         return "Queued: " + "; ".join(queued) if queued else "No themes queued."
     if not rest.isdigit():

@@ -17,7 +17,8 @@ from director.config import Settings
 from director.status import format_status, status_report
 from state.retention import Policy
 from state.store import Store
-from tools.errors import ConfigError, NotFound
+from tools.errors import ConfigError, ToolError
+from tools.theme import checked_theme
 
 log = logging.getLogger("webtv")
 BACKEND_EXAMPLES = {"video": "zeroscope or ltx", "upscale": "xl", "interpolate": "film",
@@ -111,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
                 "eval": cmd_eval, "queue": cmd_queue, "favourite": cmd_favourite}
     try:
         return commands[args.command](args, settings)
-    except (ConfigError, NotFound) as exc:  # a setup mistake: say what it is, no traceback
+    except (ConfigError, ToolError) as exc:  # a mistake in what was asked: one line, no trace
         print(f"webtv: {exc}", file=sys.stderr)
         return 2
 
@@ -132,10 +133,11 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from playout.playout import Playout
     from playout.web import serve
 
+    theme = checked_theme(args.theme) if args.theme is not None else None
     lock = settings.data().hold_run_lock()  # before anything is touched: scratch, HLS, show
     rtmp = [resolve_rtmp(target) for target in args.rtmp]  # fail now, not mid-air
     ctx = open_context(settings)
-    if ctx.store.bible() is None and not args.theme:
+    if ctx.store.bible() is None and not theme:
         print("No show yet: start one with --theme \"...\"", file=sys.stderr)
         return 2
     playout = Playout(ctx.data, rtmp, channel_name=settings.channel)
@@ -151,15 +153,18 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if server:
         print(f"On air at http://{args.host}:{server.server_port}/  (Ctrl-C to stop)", flush=True)
     print(f"Director: {settings.describe_model()}", flush=True)
+    timer = threading.Timer(args.duration or 0, stop.set)
+    timer.daemon = True  # a run that ends first does not wait for it
     if args.duration:
-        threading.Timer(args.duration, stop.set).start()
+        timer.start()
     started = time.monotonic()
     try:
         policy = Policy(keep_hours=args.keep_hours, keep_gb=args.keep_gb,
                         log_days=args.log_days)
         Autopilot(settings, buffer_seconds=args.buffer, policy=policy,
-                  on_event=print_event).run(ctx, stop, args.theme)
+                  on_event=print_event).run(ctx, stop, theme)
     finally:
+        timer.cancel()
         stop.set()
         playout.join(timeout=30)
         if server:
@@ -187,7 +192,7 @@ def cmd_queue(args: argparse.Namespace, settings: Settings) -> int:
     store = Store(settings.data())
     try:
         if args.theme:
-            store.queue_theme(args.theme.strip())
+            store.queue_theme(checked_theme(args.theme))
         queued = store.queued_themes()
         print("\n".join(f"{i}. {q['theme']}" for i, q in enumerate(queued, 1))
               or "No themes queued.")

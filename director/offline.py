@@ -106,8 +106,8 @@ class OfflineDirector:
             return [("rewrite_shot", {"shot": first["shot"], "action": first["action"],
                                       "camera": "static"})]
         if not last.ok:
-            return f"That did not work: {str(last.result)[:300]}"
-        return "Done: " + json.dumps(last.result, ensure_ascii=False)[:300]
+            return f"That did not work: {str(last.result).removeprefix('Error: ')[:300]}"
+        return said(last.name, last.result)
 
     # -- a show from a theme -------------------------------------------------------------
     def show_for(self, text: str) -> dict[str, Any]:
@@ -117,7 +117,8 @@ class OfflineDirector:
         palette = self.words["palettes"][time]
         cast = [self._member(theme, c, i) for i, c in enumerate(theme.characters)]
         place = theme.place or "setting"
-        weather = f" in the {theme.weather}" if theme.weather else ""
+        weather = (f" in the {theme.weather}" if theme.weather and theme.weather not in place
+                   else "")
         where = f"a {place}" if theme.place else "the place of the story"
         cast.append({"name": place.title()[:60], "kind": "place",
                      "look": f"{where}{weather}, {palette[0]} backdrop, {palette[1]} light, "
@@ -308,3 +309,27 @@ def write_prompt(shot: dict, request: str, knobs: dict) -> str:
     if knobs.get("critic"):  # the critique: risky words out, within the CLIP budget
         prompt = fit([strip_avoided(p) for p in parts if p])
     return prompt[:600]
+
+
+def said(tool: str, result: Any) -> str:
+    """What a tool did, in a sentence for the person in the chat (not its JSON)."""
+    if not isinstance(result, dict):
+        return f"Done: {result}"[:300]
+    changed = result.get("changed") or (result if tool == "update_cast" else None)
+    looks = ""
+    if isinstance(changed, dict) and changed.get("name"):
+        colours = ", ".join(f"{part} {colour}" for part, colour in
+                            (changed.get("colours") or {}).items())
+        looks = f"{changed['name']} looks like this from now on: {colours or 'as described'}."
+    if tool == "add_note":
+        return f"Noted: \"{result.get('note')}\". {looks}".strip()
+    if tool == "update_cast":
+        return looks or "The cast is updated."
+    if tool == "queue_show":
+        return (f"Queued \"{result.get('queued')}\" (number {result.get('position')} in the "
+                "queue); it starts when this show's planned episodes are made.")
+    if tool == "mark_favourite":
+        return f"Take {result.get('take_id')} is a favourite now: retention keeps it."
+    facts = [f"{k.replace('_', ' ')}: {v}" for k, v in result.items()
+             if k != "ok" and isinstance(v, str | int | float)]
+    return ("Done. " + "; ".join(facts) + ".")[:300] if facts else "Done."

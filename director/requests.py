@@ -15,6 +15,7 @@ import prompts
 from director.loop import Offer, Step
 from tools.bible import bible_brief
 from tools.context import ToolContext
+from tools.theme import checked_theme
 
 THEME = re.compile(r"^\s*(?:theme|new show)\s*:\s*(.+)$", re.I | re.S)
 # what people ask for in chat; /favourite and the autopilot cover the rest
@@ -68,8 +69,9 @@ def names(ctx: ToolContext) -> dict[str, list[str]]:
 
 
 def theme_request(theme: str, queue_id: int | None = None) -> Request:
-    text = prompts.render("request.md.j2", kind="theme", theme=theme.strip())
-    return Request("theme", text, Offer(["set_show"], done=_show_done), theme=theme.strip(),
+    theme = checked_theme(theme)
+    text = prompts.render("request.md.j2", kind="theme", theme=theme)
+    return Request("theme", text, Offer(["set_show"], done=_show_done), theme=theme,
                    queue_id=queue_id)
 
 

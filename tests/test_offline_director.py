@@ -107,7 +107,7 @@ def test_a_continuity_change_said_as_a_note_reaches_the_prompts_too(ctx: ToolCon
 
 def test_a_note_steers_the_next_shot_list(ctx: ToolContext) -> None:
     start(ctx, shots=2)
-    assert "Done" in say(ctx, "more close-ups")
+    assert say(ctx, "more close-ups") == 'Noted: "more close-ups".'
     assert ctx.store.notes() == ["more close-ups"]
     carry_out(OfflineDirector(), ctx, Conversation("s"),
               produce_request(ctx, ctx.store.current_segment(), 2))

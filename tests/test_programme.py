@@ -66,7 +66,7 @@ def test_the_autopilot_asks_for_what_comes_next_in_order(ctx: ToolContext) -> No
     assert len(planned) == 2 and all(s["synopsis"] for s in planned)
     assert pilot.next_request(ctx).kind == "produce"
 
-    assert "Done" in turn(ctx, chat_request(ctx, f"queue: {NEXT}"))
+    assert turn(ctx, chat_request(ctx, f"queue: {NEXT}")).startswith(f"Queued \"{NEXT}\"")
     for s in planned:  # the show's planned segments are made: the queued theme is next
         ctx.store.set_segment_status(s["id"], "done")
     request = pilot.next_request(ctx)

@@ -4,8 +4,11 @@ clean exit on SIGTERM with nothing half written."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -100,8 +103,6 @@ def test_a_port_in_use_is_one_clear_line_and_the_air_is_left_alone(tmp_path: Pat
 def test_ctrl_c_to_the_whole_process_group_stops_the_channel_in_order(tmp_path: Path) -> None:
     """A terminal's Ctrl-C signals the whole foreground process group: FFmpeg children run in
     their own groups, so the signal reaches webtv alone, which stops them in order."""
-    import os
-
     home = tmp_path / "home"
     proc = start(home, "--theme", THEME, "--port", "0", "--buffer", "9",
                  start_new_session=True)  # a group of its own, as a terminal's job has
@@ -128,3 +129,15 @@ def _parent_and_name(pid: int) -> tuple[int, str]:
         return 0, ""
     name = stat[stat.index("(") + 1:stat.rindex(")")]
     return int(stat[stat.rindex(")") + 2:].split()[1]), name
+
+
+def test_a_theme_with_no_words_or_pages_of_them_is_refused_in_one_line(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    output = _refused(start(home, "--theme", "   ", "--port", "0"))
+    assert "a theme needs words" in output and not home.exists()
+    output = _refused(start(home, "--theme", "a fox " * 1000, "--port", "0"))
+    assert "at most 300 characters (this one has 5999)" in output
+    queued = subprocess.run([sys.executable, "-m", "director.cli", "queue", " \t "],
+                            env={**os.environ, "WEBTV_HOME": str(home)}, capture_output=True,
+                            text=True)
+    assert queued.returncode == 2 and "a theme needs words" in queued.stderr

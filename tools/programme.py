@@ -10,6 +10,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from tools import REGISTRY
 from tools.context import ToolContext
 from tools.errors import ToolError
+from tools.theme import checked_theme
 
 
 class SegmentPlan(BaseModel):
@@ -40,7 +41,7 @@ def queue_show(
 ) -> dict[str, Any]:
     """Queue a theme for a later show: it starts when the current show's planned segments
     have been made (the current show carries on until then)."""
-    entry = ctx.store.queue_theme(theme.strip())
+    entry = ctx.store.queue_theme(checked_theme(theme))
     return {"ok": True, "queued": entry["theme"],
             "position": len(ctx.store.queued_themes())}
 

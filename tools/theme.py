@@ -14,8 +14,10 @@ black sand beach" the waves are what the camera follows, so they are the charact
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
+from tools.errors import ToolError
 from tools.words import (
     PUNCT,
     content_words,
@@ -364,6 +366,22 @@ def _character(np: list[_Token], attire: list[str]) -> Character:
 def _host(text: str) -> Character:
     """A neutral character for a theme without one: the theme itself describes it."""
     return Character(name="Host", noun="host", attributes=[], description=text)
+
+
+THEME_LIMIT = 300  # characters: a theme is a line, not a script
+
+
+def checked_theme(text: str) -> str:
+    """A theme as a person typed it, tidied; one with no words, or longer than THEME_LIMIT, is
+    refused with what to do (it would become a show of nothing, or a logline of pages)."""
+    theme = " ".join(text.split())
+    if not any(c.isalnum() or unicodedata.category(c) == "So" for c in theme):
+        raise ToolError("a theme needs words: what the show is about, e.g. "
+                        "\"a lighthouse keeper and her grey cat in a storm\"")
+    if len(theme) > THEME_LIMIT:
+        raise ToolError(f"a theme is at most {THEME_LIMIT} characters (this one has "
+                        f"{len(theme)}): say who, where and the style in a line")
+    return theme
 
 
 def read_theme(text: str) -> Theme:
