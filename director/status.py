@@ -3,7 +3,8 @@ were made, rejected, aired, and how the disk stands against the retention policy
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from state.store import Store
@@ -115,9 +116,44 @@ def format_status(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+SLATE_WINDOW_S = 600  # the air judged by /health: the last ten minutes of it ...
+SLATE_LIMIT = 0.9  # ... of which this share of slate is a channel showing nothing
+SECRETS = [(re.compile(r"(rtmps?://[^\s/]+/[^\s/]+/)[^\s'\"]+"), r"\1***"),
+           (re.compile(r"\b(sk|hf|pk|rk)[-_][A-Za-z0-9_-]{8,}"), r"\1-***"),
+           (re.compile(r"((?:key|token|secret|password)=)[^&\s'\"]+", re.I), r"\1***")]
+
+
+def redact_secrets(text: str) -> str:
+    """Stream keys (the last part of an RTMP URL), API keys and tokens out of a text that
+    monitoring or a page shows."""
+    for pattern, replacement in SECRETS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def slate_share(store: Store) -> float | None:
+    """The slate's share of the latest SLATE_WINDOW_S of the air (None: less air than that)."""
+    session = store.latest_session()
+    if session is None:
+        return None
+    since = (datetime.now(UTC) - timedelta(seconds=SLATE_WINDOW_S)).isoformat(
+        timespec="milliseconds")
+    rows = list(store.db.query(
+        "select kind, min(started_at) as first, sum(stream_end - stream_start) as seconds "
+        "from air_log where session = ? and ended_at >= ? group by kind", (session, since)))
+    total = sum(r["seconds"] or 0 for r in rows)
+    first = min((r["first"] for r in rows), default=None)
+    if not total or first is None or first > (datetime.now(UTC) - timedelta(
+            seconds=SLATE_WINDOW_S * 0.9)).isoformat(timespec="milliseconds"):
+        return None  # the channel has not been on air that long: too early to judge
+    return round(sum(r["seconds"] or 0 for r in rows if r["kind"] == "slate") / total, 3)
+
+
 def health(store: Store, hls_dir) -> dict[str, Any]:
     """For monitoring (the page server's /health): ``ok`` when the stream is being written
-    (the HLS playlist changed within STALE_S) and the autopilot's heartbeat is fresh."""
+    (the HLS playlist changed within STALE_S), the autopilot's heartbeat is fresh and the
+    channel is not degraded (generation failing, or the slate filling the air); else
+    ``status`` says "degraded" or "down", and the page server answers 503."""
     playlist = hls_dir / "live.m3u8"
     try:
         playlist_age = round(datetime.now(UTC).timestamp() - playlist.stat().st_mtime, 1)
@@ -125,10 +161,21 @@ def health(store: Store, hls_dir) -> dict[str, Any]:
         playlist_age = None
     channel = channel_health(store)
     on_air = playlist_age is not None and playlist_age < STALE_S
+    slate = slate_share(store)
+    reason = channel.get("reason") or ""
+    if not (on_air and channel["running"]):
+        status = "down"
+    elif channel.get("mode") == "degraded" or (slate is not None and slate >= SLATE_LIMIT):
+        status = "degraded"  # on air, but not the channel: the slate, or nothing new coming
+        if not reason:
+            reason = f"the slate filled {slate:.0%} of the last {SLATE_WINDOW_S // 60} minutes"
+    else:
+        status = "ok"
     return {
-        "ok": on_air and channel["running"], "on_air": on_air, "playlist_age_s": playlist_age,
+        "ok": status == "ok", "status": status, "on_air": on_air,
+        "playlist_age_s": playlist_age, "slate_share": slate,
         "autopilot_running": channel["running"], "heartbeat_age_s": channel["heartbeat_age_s"],
-        "mode": channel.get("mode"), "reason": channel.get("reason") or "",
+        "mode": channel.get("mode"), "reason": redact_secrets(reason),
         "scheduled_s": round(store.queued_seconds(), 1),
         "buffer_target_s": channel.get("buffer_target_s"),
     }

@@ -1,0 +1,49 @@
+"""/health for monitoring: "ok" only while the channel airs its own takes; "degraded" when
+generation fails or the slate fills the air, "down" when the stream or the director stalls;
+no stream key or API key in what it says."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from director.status import health
+from state.datadir import DataDir
+from state.store import Store
+
+
+def on_air(store: Store, data: DataDir, kinds: list[str], **channel) -> None:
+    """A channel with a fresh heartbeat and playlist that aired ``kinds``, 30 s each, up to now."""
+    start = datetime.now(UTC) - timedelta(seconds=30 * len(kinds))
+    for i, kind in enumerate(kinds):
+        began = start + timedelta(seconds=30 * i)
+        store.log_air(session="s1", kind=kind, stream_start=30.0 * i, stream_end=30.0 * (i + 1),
+                      started_at=began.isoformat(timespec="milliseconds"),
+                      ended_at=(began + timedelta(seconds=30)).isoformat(timespec="milliseconds"))
+    store.set_channel(heartbeat=datetime.now(UTC).isoformat(timespec="milliseconds"),
+                      stopped=False, **{"mode": "filling", "reason": "", **channel})
+    (data.hls / "live.m3u8").write_text("#EXTM3U\n")
+
+
+def test_health_is_ok_only_while_the_channel_airs_its_own_takes(data: DataDir,
+                                                                 store: Store) -> None:
+    on_air(store, data, ["take", "slate"] * 10)
+    report = health(store, data.hls)
+    assert report["ok"] and report["status"] == "ok" and report["slate_share"] == 0.5
+
+
+def test_a_channel_airing_only_the_slate_is_degraded(data: DataDir, store: Store) -> None:
+    on_air(store, data, ["slate"] * 20)  # on air, and nothing but the slate for ten minutes
+    report = health(store, data.hls)
+    assert not report["ok"] and report["status"] == "degraded"
+    assert "the slate filled 100% of the last 10 minutes" in report["reason"]
+
+
+def test_degraded_mode_is_said_without_the_secrets_in_its_reason(data: DataDir,
+                                                                 store: Store) -> None:
+    on_air(store, data, ["take"] * 3, mode="degraded",
+           reason="rtmp://live.twitch.tv/app/live_4815162342_s3cr3t refused; "
+                  "openai: Incorrect API key provided: sk-proj-abcdefgh12345678")
+    report = health(store, data.hls)
+    assert report["status"] == "degraded" and report["slate_share"] is None  # young channel
+    assert "s3cr3t" not in report["reason"] and "abcdefgh" not in report["reason"]
+    assert "rtmp://live.twitch.tv/app/***" in report["reason"]
