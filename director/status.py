@@ -83,6 +83,15 @@ def format_status(report: dict[str, Any]) -> str:
     if total:
         lines.append("Air:       last hour " + ", ".join(
             f"{100 * share.get(k, 0) / total:.0f}% {k}s" for k in ("take", "replay", "slate")))
+    for output in channel.get("outputs") or []:
+        where = f" {output['where']}" if output.get("where") else ""
+        if output["state"] == "up":
+            lines.append(f"Output:    {output['name']}{where}: up for {output['up_for_s']:.0f} s"
+                         + (f" ({output['restarts']} restarts)" if output["restarts"] else ""))
+        else:
+            lines.append(f"Output:    {output['name']}{where}: RECONNECTING (retry in "
+                         f"{output['retry_in_s']:.0f} s, {output['restarts']} restarts): "
+                         f"{output['last_error'][:120]}")
     target = channel.get("buffer_target_s")
     buffer = f"{report['scheduled_seconds']} s scheduled" + (f" of {target:.0f} s target"
                                                               if target else "")
@@ -163,8 +172,14 @@ def health(store: Store, hls_dir) -> dict[str, Any]:
     on_air = playlist_age is not None and playlist_age < STALE_S
     slate = slate_share(store)
     reason = channel.get("reason") or ""
+    outputs = channel.get("outputs") or [] if channel["running"] else []
+    stuck = [o for o in outputs if o["state"] != "up" and o["restarts"]]
     if not (on_air and channel["running"]):
         status = "down"
+    elif stuck:  # a destination viewers watch is not getting the stream
+        status = "degraded"
+        reason = reason or "; ".join(f"{o['name']} {o.get('where', '')} is not connected: "
+                                     f"{o['last_error'][:160]}" for o in stuck)
     elif channel.get("mode") == "degraded" or (slate is not None and slate >= SLATE_LIMIT):
         status = "degraded"  # on air, but not the channel: the slate, or nothing new coming
         if not reason:
@@ -176,6 +191,7 @@ def health(store: Store, hls_dir) -> dict[str, Any]:
         "playlist_age_s": playlist_age, "slate_share": slate,
         "autopilot_running": channel["running"], "heartbeat_age_s": channel["heartbeat_age_s"],
         "mode": channel.get("mode"), "reason": redact_secrets(reason),
+        "outputs": [{**o, "last_error": redact_secrets(o["last_error"])} for o in outputs],
         "scheduled_s": round(store.queued_seconds(), 1),
         "buffer_target_s": channel.get("buffer_target_s"),
     }

@@ -26,6 +26,7 @@ from tools.media import ffmpeg_exe
 log = logging.getLogger("webtv.outputs")
 QUEUE_CHUNKS = 2048  # ~ several seconds of stream; a consumer further behind is restarted
 MAX_BACKOFF = 30.0
+HEALTHY_S = 10.0  # an output that ran this long had a connection: its next failure is news
 
 
 def redact(text: str) -> str:
@@ -45,9 +46,9 @@ def resolve_rtmp(target: str) -> str:
 
     Keys stay in memory: the error for a missing one names the variable, never a value."""
     url = RTMP_PRESETS.get(target.lower(), target)
-    if not re.match(r"^rtmps?://", url):
-        raise ConfigError(f"not an RTMP URL or a preset ({', '.join(RTMP_PRESETS)}): "
-                          f"{redact(target)}")
+    if not re.match(r"^rtmps?://[^\s/:]+(:\d+)?/\S", url):
+        raise ConfigError(f"not an RTMP URL (rtmp://HOST/APP/KEY) or a preset "
+                          f"({', '.join(RTMP_PRESETS)}): {redact(target)}")
 
     def fill(match: re.Match) -> str:
         value = os.environ.get(match.group(1))
@@ -76,8 +77,10 @@ def rtmp_args(url: str) -> list[str]:
 class Output:
     """One FFmpeg reading MPEG-TS on stdin and copying it to one destination."""
 
-    def __init__(self, name: str, args: list[str], patience: float = 0.5) -> None:
+    def __init__(self, name: str, args: list[str], patience: float = 0.5,
+                 where: str = "") -> None:
         self.name = name
+        self.where = redact(where)  # for people: the destination, never its stream key
         self.args = args
         self.patience = patience  # seconds a full queue may block the channel before a restart
         self.restarts = 0
@@ -87,6 +90,8 @@ class Output:
         self._writer: threading.Thread | None = None
         self._retry_at = 0.0
         self._backoff = 1.0
+        self._started_at = 0.0
+        self.last_error = ""
 
     @property
     def alive(self) -> bool:
@@ -103,11 +108,22 @@ class Output:
         # stdin ends, they finish the segment) instead of FFmpeg dying mid-write
         self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stderr=subprocess.PIPE,
                                       process_group=0)
+        self._started_at = time.monotonic()
         self._queue = queue.Queue(QUEUE_CHUNKS)
         self._writer = threading.Thread(target=self._write, args=(self._proc, self._queue),
                                         name=f"out-{self.name}", daemon=True)
         self._writer.start()
         threading.Thread(target=self._drain, args=(self._proc,), daemon=True).start()
+
+    def state(self) -> dict:
+        """For status and /health: up (streaming), reconnecting (waiting to try again), with
+        the restarts so far and the last error (stream keys redacted)."""
+        up = self.alive
+        return {"name": self.name, "where": self.where, "state": "up" if up else "reconnecting",
+                "restarts": self.restarts, "last_error": self.last_error,
+                "up_for_s": round(time.monotonic() - self._started_at, 1) if up else 0.0,
+                "retry_in_s": 0.0 if up else round(max(0.0, self._retry_at - time.monotonic()),
+                                                   1)}
 
     def feed(self, chunk: bytes, tables: bytes = b"", keyframe: bool = False) -> None:
         """Queue a chunk of the stream. A dead output comes back only at a keyframe, fed the
@@ -142,10 +158,14 @@ class Output:
         now = time.monotonic()
         if self._proc is not None:  # it just died: note why, and wait before trying again
             code = self._proc.poll()
-            log.warning("%s stopped (exit %s): %s", self.name, code,
-                        redact(" | ".join(self.stderr)))
+            self.last_error = redact(" | ".join(list(self.stderr)[-3:]))[-300:] or f"exit {code}"
+            log.warning("%s stopped (exit %s): %s", self.name, code, self.last_error)
+            if now - self._started_at >= HEALTHY_S:
+                self._backoff = 1.0  # it had been streaming: try again soon
             self._proc = None
             self._retry_at = now + self._backoff
+            # a destination that cannot be reached waits longer each time (bytes taken by
+            # FFmpeg's stdin say nothing about the connection)
             self._backoff = min(MAX_BACKOFF, self._backoff * 2)
             return
         if now >= self._retry_at and keyframe:
@@ -167,7 +187,6 @@ class Output:
                     return
                 proc.stdin.write(chunk)
                 proc.stdin.flush()
-                self._backoff = 1.0  # data is flowing again
             except (BrokenPipeError, OSError, ValueError):
                 return
 

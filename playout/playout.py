@@ -143,6 +143,7 @@ class Playout:
             take_id=entry["take_id"] if entry else take_id, stream_start=start,
             started_at=_iso(tx.wall_time(start)), note=note)
         aired = tx.air(loaded, self.stop)
+        store.set_channel(outputs=[o.state() for o in tx.outputs])  # for status and /health
         end = aired.stream_start + aired.played
         store.end_air(air_id, stream_end=end, ended_at=_iso(tx.wall_time(end)),
                       note=note if aired.complete else "cut short by shutdown")

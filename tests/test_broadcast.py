@@ -79,3 +79,34 @@ def test_the_stream_comes_back_after_the_server_restarts(nginx, data: DataDir, s
     hls = timeline(hls_as_file(data.hls, tmp_path / "hls.mp4"))
     assert_continuous(hls, 18.0)
     assert [r["kind"] for r in store.air_log(playout.session)].count("take") == 6
+
+
+def test_a_dead_rtmp_destination_backs_off_and_says_so(tmp_path: Path) -> None:
+    """FFmpeg takes bytes on stdin whether or not it reached the server: only a run that
+    lasted resets the backoff, so a destination that refuses waits longer each time, and its
+    state (never its stream key) is there for status and /health."""
+    from playout.outputs import Output, resolve_rtmp, rtmp_args
+    from tests.conftest import make_house_clip
+    from tests.spaces import free_port
+    from tools.errors import ConfigError
+    from tools.media import run_ffmpeg
+
+    clip = make_house_clip(tmp_path / "c.mp4", "red", 2.0)
+    run_ffmpeg(["-i", str(clip), "-c", "copy", "-f", "mpegts", str(tmp_path / "c.ts")])
+    stream = (tmp_path / "c.ts").read_bytes()
+    url = f"rtmp://127.0.0.1:{free_port()}/live/s3cr3t-key"
+    output = Output("rtmp1", rtmp_args(url), 0.5, url)
+    output.start()
+    deadline = time.monotonic() + 8
+    while time.monotonic() < deadline:
+        for i in range(0, len(stream), 65536):
+            output.feed(stream[i:i + 65536], keyframe=i == 0)
+        time.sleep(0.05)
+    state = output.state()
+    output.close()
+    assert 1 <= output.restarts <= 3, output.restarts  # tries at about 1, 3 and 7 s
+    assert state["state"] == "reconnecting" and state["retry_in_s"] > 0
+    assert state["where"] == "rtmp://127.0.0.1:" + url.split(":")[2].split("/")[0] + "/live/***"
+    assert "s3cr3t" not in str(state) and state["last_error"]
+    with pytest.raises(ConfigError, match="rtmp://HOST/APP/KEY"):
+        resolve_rtmp("rtmp:///live/key")

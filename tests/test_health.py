@@ -47,3 +47,24 @@ def test_degraded_mode_is_said_without_the_secrets_in_its_reason(data: DataDir,
     assert report["status"] == "degraded" and report["slate_share"] is None  # young channel
     assert "s3cr3t" not in report["reason"] and "abcdefgh" not in report["reason"]
     assert "rtmp://live.twitch.tv/app/***" in report["reason"]
+
+
+def test_an_rtmp_output_that_cannot_connect_is_shown_and_degrades_health(
+        data: DataDir, store: Store) -> None:
+    from director.status import format_status, status_report
+
+    down = {"name": "rtmp1", "where": "rtmp://live.twitch.tv/app/***", "state": "reconnecting",
+            "restarts": 4, "last_error": "Connection refused", "up_for_s": 0.0,
+            "retry_in_s": 12.0}
+    up = {"name": "hls", "where": "hls/live.m3u8", "state": "up", "restarts": 0,
+          "last_error": "", "up_for_s": 600.0, "retry_in_s": 0.0}
+    on_air(store, data, ["take"] * 3, outputs=[up, down], pid=1, director="offline")
+    report = health(store, data.hls)
+    assert report["status"] == "degraded" and [o["state"] for o in report["outputs"]] == [
+        "up", "reconnecting"]
+    assert "rtmp1 rtmp://live.twitch.tv/app/*** is not connected: Connection refused" in \
+        report["reason"]
+    text = format_status(status_report(store))
+    assert "Output:    hls hls/live.m3u8: up for 600 s" in text
+    assert ("Output:    rtmp1 rtmp://live.twitch.tv/app/***: RECONNECTING (retry in 12 s, "
+            "4 restarts): Connection refused") in text

@@ -42,6 +42,11 @@ function renderOverview(o) {
       (ch.mode === "degraded" ? ` since ${clock(ch.since)}: ${short(ch.reason || "", 160)}` : "");
   $("mode").textContent = mode;
   $("mode").className = ch.running && ch.mode === "degraded" ? "bad" : "muted";
+  $("outputs").replaceChildren(...(ch.running ? ch.outputs || [] : []).map((out) =>
+    el("li", out.state === "up" ? "muted" : "bad", out.state === "up"
+      ? `${out.name} ${out.where || ""}: up` + (out.restarts ? ` (${out.restarts} restarts)` : "")
+      : `${out.name} ${out.where || ""}: reconnecting, retry in ${out.retry_in_s} s ` +
+        `(${out.restarts} restarts): ${short(out.last_error || "", 120)}`)));
   const pr = s.programme || {};
   $("programme").textContent = (pr.segment
     ? `Segment ${pr.segment.position}: ${pr.segment.title} (${pr.segment.written} of ` +
