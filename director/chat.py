@@ -11,7 +11,7 @@ from director.config import Settings
 from director.loop import Conversation
 from director.requests import chat_request, produce_request
 from director.status import channel_health, format_status, status_report
-from tools.errors import NotFound, StepLimitExceeded, ToolError, WebTVError
+from tools.errors import ConfigError, NotFound, StepLimitExceeded, ToolError, WebTVError
 from tools.theme import checked_theme
 
 HELP = """Give the director a theme ("theme: a fox who delivers mail by balloon" replaces the show
@@ -24,10 +24,17 @@ green from now on") or a note ("more close-ups").
 def repl(settings: Settings, read=input, write=print) -> int:
     from director.cli import print_event
 
+    try:
+        settings.data(create=False)
+        new = False
+    except ConfigError:
+        new = True  # said, so a chat started in the wrong folder is noticed at once
     ctx = open_context(settings)
     model = settings.model()
     conversation = Conversation(system_prompt(settings))
-    write(f"Director: {settings.describe_model()}\n{HELP}")
+    write(f"Director: {settings.describe_model()}\nData: {ctx.data.root}"
+          + (" (new: no channel was here; --data-dir or $WEBTV_HOME pick one)" if new else "")
+          + f"\n{HELP}")
     channel = channel_health(ctx.store)
     if channel["running"]:
         write(f"Attached to the running channel (pid {channel['pid']}, "

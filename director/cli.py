@@ -189,7 +189,7 @@ def log_to_file(folder: Path) -> None:
 
 
 def cmd_queue(args: argparse.Namespace, settings: Settings) -> int:
-    store = Store(settings.data())
+    store = Store(settings.data(create=False))  # the channel's, never a new one made here
     try:
         if args.theme:
             store.queue_theme(checked_theme(args.theme))
@@ -202,7 +202,7 @@ def cmd_queue(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_favourite(args: argparse.Namespace, settings: Settings) -> int:
-    store = Store(settings.data())
+    store = Store(settings.data(create=False))
     try:
         take = store.set_favourite(args.take_id, not args.off)
         print(f"take {take['id']}: " + ("a favourite, kept by retention" if take["favourite"]
@@ -266,10 +266,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    ctx = open_context(settings)
-    report = status_report(ctx.store)
+    """Looks only: the channel's database opened read-only, no backends built."""
+    store = Store(settings.data(create=False), read_only=True)
+    try:
+        report = status_report(store)
+    finally:
+        store.close()
     print(json.dumps(report, indent=2) if args.json else format_status(report))
-    ctx.store.close()
     return 0
 
 

@@ -40,11 +40,12 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
-    def data(self) -> DataDir:
-        return DataDir(self.data_dir)
+    def data(self, create: bool = True) -> DataDir:
+        return DataDir(self.data_dir, create=create)
 
     def config(self, data: DataDir) -> dict:
-        return backend_config.load(self.config_path or data.root / "webtv.toml")
+        return backend_config.load(self.config_path or data.root / "webtv.toml",
+                                   required=self.config_path is not None)
 
     def model(self) -> ChatModel:
         if not self.llm_model:

@@ -18,10 +18,26 @@ DEFAULT = "webtv-data"
 
 
 class DataDir:
-    def __init__(self, root: Path | str | None = None) -> None:
+    def __init__(self, root: Path | str | None = None, create: bool = True) -> None:
+        """``create``: make the folders (a channel's own run); without it, a folder that is
+        not a channel's data dir is an error (a command pointed at the wrong place)."""
         self.root = Path(root or os.environ.get(ENV) or DEFAULT).resolve()
-        for sub in ("media", "work", "hls"):
-            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        if not create:
+            if not self.db_path.is_file():
+                raise ConfigError(f"no channel at {self.root} (no webtv.db there): start one "
+                                  "with `webtv run --theme ...`, or point --data-dir or "
+                                  f"${ENV} at the channel's data directory")
+            return
+        try:
+            for sub in ("media", "work", "hls"):
+                (self.root / sub).mkdir(parents=True, exist_ok=True)
+            probe = self.root / "work" / ".writable"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:  # a file in the way, no permission, a read-only disk
+            where = exc.filename or self.root
+            raise ConfigError(f"cannot use {self.root} as the data directory: {where}: "
+                              f"{exc.strerror or exc}") from None
 
     @property
     def db_path(self) -> Path:

@@ -18,7 +18,7 @@ from state.datadir import DataDir
 from state.migrations import migrate, now
 from state.programme import Programme
 from state.retention import RetentionQueries
-from tools.errors import NotFound
+from tools.errors import ConfigError, NotFound
 
 _JSON = {"palette", "colours", "entities", "backends", "faults"}
 TAKE_STATES = ("made", "accepted", "rejected", "scheduled", "aired", "failed")
@@ -48,15 +48,30 @@ class _Connection(sqlite3.Connection):
 
 
 class Store(Programme, RetentionQueries):
-    def __init__(self, data: DataDir) -> None:
+    def __init__(self, data: DataDir, read_only: bool = False) -> None:
+        """``read_only``: for commands that only look (status): nothing is created or
+        migrated, and a write would fail."""
         self.data = data
-        conn = sqlite3.connect(data.db_path, timeout=30, isolation_level=None,
-                               factory=_Connection, check_same_thread=False)
-        conn.execute("PRAGMA busy_timeout = 30000")
-        self.db = Database(conn)
-        self.db.enable_wal()
-        with self.transaction():
-            migrate(self.db)
+        try:
+            if read_only:
+                conn = sqlite3.connect(f"{data.db_path.as_uri()}?mode=ro", uri=True, timeout=30,
+                                       isolation_level=None, factory=_Connection,
+                                       check_same_thread=False)
+            else:
+                conn = sqlite3.connect(data.db_path, timeout=30, isolation_level=None,
+                                       factory=_Connection, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute("select count(*) from sqlite_master")  # is it a database at all?
+            self.db = Database(conn)
+            if not read_only:
+                self.db.enable_wal()
+                with self.transaction():
+                    migrate(self.db)
+        except sqlite3.OperationalError as exc:  # read-only file or disk, not a database
+            raise ConfigError(f"cannot open the channel's database {data.db_path}: {exc}") \
+                from None
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError(f"{data.db_path} is not a usable database: {exc}") from None
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

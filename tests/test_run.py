@@ -141,3 +141,47 @@ def test_a_theme_with_no_words_or_pages_of_them_is_refused_in_one_line(tmp_path:
                             env={**os.environ, "WEBTV_HOME": str(home)}, capture_output=True,
                             text=True)
     assert queued.returncode == 2 and "a theme needs words" in queued.stderr
+
+
+def _webtv(cwd: Path, *args: str, home: Path | None = None) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k not in ("WEBTV_HOME",
+                                                                    "WEBTV_LLM_MODEL")}
+    if home is not None:
+        environment["WEBTV_HOME"] = str(home)
+    return subprocess.run([sys.executable, "-m", "director.cli", *args], cwd=cwd,
+                          env={**environment, "PYTHONPATH": str(Path(__file__).parents[1])},
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_commands_pointed_at_no_channel_say_so_and_create_nothing(tmp_path: Path) -> None:
+    for args in (["status"], ["status", "--json"], ["queue", "a fox"], ["favourite", "3"]):
+        done = _webtv(tmp_path, *args)
+        assert done.returncode == 2 and "no channel at" in done.stderr, (args, done.stderr)
+        assert "Traceback" not in done.stderr and done.stdout == ""
+    assert list(tmp_path.iterdir()) == []  # no ./webtv-data made on the way
+
+
+def test_a_data_dir_that_cannot_be_used_is_one_clear_line(tmp_path: Path) -> None:
+    in_the_way = tmp_path / "home"
+    in_the_way.write_text("a file where the data dir should be")
+    done = _webtv(tmp_path, "run", "--theme", THEME, "--port", "0", home=in_the_way)
+    assert done.returncode == 2 and "cannot use" in done.stderr and "Traceback" not in done.stderr
+    home = tmp_path / "garbled"
+    home.mkdir()
+    (home / "webtv.db").write_bytes(b"not a database at all" * 100)
+    done = _webtv(tmp_path, "status", home=home)
+    assert done.returncode == 2 and "not a usable database" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_configuration_mistakes_are_errors_not_silent_defaults(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    done = _webtv(tmp_path, "run", "--theme", THEME, "--port", "0", "--config",
+                  str(tmp_path / "missing.toml"), home=home)
+    assert done.returncode == 2 and "no configuration file at" in done.stderr, done.stderr
+    for text, said in (('[backends]\nvidoe = "zeroscope"\n', "did you mean 'video'?"),
+                       ('[[endpoint]]\nbackend = "zeroscope"\n', "did you mean 'endpoints'?")):
+        (tmp_path / "webtv.toml").write_text(text)
+        done = _webtv(tmp_path, "run", "--theme", THEME, "--port", "0", "--config",
+                      str(tmp_path / "webtv.toml"), home=home)
+        assert done.returncode == 2 and said in done.stderr, done.stderr

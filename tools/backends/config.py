@@ -20,6 +20,7 @@ A ``[presets.NAME]`` table in webtv.toml adds a new API shape (see presets.toml)
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from importlib import resources
@@ -64,13 +65,39 @@ def space_url(space: str) -> str:
     return "https://" + re.sub(r"[^a-z0-9-]", "-", space.replace("/", "-").lower()) + ".hf.space"
 
 
-def load(path: Path | None) -> dict[str, Any]:
+TABLES = {"backends": (*CAPABILITIES, "job_deadline_s"), "presets": None, "endpoints": None}
+
+
+def load(path: Path | None, required: bool = False) -> dict[str, Any]:
+    """webtv.toml; absent is no configuration unless it was asked for by name (--config). A
+    key it does not know is an error with the nearest known one: `vidoe = "zeroscope"` would
+    otherwise leave the channel on the local backend without a word."""
     if path is None or not path.exists():
+        if required:
+            raise ConfigError(f"no configuration file at {path}")
         return {}
     try:
-        return tomllib.loads(path.read_text("utf-8"))
-    except tomllib.TOMLDecodeError as exc:
+        config = tomllib.loads(path.read_text("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from exc
+    for key, value in config.items():
+        if key not in TABLES:
+            raise ConfigError(f"{path}: unknown table or key {key!r}{_nearest(key, TABLES)} "
+                              f"(known: {', '.join(TABLES)})")
+        allowed = TABLES[key]
+        if allowed is not None:
+            for inner in value if isinstance(value, dict) else ():
+                if inner not in allowed:
+                    raise ConfigError(f"{path}: unknown key {inner!r} in [{key}]"
+                                      f"{_nearest(inner, allowed)} (known: {', '.join(allowed)})")
+    return config
+
+
+def _nearest(word: str, known) -> str:
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def endpoint_config(table: dict[str, Any], known: dict[str, dict], index: int) -> EndpointConfig:
