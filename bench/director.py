@@ -70,7 +70,7 @@ def one_theme(settings: Settings, model, theme: str, takes: int, turns: int) -> 
         if store.bible() is None:
             request = theme_request(theme)
         elif store.current_segment() is None:
-            request = plan_request(ctx, 2)
+            request = plan_request(ctx)
         else:
             segment = store.current_segment()
             request = produce_request(ctx, segment, max(1, min(

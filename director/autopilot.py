@@ -24,7 +24,13 @@ from director.config import Settings
 from director.llm import ChatModel
 from director.loop import Conversation, Event, run_turn
 from director.offline import OfflineDirector
-from director.requests import Request, plan_request, produce_request, theme_request
+from director.requests import (
+    PLAN_AHEAD,
+    Request,
+    plan_request,
+    produce_request,
+    theme_request,
+)
 from state.migrations import now
 from state.retention import Policy, sweep
 from state.store import CallJournal, Store
@@ -54,7 +60,7 @@ def carry_out(model: ChatModel, ctx: ToolContext, conversation: Conversation, re
 
 class Autopilot:
     def __init__(self, settings: Settings, *, buffer_seconds: float = 600.0,
-                 shots_per_turn: int | None = None, segments_ahead: int = 2,
+                 shots_per_turn: int | None = None, segments_ahead: int = PLAN_AHEAD,
                  policy: Policy | None = None, sweep_every: float = 300.0,
                  on_event: Event | None = None) -> None:
         self.settings = settings

@@ -87,11 +87,18 @@ def produce_request(ctx: ToolContext, segment: dict, shots: int, writes_prompts:
     return Request("produce", text, offer, segment_id=segment["id"])
 
 
-def plan_request(ctx: ToolContext, segments: int) -> Request:
+PLAN_AHEAD = 3  # episodes planned per request: 36 shots, one model call
+
+
+def plan_request(ctx: ToolContext, segments: int = PLAN_AHEAD) -> Request:
+    """The next episodes: a title and a sentence each, as many as asked (the grammar holds a
+    small model to it); their length is the house's (EPISODE_SHOTS), not the model's: a model
+    that plans two-shot episodes would spend a call on every two takes."""
     episodes = [s["title"] for s in ctx.store.segments()]
     text = prompts.render("request.md.j2", kind="plan", brief=bible_brief(ctx),
                           segments=segments, episodes=episodes)
-    return Request("plan", text, Offer(["plan_episodes"], done=_plan_done))
+    return Request("plan", text, Offer(["plan_episodes"], hide=frozenset({"prompt", "shots"}),
+                                       done=_plan_done, counts={"episodes": segments}))
 
 
 def chat_request(ctx: ToolContext, line: str) -> Request:

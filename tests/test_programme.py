@@ -63,7 +63,7 @@ def test_the_autopilot_asks_for_what_comes_next_in_order(ctx: ToolContext) -> No
     assert request.kind == "plan" and request.offer.tools == ["plan_episodes"]
     assert "Planned:" in turn(ctx, request)
     planned = ctx.store.segments("planned")
-    assert len(planned) == 2 and all(s["synopsis"] for s in planned)
+    assert len(planned) == 3 and all(s["synopsis"] for s in planned)  # PLAN_AHEAD
     assert pilot.next_request(ctx).kind == "produce"
 
     assert turn(ctx, chat_request(ctx, f"queue: {NEXT}")).startswith(f"Queued \"{NEXT}\"")
