@@ -96,6 +96,8 @@ def redact(text: str) -> str:
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
+    timeout = 20  # seconds a socket may sit idle: a silent or short-bodied client lets go
+    head = False  # a HEAD request: headers only
 
     def log_message(self, fmt: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), redact(fmt % args))
@@ -129,8 +131,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
         elif path == "/operator":
             self._operator_page(query.get("token", [None])[0])
-        elif path == "/operator/logout":
-            self._redirect("/", f"{COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict")
+        elif path == "/operator/logout":  # a link must not sign anyone out: POST only
+            self.send_error(HTTPStatus.METHOD_NOT_ALLOWED, "sign out with POST")
         elif path.startswith("/api/operator/"):
             if self._operator_api() is None:
                 return
@@ -141,15 +143,28 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self.send_error(HTTPStatus.NOT_FOUND)
 
+    def do_HEAD(self) -> None:  # noqa: N802 - monitoring probes /health with HEAD
+        self.head = True
+        self.do_GET()
+
     def do_POST(self) -> None:  # noqa: N802
         path = urlsplit(self.path).path
+        if not self._same_site():
+            return self._json({"error": "cross-site request refused"}, HTTPStatus.FORBIDDEN)
         if path == "/operator":
             form = parse_qs(self._body().decode("utf-8", "replace"))
             self._operator_page(form.get("token", [""])[0])
+        elif path == "/operator/logout":
+            self._redirect("/", f"{COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict")
         elif path.startswith("/api/operator/"):
             session = self._operator_api()
             if session is None:
                 return
+            if session != "bearer" and not self.headers.get(
+                    "Content-Type", "").lower().startswith("application/json"):
+                # a form cannot send JSON: a page elsewhere cannot post for a signed-in operator
+                return self._json({"error": "send JSON (Content-Type: application/json)"},
+                                  HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
             if path == "/api/operator/chat":
                 self._chat(session)
             elif path == "/api/operator/favourite":
@@ -194,17 +209,43 @@ class _Handler(BaseHTTPRequestHandler):
             self._json({"error": "operator token required"}, HTTPStatus.UNAUTHORIZED)
         return session
 
+    def _same_site(self) -> bool:
+        """A browser says where a request comes from: a page on another origin (another port
+        of this host too, which SameSite cookies do not tell apart) is refused."""
+        site = self.headers.get("Sec-Fetch-Site")
+        if site is not None and site not in ("same-origin", "none"):
+            return False
+        origin = self.headers.get("Origin")
+        if origin is None:
+            return True  # not a browser's cross-site request (curl, a monitor, a script)
+        host = self.headers.get("Host", "")
+        return origin != "null" and bool(host) and urlsplit(origin).netloc == host
+
+    def _json_body(self) -> dict[str, Any] | None:
+        """The request's JSON object, or None once a 400 saying what is wrong was sent."""
+        try:
+            body = json.loads(self._body() or b"{}")
+        except ValueError as exc:
+            self._json({"error": f"the body is not JSON ({exc})"}, HTTPStatus.BAD_REQUEST)
+            return None
+        if not isinstance(body, dict):
+            self._json({"error": "the body must be a JSON object"}, HTTPStatus.BAD_REQUEST)
+            return None
+        return body
+
     def _chat(self, session: str) -> None:
         """One director turn; its tool calls, results and answer stream back as NDJSON."""
         console = self.server.console
-        try:
-            message = str(json.loads(self._body() or b"{}").get("message", "")).strip()
-        except (ValueError, AttributeError):
-            message = ""
-        if console is None or not message:
-            status = HTTPStatus.SERVICE_UNAVAILABLE if console is None else HTTPStatus.BAD_REQUEST
-            return self._json({"error": "no director here" if console is None
-                               else "say something"}, status)
+        body = self._json_body()
+        if body is None:
+            return
+        message = body.get("message")
+        if console is None:
+            return self._json({"error": "no director here"}, HTTPStatus.SERVICE_UNAVAILABLE)
+        if not isinstance(message, str) or not message.strip():
+            return self._json({"error": 'say something: {"message": "..."}'},
+                              HTTPStatus.BAD_REQUEST)
+        message = message.strip()
         if console.busy:
             return self._json({"error": "the director is busy; try again when it answers"},
                               HTTPStatus.CONFLICT)
@@ -235,11 +276,14 @@ class _Handler(BaseHTTPRequestHandler):
         emit("done", {})
 
     def _favourite(self) -> None:
-        try:
-            body = json.loads(self._body() or b"{}")
-            take_id, favourite = int(body["take_id"]), bool(body.get("favourite", True))
-        except (ValueError, KeyError, TypeError, AttributeError):
-            return self._json({"error": "expected {take_id, favourite}"}, HTTPStatus.BAD_REQUEST)
+        body = self._json_body()
+        if body is None:
+            return
+        take_id, favourite = body.get("take_id"), body.get("favourite", True)
+        if (type(take_id) is not int or not 0 < take_id < 2**63
+                or not isinstance(favourite, bool)):  # "no" is not False, 2**70 no take
+            return self._json({"error": "expected {take_id: a take number, favourite: true or "
+                               "false}"}, HTTPStatus.BAD_REQUEST)
         with self.server.lock:
             try:
                 take = self.server.store.set_favourite(take_id, favourite)
@@ -276,6 +320,8 @@ class _Handler(BaseHTTPRequestHandler):
         if not SAFE_NAME.match(name):
             return self.send_error(HTTPStatus.NOT_FOUND)
         file = self.server.data.hls / name
+        if file.is_symlink():  # only what the muxer wrote: never a link out of the data dir
+            return self.send_error(HTTPStatus.NOT_FOUND)
         try:
             body = file.read_bytes()
         except OSError:  # deleted by the rolling window between playlist and request
@@ -333,7 +379,8 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(body)
+        if not self.head:
+            self.wfile.write(body)
 
     def _json(self, value: Any, status: HTTPStatus = HTTPStatus.OK) -> None:
         cache = "no-store" if self.path.startswith("/api/operator/") else "no-cache"
@@ -358,7 +405,12 @@ class _Handler(BaseHTTPRequestHandler):
         return morsel.value if morsel else None
 
     def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
+        """The body, up to MAX_BODY; a client that promises more than it sends is cut off by
+        the socket timeout."""
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
         return self.rfile.read(min(length, MAX_BODY)) if length > 0 else b""
 
 

@@ -221,6 +221,76 @@ def test_favourites_are_set_by_the_operator_and_shown_in_the_strip(site, show, s
     assert fetch(url, method="POST", headers={**headers, **bearer()}, body=missing_take)[0] == 404
 
 
+def test_a_page_on_another_origin_cannot_post_for_the_signed_in_operator(site, store) -> None:
+    """CSRF: a page on another port of this host auto-submits a form to the chat API with the
+    operator's cookie; SameSite does not separate ports, so the server checks where the request
+    comes from and that it is JSON (a form cannot send JSON)."""
+    base, _ = site
+    cookie = signed_in_cookie(base)
+    evil = f"http://127.0.0.1:{free_port()}"
+    for headers in ({"Origin": evil, "Sec-Fetch-Site": "same-site"},
+                    {"Origin": evil}, {"Sec-Fetch-Site": "cross-site"}):
+        status, _, _ = fetch(f"{base}/api/operator/chat", method="POST", body=b'{"message": '
+                             b'"theme: a show nobody asked for"}', headers={
+                                 "Cookie": cookie, "Content-Type": "text/plain", **headers})
+        assert status == 403, headers
+    status, _, _ = fetch(f"{base}/api/operator/chat", method="POST",
+                         body=b'{"message": "queue: a show nobody asked for"}',
+                         headers={"Cookie": cookie, "Content-Type": "text/plain"})
+    assert status == 415  # no Origin (an old browser, a form): JSON only
+    assert store.queued_themes() == [] and store.notes() == []
+    same = {"Cookie": cookie, "Content-Type": "application/json", "Origin": base,
+            "Sec-Fetch-Site": "same-origin"}
+    status, _, _ = fetch(f"{base}/api/operator/favourite", method="POST", headers=same,
+                         body=b'{"take_id": 1, "favourite": true}')
+    assert status == 200
+    # signing out is a POST from this origin; a link (GET) signs nobody out
+    assert fetch(f"{base}/operator/logout", headers={"Cookie": cookie})[0] == 405
+    status, headers, _ = fetch(f"{base}/operator/logout", method="POST",
+                               headers={"Cookie": cookie, "Origin": base})
+    assert status == 303 and "Max-Age=0" in headers["Set-Cookie"]
+
+
+def test_bad_requests_get_clear_answers_and_never_hold_a_thread(site, show, store,
+                                                                 data: DataDir) -> None:
+    import socket
+
+    base, server = site
+    url, headers = f"{base}/api/operator/favourite", {"Content-Type": "application/json",
+                                                      **bearer()}
+    take_id = show["aired"]["id"]
+    for body in (b'{"take_id": 1180591620717411303424}', b'{"take_id": 2, "favourite": "no"}',
+                 b'{"take_id": "2"}', b"[1, 2]"):
+        status, _, answer = fetch(url, method="POST", headers=headers, body=body)
+        assert status == 400 and b"expected" in answer or b"object" in answer, body
+    assert store.take(take_id)["favourite"] == 0
+    status, _, answer = fetch(f"{base}/api/operator/chat", method="POST", headers=headers,
+                              body=b'{"message": "more close-ups"')
+    assert status == 400 and b"not JSON" in answer
+    status, headers_back, body = fetch(f"{base}/health", method="HEAD")
+    assert status in (200, 503) and body == b"" and headers_back["Content-Type"] == \
+        "application/json"
+    assert fetch(f"{base}/", method="HEAD")[0] == 200
+    outside = data.root.parent / "secret.txt"
+    outside.write_text("not the channel's")
+    (data.hls / "leak.m3u8").symlink_to(outside)
+    assert fetch(f"{base}/hls/leak.m3u8")[0] == 404
+    # a client that promises a body it never sends, or says nothing, is let go
+    port = server.server_port
+    idle, short = socket.create_connection(("127.0.0.1", port)), socket.create_connection(
+        ("127.0.0.1", port))
+    short.sendall(b"POST /api/operator/chat HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                  + TOKEN.encode() + b"\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: 5000\r\n\r\n{\"mess")
+    for sock in (idle, short):
+        sock.settimeout(60)
+        started = time.monotonic()
+        while sock.recv(4096):  # the server closes it once its socket timeout passes
+            pass
+        assert time.monotonic() - started < 45
+        sock.close()
+
+
 def test_the_public_api_serves_the_strip_and_the_takes_files(site, show) -> None:
     base, _ = site
     now = json.loads(get(f"{base}/api/now"))
