@@ -18,10 +18,28 @@ class Verdict:
     source: str
 
 
+# Text written to steer a model rather than to be shown: a theme or a note that carries it
+# would put it on the page and in the logline verbatim.
+INJECTION = re.compile(
+    r"\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+|the\s+|your\s+)?(?:previous|prior|"
+    r"above|earlier)\s+(?:instructions?|prompts?|rules?|messages?)\b|\bsystem\s+prompt\b|"
+    r"\byou\s+are\s+now\s+(?:a|an|in)\b|\bnew\s+instructions?\s*:|</?(?:system|assistant)>",
+    re.I)
+
+
+def injection(text: str) -> Verdict | None:
+    found = INJECTION.search(text)
+    return None if found is None else Verdict(
+        True, f"reads as instructions to a model ({found.group(0)!r})", "injection check")
+
+
 class LocalModerator:
     name = "local word list"
 
     def check(self, text: str) -> Verdict:
+        steered = injection(text)
+        if steered is not None:
+            return steered
         words = set(re.findall(r"[a-z][a-z-]*", text.lower()))
         hits = sorted(words & set(prompts.word_list("moderation_blocklist.txt")))
         return Verdict(bool(hits), f"contains {', '.join(hits)}" if hits else "", self.name)
@@ -42,6 +60,10 @@ class OpenAIModerator:
 
     def check(self, text: str) -> Verdict:
         from openai import OpenAIError
+
+        steered = injection(text)
+        if steered is not None:
+            return steered
 
         try:
             result = self._client.moderations.create(model=self.model, input=text).results[0]

@@ -99,6 +99,36 @@ def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
     return walk(schema)
 
 
+def _moderated(ctx: Any, raw: dict[str, Any]) -> str | None:
+    """What a call writes (a logline, a synopsis, an action, a look, a note) goes on air or on
+    the page: it passes the moderation gate first, with the request's theme or chat line. The
+    reason it did not, or None."""
+    moderator = getattr(ctx, "moderator", None)
+    texts = [t for t in _strings(raw) if t.strip()]
+    if getattr(ctx, "theme", None):
+        texts.append(ctx.theme)
+    if moderator is None or not texts:
+        return None
+    try:
+        verdict = moderator.check("\n".join(texts))
+    except ToolError as exc:  # the gate is down: nothing unchecked is written
+        return str(exc)
+    if not verdict.flagged:
+        return None
+    return (f"not for the channel ({verdict.source}: {verdict.reason}); nothing was written. "
+            "Write it differently.")
+
+
+def _strings(node: Any) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [t for v in node.values() for t in _strings(v)]
+    if isinstance(node, list):
+        return [t for v in node for t in _strings(v)]
+    return []
+
+
 def _hide(schema: Any, hide: frozenset[str]) -> Any:
     if isinstance(schema, list):
         return [_hide(v, hide) for v in schema]
@@ -262,6 +292,9 @@ class Registry:
         except ValidationError as exc:
             problems = "; ".join(_problem(e) for e in exc.errors())
             return result(False, f"Error: invalid arguments to {name}: {problems}.")
+        refused = _moderated(ctx, raw)
+        if refused:
+            return result(False, f"Error: {refused}")
         try:
             value = tool.fn(ctx, **dict(args))
         except ToolError as exc:
