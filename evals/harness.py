@@ -27,7 +27,7 @@ from state.datadir import DataDir
 from state.store import Store
 from tools.backends import local_backends
 from tools.context import ToolContext
-from tools.errors import DirectorGaveUp, WebTVError
+from tools.errors import ConfigError, DirectorGaveUp, WebTVError
 
 CASES = Path(__file__).parent / "cases"
 
@@ -46,7 +46,7 @@ def strategies(names: list[str]) -> list[Strategy]:
     for name in names:
         item = resources.files("prompts").joinpath("strategies", f"{name}.toml")
         if not item.is_file():
-            raise SystemExit(f"no strategy {name!r} in prompts/strategies/")
+            raise ConfigError(f"no strategy {name!r} in prompts/strategies/")
         data = tomllib.loads(item.read_text("utf-8"))
         found.append(Strategy(data["name"], data["description"], data["writes_prompts"],
                               data["system"].strip(), data.get("offline", {})))
@@ -55,6 +55,8 @@ def strategies(names: list[str]) -> list[Strategy]:
 
 def cases(limit: int | None = None) -> list[tuple[str, dict[str, Any]]]:
     found = sorted((p.stem, tomllib.loads(p.read_text("utf-8"))) for p in CASES.glob("*.toml"))
+    if not found:  # an eval of nothing would report "0 runs" and pass
+        raise ConfigError(f"no eval cases (*.toml) in {CASES}: the install is missing its data")
     return found[:limit] if limit else found
 
 
@@ -142,6 +144,8 @@ def run_eval(names: list[str], out: Path, model_for: ModelFor, *, themes: int | 
         for line in results_file.read_text().splitlines():
             row = json.loads(line)
             done[(row["strategy"], row["case"], row["seed"])] = row
+    if not names:
+        raise ConfigError("no strategies to compare (--strategies raw,guide,...)")
     plan = [(s, c, seed) for s in strategies(names) for c in cases(themes)
             for seed in range(seeds)]
     for i, (strategy, (case_name, case), seed) in enumerate(plan, 1):

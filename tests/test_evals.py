@@ -122,3 +122,16 @@ def test_a_run_that_aired_nothing_is_a_failure_not_perfect(store) -> None:
     assert row["risky_word_rate"] == 1.0 and row["check_pass_rate"] == 0.0
     summary = {m: (row[m], 0.0) for m, _ in METRICS if isinstance(row.get(m), float)}
     assert score(summary) == 0.0
+
+
+def test_an_eval_of_nothing_is_an_error_not_an_empty_report(tmp_path: Path,
+                                                             monkeypatch) -> None:
+    """A wheel that shipped without its cases reported "0 strategies, 0 runs" and exit 0."""
+    from evals import harness
+    from tools.errors import ConfigError
+
+    monkeypatch.setattr(harness, "CASES", tmp_path / "cases")
+    with pytest.raises(ConfigError, match="no eval cases"):
+        harness.run_eval(["raw"], tmp_path / "out", lambda strategy, seed: None)
+    with pytest.raises(ConfigError, match="no strategy 'nonesuch'"):
+        harness.strategies(["nonesuch"])
