@@ -78,6 +78,7 @@ class Autopilot:
         self.pending_theme: str | None = None  # a theme whose show is not made yet
 
     def run(self, ctx: ToolContext, stop: threading.Event, theme: str | None = None) -> None:
+        ctx.stop = stop  # production begins no new take once the channel stops
         beat = threading.Thread(target=self._heartbeat, args=(ctx, stop), name="heartbeat",
                                 daemon=True)
         beat.start()

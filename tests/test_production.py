@@ -205,3 +205,17 @@ def test_a_gate_that_cannot_answer_leaves_the_take_waiting_not_passed(ctx: ToolC
     report = production.produce(ctx, [first, second])
     assert len(report.scheduled) == 2
     assert len(ctx.store.takes_for_shot(first)) == 1  # the waiting take aired, none made anew
+
+
+def test_a_stopping_channel_begins_no_new_take_and_spends_nothing(ctx: ToolContext) -> None:
+    """`--duration` or Ctrl-C: production stops between steps; the shots wait, unspent, for
+    the next run (which finishes them first)."""
+    a_show(ctx)
+    ids = written(ctx, "the fox reads a map", "the fox waves")
+    ctx = dataclasses.replace(ctx, stop=threading.Event())
+    ctx.stop.set()
+    report = production.produce(ctx, ids)
+    assert len(report.waiting) == 2 and not report.dropped
+    assert ctx.store.db["takes"].count == 0
+    assert [ctx.store.shot(i)["attempts"] for i in ids] == [0, 0]
+    assert {s["id"] for s in ctx.store.unfinished_shots()} == set(ids)

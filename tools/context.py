@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -31,6 +32,7 @@ class ToolContext:
     # What the backends delivered ("files": a clip came back, good or bad), shared by forks:
     # the autopilot tells shots that failed on their content from backends that are down.
     answers: Counter = field(default_factory=Counter)
+    stop: threading.Event | None = None  # set when the channel stops: no new take is begun
 
     def fork(self) -> ToolContext:
         """The same context for another thread: its own SQLite connection (close it after)."""

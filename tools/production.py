@@ -122,6 +122,9 @@ def _shoot(ctx: ToolContext, shot_id: int, down: Outage) -> Outcome:
                  if t["status"] in ("made", "accepted")]
     emphasis = None
     while resumable or shot["attempts"] < ctx.takes_per_shot:
+        if ctx.stop is not None and ctx.stop.is_set():  # the channel is going off air: the
+            outcome.failures.append("not made: the channel stopped")  # shot waits, unspent
+            return outcome
         if resumable:
             take_id, status = resumable[-1]["id"], resumable.pop()["status"]
             outcome.attempts += 1
@@ -142,6 +145,9 @@ def _shoot(ctx: ToolContext, shot_id: int, down: Outage) -> Outcome:
             take_id, status = made["take_id"], made["status"]
         if status == "accepted":
             outcome.take_id = take_id
+            return outcome
+        if ctx.stop is not None and ctx.stop.is_set():  # made: inspected on the next run
+            outcome.failures.append("not inspected: the channel stopped")
             return outcome
         seen = _step(ctx, "inspect_take", takes.inspect_take, take_id=take_id)
         if isinstance(seen, GateUnavailable):  # not the take's fault: it waits, made
