@@ -208,3 +208,26 @@ def test_what_a_call_would_put_on_air_passes_moderation_first(ctx: ToolContext) 
         assert not result.ok and "not for the channel" in result.content, name
         assert (len(ctx.store.segments()), ctx.store.notes(), ctx.store.entity("Fox")) == \
             before
+
+
+def test_the_themes_own_words_reach_the_cast_whatever_the_model_named_it(
+        ctx: ToolContext) -> None:
+    """A model that calls the cat astronaut "Whiskers", describes its fur and leaves the
+    style out: the theme's character, place and style go into the looks, so every prompt
+    says them (the bench's on-screen fidelity was 0.20 for this theme)."""
+    ctx.theme = "A cat astronaut floating through a colorful nebula, Studio Ghibli style"
+    result = REGISTRY.dispatch(ctx, "set_show", json.dumps({
+        "title": "Space Cat", "logline": "A cat explores space.", "style": "soft light",
+        "cast": [{"name": "Whiskers", "look": "fluffy grey fur, red space suit"},
+                 {"name": "The Nebula", "kind": "place", "look": "swirling purple clouds"}]}))
+    assert result.ok, result.content
+    assert ctx.store.entity("Whiskers")["description"].startswith("a cat astronaut, fluffy")
+    assert ctx.store.entity("The Nebula")["description"].startswith("a colorful nebula, ")
+    assert ctx.store.bible()["visual_style"] == "Studio Ghibli, soft light"
+    ctx.theme = "a lighthouse keeper and her grey cat in a storm"
+    REGISTRY.dispatch(ctx, "set_show", json.dumps({
+        "title": "Keeper", "logline": "A keeper and her cat.",
+        "cast": [{"name": "Sarah", "look": "a woman in a yellow raincoat"},
+                 {"name": "Max", "look": "a small grey cat"}]}))
+    assert ctx.store.entity("Sarah")["description"].startswith("a lighthouse keeper, a woman")
+    assert ctx.store.entity("Max")["description"] == "a small grey cat"  # it says it already

@@ -17,7 +17,7 @@ from tools.colours import NAMED, to_hex
 from tools.context import ToolContext
 from tools.errors import ToolError
 from tools.theme import Theme, read_theme
-from tools.words import tidied
+from tools.words import fidelity, tidied
 
 Kind = Literal["character", "place", "prop"]
 TimeOfDay = Literal["dawn", "day", "dusk", "evening", "night"]
@@ -178,6 +178,9 @@ def _set_show(ctx: ToolContext, theme: str | None, read: Theme, title: str, logl
             name = f"{name} Scene"
         cast = [*cast, CastMember(name=name, kind="place",
                                   look=f"a {place}{weather}" if read.place else logline)]
+    cast = with_the_themes_words(cast, read)
+    if read.style and not _says(style, read.style):
+        style = f"{read.style}, {style}".strip(", ")[:120]
     places = [m for m in cast if m.kind == "place"]
     palette = list(dict.fromkeys(c for m in places for c in colours_in(m.look).values()))
     bible = ctx.store.set_bible(
@@ -190,6 +193,43 @@ def _set_show(ctx: ToolContext, theme: str | None, read: Theme, title: str, logl
         or [{"title": "Episode 1", "synopsis": logline, "shots": EPISODE_SHOTS}])
     return {"ok": True, "show": bible["title"], "cast": [m["name"] for m in made],
             "episodes": [s["title"] for s in segments]}
+
+
+def _says(text: str, words: str) -> bool:
+    """Every content word of ``words`` is in ``text`` (as written, or by a simple stem)."""
+    return fidelity(words, [text]) >= 1.0
+
+
+def with_the_themes_words(cast: list[CastMember], read: Theme) -> list[CastMember]:
+    """The theme's own words reach the screen, whatever the model named the cast: a model that
+    calls the cat astronaut "Whiskers" and describes only its fur loses "cat astronaut" from
+    every prompt. Each character of the theme goes into the look of the member that is it (by
+    its noun), else of the next character the model made; the theme's place into the main
+    place's look. Looks that say it already are left as they are."""
+    cast = list(cast)
+    characters = [i for i, m in enumerate(cast) if m.kind == "character"]
+    taken: set[int] = set()
+    for who in read.characters:
+        found = next((i for i in characters if i not in taken
+                      and _says(f"{cast[i].name} {cast[i].look}", who.noun)), None)
+        if found is None:
+            found = next((i for i in characters if i not in taken), None)
+        if found is None:
+            break
+        taken.add(found)
+        member = cast[found]
+        if not _says(f"{member.name} {member.look}", who.description):
+            cast[found] = member.model_copy(update={
+                "look": f"{who.description}, {member.look}".strip(", ")[:300]})
+    place = next((i for i, m in enumerate(cast) if m.kind == "place"), None)
+    if place is not None and read.place:
+        where = read.place + (f" in the {read.weather}" if read.weather
+                              and read.weather not in read.place else "")
+        member = cast[place]
+        if not _says(f"{member.name} {member.look}", where):
+            cast[place] = member.model_copy(update={
+                "look": f"a {where}, {member.look}".strip(", ")[:300]})
+    return cast
 
 
 def _default_palette(time: str) -> list[str]:
