@@ -189,10 +189,11 @@ def log_to_file(folder: Path) -> None:
 
 
 def cmd_queue(args: argparse.Namespace, settings: Settings) -> int:
+    theme = checked_theme(args.theme) if args.theme else None
     store = Store(settings.data(create=False))  # the channel's, never a new one made here
     try:
-        if args.theme:
-            store.queue_theme(checked_theme(args.theme))
+        if theme:
+            store.queue_theme(theme)
         queued = store.queued_themes()
         print("\n".join(f"{i}. {q['theme']}" for i, q in enumerate(queued, 1))
               or "No themes queued.")

@@ -50,6 +50,7 @@ def running(proc: subprocess.Popen, home: Path) -> bool:
     return bool(pid) and json.loads(pid[0][0]) == proc.pid and proc.poll() is None
 
 
+@pytest.mark.long
 def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path) -> None:
     home = tmp_path / "home"
     seed = int(os.environ.get("WEBTV_CHAOS_SEED", "7"))
@@ -122,6 +123,7 @@ def failing_space():
     space.close()
 
 
+@pytest.mark.long
 def test_when_every_endpoint_fails_the_air_goes_on(tmp_path: Path, failing_space) -> None:
     home = tmp_path / "home"
     seed_aired_takes(home)

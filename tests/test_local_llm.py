@@ -33,9 +33,9 @@ from tools.context import ToolContext
 MODEL = "qwen2.5-coder-1.5b"
 INSTALLED = (importlib.util.find_spec("llama_cpp") is not None and all(
     importlib.util.find_spec(m) is not None for m in PACKAGED[MODEL]["modules"]))
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.llm, pytest.mark.skipif(
     not INSTALLED and os.environ.get("WEBTV_REQUIRE_LLM") != "1",
-    reason="llama-cpp-python or the packaged model is not installed (pip install -e .[dev])")
+    reason="llama-cpp-python or the packaged model is not installed (pip install -e .[dev])")]
 
 
 @pytest.fixture(scope="module")
