@@ -14,6 +14,7 @@ on the schedule is what airs next. Prints one row per director with
 
     python bench/director.py [--director offline] [--director gguf:qwen2.5-coder-1.5b]
                              [--director MODEL --base-url URL] [--themes 8] [--takes 6]
+                             [--theme "a theme of your own" ...]
     python bench/director.py --run-dir DATA_DIR   # the same figures for a `webtv run`, aired
 """
 
@@ -156,6 +157,8 @@ def main() -> None:
                         help="offline, gguf:NAME|PATH, or a model at --base-url (repeatable)")
     parser.add_argument("--base-url")
     parser.add_argument("--themes", type=int, default=8)
+    parser.add_argument("--theme", action="append", default=[],
+                        help="a theme of your own instead of the first --themes (repeatable)")
     parser.add_argument("--takes", type=int, default=6, help="stop a theme at this many takes")
     parser.add_argument("--turns", type=int, default=4, help="at most this many requests")
     parser.add_argument("--json", type=Path, help="also write every row here")
@@ -173,7 +176,7 @@ def main() -> None:
                                      data_dir=Path(tempfile.mkdtemp(prefix="webtv-models-")))
         model = settings.model()
         rows = []
-        for theme in THEMES[:args.themes]:
+        for theme in args.theme or THEMES[:args.themes]:
             row = one_theme(settings, model, theme, args.takes, args.turns)
             print(f"  {name}: {theme[:50]!r}: {row['scheduled']} takes, first "
                   f"{row['first_take_s'] or 0:.0f} s, {row['valid']}/{row['calls']} valid, "
