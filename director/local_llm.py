@@ -182,20 +182,17 @@ def _fresh_values(arguments: str | dict) -> list[str]:
         tree = json.loads(arguments) if isinstance(arguments, str) else arguments
     except json.JSONDecodeError:
         return []
-    found: list[str] = []
+    return _values_of(tree)
 
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in FRESH_KEYS and isinstance(value, str):
-                    found.append(value)
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-    walk(tree)
-    return found
+
+def _values_of(node: Any) -> list[str]:
+    """The FRESH_KEYS strings anywhere in a call's arguments."""
+    if isinstance(node, dict):
+        return [text for key, value in node.items() for text in (
+            [value] if key in FRESH_KEYS and isinstance(value, str) else _values_of(value))]
+    if isinstance(node, list):
+        return [text for value in node for text in _values_of(value)]
+    return []
 
 
 class NoRepeats:
