@@ -127,14 +127,16 @@ def format_status(report: dict[str, Any]) -> str:
 
 SLATE_WINDOW_S = 600  # the air judged by /health: the last ten minutes of it ...
 SLATE_LIMIT = 0.9  # ... of which this share of slate is a channel showing nothing
-SECRETS = [(re.compile(r"(rtmps?://[^\s/]+/[^\s/]+/)[^\s'\"]+"), r"\1***"),
-           (re.compile(r"\b(sk|hf|pk|rk)[-_][A-Za-z0-9_-]{8,}"), r"\1-***"),
+SECRETS = [(re.compile(r"\b(sk|hf|pk|rk)[-_][A-Za-z0-9_-]{8,}"), r"\1-***"),
            (re.compile(r"((?:key|token|secret|password)=)[^&\s'\"]+", re.I), r"\1***")]
 
 
 def redact_secrets(text: str) -> str:
     """Stream keys (the last part of an RTMP URL), API keys and tokens out of a text that
     monitoring or a page shows."""
+    from playout.outputs import redact  # the stream keys' rule lives with the outputs
+
+    text = redact(text)
     for pattern, replacement in SECRETS:
         text = pattern.sub(replacement, text)
     return text
@@ -172,7 +174,7 @@ def health(store: Store, hls_dir) -> dict[str, Any]:
     on_air = playlist_age is not None and playlist_age < STALE_S
     slate = slate_share(store)
     reason = channel.get("reason") or ""
-    outputs = channel.get("outputs") or [] if channel["running"] else []
+    outputs = (channel.get("outputs") or []) if channel["running"] else []
     stuck = [o for o in outputs if o["state"] != "up" and o["restarts"]]
     if not (on_air and channel["running"]):
         status = "down"
