@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from playout.outputs import redact
 from state.store import Store
 
 STALE_S = 30.0  # the autopilot writes its heartbeat every 5 s
@@ -134,9 +135,7 @@ SECRETS = [(re.compile(r"\b(sk|hf|pk|rk)[-_][A-Za-z0-9_-]{8,}"), r"\1-***"),
 def redact_secrets(text: str) -> str:
     """Stream keys (the last part of an RTMP URL), API keys and tokens out of a text that
     monitoring or a page shows."""
-    from playout.outputs import redact  # the stream keys' rule lives with the outputs
-
-    text = redact(text)
+    text = redact(text)  # stream keys: the outputs' own rule
     for pattern, replacement in SECRETS:
         text = pattern.sub(replacement, text)
     return text
