@@ -209,9 +209,11 @@ def _call_tool(registry: Registry, ctx: ToolContext, conversation: Conversation,
 
 
 def _picture_message(ctx: ToolContext, images: list[str]) -> dict[str, Any]:
-    """Contact sheets for models that see: one user message with the PNGs inline."""
+    """Contact sheets for models that see: one user message with the pictures inline."""
     parts: list[dict[str, Any]] = [{"type": "text", "text": "Contact sheets of the takes above:"}]
     for relative in images:
         data = base64.b64encode(ctx.data.resolve(relative).read_bytes()).decode()
-        parts.append({"type": "image_url", "image_url": {"url": f"data:image/png;base64,{data}"}})
+        kind = "png" if relative.endswith(".png") else "jpeg"
+        parts.append({"type": "image_url",
+                      "image_url": {"url": f"data:image/{kind};base64,{data}"}})
     return {"role": "user", "content": parts}

@@ -38,12 +38,15 @@ def frames_for(seconds: float) -> int:
     return max(1, round(seconds * FPS))
 
 
-def normalize(video: Path, audio: Path | None, out: Path, seconds: float) -> None:
-    """Encode ``video`` (+ ``audio``) into the house format, exactly ``seconds`` of picture."""
+def normalize(video: Path, audio: Path | None, out: Path, seconds: float,
+              prefilter: str = "") -> None:
+    """Encode ``video`` (+ ``audio``) into the house format, exactly ``seconds`` of picture.
+    ``prefilter``: FFmpeg filters for the picture first (local interpolation, upscaling), so a
+    take is encoded once."""
     frames = frames_for(seconds)
     audio_seconds = frames / FPS + AUDIO_TAIL
     picture = (
-        f"[0:v]fps={FPS},scale={WIDTH}:{HEIGHT}:flags=lanczos,setsar=1,format=yuv420p,"
+        f"[0:v]{prefilter + ',' if prefilter else ''}fps={FPS},scale={WIDTH}:{HEIGHT}:flags=lanczos,setsar=1,format=yuv420p,"
         f"tpad=stop_mode=clone:stop_duration={seconds + 1},trim=end_frame={frames},"
         "setpts=PTS-STARTPTS[v]"
     )

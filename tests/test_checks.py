@@ -25,7 +25,7 @@ from tools.backends.local_video import (
 )
 from tools.colours import delta_e2000, to_hex
 from tools.errors import BadMedia
-from tools.media import read_frames, write_frames
+from tools.media import read_frames_twice, write_frames
 from tools.moderation import LocalModerator
 
 PALETTE = ["navy", "indigo", "charcoal", "amber", "red"]
@@ -51,8 +51,7 @@ def take(out: Path, fault: str | None, soft: bool = False) -> dict[str, checks.C
     clip = b.upscale.upscale(b.interpolate.interpolate(Asset.measure(out / "g.mp4"), 24, out),
                              PROMPT, out)
     house.normalize(clip.path, None, out / "take.mp4", 3.0)
-    frames = read_frames(out / "take.mp4", width=384)
-    full = read_frames(out / "take.mp4", every=12)
+    frames, full = read_frames_twice(out / "take.mp4", width=384, every=12)
     found = [checks.black_frames(frames), checks.frozen_frames(frames), checks.flicker(frames),
              checks.scene_cut(frames), checks.dynamic_degree(frames),
              checks.motion_direction(frames, "pan", "left"),

@@ -119,6 +119,28 @@ def read_frames(path: Path, *, width: int | None = None, every: int = 1) -> list
     return frames
 
 
+def read_frames_twice(path: Path, width: int, every: int) -> tuple[list[np.ndarray],
+                                                                     list[np.ndarray]]:
+    """One decode, two sets of RGB frames: every frame at ``width`` (for measuring motion and
+    colour), and every ``every``-th frame at full size (thin lines and small letters)."""
+    small: list[np.ndarray] = []
+    full: list[np.ndarray] = []
+    try:
+        with av.open(str(path)) as box:
+            stream = box.streams.video[0]
+            for i, frame in enumerate(box.decode(stream)):
+                height = round(frame.height * width / frame.width / 2) * 2
+                small.append(frame.reformat(width=width, height=height).to_ndarray(
+                    format="rgb24"))
+                if i % every == 0:
+                    full.append(frame.to_ndarray(format="rgb24"))
+    except (av.FFmpegError, IndexError) as exc:
+        raise MediaError(f"{path.name}: cannot decode video ({exc})") from exc
+    if not small:
+        raise MediaError(f"{path.name}: no video frames")
+    return small, full
+
+
 def decodable_frames(path: Path) -> int:
     """How many video frames really decode: a file cut short can keep an index that promises
     more frames than its data holds."""
@@ -138,6 +160,6 @@ def write_frames(frames: list[np.ndarray], fps: Fraction | int, out: Path) -> No
     raw = np.ascontiguousarray(np.stack(frames)).tobytes()
     run_ffmpeg([
         "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", str(fps),
-        "-i", "pipe:0", "-c:v", "libx264", "-preset", "veryfast", "-crf", "12",
+        "-i", "pipe:0", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "12",
         "-pix_fmt", "yuv420p", str(out),
     ], input_bytes=raw)

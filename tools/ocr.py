@@ -32,11 +32,22 @@ SEEN_TWICE_CONFIDENCE = 35  # for a word read in two of the pictures, or a word 
 MIN_LETTERS = 4  # shorter runs of letters are what Tesseract reads into texture
 
 
-def read_words(picture: np.ndarray) -> list[tuple[str, float]]:
-    """(word, confidence) for every word Tesseract reads in a picture."""
+GAP = 48  # plain rows between the pictures read at once: no line of text spans two
+
+
+def read_each(pictures: list[np.ndarray]) -> list[list[tuple[str, float]]]:
+    """(word, confidence) for every word Tesseract reads, picture by picture. The pictures are
+    stacked into one page and read by one Tesseract run (starting it costs as much as reading
+    a picture); each word goes back to the picture its box lies in."""
+    height = max(p.shape[0] for p in pictures) + GAP
+    width = max(p.shape[1] for p in pictures)
+    page = np.full((height * len(pictures), width), 128, dtype=np.uint8)
+    for i, picture in enumerate(pictures):
+        grey = np.asarray(Image.fromarray(picture).convert("L"))
+        page[i * height:i * height + grey.shape[0], :grey.shape[1]] = grey
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "frame.png"
-        Image.fromarray(picture).convert("L").save(path)
+        path = Path(tmp) / "page.png"
+        Image.fromarray(page).save(path)
         # one thread: takes are inspected two at a time, and Tesseract's own threads would
         # only fight them for the cores
         try:
@@ -50,11 +61,13 @@ def read_words(picture: np.ndarray) -> list[tuple[str, float]]:
         said = done.stderr.decode(errors="replace").strip().splitlines()
         raise GateUnavailable(f"tesseract failed (exit {done.returncode}): "
                               f"{said[-1] if said else 'no message'}")
-    words = []
+    words: list[list[tuple[str, float]]] = [[] for _ in pictures]
     for line in done.stdout.decode(errors="replace").splitlines()[1:]:
         cells = line.split("\t")
         if len(cells) == 12 and cells[11].strip():
-            words.append((cells[11].strip(), float(cells[10])))
+            middle = int(cells[7]) + int(cells[9]) / 2
+            which = min(int(middle // height), len(pictures) - 1)
+            words[which].append((cells[11].strip(), float(cells[10])))
     return words
 
 
@@ -62,10 +75,19 @@ def words_of(text: str) -> list[str]:
     return [w.lower() for w in re.findall(r"[A-Za-z]{3,}", text)]
 
 
+WIDTH = 640  # pictures are read at this width: a little over the models' own (576)
+
+
 def pictures(frames: list[np.ndarray]) -> list[np.ndarray]:
     """What to read: three frames across the clip, their temporal median (what stays put
     while the picture moves: a watermark, a logo, a caption) and its fine detail stretched
-    (a faint, semi-transparent watermark)."""
+    (a faint, semi-transparent watermark); no wider than WIDTH (an upscaler adds no letters,
+    and Tesseract's time grows with the pixels)."""
+    if frames[0].shape[1] > WIDTH:
+        height = round(frames[0].shape[0] * WIDTH / frames[0].shape[1])
+        frames = [np.asarray(Image.fromarray(f).resize((WIDTH, height),
+                                                       Image.Resampling.BILINEAR))
+                  for f in frames]
     picks = [frames[i] for i in np.linspace(0, len(frames) - 1, 3).round().astype(int)]
     still = np.median(np.stack(frames), axis=0).astype(np.uint8)
     grey = still.astype(np.float32).mean(axis=2)
@@ -84,7 +106,7 @@ def burned_text(frames: list[np.ndarray], prompt: str) -> tuple[Check, str]:
     if not available():
         return Check("burned_text", 0.0, 0.0, True,
                      "not measured: tesseract is not installed"), ""
-    reads = [read_words(p) for p in pictures(frames)]
+    reads = read_each(pictures(frames))
     quoted = re.findall(r'"([^"]+)"', prompt)
     asked = {w for q in quoted for w in words_of(q)}
     asked_run = "".join(re.findall(r"[a-z]+", " ".join(quoted).lower()))

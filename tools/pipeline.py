@@ -1,6 +1,7 @@
 """One take, step by step: generate -> interpolate -> upscale -> music -> house format.
 
-Interpolation runs before upscaling: at the generation size it costs a third as much. Steps
+Interpolation runs before upscaling: at the generation size it costs a third as much. Local
+steps are filters of one FFmpeg pass that also encodes the house format (one encode per take). Steps
 served by remote backends go through a content-addressed cache: the same backend, inputs and
 parameters are never generated twice (a GPU minute on a Space is worth a few bytes of disk).
 """
@@ -12,6 +13,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -59,23 +61,40 @@ def cached(ctx: ToolContext, capability: str, backend: Any, params: dict[str, An
 def make_media(ctx: ToolContext, prompt: str, seed: int, spec, seconds: float, mood: str,
                work: Path) -> tuple[Path, tuple[str, ...]]:
     """The house-format file of one take, made in ``work``, and any faults injected on purpose
-    into it (the local backend's testing mode)."""
+    into it (the local backend's testing mode).
+
+    Local (FFmpeg) interpolation and upscaling are filters of the one FFmpeg pass that encodes
+    the house format, so the picture is encoded once; a remote step gets a file. A video
+    backend that draws at any rate (the local renderer) is asked for the house rate, and
+    nothing is interpolated."""
     b = ctx.backends
-    frames = max(8, round(seconds * GENERATION_FPS))
-    request = VideoRequest(prompt, seed, spec, frames=frames, fps=GENERATION_FPS)
+    rate = house.FPS if getattr(b.video, "any_rate", False) else GENERATION_FPS
+    frames = max(rate, round(seconds * rate))
+    request = VideoRequest(prompt, seed, spec, frames=frames, fps=rate)
     clip = cached(ctx, "video", b.video,
-                  {"prompt": prompt, "seed": seed, "frames": frames, "fps": GENERATION_FPS},
+                  {"prompt": prompt, "seed": seed, "frames": frames, "fps": rate},
                   [], work, lambda: b.video.generate(request, work))
     faults = clip.faults
     # whichever backend made it: a partial, single-frame or misshapen clip never goes further
     # (the house step would pad it with a frozen last frame)
-    refuse_bad_clip(clip.path, frames, request.width, request.height)
-    clip = cached(ctx, "interpolate", b.interpolate, {"fps": house.FPS}, [clip.path], work,
-                  lambda: b.interpolate.interpolate(clip, house.FPS, work))
-    clip = cached(ctx, "upscale", b.upscale, {"prompt": prompt}, [clip.path], work,
-                  lambda: b.upscale.upscale(clip, prompt, work))
+    clip = replace(refuse_bad_clip(clip.path, frames, request.width, request.height),
+                   faults=faults)
     music = cached(ctx, "music", b.music, {"mood": mood, "seconds": seconds, "seed": seed}, [],
                    work, lambda: b.music.compose(mood, seconds, seed, work))
+    pending: list[str] = []  # FFmpeg filters still to apply, in order, in the house pass
+    if clip.fps < house.FPS - 0.5:
+        if hasattr(b.interpolate, "filter"):
+            pending.append(b.interpolate.filter(clip, house.FPS))
+        else:
+            clip = cached(ctx, "interpolate", b.interpolate, {"fps": house.FPS}, [clip.path],
+                          work, lambda: b.interpolate.interpolate(clip, house.FPS, work))
+    if hasattr(b.upscale, "filter"):
+        pending.append(b.upscale.filter())
+    else:
+        if pending:  # a remote upscaler needs the interpolated file
+            clip, pending = b.interpolate.interpolate(clip, house.FPS, work), []
+        clip = cached(ctx, "upscale", b.upscale, {"prompt": prompt}, [clip.path], work,
+                      lambda: b.upscale.upscale(clip, prompt, work))
     out = work / "take.mp4"
-    house.normalize(clip.path, music.path, out, seconds)
+    house.normalize(clip.path, music.path, out, seconds, prefilter=",".join(pending))
     return out, faults

@@ -16,7 +16,7 @@ from tools import checks, ocr
 from tools.compose import compose, spec_for, visible_colours
 from tools.context import ToolContext
 from tools.errors import MediaError, ToolError
-from tools.media import probe, read_frames
+from tools.media import probe, read_frames_twice
 from tools.pipeline import make_media
 
 
@@ -65,27 +65,33 @@ def make_take(ctx: ToolContext, shot_id: int, seed: int, emphasis: str | None = 
 def inspect_take(ctx: ToolContext, take_id: int) -> dict[str, Any]:
     """Inspect a take: a contact sheet of its frames and measured checks, each a number against
     a threshold: black and frozen frames, flicker, a scene cut, how much moves, motion direction
-    against the shot, palette against the bible, vertical-line artifacts, legible text (burned
-    in, a watermark, a caption). Motion that cannot be measured (too little texture) passes.
+    against the shot, palette against the bible, vertical-line artifacts, and, when all those
+    pass, legible text (burned in, a watermark, a caption). Motion that cannot be measured (too
+    little texture) passes.
     A take that fails any check is rejected; make a new take of its shot instead."""
     take = ctx.store.take(take_id)
     shot = ctx.store.shot(take["shot_id"])
     path = ctx.data.resolve(take["media"])
     try:
-        frames = read_frames(path, width=384)
+        frames, full = read_frames_twice(path, width=384, every=12)
     except MediaError as exc:
         ctx.store.set_take_status(take_id, "rejected", str(exc))
         raise
+    moved = checks.motion(frames)  # one measurement for both motion checks
     results = [checks.black_frames(frames), checks.frozen_frames(frames),
-               checks.flicker(frames), checks.scene_cut(frames), checks.dynamic_degree(frames),
-               checks.motion_direction(frames, shot["camera_move"], shot["camera_direction"]),
+               checks.flicker(frames), checks.scene_cut(frames),
+               checks.dynamic_degree(frames, measured=moved),
+               checks.motion_direction(frames, shot["camera_move"], shot["camera_direction"],
+                                       measured=moved),
                checks.palette(frames, _shot_colours(ctx, shot))]
-    full = read_frames(path, every=12)  # full size: thin lines and small letters survive
-    results.append(checks.vertical_lines(full))
-    text_check, text = ocr.burned_text(full, take["prompt"])
-    results.append(text_check)
+    results.append(checks.vertical_lines(full))  # full size: thin lines survive
+    if all(c.passed for c in results):  # reading text is the dearest check: only if it counts
+        text_check, text = ocr.burned_text(full, take["prompt"])
+        results.append(text_check)
+    else:
+        text = ""
     work = ctx.data.workspace()
-    sheet = ctx.data.keep(checks.contact_sheet(frames, work / "sheet.png"), ".png")
+    sheet = ctx.data.keep(checks.contact_sheet(frames, work / "sheet.jpg"), ".jpg")
     shutil.rmtree(work, ignore_errors=True)
     failed = [c for c in results if not c.passed]
     reason = "; ".join(f"{c.name} {c.value:.2f} (limit {c.threshold:.2f})" for c in failed)

@@ -15,32 +15,40 @@ SAMPLE_RATE = 48_000
 
 
 class FFmpegUpscale:
+    """Lanczos scaling to Zeroscope XL's size; as a filter of the house pass, or a file."""
+
     name = "local"
+
+    def filter(self) -> str:
+        w, h = UPSCALE_SIZE
+        return f"scale={w}:{h}:flags=lanczos,setsar=1"
 
     def upscale(self, clip: Asset, prompt: str, out_dir: Path) -> Asset:
         # The prompt only matters to diffusion upscalers (XL re-renders detail from it).
         out = out_dir / "upscaled.mp4"
-        w, h = UPSCALE_SIZE
-        run_ffmpeg(["-i", str(clip.path), "-vf", f"scale={w}:{h}:flags=lanczos,setsar=1",
+        run_ffmpeg(["-i", str(clip.path), "-vf", self.filter(),
                     "-c:v", "libx264", "-preset", "ultrafast", "-crf", "12",
                     "-pix_fmt", "yuv420p", str(out)])
         return Asset.measure(out)
 
 
 class FFmpegInterpolate:
+    """Motion-compensated interpolation; as a filter of the house pass, or a file. Run at the
+    generation size, before upscaling, where it costs a third as much."""
+
     name = "local"
+
+    def filter(self, clip: Asset, fps: int) -> str:
+        frames = round(clip.duration * fps)
+        # Cloned frames at the end, then a trim: the last input frame keeps its full 1/fps and
+        # the output lasts exactly as long as the input.
+        return ("tpad=stop_mode=clone:stop=3,"
+                f"minterpolate=fps={fps}:mi_mode=mci:mc_mode=aobmc:me_mode=bilat,"
+                f"trim=end_frame={frames},setpts=PTS-STARTPTS")
 
     def interpolate(self, clip: Asset, fps: int, out_dir: Path) -> Asset:
         out = out_dir / "interpolated.mp4"
-        # Motion-compensated interpolation; run at the generation size, before upscaling,
-        # where it costs a third as much.
-        frames = round(clip.duration * fps)
-        run_ffmpeg(["-i", str(clip.path), "-vf",
-                    # Cloned frames at the end, then a trim: the last input frame keeps its full
-                    # 1/fps and the output lasts exactly as long as the input.
-                    "tpad=stop_mode=clone:stop=3,"
-                    f"minterpolate=fps={fps}:mi_mode=mci:mc_mode=aobmc:me_mode=bilat,"
-                    f"trim=end_frame={frames}",
+        run_ffmpeg(["-i", str(clip.path), "-vf", self.filter(clip, fps),
                     "-c:v", "libx264", "-preset", "ultrafast", "-crf", "12",
                     "-pix_fmt", "yuv420p", str(out)])
         return Asset.measure(out)

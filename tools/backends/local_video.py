@@ -3,7 +3,9 @@
 It cannot read the prompt (no model runs here), so it renders what the shot asks for in
 measurable terms: the location's palette as sky, ground and scenery, the main character in its
 colours, the camera move and its direction, the subject's motion and its direction. Output has
-Zeroscope's shape: 576x320, 24 frames at 8 fps.
+Zeroscope's shape: 576x320, 24 frames at 8 fps; or, since it draws every frame itself, any
+rate asked for: the pipeline asks it for the house rate and skips interpolation, which costs
+several times more than drawing the frames in between.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from tools.backends import Asset, ShotSpec, VideoRequest
 from tools.colours import rgb
 from tools.media import run_ffmpeg, write_frames
 
-PAN_PER_FRAME = 7  # pixels of camera travel per generated frame (8 fps)
+MODEL_FPS = 8  # the rate its motion is designed at (Zeroscope's): speeds are per such frame
+PAN_PER_FRAME = 7  # pixels of camera travel per model frame
 # What text-to-video models get wrong, injected on purpose so the checks can be measured: in
 # the picture (the checks must catch them) and in the file (the clip is refused before that).
 PICTURE_FAULTS = ("reversed", "wrong_palette", "text", "frozen", "black", "vertical_lines",
@@ -40,6 +43,7 @@ class ProceduralVideo:
     file that is refused before it becomes a take."""
 
     name = "local"
+    any_rate = True  # draws at the frame rate asked for: nothing to interpolate
 
     def __init__(self, fault_rate: float = 0.0, faults: tuple[str, ...] = FAULTS) -> None:
         self.fault_rate, self.faults = fault_rate, faults
@@ -104,10 +108,10 @@ def render(request: VideoRequest, fault: str | None = None) -> list[np.ndarray]:
         frames = frames[:cut] + _render(other)[cut:]
     elif fault == "watermark":
         frames = [_watermark(f, 0.22 if weak else 0.4) for f in frames]
-    elif fault == "flicker":  # the exposure pumps from frame to frame
-        amp = 0.12 if weak else 0.25
-        frames = [np.clip(f.astype(np.float32) * (1 + (amp if i % 2 else -amp)), 0, 255)
-                  .astype(np.uint8) for i, f in enumerate(frames)]
+    elif fault == "flicker":  # the exposure pumps from one model frame to the next
+        amp, per = 0.12 if weak else 0.25, _model_frame(request)
+        frames = [np.clip(f.astype(np.float32) * (1 + (amp if int(i * per) % 2 else -amp)),
+                          0, 255).astype(np.uint8) for i, f in enumerate(frames)]
     if fault == "reversed":
         frames = frames[::-1]
     elif fault == "frozen":  # the whole take a still, or a stall through two thirds of it
@@ -168,15 +172,21 @@ def _caption(frame: np.ndarray, text: str, small: bool = False) -> np.ndarray:
     return np.asarray(img)
 
 
+def _model_frame(request: VideoRequest) -> float:
+    """How many model frames one frame of this request spans (1 at 8 fps, 1/3 at 24)."""
+    return MODEL_FPS / request.fps
+
+
 def _render(request: VideoRequest) -> list[np.ndarray]:
     spec, w, h, n = request.spec, request.width, request.height, request.frames
+    per = _model_frame(request)
     rng = np.random.default_rng(request.seed)
-    margin_x = PAN_PER_FRAME * n + 40
-    margin_y = PAN_PER_FRAME * n + 40
+    margin_x = round(PAN_PER_FRAME * n * per) + 40
+    margin_y = margin_x
     world = _world(spec, w + 2 * margin_x, h + 2 * margin_y, rng, h, soft=is_soft(request))
     frames = []
     for i in range(n):
-        t = i - (n - 1) / 2  # centred, so the middle frame is the establishing framing
+        t = (i - (n - 1) / 2) * per  # in model frames, centred: the middle frame establishes
         box = _camera_box(spec, t, w, h, margin_x, margin_y)
         view = world.resize((w, h), Image.Resampling.BILINEAR, box=box)
         _draw_subject(view, spec, t, box, (margin_x, margin_y), rng_seed=request.seed)
