@@ -46,7 +46,8 @@ def normalize(video: Path, audio: Path | None, out: Path, seconds: float,
     frames = frames_for(seconds)
     audio_seconds = frames / FPS + AUDIO_TAIL
     picture = (
-        f"[0:v]{prefilter + ',' if prefilter else ''}fps={FPS},scale={WIDTH}:{HEIGHT}:flags=lanczos,setsar=1,format=yuv420p,"
+        f"[0:v]{prefilter + ',' if prefilter else ''}fps={FPS},"
+        f"scale={WIDTH}:{HEIGHT}:flags=lanczos,setsar=1,format=yuv420p,"
         f"tpad=stop_mode=clone:stop_duration={seconds + 1},trim=end_frame={frames},"
         "setpts=PTS-STARTPTS[v]"
     )
