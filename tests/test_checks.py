@@ -6,10 +6,12 @@ from __future__ import annotations
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from playout import house
 from tools import checks, ocr
@@ -23,7 +25,7 @@ from tools.backends.local_video import (
     pick_fault,
     render,
 )
-from tools.colours import delta_e2000, to_hex
+from tools.colours import delta_e2000, rgb, to_hex
 from tools.errors import BadMedia
 from tools.media import read_frames_twice, write_frames
 from tools.moderation import LocalModerator
@@ -89,6 +91,28 @@ def test_motion_on_plain_footage_is_not_measurable_rather_than_wrong() -> None:
     direction = checks.motion_direction(plain, "pan", "left")
     assert direction.passed and "not measurable" in direction.detail
     assert checks.dynamic_degree(plain).passed
+
+
+@pytest.mark.parametrize(("move", "direction", "walks", "check"), [
+    ("zoom", "in", "none", "motion_direction"), ("pan", "right", "none", "motion_direction"),
+    ("tilt", "down", "none", "motion_direction"), ("static", "none", "left", "subject_direction"),
+    ("static", "none", "away", "subject_direction")])
+def test_a_reversed_take_of_plain_footage_is_caught_by_the_characters_track(
+        move: str, direction: str, walks: str, check: str) -> None:
+    """Where the scene gives the camera's motion no texture ("not measurable"), the character
+    is carried by the scene (or walks itself): played backwards, it goes the other way."""
+    spec = replace(SPEC, camera_move=move, camera_direction=direction, subject_direction=walks,
+                   time_of_day="day")
+    request = next(r for r in (VideoRequest(PROMPT, s, spec, frames=72, fps=24)
+                               for s in range(7, 500)) if is_soft(r))
+    frames = [np.asarray(Image.fromarray(f).resize((384, 214))) for f in render(request)]
+    for reverse in (False, True):
+        shown = frames[::-1] if reverse else frames
+        track = checks.subject_track(shown, rgb(to_hex("cream")))
+        found = {"motion_direction": checks.motion_direction(  # as where the scene is plain
+            shown, move, direction, measured=None, track=track, subject_direction=walks),
+            "subject_direction": checks.subject_direction(track, walks, move)}[check]
+        assert found.passed is not reverse, found.detail
 
 
 @pytest.mark.parametrize("fault", [*PICTURE_FAULTS, *(f"{f}:weak" for f in WEAK)])

@@ -114,6 +114,16 @@ def palette_match(frames: list[np.ndarray], wanted: list[tuple[str, float]]) -> 
     return worst
 
 
+def near(pixels: np.ndarray, colour: tuple[int, int, int], tolerance: float) -> np.ndarray:
+    """Which of the pixels (N x 3, 0-255) lie within ``tolerance`` CIEDE2000 of ``colour``:
+    computed once per bin of 4 levels a channel present, not once per pixel."""
+    q = pixels.astype(np.int32) >> 2
+    keys, where = np.unique((q[:, 0] << 12) | (q[:, 1] << 6) | q[:, 2], return_inverse=True)
+    centres = np.stack([keys >> 12, (keys >> 6) & 63, keys & 63], axis=1) * 4 + 1.5
+    close = delta_e2000(rgb_to_lab(centres), rgb_to_lab(np.array(colour, dtype=np.float64)))
+    return (close < tolerance)[where.ravel()]
+
+
 def dominant_colours(frames: list[np.ndarray], k: int = 6, seed: int = 0) -> list[tuple]:
     """k-means in Lab over sampled pixels: [(rgb tuple, share of pixels)], biggest first."""
     pixels = np.concatenate([f.reshape(-1, 3) for f in frames])

@@ -76,13 +76,16 @@ def words_of(text: str) -> list[str]:
 
 
 WIDTH = 640  # pictures are read at this width: a little over the models' own (576)
+BRIGHT = 215  # grey level from which a pixel may be a white (or yellow) caption's letter
 
 
 def pictures(frames: list[np.ndarray]) -> list[np.ndarray]:
     """What to read: three frames across the clip, their temporal median (what stays put
     while the picture moves: a watermark, a logo, a caption) and its fine detail stretched
-    (a faint, semi-transparent watermark); no wider than WIDTH (an upscaler adds no letters,
-    and Tesseract's time grows with the pixels)."""
+    (a faint, semi-transparent watermark), and its near-white parts as black on white (a
+    caption in white letters with a dark outline, which Tesseract reads as hollow shapes, and
+    misreads where something passes in front of it); no wider than WIDTH (an upscaler adds no
+    letters, and Tesseract's time grows with the pixels)."""
     if frames[0].shape[1] > WIDTH:
         height = round(frames[0].shape[0] * WIDTH / frames[0].shape[1])
         frames = [np.asarray(Image.fromarray(f).resize((WIDTH, height),
@@ -94,7 +97,8 @@ def pictures(frames: list[np.ndarray]) -> list[np.ndarray]:
     blur = np.asarray(Image.fromarray(grey.astype(np.uint8)).filter(
         ImageFilter.GaussianBlur(12)), dtype=np.float32)
     detail = np.clip(128 + (grey - blur) * 4, 0, 255).astype(np.uint8)
-    return [*picks, still, np.stack([detail] * 3, axis=2)]
+    bright = np.where(grey >= BRIGHT, 0, 255).astype(np.uint8)
+    return [*picks, still, np.stack([detail] * 3, axis=2), np.stack([bright] * 3, axis=2)]
 
 
 def burned_text(frames: list[np.ndarray], prompt: str) -> tuple[Check, str]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from playout import house
 from tools import checks, ocr
+from tools.colours import rgb
 from tools.compose import compose, spec_for, visible_colours
 from tools.context import ToolContext
 from tools.errors import MediaError, ToolError
@@ -78,11 +79,14 @@ def inspect_take(ctx: ToolContext, take_id: int) -> dict[str, Any]:
         ctx.store.set_take_status(take_id, "rejected", str(exc))
         raise
     moved = checks.motion(frames)  # one measurement for both motion checks
+    track = _main_character_track(ctx, shot, frames)
     results = [checks.black_frames(frames), checks.frozen_frames(frames),
                checks.flicker(frames), checks.scene_cut(frames),
                checks.dynamic_degree(frames, measured=moved),
                checks.motion_direction(frames, shot["camera_move"], shot["camera_direction"],
-                                       measured=moved),
+                                       measured=moved, track=track,
+                                       subject_direction=shot["subject_direction"]),
+               checks.subject_direction(track, shot["subject_direction"], shot["camera_move"]),
                checks.palette(frames, _shot_colours(ctx, shot))]
     results.append(checks.vertical_lines(full))  # full size: thin lines survive
     if all(c.passed for c in results):  # reading text is the dearest check: only if it counts
@@ -105,6 +109,16 @@ def inspect_take(ctx: ToolContext, take_id: int) -> dict[str, Any]:
                     "passed": c.passed, "detail": c.detail} for c in results],
         "text_in_picture": text.strip()[:200], "contact_sheet": sheet, "_image": sheet,
     }
+
+
+def _main_character_track(ctx: ToolContext, shot: dict[str, Any],
+                          frames: list) -> dict[str, float] | None:
+    """How the shot's main character moves on screen, tracked by its main colour."""
+    entities = {e["name"]: e for e in ctx.store.entities()}
+    spec = spec_for(shot, entities, ctx.store.bible())
+    if not spec.subject_colours:
+        return None
+    return checks.subject_track(frames, rgb(spec.subject_colours[0]))
 
 
 def _shot_colours(ctx: ToolContext, shot: dict[str, Any]) -> list[tuple[str, float]]:
