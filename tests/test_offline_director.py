@@ -43,8 +43,8 @@ def test_a_theme_becomes_a_show_with_scheduled_takes(ctx: ToolContext) -> None:
     assert "llama" in take["prompt"].lower() and "night" in take["prompt"]
     checks = {c["name"]: c for c in ctx.store.checks(take["id"])}
     assert set(checks) == {"black_frames", "frozen_frames", "flicker", "scene_cut",
-                           "dynamic_degree", "motion_direction", "palette", "vertical_lines",
-                           "burned_text", "moderation"}
+                           "dynamic_degree", "motion_direction", "subject_direction", "palette",
+                           "vertical_lines", "burned_text", "moderation"}
     assert all(c["passed"] for c in checks.values())
     assert take["contact_sheet"] and ctx.data.resolve(take["contact_sheet"]).exists()
     # one model call per request: the work done ends the turn
