@@ -96,7 +96,8 @@ def main() -> None:
 
 def report(store: Store, made: list[tuple[int, str, str | None]], seconds: float) -> None:
     takes = {(t["seed"], t["prompt"]): t for t in store.db.query(
-        "select takes.id, seed, prompt, takes.status, camera_move, subject_direction "
+        "select takes.id, takes.seed, takes.prompt, takes.status, camera_move, "
+        "subject_direction "
         "from takes join shots on shots.id = takes.shot_id")}
     # Played backwards, a shot with nothing that goes one way (a held camera, a character
     # at work in place) shows the same kind of picture: no fault a viewer could see.
