@@ -75,7 +75,7 @@ def words_of(text: str) -> list[str]:
     return [w.lower() for w in re.findall(r"[A-Za-z]{3,}", text)]
 
 
-WIDTH = 640  # pictures are read at this width: a little over the models' own (576)
+WIDTH = 800  # pictures are read at this width: small watermark lines need it; the rest is time
 BRIGHT = 215  # grey level from which a pixel may be a white (or yellow) caption's letter
 
 
