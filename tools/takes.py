@@ -66,9 +66,10 @@ def make_take(ctx: ToolContext, shot_id: int, seed: int, emphasis: str | None = 
 def inspect_take(ctx: ToolContext, take_id: int) -> dict[str, Any]:
     """Inspect a take: a contact sheet of its frames and measured checks, each a number against
     a threshold: black and frozen frames, flicker, a scene cut, how much moves, motion direction
-    against the shot, palette against the bible, vertical-line artifacts, and, when all those
-    pass, legible text (burned in, a watermark, a caption). Motion that cannot be measured (too
-    little texture) passes.
+    against the shot (from the main character's track where the scene is too plain), the way a
+    held camera's character walks, palette against the bible, vertical-line artifacts, and, when
+    all those pass, legible text (burned in, a watermark, a caption). Motion that cannot be
+    measured passes.
     A take that fails any check is rejected; make a new take of its shot instead."""
     take = ctx.store.take(take_id)
     shot = ctx.store.shot(take["shot_id"])
