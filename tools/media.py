@@ -155,11 +155,13 @@ def decodable_frames(path: Path) -> int:
 
 
 def write_frames(frames: list[np.ndarray], fps: Fraction | int, out: Path) -> None:
-    """Encode RGB frames to a near-lossless H.264 intermediate through FFmpeg's stdin."""
+    """Write RGB frames through FFmpeg's stdin: to a near-lossless H.264 file, or for a
+    ``.nut`` path, uncompressed (an intermediate that costs no encode and no decode)."""
     height, width = frames[0].shape[:2]
     raw = np.ascontiguousarray(np.stack(frames)).tobytes()
+    codec = ["-c:v", "rawvideo"] if out.suffix == ".nut" else [
+        "-c:v", "libx264", "-preset", "ultrafast", "-crf", "12"]
     run_ffmpeg([
         "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", str(fps),
-        "-i", "pipe:0", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "12",
-        "-pix_fmt", "yuv420p", str(out),
+        "-i", "pipe:0", *codec, "-pix_fmt", "yuv420p", str(out),
     ], input_bytes=raw)

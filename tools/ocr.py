@@ -75,8 +75,17 @@ def words_of(text: str) -> list[str]:
     return [w.lower() for w in re.findall(r"[A-Za-z]{3,}", text)]
 
 
-WIDTH = 800  # pictures are read at this width: small watermark lines need it; the rest is time
+WIDTH = 800  # the still is read at this width: small watermark lines need it
+FRAME_WIDTH = 640  # single frames at this one (Tesseract's time grows with the pixels)
 BRIGHT = 215  # grey level from which a pixel may be a white (or yellow) caption's letter
+
+
+def _fit(frames: list[np.ndarray], width: int) -> list[np.ndarray]:
+    if frames[0].shape[1] <= width:
+        return frames
+    height = round(frames[0].shape[0] * width / frames[0].shape[1])
+    return [np.asarray(Image.fromarray(f).resize((width, height), Image.Resampling.BILINEAR))
+            for f in frames]
 
 
 def pictures(frames: list[np.ndarray]) -> list[np.ndarray]:
@@ -84,14 +93,11 @@ def pictures(frames: list[np.ndarray]) -> list[np.ndarray]:
     while the picture moves: a watermark, a logo, a caption) and its fine detail stretched
     (a faint, semi-transparent watermark), and its near-white parts as black on white (a
     caption in white letters with a dark outline, which Tesseract reads as hollow shapes, and
-    misreads where something passes in front of it); no wider than WIDTH (an upscaler adds no
-    letters, and Tesseract's time grows with the pixels)."""
-    if frames[0].shape[1] > WIDTH:
-        height = round(frames[0].shape[0] * WIDTH / frames[0].shape[1])
-        frames = [np.asarray(Image.fromarray(f).resize((WIDTH, height),
-                                                       Image.Resampling.BILINEAR))
-                  for f in frames]
-    picks = [frames[i] for i in np.linspace(0, len(frames) - 1, 3).round().astype(int)]
+    misreads where something passes in front of it); no wider than WIDTH, the frames no wider
+    than FRAME_WIDTH (an upscaler adds no letters)."""
+    frames = _fit(frames, WIDTH)
+    picks = _fit([frames[i] for i in np.linspace(0, len(frames) - 1, 3).round().astype(int)],
+                 FRAME_WIDTH)
     still = np.median(np.stack(frames), axis=0).astype(np.uint8)
     grey = still.astype(np.float32).mean(axis=2)
     blur = np.asarray(Image.fromarray(grey.astype(np.uint8)).filter(

@@ -121,5 +121,5 @@ def local_backends(fault_rate: float = 0.0) -> Backends:
     from tools.backends.local_media import FFmpegInterpolate, FFmpegUpscale, SynthMusic
     from tools.backends.local_video import ProceduralVideo
 
-    return Backends(ProceduralVideo(fault_rate), FFmpegUpscale(), FFmpegInterpolate(),
+    return Backends(ProceduralVideo(fault_rate, raw=True), FFmpegUpscale(), FFmpegInterpolate(),
                     SynthMusic())

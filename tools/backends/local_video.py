@@ -45,15 +45,20 @@ class ProceduralVideo:
     name = "local"
     any_rate = True  # draws at the frame rate asked for: nothing to interpolate
 
-    def __init__(self, fault_rate: float = 0.0, faults: tuple[str, ...] = FAULTS) -> None:
+    def __init__(self, fault_rate: float = 0.0, faults: tuple[str, ...] = FAULTS,
+                 raw: bool = False) -> None:
         self.fault_rate, self.faults = fault_rate, faults
+        # raw: uncompressed NUT files, for the pipeline on this machine (no encode, no decode);
+        # MP4 for anything that sends the file on (a Space's answer)
+        self.raw = raw
         self.made: list[tuple[int, str, str | None]] = []
 
     def generate(self, request: VideoRequest, out_dir: Path) -> Asset:
         fault = pick_fault(request, self.fault_rate, self.faults)
         self.made.append((request.seed, request.prompt, fault))
-        out = out_dir / "generated.mp4"
         kind = (fault or "").split(":")[0]
+        # a cut-off download keeps its MP4 index (it promises frames that are not there)
+        out = out_dir / ("generated.nut" if self.raw and kind != "truncated" else "generated.mp4")
         if kind == "wrong_aspect":  # a portrait clip for a landscape channel
             request = replace(request, width=request.height, height=request.width)
         frames = render(request, fault if kind in PICTURE_FAULTS else None)
