@@ -157,6 +157,10 @@ def contact_sheet(frames: list[np.ndarray], out: Path, columns: int = 3, rows: i
 
 # -- checks that need the shot ---------------------------------------------------------------
 MIN_MOTION = 0.2  # px/frame at the inspection width (384) along the asked direction
+MIN_GROWTH = 0.002  # relative growth of the character's area per frame (a zoom's sign)
+TRACK_AXIS = {"dx": "dx", "dy": "dy", "divergence": "growth"}  # the camera's axis, the track's
+SUBJECT_WAYS = {"right": ("dx", 1), "left": ("dx", -1), "down": ("dy", 1), "up": ("dy", -1),
+                "toward": ("growth", 1), "away": ("growth", -1)}
 
 
 def expected_motion(camera_move: str, camera_direction: str) -> tuple[str, int] | None:
@@ -202,12 +206,6 @@ def motion_direction(frames: list[np.ndarray], camera_move: str, camera_directio
     return Check("motion_direction", along, MIN_MOTION, along >= MIN_MOTION,
                  f"{camera_move} {camera_direction}: {along:+.2f} px/frame along the asked "
                  f"direction ({axis} {measured[axis]:+.2f})")
-
-
-MIN_GROWTH = 0.002  # relative growth of the character's area per frame (a zoom's sign)
-TRACK_AXIS = {"dx": "dx", "dy": "dy", "divergence": "growth"}
-SUBJECT_WAYS = {"right": ("dx", 1), "left": ("dx", -1), "down": ("dy", 1), "up": ("dy", -1),
-                "toward": ("growth", 1), "away": ("growth", -1)}
 
 
 def subject_track(frames: list[np.ndarray], colour: tuple[int, int, int],

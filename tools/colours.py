@@ -92,19 +92,23 @@ def delta_e2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
                    + rt * (dcp / sc) * (dhp / sh))
 
 
+def _binned(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pixels (N x 3, 0-255) counted in bins of 4 levels a channel (under 1 CIEDE2000 apart):
+    the bins present, in Lab; each pixel's bin; how many pixels each holds. Distances are then
+    computed once per bin, not once per pixel."""
+    q = pixels.astype(np.int32) >> 2
+    keys, where, counts = np.unique((q[:, 0] << 12) | (q[:, 1] << 6) | q[:, 2],
+                                    return_inverse=True, return_counts=True)
+    centres = np.stack([keys >> 12, (keys >> 6) & 63, keys & 63], axis=1) * 4 + 1.5
+    return rgb_to_lab(centres), where.ravel(), counts
+
+
 def palette_match(frames: list[np.ndarray], wanted: list[tuple[str, float]]) -> float:
     """How far the picture is from each wanted colour: for each (colour, share), the CIEDE2000
     distance within which that share of the pixels lie (a sky should fill a few percent of the
-    picture, a scarf a fraction of one); the worst over the colours. Pixels are counted in
-    bins of 4 levels a channel (under 1 CIEDE2000 apart), so the distances are computed once
-    per colour present, not once per pixel."""
+    picture, a scarf a fraction of one); the worst over the colours."""
     pixels = np.concatenate([f[::2, ::2].reshape(-1, 3) for f in frames[::3]])
-    q = pixels.astype(np.int32) >> 2
-    counts = np.bincount((q[:, 0] << 12) | (q[:, 1] << 6) | q[:, 2], minlength=1 << 18)
-    present = np.flatnonzero(counts)
-    weights = counts[present]
-    centres = np.stack([present >> 12, (present >> 6) & 63, present & 63], axis=1) * 4 + 1.5
-    lab = rgb_to_lab(centres)
+    lab, _, weights = _binned(pixels)
     worst = 0.0
     for colour, share in wanted:
         distances = delta_e2000(lab, rgb_to_lab(np.array(rgb(colour), dtype=np.float64)))
@@ -115,13 +119,10 @@ def palette_match(frames: list[np.ndarray], wanted: list[tuple[str, float]]) -> 
 
 
 def near(pixels: np.ndarray, colour: tuple[int, int, int], tolerance: float) -> np.ndarray:
-    """Which of the pixels (N x 3, 0-255) lie within ``tolerance`` CIEDE2000 of ``colour``:
-    computed once per bin of 4 levels a channel present, not once per pixel."""
-    q = pixels.astype(np.int32) >> 2
-    keys, where = np.unique((q[:, 0] << 12) | (q[:, 1] << 6) | q[:, 2], return_inverse=True)
-    centres = np.stack([keys >> 12, (keys >> 6) & 63, keys & 63], axis=1) * 4 + 1.5
-    close = delta_e2000(rgb_to_lab(centres), rgb_to_lab(np.array(colour, dtype=np.float64)))
-    return (close < tolerance)[where.ravel()]
+    """Which of the pixels (N x 3, 0-255) lie within ``tolerance`` CIEDE2000 of ``colour``."""
+    lab, where, _ = _binned(pixels)
+    close = delta_e2000(lab, rgb_to_lab(np.array(colour, dtype=np.float64)))
+    return (close < tolerance)[where]
 
 
 def dominant_colours(frames: list[np.ndarray], k: int = 6, seed: int = 0) -> list[tuple]:
