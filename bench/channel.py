@@ -33,6 +33,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def air_after(db_path: Path, warmup: float) -> dict[str, float]:
+    """Seconds of each kind on air (take, replay, slate) after the first ``warmup`` seconds."""
+    with sqlite3.connect(db_path) as db:
+        start = db.execute("select min(stream_start) from air_log").fetchone()[0] or 0
+        return dict(db.execute(
+            "select kind, sum(stream_end - max(stream_start, ?)) from air_log "
+            "where stream_end > ? group by kind", [start + warmup] * 2).fetchall())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=120)
@@ -85,10 +94,7 @@ def main() -> None:
         on_air = db.execute("select max(stream_end) from air_log").fetchone()[0] or 0
         take_air = db.execute("select coalesce(sum(stream_end - stream_start), 0) from air_log "
                               "where kind = 'take'").fetchone()[0]
-        start = db.execute("select min(stream_start) from air_log").fetchone()[0] or 0
-        after = dict(db.execute(
-            "select kind, sum(stream_end - max(stream_start, ?)) from air_log "
-            "where stream_end > ? group by kind", [start + args.warmup] * 2).fetchall())
+    after = air_after(db_path, args.warmup)
     rows = [
         ("run length (s)", f"{elapsed:.1f}"),
         ("first HLS segment after start (s)", f"{first_segment:.1f}" if first_segment else "-"),

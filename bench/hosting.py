@@ -17,8 +17,6 @@ import argparse
 import os
 import resource
 import signal
-import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -28,17 +26,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.channel import air_after, free_port  # noqa: E402
 from bench.pipeline import start_space  # noqa: E402
 
 THEMES = ["a llama who runs a night-time noodle stand", "an otter who fixes boats at the harbor",
           "a robot who tends a rooftop garden at dusk", "a red panda who repairs bicycles",
           "a lighthouse keeper and her dog in a storm at night"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def children_cpu() -> float:
@@ -50,14 +43,6 @@ def process_cpu(pid: int) -> float:
     """CPU seconds a live process has used so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def air_after(db_path: Path, warmup: float) -> dict[str, float]:
-    with sqlite3.connect(db_path) as db:
-        start = db.execute("select min(stream_start) from air_log").fetchone()[0] or 0
-        return dict(db.execute(
-            "select kind, sum(stream_end - max(stream_start, ?)) from air_log "
-            "where stream_end > ? group by kind", [start + warmup] * 2).fetchall())
 
 
 def run_channels(count: int, url: str, seconds: float, warmup: float) -> tuple[list, float]:
