@@ -5,8 +5,9 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from state.datadir import DataDir
-from state.store import Store
+from webtv.state.datadir import DataDir
+from webtv.state.store import Store
+
 from tests.conftest import make_house_clip
 
 

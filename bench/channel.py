@@ -54,7 +54,7 @@ def main() -> None:
     env.pop("WEBTV_LLM_MODEL", None)
     port = free_port()
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "director.cli", "run", "--theme", THEME,
+    proc = subprocess.Popen([sys.executable, "-m", "webtv.app.cli", "run", "--theme", THEME,
                              "--port", str(port)], env=env, cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     browser = None

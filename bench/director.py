@@ -31,17 +31,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import openai  # noqa: E402
-
-from director.autopilot import carry_out, system_prompt  # noqa: E402
-from director.config import Settings  # noqa: E402
-from director.loop import Conversation  # noqa: E402
-from director.requests import plan_request, produce_request, theme_request  # noqa: E402
-from evals.metrics import made_texts  # noqa: E402
-from state.datadir import DataDir  # noqa: E402
-from state.store import Store  # noqa: E402
-from tools.context import ToolContext  # noqa: E402
-from tools.errors import WebTVError  # noqa: E402
-from tools.theme import fidelity  # noqa: E402
+from webtv.core.errors import WebTVError  # noqa: E402
+from webtv.director.autopilot import carry_out, system_prompt  # noqa: E402
+from webtv.director.config import Settings  # noqa: E402
+from webtv.director.loop import Conversation  # noqa: E402
+from webtv.director.requests import plan_request, produce_request, theme_request  # noqa: E402
+from webtv.evals.metrics import made_texts  # noqa: E402
+from webtv.state.datadir import DataDir  # noqa: E402
+from webtv.state.store import Store  # noqa: E402
+from webtv.tools.context import ToolContext  # noqa: E402
+from webtv.tools.theme import fidelity  # noqa: E402
 
 THEMES = [  # photoreal, animal, landscape, several characters, other languages and scripts
     "A panda chef cooking dumplings in a tiny kitchen, cartoon style",

@@ -58,7 +58,7 @@ def run_channels(count: int, url: str, seconds: float, warmup: float) -> tuple[l
         env = {**os.environ, "WEBTV_HOME": str(home)}
         env.pop("WEBTV_LLM_MODEL", None)
         procs.append(subprocess.Popen(
-            [sys.executable, "-m", "director.cli", "run", "--theme", THEMES[i % len(THEMES)],
+            [sys.executable, "-m", "webtv.app.cli", "run", "--theme", THEMES[i % len(THEMES)],
              "--port", str(free_port())], env=env, cwd=ROOT,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         homes.append(home)

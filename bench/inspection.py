@@ -36,15 +36,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from director.autopilot import carry_out  # noqa: E402
-from director.loop import Conversation  # noqa: E402
-from director.offline import OfflineDirector  # noqa: E402
-from director.requests import produce_request, theme_request  # noqa: E402
-from state.datadir import DataDir  # noqa: E402
-from state.store import Store  # noqa: E402
-from tools.backends import local_backends  # noqa: E402
-from tools.backends.local_video import FILE_FAULTS, PICTURE_FAULTS  # noqa: E402
-from tools.context import ToolContext  # noqa: E402
+from webtv.director.autopilot import carry_out  # noqa: E402
+from webtv.director.loop import Conversation  # noqa: E402
+from webtv.director.offline import OfflineDirector  # noqa: E402
+from webtv.director.requests import produce_request, theme_request  # noqa: E402
+from webtv.state.datadir import DataDir  # noqa: E402
+from webtv.state.store import Store  # noqa: E402
+from webtv.tools.backends import local_backends  # noqa: E402
+from webtv.tools.backends.local_video import FILE_FAULTS, PICTURE_FAULTS  # noqa: E402
+from webtv.tools.context import ToolContext  # noqa: E402
 
 CATCHES = {"reversed": "motion_direction", "wrong_palette": "palette", "text": "burned_text",
            "frozen": "frozen_frames", "black": "black_frames", "vertical_lines": "vertical_lines",
@@ -169,9 +169,9 @@ def report(store: Store, made: list[tuple[int, str, str | None]], seconds: float
 
 def channel(args) -> None:
     """The channel as `webtv run` runs it, for --channel seconds; the air shared out."""
-    from director.autopilot import Autopilot, open_context
-    from director.config import Settings
-    from playout.playout import Playout
+    from webtv.director.autopilot import Autopilot, open_context
+    from webtv.director.config import Settings
+    from webtv.playout.playout import Playout
 
     home = Path(tempfile.mkdtemp(prefix="webtv-inspect-channel-"))
     os.environ.pop("WEBTV_LLM_MODEL", None)

@@ -69,11 +69,11 @@ def main() -> None:
     env.pop("WEBTV_LLM_MODEL", None)
     run_port, serve_port = free_port(), free_port()
     channel = subprocess.Popen(
-        [sys.executable, "-m", "director.cli", "run", "--theme", THEME, "--port", str(run_port),
+        [sys.executable, "-m", "webtv.app.cli", "run", "--theme", THEME, "--port", str(run_port),
          "--buffer", "9"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL)
     page_only = subprocess.Popen(
-        [sys.executable, "-m", "director.cli", "serve", "--port", str(serve_port)],
+        [sys.executable, "-m", "webtv.app.cli", "serve", "--port", str(serve_port)],
         env={**env, "WEBTV_HLSJS": str(home / "no-hls.js")}, cwd=ROOT,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     results: dict[str, list[tuple[float, float]]] = {}

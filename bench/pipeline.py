@@ -28,11 +28,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from director.autopilot import carry_out, open_context  # noqa: E402
-from director.config import Settings  # noqa: E402
-from director.loop import Conversation  # noqa: E402
-from director.offline import OfflineDirector  # noqa: E402
-from director.requests import produce_request, theme_request  # noqa: E402
+from webtv.director.autopilot import carry_out, open_context  # noqa: E402
+from webtv.director.config import Settings  # noqa: E402
+from webtv.director.loop import Conversation  # noqa: E402
+from webtv.director.offline import OfflineDirector  # noqa: E402
+from webtv.director.requests import produce_request, theme_request  # noqa: E402
 
 THEMES = ["an otter who fixes boats at the harbor",
           "a girl in a yellow hoodie skateboarding through a neon city at night",
@@ -73,9 +73,10 @@ class Stages:
 def instrument(ctx, stages: Stages) -> None:
     """Time every stage where production calls it (module attributes and backend methods)."""
     import playout.house
+    from webtv.tools import checks, ocr
+
     import tools.pipeline
     import tools.takes
-    from tools import checks, ocr
 
     b = ctx.backends
     stages.wrap(b.video, "generate", "video (render or fetch)")

@@ -17,27 +17,25 @@ import threading
 import time
 
 import openai
-
-import prompts
-import tools
-from director.config import Settings
-from director.llm import ChatModel
-from director.loop import Conversation, Event, run_turn
-from director.offline import OfflineDirector
-from director.requests import (
+from webtv import prompts, tools
+from webtv.core.errors import StepLimitExceeded, WebTVError
+from webtv.director.config import Settings
+from webtv.director.llm import ChatModel
+from webtv.director.loop import Conversation, Event, run_turn
+from webtv.director.offline import OfflineDirector
+from webtv.director.requests import (
     PLAN_AHEAD,
     Request,
     plan_request,
     produce_request,
     theme_request,
 )
-from state.migrations import now
-from state.retention import Policy, sweep
-from state.store import CallJournal, Store
-from tools import moderation, production
-from tools.backends import config as backend_config
-from tools.context import ToolContext
-from tools.errors import StepLimitExceeded, WebTVError
+from webtv.state.migrations import now
+from webtv.state.retention import Policy, sweep
+from webtv.state.store import CallJournal, Store
+from webtv.tools import moderation, production
+from webtv.tools.backends import config as backend_config
+from webtv.tools.context import ToolContext
 
 log = logging.getLogger("webtv.autopilot")
 MAX_BACKOFF = 300.0

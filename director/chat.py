@@ -6,13 +6,13 @@ continuity changes made here steer what the autopilot makes next.
 
 from __future__ import annotations
 
-from director.autopilot import carry_out, open_context, system_prompt
-from director.config import Settings
-from director.loop import Conversation
-from director.requests import chat_request, produce_request
-from director.status import channel_health, format_status, status_report
-from tools.errors import ConfigError, NotFound, StepLimitExceeded, ToolError, WebTVError
-from tools.theme import checked_theme
+from webtv.core.errors import ConfigError, NotFound, StepLimitExceeded, ToolError, WebTVError
+from webtv.director.autopilot import carry_out, open_context, system_prompt
+from webtv.director.config import Settings
+from webtv.director.loop import Conversation
+from webtv.director.requests import chat_request, produce_request
+from webtv.director.status import channel_health, format_status, status_report
+from webtv.tools.theme import checked_theme
 
 HELP = """Give the director a theme ("theme: a fox who delivers mail by balloon" replaces the show
 now; "queue: ..." airs it after the current show), a continuity change ("make the fox's scarf
@@ -22,7 +22,7 @@ green from now on") or a note ("more close-ups").
 
 
 def repl(settings: Settings, read=input, write=print) -> int:
-    from director.cli import print_event
+    from webtv.app.cli import print_event
 
     try:
         settings.data(create=False)

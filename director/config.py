@@ -6,10 +6,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from director.llm import ChatModel, OpenAIChat
-from director.offline import OfflineDirector
-from state.datadir import DataDir
-from tools.backends import config as backend_config
+from webtv.director.llm import ChatModel, OpenAIChat
+from webtv.director.offline import OfflineDirector
+from webtv.state.datadir import DataDir
+from webtv.tools.backends import config as backend_config
 
 
 @dataclass
@@ -51,7 +51,7 @@ class Settings:
         if not self.llm_model:
             return OfflineDirector()
         if self.llm_model.startswith("gguf:"):
-            from director import local_llm
+            from webtv.director import local_llm
 
             models = Path(os.environ.get("WEBTV_MODEL_DIR") or self.data().root / "models")
             return local_llm.LocalGGUF(local_llm.resolve(self.llm_model, models),

@@ -20,15 +20,14 @@ from collections.abc import Callable
 from typing import Any
 
 import openai
-
-from director.autopilot import open_context, system_prompt
-from director.chat import command, is_command, talk
-from director.config import Settings
-from director.loop import Conversation
-from director.status import status_report
-from state.store import Store
-from tools.context import ToolContext
-from tools.errors import StepLimitExceeded, WebTVError
+from webtv.core.errors import StepLimitExceeded, WebTVError
+from webtv.director.autopilot import open_context, system_prompt
+from webtv.director.chat import command, is_command, talk
+from webtv.director.config import Settings
+from webtv.director.loop import Conversation
+from webtv.director.status import status_report
+from webtv.state.store import Store
+from webtv.tools.context import ToolContext
 
 log = logging.getLogger("webtv.console")
 Emit = Callable[[str, dict[str, Any]], None]

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from tools.errors import ConfigError
+from webtv.core.errors import ConfigError
 
 
 @dataclass(frozen=True)

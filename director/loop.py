@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from director.llm import ChatModel, Reply, ToolCall, request_log
-from tools.context import ToolContext
-from tools.errors import DirectorGaveUp, StepLimitExceeded
-from tools.registry import Registry, ToolResult
+from webtv.core.errors import DirectorGaveUp, StepLimitExceeded
+from webtv.director.llm import ChatModel, Reply, ToolCall, request_log
+from webtv.tools.context import ToolContext
+from webtv.tools.registry import Registry, ToolResult
 
 Event = Callable[[str, dict[str, Any]], None]
 

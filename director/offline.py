@@ -16,11 +16,11 @@ import tomllib
 from dataclasses import dataclass
 from typing import Any
 
-import prompts
-from director.llm import Reply, ToolCall
-from tools.colours import name_in
-from tools.theme import Theme, read_theme
-from tools.words import is_a
+from webtv import prompts
+from webtv.director.llm import Reply, ToolCall
+from webtv.tools.colours import name_in
+from webtv.tools.theme import Theme, read_theme
+from webtv.tools.words import is_a
 
 COUNT = re.compile(r"write the next (\d+) shots", re.I)
 PLAN = re.compile(r"plan the next (\d+) episodes", re.I)
@@ -292,7 +292,7 @@ def _current_turn(messages: list[dict[str, Any]]) -> tuple[str, list[Step]]:
 
 def write_prompt(shot: dict, request: str, knobs: dict) -> str:
     """A model prompt written the way a strategy's [offline] knobs say an LLM would write it."""
-    from tools.compose import CAMERA_WORDS, fit, strip_avoided
+    from webtv.tools.compose import CAMERA_WORDS, fit, strip_avoided
 
     looks = {name: look for name, _, look in CAST_LINE.findall(request)}
     parts = []

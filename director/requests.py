@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import prompts
-from director.loop import Offer, Step
-from tools.bible import bible_brief
-from tools.context import ToolContext
-from tools.theme import checked_theme
+from webtv import prompts
+from webtv.director.loop import Offer, Step
+from webtv.tools.bible import bible_brief
+from webtv.tools.context import ToolContext
+from webtv.tools.theme import checked_theme
 
 THEME = re.compile(r"^\s*(?:theme|new show)\s*:\s*(.+)$", re.I | re.S)
 # what people ask for in chat; /favourite and the autopilot cover the rest

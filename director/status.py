@@ -7,8 +7,8 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from playout.outputs import redact
-from state.store import Store
+from webtv.playout.outputs import redact
+from webtv.state.store import Store
 
 STALE_S = 30.0  # the autopilot writes its heartbeat every 5 s
 

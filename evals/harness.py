@@ -16,18 +16,17 @@ from pathlib import Path
 from typing import Any
 
 import openai
-
-import prompts
-from director.autopilot import carry_out
-from director.llm import ChatModel
-from director.loop import Conversation
-from director.requests import produce_request, theme_request
-from evals import metrics
-from state.datadir import DataDir
-from state.store import Store
-from tools.backends import local_backends
-from tools.context import ToolContext
-from tools.errors import ConfigError, DirectorGaveUp, WebTVError
+from webtv import prompts
+from webtv.core.errors import ConfigError, DirectorGaveUp, WebTVError
+from webtv.director.autopilot import carry_out
+from webtv.director.llm import ChatModel
+from webtv.director.loop import Conversation
+from webtv.director.requests import produce_request, theme_request
+from webtv.evals import metrics
+from webtv.state.datadir import DataDir
+from webtv.state.store import Store
+from webtv.tools.backends import local_backends
+from webtv.tools.context import ToolContext
 
 CASES = Path(__file__).parent / "cases"
 
@@ -44,7 +43,7 @@ class Strategy:
 def strategies(names: list[str]) -> list[Strategy]:
     found = []
     for name in names:
-        item = resources.files("prompts").joinpath("strategies", f"{name}.toml")
+        item = resources.files("webtv.prompts").joinpath("strategies", f"{name}.toml")
         if not item.is_file():
             raise ConfigError(f"no strategy {name!r} in prompts/strategies/")
         data = tomllib.loads(item.read_text("utf-8"))

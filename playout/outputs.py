@@ -19,9 +19,9 @@ import threading
 import time
 from pathlib import Path
 
-from playout import house
-from tools.errors import ConfigError
-from tools.media import ffmpeg_exe
+from webtv.core import house
+from webtv.core.errors import ConfigError
+from webtv.core.media import ffmpeg_exe
 
 log = logging.getLogger("webtv.outputs")
 QUEUE_CHUNKS = 2048  # ~ several seconds of stream; a consumer further behind is restarted

@@ -15,11 +15,11 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from playout.slate import slate
-from playout.transmitter import Transmitter, load
-from state.datadir import DataDir
-from state.store import Store
-from tools.errors import MediaError, WebTVError
+from webtv.core.errors import MediaError, WebTVError
+from webtv.playout.slate import slate
+from webtv.playout.transmitter import Transmitter, load
+from webtv.state.datadir import DataDir
+from webtv.state.store import Store
 
 log = logging.getLogger("webtv.playout")
 

@@ -8,11 +8,10 @@ import shutil
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
-
-from playout import house
-from state.datadir import DataDir
-from tools.errors import MediaError
-from tools.media import probe
+from webtv.core import house
+from webtv.core.errors import MediaError
+from webtv.core.media import probe
+from webtv.state.datadir import DataDir
 
 
 def _font(size: int) -> ImageFont.ImageFont:

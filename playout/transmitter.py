@@ -19,10 +19,9 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
-
-from playout import house
-from playout.outputs import Fanout, Output, hls_args, redact, rtmp_args
-from tools.errors import MediaError
+from webtv.core import house
+from webtv.core.errors import MediaError
+from webtv.playout.outputs import Fanout, Output, hls_args, redact, rtmp_args
 
 BATCH_SECONDS = 0.25  # one wake-up per quarter second, not one per packet
 

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import IO
 
-from tools.errors import ConfigError
+from webtv.core.errors import ConfigError
 
 ENV = "WEBTV_HOME"
 DEFAULT = "webtv-data"

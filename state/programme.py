@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from state.migrations import now
-from tools.errors import NotFound
+from webtv.core.errors import NotFound
+from webtv.state.migrations import now
 
 SEGMENT_STATES = ("planned", "producing", "done")
 # a segment with how many of its shots are written

@@ -13,12 +13,11 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlite_utils import Database
-
-from state.datadir import DataDir
-from state.migrations import migrate, now
-from state.programme import Programme
-from state.retention import RetentionQueries
-from tools.errors import ConfigError, NotFound
+from webtv.core.errors import ConfigError, NotFound
+from webtv.state.datadir import DataDir
+from webtv.state.migrations import migrate, now
+from webtv.state.programme import Programme
+from webtv.state.retention import RetentionQueries
 
 _JSON = {"palette", "colours", "entities", "backends", "faults"}
 TAKE_STATES = ("made", "accepted", "rejected", "scheduled", "aired", "failed")

@@ -43,7 +43,7 @@ def start(home: Path, *args: str, env: dict | None = None, **popen) -> subproces
     """`webtv run` with the offline director and local backends unless ``args`` say otherwise."""
     environment = {**os.environ, "WEBTV_HOME": str(home), **(env or {})}
     environment.pop("WEBTV_LLM_MODEL", None)
-    return subprocess.Popen([sys.executable, "-m", "director.cli", "run", *args],
+    return subprocess.Popen([sys.executable, "-m", "webtv.app.cli", "run", *args],
                             env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             **popen)
 
@@ -60,5 +60,5 @@ def webtv(home: Path, *args: str) -> str:
     """Another `webtv` command on the same data dir (status, queue, favourite); its stdout."""
     environment = {**os.environ, "WEBTV_HOME": str(home)}
     environment.pop("WEBTV_LLM_MODEL", None)
-    return subprocess.run([sys.executable, "-m", "director.cli", *args], env=environment,
+    return subprocess.run([sys.executable, "-m", "webtv.app.cli", *args], env=environment,
                           capture_output=True, text=True, check=True).stdout

@@ -14,12 +14,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="webtv-gradio-"))
 
 import pytest
-
-from playout import house
-from state.datadir import DataDir
-from state.store import Store
-from tools.context import ToolContext
-from tools.media import run_ffmpeg
+from webtv.core import house
+from webtv.core.media import run_ffmpeg
+from webtv.state.datadir import DataDir
+from webtv.state.store import Store
+from webtv.tools.context import ToolContext
 
 _real_connect = socket.socket.connect
 

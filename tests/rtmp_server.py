@@ -90,7 +90,7 @@ def stop_playing(viewer: subprocess.Popen, out: Path, quiet_for: float = 3.0) ->
 
 def play(url: str, out: Path) -> subprocess.Popen:
     """A viewer: pulls the stream from the server and keeps it, packets untouched."""
-    from tools.media import ffmpeg_exe
+    from webtv.core.media import ffmpeg_exe
 
     return subprocess.Popen([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
                              "-rw_timeout", "20000000", "-i", url, "-c", "copy",

@@ -18,11 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import gradio as gr
-
-from tools.backends import Asset, ShotSpec, VideoRequest
-from tools.backends.local_media import FFmpegInterpolate, FFmpegUpscale, synthesize, write_wav
-from tools.backends.local_video import ProceduralVideo
-from tools.colours import NAMED
+from webtv.tools.backends import Asset, ShotSpec, VideoRequest
+from webtv.tools.backends.local_media import FFmpegInterpolate, FFmpegUpscale, synthesize, write_wav
+from webtv.tools.backends.local_video import ProceduralVideo
+from webtv.tools.colours import NAMED
 
 
 @dataclass

@@ -13,14 +13,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from webtv import tools
+from webtv.director.offline import OfflineDirector
+from webtv.state.datadir import DataDir
+from webtv.state.store import Store
+from webtv.tools.context import ToolContext
 
-import tools
-from director.offline import OfflineDirector
-from state.datadir import DataDir
-from state.store import Store
 from tests.channel import THEME, query, start, wait_for, webtv
 from tests.conftest import make_house_clip
-from tools.context import ToolContext
 
 ROUNDS = 5
 
@@ -167,9 +167,10 @@ def test_takes_that_fail_on_their_content_do_not_degrade_the_channel(ctx: ToolCo
     import dataclasses
     import threading
 
-    from director.autopilot import Autopilot
-    from director.config import Settings
-    from director.requests import theme_request
+    from webtv.director.autopilot import Autopilot
+    from webtv.director.config import Settings
+    from webtv.director.requests import theme_request
+
     from tests.test_production import Misshapen
 
     video = Misshapen("")  # every prompt: a partial clip

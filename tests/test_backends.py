@@ -6,12 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from tools import checks
-from tools.backends import ShotSpec, VideoRequest, local_backends
-from tools.backends.local_media import SAMPLE_RATE
-from tools.backends.local_video import is_soft
-from tools.colours import (
+from webtv.core.media import read_frames
+from webtv.tools import checks
+from webtv.tools.backends import ShotSpec, VideoRequest, local_backends
+from webtv.tools.backends.local_media import SAMPLE_RATE
+from webtv.tools.backends.local_video import is_soft
+from webtv.tools.colours import (
     colour_share,
     dominant_colours,
     palette_distance,
@@ -19,7 +19,6 @@ from tools.colours import (
     rgb,
     to_hex,
 )
-from tools.media import read_frames
 
 BACKENDS = local_backends()
 PALETTE = [to_hex(c) for c in ("navy", "orange", "green")]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from director.chat import repl
-from director.config import Settings
-from state.datadir import DataDir
-from state.store import Store
+from webtv.director.chat import repl
+from webtv.director.config import Settings
+from webtv.state.datadir import DataDir
+from webtv.state.store import Store
 
 
 def test_a_chat_session_changes_the_bible(tmp_path: Path, capsys) -> None:

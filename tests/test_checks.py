@@ -12,11 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-
-from playout import house
-from tools import checks, ocr
-from tools.backends import Asset, ShotSpec, VideoRequest, local_backends, refuse_bad_clip
-from tools.backends.local_video import (
+from webtv.core import house
+from webtv.core.errors import BadMedia
+from webtv.core.media import read_frames_twice, write_frames
+from webtv.tools import checks, ocr
+from webtv.tools.backends import Asset, ShotSpec, VideoRequest, local_backends, refuse_bad_clip
+from webtv.tools.backends.local_video import (
     FILE_FAULTS,
     PICTURE_FAULTS,
     ProceduralVideo,
@@ -25,10 +26,8 @@ from tools.backends.local_video import (
     pick_fault,
     render,
 )
-from tools.colours import delta_e2000, rgb, to_hex
-from tools.errors import BadMedia
-from tools.media import read_frames_twice, write_frames
-from tools.moderation import LocalModerator
+from webtv.tools.colours import delta_e2000, rgb, to_hex
+from webtv.tools.moderation import LocalModerator
 
 PALETTE = ["navy", "indigo", "charcoal", "amber", "red"]
 PROMPT = "a friendly llama (cream body, red scarf), Llama walks to the left, night"

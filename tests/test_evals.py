@@ -16,12 +16,11 @@ from pathlib import Path
 import pytest
 import vcr
 from PIL import Image
-
-from director.llm import OpenAIChat
-from director.offline import OfflineDirector
-from evals import metrics
-from evals.harness import cases, run_eval, strategies
-from evals.report import METRICS, mean_ci, score, write
+from webtv.director.llm import OpenAIChat
+from webtv.director.offline import OfflineDirector
+from webtv.evals import metrics
+from webtv.evals.harness import cases, run_eval, strategies
+from webtv.evals.report import METRICS, mean_ci, score, write
 
 FOX = {"name": "Fox", "colours": {"fur": "orange", "scarf": "green"}}
 CASSETTES = Path(__file__).parent / "cassettes" / "test_evals"
@@ -114,7 +113,7 @@ def test_an_llm_eval_replays_to_identical_numbers(tmp_path: Path) -> None:
 
 
 def test_a_run_that_aired_nothing_is_a_failure_not_perfect(store) -> None:
-    from evals.harness import measure
+    from webtv.evals.harness import measure
 
     row = measure(store, 12.0, "a fox who delivers mail by balloon")
     assert row["aired"] == 0 and row["aired_share"] == 0.0 and row["theme_fidelity"] == 0.0
@@ -127,8 +126,8 @@ def test_a_run_that_aired_nothing_is_a_failure_not_perfect(store) -> None:
 def test_an_eval_of_nothing_is_an_error_not_an_empty_report(tmp_path: Path,
                                                              monkeypatch) -> None:
     """A wheel that shipped without its cases reported "0 strategies, 0 runs" and exit 0."""
-    from evals import harness
-    from tools.errors import ConfigError
+    from webtv.core.errors import ConfigError
+    from webtv.evals import harness
 
     monkeypatch.setattr(harness, "CASES", tmp_path / "cases")
     with pytest.raises(ConfigError, match="no eval cases"):

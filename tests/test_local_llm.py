@@ -22,13 +22,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-import tools
-from director.local_llm import PACKAGED, LocalGGUF, NoRepeats, resolve, written_before
-from director.requests import produce_request, theme_request
-from state.datadir import DataDir
-from state.store import Store
-from tools.context import ToolContext
+from webtv import tools
+from webtv.director.local_llm import PACKAGED, LocalGGUF, NoRepeats, resolve, written_before
+from webtv.director.requests import produce_request, theme_request
+from webtv.state.datadir import DataDir
+from webtv.state.store import Store
+from webtv.tools.context import ToolContext
 
 MODEL = "qwen2.5-coder-1.5b"
 INSTALLED = (importlib.util.find_spec("llama_cpp") is not None and all(
@@ -125,7 +124,7 @@ def test_webtv_run_with_the_embedded_model_airs_the_models_show(tmp_path: Path,
     theme = "A panda chef cooking dumplings in a tiny kitchen, cartoon style"
     env = {**os.environ, "WEBTV_HOME": str(home), "WEBTV_MODEL_DIR": str(models_dir)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "director.cli", "run", "--model", f"gguf:{MODEL}", "--theme",
+        [sys.executable, "-m", "webtv.app.cli", "run", "--model", f"gguf:{MODEL}", "--theme",
          theme, "--port", "0", "--buffer", "60"], env=env, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT)
     try:

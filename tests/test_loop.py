@@ -3,12 +3,11 @@
 import json
 
 import pytest
-
-import tools
-from director.llm import Reply, ToolCall
-from director.loop import Conversation, Offer, run_turn
-from tools.context import ToolContext
-from tools.errors import DirectorGaveUp, StepLimitExceeded
+from webtv import tools
+from webtv.core.errors import DirectorGaveUp, StepLimitExceeded
+from webtv.director.llm import Reply, ToolCall
+from webtv.director.loop import Conversation, Offer, run_turn
+from webtv.tools.context import ToolContext
 
 
 class ScriptedModel:

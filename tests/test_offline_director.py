@@ -3,14 +3,13 @@ then shots and scheduled takes; a continuity change reaches the next prompts; a 
 next shot list."""
 
 import pytest
-
-from director.autopilot import carry_out
-from director.loop import Conversation
-from director.offline import OfflineDirector
-from director.requests import chat_request, produce_request, theme_request
-from evals.metrics import made_texts
-from tools.context import ToolContext
-from tools.theme import fidelity
+from webtv.director.autopilot import carry_out
+from webtv.director.loop import Conversation
+from webtv.director.offline import OfflineDirector
+from webtv.director.requests import chat_request, produce_request, theme_request
+from webtv.evals.metrics import made_texts
+from webtv.tools.context import ToolContext
+from webtv.tools.theme import fidelity
 
 THEME = "a llama who runs a night-time noodle stand"
 
@@ -98,7 +97,7 @@ def test_a_continuity_change_reaches_every_later_prompt(ctx: ToolContext) -> Non
 def test_a_continuity_change_said_as_a_note_reaches_the_prompts_too(ctx: ToolContext) -> None:
     """An LLM that files "make the llama's apron blue" as a note still changes the bible."""
     start(ctx, shots=1)
-    from tools import load
+    from webtv.tools import load
 
     result = load().dispatch(ctx, "add_note", '{"text": "the llama\'s scarf is blue now"}')
     assert result.ok and "changed" in result.content

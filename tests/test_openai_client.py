@@ -18,14 +18,13 @@ import os
 from pathlib import Path
 
 import vcr
-
-from director.autopilot import carry_out, system_prompt
-from director.config import Settings
-from director.llm import OpenAIChat
-from director.loop import Conversation
-from director.offline import OfflineDirector
-from director.requests import CHAT_TOOLS, chat_request, theme_request
-from tools.context import ToolContext
+from webtv.director.autopilot import carry_out, system_prompt
+from webtv.director.config import Settings
+from webtv.director.llm import OpenAIChat
+from webtv.director.loop import Conversation
+from webtv.director.offline import OfflineDirector
+from webtv.director.requests import CHAT_TOOLS, chat_request, theme_request
+from webtv.tools.context import ToolContext
 
 CASSETTES = Path(__file__).parent / "cassettes" / "test_openai_client"
 RECORD_URL = os.environ.get("WEBTV_RECORD_LLM_URL")

@@ -23,11 +23,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from webtv.app.web import playlist_clock, serve
+from webtv.director.config import Settings
+from webtv.state.datadir import DataDir
+from webtv.state.store import Store
 
-from director.config import Settings
-from playout.web import playlist_clock, serve
-from state.datadir import DataDir
-from state.store import Store
 from tests.browser.chromium import ROOT, Browser, missing
 from tests.channel import THEME, free_port, get, wait_for
 
@@ -392,7 +392,7 @@ class Channel:
         self.runs += 1
         log = (self.home.parent / f"channel-{self.runs}.log").open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "director.cli", "run", "--theme", THEME, "--port",
+            [sys.executable, "-m", "webtv.app.cli", "run", "--theme", THEME, "--port",
              str(self.port), "--buffer", "9", "--faults", "0.3"],
             env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
 

@@ -8,14 +8,14 @@ import time
 from pathlib import Path
 
 import pytest
+from webtv.core import house
+from webtv.core.media import ffmpeg_exe
+from webtv.playout.playout import Playout
+from webtv.state.datadir import DataDir
+from webtv.state.store import Store
 
-from playout import house
-from playout.playout import Playout
-from state.datadir import DataDir
-from state.store import Store
 from tests.conftest import make_house_clip
 from tests.streams import hls_as_file, steps, timeline
-from tools.media import ffmpeg_exe
 
 FRAME = 1 / house.FPS
 
@@ -119,8 +119,8 @@ def test_a_dry_queue_airs_replays_then_new_takes_at_the_next_boundary(data: Data
 
 CRASHING_PLAYOUT = """
 import sys
-from state.datadir import DataDir
-from playout.playout import Playout
+from webtv.state.datadir import DataDir
+from webtv.playout.playout import Playout
 Playout(DataDir(sys.argv[1]), pace=True).run(max_entries=int(sys.argv[2]))
 """
 
@@ -158,7 +158,7 @@ def test_killed_mid_air_it_resumes_without_airing_anything_twice(data: DataDir,
 def test_a_slate_damaged_under_the_playout_is_made_again(data: DataDir, store: Store) -> None:
     """A slate removed or cut short on disk (a sweep, a full disk) is made again, not the end
     of the playout thread."""
-    from playout.slate import slate
+    from webtv.playout.slate import slate
 
     store.set_bible(title="Test Channel")
     broken = slate(data, "Test Channel")

@@ -9,11 +9,11 @@ import json
 import threading
 import time
 
-import tools
-from tools import production
-from tools.backends import local_backends
-from tools.context import ToolContext
-from tools.errors import BackendError, BadMedia
+from webtv import tools
+from webtv.core.errors import BackendError, BadMedia
+from webtv.tools import production
+from webtv.tools.backends import local_backends
+from webtv.tools.context import ToolContext
 
 REGISTRY = tools.load()
 
@@ -26,7 +26,7 @@ def a_show(ctx: ToolContext) -> None:
 
 
 def written(ctx: ToolContext, *actions: str) -> list[int]:
-    from tools.shots import ShotPlan, shot_row
+    from webtv.tools.shots import ShotPlan, shot_row
 
     segment = ctx.store.current_segment()
     rows = [{**shot_row(ctx, i, ShotPlan(action=a), i), "segment_id": segment["id"]}
@@ -149,7 +149,7 @@ def test_bad_files_are_not_an_outage_and_a_restart_does_not_reset_the_budget(
 def test_every_character_of_a_shot_is_drawn_so_its_colours_pass(ctx: ToolContext) -> None:
     """The local renderer draws each character the shot names, so a two-hander's second
     colour is on screen and the palette check passes it, as a prompt-following model would."""
-    from tools.shots import ShotPlan, shot_row
+    from webtv.tools.shots import ShotPlan, shot_row
 
     assert REGISTRY.dispatch(ctx, "set_show", json.dumps({
         "title": "Breakfast", "logline": "Two friends cook breakfast.",
@@ -175,8 +175,9 @@ def test_a_gate_that_cannot_answer_leaves_the_take_waiting_not_passed(ctx: ToolC
     unchecked nor spends the shot: the take waits, and airs once the gate answers."""
     import os
 
+    from webtv.tools.moderation import LocalModerator, OpenAIModerator
+
     from tests.spaces import free_port
-    from tools.moderation import LocalModerator, OpenAIModerator
 
     a_show(ctx)
     ctx = one_at_a_time(ctx, local_backends().video)

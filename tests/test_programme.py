@@ -8,15 +8,14 @@ import threading
 
 import httpx
 import openai
-
-from director.autopilot import Autopilot, carry_out
-from director.chat import command
-from director.config import Settings
-from director.loop import Conversation
-from director.offline import OfflineDirector
-from director.requests import chat_request, produce_request, theme_request
-from tools import takes
-from tools.context import ToolContext
+from webtv.director.autopilot import Autopilot, carry_out
+from webtv.director.chat import command
+from webtv.director.config import Settings
+from webtv.director.loop import Conversation
+from webtv.director.offline import OfflineDirector
+from webtv.director.requests import chat_request, produce_request, theme_request
+from webtv.tools import takes
+from webtv.tools.context import ToolContext
 
 THEME = "a llama who runs a night-time noodle stand"
 NEXT = "a fox who delivers mail by balloon"

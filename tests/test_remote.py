@@ -10,18 +10,18 @@ import time
 from pathlib import Path
 
 import pytest
+from webtv import tools
+from webtv.core.errors import BackendError, BadMedia, ConfigError
+from webtv.state.datadir import DataDir
+from webtv.state.store import CallJournal, Store
+from webtv.tools import takes
+from webtv.tools.backends import ShotSpec, VideoRequest
+from webtv.tools.backends import config as backend_config
+from webtv.tools.backends.remote import Breaker
+from webtv.tools.context import ToolContext
+from webtv.tools.shots import ShotPlan, shot_row
 
-import tools
-from state.datadir import DataDir
-from state.store import CallJournal, Store
 from tests.spaces import Space
-from tools import takes
-from tools.backends import ShotSpec, VideoRequest
-from tools.backends import config as backend_config
-from tools.backends.remote import Breaker
-from tools.context import ToolContext
-from tools.errors import BackendError, BadMedia, ConfigError
-from tools.shots import ShotPlan, shot_row
 
 PRESETS = ["zeroscope-576w", "zeroscope-xl", "film", "musicgen-full", "ltx-video"]
 
@@ -181,7 +181,7 @@ def test_a_space_without_the_api_is_refused_clearly(spaces, data, store, tmp_pat
 
 
 def backend_config_asset(tmp_path: Path):
-    from tools.backends import local_backends
+    from webtv.tools.backends import local_backends
 
     return local_backends().video.generate(request(), tmp_path)
 
@@ -253,8 +253,9 @@ def test_a_space_that_always_answers_one_prompt_badly_never_holds_the_channel(
     """The stall seen with a real Space: one prompt always got a portrait clip. Each attempt now
     has a seed of its own, each bad file spends the shot's budget (not the endpoint's breaker),
     the shot is dropped saying what was wrong, and the shots around it air."""
+    from webtv.tools import production
+
     from tests.test_production import a_show, written
-    from tools import production
 
     spaces["zeroscope-576w"].behaviour.trap = "juggles"
     config = {"endpoints": [endpoint("zeroscope", "zeroscope-576w", spaces["zeroscope-576w"].url,
@@ -277,8 +278,9 @@ def test_a_space_that_always_answers_one_prompt_badly_never_holds_the_channel(
 
 
 def test_a_prompt_that_crashes_the_space_fails_only_itself(spaces, data, store) -> None:
+    from webtv.tools import production
+
     from tests.test_production import a_show, written
-    from tools import production
 
     spaces["zeroscope-576w"].behaviour.crash = "juggles"
     config = {"endpoints": [endpoint("zeroscope", "zeroscope-576w", spaces["zeroscope-576w"].url,

@@ -8,9 +8,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from state.datadir import DataDir
-from state.retention import Policy, sweep
-from state.store import Store
+from webtv.state.datadir import DataDir
+from webtv.state.retention import Policy, sweep
+from webtv.state.store import Store
 
 
 def iso(hours_ago: float) -> str:
@@ -122,7 +122,7 @@ def test_the_channel_clock_decides_age_not_the_wall_clock(tmp_path: Path) -> Non
 def test_slates_in_use_stay_and_slates_unused_for_a_day_go(data: DataDir, store: Store) -> None:
     """The playout makes slates with no row to name them: a sweep keeps the ones aired within
     keep_hours (each use marks the file), so it never pulls one out from under the playout."""
-    from playout.slate import slate
+    from webtv.playout.slate import slate
 
     in_use, unused = slate(data, "Fox Post"), slate(data, "Fox Post", "Coming up: the bridge")
     two_hours, two_days = time.time() - 7200, time.time() - 48 * 3600

@@ -70,7 +70,7 @@ def _refused(proc, timeout: float = 60) -> str:
 
 def test_a_second_run_on_the_same_data_dir_is_refused_before_it_touches_anything(
         tmp_path: Path) -> None:
-    from state.datadir import DataDir
+    from webtv.state.datadir import DataDir
 
     home = tmp_path / "home"
     data = DataDir(home)
@@ -137,7 +137,7 @@ def test_a_theme_with_no_words_or_pages_of_them_is_refused_in_one_line(tmp_path:
     assert "a theme needs words" in output and not home.exists()
     output = _refused(start(home, "--theme", "a fox " * 1000, "--port", "0"))
     assert "at most 300 characters (this one has 5999)" in output
-    queued = subprocess.run([sys.executable, "-m", "director.cli", "queue", " \t "],
+    queued = subprocess.run([sys.executable, "-m", "webtv.app.cli", "queue", " \t "],
                             env={**os.environ, "WEBTV_HOME": str(home)}, capture_output=True,
                             text=True)
     assert queued.returncode == 2 and "a theme needs words" in queued.stderr
@@ -148,7 +148,7 @@ def _webtv(cwd: Path, *args: str, home: Path | None = None) -> subprocess.Comple
                                                                     "WEBTV_LLM_MODEL")}
     if home is not None:
         environment["WEBTV_HOME"] = str(home)
-    return subprocess.run([sys.executable, "-m", "director.cli", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "webtv.app.cli", *args], cwd=cwd,
                           env={**environment, "PYTHONPATH": str(Path(__file__).parents[1])},
                           capture_output=True, text=True, timeout=120)
 

@@ -1,11 +1,10 @@
 from pathlib import Path
 
 import pytest
-
-from state.datadir import DataDir
-from state.migrations import MIGRATIONS
-from state.store import Store
-from tools.errors import ConfigError, NotFound
+from webtv.core.errors import ConfigError, NotFound
+from webtv.state.datadir import DataDir
+from webtv.state.migrations import MIGRATIONS
+from webtv.state.store import Store
 
 
 def columns(store: Store, table: str) -> list[str]:
@@ -116,7 +115,7 @@ class _Down:
     name = "down"
 
     def generate(self, request, out_dir):
-        from tools.errors import BackendError
+        from webtv.core.errors import BackendError
 
         raise BackendError("down for the test")
 
@@ -127,9 +126,9 @@ def _writer(home: str, worker: int, rounds: int) -> None:
     import dataclasses
     import json
 
-    import tools
-    from tools.backends import local_backends
-    from tools.context import ToolContext
+    from webtv import tools
+    from webtv.tools.backends import local_backends
+    from webtv.tools.context import ToolContext
 
     data = DataDir(Path(home))
     store = Store(data)
@@ -152,8 +151,8 @@ def test_several_processes_change_the_show_at_once_without_a_clash(tmp_path: Pat
     import json
     import multiprocessing
 
-    import tools
-    from tools.context import ToolContext
+    from webtv import tools
+    from webtv.tools.context import ToolContext
 
     data = DataDir(tmp_path / "home")
     store = Store(data)

@@ -3,9 +3,8 @@
 import json
 
 import pytest
-
-import tools
-from tools.context import ToolContext
+from webtv import tools
+from webtv.tools.context import ToolContext
 
 REGISTRY = tools.load()
 

@@ -3,12 +3,12 @@
 ``REGISTRY`` holds them all once ``load()`` has imported the modules.
 """
 
-from tools.registry import Registry
+from webtv.tools.registry import Registry
 
 REGISTRY = Registry()
 
 
 def load() -> Registry:
-    from tools import bible, programme, shots, takes  # noqa: F401  (registering is the import's effect)
+    from webtv.tools import bible, programme, shots, takes  # noqa: F401  (registering is the import's effect)
 
     return REGISTRY

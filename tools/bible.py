@@ -11,13 +11,12 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
-
-from tools import REGISTRY
-from tools.colours import NAMED, to_hex
-from tools.context import ToolContext
-from tools.errors import ToolError
-from tools.theme import Theme, read_theme
-from tools.words import fidelity, tidied
+from webtv.core.errors import ToolError
+from webtv.tools import REGISTRY
+from webtv.tools.colours import NAMED, to_hex
+from webtv.tools.context import ToolContext
+from webtv.tools.theme import Theme, read_theme
+from webtv.tools.words import fidelity, tidied
 
 Kind = Literal["character", "place", "prop"]
 TimeOfDay = Literal["dawn", "day", "dusk", "evening", "night"]

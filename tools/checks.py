@@ -214,7 +214,7 @@ def subject_track(frames: list[np.ndarray], colour: tuple[int, int, int],
     pixels of its main colour (dx, dy in px) and the relative growth of their area (growth),
     fitted over the model frames (``stride`` apart). None when that colour is not one thing
     in the picture: too little or too much of it, or gone from some frames."""
-    from tools.colours import near
+    from webtv.tools.colours import near
 
     picks = frames[::stride]
     small = [f[::2, ::2] for f in picks]
@@ -331,7 +331,7 @@ def palette(frames: list[np.ndarray], colours: list[tuple[str, float]],
             limit: float = 17.0) -> Check:
     """The bible's colours are in the picture: each (colour, share of the picture it should
     cover: SCENE_SHARE for a location's sky and ground, DETAIL_SHARE for a scarf)."""
-    from tools.colours import palette_match
+    from webtv.tools.colours import palette_match
 
     if not colours:
         return Check("palette", 0.0, limit, True, "no bible colours in this shot")

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from state.datadir import DataDir
-from state.store import Store
-from tools.backends import Backends, local_backends
-from tools.moderation import LocalModerator, OpenAIModerator
+from webtv.state.datadir import DataDir
+from webtv.state.store import Store
+from webtv.tools.backends import Backends, local_backends
+from webtv.tools.moderation import LocalModerator, OpenAIModerator
 
 
 @dataclass

@@ -7,8 +7,8 @@ import os
 import re
 from dataclasses import dataclass
 
-import prompts
-from tools.errors import GateUnavailable
+from webtv import prompts
+from webtv.core.errors import GateUnavailable
 
 
 @dataclass(frozen=True)

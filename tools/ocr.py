@@ -13,10 +13,9 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageFilter
-
-import prompts
-from tools.checks import Check
-from tools.errors import GateUnavailable
+from webtv import prompts
+from webtv.core.errors import GateUnavailable
+from webtv.tools.checks import Check
 
 
 def available() -> bool:

@@ -17,10 +17,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from playout import house
-from tools.backends import Asset, VideoRequest, refuse_bad_clip
-from tools.backends.remote import Pool
-from tools.context import ToolContext
+from webtv.core import house
+from webtv.tools.backends import Asset, VideoRequest, refuse_bad_clip
+from webtv.tools.backends.remote import Pool
+from webtv.tools.context import ToolContext
 
 GENERATION_FPS = 8  # Zeroscope's rate; interpolation brings it to the house rate
 

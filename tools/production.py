@@ -17,9 +17,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from tools import takes
-from tools.context import ToolContext
-from tools.errors import BadMedia, GateUnavailable, ToolError
+from webtv.core.errors import BadMedia, GateUnavailable, ToolError
+from webtv.tools import takes
+from webtv.tools.context import ToolContext
 
 
 @dataclass

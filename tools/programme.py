@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
-
-from tools import REGISTRY
-from tools.context import ToolContext
-from tools.errors import ToolError
-from tools.theme import checked_theme
+from webtv.core.errors import ToolError
+from webtv.tools import REGISTRY
+from webtv.tools.context import ToolContext
+from webtv.tools.theme import checked_theme
 
 
 class SegmentPlan(BaseModel):

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from typing import Any, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
-
-from tools.errors import ToolError
+from webtv.core.errors import ToolError
 
 
 @dataclass(frozen=True)

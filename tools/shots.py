@@ -12,12 +12,11 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
-
-from tools import REGISTRY
-from tools.context import ToolContext
-from tools.errors import ToolError
-from tools.production import produce
-from tools.words import tidied
+from webtv.core.errors import ToolError
+from webtv.tools import REGISTRY
+from webtv.tools.context import ToolContext
+from webtv.tools.production import produce
+from webtv.tools.words import tidied
 
 Framing = Literal["wide", "medium", "close-up"]
 Camera = Literal["static", "pan left", "pan right", "tilt up", "tilt down", "zoom in", "zoom out"]

@@ -11,14 +11,14 @@ import hashlib
 import shutil
 from typing import Any
 
-from playout import house
-from tools import checks, ocr
-from tools.colours import rgb
-from tools.compose import compose, spec_for, visible_colours
-from tools.context import ToolContext
-from tools.errors import MediaError, ToolError
-from tools.media import probe, read_frames_twice
-from tools.pipeline import make_media
+from webtv.core import house
+from webtv.core.errors import MediaError, ToolError
+from webtv.core.media import probe, read_frames_twice
+from webtv.tools import checks, ocr
+from webtv.tools.colours import rgb
+from webtv.tools.compose import compose, spec_for, visible_colours
+from webtv.tools.context import ToolContext
+from webtv.tools.pipeline import make_media
 
 
 def seed_for(shot_id: int, attempt: int, salt: int = 0) -> int:

@@ -17,8 +17,8 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from tools.errors import ToolError
-from tools.words import (
+from webtv.core.errors import ToolError
+from webtv.tools.words import (
     PUNCT,
     content_words,
     emoji_name,

@@ -9,7 +9,7 @@ import tomllib
 import unicodedata
 from functools import cache
 
-import prompts
+from webtv import prompts
 
 PUNCT = set(",.;:!?()[]\"“”«»/")
 _JOINERS = "'’-"

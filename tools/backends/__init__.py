@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from tools.errors import BadMedia, MediaError
-from tools.media import decodable_frames, probe
+from webtv.core.errors import BadMedia, MediaError
+from webtv.core.media import decodable_frames, probe
 
 MISSING_FRAMES = 2  # a clip may lack this many of the frames asked for, no more
 SHAPE_TOLERANCE = 0.03  # relative difference of aspect ratio
@@ -118,8 +118,8 @@ class Backends:
 
 
 def local_backends(fault_rate: float = 0.0) -> Backends:
-    from tools.backends.local_media import FFmpegInterpolate, FFmpegUpscale, SynthMusic
-    from tools.backends.local_video import ProceduralVideo
+    from webtv.tools.backends.local_media import FFmpegInterpolate, FFmpegUpscale, SynthMusic
+    from webtv.tools.backends.local_video import ProceduralVideo
 
     return Backends(ProceduralVideo(fault_rate, raw=True), FFmpegUpscale(), FFmpegInterpolate(),
                     SynthMusic())

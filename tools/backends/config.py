@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-
-from tools.backends import Backends, local_backends
-from tools.backends.remote import (
+from webtv.core.errors import ConfigError
+from webtv.tools.backends import Backends, local_backends
+from webtv.tools.backends.remote import (
     Endpoint,
     EndpointConfig,
     Journal,
@@ -40,7 +40,6 @@ from tools.backends.remote import (
     RemoteUpscale,
     RemoteVideo,
 )
-from tools.errors import ConfigError
 
 CAPABILITIES = ("video", "upscale", "interpolate", "music")
 ALIASES = {"zeroscope": "zeroscope-576w", "xl": "zeroscope-xl", "ltx": "ltx-video",
@@ -50,7 +49,7 @@ REMOTE = {"video": RemoteVideo, "upscale": RemoteUpscale, "interpolate": RemoteI
 
 
 def presets() -> dict[str, dict[str, Any]]:
-    text = resources.files("tools.backends").joinpath("presets.toml").read_text("utf-8")
+    text = resources.files("webtv.tools.backends").joinpath("presets.toml").read_text("utf-8")
     return tomllib.loads(text)
 
 

@@ -6,9 +6,8 @@ import wave
 from pathlib import Path
 
 import numpy as np
-
-from tools.backends import Asset
-from tools.media import run_ffmpeg
+from webtv.core.media import run_ffmpeg
+from webtv.tools.backends import Asset
 
 UPSCALE_SIZE = (1024, 576)  # Zeroscope XL's output size
 SAMPLE_RATE = 48_000

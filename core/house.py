@@ -10,7 +10,7 @@ from __future__ import annotations
 from fractions import Fraction
 from pathlib import Path
 
-from tools.media import run_ffmpeg
+from webtv.core.media import run_ffmpeg
 
 WIDTH, HEIGHT = 1024, 576
 FPS = 24

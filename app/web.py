@@ -25,13 +25,20 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from director.config import Settings
-from director.console import SESSION_SECONDS, Busy, Console, OperatorKey, overview, recent_takes
-from director.status import health
-from playout import house
-from state.datadir import DataDir
-from state.store import Store
-from tools.errors import ConfigError, NotFound
+from webtv.core import house
+from webtv.core.errors import ConfigError, NotFound
+from webtv.director.config import Settings
+from webtv.director.console import (
+    SESSION_SECONDS,
+    Busy,
+    Console,
+    OperatorKey,
+    overview,
+    recent_takes,
+)
+from webtv.director.status import health
+from webtv.state.datadir import DataDir
+from webtv.state.store import Store
 
 log = logging.getLogger("webtv.web")
 TOKEN_ENV = "WEBTV_OPERATOR_TOKEN"
@@ -293,7 +300,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._json({"take_id": take_id, "favourite": bool(take["favourite"])})
 
     def _login(self, status: HTTPStatus, message: str) -> None:
-        page = resources.files("playout").joinpath("static", "login.html").read_text()
+        page = resources.files("webtv.app").joinpath("static", "login.html").read_text()
         body = page.replace("{{message}}", message).encode()
         self._send(body, TYPES[".html"], "no-store", status, {"Content-Security-Policy":
                                                             PAGE_POLICY})
@@ -302,7 +309,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _static(self, name: str, cache: str = "no-cache") -> None:
         if not SAFE_NAME.match(name):
             return self.send_error(HTTPStatus.NOT_FOUND)
-        item = resources.files("playout").joinpath("static", name)
+        item = resources.files("webtv.app").joinpath("static", name)
         if not item.is_file():
             return self.send_error(HTTPStatus.NOT_FOUND)
         suffix = "." + name.rsplit(".", 1)[-1]

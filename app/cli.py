@@ -12,13 +12,13 @@ import threading
 import time
 from pathlib import Path
 
-from director.autopilot import Autopilot, open_context
-from director.config import Settings
-from director.status import format_status, status_report
-from state.retention import Policy
-from state.store import Store
-from tools.errors import ConfigError, ToolError
-from tools.theme import checked_theme
+from webtv.core.errors import ConfigError, ToolError
+from webtv.director.autopilot import Autopilot, open_context
+from webtv.director.config import Settings
+from webtv.director.status import format_status, status_report
+from webtv.state.retention import Policy
+from webtv.state.store import Store
+from webtv.tools.theme import checked_theme
 
 log = logging.getLogger("webtv")
 BACKEND_EXAMPLES = {"video": "zeroscope or ltx", "upscale": "xl", "interpolate": "film",
@@ -129,9 +129,9 @@ def print_event(kind: str, data: dict) -> None:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from playout.outputs import resolve_rtmp
-    from playout.playout import Playout
-    from playout.web import serve
+    from webtv.app.web import serve
+    from webtv.playout.outputs import resolve_rtmp
+    from webtv.playout.playout import Playout
 
     theme = checked_theme(args.theme) if args.theme is not None else None
     lock = settings.data().hold_run_lock()  # before anything is touched: scratch, HLS, show
@@ -214,14 +214,14 @@ def cmd_favourite(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
-    from director.chat import repl
+    from webtv.director.chat import repl
 
     return repl(settings)
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from evals.harness import run_eval
-    from evals.report import write
+    from webtv.evals.harness import run_eval
+    from webtv.evals.report import write
 
     names = [n.strip() for n in args.strategies.split(",") if n.strip()]
     cassettes = None
@@ -236,7 +236,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         def model_for(strategy, seed):
             return settings.model()
     else:
-        from director.offline import OfflineDirector
+        from webtv.director.offline import OfflineDirector
 
         def model_for(strategy, seed):
             return OfflineDirector(shots_per_request=args.shots, seed=seed,
@@ -253,7 +253,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """The page alone, for a channel whose playout runs in another process."""
-    from playout.web import serve
+    from webtv.app.web import serve
 
     server = serve(settings.data(), args.host, args.port, settings=settings)
     print(f"Serving http://{args.host}:{server.server_port}/  (Ctrl-C to stop)", flush=True)

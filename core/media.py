@@ -16,8 +16,7 @@ from pathlib import Path
 
 import av
 import numpy as np
-
-from tools.errors import MediaError
+from webtv.core.errors import MediaError
 
 
 @functools.cache

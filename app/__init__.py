@@ -1,0 +1,1 @@
+"""The top floor: the command line that starts everything, and the page and operator server."""

@@ -1,0 +1,1 @@
+"""The ground floor: the error tree, the FFmpeg runner and probing, the house format."""
