@@ -14,6 +14,7 @@ from pathlib import Path
 
 from webtv.core.errors import ConfigError, ToolError
 from webtv.director.autopilot import Autopilot, open_context
+from webtv.director.chat import print_event
 from webtv.director.config import Settings
 from webtv.director.status import format_status, status_report
 from webtv.state.retention import Policy
@@ -115,17 +116,6 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, ToolError) as exc:  # a mistake in what was asked: one line, no trace
         print(f"webtv: {exc}", file=sys.stderr)
         return 2
-
-
-def print_event(kind: str, data: dict) -> None:
-    if kind == "call":
-        print(f"  -> {data['name']}({data['arguments']})", flush=True)
-    elif kind == "result":
-        mark = "ok" if data["ok"] else "ERROR"
-        text = data["content"] if len(data["content"]) < 400 else data["content"][:400] + " ..."
-        print(f"  <- {mark} {data['name']} ({data['duration_ms']:.0f} ms): {text}", flush=True)
-    elif kind == "answer":
-        print(f"director: {data['text']}", flush=True)
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:

@@ -27,6 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from webtv.core import house
 from webtv.core.errors import ConfigError, NotFound
+from webtv.core.redact import redact
 from webtv.director.config import Settings
 from webtv.director.console import (
     SESSION_SECONDS,
@@ -94,11 +95,6 @@ def playlist_clock(hls: Path) -> dict[str, float] | None:
     width = 8 if head[tfdt + 4] == 1 else 4
     decode = int.from_bytes(head[tfdt + 8:tfdt + 8 + width], "big")
     return {"pdt": pdt, "media_time": decode / scale} if scale else None
-
-
-def redact(text: str) -> str:
-    """The access log prints request lines: never a token that came in a query string."""
-    return re.sub(r"(token=)[^&\s\"]*", r"\1***", text)
 
 
 class _Handler(BaseHTTPRequestHandler):

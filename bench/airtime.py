@@ -5,10 +5,9 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from tests.conftest import make_house_clip
 from webtv.state.datadir import DataDir
 from webtv.state.store import Store
-
-from tests.conftest import make_house_clip
 
 
 def scheduled_store(prefix: str, clips: list[tuple[str, float, int | None]],

@@ -31,6 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import openai  # noqa: E402
+
 from webtv.core.errors import WebTVError  # noqa: E402
 from webtv.director.autopilot import carry_out, system_prompt  # noqa: E402
 from webtv.director.config import Settings  # noqa: E402

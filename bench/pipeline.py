@@ -72,11 +72,8 @@ class Stages:
 
 def instrument(ctx, stages: Stages) -> None:
     """Time every stage where production calls it (module attributes and backend methods)."""
-    import playout.house
-    from webtv.tools import checks, ocr
-
-    import tools.pipeline
-    import tools.takes
+    from webtv.core import house
+    from webtv.tools import checks, ocr, pipeline, takes
 
     b = ctx.backends
     stages.wrap(b.video, "generate", "video (render or fetch)")
@@ -84,11 +81,11 @@ def instrument(ctx, stages: Stages) -> None:
     stages.wrap(b.upscale, "upscale")
     stages.wrap(b.music, "compose", "music")
     for module, attr, name in [
-        (tools.pipeline, "refuse_bad_clip", "file check (decode the clip)"),
-        (playout.house, "normalize", "house encode"),
-        (tools.pipeline, "make_house_take", "house take (one pass)"),
-        (tools.takes, "read_frames_twice", "decode for checks"),
-        (tools.takes, "probe", "air-gate probe"),
+        (pipeline, "refuse_bad_clip", "file check (decode the clip)"),
+        (house, "normalize", "house encode"),
+        (pipeline, "make_house_take", "house take (one pass)"),
+        (takes, "read_frames_twice", "decode for checks"),
+        (takes, "probe", "air-gate probe"),
         (ocr, "burned_text", "OCR (burned_text)"),
         (checks, "contact_sheet", "contact sheet"),
         *[(checks, n, f"check {n}") for n in (

@@ -19,11 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.airtime import scheduled_store  # noqa: E402
 from webtv.core.media import ffmpeg_exe  # noqa: E402
 from webtv.playout.playout import Playout  # noqa: E402
 from webtv.playout.slate import slate  # noqa: E402
-
-from bench.airtime import scheduled_store  # noqa: E402
 
 COLOURS = ["red", "blue", "green", "orange", "purple", "teal"]
 

@@ -18,10 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from webtv.playout.playout import Playout  # noqa: E402
-
 from bench.airtime import scheduled_store  # noqa: E402
 from tests.streams import timeline  # noqa: E402
+from webtv.playout.playout import Playout  # noqa: E402
 
 LENGTHS = [2.0, 2.5, 3.0, 3.5, 2.25, 3.25]
 COLOURS = ["red", "blue", "green", "orange", "purple", "teal"]

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+
 from webtv.core.errors import MediaError
 
 

@@ -17,6 +17,7 @@ import threading
 import time
 
 import openai
+
 from webtv import prompts, tools
 from webtv.core.errors import StepLimitExceeded, WebTVError
 from webtv.director.config import Settings

@@ -21,8 +21,19 @@ green from now on") or a note ("more close-ups").
 /quit (or Ctrl-D) leaves."""
 
 
+def print_event(kind: str, data: dict) -> None:
+    """A turn's progress on the terminal: each call, its result, the answer."""
+    if kind == "call":
+        print(f"  -> {data['name']}({data['arguments']})", flush=True)
+    elif kind == "result":
+        mark = "ok" if data["ok"] else "ERROR"
+        text = data["content"] if len(data["content"]) < 400 else data["content"][:400] + " ..."
+        print(f"  <- {mark} {data['name']} ({data['duration_ms']:.0f} ms): {text}", flush=True)
+    elif kind == "answer":
+        print(f"director: {data['text']}", flush=True)
+
+
 def repl(settings: Settings, read=input, write=print) -> int:
-    from webtv.app.cli import print_event
 
     try:
         settings.data(create=False)

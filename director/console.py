@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 import openai
+
 from webtv.core.errors import StepLimitExceeded, WebTVError
 from webtv.director.autopilot import open_context, system_prompt
 from webtv.director.chat import command, is_command, talk

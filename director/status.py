@@ -3,11 +3,10 @@ were made, rejected, aired, and how the disk stands against the retention policy
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from webtv.playout.outputs import redact
+from webtv.core.redact import redact
 from webtv.state.store import Store
 
 STALE_S = 30.0  # the autopilot writes its heartbeat every 5 s
@@ -128,17 +127,6 @@ def format_status(report: dict[str, Any]) -> str:
 
 SLATE_WINDOW_S = 600  # the air judged by /health: the last ten minutes of it ...
 SLATE_LIMIT = 0.9  # ... of which this share of slate is a channel showing nothing
-SECRETS = [(re.compile(r"\b(sk|hf|pk|rk)[-_][A-Za-z0-9_-]{8,}"), r"\1-***"),
-           (re.compile(r"((?:key|token|secret|password)=)[^&\s'\"]+", re.I), r"\1***")]
-
-
-def redact_secrets(text: str) -> str:
-    """Stream keys (the last part of an RTMP URL), API keys and tokens out of a text that
-    monitoring or a page shows."""
-    text = redact(text)  # stream keys: the outputs' own rule
-    for pattern, replacement in SECRETS:
-        text = pattern.sub(replacement, text)
-    return text
 
 
 def slate_share(store: Store) -> float | None:
@@ -191,8 +179,8 @@ def health(store: Store, hls_dir) -> dict[str, Any]:
         "ok": status == "ok", "status": status, "on_air": on_air,
         "playlist_age_s": playlist_age, "slate_share": slate,
         "autopilot_running": channel["running"], "heartbeat_age_s": channel["heartbeat_age_s"],
-        "mode": channel.get("mode"), "reason": redact_secrets(reason),
-        "outputs": [{**o, "last_error": redact_secrets(o["last_error"])} for o in outputs],
+        "mode": channel.get("mode"), "reason": redact(reason),
+        "outputs": [{**o, "last_error": redact(o["last_error"])} for o in outputs],
         "scheduled_s": round(store.queued_seconds(), 1),
         "buffer_target_s": channel.get("buffer_target_s"),
     }

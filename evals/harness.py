@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import openai
+
 from webtv import prompts
 from webtv.core.errors import ConfigError, DirectorGaveUp, WebTVError
 from webtv.director.autopilot import carry_out

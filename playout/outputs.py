@@ -22,16 +22,12 @@ from pathlib import Path
 from webtv.core import house
 from webtv.core.errors import ConfigError
 from webtv.core.media import ffmpeg_exe
+from webtv.core.redact import redact
 
 log = logging.getLogger("webtv.outputs")
 QUEUE_CHUNKS = 2048  # ~ several seconds of stream; a consumer further behind is restarted
 MAX_BACKOFF = 30.0
 HEALTHY_S = 10.0  # an output that ran this long had a connection: its next failure is news
-
-
-def redact(text: str) -> str:
-    """Stream keys live in the last path part of an RTMP URL: never let one reach a log."""
-    return re.sub(r"(rtmps?://[^\s/]+/[^\s/]+/)[^\s'\"]+", r"\1***", text)
 
 
 # Where the big platforms take RTMP; the stream key comes from the named environment variable.

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
+
 from webtv.core import house
 from webtv.core.errors import MediaError
 from webtv.core.media import probe

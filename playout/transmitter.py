@@ -19,9 +19,11 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+
 from webtv.core import house
 from webtv.core.errors import MediaError
-from webtv.playout.outputs import Fanout, Output, hls_args, redact, rtmp_args
+from webtv.core.redact import redact
+from webtv.playout.outputs import Fanout, Output, hls_args, rtmp_args
 
 BATCH_SECONDS = 0.25  # one wake-up per quarter second, not one per packet
 

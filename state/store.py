@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlite_utils import Database
+
 from webtv.core.errors import ConfigError, NotFound
 from webtv.state.datadir import DataDir
 from webtv.state.migrations import migrate, now

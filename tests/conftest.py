@@ -14,6 +14,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="webtv-gradio-"))
 
 import pytest
+
 from webtv.core import house
 from webtv.core.media import run_ffmpeg
 from webtv.state.datadir import DataDir

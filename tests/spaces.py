@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import gradio as gr
+
 from webtv.tools.backends import Asset, ShotSpec, VideoRequest
 from webtv.tools.backends.local_media import FFmpegInterpolate, FFmpegUpscale, synthesize, write_wav
 from webtv.tools.backends.local_video import ProceduralVideo

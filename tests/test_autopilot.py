@@ -13,14 +13,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
+from tests.channel import THEME, query, start, wait_for, webtv
+from tests.conftest import make_house_clip
 from webtv import tools
 from webtv.director.offline import OfflineDirector
 from webtv.state.datadir import DataDir
 from webtv.state.store import Store
 from webtv.tools.context import ToolContext
-
-from tests.channel import THEME, query, start, wait_for, webtv
-from tests.conftest import make_house_clip
 
 ROUNDS = 5
 
@@ -167,11 +167,10 @@ def test_takes_that_fail_on_their_content_do_not_degrade_the_channel(ctx: ToolCo
     import dataclasses
     import threading
 
+    from tests.test_production import Misshapen
     from webtv.director.autopilot import Autopilot
     from webtv.director.config import Settings
     from webtv.director.requests import theme_request
-
-    from tests.test_production import Misshapen
 
     video = Misshapen("")  # every prompt: a partial clip
     ctx = dataclasses.replace(ctx, backends=dataclasses.replace(ctx.backends, video=video))

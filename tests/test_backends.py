@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from webtv.core.media import read_frames
 from webtv.tools import checks
 from webtv.tools.backends import ShotSpec, VideoRequest, local_backends

@@ -8,14 +8,14 @@ import time
 from pathlib import Path
 
 import pytest
-from webtv.core import house
-from webtv.playout.playout import Playout
-from webtv.state.datadir import DataDir
-from webtv.state.store import Store
 
 from tests.rtmp_server import NginxRtmp, play, stop_playing
 from tests.streams import hls_as_file, steps, timeline
 from tests.test_playout import assert_continuous, schedule_clips
+from webtv.core import house
+from webtv.playout.playout import Playout
+from webtv.state.datadir import DataDir
+from webtv.state.store import Store
 
 FRAME = 1 / house.FPS
 # nginx-rtmp does not pass on the last ~110 ms of audio when a publisher leaves (measured with a
@@ -85,12 +85,11 @@ def test_a_dead_rtmp_destination_backs_off_and_says_so(tmp_path: Path) -> None:
     """FFmpeg takes bytes on stdin whether or not it reached the server: only a run that
     lasted resets the backoff, so a destination that refuses waits longer each time, and its
     state (never its stream key) is there for status and /health."""
+    from tests.conftest import make_house_clip
+    from tests.spaces import free_port
     from webtv.core.errors import ConfigError
     from webtv.core.media import run_ffmpeg
     from webtv.playout.outputs import Output, resolve_rtmp, rtmp_args
-
-    from tests.conftest import make_house_clip
-    from tests.spaces import free_port
 
     clip = make_house_clip(tmp_path / "c.mp4", "red", 2.0)
     run_ffmpeg(["-i", str(clip), "-c", "copy", "-f", "mpegts", str(tmp_path / "c.ts")])

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+
 from webtv.core import house
 from webtv.core.errors import BadMedia
 from webtv.core.media import read_frames_twice, write_frames

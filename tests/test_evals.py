@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import vcr
 from PIL import Image
+
 from webtv.director.llm import OpenAIChat
 from webtv.director.offline import OfflineDirector
 from webtv.evals import metrics

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from webtv import tools
 from webtv.director.local_llm import PACKAGED, LocalGGUF, NoRepeats, resolve, written_before
 from webtv.director.requests import produce_request, theme_request

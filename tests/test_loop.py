@@ -3,6 +3,7 @@
 import json
 
 import pytest
+
 from webtv import tools
 from webtv.core.errors import DirectorGaveUp, StepLimitExceeded
 from webtv.director.llm import Reply, ToolCall

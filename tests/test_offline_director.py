@@ -3,6 +3,7 @@ then shots and scheduled takes; a continuity change reaches the next prompts; a 
 next shot list."""
 
 import pytest
+
 from webtv.director.autopilot import carry_out
 from webtv.director.loop import Conversation
 from webtv.director.offline import OfflineDirector

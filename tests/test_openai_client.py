@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 
 import vcr
+
 from webtv.director.autopilot import carry_out, system_prompt
 from webtv.director.config import Settings
 from webtv.director.llm import OpenAIChat

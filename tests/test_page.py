@@ -23,13 +23,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.browser.chromium import ROOT, Browser, missing
+from tests.channel import THEME, free_port, get, wait_for
 from webtv.app.web import playlist_clock, serve
 from webtv.director.config import Settings
 from webtv.state.datadir import DataDir
 from webtv.state.store import Store
-
-from tests.browser.chromium import ROOT, Browser, missing
-from tests.channel import THEME, free_port, get, wait_for
 
 TOKEN = "op-3f9a2c7e-test-token"
 ARTIFACTS = ROOT / "test-artifacts"

@@ -8,14 +8,14 @@ import time
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import make_house_clip
+from tests.streams import hls_as_file, steps, timeline
 from webtv.core import house
 from webtv.core.media import ffmpeg_exe
 from webtv.playout.playout import Playout
 from webtv.state.datadir import DataDir
 from webtv.state.store import Store
-
-from tests.conftest import make_house_clip
-from tests.streams import hls_as_file, steps, timeline
 
 FRAME = 1 / house.FPS
 

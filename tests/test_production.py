@@ -175,9 +175,8 @@ def test_a_gate_that_cannot_answer_leaves_the_take_waiting_not_passed(ctx: ToolC
     unchecked nor spends the shot: the take waits, and airs once the gate answers."""
     import os
 
-    from webtv.tools.moderation import LocalModerator, OpenAIModerator
-
     from tests.spaces import free_port
+    from webtv.tools.moderation import LocalModerator, OpenAIModerator
 
     a_show(ctx)
     ctx = one_at_a_time(ctx, local_backends().video)

@@ -8,6 +8,7 @@ import threading
 
 import httpx
 import openai
+
 from webtv.director.autopilot import Autopilot, carry_out
 from webtv.director.chat import command
 from webtv.director.config import Settings

@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from tests.spaces import Space
 from webtv import tools
 from webtv.core.errors import BackendError, BadMedia, ConfigError
 from webtv.state.datadir import DataDir
@@ -20,8 +22,6 @@ from webtv.tools.backends import config as backend_config
 from webtv.tools.backends.remote import Breaker
 from webtv.tools.context import ToolContext
 from webtv.tools.shots import ShotPlan, shot_row
-
-from tests.spaces import Space
 
 PRESETS = ["zeroscope-576w", "zeroscope-xl", "film", "musicgen-full", "ltx-video"]
 
@@ -253,9 +253,8 @@ def test_a_space_that_always_answers_one_prompt_badly_never_holds_the_channel(
     """The stall seen with a real Space: one prompt always got a portrait clip. Each attempt now
     has a seed of its own, each bad file spends the shot's budget (not the endpoint's breaker),
     the shot is dropped saying what was wrong, and the shots around it air."""
-    from webtv.tools import production
-
     from tests.test_production import a_show, written
+    from webtv.tools import production
 
     spaces["zeroscope-576w"].behaviour.trap = "juggles"
     config = {"endpoints": [endpoint("zeroscope", "zeroscope-576w", spaces["zeroscope-576w"].url,
@@ -278,9 +277,8 @@ def test_a_space_that_always_answers_one_prompt_badly_never_holds_the_channel(
 
 
 def test_a_prompt_that_crashes_the_space_fails_only_itself(spaces, data, store) -> None:
-    from webtv.tools import production
-
     from tests.test_production import a_show, written
+    from webtv.tools import production
 
     spaces["zeroscope-576w"].behaviour.crash = "juggles"
     config = {"endpoints": [endpoint("zeroscope", "zeroscope-576w", spaces["zeroscope-576w"].url,

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+
 from webtv.core.errors import ConfigError, NotFound
 from webtv.state.datadir import DataDir
 from webtv.state.migrations import MIGRATIONS

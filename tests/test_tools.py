@@ -3,6 +3,7 @@
 import json
 
 import pytest
+
 from webtv import tools
 from webtv.tools.context import ToolContext
 
@@ -230,3 +231,31 @@ def test_the_themes_own_words_reach_the_cast_whatever_the_model_named_it(
                  {"name": "Max", "look": "a small grey cat"}]}))
     assert ctx.store.entity("Sarah")["description"].startswith("a lighthouse keeper, a woman")
     assert ctx.store.entity("Max")["description"] == "a small grey cat"  # it says it already
+
+
+def test_the_context_is_found_by_its_type_not_its_place(ctx: ToolContext) -> None:
+    """A tool's ToolContext may stand anywhere in its signature, or not at all; every other
+    parameter is an argument (none is dropped for being first)."""
+    registry = tools.registry.Registry()
+
+    @registry.tool
+    def caption(text: str, ctx: ToolContext, upper: bool = False) -> str:
+        """Caption a take."""
+        return f"{ctx.data.root.name}:{text.upper() if upper else text}"
+
+    @registry.tool
+    def shout(text: str) -> str:
+        """No context needed."""
+        return text + "!"
+
+    caption_schema = registry.tools["caption"].schema()["function"]["parameters"]
+    assert set(caption_schema["properties"]) == {"text", "upper"}
+    assert registry.tools["shout"].schema()["function"]["parameters"]["required"] == ["text"]
+    assert registry.dispatch(ctx, "caption", '{"text": "hi", "upper": true}').content == \
+        f"{ctx.data.root.name}:HI"
+    assert registry.dispatch(ctx, "shout", '{"text": "go"}').content == "go!"
+
+    with pytest.raises(TypeError, match="no type"):
+        @registry.tool
+        def untyped(ctx: ToolContext, text):
+            """Broken."""

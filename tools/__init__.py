@@ -1,11 +1,9 @@
 """Every function the director may call, one module per capability.
 
-``REGISTRY`` holds them all once ``load()`` has imported the modules.
+``load()`` imports the tool modules (each registers its tools on import) and returns the registry.
 """
 
-from webtv.tools.registry import Registry
-
-REGISTRY = Registry()
+from webtv.tools.registry import REGISTRY, Registry
 
 
 def load() -> Registry:

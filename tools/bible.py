@@ -11,10 +11,11 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
 from webtv.core.errors import ToolError
-from webtv.tools import REGISTRY
 from webtv.tools.colours import NAMED, to_hex
 from webtv.tools.context import ToolContext
+from webtv.tools.registry import REGISTRY
 from webtv.tools.theme import Theme, read_theme
 from webtv.tools.words import fidelity, tidied
 

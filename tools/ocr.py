@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageFilter
+
 from webtv import prompts
 from webtv.core.errors import GateUnavailable
 from webtv.tools.checks import Check

@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
 from webtv.core.errors import ToolError
-from webtv.tools import REGISTRY
 from webtv.tools.context import ToolContext
+from webtv.tools.registry import REGISTRY
 from webtv.tools.theme import checked_theme
 
 

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from typing import Any, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+
 from webtv.core.errors import ToolError
+from webtv.tools.context import ToolContext
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,7 @@ class Tool:
     description: str
     fn: Callable[..., Any]
     arguments: type[BaseModel]
+    context: str | None = None  # the parameter the ToolContext goes into (found by its type)
 
     def schema(self, strict: bool = False, choices: dict[str, list[str]] | None = None,
                hide: frozenset[str] = frozenset(),
@@ -208,10 +211,24 @@ def _description(fn: Callable[..., Any]) -> str:
     return doc.split("\n\n")[0].replace("\n", " ").strip()
 
 
+def _context_parameter(fn: Callable[..., Any]) -> str | None:
+    """The parameter annotated ``ToolContext`` (injected, not in the schema), wherever it is."""
+    hints = get_type_hints(fn)
+    found = [name for name in inspect.signature(fn).parameters if hints.get(name) is ToolContext]
+    if len(found) > 1:
+        raise TypeError(f"tool {fn.__name__} takes more than one ToolContext: {found}")
+    return found[0] if found else None
+
+
 def _arguments_model(fn: Callable[..., Any]) -> type[BaseModel]:
     hints = get_type_hints(fn, include_extras=True)
+    context = _context_parameter(fn)
     fields: dict[str, Any] = {}
-    for name, param in list(inspect.signature(fn).parameters.items())[1:]:  # skip ctx
+    for name, param in inspect.signature(fn).parameters.items():
+        if name == context:
+            continue
+        if name not in hints:
+            raise TypeError(f"tool {fn.__name__}: argument {name!r} has no type")
         default = ... if param.default is inspect.Parameter.empty else param.default
         fields[name] = (hints[name], default)
     model_name = "".join(part.title() for part in fn.__name__.split("_")) + "Arguments"
@@ -254,8 +271,10 @@ class Registry:
         self.tools: dict[str, Tool] = {}
 
     def tool(self, fn: Callable[..., Any]) -> Callable[..., Any]:
-        """Decorator: register ``fn(ctx, ...)`` as a tool."""
-        self.tools[fn.__name__] = Tool(fn.__name__, _description(fn), fn, _arguments_model(fn))
+        """Decorator: register ``fn`` as a tool; its parameter typed ``ToolContext`` (if any)
+        gets the context, every other one is an argument in the schema."""
+        self.tools[fn.__name__] = Tool(fn.__name__, _description(fn), fn, _arguments_model(fn),
+                                       _context_parameter(fn))
         return fn
 
     def schemas(self, names: list[str] | None = None, *, strict: bool = False,
@@ -264,7 +283,7 @@ class Registry:
                 counts: dict[str, int] | None = None) -> list[dict[str, Any]]:
         return [self.tools[n].schema(strict, choices, hide, counts) for n in names or self.tools]
 
-    def dispatch(self, ctx: Any, name: str, arguments: str | None,
+    def dispatch(self, ctx: ToolContext, name: str, arguments: str | None,
                  offered: list[str] | None = None) -> ToolResult:
         started = time.perf_counter()
 
@@ -295,9 +314,13 @@ class Registry:
         if refused:
             return result(False, f"Error: {refused}")
         try:
-            value = tool.fn(ctx, **dict(args))
+            injected = {tool.context: ctx} if tool.context else {}
+            value = tool.fn(**dict(args), **injected)
         except ToolError as exc:
             return result(False, f"Error: {exc}")
         image = value.pop("_image", None) if isinstance(value, dict) else None
         text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
         return result(True, text, image)
+
+
+REGISTRY = Registry()  # the tools register here as their modules are imported (tools.load)

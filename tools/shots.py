@@ -12,10 +12,11 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
 from webtv.core.errors import ToolError
-from webtv.tools import REGISTRY
 from webtv.tools.context import ToolContext
 from webtv.tools.production import produce
+from webtv.tools.registry import REGISTRY
 from webtv.tools.words import tidied
 
 Framing = Literal["wide", "medium", "close-up"]

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+
 from webtv.core.errors import ConfigError
 from webtv.tools.backends import Backends, local_backends
 from webtv.tools.backends.remote import (

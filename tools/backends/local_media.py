@@ -6,8 +6,9 @@ import wave
 from pathlib import Path
 
 import numpy as np
+
 from webtv.core.media import run_ffmpeg
-from webtv.tools.backends import Asset
+from webtv.tools.backends.base import Asset
 
 UPSCALE_SIZE = (1024, 576)  # Zeroscope XL's output size
 SAMPLE_RATE = 48_000

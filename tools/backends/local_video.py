@@ -17,8 +17,9 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
 from webtv.core.media import run_ffmpeg, write_frames
-from webtv.tools.backends import Asset, ShotSpec, VideoRequest
+from webtv.tools.backends.base import Asset, ShotSpec, VideoRequest
 from webtv.tools.colours import rgb
 
 MODEL_FPS = 8  # the rate its motion is designed at (Zeroscope's): speeds are per such frame

@@ -30,8 +30,9 @@ from tenacity import (
     stop_after_delay,
     wait_random_exponential,
 )
+
 from webtv.core.errors import BackendError, BadMedia, ConfigError, MediaError, WebTVError
-from webtv.tools.backends import Asset, VideoRequest, refuse_bad_clip
+from webtv.tools.backends.base import Asset, VideoRequest, refuse_bad_clip
 
 log = logging.getLogger("webtv.remote")
 TRANSIENT_WORDS = ("queue is full", "paused", "sleeping", "building", "too many requests",
