@@ -6,16 +6,15 @@ import argparse
 import json
 import logging
 import logging.handlers
-import signal
 import sys
-import threading
 import time
 from pathlib import Path
 
 from webtv.core.errors import ConfigError, ToolError
-from webtv.director.autopilot import Autopilot, open_context
+from webtv.director.autopilot import Autopilot
 from webtv.director.chat import print_event
 from webtv.director.config import Settings
+from webtv.director.runtime import Runtime
 from webtv.director.status import format_status, status_report
 from webtv.state.retention import Policy
 from webtv.state.store import Store
@@ -124,46 +123,33 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from webtv.playout.playout import Playout
 
     theme = checked_theme(args.theme) if args.theme is not None else None
-    lock = settings.data().hold_run_lock()  # before anything is touched: scratch, HLS, show
-    rtmp = [resolve_rtmp(target) for target in args.rtmp]  # fail now, not mid-air
-    ctx = open_context(settings)
-    if ctx.store.bible() is None and not theme:
-        print("No show yet: start one with --theme \"...\"", file=sys.stderr)
-        return 2
-    playout = Playout(ctx.data, rtmp, channel_name=settings.channel)
-    server = (serve(ctx.data, args.host, args.port, lambda: playout.session, settings=settings)
-              if args.port else None)  # a port in use fails here, before the playout wipes hls/
-    ctx.data.clean_work()
-    log_to_file(ctx.data.root / "logs")
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    playout.stop = stop
-    playout.start()
-    if server:
-        print(f"On air at http://{args.host}:{server.server_port}/  (Ctrl-C to stop)", flush=True)
-    print(f"Director: {settings.describe_model()}", flush=True)
-    timer = threading.Timer(args.duration or 0, stop.set)
-    timer.daemon = True  # a run that ends first does not wait for it
-    if args.duration:
-        timer.start()
     started = time.monotonic()
-    try:
+    with Runtime(settings) as run:  # the run lock first: before scratch, HLS or show is touched
+        rtmp = [resolve_rtmp(target) for target in args.rtmp]  # fail now, not mid-air
+        ctx = run.context
+        if ctx.store.bible() is None and not theme:
+            print("No show yet: start one with --theme \"...\"", file=sys.stderr)
+            return 2
+        playout = Playout(ctx.data, rtmp, channel_name=settings.channel)
+        playout.stop = run.stop
+        if args.port:  # a port in use fails here, before the playout wipes hls/
+            server = serve(ctx.data, args.host, args.port, lambda: playout.session,
+                           settings=settings)
+            run.on_close(server.server_close, server.shutdown)  # shut down, then close
+            print(f"On air at http://{args.host}:{server.server_port}/  (Ctrl-C to stop)",
+                  flush=True)
+        ctx.data.clean_work()
+        log_to_file(ctx.data.root / "logs")
+        run.stop_on_signals()
+        run.stop_after(args.duration)
+        run.start("playout", playout.run)
+        print(f"Director: {settings.describe_model()}", flush=True)
         policy = Policy(keep_hours=args.keep_hours, keep_gb=args.keep_gb,
                         log_days=args.log_days)
         Autopilot(settings, buffer_seconds=args.buffer, policy=policy,
-                  on_event=print_event).run(ctx, stop, theme)
-    finally:
-        timer.cancel()
-        stop.set()
-        playout.join(timeout=30)
-        if server:
-            server.shutdown()
-            server.server_close()
-        ctx.store.close()
-        lock.close()
-    if playout.error is not None:
-        print(f"playout failed: {playout.error}", file=sys.stderr)
+                  on_event=print_event).run(ctx, run.stop, theme)
+    if "playout" in run.errors:
+        print(f"playout failed: {run.errors['playout']}", file=sys.stderr)
         return 1
     print(f"Off air after {time.monotonic() - started:.0f} s.", flush=True)
     return 0
@@ -245,14 +231,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """The page alone, for a channel whose playout runs in another process."""
     from webtv.app.web import serve
 
-    server = serve(settings.data(), args.host, args.port, settings=settings)
-    print(f"Serving http://{args.host}:{server.server_port}/  (Ctrl-C to stop)", flush=True)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    stop.wait()
-    server.shutdown()
-    server.server_close()
+    with Runtime(settings, exclusive=False) as run:  # the channel's own process holds the lock
+        server = serve(settings.data(), args.host, args.port, settings=settings)
+        run.on_close(server.server_close, server.shutdown)
+        print(f"Serving http://{args.host}:{server.server_port}/  (Ctrl-C to stop)", flush=True)
+        run.stop_on_signals()
+        run.stop.wait()
     return 0
 
 

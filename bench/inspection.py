@@ -169,8 +169,9 @@ def report(store: Store, made: list[tuple[int, str, str | None]], seconds: float
 
 def channel(args) -> None:
     """The channel as `webtv run` runs it, for --channel seconds; the air shared out."""
-    from webtv.director.autopilot import Autopilot, open_context
+    from webtv.director.autopilot import Autopilot
     from webtv.director.config import Settings
+    from webtv.director.runtime import open_context
     from webtv.playout.playout import Playout
 
     home = Path(tempfile.mkdtemp(prefix="webtv-inspect-channel-"))

@@ -28,11 +28,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from webtv.director.autopilot import carry_out, open_context  # noqa: E402
+from webtv.director.autopilot import carry_out  # noqa: E402
 from webtv.director.config import Settings  # noqa: E402
 from webtv.director.loop import Conversation  # noqa: E402
 from webtv.director.offline import OfflineDirector  # noqa: E402
 from webtv.director.requests import produce_request, theme_request  # noqa: E402
+from webtv.director.runtime import open_context  # noqa: E402
 
 THEMES = ["an otter who fixes boats at the harbor",
           "a girl in a yellow hoodie skateboarding through a neon city at night",

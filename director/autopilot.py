@@ -33,9 +33,8 @@ from webtv.director.requests import (
 )
 from webtv.state.migrations import now
 from webtv.state.retention import Policy, sweep
-from webtv.state.store import CallJournal, Store
-from webtv.tools import moderation, production
-from webtv.tools.backends import config as backend_config
+from webtv.state.store import Store
+from webtv.tools import production
 from webtv.tools.context import ToolContext
 
 log = logging.getLogger("webtv.autopilot")
@@ -222,11 +221,3 @@ class Autopilot:
                      done.limit_bytes / 1e6)
         store.set_channel(last_sweep={**done.as_dict(), "at": now()})
 
-
-def open_context(settings: Settings) -> ToolContext:
-    """The store, the data dir and the backends that the flags and webtv.toml choose."""
-    data = settings.data()
-    backends = backend_config.build(settings.config(data), settings.backends,
-                                    data.root / "work", CallJournal(data), settings.fault_rate)
-    return ToolContext(store=Store(data), data=data, backends=backends,
-                       moderator=moderation.from_env())

@@ -7,10 +7,11 @@ continuity changes made here steer what the autopilot makes next.
 from __future__ import annotations
 
 from webtv.core.errors import ConfigError, NotFound, StepLimitExceeded, ToolError, WebTVError
-from webtv.director.autopilot import carry_out, open_context, system_prompt
+from webtv.director.autopilot import carry_out, system_prompt
 from webtv.director.config import Settings
 from webtv.director.loop import Conversation
 from webtv.director.requests import chat_request, produce_request
+from webtv.director.runtime import open_context
 from webtv.director.status import channel_health, format_status, status_report
 from webtv.tools.theme import checked_theme
 

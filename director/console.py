@@ -22,10 +22,11 @@ from typing import Any
 import openai
 
 from webtv.core.errors import StepLimitExceeded, WebTVError
-from webtv.director.autopilot import open_context, system_prompt
+from webtv.director.autopilot import system_prompt
 from webtv.director.chat import command, is_command, talk
 from webtv.director.config import Settings
 from webtv.director.loop import Conversation
+from webtv.director.runtime import open_context
 from webtv.director.status import status_report
 from webtv.state.store import Store
 from webtv.tools.context import ToolContext

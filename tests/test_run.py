@@ -12,7 +12,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.channel import THEME, free_port, get, query, start, wait_for, webtv
+from webtv.core.errors import ConfigError
 
 
 def test_run_puts_a_theme_on_air_and_stops_cleanly(tmp_path: Path) -> None:
@@ -185,3 +188,25 @@ def test_configuration_mistakes_are_errors_not_silent_defaults(tmp_path: Path) -
         done = _webtv(tmp_path, "run", "--theme", THEME, "--port", "0", "--config",
                       str(tmp_path / "webtv.toml"), home=home)
         assert done.returncode == 2 and said in done.stderr, done.stderr
+
+
+def test_a_failed_thread_stops_the_run_and_everything_closes_in_order(tmp_path: Path) -> None:
+    """The runtime owns a run's threads and its stop event: one thread failing stops the
+    others, the failure is kept by name, and what was opened closes after the threads end,
+    the run lock last (a second run may start the moment it is released)."""
+    from webtv.director.config import Settings
+    from webtv.director.runtime import Runtime
+
+    settings = Settings.from_env(data_dir=tmp_path / "home")
+    closed: list[str] = []
+    with Runtime(settings) as run:
+        with pytest.raises(ConfigError, match="already"):  # the lock is held
+            Runtime(settings).__enter__()
+        run.on_close(lambda: closed.append("store"), lambda: closed.append("page"))
+        run.start("worker", lambda: (run.stop.wait(), closed.append("worker")))
+        run.start("playout", lambda: 1 / 0)
+        assert run.stop.wait(5)
+    assert isinstance(run.errors["playout"], ZeroDivisionError)
+    assert closed == ["worker", "page", "store"]
+    with Runtime(settings):  # released
+        pass
