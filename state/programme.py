@@ -1,5 +1,5 @@
 """Programming in the store: shows, their segments, the queue of themes, and what the running
-channel says about itself. Mixed into ``Store``; all of it is SQL, so it lives in state/."""
+channel says about itself. Mixed into ``Store``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 from webtv.core.errors import NotFound
 from webtv.state.migrations import now
+from webtv.state.tables import Tables
 
 SEGMENT_STATES = ("planned", "producing", "done")
 # a segment with how many of its shots are written
@@ -15,8 +16,8 @@ SEGMENT_ROWS = ("select segments.*, (select count(*) from shots where segment_id
                 "as written from segments")
 
 
-class Programme:
-    """Store methods for programming (needs ``_one``, ``_all``, ``db``, ``transaction``)."""
+class Programme(Tables):
+    """Store methods for programming."""
 
     # -- shows ---------------------------------------------------------------------------
     def current_show_id(self) -> int | None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from webtv.state.datadir import DataDir
 from webtv.state.migrations import now
+from webtv.state.tables import Tables
 
 CALL_LOGS = ("llm_calls", "tool_calls", "remote_calls")
 SLATES = "media/slates/"
@@ -44,8 +45,8 @@ class Sweep:
         return dict(self.__dict__)
 
 
-class RetentionQueries:
-    """Store methods for retention (needs ``_one``, ``_all``, ``db``, ``transaction``)."""
+class RetentionQueries(Tables):
+    """Store methods for retention."""
 
     def channel_time(self) -> str:
         """Now on the channel's clock: the end of the latest airing, or the wall clock if that is

@@ -1,0 +1,77 @@
+"""The call logs in the store (every model, tool and remote call) and the cache of remote
+assets; ``CallJournal`` writes remote calls from any thread."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+from webtv.state.datadir import DataDir
+from webtv.state.migrations import now
+from webtv.state.tables import Tables
+
+
+class CallTables(Tables):
+    """Store methods for the call logs and the asset cache."""
+
+    # -- call logs -----------------------------------------------------------------------
+    def log_llm_call(self, **fields: Any) -> int:
+        with self.transaction():
+            return self.db["llm_calls"].insert({**fields, "created_at": now()}).last_pk
+
+    def log_tool_call(self, **fields: Any) -> int:
+        with self.transaction():
+            return self.db["tool_calls"].insert(
+                {**fields, "ok": int(fields["ok"]), "created_at": now()}).last_pk
+
+    def log_remote_call(self, **fields: Any) -> int:
+        with self.transaction():
+            return self.db["remote_calls"].insert({**fields, "created_at": now()}).last_pk
+
+    def endpoint_health(self) -> list[dict[str, Any]]:
+        """Per endpoint: attempts, failures, the last outcome and error, from the call log."""
+        return self._all(
+            "select endpoint, capability, count(*) as attempts, "
+            "sum(outcome = 'ok') as ok, sum(outcome != 'ok') as failed, "
+            "max(created_at) as last_at, "
+            "(select outcome from remote_calls r2 where r2.endpoint = r.endpoint "
+            " order by id desc limit 1) as last_outcome, "
+            "(select error from remote_calls r2 where r2.endpoint = r.endpoint and "
+            " outcome != 'ok' order by id desc limit 1) as last_error "
+            "from remote_calls r group by endpoint order by endpoint")
+
+    def cached_asset(self, key: str) -> dict[str, Any] | None:
+        return self._one("select * from assets where key = ?", (key,))
+
+    def remember_asset(self, key: str, capability: str, backend: str, media: str) -> None:
+        with self.transaction():
+            self.db["assets"].upsert({"key": key, "capability": capability, "backend": backend,
+                                      "media": media, "created_at": now()}, pk="key")
+
+    def tool_calls(self, limit: int = 50) -> list[dict[str, Any]]:
+        return self._all("select * from tool_calls order by id desc limit ?", (limit,))
+
+
+class CallJournal:
+    """Writes remote-call records from any thread, through one connection of its own."""
+
+    def __init__(self, data: DataDir) -> None:
+        self.data = data
+        self._store = None  # a Store, opened on first use
+        self._lock = threading.Lock()
+
+    def __call__(self, **fields: Any) -> None:
+        fields["arguments"] = json.dumps(fields.get("arguments"), default=str)
+        with self._lock:
+            if self._store is None:
+                from webtv.state.store import Store  # the whole store: it opens the file
+
+                self._store = Store(self.data)
+            self._store.log_remote_call(**fields)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None

@@ -1,0 +1,147 @@
+"""Shots and their takes in the store: the shot list, every take made, its checks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from webtv.core.errors import NotFound
+from webtv.state.migrations import now
+from webtv.state.tables import Tables, encode
+
+TAKE_STATES = ("made", "accepted", "rejected", "scheduled", "aired", "failed")
+
+class TakeTables(Tables):
+    """Store methods for shots, takes and checks."""
+
+    # -- shots ---------------------------------------------------------------------------
+    def add_shots(self, sequence: int | None, shots: list[dict[str, Any]]
+                  ) -> list[dict[str, Any]]:
+        """Append shots to a sequence (None: a new one), numbered after the ones already there;
+        the numbers are read in the transaction that writes them, so writers never collide."""
+        with self.transaction():
+            if sequence is None:
+                sequence = self.next_sequence()
+            last = self._one("select max(position) as p from shots where sequence = ?",
+                             (sequence,))
+            start = (last["p"] or 0) + 1
+            ids = []
+            for offset, shot in enumerate(shots):
+                row = {**shot, "sequence": sequence, "position": start + offset,
+                       "status": "planned", "created_at": now()}
+                ids.append(self.db["shots"].insert(encode(row)).last_pk)
+        return [self.shot(i) for i in ids]
+
+    def shot(self, shot_id: int) -> dict[str, Any]:
+        row = self._one("select * from shots where id = ?", (shot_id,))
+        if row is None:
+            raise NotFound(f"no shot with id {shot_id}")
+        return row
+
+    def shots(self, status: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        where, params = ("where status = ?", (status, limit)) if status else ("", (limit,))
+        return self._all(f"select * from shots {where} order by id desc limit ?", params)[::-1]
+
+    def next_sequence(self) -> int:
+        row = self._one("select max(sequence) as s from shots")
+        return (row["s"] or 0) + 1
+
+    def set_shot_status(self, shot_id: int, status: str, reason: str | None = None) -> None:
+        with self.transaction():
+            self.db["shots"].update(shot_id, {"status": status,
+                                              **({"reason": reason} if reason is not None else {})})
+
+    def count_attempt(self, shot_id: int) -> int:
+        """One more attempt at a shot; its number (1 for the first)."""
+        with self.transaction():
+            self.db.execute("update shots set attempts = attempts + 1 where id = ?", (shot_id,))
+            return self._one("select attempts from shots where id = ?", (shot_id,))["attempts"]
+
+    def latest_shot(self, position: int) -> dict[str, Any] | None:
+        """The newest shot of the current show at this position in its list: how the director
+        refers to a shot ("shot 3") without copying ids."""
+        return self._one(
+            "select shots.* from shots join segments on segments.id = shots.segment_id "
+            "where shots.position = ? and segments.show_id is "
+            "(select show_id from bible where id = 1) order by shots.id desc limit 1",
+            (position,))
+
+    # -- takes and checks ----------------------------------------------------------------
+    def add_take(self, **fields: Any) -> dict[str, Any]:
+        with self.transaction():
+            take_id = self.db["takes"].insert(encode({
+                "status": "made", "reason": "", **fields, "created_at": now()})).last_pk
+        return self.take(take_id)
+
+    def take(self, take_id: int) -> dict[str, Any]:
+        row = self._one("select * from takes where id = ?", (take_id,))
+        if row is None:
+            raise NotFound(f"no take with id {take_id}")
+        return row
+
+    def takes_for_shot(self, shot_id: int) -> list[dict[str, Any]]:
+        return self._all("select * from takes where shot_id = ? order by id", (shot_id,))
+
+    def find_take(self, shot_id: int, seed: int, prompt: str) -> dict[str, Any] | None:
+        """A finished take of this shot with this seed and prompt: never generate it twice."""
+        return self._one(
+            "select * from takes where shot_id = ? and seed = ? and prompt = ? "
+            "and status != 'failed' order by id desc limit 1", (shot_id, seed, prompt))
+
+    def set_take_status(self, take_id: int, status: str, reason: str = "") -> None:
+        assert status in TAKE_STATES, status
+        with self.transaction():
+            self.db["takes"].update(take_id, {"status": status, "reason": reason})
+
+    def set_contact_sheet(self, take_id: int, sheet: str, ocr_text: str = "") -> None:
+        with self.transaction():
+            self.db["takes"].update(take_id, {"contact_sheet": sheet, "ocr_text": ocr_text})
+
+    def record_checks(self, take_id: int, checks: list[dict[str, Any]],
+                      replace: bool = True) -> None:
+        with self.transaction():
+            if replace:
+                self.db.execute("delete from checks where take_id = ?", (take_id,))
+            self.db["checks"].insert_all(
+                {"take_id": take_id, **c, "passed": int(c["passed"]), "created_at": now()}
+                for c in checks)
+
+    def checks(self, take_id: int) -> list[dict[str, Any]]:
+        return self._all("select * from checks where take_id = ? order by id", (take_id,))
+
+    def set_favourite(self, take_id: int, favourite: bool = True) -> dict[str, Any]:
+        """A favourite take is kept by the retention policy however old it is."""
+        self.take(take_id)  # NotFound for an unknown id
+        with self.transaction():
+            self.db["takes"].update(take_id, {"favourite": int(favourite)})
+        return self.take(take_id)
+
+    def recent_aired(self, limit: int = 12) -> list[dict[str, Any]]:
+        """Takes that went on air, the latest first (each once), with their shot's action;
+        ``media``/``contact_sheet`` are None once the retention policy removed the files."""
+        return self._all(
+            "select takes.id, takes.prompt, takes.duration_s, takes.favourite, "
+            "case when takes.purged_at is null then takes.media end as media, "
+            "case when takes.purged_at is null then takes.contact_sheet end as contact_sheet, "
+            "shots.action, max(air_log.id) as last_air, max(air_log.started_at) as aired_at "
+            "from air_log join takes on takes.id = air_log.take_id "
+            "join shots on shots.id = takes.shot_id where air_log.kind = 'take' "
+            "group by takes.id order by last_air desc limit ?", (limit,))
+
+    def rejected_takes(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The latest rejected takes, each with the checks it failed."""
+        rows = self._all(
+            "select takes.id, takes.shot_id, takes.prompt, takes.reason, takes.created_at, "
+            "case when takes.purged_at is null then takes.contact_sheet end as contact_sheet, "
+            "shots.action from takes join shots on shots.id = takes.shot_id "
+            "where takes.status = 'rejected' order by takes.id desc limit ?", (limit,))
+        for row in rows:
+            row["failed_checks"] = self._all(
+                "select name, value, threshold, detail from checks "
+                "where take_id = ? and passed = 0 order by id", (row["id"],))
+        return rows
+
+    def take_counts(self) -> dict[str, int]:
+        counts = {state: 0 for state in TAKE_STATES}
+        for row in self.db.query("select status, count(*) as n from takes group by status"):
+            counts[row["status"]] = row["n"]
+        return counts
