@@ -117,7 +117,7 @@ class Autopilot:
         return produce_request(ctx, segment, count)
 
     def _work(self, ctx: ToolContext, request: Request | str, stop: threading.Event) -> None:
-        scheduled_before = ctx.store.db["schedule"].count
+        scheduled_before = ctx.store.scheduled_count()
         answered_before = ctx.answers["files"]
         error = None
         try:
@@ -135,7 +135,7 @@ class Autopilot:
             error = f"the director's turn failed unexpectedly: {type(exc).__name__}: {exc}"
             log.exception("%s", error)
         kind = request if isinstance(request, str) else request.kind
-        progressed = ctx.store.db["schedule"].count > scheduled_before or (
+        progressed = ctx.store.scheduled_count() > scheduled_before or (
             error is None and self._made(ctx, request))
         if progressed:
             if kind == "theme":

@@ -52,7 +52,7 @@ def status_report(store: Store) -> dict[str, Any]:
             "segments_ahead": len(store.segments("planned")),
             "queued_themes": [q["theme"] for q in store.queued_themes()]},
         "takes": store.take_counts(),
-        "tool_calls": store.db["tool_calls"].count,
+        "tool_calls": store.tool_call_count(),
         "endpoints": store.endpoint_health(),
     }
 
@@ -136,9 +136,7 @@ def slate_share(store: Store) -> float | None:
         return None
     since = (datetime.now(UTC) - timedelta(seconds=SLATE_WINDOW_S)).isoformat(
         timespec="milliseconds")
-    rows = list(store.db.query(
-        "select kind, min(started_at) as first, sum(stream_end - stream_start) as seconds "
-        "from air_log where session = ? and ended_at >= ? group by kind", (session, since)))
+    rows = store.air_by_kind(session, since)
     total = sum(r["seconds"] or 0 for r in rows)
     first = min((r["first"] for r in rows), default=None)
     if not total or first is None or first > (datetime.now(UTC) - timedelta(

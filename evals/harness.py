@@ -96,21 +96,18 @@ def run_one(strategy: Strategy, case: dict[str, Any], seed: int, home: Path,
 
 def measure(store: Store, wall: float, theme: str = "") -> dict[str, Any]:
     entities = {e["name"]: e for e in store.entities()}
-    takes = list(store.db.query(
-        "select takes.*, shots.entities as shot_entities from takes join shots "
-        "on shots.id = takes.shot_id order by takes.id"))
+    takes = store.takes_with_their_shots()
     texts = [t["prompt"] for t in takes]
     pairs = [(t["prompt"], entities[name]) for t in takes
-             for name in json.loads(t["shot_entities"] or "[]") if name in entities]
+             for name in t["shot_entities"] or [] if name in entities]
     first = {}
     for t in takes:  # the first take of each shot: did it pass inspection?
         first.setdefault(t["shot_id"], t)
     inspected = [t for t in first.values() if t["status"] != "made"]
     aired = [t for t in takes if t["status"] in ("scheduled", "aired")]
     minutes = sum(t["duration_s"] for t in aired) / 60
-    calls = list(store.db.query("select ok from tool_calls where made_by = 'model'"))
-    tokens = next(store.db.query("select coalesce(sum(prompt_tokens + completion_tokens), 0) "
-                                 "as n from llm_calls"))["n"]
+    calls = store.tool_call_outcomes(made_by="model")
+    tokens = store.llm_tokens()
     row = {
         "theme_fidelity": metrics.theme_fidelity(store, theme),
         "aired_share": len({t["shot_id"] for t in aired}) / max(1, len(first)) if aired else 0.0,
@@ -121,7 +118,7 @@ def measure(store: Store, wall: float, theme: str = "") -> dict[str, Any]:
         "check_pass_rate": (sum(1 for t in inspected if t["status"] != "rejected")
                             / len(inspected) if inspected else 0.0),
         "retakes_per_aired_take": len(takes) / len(aired) - 1 if aired else float("nan"),
-        "tool_call_validity": sum(c["ok"] for c in calls) / len(calls) if calls else 0.0,
+        "tool_call_validity": sum(calls) / len(calls) if calls else 0.0,
         "llm_tokens_per_aired_minute": tokens / minutes if minutes else float("nan"),
         "wall_s_per_aired_minute": wall / minutes if minutes else float("nan"),
         "takes": len(takes), "aired": len(aired),

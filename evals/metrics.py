@@ -72,5 +72,5 @@ def made_texts(store: Any) -> list[str]:
     bible = store.bible() or {}
     texts = [bible.get(k) or "" for k in ("title", "logline", "visual_style")]
     texts += [f"{e['name']} {e['description'] or ''}" for e in store.entities()]
-    texts += [r["prompt"] for r in store.db.query("select prompt from takes")]
+    texts += store.take_prompts()
     return texts

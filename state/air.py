@@ -89,6 +89,17 @@ class AirTables(Tables):
                         "order by id limit 1")
         return row["action"] if row else None
 
+    def scheduled_count(self) -> int:
+        """Entries ever put on the schedule: grows by one for every take scheduled."""
+        return self.db["schedule"].count
+
+    def air_by_kind(self, session: str, since: str) -> list[dict[str, Any]]:
+        """Per kind of airing (take, replay, slate) in a session since a time: the first start
+        and the seconds on air."""
+        return self._all(
+            "select kind, min(started_at) as first, sum(stream_end - stream_start) as seconds "
+            "from air_log where session = ? and ended_at >= ? group by kind", (session, since))
+
     def log_air(self, **fields: Any) -> int:
         with self.transaction():
             return self.db["air_log"].insert(fields).last_pk

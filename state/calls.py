@@ -1,13 +1,10 @@
 """The call logs in the store (every model, tool and remote call) and the cache of remote
-assets; ``CallJournal`` writes remote calls from any thread."""
+assets."""
 
 from __future__ import annotations
 
-import json
-import threading
 from typing import Any
 
-from webtv.state.datadir import DataDir
 from webtv.state.migrations import now
 from webtv.state.tables import Tables
 
@@ -49,29 +46,19 @@ class CallTables(Tables):
             self.db["assets"].upsert({"key": key, "capability": capability, "backend": backend,
                                       "media": media, "created_at": now()}, pk="key")
 
+    def tool_call_count(self) -> int:
+        return self.db["tool_calls"].count
+
+    def tool_call_outcomes(self, made_by: str) -> list[bool]:
+        """Whether each tool call (by the model, or by the code) was valid, oldest first."""
+        return [bool(r["ok"]) for r in self._all(
+            "select ok from tool_calls where made_by = ? order by id", (made_by,))]
+
+    def llm_tokens(self) -> int:
+        """Prompt and completion tokens of every model call logged."""
+        return self._one("select coalesce(sum(prompt_tokens + completion_tokens), 0) as n "
+                         "from llm_calls")["n"]
+
     def tool_calls(self, limit: int = 50) -> list[dict[str, Any]]:
         return self._all("select * from tool_calls order by id desc limit ?", (limit,))
 
-
-class CallJournal:
-    """Writes remote-call records from any thread, through one connection of its own."""
-
-    def __init__(self, data: DataDir) -> None:
-        self.data = data
-        self._store = None  # a Store, opened on first use
-        self._lock = threading.Lock()
-
-    def __call__(self, **fields: Any) -> None:
-        fields["arguments"] = json.dumps(fields.get("arguments"), default=str)
-        with self._lock:
-            if self._store is None:
-                from webtv.state.store import Store  # the whole store: it opens the file
-
-                self._store = Store(self.data)
-            self._store.log_remote_call(**fields)
-
-    def close(self) -> None:
-        with self._lock:
-            if self._store is not None:
-                self._store.close()
-                self._store = None

@@ -2,19 +2,23 @@
 
 ``Store`` opens the channel's database and joins the parts, each in a module of its own: the
 bible, shots and takes, the schedule and air log, the call logs, programming, retention. Open
-one Store per thread (SQLite connections are not shared across threads).
+one Store per thread (SQLite connections are not shared across threads); ``CallJournal``
+writes remote calls from any thread through one of its own.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import threading
+from typing import Any
 
 from sqlite_utils import Database
 
 from webtv.core.errors import ConfigError
 from webtv.state.air import AirTables
 from webtv.state.bible import BibleTables
-from webtv.state.calls import CallJournal, CallTables
+from webtv.state.calls import CallTables
 from webtv.state.datadir import DataDir
 from webtv.state.migrations import migrate
 from webtv.state.programme import Programme
@@ -50,3 +54,25 @@ class Store(BibleTables, TakeTables, AirTables, CallTables, Programme, Retention
                 from None
         except sqlite3.DatabaseError as exc:
             raise ConfigError(f"{data.db_path} is not a usable database: {exc}") from None
+
+
+class CallJournal:
+    """Writes remote-call records from any thread, through one connection of its own."""
+
+    def __init__(self, data: DataDir) -> None:
+        self.data = data
+        self._store: Store | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, **fields: Any) -> None:
+        fields["arguments"] = json.dumps(fields.get("arguments"), default=str)
+        with self._lock:
+            if self._store is None:
+                self._store = Store(self.data)
+            self._store.log_remote_call(**fields)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from webtv.core.errors import NotFound
@@ -139,6 +140,15 @@ class TakeTables(Tables):
                 "select name, value, threshold, detail from checks "
                 "where take_id = ? and passed = 0 order by id", (row["id"],))
         return rows
+
+    def take_prompts(self) -> list[str]:
+        return [r["prompt"] for r in self._all("select prompt from takes order by id")]
+
+    def takes_with_their_shots(self) -> list[dict[str, Any]]:
+        """Every take, oldest first, with its shot's cast (``shot_entities``: names)."""
+        return [{**row, "shot_entities": json.loads(row["shot_entities"] or "[]")}
+                for row in self._all("select takes.*, shots.entities as shot_entities from takes "
+                                     "join shots on shots.id = takes.shot_id order by takes.id")]
 
     def take_counts(self) -> dict[str, int]:
         counts = {state: 0 for state in TAKE_STATES}

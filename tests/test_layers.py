@@ -5,6 +5,7 @@ remove one). `python -m tests.test_layers` prints the folder graph as a table.""
 from __future__ import annotations
 
 import ast
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -140,6 +141,28 @@ def test_the_project_is_imported_by_its_namespace_only():
             if name.startswith(".") or head in FLOORS:
                 bare.append(f"{path.relative_to(ROOT)}:{line} {name}")
     assert bare == []
+
+
+SQL = re.compile(r"^\s*(select\s.*\sfrom\s|insert\s+into\s|update\s+\w+\s+set\s|delete\s+from\s"
+                 r"|(create|alter|drop)\s+(table|index)\s)", re.I | re.S)
+
+
+def test_sql_and_the_database_only_in_state():
+    """Other folders call the store's typed methods: no SQL text, no sqlite module, no reaching
+    into ``store.db``."""
+    found = []
+    for module, path in modules().items():
+        if folder(module) == "state":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                    and SQL.match(node.value):
+                found.append(f"{module}:{node.lineno} SQL {node.value[:40]!r}")
+            elif isinstance(node, ast.Attribute) and node.attr == "db":
+                found.append(f"{module}:{node.lineno} .db")
+        found += [f"{module}:{line} imports {name}" for line, name in imported(path)
+                  if name.split(".")[0] in ("sqlite3", "sqlite_utils")]
+    assert found == []
 
 
 def test_a_module_over_300_lines_says_why_in_its_docstring():
