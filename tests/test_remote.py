@@ -19,7 +19,7 @@ from webtv.state.store import CallJournal, Store
 from webtv.tools import takes
 from webtv.tools.backends import ShotSpec, VideoRequest
 from webtv.tools.backends import config as backend_config
-from webtv.tools.backends.remote import Breaker
+from webtv.tools.backends.space import Breaker
 from webtv.tools.context import ToolContext
 from webtv.tools.shots import ShotPlan, shot_row
 

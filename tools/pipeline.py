@@ -19,7 +19,7 @@ from typing import Any
 
 from webtv.core import house
 from webtv.tools.backends import Asset, VideoRequest, refuse_bad_clip
-from webtv.tools.backends.remote import Pool
+from webtv.tools.backends.pool import Pool
 from webtv.tools.context import ToolContext
 
 GENERATION_FPS = 8  # Zeroscope's rate; interpolation brings it to the house rate

@@ -31,16 +31,9 @@ from pydantic import ValidationError
 
 from webtv.core.errors import ConfigError
 from webtv.tools.backends import Backends, local_backends
-from webtv.tools.backends.remote import (
-    Endpoint,
-    EndpointConfig,
-    Journal,
-    Pool,
-    RemoteInterpolate,
-    RemoteMusic,
-    RemoteUpscale,
-    RemoteVideo,
-)
+from webtv.tools.backends.pool import Pool
+from webtv.tools.backends.remote import RemoteInterpolate, RemoteMusic, RemoteUpscale, RemoteVideo
+from webtv.tools.backends.space import Endpoint, EndpointConfig, Journal
 
 CAPABILITIES = ("video", "upscale", "interpolate", "music")
 ALIASES = {"zeroscope": "zeroscope-576w", "xl": "zeroscope-xl", "ltx": "ltx-video",
