@@ -347,7 +347,7 @@ def test_hlsjs_comes_from_node_modules_and_the_page_does_without_it(
         finally:
             server.shutdown()
             server.server_close()
-    player = (ROOT / "playout" / "static" / "player.js").read_text()
+    player = (ROOT / "app" / "static" / "player.js").read_text()
     assert "mseLoader" in player and "application/vnd.apple.mpegurl" in player
 
 

@@ -1,0 +1,81 @@
+"""What the page and the operator view read: one read of the store (or the HLS playlist) each,
+shaped as the JSON the page shows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from webtv.core import house
+from webtv.director.status import status_report
+from webtv.state.store import Store
+
+RESULT_CHARS = 2000  # a tool result shown on the page; the full text stays in the call log
+
+
+def now_playing(store: Store, session: str | None) -> dict[str, Any]:
+    """What the page shows: the show, this session's recent airings, and what comes next."""
+    bible = store.bible() or {}
+    recent = store.air_log(session, limit=30) if session else []
+    fields = ("id", "kind", "take_id", "shot_id", "action", "prompt", "stream_start",
+              "stream_end", "started_at", "ended_at")
+    return {
+        "title": bible.get("title") or "AI WebTV", "logline": bible.get("logline") or "",
+        "session": session, "codecs": house.CODECS,
+        "on_air": [{k: r.get(k) for k in fields} for r in recent],
+        "next": [{"take_id": u["id"], "action": u["action"], "prompt": u["prompt"],
+                  "duration_s": u["duration_s"]} for u in store.upcoming(5)],
+        "takes": store.take_counts(), "clock": playlist_clock(store.data.hls),
+    }
+
+
+def playlist_clock(hls: Path) -> dict[str, float] | None:
+    """One segment's program date-time (FFmpeg's wall clock) and its media time (the channel
+    clock). Safari's own player reports the first; the air log speaks the second."""
+    try:
+        lines = (hls / "live.m3u8").read_text().splitlines()
+        at = max(i for i, line in enumerate(lines) if line.startswith("#EXT-X-PROGRAM-DATE"))
+        segment = next(line for line in lines[at:] if line and not line.startswith("#"))
+        init = (hls / "init.mp4").read_bytes()[:8192]
+        with (hls / segment).open("rb") as handle:
+            head = handle.read(8192)
+        pdt = datetime.fromisoformat(lines[at].split(":", 1)[1]).timestamp()
+    except (OSError, ValueError, StopIteration):  # no playlist yet, or the window just rolled
+        return None
+    mdhd, tfdt = init.find(b"mdhd"), head.find(b"tfdt")  # the first track's: the video
+    if mdhd < 0 or tfdt < 0:
+        return None
+    wide = init[mdhd + 4] == 1
+    scale = int.from_bytes(init[mdhd + (24 if wide else 16):][:4], "big")
+    width = 8 if head[tfdt + 4] == 1 else 4
+    decode = int.from_bytes(head[tfdt + 8:tfdt + 8 + width], "big")
+    return {"pdt": pdt, "media_time": decode / scale} if scale else None
+
+
+def _media_url(relative: str | None) -> str | None:
+    return f"/{relative}" if relative else None
+
+
+def overview(store: Store) -> dict[str, Any]:
+    """What the operator page shows besides the chat: one read of the store."""
+    calls = [{"id": c["id"], "name": c["name"], "arguments": c["arguments"], "ok": bool(c["ok"]),
+              "result": (c["result"] or "")[:RESULT_CHARS], "duration_ms": c["duration_ms"],
+              "at": c["created_at"]} for c in store.tool_calls(30)]
+    rejected = [{"take_id": t["id"], "shot_id": t["shot_id"], "action": t["action"],
+                 "prompt": t["prompt"], "reason": t["reason"], "at": t["created_at"],
+                 "sheet": _media_url(t["contact_sheet"]), "failed_checks": t["failed_checks"]}
+                for t in store.rejected_takes(12)]
+    upcoming = [{"take_id": u["id"], "action": u["action"], "duration_s": u["duration_s"]}
+                for u in store.upcoming(10)]
+    return {"status": status_report(store), "tool_calls": calls, "rejected": rejected,
+            "buffer": {"seconds": round(store.queued_seconds(), 1), "upcoming": upcoming},
+            "endpoints": store.endpoint_health(), "aired": recent_takes(store, 12)}
+
+
+def recent_takes(store: Store, limit: int = 12) -> list[dict[str, Any]]:
+    """The take strip: recently aired takes with links to their files (None once purged)."""
+    return [{"take_id": t["id"], "action": t["action"], "prompt": t["prompt"],
+             "duration_s": t["duration_s"], "favourite": bool(t["favourite"]),
+             "aired_at": t["aired_at"], "media": _media_url(t["media"]),
+             "sheet": _media_url(t["contact_sheet"])} for t in store.recent_aired(limit)]
