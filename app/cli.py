@@ -18,6 +18,7 @@ from webtv.director.runtime import Runtime
 from webtv.director.status import format_status, status_report
 from webtv.state.retention import Policy
 from webtv.state.store import Store
+from webtv.tools.programme import favourite_take
 from webtv.tools.theme import checked_theme
 
 log = logging.getLogger("webtv")
@@ -181,9 +182,7 @@ def cmd_queue(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_favourite(args: argparse.Namespace, settings: Settings) -> int:
     store = Store(settings.data(create=False))
     try:
-        take = store.set_favourite(args.take_id, not args.off)
-        print(f"take {take['id']}: " + ("a favourite, kept by retention" if take["favourite"]
-                                        else "not a favourite"))
+        print(favourite_take(store, args.take_id, on=not args.off)[1])
     finally:
         store.close()
     return 0

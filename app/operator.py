@@ -17,6 +17,7 @@ from webtv.app.handler import PAGE_POLICY, TYPES, Handler, Request
 from webtv.app.reads import overview
 from webtv.core.errors import NotFound
 from webtv.director.console import Busy
+from webtv.tools.programme import favourite_take
 
 
 class OperatorRoutes(Handler):
@@ -86,11 +87,11 @@ class OperatorRoutes(Handler):
                                "false}"}, HTTPStatus.BAD_REQUEST)
         with self.server.lock:
             try:
-                take = self.server.store.set_favourite(take_id, favourite)
+                take, said = favourite_take(self.server.store, take_id, favourite)
             except NotFound as exc:
                 return self._json({"error": str(exc)}, HTTPStatus.NOT_FOUND)
             self.server.forget()
-        self._json({"take_id": take_id, "favourite": bool(take["favourite"])})
+        self._json({"take_id": take_id, "favourite": bool(take["favourite"]), "said": said})
 
     def _operator_page(self, token: str | None) -> None:
         key = self.server.key

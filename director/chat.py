@@ -13,13 +13,14 @@ from webtv.director.loop import Conversation
 from webtv.director.requests import chat_request, produce_request
 from webtv.director.runtime import open_context
 from webtv.director.status import channel_health, format_status, status_report
+from webtv.tools.programme import favourite_take
 from webtv.tools.theme import checked_theme
 
 HELP = """Give the director a theme ("theme: a fox who delivers mail by balloon" replaces the show
 now; "queue: ..." airs it after the current show), a continuity change ("make the fox's scarf
 green from now on") or a note ("more close-ups").
-/status shows what is on air; /queue THEME queues a show; /favourite TAKE keeps a take;
-/quit (or Ctrl-D) leaves."""
+/status shows what is on air; /queue THEME queues a show; /favourite TAKE keeps a take
+(/favourite TAKE off lets it go); /quit (or Ctrl-D) leaves."""
 
 
 def print_event(kind: str, data: dict) -> None:
@@ -110,10 +111,10 @@ def command(store, line: str) -> str:
                 return str(exc)
         queued = [q["theme"] for q in store.queued_themes()]
         return "Queued: " + "; ".join(queued) if queued else "No themes queued."
-    if not rest.isdigit():
-        return "usage: /favourite TAKE_ID"
+    take_id, _, off = rest.partition(" ")
+    if not take_id.isdigit() or off.strip() not in ("", "off"):
+        return "usage: /favourite TAKE_ID [off]"
     try:
-        store.set_favourite(int(rest))
+        return favourite_take(store, int(take_id), on=not off.strip())[1]
     except NotFound as exc:
         return str(exc)
-    return f"take {rest} is a favourite: retention keeps it"

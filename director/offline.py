@@ -329,7 +329,7 @@ def said(tool: str, result: Any) -> str:
         return (f"Queued \"{result.get('queued')}\" (number {result.get('position')} in the "
                 "queue); it starts when this show's planned episodes are made.")
     if tool == "mark_favourite":
-        return f"Take {result.get('take_id')} is a favourite now: retention keeps it."
+        return str(result.get("said", "")).capitalize() + "."
     facts = [f"{k.replace('_', ' ')}: {v}" for k, v in result.items()
              if k != "ok" and isinstance(v, str | int | float)]
     return ("Done. " + "; ".join(facts) + ".")[:300] if facts else "Done."

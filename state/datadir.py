@@ -17,6 +17,12 @@ ENV = "WEBTV_HOME"
 DEFAULT = "webtv-data"
 
 
+
+def content_hash(path: Path) -> str:
+    """The sha256 of a file's bytes: media is named by it, remote results cached by it."""
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
 class DataDir:
     def __init__(self, root: Path | str | None = None, create: bool = True) -> None:
         """``create``: make the folders (a channel's own run); without it, a folder that is
@@ -96,11 +102,7 @@ class DataDir:
 
     def keep(self, produced: Path, suffix: str) -> str:
         """Move a finished file into media/ under its content hash (atomic); return its path."""
-        digest = hashlib.sha256()
-        with produced.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        name = digest.hexdigest()
+        name = content_hash(produced)
         target = self.root / "media" / name[:2] / f"{name}{suffix}"
         target.parent.mkdir(exist_ok=True)
         os.replace(produced, target)  # same filesystem: media/ and work/ share the root

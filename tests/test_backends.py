@@ -12,14 +12,7 @@ from webtv.tools import checks
 from webtv.tools.backends import ShotSpec, VideoRequest, local_backends
 from webtv.tools.backends.local_media import SAMPLE_RATE
 from webtv.tools.backends.local_video import is_soft
-from webtv.tools.colours import (
-    colour_share,
-    dominant_colours,
-    palette_distance,
-    palette_match,
-    rgb,
-    to_hex,
-)
+from webtv.tools.colours import near, palette_match, rgb, to_hex
 
 BACKENDS = local_backends()
 PALETTE = [to_hex(c) for c in ("navy", "orange", "green")]
@@ -44,20 +37,24 @@ def test_generation_has_zeroscope_shape(tmp_path: Path) -> None:
 
 def test_generation_is_painted_in_the_shot_palette(tmp_path: Path) -> None:
     _, frames = generate(tmp_path, camera_move="pan", camera_direction="right")
-    assert palette_distance(frames[::4], [PALETTE[0], PALETTE[2]]) < 15  # CIE76: big areas
     # each colour covers at least 2% of the picture (CIEDE2000), and others do not
     assert palette_match(frames[::4], [(c, 0.02) for c in PALETTE]) < 8
     assert palette_match(frames[::4], [(to_hex(c), 0.02) for c in ("magenta", "lime")]) > 20
-    shares = dominant_colours(frames[::4], k=6)
-    assert sum(s for _, s in shares[:3]) > 0.6  # big areas of colour, not noise
+    # the first colours are big areas of the picture, not specks
+    assert palette_match(frames[::4], [(PALETTE[0], 0.15), (PALETTE[2], 0.15)]) < 15
+
+
+def share_near(frames: list[np.ndarray], colour: str, tolerance: float = 10.0) -> float:
+    pixels = np.concatenate([f[::2, ::2].reshape(-1, 3) for f in frames])
+    return float(near(pixels, rgb(colour), tolerance).mean())
 
 
 def test_subject_is_drawn_in_its_colours(tmp_path: Path) -> None:
     _, frames = generate(tmp_path, subject_colours=[to_hex("white"), to_hex("red")],
                          camera_move="zoom", camera_direction="in", framing="close-up")
     for colour in ("white", "red"):
-        assert colour_share(frames[::4], to_hex(colour)) > 0.01, colour
-    assert colour_share(frames[::4], to_hex("magenta")) < 0.001
+        assert share_near(frames[::4], to_hex(colour)) > 0.01, colour
+    assert share_near(frames[::4], to_hex("magenta")) < 0.001
 
 
 @pytest.mark.parametrize("move, direction, axis, sign", [

@@ -147,4 +147,20 @@ def test_the_repl_queues_themes_and_keeps_favourites(ctx: ToolContext) -> None:
     assert command(ctx.store, "/queue") == "No themes queued."
     assert command(ctx.store, f"/queue {NEXT}") == f"Queued: {NEXT}"
     assert command(ctx.store, "/favourite 99") == "no take with id 99"
-    assert command(ctx.store, "/favourite x") == "usage: /favourite TAKE_ID"
+    assert command(ctx.store, "/favourite x") == "usage: /favourite TAKE_ID [off]"
+
+
+def test_every_way_to_keep_a_take_says_the_same(ctx: ToolContext) -> None:
+    """The tool, the REPL (and the operator page's chat) and `webtv favourite` share one rule
+    and one sentence."""
+    from webtv import tools
+
+    shot = ctx.store.add_shots(None, [{"action": "a fox naps"}])[0]
+    take = ctx.store.add_take(shot_id=shot["id"], seed=1, prompt="a fox", duration_s=3.0)
+    said = command(ctx.store, f"/favourite {take['id']}")
+    assert said == f"take {take['id']} is a favourite: retention keeps it"
+    assert ctx.store.take(take["id"])["favourite"] == 1
+    result = tools.load().dispatch(ctx, "mark_favourite", json.dumps(
+        {"take_id": take["id"], "favourite": False}))
+    assert json.loads(result.content)["said"] == command(ctx.store, f"/favourite {take['id']} off")
+    assert ctx.store.take(take["id"])["favourite"] == 0

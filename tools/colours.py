@@ -55,11 +55,6 @@ def rgb_to_lab(pixels: np.ndarray) -> np.ndarray:
                      200 * (f[..., 1] - f[..., 2])], axis=-1)
 
 
-def delta_e(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """CIE76 distance between Lab colours (a just-noticeable difference is ~2.3)."""
-    return np.linalg.norm(np.asarray(a) - np.asarray(b), axis=-1)
-
-
 def delta_e2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
     """CIEDE2000 (Sharma, Wu, Dalal 2005) between Lab colours, broadcasting like numpy."""
     lab1, lab2 = np.asarray(lab1, dtype=np.float64), np.asarray(lab2, dtype=np.float64)
@@ -123,38 +118,3 @@ def near(pixels: np.ndarray, colour: tuple[int, int, int], tolerance: float) -> 
     lab, where, _ = _binned(pixels)
     close = delta_e2000(lab, rgb_to_lab(np.array(colour, dtype=np.float64)))
     return (close < tolerance)[where]
-
-
-def dominant_colours(frames: list[np.ndarray], k: int = 6, seed: int = 0) -> list[tuple]:
-    """k-means in Lab over sampled pixels: [(rgb tuple, share of pixels)], biggest first."""
-    pixels = np.concatenate([f.reshape(-1, 3) for f in frames])
-    rng = np.random.default_rng(seed)
-    sample = pixels[rng.choice(len(pixels), size=min(20_000, len(pixels)), replace=False)]
-    lab = rgb_to_lab(sample)
-    centres = lab[rng.choice(len(lab), size=k, replace=False)]
-    for _ in range(15):
-        labels = np.argmin(((lab[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)
-        for j in range(k):
-            if np.any(labels == j):
-                centres[j] = lab[labels == j].mean(0)
-    shares = np.bincount(labels, minlength=k) / len(labels)
-    out = []
-    for j in np.argsort(-shares):
-        mean_rgb = sample[labels == j].mean(0) if np.any(labels == j) else np.zeros(3)
-        out.append((tuple(int(v) for v in mean_rgb), float(shares[j])))
-    return out
-
-
-def colour_share(frames: list[np.ndarray], colour: str, tolerance: float = 12.0) -> float:
-    """Share of pixels within ``tolerance`` (CIE76) of a colour: finds small coloured things
-    (a scarf) that never become a dominant colour."""
-    pixels = np.concatenate([f[::2, ::2].reshape(-1, 3) for f in frames])
-    return float((delta_e(rgb_to_lab(pixels), rgb_to_lab(np.array(rgb(colour)))) < tolerance)
-                 .mean())
-
-
-def palette_distance(frames: list[np.ndarray], palette: list[str]) -> float:
-    """For each wanted colour, the Lab distance to the nearest dominant colour; the worst one."""
-    found = rgb_to_lab(np.array([c for c, share in dominant_colours(frames, k=8) if share > 0.01]))
-    wanted = rgb_to_lab(np.array([rgb(c) for c in palette]))
-    return float(max(delta_e(found, w).min() for w in wanted))

@@ -18,19 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from webtv.core import house
+from webtv.state.datadir import content_hash
 from webtv.tools.backends import Asset, VideoRequest, refuse_bad_clip
 from webtv.tools.backends.pool import Pool
 from webtv.tools.context import ToolContext
 
 GENERATION_FPS = 8  # Zeroscope's rate; interpolation brings it to the house rate
-
-
-def digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def cached(ctx: ToolContext, capability: str, backend: Any, params: dict[str, Any],
@@ -40,7 +33,7 @@ def cached(ctx: ToolContext, capability: str, backend: Any, params: dict[str, An
         return make()  # local backends are cheap and deterministic: nothing to save
     key = hashlib.sha256(json.dumps(
         {"capability": capability, "backend": backend.name, "params": params,
-         "inputs": [digest(p) for p in inputs]}, sort_keys=True, default=str).encode()
+         "inputs": [content_hash(p) for p in inputs]}, sort_keys=True, default=str).encode()
     ).hexdigest()
     hit = ctx.store.cached_asset(key)
     if hit is not None:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from webtv.core.errors import ToolError
+from webtv.state.store import Store
 from webtv.tools.context import ToolContext
 from webtv.tools.registry import REGISTRY
 from webtv.tools.theme import checked_theme
@@ -46,6 +47,15 @@ def queue_show(
             "position": len(ctx.store.queued_themes())}
 
 
+def favourite_take(store: Store, take_id: int, on: bool = True) -> tuple[dict[str, Any], str]:
+    """Keep a take forever, or let the retention policy have it again: the one way the tool,
+    the REPL, the command line and the operator page all do it; the take and what to say."""
+    take = store.set_favourite(take_id, on)  # NotFound for an unknown take
+    if take["favourite"]:
+        return take, f"take {take_id} is a favourite: retention keeps it"
+    return take, f"take {take_id} is not a favourite any more: retention may remove it when old"
+
+
 @REGISTRY.tool
 def mark_favourite(
     ctx: ToolContext,
@@ -54,5 +64,5 @@ def mark_favourite(
 ) -> dict[str, Any]:
     """Mark a take as a favourite (or not): favourites are never deleted by the retention
     policy, however old."""
-    take = ctx.store.set_favourite(take_id, favourite)
-    return {"ok": True, "take_id": take_id, "favourite": bool(take["favourite"])}
+    take, said = favourite_take(ctx.store, take_id, favourite)
+    return {"ok": True, "take_id": take_id, "favourite": bool(take["favourite"]), "said": said}
