@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from webtv.state.migrations import now
+from webtv.state.rows import AiringWithShot, ReplayTake, ScheduleEntry, UpcomingTake
 from webtv.state.tables import Tables
 
 
@@ -12,7 +13,7 @@ class AirTables(Tables):
     """Store methods for the schedule and the air log."""
 
     # -- schedule and air ----------------------------------------------------------------
-    def schedule_take(self, take_id: int) -> dict[str, Any]:
+    def schedule_take(self, take_id: int) -> ScheduleEntry:
         with self.transaction():
             entry_id = self.db["schedule"].insert(
                 {"take_id": take_id, "status": "queued", "created_at": now()}).last_pk
@@ -22,7 +23,7 @@ class AirTables(Tables):
                             "(select shot_id from takes where id = ?)", (take_id,))
         return self._one("select * from schedule where id = ?", (entry_id,))
 
-    def upcoming(self, limit: int = 20) -> list[dict[str, Any]]:
+    def upcoming(self, limit: int = 20) -> list[UpcomingTake]:
         return self._all(
             "select schedule.id as schedule_id, takes.*, shots.action, shots.sequence, "
             "shots.position from schedule join takes on takes.id = schedule.take_id "
@@ -35,7 +36,7 @@ class AirTables(Tables):
             "on takes.id = schedule.take_id where schedule.status = 'queued'")
         return float(row["s"])
 
-    def claim_next(self) -> dict[str, Any] | None:
+    def claim_next(self) -> ScheduleEntry | None:
         """Take the next queued entry off the schedule and mark it airing (one transaction)."""
         with self.transaction():
             entry = self._one("select * from schedule where status = 'queued' order by id limit 1")
@@ -68,7 +69,7 @@ class AirTables(Tables):
                 "where ended_at is null")
         return cursor.rowcount
 
-    def replay_candidate(self, skip_recent: int = 3, pool: int = 50) -> dict[str, Any] | None:
+    def replay_candidate(self, skip_recent: int = 3, pool: int = 50) -> ReplayTake | None:
         """A recent aired take to replay: the least recently aired of the last ``pool``, not one
         of the last ``skip_recent`` on air while there are others (a young channel has few), and
         never the take that was just on air."""
@@ -108,7 +109,7 @@ class AirTables(Tables):
         with self.transaction():
             self.db["air_log"].update(air_id, fields)
 
-    def air_log(self, session: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+    def air_log(self, session: str | None = None, limit: int = 20) -> list[AiringWithShot]:
         """Recent airings, newest first, joined with the shot and the prompt that made them."""
         where, params = ("where air_log.session = ?", (session, limit)) if session else (
             "", (limit,))

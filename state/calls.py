@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from webtv.state.migrations import now
+from webtv.state.rows import CachedAsset, EndpointHealth, ToolCall
 from webtv.state.tables import Tables
 
 
@@ -26,7 +27,7 @@ class CallTables(Tables):
         with self.transaction():
             return self.db["remote_calls"].insert({**fields, "created_at": now()}).last_pk
 
-    def endpoint_health(self) -> list[dict[str, Any]]:
+    def endpoint_health(self) -> list[EndpointHealth]:
         """Per endpoint: attempts, failures, the last outcome and error, from the call log."""
         return self._all(
             "select endpoint, capability, count(*) as attempts, "
@@ -38,7 +39,7 @@ class CallTables(Tables):
             " outcome != 'ok' order by id desc limit 1) as last_error "
             "from remote_calls r group by endpoint order by endpoint")
 
-    def cached_asset(self, key: str) -> dict[str, Any] | None:
+    def cached_asset(self, key: str) -> CachedAsset | None:
         return self._one("select * from assets where key = ?", (key,))
 
     def remember_asset(self, key: str, capability: str, backend: str, media: str) -> None:
@@ -59,6 +60,6 @@ class CallTables(Tables):
         return self._one("select coalesce(sum(prompt_tokens + completion_tokens), 0) as n "
                          "from llm_calls")["n"]
 
-    def tool_calls(self, limit: int = 50) -> list[dict[str, Any]]:
+    def tool_calls(self, limit: int = 50) -> list[ToolCall]:
         return self._all("select * from tool_calls order by id desc limit ?", (limit,))
 

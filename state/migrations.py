@@ -1,6 +1,9 @@
 """Numbered, append-only migrations. Each runs once and is recorded in ``_migrations``.
 
-Never edit a migration that has shipped; add the next one.
+Never edit a migration that has shipped; add the next one. From m010 on, one migration per
+concern: it creates or changes one table (with that table's indexes), so a migration's name
+says everything it does (m007 bundled five tables, three columns and six indexes; it stays as
+shipped).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from typing import Any
 
 from webtv.core.errors import NotFound
 from webtv.state.migrations import now
+from webtv.state.rows import PlannedSegment, QueuedTheme, Shot, Show
 from webtv.state.tables import Tables
 
 SEGMENT_STATES = ("planned", "producing", "done")
@@ -39,11 +40,11 @@ class Programme(Tables):
             self.db["bible"].upsert({"id": 1, "show_id": show_id}, pk="id")
         return show_id
 
-    def shows(self) -> list[dict[str, Any]]:
+    def shows(self) -> list[Show]:
         return self._all("select id, theme, title, started_at, ended_at from shows order by id")
 
     # -- segments ------------------------------------------------------------------------
-    def add_segments(self, segments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def add_segments(self, segments: list[dict[str, Any]]) -> list[PlannedSegment]:
         """Append planned segments to the current show."""
         with self.transaction():
             show_id = self.current_show_id()
@@ -55,19 +56,19 @@ class Programme(Tables):
                 "created_at": now()}).last_pk for i, segment in enumerate(segments)]
         return [self.segment(i) for i in ids]
 
-    def segment(self, segment_id: int) -> dict[str, Any]:
+    def segment(self, segment_id: int) -> PlannedSegment:
         row = self._one(f"{SEGMENT_ROWS} where id = ?", (segment_id,))
         if row is None:
             raise NotFound(f"no segment with id {segment_id}")
         return row
 
-    def segments(self, status: str | None = None) -> list[dict[str, Any]]:
+    def segments(self, status: str | None = None) -> list[PlannedSegment]:
         """The current show's segments in order, with how many shots each has written."""
         where = "and status = ?" if status else ""
         params = (self.current_show_id(), status) if status else (self.current_show_id(),)
         return self._all(f"{SEGMENT_ROWS} where show_id = ? {where} order by position", params)
 
-    def current_segment(self) -> dict[str, Any] | None:
+    def current_segment(self) -> PlannedSegment | None:
         """The first segment of the show that still needs shots written."""
         return next((s for s in self.segments() if s["status"] != "done"), None)
 
@@ -77,13 +78,13 @@ class Programme(Tables):
             self.db["segments"].update(segment_id, {"status": status})
 
     # -- the theme queue -----------------------------------------------------------------
-    def queue_theme(self, theme: str) -> dict[str, Any]:
+    def queue_theme(self, theme: str) -> QueuedTheme:
         with self.transaction():
             row_id = self.db["theme_queue"].insert({
                 "theme": theme, "status": "queued", "created_at": now()}).last_pk
         return self._one("select * from theme_queue where id = ?", (row_id,))
 
-    def queued_themes(self) -> list[dict[str, Any]]:
+    def queued_themes(self) -> list[QueuedTheme]:
         return self._all("select * from theme_queue where status = 'queued' order by id")
 
     def start_queued_theme(self, queue_id: int) -> None:
@@ -91,7 +92,7 @@ class Programme(Tables):
             self.db["theme_queue"].update(queue_id, {"status": "started", "started_at": now()})
 
     # -- shots in production ---------------------------------------------------------------
-    def unfinished_shots(self, limit: int = 8) -> list[dict[str, Any]]:
+    def unfinished_shots(self, limit: int = 8) -> list[Shot]:
         """Shots of the current show written but not yet scheduled or dropped: work that a
         crash, a stop or a failing backend interrupted, to finish before new shots are written."""
         return self._all(

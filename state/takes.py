@@ -7,6 +7,7 @@ from typing import Any
 
 from webtv.core.errors import NotFound
 from webtv.state.migrations import now
+from webtv.state.rows import AiredTake, Check, RejectedTake, Shot, Take, TakeWithShot
 from webtv.state.tables import Tables, encode
 
 TAKE_STATES = ("made", "accepted", "rejected", "scheduled", "aired", "failed")
@@ -16,7 +17,7 @@ class TakeTables(Tables):
 
     # -- shots ---------------------------------------------------------------------------
     def add_shots(self, sequence: int | None, shots: list[dict[str, Any]]
-                  ) -> list[dict[str, Any]]:
+                  ) -> list[Shot]:
         """Append shots to a sequence (None: a new one), numbered after the ones already there;
         the numbers are read in the transaction that writes them, so writers never collide."""
         with self.transaction():
@@ -32,13 +33,13 @@ class TakeTables(Tables):
                 ids.append(self.db["shots"].insert(encode(row)).last_pk)
         return [self.shot(i) for i in ids]
 
-    def shot(self, shot_id: int) -> dict[str, Any]:
+    def shot(self, shot_id: int) -> Shot:
         row = self._one("select * from shots where id = ?", (shot_id,))
         if row is None:
             raise NotFound(f"no shot with id {shot_id}")
         return row
 
-    def shots(self, status: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    def shots(self, status: str | None = None, limit: int = 200) -> list[Shot]:
         where, params = ("where status = ?", (status, limit)) if status else ("", (limit,))
         return self._all(f"select * from shots {where} order by id desc limit ?", params)[::-1]
 
@@ -57,7 +58,7 @@ class TakeTables(Tables):
             self.db.execute("update shots set attempts = attempts + 1 where id = ?", (shot_id,))
             return self._one("select attempts from shots where id = ?", (shot_id,))["attempts"]
 
-    def latest_shot(self, position: int) -> dict[str, Any] | None:
+    def latest_shot(self, position: int) -> Shot | None:
         """The newest shot of the current show at this position in its list: how the director
         refers to a shot ("shot 3") without copying ids."""
         return self._one(
@@ -67,22 +68,22 @@ class TakeTables(Tables):
             (position,))
 
     # -- takes and checks ----------------------------------------------------------------
-    def add_take(self, **fields: Any) -> dict[str, Any]:
+    def add_take(self, **fields: Any) -> Take:
         with self.transaction():
             take_id = self.db["takes"].insert(encode({
                 "status": "made", "reason": "", **fields, "created_at": now()})).last_pk
         return self.take(take_id)
 
-    def take(self, take_id: int) -> dict[str, Any]:
+    def take(self, take_id: int) -> Take:
         row = self._one("select * from takes where id = ?", (take_id,))
         if row is None:
             raise NotFound(f"no take with id {take_id}")
         return row
 
-    def takes_for_shot(self, shot_id: int) -> list[dict[str, Any]]:
+    def takes_for_shot(self, shot_id: int) -> list[Take]:
         return self._all("select * from takes where shot_id = ? order by id", (shot_id,))
 
-    def find_take(self, shot_id: int, seed: int, prompt: str) -> dict[str, Any] | None:
+    def find_take(self, shot_id: int, seed: int, prompt: str) -> Take | None:
         """A finished take of this shot with this seed and prompt: never generate it twice."""
         return self._one(
             "select * from takes where shot_id = ? and seed = ? and prompt = ? "
@@ -106,17 +107,17 @@ class TakeTables(Tables):
                 {"take_id": take_id, **c, "passed": int(c["passed"]), "created_at": now()}
                 for c in checks)
 
-    def checks(self, take_id: int) -> list[dict[str, Any]]:
+    def checks(self, take_id: int) -> list[Check]:
         return self._all("select * from checks where take_id = ? order by id", (take_id,))
 
-    def set_favourite(self, take_id: int, favourite: bool = True) -> dict[str, Any]:
+    def set_favourite(self, take_id: int, favourite: bool = True) -> Take:
         """A favourite take is kept by the retention policy however old it is."""
         self.take(take_id)  # NotFound for an unknown id
         with self.transaction():
             self.db["takes"].update(take_id, {"favourite": int(favourite)})
         return self.take(take_id)
 
-    def recent_aired(self, limit: int = 12) -> list[dict[str, Any]]:
+    def recent_aired(self, limit: int = 12) -> list[AiredTake]:
         """Takes that went on air, the latest first (each once), with their shot's action;
         ``media``/``contact_sheet`` are None once the retention policy removed the files."""
         return self._all(
@@ -128,7 +129,7 @@ class TakeTables(Tables):
             "join shots on shots.id = takes.shot_id where air_log.kind = 'take' "
             "group by takes.id order by last_air desc limit ?", (limit,))
 
-    def rejected_takes(self, limit: int = 20) -> list[dict[str, Any]]:
+    def rejected_takes(self, limit: int = 20) -> list[RejectedTake]:
         """The latest rejected takes, each with the checks it failed."""
         rows = self._all(
             "select takes.id, takes.shot_id, takes.prompt, takes.reason, takes.created_at, "
@@ -144,7 +145,7 @@ class TakeTables(Tables):
     def take_prompts(self) -> list[str]:
         return [r["prompt"] for r in self._all("select prompt from takes order by id")]
 
-    def takes_with_their_shots(self) -> list[dict[str, Any]]:
+    def takes_with_their_shots(self) -> list[TakeWithShot]:
         """Every take, oldest first, with its shot's cast (``shot_entities``: names)."""
         return [{**row, "shot_entities": json.loads(row["shot_entities"] or "[]")}
                 for row in self._all("select takes.*, shots.entities as shot_entities from takes "

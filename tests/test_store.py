@@ -176,3 +176,30 @@ def test_several_processes_change_the_show_at_once_without_a_clash(tmp_path: Pat
     positions = [s["position"] for s in store.segments()]
     assert positions == list(range(1, 3 * 25 + 2))
     store.close()
+
+
+def test_the_typed_rows_have_exactly_their_tables_columns(store: Store) -> None:
+    """What crosses out of state/ is typed; a migration that adds a column must add it to the
+    row's type too (and a type cannot promise a column the table lacks)."""
+    from typing import get_type_hints
+
+    from webtv.state.rows import TABLES
+
+    for table, row in TABLES.items():
+        assert set(get_type_hints(row)) == {c.name for c in store.db[table].columns}, table
+
+
+def test_each_new_migration_changes_one_table() -> None:
+    """From m010 on a migration is one concern: the tables it names are one."""
+    import inspect
+    import re
+
+    from webtv.state.migrations import MIGRATIONS
+
+    for fn in MIGRATIONS:
+        if int(fn.__name__[1:4]) < 10:
+            continue
+        tables = set(re.findall(r"db\[\"(\w+)\"\]", inspect.getsource(fn)))
+        tables |= set(re.findall(r"(?:update|into|table|on)\s+(\w+)", inspect.getsource(fn),
+                                 re.I)) - {"set"}
+        assert len(tables) <= 1, (fn.__name__, tables)
