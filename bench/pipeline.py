@@ -74,7 +74,7 @@ class Stages:
 def instrument(ctx, stages: Stages) -> None:
     """Time every stage where production calls it (module attributes and backend methods)."""
     from webtv.core import house
-    from webtv.tools import checks, ocr, pipeline, takes
+    from webtv.tools import checks, motion, ocr, pipeline, takes
 
     b = ctx.backends
     stages.wrap(b.video, "generate", "video (render or fetch)")
@@ -90,8 +90,9 @@ def instrument(ctx, stages: Stages) -> None:
         (ocr, "burned_text", "OCR (burned_text)"),
         (checks, "contact_sheet", "contact sheet"),
         *[(checks, n, f"check {n}") for n in (
-            "black_frames", "frozen_frames", "flicker", "scene_cut", "motion", "dynamic_degree",
-            "motion_direction", "palette", "vertical_lines", "subject_direction")],
+            "black_frames", "frozen_frames", "flicker", "scene_cut", "palette", "vertical_lines")],
+        *[(motion, n, f"check {n}") for n in (
+            "motion", "dynamic_degree", "motion_direction", "subject_direction")],
     ]:
         if hasattr(module, attr):
             stages.wrap(module, attr, name)

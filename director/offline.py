@@ -5,6 +5,10 @@ request and the tools it is offered, answers with tool calls, reads their result
 theme's own words (director/theme.py reads who, where, when, the weather and the style), and it
 understands a continuity change ("make the fox's scarf green from now on"), a standing note
 ("more close-ups"), a queued theme, and the autopilot's requests for shots and episodes.
+
+It is one module because it is one planner: reading the request, choosing the calls and
+phrasing the answer from their results are the steps of every turn, and each refers to the
+others.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from webtv.core.media import read_frames
-from webtv.tools import checks
+from webtv.tools import motion
 from webtv.tools.backends import ShotSpec, VideoRequest, local_backends
 from webtv.tools.backends.local_media import SAMPLE_RATE
 from webtv.tools.backends.local_video import is_soft
@@ -67,7 +67,7 @@ def test_subject_is_drawn_in_its_colours(tmp_path: Path) -> None:
 ])
 def test_camera_moves_the_way_the_shot_asks(tmp_path, move, direction, axis, sign) -> None:
     _, frames = generate(tmp_path, camera_move=move, camera_direction=direction)
-    measured = checks.motion([f[::2, ::2] for f in frames])
+    measured = motion.motion([f[::2, ::2] for f in frames])
     assert np.sign(measured[axis]) == sign, measured
     assert abs(measured[axis]) >= 1
 
@@ -93,11 +93,11 @@ def test_interpolation_and_upscale_reach_the_house_shape(tmp_path: Path) -> None
     big = BACKENDS.upscale.upscale(smooth, "p", tmp_path)
     assert (big.width, big.height, big.frames) == (1024, 576, 72)
     # three interpolated frames make one generated step; the frames between lie between
-    step, _ = checks.global_shift(frames[10], frames[11])
+    step, _ = motion.global_shift(frames[10], frames[11])
     fine = read_frames(big.path)
     scale = 1024 / 576
-    whole, _ = checks.global_shift(fine[30], fine[33])
-    third, _ = checks.global_shift(fine[30], fine[31])
+    whole, _ = motion.global_shift(fine[30], fine[33])
+    third, _ = motion.global_shift(fine[30], fine[31])
     assert whole == pytest.approx(step * scale, abs=2)
     assert 0 < abs(third) < abs(whole)
 

@@ -16,7 +16,7 @@ from PIL import Image
 from webtv.core import house
 from webtv.core.errors import BadMedia
 from webtv.core.media import read_frames_twice, write_frames
-from webtv.tools import checks, ocr
+from webtv.tools import checks, motion, ocr
 from webtv.tools.backends import Asset, ShotSpec, VideoRequest, local_backends, refuse_bad_clip
 from webtv.tools.backends.local_video import (
     FILE_FAULTS,
@@ -55,8 +55,8 @@ def take(out: Path, fault: str | None, soft: bool = False) -> dict[str, checks.C
     house.normalize(clip.path, None, out / "take.mp4", 3.0)
     frames, full = read_frames_twice(out / "take.mp4", width=384, every=12)
     found = [checks.black_frames(frames), checks.frozen_frames(frames), checks.flicker(frames),
-             checks.scene_cut(frames), checks.dynamic_degree(frames),
-             checks.motion_direction(frames, "pan", "left"),
+             checks.scene_cut(frames), motion.dynamic_degree(frames),
+             motion.motion_direction(frames, "pan", "left"),
              checks.palette(frames, [*[(c, checks.SCENE_SHARE) for c in PALETTE[:3]],
                                      ("cream", checks.DETAIL_SHARE),
                                      ("red", checks.DETAIL_SHARE)]),
@@ -88,9 +88,9 @@ def test_motion_on_plain_footage_is_not_measurable_rather_than_wrong() -> None:
     plain = [np.full((216, 384, 3), 90, np.uint8) for _ in range(24)]
     for i, frame in enumerate(plain):  # a soft gradient drifting: no texture to follow
         frame[:] = np.linspace(60 + i, 120 + i, 384, dtype=np.uint8)[None, :, None]
-    direction = checks.motion_direction(plain, "pan", "left")
+    direction = motion.motion_direction(plain, "pan", "left")
     assert direction.passed and "not measurable" in direction.detail
-    assert checks.dynamic_degree(plain).passed
+    assert motion.dynamic_degree(plain).passed
 
 
 @pytest.mark.parametrize(("move", "direction", "walks", "check"), [
@@ -108,10 +108,10 @@ def test_a_reversed_take_of_plain_footage_is_caught_by_the_characters_track(
     frames = [np.asarray(Image.fromarray(f).resize((384, 214))) for f in render(request)]
     for reverse in (False, True):
         shown = frames[::-1] if reverse else frames
-        track = checks.subject_track(shown, rgb(to_hex("cream")))
-        found = {"motion_direction": checks.motion_direction(  # as where the scene is plain
+        track = motion.subject_track(shown, rgb(to_hex("cream")))
+        found = {"motion_direction": motion.motion_direction(  # as where the scene is plain
             shown, move, direction, measured=None, track=track, subject_direction=walks),
-            "subject_direction": checks.subject_direction(track, walks, move)}[check]
+            "subject_direction": motion.subject_direction(track, walks, move)}[check]
         assert found.passed is not reverse, found.detail
 
 

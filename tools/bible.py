@@ -3,6 +3,10 @@
 The model describes the show in words ("a grey cat in a yellow raincoat"); the code reads the
 colours out of them, keeps them per part, and repeats them in every prompt. Input is taken
 leniently where the meaning is clear: colours as "red scarf, cream fur", a map or a list.
+
+It is one module because the tools that write the bible (set_show, update_cast, add_note)
+share its reading and merging of colours; apart, the merge rules would sit away from the tools
+that apply them.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from typing import Any
 from webtv.core import house
 from webtv.core.errors import MediaError, ToolError
 from webtv.core.media import probe, read_frames_twice
-from webtv.tools import checks, ocr
+from webtv.tools import checks, motion, ocr
 from webtv.tools.colours import rgb
 from webtv.tools.compose import compose, spec_for, visible_colours
 from webtv.tools.context import ToolContext
@@ -79,15 +79,15 @@ def inspect_take(ctx: ToolContext, take_id: int) -> dict[str, Any]:
     except MediaError as exc:
         ctx.store.set_take_status(take_id, "rejected", str(exc))
         raise
-    moved = checks.motion(frames)  # one measurement for both motion checks
+    moved = motion.motion(frames)  # one measurement for both motion checks
     track = _main_character_track(ctx, shot, frames)
     results = [checks.black_frames(frames), checks.frozen_frames(frames),
                checks.flicker(frames), checks.scene_cut(frames),
-               checks.dynamic_degree(frames, measured=moved),
-               checks.motion_direction(frames, shot["camera_move"], shot["camera_direction"],
+               motion.dynamic_degree(frames, measured=moved),
+               motion.motion_direction(frames, shot["camera_move"], shot["camera_direction"],
                                        measured=moved, track=track,
                                        subject_direction=shot["subject_direction"]),
-               checks.subject_direction(track, shot["subject_direction"], shot["camera_move"]),
+               motion.subject_direction(track, shot["subject_direction"], shot["camera_move"]),
                checks.palette(frames, _shot_colours(ctx, shot))]
     results.append(checks.vertical_lines(full))  # full size: thin lines survive
     if all(c.passed for c in results):  # reading text is the dearest check: only if it counts
@@ -119,7 +119,7 @@ def _main_character_track(ctx: ToolContext, shot: dict[str, Any],
     spec = spec_for(shot, entities, ctx.store.bible())
     if not spec.subject_colours:
         return None
-    return checks.subject_track(frames, rgb(spec.subject_colours[0]))
+    return motion.subject_track(frames, rgb(spec.subject_colours[0]))
 
 
 def _shot_colours(ctx: ToolContext, shot: dict[str, Any]) -> list[tuple[str, float]]:

@@ -10,6 +10,10 @@ the theme's words still reach the bible; it never makes a character out of a ver
 
 The character is the noun phrase the theme opens with, whatever it is: in "Waves crashing on a
 black sand beach" the waves are what the camera follows, so they are the character.
+
+It is one module because the reading is one pass: the token type, the word tests and the
+reader's rules are read together; a rule set apart from the tokens it looks at would be
+harder to follow than a long file.
 """
 
 from __future__ import annotations

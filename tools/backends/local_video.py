@@ -6,6 +6,9 @@ colours, the camera move and its direction, the subject's motion and its directi
 Zeroscope's shape: 576x320, 24 frames at 8 fps; or, since it draws every frame itself, any
 rate asked for: the pipeline asks it for the house rate and skips interpolation, which costs
 several times more than drawing the frames in between.
+
+It is one module because the renderer is one drawing: scene, character, camera and the
+injected faults are composed in one loop over the frames.
 """
 
 from __future__ import annotations
