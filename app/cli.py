@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from webtv.app import channels
 from webtv.core.errors import ConfigError, ToolError
 from webtv.director.autopilot import Autopilot
 from webtv.director.chat import print_event
@@ -94,6 +95,7 @@ def parser() -> argparse.ArgumentParser:
     _common(serve)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
+    channels.add_parsers(sub, _common)
     status = sub.add_parser("status", help="what is on air, what is next, take counts")
     _common(status)
     status.add_argument("--json", action="store_true")
@@ -110,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
         backends={cap: getattr(args, cap) for cap in ("video", "upscale", "interpolate",
                                                       "music")})
     commands = {"run": cmd_run, "chat": cmd_chat, "serve": cmd_serve, "status": cmd_status,
-                "eval": cmd_eval, "queue": cmd_queue, "favourite": cmd_favourite}
+                "eval": cmd_eval, "queue": cmd_queue, "favourite": cmd_favourite,
+                "channel": channels.cmd_channel, "tag": channels.cmd_tag}
     try:
         return commands[args.command](args, settings)
     except (ConfigError, ToolError) as exc:  # a mistake in what was asked: one line, no trace
@@ -133,9 +136,10 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             return 2
         playout = Playout(ctx.data, rtmp, channel_name=settings.channel)
         playout.stop = run.stop
+        network = channels.Network(run, settings, settings.config(ctx.data))
         if args.port:  # a port in use fails here, before the playout wipes hls/
             server = serve(ctx.data, args.host, args.port, lambda: playout.session,
-                           settings=settings)
+                           settings=settings, sessions_of=network.sessions)
             run.on_close(server.server_close, server.shutdown)  # shut down, then close
             print(f"On air at http://{args.host}:{server.server_port}/  (Ctrl-C to stop)",
                   flush=True)
@@ -144,6 +148,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         run.stop_on_signals()
         run.stop_after(args.duration)
         run.start("playout", playout.run)
+        network.start()
         print(f"Director: {settings.describe_model()}", flush=True)
         policy = Policy(keep_hours=args.keep_hours, keep_gb=args.keep_gb,
                         log_days=args.log_days)

@@ -15,6 +15,7 @@ from webtv.core.errors import ConfigError
 
 HLSJS_ENV = "WEBTV_HLSJS"
 HLSJS = Path(__file__).resolve().parents[1] / "node_modules" / "hls.js" / "dist" / "hls.min.js"
+CHANNEL = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 MEDIA_NAME = re.compile(r"^media/([0-9a-f]{2})/\1[0-9a-f]{62}\.(mp4|png|jpg)$")  # content hashes
 
@@ -43,10 +44,19 @@ class FileRoutes(Handler):
         self._send(body, TYPES[".js"], "max-age=86400")
 
     def route_hls(self, request: Request) -> None:
-        name = request.rest
+        self._hls_file("main", request.rest)
+
+    def route_channel_hls(self, request: Request) -> None:
+        """A library channel's stream: /ch/NAME/live.m3u8 and its segments."""
+        channel, _, name = request.rest.partition("/")
+        if not CHANNEL.match(channel) or channel == "main":
+            return self.send_error(HTTPStatus.NOT_FOUND)
+        self._hls_file(channel, name)
+
+    def _hls_file(self, channel: str, name: str) -> None:
         if not SAFE_NAME.match(name):
             return self.send_error(HTTPStatus.NOT_FOUND)
-        file = self.server.data.hls / name
+        file = self.server.data.channel_hls(channel) / name
         if file.is_symlink():  # only what the muxer wrote: never a link out of the data dir
             return self.send_error(HTTPStatus.NOT_FOUND)
         try:

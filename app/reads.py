@@ -14,19 +14,21 @@ from webtv.state.store import Store
 RESULT_CHARS = 2000  # a tool result shown on the page; the full text stays in the call log
 
 
-def now_playing(store: Store, session: str | None) -> dict[str, Any]:
-    """What the page shows: the show, this session's recent airings, and what comes next."""
+def now_playing(store: Store, session: str | None, channel: str = "main") -> dict[str, Any]:
+    """What the page shows: the show, this session's recent airings, and what comes next (the
+    director's channel; a library channel picks as it goes)."""
     bible = store.bible() or {}
     recent = store.air_log(session, limit=30) if session else []
+    library = channel != "main"
     fields = ("id", "kind", "take_id", "shot_id", "action", "prompt", "stream_start",
               "stream_end", "started_at", "ended_at")
     return {
         "title": bible.get("title") or "AI WebTV", "logline": bible.get("logline") or "",
-        "session": session, "codecs": house.CODECS,
+        "channel": channel, "session": session, "codecs": house.CODECS,
         "on_air": [{k: r.get(k) for k in fields} for r in recent],
         "next": [{"take_id": u["id"], "action": u["action"], "prompt": u["prompt"],
-                  "duration_s": u["duration_s"]} for u in store.upcoming(5)],
-        "takes": store.take_counts(), "clock": playlist_clock(store.data.hls),
+                  "duration_s": u["duration_s"]} for u in ([] if library else store.upcoming(5))],
+        "takes": store.take_counts(), "clock": playlist_clock(store.data.channel_hls(channel)),
     }
 
 
@@ -79,3 +81,22 @@ def recent_takes(store: Store, limit: int = 12) -> list[dict[str, Any]]:
              "duration_s": t["duration_s"], "favourite": bool(t["favourite"]),
              "aired_at": t["aired_at"], "media": _media_url(t["media"]),
              "sheet": _media_url(t["contact_sheet"])} for t in store.recent_aired(limit)]
+
+
+def channel_list(store: Store, sessions: dict[str, str | None]) -> list[dict[str, Any]]:
+    """The channels of the network for the page's switcher: where each one's stream is and
+    what it has on air now."""
+    rows = [{"name": "main", "policy": "live", "tag": None}, *store.channels()]
+    out = []
+    for row in rows:
+        session = sessions.get(row["name"]) or store.latest_session(row["name"])
+        last = store.air_log(session, limit=1) if session else []
+        on_air = last[0] if last and not last[0]["ended_at"] else None
+        out.append({
+            "name": row["name"], "policy": row["policy"], "tag": row["tag"],
+            "playlist": "/hls/live.m3u8" if row["name"] == "main"
+            else f"/ch/{row['name']}/live.m3u8",
+            "on_air": None if on_air is None else {
+                "kind": on_air["kind"], "take_id": on_air["take_id"],
+                "action": on_air["action"], "prompt": on_air["prompt"]}})
+    return out

@@ -23,7 +23,7 @@ from webtv.app.auth import TOKEN_ENV, OperatorKey
 from webtv.app.files import HLSJS_ENV, FileRoutes, read_hlsjs
 from webtv.app.handler import Request, Route
 from webtv.app.operator import OperatorRoutes
-from webtv.app.reads import now_playing, playlist_clock, recent_takes
+from webtv.app.reads import channel_list, now_playing, playlist_clock, recent_takes
 from webtv.core.errors import ConfigError
 from webtv.director.config import Settings
 from webtv.director.console import Console
@@ -39,6 +39,8 @@ ROUTES = (
     Route("GET", "/static/vendor/hls.min.js", "route_hlsjs"),
     Route("GET", "/static/*", "route_static"),
     Route("GET", "/hls/*", "route_hls"),
+    Route("GET", "/ch/*", "route_channel_hls"),  # a library channel's stream
+    Route("GET", "/api/channels", "route_channels"),
     Route("GET", "/media/*", "route_media"),
     Route("GET", "/api/now", "route_now"),
     Route("GET", "/api/recent", "route_recent"),
@@ -58,8 +60,16 @@ class _Handler(FileRoutes, OperatorRoutes):
     routes = ROUTES
 
     def route_now(self, request: Request) -> None:
-        self._json(self.server.cached("now", 0.5, lambda store: now_playing(
-            store, self.server.session())))
+        channel = request.query.get("channel", ["main"])[0]
+        if channel != "main" and channel not in self.server.cached(
+                "names", 2.0, lambda store: [c["name"] for c in store.channels()]):
+            return self._json({"error": f"no channel named {channel!r}"}, HTTPStatus.NOT_FOUND)
+        self._json(self.server.cached(f"now:{channel}", 0.5, lambda store: now_playing(
+            store, self.server.session(channel), channel)))
+
+    def route_channels(self, request: Request) -> None:
+        self._json(self.server.cached("channels", 1.0, lambda store: channel_list(
+            store, self.server.sessions())))
 
     def route_recent(self, request: Request) -> None:
         self._json(self.server.cached("recent", 3.0, recent_takes))
@@ -79,11 +89,12 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, address: tuple[str, int], data: DataDir, session_of,
-                 settings: Settings | None, key: OperatorKey) -> None:
+                 settings: Settings | None, key: OperatorKey, sessions_of) -> None:
         self.console, self.store = None, None  # what server_close closes, if binding fails
         super().__init__(address, _Handler)
         self.data = data
         self._session_of = session_of
+        self._sessions_of = sessions_of
         self.key = key
         self.console = Console(settings) if settings is not None and key.enabled else None
         # One connection shared by the handler threads (a thread per request), one at a time.
@@ -93,8 +104,13 @@ class _Server(ThreadingHTTPServer):
         self._gzip: dict[bytes, bytes] = {}  # digest -> compressed, for the files that repeat
         self._hlsjs: bytes | None = None
 
-    def session(self) -> str | None:
-        return self._session_of() or self.store.latest_session()
+    def session(self, channel: str = "main") -> str | None:
+        """The playout session of a channel in this process, or the channel's latest."""
+        mine = self._session_of() if channel == "main" else self._sessions_of().get(channel)
+        return mine or self.store.latest_session(channel)
+
+    def sessions(self) -> dict[str, str | None]:
+        return {"main": self._session_of(), **self._sessions_of()}
 
     def cached(self, name: str, ttl: float, read) -> Any:
         """A public answer is read from the store at most once per ``ttl``, however many
@@ -131,14 +147,15 @@ class _Server(ThreadingHTTPServer):
 
 
 def serve(data: DataDir, host: str = "127.0.0.1", port: int = 8080, session_of=lambda: None,
-          settings: Settings | None = None, operator_token: str | None = None) -> _Server:
+          settings: Settings | None = None, operator_token: str | None = None,
+          sessions_of=dict) -> _Server:
     """Start the page's server in a background thread; returns it (call ``shutdown()``).
 
     The operator token defaults to $WEBTV_OPERATOR_TOKEN; without one the operator view is off.
     Without ``settings`` the operator page shows the director's work but cannot chat."""
     key = OperatorKey(operator_token if operator_token is not None else os.environ.get(TOKEN_ENV))
     try:
-        server = _Server((host, port), data, session_of, settings, key)
+        server = _Server((host, port), data, session_of, settings, key, sessions_of)
     except OSError as exc:  # in use, or not an address of this machine
         raise ConfigError(f"cannot serve the page on {host}:{port}: {exc.strerror or exc}; "
                           "choose another with --port (0: no page)") from None

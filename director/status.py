@@ -54,7 +54,37 @@ def status_report(store: Store) -> dict[str, Any]:
         "takes": store.take_counts(),
         "tool_calls": store.tool_call_count(),
         "endpoints": store.endpoint_health(),
+        "channels": library_channels(store),
     }
+
+
+def playlist_age(hls_dir) -> float | None:
+    """Seconds since the channel's HLS playlist was written (None: there is none)."""
+    try:
+        return round(datetime.now(UTC).timestamp() - (hls_dir / "live.m3u8").stat().st_mtime, 1)
+    except FileNotFoundError:
+        return None
+
+
+def library_channels(store: Store) -> list[dict[str, Any]]:
+    """Each channel of the network besides the director's: its policy, what it airs now, its
+    last hour of air, whether its stream is being written."""
+    out = []
+    for row in store.channels():
+        session = store.latest_session(row["name"])
+        last = store.air_log(session, limit=1) if session else []
+        on_air = last[0] if last and not last[0]["ended_at"] else None
+        age = playlist_age(store.data.channel_hls(row["name"]))
+        out.append({
+            "name": row["name"], "policy": row["policy"], "tag": row["tag"],
+            "repeat_after_s": row["repeat_after_s"],
+            "on_air": None if on_air is None else {
+                "kind": on_air["kind"], "take_id": on_air["take_id"],
+                "action": on_air["action"]},
+            "air_last_hour_s": store.air_share(session) if session else {},
+            "playlist_age_s": age, "streaming": age is not None and age < STALE_S,
+            "library_takes": len(store.library_takes(row["policy"], row["tag"]))})
+    return out
 
 
 def format_status(report: dict[str, Any]) -> str:
@@ -118,6 +148,12 @@ def format_status(report: dict[str, Any]) -> str:
         lines.append(f"Disk:      media {sweep['media_bytes'] / 1e9:.2f} GB of "
                      f"{sweep['limit_bytes'] / 1e9:.2f} GB; last sweep {sweep['at']}, "
                      f"{sweep['purged_takes']} take(s) purged")
+    for c in report.get("channels", []):
+        kind = f"tag {c['tag']!r}" if c["policy"] == "tag" else c["policy"]
+        now = c["on_air"]
+        what = ("off air" if not c["streaming"] else "slate" if now and now["kind"] == "slate"
+                else f"take {now['take_id']}: {now['action']}" if now else "on air")
+        lines.append(f"Channel:   {c['name']} ({kind}, {c['library_takes']} takes): {what}")
     for e in report["endpoints"]:
         line = (f"Endpoint:  {e['endpoint']} ({e['capability']}): {e['ok']} ok, "
                 f"{e['failed']} failed of {e['attempts']}; last {e['last_outcome']}")
@@ -150,19 +186,20 @@ def health(store: Store, hls_dir) -> dict[str, Any]:
     (the HLS playlist changed within STALE_S), the autopilot's heartbeat is fresh and the
     channel is not degraded (generation failing, or the slate filling the air); else
     ``status`` says "degraded" or "down", and the page server answers 503."""
-    playlist = hls_dir / "live.m3u8"
-    try:
-        playlist_age = round(datetime.now(UTC).timestamp() - playlist.stat().st_mtime, 1)
-    except FileNotFoundError:
-        playlist_age = None
+    age = playlist_age(hls_dir)
     channel = channel_health(store)
-    on_air = playlist_age is not None and playlist_age < STALE_S
+    on_air = age is not None and age < STALE_S
+    network = library_channels(store) if channel["running"] else []
+    silent = [c["name"] for c in network if not c["streaming"]]
     slate = slate_share(store)
     reason = channel.get("reason") or ""
     outputs = (channel.get("outputs") or []) if channel["running"] else []
     stuck = [o for o in outputs if o["state"] != "up" and o["restarts"]]
     if not (on_air and channel["running"]):
         status = "down"
+    elif silent:  # a channel of the network is not being written
+        status = "degraded"
+        reason = reason or f"channel(s) {', '.join(silent)} not on air"
     elif stuck:  # a destination viewers watch is not getting the stream
         status = "degraded"
         reason = reason or "; ".join(f"{o['name']} {o.get('where', '')} is not connected: "
@@ -175,10 +212,12 @@ def health(store: Store, hls_dir) -> dict[str, Any]:
         status = "ok"
     return {
         "ok": status == "ok", "status": status, "on_air": on_air,
-        "playlist_age_s": playlist_age, "slate_share": slate,
+        "playlist_age_s": age, "slate_share": slate,
         "autopilot_running": channel["running"], "heartbeat_age_s": channel["heartbeat_age_s"],
         "mode": channel.get("mode"), "reason": redact(reason),
         "outputs": [{**o, "last_error": redact(o["last_error"])} for o in outputs],
         "scheduled_s": round(store.queued_seconds(), 1),
         "buffer_target_s": channel.get("buffer_target_s"),
+        "channels": [{k: c[k] for k in ("name", "policy", "streaming", "playlist_age_s",
+                                        "on_air")} for c in network],
     }

@@ -19,6 +19,7 @@ from webtv.core.errors import MediaError, WebTVError
 from webtv.playout.slate import slate
 from webtv.playout.transmitter import Transmitter, load
 from webtv.state.datadir import DataDir
+from webtv.state.rows import ChannelRow
 from webtv.state.store import Store
 
 log = logging.getLogger("webtv.playout")
@@ -31,8 +32,13 @@ def _iso(epoch: float) -> str:
 class Playout:
     def __init__(self, data: DataDir, rtmp_urls: list[str] | None = None, *, pace: bool = True,
                  channel_name: str = "AI WebTV", replay_after: float = 10.0,
-                 speed: float = 1.0) -> None:
+                 speed: float = 1.0, library: ChannelRow | None = None) -> None:
+        """``library``: a channel that plays the shared library by its policy; None: the
+        director's own channel ("main"), which airs the schedule."""
         self.data = data
+        self.library = library
+        self.name = library["name"] if library else "main"
+        self.hls = data.channel_hls(self.name)
         self.rtmp_urls = rtmp_urls or []
         self.pace = pace
         self.speed = speed  # an accelerated soak runs the channel clock this much faster
@@ -64,17 +70,21 @@ class Playout:
     def run(self, max_entries: int | None = None) -> None:
         """Air until ``stop`` is set (or ``max_entries`` things have aired)."""
         store = Store(self.data)
-        cut = store.close_crashed_airings()  # went on air before a crash: never aired twice
+        cut = store.close_crashed_airings(self.name)  # went on air before a crash: not twice
         if cut:
             log.warning("%d take(s) were cut off mid-air by a crash; not airing them again", cut)
-        shutil.rmtree(self.data.hls, ignore_errors=True)
-        self.data.hls.mkdir(parents=True)
-        self.transmitter = tx = Transmitter(self.data.hls, self.rtmp_urls, pace=self.pace,
+        shutil.rmtree(self.hls, ignore_errors=True)
+        self.hls.mkdir(parents=True)
+        self.transmitter = tx = Transmitter(self.hls, self.rtmp_urls, pace=self.pace,
                                             speed=self.speed)
         tx.open(self._slate(store))
         aired, last_new = 0, tx.clock  # dry time is counted on the channel's clock
         try:
             while not self.stop.is_set() and (max_entries is None or aired < max_entries):
+                if self.library is not None:
+                    self._air_from_library(store, tx)
+                    aired += 1
+                    continue
                 entry = store.claim_next()
                 if entry is not None:
                     self._air_entry(store, tx, entry)
@@ -88,7 +98,24 @@ class Playout:
                 log.warning("ffmpeg: %s", err.strip()[-500:])
             store.close()
 
+    def _air_from_library(self, store: Store, tx: Transmitter) -> None:
+        channel = self.library
+        take = store.next_for_channel(self.name, channel["policy"], channel["tag"],
+                                      channel["repeat_after_s"])
+        if take is not None:
+            try:
+                self._air(store, tx, self._media(take), kind="take", take_id=take["id"])
+                return
+            except WebTVError as exc:  # purged or damaged under us: the next pick
+                log.warning("%s: cannot air take %s: %s", self.name, take["id"], exc)
+        self._air_slate(store, tx)
+
     def _slate(self, store: Store) -> Path:
+        if self.library is not None:
+            return slate(self.data, f"{self.channel_name}: {self.name}",
+                         "More in a moment" if store.library_takes(
+                             self.library["policy"], self.library["tag"])
+                         else "Nothing for this channel yet")
         bible = store.bible() or {}
         coming = store.next_in_the_making()
         line = f"Coming up: {coming}" if coming else "We'll be right back"
@@ -139,11 +166,14 @@ class Playout:
         loaded = load(path)  # a broken file fails here, before it has an air-log row
         start = float(tx.clock)
         air_id = store.log_air(
-            session=self.session, kind=kind, schedule_id=entry["id"] if entry else None,
+            session=self.session, channel=self.name, kind=kind,
+            schedule_id=entry["id"] if entry else None,
             take_id=entry["take_id"] if entry else take_id, stream_start=start,
             started_at=_iso(tx.wall_time(start)), note=note)
         aired = tx.air(loaded, self.stop)
-        store.set_channel(outputs=[o.state() for o in tx.outputs])  # for status and /health
+        outputs = [o.state() for o in tx.outputs]  # for status and /health
+        store.set_channel(**{"outputs" if self.library is None else f"outputs:{self.name}":
+                             outputs})
         end = aired.stream_start + aired.played
         store.end_air(air_id, stream_end=end, ended_at=_iso(tx.wall_time(end)),
                       note=note if aired.complete else "cut short by shutdown")

@@ -56,17 +56,19 @@ class AirTables(Tables):
         with self.transaction():
             self.db["schedule"].update(schedule_id, {"status": "queued"})
 
-    def close_crashed_airings(self) -> int:
+    def close_crashed_airings(self, channel: str = "main") -> int:
         """After a crash: whatever was mid-air went on air, so it counts as aired (never twice),
-        and its open air-log rows are closed with a note."""
+        and the channel's open air-log rows are closed with a note. Each channel's playout
+        closes its own (they start side by side)."""
         with self.transaction():
             cursor = self.db.execute(
-                "update takes set status = 'aired' where id in "
-                "(select take_id from schedule where status = 'airing')")
-            self.db.execute("update schedule set status = 'aired' where status = 'airing'")
+                "update takes set status = 'aired' where ? = 'main' and id in "
+                "(select take_id from schedule where status = 'airing')", (channel,))
+            self.db.execute("update schedule set status = 'aired' where ? = 'main' and "
+                            "status = 'airing'", (channel,))
             self.db.execute(
                 "update air_log set ended_at = started_at, note = 'cut off by a crash' "
-                "where ended_at is null")
+                "where ended_at is null and channel = ?", (channel,))
         return cursor.rowcount
 
     def replay_candidate(self, skip_recent: int = 3, pool: int = 50) -> ReplayTake | None:
@@ -78,8 +80,8 @@ class AirTables(Tables):
             "on air_log.take_id = takes.id where takes.status = 'aired' "
             "and takes.purged_at is null group by takes.id order by last_air desc limit ?", (pool,))
         recent = [r["take_id"] for r in self._all(
-            "select take_id from air_log where take_id is not null order by id desc limit ?",
-            (skip_recent,))]
+            "select take_id from air_log where take_id is not null and channel = 'main' "
+            "order by id desc limit ?", (skip_recent,))]
         rows = ([r for r in rows if r["id"] not in recent]
                 or [r for r in rows if r["id"] not in recent[:1]])
         return min(rows, key=lambda r: r["last_air"]) if rows else None
@@ -119,6 +121,7 @@ class AirTables(Tables):
             f"left join shots on shots.id = takes.shot_id {where} "
             "order by air_log.id desc limit ?", params)
 
-    def latest_session(self) -> str | None:
-        row = self._one("select session from air_log order by id desc limit 1")
+    def latest_session(self, channel: str = "main") -> str | None:
+        row = self._one("select session from air_log where channel = ? order by id desc limit 1",
+                        (channel,))
         return row["session"] if row else None

@@ -53,6 +53,11 @@ class DataDir:
     def hls(self) -> Path:
         return self.root / "hls"
 
+    def channel_hls(self, name: str) -> Path:
+        """Where a channel's HLS window is written: hls/ for the director's own ("main"),
+        channels/NAME/hls/ for a library channel."""
+        return self.hls if name == "main" else self.root / "channels" / name / "hls"
+
     def resolve(self, relative: str) -> Path:
         """A path stored in the database, made absolute; refuses anything outside the dir."""
         path = (self.root / relative).resolve()

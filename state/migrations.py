@@ -197,3 +197,33 @@ def m009_shot_attempts(db: Database) -> None:
     db["shots"].add_column("attempts", int, not_null_default=0)
     db.execute("update shots set attempts = "
                "(select count(*) from takes where takes.shot_id = shots.id)")
+
+
+@migration
+def m010_create_channels(db: Database) -> None:
+    # Channels besides the director's own ("main"): each a programme policy over the shared
+    # library of takes, with its own playout and air log. Declared in webtv.toml or with
+    # `webtv channel add`; RTMP targets only in webtv.toml (a stream key never lands here).
+    db["channels"].create({
+        "name": str,
+        "policy": str,  # best | recent | tag | favourites | random
+        "tag": str,  # the tag a "tag" channel plays
+        "repeat_after_s": float,  # a take is not aired again on this channel within this
+        "created_at": str,
+    }, pk="name")
+
+
+@migration
+def m011_create_tags(db: Database) -> None:
+    # Tags on takes and on shows (a show's tags are its takes' too), set by the director
+    # (set_show) or the operator (`webtv tag`); a "tag" channel plays what carries its tag.
+    db["tags"].create({"id": int, "tag": str, "take_id": int, "show_id": int,
+                       "created_at": str}, pk="id")
+    db["tags"].create_index(["tag"])
+
+
+@migration
+def m012_air_log_channel(db: Database) -> None:
+    # Which channel aired it: several playouts share one air log.
+    db["air_log"].add_column("channel", str, not_null_default="main")
+    db["air_log"].create_index(["channel", "id"])

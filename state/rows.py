@@ -107,6 +107,7 @@ class Airing(TypedDict):
     started_at: str
     ended_at: str | None
     note: str | None
+    channel: str  # "main" (the director's channel) or a library channel's name
 
 
 class Show(TypedDict):
@@ -159,6 +160,22 @@ class CachedAsset(TypedDict):
     capability: str
     backend: str
     media: str
+    created_at: str
+
+
+class ChannelRow(TypedDict):
+    name: str
+    policy: str  # see channels.POLICIES
+    tag: str | None
+    repeat_after_s: float
+    created_at: str
+
+
+class TagRow(TypedDict):
+    id: int
+    tag: str
+    take_id: int | None
+    show_id: int | None
     created_at: str
 
 
@@ -227,4 +244,5 @@ class EndpointHealth(TypedDict):
 
 TABLES = {"bible": Bible, "entities": Entity, "shots": Shot, "takes": Take, "checks": Check,
           "schedule": ScheduleEntry, "air_log": Airing, "shows": Show, "segments": Segment,
-          "theme_queue": QueuedTheme, "tool_calls": ToolCall, "assets": CachedAsset}
+          "theme_queue": QueuedTheme, "tool_calls": ToolCall, "assets": CachedAsset,
+          "channels": ChannelRow, "tags": TagRow}

@@ -1,7 +1,8 @@
 """The only code that touches SQLite. One transaction per state change, WAL mode.
 
 ``Store`` opens the channel's database and joins the parts, each in a module of its own: the
-bible, shots and takes, the schedule and air log, the call logs, programming, retention. Open
+bible, shots and takes, the schedule and air log, the call logs, channels and tags,
+programming, retention. Open
 one Store per thread (SQLite connections are not shared across threads); ``CallJournal``
 writes remote calls from any thread through one of its own.
 """
@@ -19,6 +20,7 @@ from webtv.core.errors import ConfigError
 from webtv.state.air import AirTables
 from webtv.state.bible import BibleTables
 from webtv.state.calls import CallTables
+from webtv.state.channels import ChannelTables
 from webtv.state.datadir import DataDir
 from webtv.state.migrations import migrate
 from webtv.state.programme import Programme
@@ -29,7 +31,8 @@ from webtv.state.takes import TAKE_STATES, TakeTables
 __all__ = ["CallJournal", "Store", "TAKE_STATES"]
 
 
-class Store(BibleTables, TakeTables, AirTables, CallTables, Programme, RetentionQueries):
+class Store(BibleTables, TakeTables, AirTables, CallTables, ChannelTables, Programme,
+            RetentionQueries):
     def __init__(self, data: DataDir, read_only: bool = False) -> None:
         """``read_only``: for commands that only look (status): nothing is created or
         migrated, and a write would fail."""

@@ -11,12 +11,13 @@ that apply them.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from webtv.core.errors import ToolError
+from webtv.core.errors import ConfigError, ToolError
 from webtv.tools.colours import NAMED, to_hex
 from webtv.tools.context import ToolContext
 from webtv.tools.registry import REGISTRY
@@ -192,6 +193,10 @@ def _set_show(ctx: ToolContext, theme: str | None, read: Theme, title: str, logl
         music_mood=mood or {"night": "cozy", "dusk": "warm", "dawn": "calm"}.get(time, "playful"),
         palette=palette or _default_palette(time), **({"theme": theme} if theme else {}))
     made = [add_to_cast(ctx, m) for m in cast]
+    show_id = ctx.store.current_show_id()
+    for tag in dict.fromkeys(t for t in (time, read.weather, read.style) if t):
+        with contextlib.suppress(ConfigError):  # a tag channel finds the show by these
+            ctx.store.tag(tag, show_id=show_id)
     segments = ctx.store.add_segments(
         [{"title": e.title, "synopsis": e.synopsis, "shots": EPISODE_SHOTS} for e in episodes]
         or [{"title": "Episode 1", "synopsis": logline, "shots": EPISODE_SHOTS}])

@@ -9,10 +9,10 @@
 "use strict";
 
 const video = document.getElementById("video");
-const PLAYLIST = "/hls/live.m3u8";
 const MAX_BACKOFF_MS = 10000;
 // Exposed for the curious and for the browser tests (tests/browser/).
 const state = window.webtv = {
+  channel: new URLSearchParams(location.search).get("channel") || "main", channels: [],
   session: null, onAir: [], next: [], codecs: "avc1.64001f,mp4a.40.2",
   mode: null, offset: null, hls: null, generation: 0, restarts: 0,
   firstFrameMs: null, firstWordsMs: null, shown: null, clock: null,
@@ -27,6 +27,9 @@ function el(tag, cls, text) {
   return e;
 }
 function say(text) { $("state").textContent = text; $("state").hidden = !text; }
+// The director's channel streams under /hls/, a library channel of the network under /ch/NAME/.
+const base = () => (state.channel === "main" ? "/hls/" : `/ch/${state.channel}/`);
+const playlist = () => base() + "live.m3u8";
 
 // -- playing ------------------------------------------------------------------------------
 function startPlayer() {
@@ -72,14 +75,14 @@ function startHlsJs(me) {
       say("Reconnecting…");
       setTimeout(() => {
         if (me !== state.generation) return;
-        if (hls.levels && hls.levels.length) hls.startLoad(); else hls.loadSource(PLAYLIST);
+        if (hls.levels && hls.levels.length) hls.startLoad(); else hls.loadSource(playlist());
       }, backoff);
       backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
     } else {
       setTimeout(() => { if (me === state.generation) restart(); }, backoff);
     }
   });
-  hls.loadSource(PLAYLIST);
+  hls.loadSource(playlist());
   hls.attachMedia(video);
 }
 
@@ -90,11 +93,11 @@ function startNative(me) {
     if (me !== state.generation) return;
     say("Reconnecting…");
     setTimeout(() => {
-      if (me === state.generation) { video.src = PLAYLIST; video.play().catch(() => {}); }
+      if (me === state.generation) { video.src = playlist(); video.play().catch(() => {}); }
     }, backoff);
     backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
   };
-  video.src = PLAYLIST;
+  video.src = playlist();
   video.play().catch(() => {});
 }
 
@@ -133,14 +136,14 @@ async function mseLoader(me, mseType) {
   let next = null, initDone = false;
   while (me === state.generation) {
     try {
-      const { init, segments } = parsePlaylist(await (await fetch(PLAYLIST, { cache: "no-store" })).text());
+      const { init, segments } = parsePlaylist(await (await fetch(playlist(), { cache: "no-store" })).text());
       if (segments.length) {
         const last = segments[segments.length - 1].seq;
         if (next === null || next < segments[0].seq || next > last + 1) next = Math.max(segments[0].seq, last - 2);
-        if (!initDone && init) { await append(sb, await fetchBytes("/hls/" + init)); initDone = true; }
+        if (!initDone && init) { await append(sb, await fetchBytes(base() + init)); initDone = true; }
         for (const seg of segments) {
           if (seg.seq < next || me !== state.generation) continue;
-          await append(sb, await fetchBytes("/hls/" + seg.uri));
+          await append(sb, await fetchBytes(base() + seg.uri));
           next = seg.seq + 1;
         }
         keepPlaying(sb);
@@ -177,6 +180,12 @@ function firstFrame() {
   if (state.firstFrameMs === null) state.firstFrameMs = performance.now();
   say("");
 }
+// after a switch of channel: the first frame of the new one clears "Tuning…" and is timed
+video.addEventListener("timeupdate", () => {
+  if (state.tunedAt !== undefined && state.tuneMs === null && video.currentTime > 0 && state.session) {
+    state.tuneMs = performance.now() - state.tunedAt; say("");
+  }
+});
 if ("requestVideoFrameCallback" in video) video.requestVideoFrameCallback(firstFrame);
 video.addEventListener("playing", () => { if (video.currentTime > 0 || state.firstFrameMs !== null) firstFrame(); });
 video.addEventListener("timeupdate", () => { if (video.currentTime > 0 && state.firstFrameMs === null) firstFrame(); });
@@ -246,7 +255,10 @@ function renderNext(current) {
 async function poll() {
   for (;;) {
     try {
-      const now = await (await fetch("/api/now", { cache: "no-store" })).json();
+      const asked = state.channel;
+      const now = await (await fetch(`/api/now?channel=${encodeURIComponent(asked)}`,
+                                     { cache: "no-store" })).json();
+      if (asked !== state.channel || now.error) { await sleep(200); continue; }  // switched
       $("title").textContent = now.title; document.title = now.title;
       $("logline").textContent = now.logline;
       state.codecs = now.codecs; state.onAir = now.on_air; state.next = now.next;
@@ -260,6 +272,45 @@ async function poll() {
       if (state.shown === null) renderNext(null);
     } catch (err) { console.warn("now:", err); }
     await sleep(1000);
+  }
+}
+
+// -- the network: its channels, switched without a reload --------------------------------
+function renderChannels() {
+  const nav = $("channels");
+  nav.hidden = state.channels.length < 2;
+  nav.replaceChildren(...state.channels.map((c) => {
+    const b = el("button", "channel", c.name === "main" ? "Live" : c.name);
+    b.type = "button"; b.dataset.channel = c.name;
+    b.title = c.policy === "tag" ? `takes tagged ${c.tag}` : c.policy;
+    b.setAttribute("aria-pressed", String(c.name === state.channel));
+    b.onclick = () => switchTo(c.name);
+    return b;
+  }));
+}
+
+function switchTo(name) {
+  if (name === state.channel) return;
+  state.channel = name;
+  const url = new URL(location.href);
+  if (name === "main") url.searchParams.delete("channel"); else url.searchParams.set("channel", name);
+  history.replaceState(null, "", url);
+  state.session = null; state.onAir = []; state.next = []; state.shown = null; state.clock = null;
+  state.tunedAt = performance.now(); state.tuneMs = null;
+  stopPlayer();
+  video.removeAttribute("src"); video.load();  // the old channel's picture goes at once
+  say("Tuning…");
+  renderChannels();
+}
+
+async function channels() {
+  for (;;) {
+    try {
+      state.channels = await (await fetch("/api/channels", { cache: "no-store" })).json();
+      if (!state.channels.some((c) => c.name === state.channel)) switchTo("main");
+      renderChannels();
+    } catch (err) { console.warn("channels:", err); }
+    await sleep(10000);
   }
 }
 
@@ -309,3 +360,4 @@ $("replay").addEventListener("close", () => {
 setInterval(render, 200);
 poll();
 strip();
+channels();

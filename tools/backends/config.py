@@ -58,7 +58,8 @@ def space_url(space: str) -> str:
     return "https://" + re.sub(r"[^a-z0-9-]", "-", space.replace("/", "-").lower()) + ".hf.space"
 
 
-TABLES = {"backends": (*CAPABILITIES, "job_deadline_s"), "presets": None, "endpoints": None}
+TABLES = {"backends": (*CAPABILITIES, "job_deadline_s"), "presets": None, "endpoints": None,
+          "channels": None}  # [[channels]]: read by the channel network (app/channels.py)
 
 
 def load(path: Path | None, required: bool = False) -> dict[str, Any]:

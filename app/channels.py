@@ -1,0 +1,163 @@
+"""A network of channels over one library: `webtv channel` and `webtv tag` on the command line,
+the channels declared in webtv.toml, and, in a running `webtv run`, one playout per library
+channel, started and stopped as channels are added and removed (no restart needed).
+
+    [[channels]]
+    name = "best"
+    policy = "best"            # best | recent | tag | favourites | random
+    repeat_after_s = 3600      # not the same take again on this channel within an hour
+    rtmp = ["twitch"]          # optional: presets or URLs with {env:NAME} for the key
+
+    [[channels]]
+    name = "night"
+    policy = "tag"
+    tag = "night"
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from webtv.core.errors import ConfigError
+from webtv.director.config import Settings
+from webtv.director.runtime import Runtime
+from webtv.playout.outputs import resolve_rtmp
+from webtv.playout.playout import Playout
+from webtv.state.channels import POLICIES, checked_channel
+from webtv.state.store import Store
+
+log = logging.getLogger("webtv.channels")
+WATCH_S = 5.0  # how often a running channel network looks for added or removed channels
+
+
+def add_parsers(sub: argparse._SubParsersAction, common: Callable) -> None:
+    channel = sub.add_parser("channel", help="the channels that play the library (a network)")
+    common(channel)
+    what = channel.add_subparsers(dest="action", required=True)
+    add = what.add_parser("add", help="add a channel, or change one")
+    add.add_argument("name")
+    add.add_argument("--policy", required=True, choices=list(POLICIES),
+                     help="; ".join(f"{k}: {v}" for k, v in POLICIES.items()))
+    add.add_argument("--tag", help="for --policy tag: the tag it plays")
+    add.add_argument("--repeat-after", type=float, default=3600.0, metavar="SECONDS",
+                     help="never the same take again on this channel within this (default 3600)")
+    what.add_parser("list", help="the channels and what each plays")
+    remove = what.add_parser("remove", help="remove a channel (its air log stays)")
+    remove.add_argument("name")
+    tag = sub.add_parser("tag", help="tag a take or the current show (tag channels play them)")
+    common(tag)
+    tag.add_argument("tag")
+    target = tag.add_mutually_exclusive_group(required=True)
+    target.add_argument("--take", type=int, metavar="TAKE_ID")
+    target.add_argument("--show", action="store_true", help="the show on air now")
+    tag.add_argument("--off", action="store_true", help="remove the tag")
+
+
+def cmd_channel(args: argparse.Namespace, settings: Settings) -> int:
+    store = Store(settings.data(create=False))
+    try:
+        if args.action == "add":
+            row = store.save_channel(args.name, args.policy, args.tag, args.repeat_after)
+            print(f"channel {row['name']}: {describe(row)} (a running channel network starts it "
+                  f"within {WATCH_S:.0f} s)")
+        elif args.action == "remove":
+            store.remove_channel(args.name)
+            print(f"channel {args.name} removed")
+        rows = store.channels()
+        if args.action == "list":
+            print("\n".join(f"{r['name']}: {describe(r)}" for r in rows)
+                  or "No library channels: `webtv channel add NAME --policy best`.")
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_tag(args: argparse.Namespace, settings: Settings) -> int:
+    store = Store(settings.data(create=False))
+    try:
+        target: dict[str, int | None] = {"take_id": args.take}
+        if args.show:
+            show = store.current_show_id()
+            if show is None:
+                raise ConfigError("no show on air yet to tag")
+            target = {"show_id": show}
+        (store.untag if args.off else store.tag)(args.tag, **target)
+        what = f"take {args.take}" if args.take else "the current show"
+        print(f"{what}: " + (f"no longer tagged {args.tag!r}" if args.off
+                             else f"tagged {args.tag!r}"))
+    finally:
+        store.close()
+    return 0
+
+
+def describe(row: dict[str, Any]) -> str:
+    kind = f"tag {row['tag']!r}" if row["policy"] == "tag" else row["policy"]
+    return f"plays {kind}, no repeat within {row['repeat_after_s']:g} s"
+
+
+def declared(config: dict[str, Any]) -> dict[str, list[str]]:
+    """The channels webtv.toml declares, checked; their RTMP targets by name."""
+    targets = {}
+    for table in config.get("channels", []):
+        extra = set(table) - {"name", "policy", "tag", "repeat_after_s", "rtmp"}
+        if extra:
+            raise ConfigError(f"[[channels]] {table.get('name', '?')}: unknown keys "
+                              f"{', '.join(sorted(extra))}")
+        checked_channel(table.get("name", ""), table.get("policy", ""), table.get("tag"),
+                        table.get("repeat_after_s", 3600.0))
+        targets[table["name"]] = [resolve_rtmp(t) for t in table.get("rtmp", [])]
+    return targets
+
+
+class Network:
+    """The library channels of a run: one playout each, kept in step with the channel table."""
+
+    def __init__(self, run: Runtime, settings: Settings, config: dict[str, Any]) -> None:
+        self.run, self.settings = run, settings
+        self.rtmp = declared(config)  # fail before anything airs
+        self.playouts: dict[str, Playout] = {}
+        self._stops: dict[str, threading.Event] = {}
+        for table in config.get("channels", []):
+            run.context.store.save_channel(table["name"], table["policy"], table.get("tag"),
+                                           table.get("repeat_after_s", 3600.0))
+
+    def start(self) -> None:
+        self.sync(self.run.context.store)
+        self.run.start("channels", self._watch)
+
+    def sessions(self) -> dict[str, str]:
+        return {name: p.session for name, p in self.playouts.items()}
+
+    def sync(self, store: Store) -> None:
+        wanted = {row["name"]: row for row in store.channels()}
+        for name in set(self.playouts) - set(wanted):
+            log.info("channel %s removed: off air", name)
+            self._stops.pop(name).set()
+            self.playouts.pop(name)
+        for name, row in wanted.items():
+            playout = self.playouts.get(name)
+            if playout is not None and playout.library == row:
+                continue
+            if playout is not None:  # its policy changed: start it again with the new one
+                self._stops.pop(name).set()
+            playout = Playout(self.run.context.data, self.rtmp.get(name, []),
+                              channel_name=self.settings.channel, library=row)
+            stop = self._stops[name] = threading.Event()
+            playout.stop = stop
+            self.playouts[name] = playout
+            self.run.start(f"playout:{name}", playout.run)
+            log.info("channel %s on air: %s", name, describe(row))
+
+    def _watch(self) -> None:
+        store = Store(self.run.context.data)  # this thread's own connection
+        try:
+            while not self.run.stop.wait(WATCH_S):
+                self.sync(store)
+        finally:
+            store.close()
+            for stop in self._stops.values():  # the run is ending: every channel with it
+                stop.set()
