@@ -19,6 +19,8 @@ from webtv.director.runtime import Runtime
 from webtv.director.status import format_status, status_report
 from webtv.state.retention import Policy
 from webtv.state.store import Store
+from webtv.tools.backends import cluster
+from webtv.tools.backends import config as backend_config
 from webtv.tools.programme import favourite_take
 from webtv.tools.theme import checked_theme
 
@@ -96,6 +98,14 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     channels.add_parsers(sub, _common)
+    work = sub.add_parser("worker", help="run the jobs of endpoints shared through Redis (a "
+                                         "cluster's worker; any number on any host)")
+    work.add_argument("--redis", help=f"Redis URL (default ${cluster.REDIS_ENV}, else [cluster] "
+                                      "redis in --config)")
+    work.add_argument("--config", type=Path)
+    work.add_argument("--name", help="this worker's name in Redis (default: host and pid)")
+    work.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    work.add_argument("-v", "--verbose", action="store_true")
     status = sub.add_parser("status", help="what is on air, what is next, take counts")
     _common(status)
     status.add_argument("--json", action="store_true")
@@ -106,6 +116,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if args.command == "worker":  # no data dir, no director: jobs from Redis only
+        try:
+            return cmd_worker(args, Settings())
+        except ConfigError as exc:
+            print(f"webtv: {exc}", file=sys.stderr)
+            return 2
     settings = Settings.from_env(
         data_dir=args.data_dir, llm_model=args.model, llm_base_url=args.base_url,
         config_path=args.config, fault_rate=args.faults,
@@ -168,6 +184,20 @@ def log_to_file(folder: Path) -> None:
                                                    backupCount=5, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     logging.getLogger().addHandler(handler)
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    """A worker host of a cluster: runs endpoint jobs from Redis (no data dir, no channel)."""
+    url = args.redis or cluster.redis_url(backend_config.load(args.config, required=bool(
+        args.config)))
+    if not url:
+        raise ConfigError(f"no Redis to work for: --redis URL, ${cluster.REDIS_ENV} or "
+                          "[cluster] redis in --config")
+    print(f"Worker for the endpoints queued at {cluster._shown(url)} (Ctrl-C to stop)",
+          flush=True)
+    cluster.worker(url, args.name).work(burst=args.burst, with_scheduler=False,
+                                         logging_level="INFO" if args.verbose else "WARNING")
+    return 0
 
 
 def cmd_queue(args: argparse.Namespace, settings: Settings) -> int:

@@ -20,7 +20,6 @@ from typing import Any
 from webtv.core import house
 from webtv.state.datadir import content_hash
 from webtv.tools.backends import Asset, VideoRequest, refuse_bad_clip
-from webtv.tools.backends.pool import Pool
 from webtv.tools.context import ToolContext
 
 GENERATION_FPS = 8  # Zeroscope's rate; interpolation brings it to the house rate
@@ -29,7 +28,7 @@ GENERATION_FPS = 8  # Zeroscope's rate; interpolation brings it to the house rat
 def cached(ctx: ToolContext, capability: str, backend: Any, params: dict[str, Any],
            inputs: list[Path], work: Path, make: Callable[[], Asset]) -> Asset:
     """``make()``, unless this remote backend already made the same thing."""
-    if not isinstance(getattr(backend, "pool", None), Pool):
+    if getattr(backend, "pool", None) is None:
         return make()  # local backends are cheap and deterministic: nothing to save
     key = hashlib.sha256(json.dumps(
         {"capability": capability, "backend": backend.name, "params": params,

@@ -30,7 +30,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from webtv.core.errors import ConfigError
-from webtv.tools.backends import Backends, local_backends
+from webtv.tools.backends import Backends, cluster, local_backends
 from webtv.tools.backends.pool import Pool
 from webtv.tools.backends.remote import RemoteInterpolate, RemoteMusic, RemoteUpscale, RemoteVideo
 from webtv.tools.backends.space import Endpoint, EndpointConfig, Journal
@@ -59,7 +59,8 @@ def space_url(space: str) -> str:
 
 
 TABLES = {"backends": (*CAPABILITIES, "job_deadline_s"), "presets": None, "endpoints": None,
-          "channels": None}  # [[channels]]: read by the channel network (app/channels.py)
+          "channels": None,  # [[channels]]: read by the channel network (app/channels.py)
+          "cluster": ("redis",)}  # endpoints shared across hosts (cluster.py)
 
 
 def load(path: Path | None, required: bool = False) -> dict[str, Any]:
@@ -143,7 +144,12 @@ def build(config: dict[str, Any], choices: dict[str, str | None], work: Path,
         for c in configs:
             if c.capability != cap:
                 raise ConfigError(f"endpoint {c.name} serves {c.capability}, not {cap}")
-        endpoints = [Endpoint(c, work / "downloads" / c.name, journal) for c in configs]
         expect = configs[0].expect
-        built[cap] = REMOTE[cap](Pool(name, endpoints, deadline), expect)
+        if cluster.redis_url(config):  # shared with other processes and hosts through Redis
+            pool = cluster.ClusterPool(name, configs, cluster.redis_url(config), journal,
+                                       deadline)
+        else:
+            pool = Pool(name, [Endpoint(c, work / "downloads" / c.name, journal)
+                               for c in configs], deadline)
+        built[cap] = REMOTE[cap](pool, expect)
     return Backends(**built)

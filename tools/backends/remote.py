@@ -11,6 +11,7 @@ from typing import Any
 
 from webtv.core.errors import BadMedia, MediaError
 from webtv.tools.backends.base import Asset, VideoRequest, refuse_bad_clip
+from webtv.tools.backends.cluster import ClusterPool
 from webtv.tools.backends.pool import Pool
 from webtv.tools.backends.space import BadOutput
 
@@ -18,7 +19,7 @@ from webtv.tools.backends.space import BadOutput
 class RemoteBackend:
     """A capability served by a pool of endpoints; ``expect``: what a good output measures."""
 
-    def __init__(self, pool: Pool, expect: dict[str, Any]) -> None:
+    def __init__(self, pool: Pool | ClusterPool, expect: dict[str, Any]) -> None:
         self.name, self.pool, self.expect = pool.backend, pool, expect
 
 
