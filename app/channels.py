@@ -58,8 +58,7 @@ def add_parsers(sub: argparse._SubParsersAction, common: Callable) -> None:
 
 
 def cmd_channel(args: argparse.Namespace, settings: Settings) -> int:
-    store = Store(settings.data(create=False))
-    try:
+    with Store(settings.data(create=False)) as store:
         if args.action == "add":
             row = store.save_channel(args.name, args.policy, args.tag, args.repeat_after)
             print(f"channel {row['name']}: {describe(row)} (a running channel network starts it "
@@ -67,18 +66,14 @@ def cmd_channel(args: argparse.Namespace, settings: Settings) -> int:
         elif args.action == "remove":
             store.remove_channel(args.name)
             print(f"channel {args.name} removed")
-        rows = store.channels()
-        if args.action == "list":
-            print("\n".join(f"{r['name']}: {describe(r)}" for r in rows)
+        else:
+            print("\n".join(f"{r['name']}: {describe(r)}" for r in store.channels())
                   or "No library channels: `webtv channel add NAME --policy best`.")
-    finally:
-        store.close()
     return 0
 
 
 def cmd_tag(args: argparse.Namespace, settings: Settings) -> int:
-    store = Store(settings.data(create=False))
-    try:
+    with Store(settings.data(create=False)) as store:
         target: dict[str, int | None] = {"take_id": args.take}
         if args.show:
             show = store.current_show_id()
@@ -86,11 +81,8 @@ def cmd_tag(args: argparse.Namespace, settings: Settings) -> int:
                 raise ConfigError("no show on air yet to tag")
             target = {"show_id": show}
         (store.untag if args.off else store.tag)(args.tag, **target)
-        what = f"take {args.take}" if args.take else "the current show"
-        print(f"{what}: " + (f"no longer tagged {args.tag!r}" if args.off
-                             else f"tagged {args.tag!r}"))
-    finally:
-        store.close()
+    what = f"take {args.take}" if args.take else "the current show"
+    print(f"{what}: " + (f"no longer tagged {args.tag!r}" if args.off else f"tagged {args.tag!r}"))
     return 0
 
 

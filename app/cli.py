@@ -202,24 +202,18 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_queue(args: argparse.Namespace, settings: Settings) -> int:
     theme = checked_theme(args.theme) if args.theme else None
-    store = Store(settings.data(create=False))  # the channel's, never a new one made here
-    try:
+    with Store(settings.data(create=False)) as store:  # the channel's; never a new one here
         if theme:
             store.queue_theme(theme)
         queued = store.queued_themes()
         print("\n".join(f"{i}. {q['theme']}" for i, q in enumerate(queued, 1))
               or "No themes queued.")
-    finally:
-        store.close()
     return 0
 
 
 def cmd_favourite(args: argparse.Namespace, settings: Settings) -> int:
-    store = Store(settings.data(create=False))
-    try:
+    with Store(settings.data(create=False)) as store:
         print(favourite_take(store, args.take_id, on=not args.off)[1])
-    finally:
-        store.close()
     return 0
 
 
@@ -276,11 +270,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     """Looks only: the channel's database opened read-only, no backends built."""
-    store = Store(settings.data(create=False), read_only=True)
-    try:
+    with Store(settings.data(create=False), read_only=True) as store:
         report = status_report(store)
-    finally:
-        store.close()
     print(json.dumps(report, indent=2) if args.json else format_status(report))
     return 0
 

@@ -33,6 +33,12 @@ __all__ = ["CallJournal", "Store", "TAKE_STATES"]
 
 class Store(BibleTables, TakeTables, AirTables, CallTables, ChannelTables, Programme,
             RetentionQueries):
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
     def __init__(self, data: DataDir, read_only: bool = False) -> None:
         """``read_only``: for commands that only look (status): nothing is created or
         migrated, and a write would fail."""
