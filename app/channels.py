@@ -113,6 +113,7 @@ class Network:
         self.rtmp = declared(config)  # fail before anything airs
         self.playouts: dict[str, Playout] = {}
         self._stops: dict[str, threading.Event] = {}
+        self._threads: dict[str, threading.Thread] = {}
         for table in config.get("channels", []):
             run.context.store.save_channel(table["name"], table["policy"], table.get("tag"),
                                            table.get("repeat_after_s", 3600.0))
@@ -122,27 +123,34 @@ class Network:
         self.run.start("channels", self._watch)
 
     def sessions(self) -> dict[str, str]:
-        return {name: p.session for name, p in self.playouts.items()}
+        """For the page's threads: a copy, taken at once, of what sync changes."""
+        return {name: p.session for name, p in dict(self.playouts).items()}
 
     def sync(self, store: Store) -> None:
         wanted = {row["name"]: row for row in store.channels()}
         for name in set(self.playouts) - set(wanted):
             log.info("channel %s removed: off air", name)
-            self._stops.pop(name).set()
-            self.playouts.pop(name)
+            self._off_air(name)
         for name, row in wanted.items():
             playout = self.playouts.get(name)
             if playout is not None and playout.library == row:
                 continue
             if playout is not None:  # its policy changed: start it again with the new one
-                self._stops.pop(name).set()
+                self._off_air(name)
             playout = Playout(self.run.context.data, self.rtmp.get(name, []),
                               channel_name=self.settings.channel, library=row)
             stop = self._stops[name] = threading.Event()
             playout.stop = stop
             self.playouts[name] = playout
-            self.run.start(f"playout:{name}", playout.run)
+            self._threads[name] = self.run.start(f"playout:{name}", playout.run)
             log.info("channel %s on air: %s", name, describe(row))
+
+    def _off_air(self, name: str) -> None:
+        """Stop a channel's playout and wait for it (at most a take), so that a channel started
+        again under the same name never shares its HLS folder with the old one."""
+        self._stops.pop(name).set()
+        self._threads.pop(name).join(timeout=30)
+        self.playouts.pop(name)
 
     def _watch(self) -> None:
         store = Store(self.run.context.data)  # this thread's own connection
