@@ -42,6 +42,7 @@ RESULT_TTL_S = 3600  # a finished job answers a late asker for this long
 ABANDONED_AFTER_S = 10  # a job whose worker stopped heartbeating this long is run again
 HEARTBEAT_S = 2
 RETRIES = 3  # times a job is run again after its worker died
+CLAIM, CLAIM_S = "webtv:claim:", 10  # who queues a job: one asker, for this long
 
 
 def redis_url(config: dict[str, Any]) -> str | None:
@@ -183,6 +184,11 @@ class ClusterPool:
 
         job_id = job_key(config, values)
         job = self._existing(job_id)
+        if job is None and not self.queue.connection.set(
+                CLAIM + job_id, os.getpid(), nx=True, ex=CLAIM_S):
+            # another asker is queueing this very job now (rq's rate-limited enqueue has no
+            # "unique"): wait for it rather than queue it twice, which would let it run twice
+            job = self._queued_by_another(job_id)
         if job is None:
             job = self.queue.enqueue(
                 run_job, config.model_dump(), values, max(1.0, deadline - time.monotonic()),
@@ -203,6 +209,14 @@ class ClusterPool:
             time.sleep(0.2)
         return {"ok": False, "error": "no answer before the job's deadline"}
 
+    def _queued_by_another(self, job_id: str):
+        for _ in range(int(CLAIM_S / 0.1)):
+            job = self._existing(job_id)
+            if job is not None:
+                return job
+            time.sleep(0.1)
+        return None  # its asker died before queueing it: queue it here
+
     def _existing(self, job_id: str):
         from rq.exceptions import NoSuchJobError
         from rq.job import Job, JobStatus
@@ -211,11 +225,11 @@ class ClusterPool:
             job = Job.fetch(job_id, connection=self.queue.connection)
         except NoSuchJobError:
             return None
-        if job.get_status() in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
-            job.delete()  # asked again: it runs again
-            return None
-        if job.get_status() == JobStatus.FINISHED and not (job.return_value() or {}).get("ok"):
-            job.delete()  # its endpoint failed then; it may do better now
+        failed = job.get_status() in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
+        if failed or (job.get_status() == JobStatus.FINISHED
+                      and not (job.return_value() or {}).get("ok")):
+            job.delete()  # asked again: it runs again (its endpoint may do better now)
+            self.queue.connection.delete(CLAIM + job_id)
             return None
         return job
 
