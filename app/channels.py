@@ -27,7 +27,7 @@ from webtv.director.config import Settings
 from webtv.director.runtime import Runtime
 from webtv.playout.outputs import resolve_rtmp
 from webtv.playout.playout import Playout
-from webtv.state.channels import POLICIES, checked_channel
+from webtv.state.channels import POLICIES
 from webtv.state.store import Store
 
 log = logging.getLogger("webtv.channels")
@@ -91,32 +91,26 @@ def describe(row: dict[str, Any]) -> str:
     return f"plays {kind}, no repeat within {row['repeat_after_s']:g} s"
 
 
-def declared(config: dict[str, Any]) -> dict[str, list[str]]:
-    """The channels webtv.toml declares, checked; their RTMP targets by name."""
-    targets = {}
-    for table in config.get("channels", []):
-        extra = set(table) - {"name", "policy", "tag", "repeat_after_s", "rtmp"}
-        if extra:
-            raise ConfigError(f"[[channels]] {table.get('name', '?')}: unknown keys "
-                              f"{', '.join(sorted(extra))}")
-        checked_channel(table.get("name", ""), table.get("policy", ""), table.get("tag"),
-                        table.get("repeat_after_s", 3600.0))
-        targets[table["name"]] = [resolve_rtmp(t) for t in table.get("rtmp", [])]
-    return targets
-
-
 class Network:
     """The library channels of a run: one playout each, kept in step with the channel table."""
 
     def __init__(self, run: Runtime, settings: Settings, config: dict[str, Any]) -> None:
+        """The channels webtv.toml declares are saved (checked by the store) and their RTMP
+        targets resolved, before anything airs."""
         self.run, self.settings = run, settings
-        self.rtmp = declared(config)  # fail before anything airs
+        self.rtmp: dict[str, list[str]] = {}
         self.playouts: dict[str, Playout] = {}
         self._stops: dict[str, threading.Event] = {}
         self._threads: dict[str, threading.Thread] = {}
         for table in config.get("channels", []):
-            run.context.store.save_channel(table["name"], table["policy"], table.get("tag"),
-                                           table.get("repeat_after_s", 3600.0))
+            extra = set(table) - {"name", "policy", "tag", "repeat_after_s", "rtmp"}
+            if extra:
+                raise ConfigError(f"[[channels]] {table.get('name', '?')}: unknown keys "
+                                  f"{', '.join(sorted(extra))}")
+            row = run.context.store.save_channel(
+                table.get("name", ""), table.get("policy", ""), table.get("tag"),
+                table.get("repeat_after_s", 3600.0))
+            self.rtmp[row["name"]] = [resolve_rtmp(t) for t in table.get("rtmp", [])]
 
     def start(self) -> None:
         self.sync(self.run.context.store)

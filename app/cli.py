@@ -193,7 +193,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     if not url:
         raise ConfigError(f"no Redis to work for: --redis URL, ${cluster.REDIS_ENV} or "
                           "[cluster] redis in --config")
-    print(f"Worker for the endpoints queued at {cluster._shown(url)} (Ctrl-C to stop)",
+    print(f"Worker for the endpoints queued at {cluster.shown_url(url)} (Ctrl-C to stop)",
           flush=True)
     cluster.worker(url, args.name).work(burst=args.burst, with_scheduler=False,
                                          logging_level="INFO" if args.verbose else "WARNING")

@@ -89,9 +89,7 @@ def channel_list(store: Store, sessions: dict[str, str | None]) -> list[dict[str
     rows = [{"name": "main", "policy": "live", "tag": None}, *store.channels()]
     out = []
     for row in rows:
-        session = sessions.get(row["name"]) or store.latest_session(row["name"])
-        last = store.air_log(session, limit=1) if session else []
-        on_air = last[0] if last and not last[0]["ended_at"] else None
+        on_air = store.on_air(row["name"], sessions.get(row["name"]))
         out.append({
             "name": row["name"], "policy": row["policy"], "tag": row["tag"],
             "playlist": "/hls/live.m3u8" if row["name"] == "main"

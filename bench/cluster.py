@@ -24,26 +24,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.spaces import Space, free_port  # noqa: E402
+from tests import redis_server  # noqa: E402
+from tests.spaces import Space  # noqa: E402
 from tests.test_cluster import overlap, request  # noqa: E402
 from webtv.tools.backends.cluster import ClusterPool, connect  # noqa: E402
 from webtv.tools.backends.config import endpoint_config, presets  # noqa: E402
 from webtv.tools.backends.remote import RemoteVideo  # noqa: E402
-
-
-def start_redis(folder: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen([shutil.which("redis-server") or "/usr/bin/redis-server", "--port",
-                             str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
-                             "no", "--dir", str(folder)], stdout=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    for _ in range(100):
-        try:
-            connect(url)
-            return proc, url
-        except Exception:  # noqa: BLE001 - not up yet
-            time.sleep(0.1)
-    raise SystemExit("redis-server did not start")
 
 
 def one_count(workers: int, url: str, spaces: list[Space], takes: int, round_: int) -> dict:
@@ -94,7 +80,7 @@ def main() -> None:
     ap.add_argument("--gpu-s", type=float, default=1.5)
     args = ap.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="webtv-bench-redis-"))
-    redis, url = start_redis(folder)
+    redis, url = redis_server.start(folder)
     spaces = [Space("zeroscope-576w"), Space("zeroscope-576w")]
     for space in spaces:
         space.behaviour.delay = args.gpu_s

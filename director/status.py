@@ -72,8 +72,7 @@ def library_channels(store: Store) -> list[dict[str, Any]]:
     out = []
     for row in store.channels():
         session = store.latest_session(row["name"])
-        last = store.air_log(session, limit=1) if session else []
-        on_air = last[0] if last and not last[0]["ended_at"] else None
+        on_air = store.on_air(row["name"], session)
         age = playlist_age(store.data.channel_hls(row["name"]))
         out.append({
             "name": row["name"], "policy": row["policy"], "tag": row["tag"],

@@ -121,6 +121,13 @@ class AirTables(Tables):
             f"left join shots on shots.id = takes.shot_id {where} "
             "order by air_log.id desc limit ?", params)
 
+    def on_air(self, channel: str = "main",
+               session: str | None = None) -> AiringWithShot | None:
+        """What a channel airs now: the open airing of its session (default: its latest)."""
+        session = session or self.latest_session(channel)
+        last = self.air_log(session, limit=1) if session else []
+        return last[0] if last and not last[0]["ended_at"] else None
+
     def latest_session(self, channel: str = "main") -> str | None:
         row = self._one("select session from air_log where channel = ? order by id desc limit 1",
                         (channel,))

@@ -56,9 +56,16 @@ def query(home: Path, sql: str, params: tuple = ()) -> list[tuple]:
         db.close()
 
 
-def webtv(home: Path, *args: str) -> str:
-    """Another `webtv` command on the same data dir (status, queue, favourite); its stdout."""
+def run_webtv(home: Path, *args: str) -> subprocess.CompletedProcess:
+    """Another `webtv` command on the same data dir (status, queue, channel, ...), as it ended."""
     environment = {**os.environ, "WEBTV_HOME": str(home)}
     environment.pop("WEBTV_LLM_MODEL", None)
     return subprocess.run([sys.executable, "-m", "webtv.app.cli", *args], env=environment,
-                          capture_output=True, text=True, check=True).stdout
+                          capture_output=True, text=True, timeout=60)
+
+
+def webtv(home: Path, *args: str) -> str:
+    """Another `webtv` command that must succeed; its stdout."""
+    done = run_webtv(home, *args)
+    assert done.returncode == 0, done.stderr
+    return done.stdout

@@ -16,7 +16,7 @@ from urllib.error import HTTPError
 import pytest
 
 from tests.browser.chromium import Browser, missing
-from tests.channel import THEME, free_port, get, wait_for
+from tests.channel import THEME, free_port, get, run_webtv, wait_for, webtv
 from webtv.core.errors import ConfigError
 from webtv.state.datadir import DataDir
 from webtv.state.store import Store
@@ -105,28 +105,19 @@ def test_channels_and_tags_are_checked(store: Store) -> None:
     assert (row["tag"], row["repeat_after_s"]) == ("night", 600.0)
 
 
-def webtv(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "WEBTV_HOME": str(home)}
-    env.pop("WEBTV_LLM_MODEL", None)
-    done = subprocess.run([sys.executable, "-m", "webtv.app.cli", *args], env=env, text=True,
-                          capture_output=True, timeout=60)
-    assert not check or done.returncode == 0, done.stderr
-    return done
-
-
 def test_the_command_line_manages_channels_and_tags(tmp_path: Path) -> None:
     home = tmp_path / "home"
     Store(DataDir(home, create=True)).close()  # a channel's data dir
-    said = webtv(home, "channel", "add", "late", "--policy", "tag", "--tag", "night").stdout
+    said = webtv(home, "channel", "add", "late", "--policy", "tag", "--tag", "night")
     assert "channel late: plays tag 'night'" in said
     assert "late: plays tag 'night', no repeat within 3600 s" in webtv(home, "channel",
-                                                                        "list").stdout
-    bad = webtv(home, "channel", "add", "Late Show", "--policy", "best", check=False)
+                                                                        "list")
+    bad = run_webtv(home, "channel", "add", "Late Show", "--policy", "best")
     assert bad.returncode == 2 and "lower-case" in bad.stderr and "Traceback" not in bad.stderr
-    assert "no show on air yet" in webtv(home, "tag", "night", "--show", check=False).stderr
-    assert "no take with id 5" in webtv(home, "tag", "night", "--take", "5", check=False).stderr
+    assert "no show on air yet" in run_webtv(home, "tag", "night", "--show").stderr
+    assert "no take with id 5" in run_webtv(home, "tag", "night", "--take", "5").stderr
     webtv(home, "channel", "remove", "late")
-    assert "No library channels" in webtv(home, "channel", "list").stdout
+    assert "No library channels" in webtv(home, "channel", "list")
 
 
 TOML = """
@@ -183,7 +174,7 @@ def test_three_channels_air_side_by_side_from_one_run(tmp_path: Path) -> None:
             health = json.loads(exc.read())
         assert {c["name"] for c in health["channels"]} == {"best", "night", "fresh"}, health
         assert all(c["streaming"] for c in health["channels"]), health["channels"]
-        status = webtv(home, "status").stdout
+        status = webtv(home, "status")
         assert "Channel:   night (tag 'night'" in status and "Channel:   fresh (recent" in status
         watch_side_by_side(base, home)
         webtv(home, "channel", "remove", "fresh")

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -17,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import redis_server
 from tests.channel import THEME, free_port, get, wait_for
 from tests.spaces import Space
 from webtv.state.datadir import DataDir
@@ -28,11 +27,9 @@ from webtv.tools.backends.remote import RemoteVideo
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _need_redis() -> str:
-    found = shutil.which("redis-server") or (
-        "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None)
-    if found:
-        return found
+def _need_redis() -> None:
+    if redis_server.binary():
+        return
     if os.environ.get("WEBTV_REQUIRE_REDIS") == "1":
         pytest.fail("WEBTV_REQUIRE_REDIS=1 but there is no redis-server (apt-get install "
                     "redis-server)")
@@ -41,15 +38,9 @@ def _need_redis() -> str:
 
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory: pytest.TempPathFactory):
-    binary = _need_redis()
-    port = free_port()
-    folder = tmp_path_factory.mktemp("redis")
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(folder)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    url = f"redis://127.0.0.1:{port}/0"
+    _need_redis()
+    proc, url = redis_server.start(tmp_path_factory.mktemp("redis"))
     try:
-        wait_for(lambda: _answers(port), 20, "redis-server")
         yield url
     finally:
         proc.terminate()
@@ -61,15 +52,6 @@ def _parent(proc: Path) -> int | None:
         return int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
     except (OSError, ValueError, IndexError):
         return None
-
-
-def _answers(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-            s.sendall(b"PING\r\n")
-            return s.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
 
 
 @pytest.fixture

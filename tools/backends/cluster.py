@@ -59,11 +59,11 @@ def connect(url: str):
     try:
         connection.ping()
     except Exception as exc:  # noqa: BLE001 - redis raises several kinds; all mean "not there"
-        raise ConfigError(f"cannot reach Redis at {_shown(url)}: {exc}") from None
+        raise ConfigError(f"cannot reach Redis at {shown_url(url)}: {exc}") from None
     return connection
 
 
-def _shown(url: str) -> str:
+def shown_url(url: str) -> str:
     """A Redis URL without its password."""
     head, at, tail = url.rpartition("@")
     return f"{head.split('://')[0]}://***@{tail}" if at else url
