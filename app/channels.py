@@ -23,11 +23,12 @@ from collections.abc import Callable
 from typing import Any
 
 from webtv.core.errors import ConfigError
-from webtv.director.config import Settings
+from webtv.core.settings import Settings
 from webtv.director.runtime import Runtime
 from webtv.playout.outputs import resolve_rtmp
 from webtv.playout.playout import Playout
 from webtv.state.channels import POLICIES
+from webtv.state.datadir import DataDir
 from webtv.state.store import Store
 
 log = logging.getLogger("webtv.channels")
@@ -58,7 +59,7 @@ def add_parsers(sub: argparse._SubParsersAction, common: Callable) -> None:
 
 
 def cmd_channel(args: argparse.Namespace, settings: Settings) -> int:
-    with Store(settings.data(create=False)) as store:
+    with Store(DataDir(settings.data_dir, create=False)) as store:
         if args.action == "add":
             row = store.save_channel(args.name, args.policy, args.tag, args.repeat_after)
             print(f"channel {row['name']}: {describe(row)} (a running channel network starts it "
@@ -73,7 +74,7 @@ def cmd_channel(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_tag(args: argparse.Namespace, settings: Settings) -> int:
-    with Store(settings.data(create=False)) as store:
+    with Store(DataDir(settings.data_dir, create=False)) as store:
         target: dict[str, int | None] = {"take_id": args.take}
         if args.show:
             show = store.current_show_id()

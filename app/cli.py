@@ -12,17 +12,18 @@ from pathlib import Path
 
 from webtv.app import channels
 from webtv.core.errors import ConfigError, ToolError
+from webtv.core.settings import Settings, load_config
 from webtv.director.autopilot import Autopilot
 from webtv.director.chat import print_event
-from webtv.director.config import Settings
+from webtv.director.models import chat_model
 from webtv.director.runtime import Runtime
 from webtv.director.status import format_status, status_report
+from webtv.production.backends import cluster
+from webtv.reading.theme import checked_theme
+from webtv.state.datadir import DataDir
 from webtv.state.retention import Policy
 from webtv.state.store import Store
-from webtv.tools.backends import cluster
-from webtv.tools.backends import config as backend_config
 from webtv.tools.programme import favourite_take
-from webtv.tools.theme import checked_theme
 
 log = logging.getLogger("webtv")
 BACKEND_EXAMPLES = {"video": "zeroscope or ltx", "upscale": "xl", "interpolate": "film",
@@ -152,7 +153,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             return 2
         playout = Playout(ctx.data, rtmp, channel_name=settings.channel)
         playout.stop = run.stop
-        network = channels.Network(run, settings, settings.config(ctx.data))
+        network = channels.Network(run, settings, settings.config(ctx.data.root))
         if args.port:  # a port in use fails here, before the playout wipes hls/
             server = serve(ctx.data, args.host, args.port, lambda: playout.session,
                            settings=settings, sessions_of=network.sessions)
@@ -188,7 +189,7 @@ def log_to_file(folder: Path) -> None:
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     """A worker host of a cluster: runs endpoint jobs from Redis (no data dir, no channel)."""
-    url = args.redis or cluster.redis_url(backend_config.load(args.config, required=bool(
+    url = args.redis or cluster.redis_url(load_config(args.config, required=bool(
         args.config)))
     if not url:
         raise ConfigError(f"no Redis to work for: --redis URL, ${cluster.REDIS_ENV} or "
@@ -202,7 +203,8 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_queue(args: argparse.Namespace, settings: Settings) -> int:
     theme = checked_theme(args.theme) if args.theme else None
-    with Store(settings.data(create=False)) as store:  # the channel's; never a new one here
+    # the channel's own store; never a new one here
+    with Store(DataDir(settings.data_dir, create=False)) as store:
         if theme:
             store.queue_theme(theme)
         queued = store.queued_themes()
@@ -212,7 +214,7 @@ def cmd_queue(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_favourite(args: argparse.Namespace, settings: Settings) -> int:
-    with Store(settings.data(create=False)) as store:
+    with Store(DataDir(settings.data_dir, create=False)) as store:
         print(favourite_take(store, args.take_id, on=not args.off)[1])
     return 0
 
@@ -238,7 +240,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         cassettes = recorder.use_cassette
 
         def model_for(strategy, seed):
-            return settings.model()
+            return chat_model(settings)
     else:
         from webtv.director.offline import OfflineDirector
 
@@ -260,7 +262,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from webtv.app.web import serve
 
     with Runtime(settings, exclusive=False) as run:  # the channel's own process holds the lock
-        server = serve(settings.data(), args.host, args.port, settings=settings)
+        server = serve(DataDir(settings.data_dir), args.host, args.port, settings=settings)
         run.on_close(server.server_close, server.shutdown)
         print(f"Serving http://{args.host}:{server.server_port}/  (Ctrl-C to stop)", flush=True)
         run.stop_on_signals()
@@ -270,7 +272,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     """Looks only: the channel's database opened read-only, no backends built."""
-    with Store(settings.data(create=False), read_only=True) as store:
+    with Store(DataDir(settings.data_dir, create=False), read_only=True) as store:
         report = status_report(store)
     print(json.dumps(report, indent=2) if args.json else format_status(report))
     return 0

@@ -25,7 +25,7 @@ from webtv.app.handler import Request, Route
 from webtv.app.operator import OperatorRoutes
 from webtv.app.reads import channel_list, now_playing, playlist_clock, recent_takes
 from webtv.core.errors import ConfigError
-from webtv.director.config import Settings
+from webtv.core.settings import Settings
 from webtv.director.console import Console
 from webtv.director.status import health
 from webtv.state.datadir import DataDir

@@ -27,9 +27,9 @@ sys.path.insert(0, str(ROOT))
 from tests import redis_server  # noqa: E402
 from tests.spaces import Space  # noqa: E402
 from tests.test_cluster import overlap, request  # noqa: E402
-from webtv.tools.backends.cluster import ClusterPool, connect  # noqa: E402
-from webtv.tools.backends.config import endpoint_config, presets  # noqa: E402
-from webtv.tools.backends.remote import RemoteVideo  # noqa: E402
+from webtv.production.backends.cluster import ClusterPool, connect  # noqa: E402
+from webtv.production.backends.config import endpoint_config, presets  # noqa: E402
+from webtv.production.backends.remote import RemoteVideo  # noqa: E402
 
 
 def one_count(workers: int, url: str, spaces: list[Space], takes: int, round_: int) -> dict:

@@ -33,15 +33,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import openai  # noqa: E402
 
 from webtv.core.errors import WebTVError  # noqa: E402
+from webtv.core.settings import Settings  # noqa: E402
 from webtv.director.autopilot import carry_out, system_prompt  # noqa: E402
-from webtv.director.config import Settings  # noqa: E402
 from webtv.director.loop import Conversation  # noqa: E402
+from webtv.director.models import chat_model
 from webtv.director.requests import plan_request, produce_request, theme_request  # noqa: E402
 from webtv.evals.metrics import made_texts  # noqa: E402
+from webtv.reading.theme import fidelity  # noqa: E402
 from webtv.state.datadir import DataDir  # noqa: E402
 from webtv.state.store import Store  # noqa: E402
 from webtv.tools.context import ToolContext  # noqa: E402
-from webtv.tools.theme import fidelity  # noqa: E402
 
 THEMES = [  # photoreal, animal, landscape, several characters, other languages and scripts
     "A panda chef cooking dumplings in a tiny kitchen, cartoon style",
@@ -61,7 +62,7 @@ def one_theme(settings: Settings, model, theme: str, takes: int, turns: int) -> 
     home = Path(tempfile.mkdtemp(prefix="webtv-bench-director-"))
     data = DataDir(home)
     store = Store(data)
-    ctx = ToolContext(store=store, data=data)
+    ctx = ToolContext.open(store=store, data=data)
     system = system_prompt(settings)
     started = time.monotonic()
     first_take = None
@@ -174,7 +175,7 @@ def main() -> None:
         settings = Settings.from_env(llm_model=None if name == "offline" else name,
                                      llm_base_url=args.base_url,
                                      data_dir=Path(tempfile.mkdtemp(prefix="webtv-models-")))
-        model = settings.model()
+        model = chat_model(settings)
         rows = []
         for theme in args.theme or THEMES[:args.themes]:
             row = one_theme(settings, model, theme, args.takes, args.turns)

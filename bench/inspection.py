@@ -40,10 +40,10 @@ from webtv.director.autopilot import carry_out  # noqa: E402
 from webtv.director.loop import Conversation  # noqa: E402
 from webtv.director.offline import OfflineDirector  # noqa: E402
 from webtv.director.requests import produce_request, theme_request  # noqa: E402
+from webtv.production.backends import local_backends  # noqa: E402
+from webtv.production.backends.local_video import FILE_FAULTS, PICTURE_FAULTS  # noqa: E402
 from webtv.state.datadir import DataDir  # noqa: E402
 from webtv.state.store import Store  # noqa: E402
-from webtv.tools.backends import local_backends  # noqa: E402
-from webtv.tools.backends.local_video import FILE_FAULTS, PICTURE_FAULTS  # noqa: E402
 from webtv.tools.context import ToolContext  # noqa: E402
 
 CATCHES = {"reversed": "motion_direction", "wrong_palette": "palette", "text": "burned_text",
@@ -80,8 +80,8 @@ def main() -> None:
     data = DataDir(Path(tempfile.mkdtemp(prefix="webtv-inspect-")))
     store = Store(data)
     backends = local_backends(args.faults)
-    ctx = ToolContext(store=store, data=data, backends=backends, parallel=args.workers,
-                      seed=104729 if args.holdout else 7919)
+    ctx = ToolContext.open(store=store, data=data, backends=backends, parallel=args.workers,
+                           seed=104729 if args.holdout else 7919)
     themes = HOLDOUT if args.holdout else THEMES
     started = time.monotonic()
     theme, director = 0, OfflineDirector()
@@ -169,8 +169,8 @@ def report(store: Store, made: list[tuple[int, str, str | None]], seconds: float
 
 def channel(args) -> None:
     """The channel as `webtv run` runs it, for --channel seconds; the air shared out."""
+    from webtv.core.settings import Settings
     from webtv.director.autopilot import Autopilot
-    from webtv.director.config import Settings
     from webtv.director.runtime import open_context
     from webtv.playout.playout import Playout
 

@@ -28,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from webtv.core.settings import Settings  # noqa: E402
 from webtv.director.autopilot import carry_out  # noqa: E402
-from webtv.director.config import Settings  # noqa: E402
 from webtv.director.loop import Conversation  # noqa: E402
 from webtv.director.offline import OfflineDirector  # noqa: E402
 from webtv.director.requests import produce_request, theme_request  # noqa: E402
@@ -74,7 +74,8 @@ class Stages:
 def instrument(ctx, stages: Stages) -> None:
     """Time every stage where production calls it (module attributes and backend methods)."""
     from webtv.core import house
-    from webtv.tools import checks, motion, ocr, pipeline, takes
+    from webtv.inspection import checks, motion, ocr
+    from webtv.production import pipeline, takes
 
     b = ctx.backends
     stages.wrap(b.video, "generate", "video (render or fetch)")
@@ -96,7 +97,7 @@ def instrument(ctx, stages: Stages) -> None:
     ]:
         if hasattr(module, attr):
             stages.wrap(module, attr, name)
-    stages.wrap(ctx.moderator, "check", "moderation")
+    stages.wrap(ctx.production.moderator, "check", "moderation")
 
 
 def start_space() -> tuple[subprocess.Popen, str]:
@@ -128,7 +129,8 @@ def main() -> None:
     try:
         ctx = open_context(Settings.from_env(data_dir=home, fault_rate=args.faults,
                                              backends=choices))
-        ctx.parallel = 1  # one take at a time: every CPU-second belongs to the stage it is in
+        ctx = ctx.with_production(parallel=1)  # one take at a time: every CPU-second belongs to
+        # the stage it is in
         stages = Stages()
         instrument(ctx, stages)
         director = OfflineDirector()

@@ -23,10 +23,10 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from tests.spaces import Space  # noqa: E402
+from webtv.production.backends import config as backend_config  # noqa: E402
+from webtv.production.backends.base import ShotSpec, VideoRequest  # noqa: E402
 from webtv.state.datadir import DataDir  # noqa: E402
 from webtv.state.store import CallJournal  # noqa: E402
-from webtv.tools.backends import ShotSpec, VideoRequest  # noqa: E402
-from webtv.tools.backends import config as backend_config  # noqa: E402
 
 
 def run(urls: list[str], jobs: int, data: DataDir) -> float:

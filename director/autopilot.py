@@ -19,22 +19,23 @@ import time
 import openai
 
 from webtv import prompts, tools
+from webtv.core.clock import now
 from webtv.core.errors import StepLimitExceeded, WebTVError
-from webtv.director.config import Settings
-from webtv.director.llm import ChatModel
+from webtv.core.settings import Settings
 from webtv.director.loop import Conversation, Event, run_turn
+from webtv.director.models import chat_model
 from webtv.director.offline import OfflineDirector
+from webtv.director.protocol import ChatModel, Request
 from webtv.director.requests import (
     PLAN_AHEAD,
-    Request,
+    context_for,
     plan_request,
     produce_request,
     theme_request,
 )
-from webtv.state.migrations import now
+from webtv.production import line as production
 from webtv.state.retention import Policy, sweep
 from webtv.state.store import Store
-from webtv.tools import production
 from webtv.tools.context import ToolContext
 
 log = logging.getLogger("webtv.autopilot")
@@ -48,12 +49,8 @@ def system_prompt(settings: Settings) -> str:
 def carry_out(model: ChatModel, ctx: ToolContext, conversation: Conversation, request: Request,
               *, on_event: Event | None = None, stop: threading.Event | None = None) -> str:
     """One request through the loop, with what the request offers and tells the tools."""
-    request.apply(ctx)
-    try:
-        return run_turn(model, tools.load(), ctx, conversation, request.text,
-                        offer=request.offer, on_event=on_event, stop=stop)
-    finally:
-        ctx.theme = ctx.segment_id = None
+    return run_turn(model, tools.load(), context_for(request, ctx), conversation, request,
+                    on_event=on_event, stop=stop)
 
 
 class Autopilot:
@@ -63,7 +60,7 @@ class Autopilot:
                  on_event: Event | None = None) -> None:
         self.settings = settings
         self.buffer_seconds = buffer_seconds
-        self.model = settings.model()
+        self.model = chat_model(settings)
         # an LLM's call costs more than a take: more shots per call (offline: two at a time)
         self.shots_per_turn = shots_per_turn or (4 if isinstance(self.model, OfflineDirector)
                                                  else 6)
@@ -76,7 +73,7 @@ class Autopilot:
         self.pending_theme: str | None = None  # a theme whose show is not made yet
 
     def run(self, ctx: ToolContext, stop: threading.Event, theme: str | None = None) -> None:
-        ctx.stop = stop  # production begins no new take once the channel stops
+        ctx = ctx.with_production(stop=stop)  # production begins no new take once it stops
         beat = threading.Thread(target=self._heartbeat, args=(ctx, stop), name="heartbeat",
                                 daemon=True)
         beat.start()
@@ -118,11 +115,12 @@ class Autopilot:
 
     def _work(self, ctx: ToolContext, request: Request | str, stop: threading.Event) -> None:
         scheduled_before = ctx.store.scheduled_count()
-        answered_before = ctx.answers["files"]
+        answered_before = ctx.production.answers.files
         error = None
         try:
             if request == "finish":  # interrupted production: the code finishes it, no model
-                production.produce(ctx, [s["id"] for s in ctx.store.unfinished_shots()])
+                production.produce(ctx.production,
+                                   [s["id"] for s in ctx.store.unfinished_shots()])
             else:
                 if request.queue_id is not None:
                     ctx.store.start_queued_theme(request.queue_id)
@@ -145,7 +143,7 @@ class Autopilot:
             return
         if stop.is_set():  # a stop cut the turn short: not a failure of the backends
             return
-        if error is None and ctx.answers["files"] > answered_before:
+        if error is None and ctx.production.answers.files > answered_before:
             # the backends answered and every take failed on its content (its checks, a bad
             # file): new shots are the cure, not waiting; the channel is not degraded for it
             log.info("no take of this turn passed (%s); writing new shots",

@@ -7,14 +7,16 @@ continuity changes made here steer what the autopilot makes next.
 from __future__ import annotations
 
 from webtv.core.errors import ConfigError, NotFound, StepLimitExceeded, ToolError, WebTVError
+from webtv.core.settings import Settings
 from webtv.director.autopilot import carry_out, system_prompt
-from webtv.director.config import Settings
 from webtv.director.loop import Conversation
+from webtv.director.models import chat_model
 from webtv.director.requests import chat_request, produce_request
 from webtv.director.runtime import open_context
 from webtv.director.status import channel_health, format_status, status_report
+from webtv.reading.theme import checked_theme
+from webtv.state.datadir import DataDir
 from webtv.tools.programme import favourite_take
-from webtv.tools.theme import checked_theme
 
 HELP = """Give the director a theme ("theme: a fox who delivers mail by balloon" replaces the show
 now; "queue: ..." airs it after the current show), a continuity change ("make the fox's scarf
@@ -38,12 +40,12 @@ def print_event(kind: str, data: dict) -> None:
 def repl(settings: Settings, read=input, write=print) -> int:
 
     try:
-        settings.data(create=False)
+        DataDir(settings.data_dir, create=False)
         new = False
     except ConfigError:
         new = True  # said, so a chat started in the wrong folder is noticed at once
     ctx = open_context(settings)
-    model = settings.model()
+    model = chat_model(settings)
     conversation = Conversation(system_prompt(settings))
     write(f"Director: {settings.describe_model()}\nData: {ctx.data.root}"
           + (" (new: no channel was here; --data-dir or $WEBTV_HOME pick one)" if new else "")

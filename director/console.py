@@ -17,10 +17,11 @@ from typing import Any
 import openai
 
 from webtv.core.errors import StepLimitExceeded, WebTVError
+from webtv.core.settings import Settings
 from webtv.director.autopilot import system_prompt
 from webtv.director.chat import command, is_command, talk
-from webtv.director.config import Settings
 from webtv.director.loop import Conversation
+from webtv.director.models import chat_model
 from webtv.director.runtime import open_context
 from webtv.tools.context import ToolContext
 
@@ -78,7 +79,7 @@ class Console:
     def _context(self) -> ToolContext:
         if self._ctx is None:  # opened on first use: a page without chats needs no backends
             self._ctx = open_context(self.settings)
-            self._model = self.settings.model()
+            self._model = chat_model(self.settings)
         return self._ctx
 
     def _conversation(self, session: str) -> Conversation:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from webtv.core.errors import ConfigError
 
@@ -51,14 +51,6 @@ def temperature_for(messages: list[dict[str, Any]], temperature: float) -> float
     return max(temperature, RETRY_TEMPERATURE) if failed else temperature
 
 
-class ChatModel(Protocol):
-    name: str
-    sees_images: bool
-
-    def complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *,
-                 require_tool: bool = False) -> Reply: ...
-
-
 class OpenAIChat:
     """Any OpenAI-compatible chat-completions endpoint: OpenAI, vLLM, Ollama, llama.cpp.
 
@@ -82,7 +74,8 @@ class OpenAIChat:
         self.strict_tools = base_url is None  # OpenAI's own API: strict schemas
 
     def complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *,
-                 require_tool: bool = False) -> Reply:
+                 require_tool: bool = False, turn: object = None) -> Reply:
+        """``turn`` is not needed: the request is in the messages, as the model reads it."""
         response = self._client.chat.completions.create(
             model=self.name, messages=messages, tools=tools, tool_choice="auto",
             temperature=temperature_for(messages, self.temperature))

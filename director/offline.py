@@ -17,35 +17,20 @@ import hashlib
 import json
 import re
 import tomllib
-from dataclasses import dataclass
 from typing import Any
 
 from webtv import prompts
 from webtv.director.llm import Reply, ToolCall
-from webtv.tools.colours import name_in
-from webtv.tools.theme import Theme, read_theme
-from webtv.tools.words import is_a
+from webtv.director.protocol import Request, Step, Turn
+from webtv.reading.colours import name_in
+from webtv.reading.theme import Theme, read_theme
+from webtv.reading.words import is_a
+from webtv.tools.bible import Named
 
-COUNT = re.compile(r"write the next (\d+) shots", re.I)
-PLAN = re.compile(r"plan the next (\d+) episodes", re.I)
-THEME_LINE = re.compile(r"^theme:\s*(.+)$", re.I | re.M)
-PEOPLE = re.compile(r"from the people running the channel:\s*(.+)$", re.I | re.S)
 QUEUE = re.compile(r"^\s*(?:queue|next show|later)\s*:\s*(.+)$", re.I | re.S)
 MORE = re.compile(r"\b(?:produce|make|write)\s+(\d+)?\s*more\s+shots\b", re.I)
-CAST_LINE = re.compile(r"^- (.+?) \((character|place|prop)\)(?:: (.*))?$", re.M)
-LOGLINE = re.compile(r"^Show: .*? — (.*)$", re.M)
-NOTES = re.compile(r"^Notes: (.*)$", re.M)
-EPISODE = re.compile(r"^Episode (\d+):", re.M)
 NOTE_WORDS = ("more ", "less ", "fewer ", "always ", "never ", "from now on", "don't", "avoid ",
               "keep ", "no more", "stop ")
-
-
-@dataclass
-class Step:
-    name: str
-    arguments: dict[str, Any]
-    ok: bool
-    result: Any
 
 
 def _pick(seed_text: str, options: list[Any]) -> Any:
@@ -72,10 +57,15 @@ class OfflineDirector:
 
     # -- the protocol --------------------------------------------------------------------
     def complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *,
-                 require_tool: bool = False) -> Reply:
-        request, steps = _current_turn(messages)
+                 require_tool: bool = False, turn: Turn | None = None) -> Reply:
+        """The request is read as data (``turn``); bare words, with no request (a test's
+        conversation), are taken as a person's."""
+        if turn is None or turn.request is None:
+            words = next((m["content"] for m in reversed(messages) if m["role"] == "user"
+                          and isinstance(m.get("content"), str)), "")
+            turn = Turn(Request("chat", words, said=words), turn.steps if turn else ())
         offered = [t["function"]["name"] for t in tools]
-        plan = self._next(request, steps, offered)
+        plan = self._next(turn.request, list(turn.steps), offered)
         if isinstance(plan, str):
             return Reply(plan)
         calls = []
@@ -84,22 +74,18 @@ class OfflineDirector:
             calls.append(ToolCall(f"call_{self._calls}", name, json.dumps(arguments)))
         return Reply(None, calls)
 
-    def _next(self, request: str, steps: list[Step], offered: list[str]):
+    def _next(self, request: Request, steps: list[Step], offered: list[str]):
         if steps:
-            return self._follow_up(request, steps, offered)
-        theme = THEME_LINE.search(request)
-        if theme and "set_show" in offered:
-            return [("set_show", self.show_for(theme.group(1).strip()))]
-        count = COUNT.search(request)
-        if count and "write_shots" in offered:
-            return [("write_shots", {"shots": self._shots(request, int(count.group(1)))})]
-        plan = PLAN.search(request)
-        if plan and "plan_episodes" in offered:
-            return [("plan_episodes", {"episodes": self._episodes(request,
-                                                                  int(plan.group(1)))})]
+            return self._follow_up(steps, offered)
+        if request.kind == "theme" and request.theme and "set_show" in offered:
+            return [("set_show", self.show_for(request.theme))]
+        if request.kind == "produce" and "write_shots" in offered:
+            return [("write_shots", {"shots": self._shots(request, request.count)})]
+        if request.kind == "plan" and "plan_episodes" in offered:
+            return [("plan_episodes", {"episodes": self._episodes(request, request.count)})]
         return self._chat(request, offered)
 
-    def _follow_up(self, request: str, steps: list[Step], offered: list[str]):
+    def _follow_up(self, steps: list[Step], offered: list[str]):
         """After a call: rewrite a dropped shot once (the planner's judgement: a simpler,
         static shot), else say how it went."""
         last = steps[-1]
@@ -154,22 +140,24 @@ class OfflineDirector:
         return {"name": character.name[:60], "kind": "character", "look": look[:300]}
 
     # -- shots and episodes --------------------------------------------------------------
-    def _shots(self, request: str, count: int) -> list[dict[str, Any]]:
-        cast = [m for m in CAST_LINE.findall(request) if m[1] != "place"]
-        places = [m[0] for m in CAST_LINE.findall(request) if m[1] == "place"]
-        logline = (LOGLINE.search(request) or [None, ""])[1]
-        theme = read_theme(logline)
-        people = [m[0] for m in cast if m[1] == "character"] or [m[0] for m in cast][:1]
-        things = [m[0] for m in cast if m[1] == "prop"]
-        notes = ((NOTES.search(request) or [None, ""])[1]).lower()
-        episode = int((EPISODE.search(request) or [None, "1"])[1])
-        start = episode + _written(request)
+    def _shots(self, request: Request, count: int) -> list[dict[str, Any]]:
+        show = request.brief
+        members = show.cast if show else ()
+        cast = [m for m in members if m.kind != "place"]
+        places = [m.name for m in members if m.kind == "place"]
+        theme = read_theme(show.logline if show else "")
+        people = [m.name for m in cast if m.kind == "character"] or [m.name for m in cast][:1]
+        things = [m.name for m in cast if m.kind == "prop"]
+        notes = "; ".join(show.notes).lower() if show else ""
+        segment = request.segment or {}
+        episode, written = int(segment.get("position") or 1), int(segment.get("written") or 0)
+        start = episode + written
         patterns, beats = self.words["shots"], self.words["beats"]
         shots = []
         for i in range(count):
             p = dict(patterns[(start + i) % len(patterns)])
             # a beat of its own for each pass over the patterns: no action airs twice in a row
-            beat = beats[(episode * 2 + (_written(request) + i) // len(patterns)) % len(beats)]
+            beat = beats[(episode * 2 + (written + i) // len(patterns)) % len(beats)]
             who = people[0] if people else "the host"
             other = (people[1 + (start + i) % (len(people) - 1)] if len(people) > 1
                      else "a visitor")
@@ -191,14 +179,13 @@ class OfflineDirector:
             shots.append(shot)
         return shots
 
-    def _episodes(self, request: str, count: int) -> list[dict[str, str]]:
-        cast = CAST_LINE.findall(request)
-        who = next((m[0] for m in cast if m[1] == "character"), "The Host")
-        place = next((m[0] for m in cast if m[1] == "place"), "Setting")
-        theme = read_theme((LOGLINE.search(request) or [None, ""])[1])
-        so_far = re.search(r"Episodes so far \((\d+)\)", request)
-        return self._episode_list(who, place, theme, int(so_far.group(1)) if so_far else 0,
-                                  count)
+    def _episodes(self, request: Request, count: int) -> list[dict[str, str]]:
+        show = request.brief
+        cast = show.cast if show else ()
+        who = next((m.name for m in cast if m.kind == "character"), "The Host")
+        place = next((m.name for m in cast if m.kind == "place"), "Setting")
+        theme = read_theme(show.logline if show else "")
+        return self._episode_list(who, place, theme, len(request.episodes), count)
 
     def _episode_list(self, who: str, place: str, theme: Theme, start: int,
                       count: int) -> list[dict[str, str]]:
@@ -214,9 +201,8 @@ class OfflineDirector:
         return episodes
 
     # -- words from a person -------------------------------------------------------------
-    def _chat(self, request: str, offered: list[str]):
-        said = PEOPLE.search(request)
-        text = said.group(1).strip() if said else request.strip()
+    def _chat(self, request: Request, offered: list[str]):
+        text = (request.said or request.text).strip()
         queued = QUEUE.match(text)
         if queued and "queue_show" in offered:
             return [("queue_show", {"theme": queued.group(1).strip()[:300]})]
@@ -226,18 +212,13 @@ class OfflineDirector:
         if more and "write_shots" in offered:
             count = int(more.group(1) or self.shots_per_request)
             return [("write_shots", {"shots": self._shots(request, count)})]
-        change = _continuity_change(text, CAST_LINE.findall(request))
+        change = _continuity_change(text, request.brief.cast if request.brief else ())
         if change is not None and "update_cast" in offered:
             return [("update_cast", change)]
         if any(w in text.lower() for w in NOTE_WORDS) and "add_note" in offered:
             return [("add_note", {"text": text[:300]})]
         return ("I can take a theme ('theme: ...'), a continuity change ('make the fox's scarf "
                 "green'), a standing note ('more close-ups') or 'make 4 more shots'.")
-
-
-def _written(request: str) -> int:
-    found = re.search(r"\((\d+) of \d+ shots written\)", request)
-    return int(found.group(1)) if found else 0
 
 
 def _title(theme: Theme, place: str) -> str:
@@ -256,49 +237,24 @@ def _logline(text: str) -> str:
     return text[:1].upper() + text[1:] + "."
 
 
-def _continuity_change(text: str, cast: list[tuple[str, str, str]]) -> dict | None:
+def _continuity_change(text: str, cast: tuple[Named, ...]) -> dict | None:
     """'make the llama's scarf green' -> update_cast(Llama, 'green scarf')."""
     colour = name_in(text)
     match = re.search(r"([\w-]+)(?:'s|’s)\s+([a-z][\w-]*)", text, re.I)
     if colour is None or match is None:
         return None
     owner, part = match.group(1).lower(), match.group(2).lower()
-    for name, kind, _ in cast:
-        if owner in name.lower().split() or owner == name.lower():
-            return {"name": name, "look": f"{colour} {part}", "kind": kind}
+    for member in cast:
+        if owner in member.name.lower().split() or owner == member.name.lower():
+            return {"name": member.name, "look": f"{colour} {part}", "kind": member.kind}
     return None
 
 
-def _current_turn(messages: list[dict[str, Any]]) -> tuple[str, list[Step]]:
-    """The latest request (the last user message before this turn's tool calls, skipping a
-    nudge) and the tool calls made for it so far, with their results."""
-    users = [i for i, m in enumerate(messages) if m["role"] == "user"
-             and isinstance(m.get("content"), str)]
-    start = next((i for i in reversed(users)
-                  if not messages[i]["content"].startswith("You answered without")), users[-1])
-    request = messages[start]["content"]
-    pending: dict[str, tuple[str, dict]] = {}
-    steps = []
-    for message in messages[start + 1:]:
-        for call in message.get("tool_calls") or []:
-            try:
-                arguments = json.loads(call["function"]["arguments"] or "{}")
-            except json.JSONDecodeError:
-                arguments = {}
-            pending[call["id"]] = (call["function"]["name"], arguments)
-        if message["role"] == "tool" and message["tool_call_id"] in pending:
-            name, arguments = pending[message["tool_call_id"]]
-            content = message["content"]
-            ok = not content.startswith("Error:")
-            steps.append(Step(name, arguments, ok, json.loads(content) if ok else content))
-    return request, steps
-
-
-def write_prompt(shot: dict, request: str, knobs: dict) -> str:
+def write_prompt(shot: dict, request: Request, knobs: dict) -> str:
     """A model prompt written the way a strategy's [offline] knobs say an LLM would write it."""
-    from webtv.tools.compose import CAMERA_WORDS, fit, strip_avoided
+    from webtv.production.compose import CAMERA_WORDS, fit, strip_avoided
 
-    looks = {name: look for name, _, look in CAST_LINE.findall(request)}
+    looks = {m.name: m.look for m in (request.brief.cast if request.brief else ())}
     parts = []
     if knobs.get("details"):
         parts += [looks.get(name) or name for name in shot["who"]]

@@ -9,31 +9,16 @@ turn ends as soon as the work is, without a model call for a closing sentence.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from webtv import prompts
-from webtv.director.loop import Offer, Step
-from webtv.tools.bible import bible_brief
+from webtv.director.protocol import Offer, Request, Step
+from webtv.reading.theme import checked_theme
+from webtv.tools.bible import brief
 from webtv.tools.context import ToolContext
-from webtv.tools.theme import checked_theme
 
 THEME = re.compile(r"^\s*(?:theme|new show)\s*:\s*(.+)$", re.I | re.S)
 # what people ask for in chat; /favourite and the autopilot cover the rest
 CHAT_TOOLS = ["update_cast", "add_note", "write_shots", "queue_show", "set_show"]
-
-
-@dataclass
-class Request:
-    kind: str  # theme | produce | plan | chat
-    text: str
-    offer: Offer
-    theme: str | None = None
-    segment_id: int | None = None
-    queue_id: int | None = None
-
-    def apply(self, ctx: ToolContext) -> None:
-        """What the tools read from the request instead of from the model's arguments."""
-        ctx.theme, ctx.segment_id = self.theme, self.segment_id
 
 
 def _ok(steps: list[Step], name: str) -> Step | None:
@@ -62,6 +47,12 @@ def _plan_done(steps: list[Step]) -> str | None:
     return None if step is None else "Planned: " + ", ".join(step.result["episodes"]) + "."
 
 
+def context_for(request: Request, ctx: ToolContext) -> ToolContext:
+    """The context the tools get for a request: what they read from it instead of from the
+    model's arguments."""
+    return ctx.for_request(request.theme, request.segment_id)
+
+
 def names(ctx: ToolContext) -> dict[str, list[str]]:
     entities = ctx.store.entities()
     return {"who": [e["name"] for e in entities if e["kind"] != "location"],
@@ -77,14 +68,15 @@ def theme_request(theme: str, queue_id: int | None = None) -> Request:
 
 def produce_request(ctx: ToolContext, segment: dict, shots: int, writes_prompts: bool = False
                     ) -> Request:
-    choices = names(ctx)
-    text = prompts.render("request.md.j2", kind="produce", brief=bible_brief(ctx),
+    choices, show = names(ctx), brief(ctx)
+    text = prompts.render("request.md.j2", kind="produce", brief=show,
                           segment=segment, shots=shots, cast=", ".join(choices["who"]),
                           places=", ".join(choices["where"]))
     hide = frozenset() if writes_prompts else frozenset({"prompt"})
     offer = Offer(["write_shots", "rewrite_shot"], choices, hide, done=_shots_done,
                   counts={"shots": shots})
-    return Request("produce", text, offer, segment_id=segment["id"])
+    return Request("produce", text, offer, segment_id=segment["id"], brief=show,
+                   segment=dict(segment), count=shots)
 
 
 PLAN_AHEAD = 3  # episodes planned per request: 36 shots, one model call
@@ -94,11 +86,12 @@ def plan_request(ctx: ToolContext, segments: int = PLAN_AHEAD) -> Request:
     """The next episodes: a title and a sentence each, as many as asked (the grammar holds a
     small model to it); their length is the house's (EPISODE_SHOTS), not the model's: a model
     that plans two-shot episodes would spend a call on every two takes."""
-    episodes = [s["title"] for s in ctx.store.segments()]
-    text = prompts.render("request.md.j2", kind="plan", brief=bible_brief(ctx),
+    episodes, show = [s["title"] for s in ctx.store.segments()], brief(ctx)
+    text = prompts.render("request.md.j2", kind="plan", brief=show,
                           segments=segments, episodes=episodes)
     return Request("plan", text, Offer(["plan_episodes"], hide=frozenset({"prompt", "shots"}),
-                                       done=_plan_done, counts={"episodes": segments}))
+                                       done=_plan_done, counts={"episodes": segments}),
+                   brief=show, count=segments, episodes=tuple(episodes))
 
 
 def chat_request(ctx: ToolContext, line: str) -> Request:
@@ -106,6 +99,8 @@ def chat_request(ctx: ToolContext, line: str) -> Request:
     theme = THEME.match(line)
     if theme:
         return theme_request(theme.group(1))
-    text = prompts.render("request.md.j2", kind="chat", brief=bible_brief(ctx), text=line)
-    tools = CHAT_TOOLS if ctx.store.bible() else ["set_show", "queue_show"]
-    return Request("chat", text, Offer(tools, names(ctx)), theme=line.strip())
+    show = brief(ctx)
+    text = prompts.render("request.md.j2", kind="chat", brief=show, text=line)
+    tools = CHAT_TOOLS if show is not None else ["set_show", "queue_show"]
+    return Request("chat", text, Offer(tools, names(ctx)), theme=line.strip(), brief=show,
+                   said=line.strip())

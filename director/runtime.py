@@ -14,22 +14,24 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from webtv.director.config import Settings
+from webtv.core.settings import Settings
+from webtv.inspection import moderation
+from webtv.production.backends import config as backend_config
+from webtv.state.datadir import DataDir
 from webtv.state.store import CallJournal, Store
-from webtv.tools import moderation
-from webtv.tools.backends import config as backend_config
 from webtv.tools.context import ToolContext
 
 log = logging.getLogger("webtv.runtime")
 
 
-def open_context(settings: Settings) -> ToolContext:
-    """The store, the data dir and the backends that the flags and webtv.toml choose."""
-    data = settings.data()
-    backends = backend_config.build(settings.config(data), settings.backends,
+def open_context(settings: Settings, stop: threading.Event | None = None) -> ToolContext:
+    """The store, the data dir and the backends that the flags and webtv.toml choose;
+    ``stop``: production begins no new take once it is set."""
+    data = DataDir(settings.data_dir)
+    backends = backend_config.build(settings.config(data.root), settings.backends,
                                     data.root / "work", CallJournal(data), settings.fault_rate)
-    return ToolContext(store=Store(data), data=data, backends=backends,
-                       moderator=moderation.from_env())
+    return ToolContext.open(store=Store(data), data=data, backends=backends,
+                            moderator=moderation.from_env(), stop=stop)
 
 
 class Runtime:
@@ -47,7 +49,7 @@ class Runtime:
 
     def __enter__(self) -> Runtime:
         if self.exclusive:
-            self.on_close(self.settings.data().hold_run_lock().close)
+            self.on_close(DataDir(self.settings.data_dir).hold_run_lock().close)
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -57,7 +59,7 @@ class Runtime:
     def context(self) -> ToolContext:
         """The run's tool context, opened once (its store is closed with the run)."""
         if self._context is None:
-            self._context = open_context(self.settings)
+            self._context = open_context(self.settings, self.stop)
             self.on_close(self._context.store.close)
         return self._context
 

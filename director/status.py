@@ -3,28 +3,23 @@ were made, rejected, aired, and how the disk stands against the retention policy
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import time
 from typing import Any
 
+from webtv.core.clock import age, ago
 from webtv.core.redact import redact
 from webtv.state.store import Store
 
 STALE_S = 30.0  # the autopilot writes its heartbeat every 5 s
 
 
-def _age(iso: str | None) -> float | None:
-    if not iso:
-        return None
-    return round((datetime.now(UTC) - datetime.fromisoformat(iso)).total_seconds(), 1)
-
-
 def channel_health(store: Store) -> dict[str, Any]:
     """The running channel as its heartbeat tells it; ``running`` is False when it stopped or
     its heartbeat is stale (killed, hung)."""
     state = store.channel()
-    age = _age(state.get("heartbeat"))
-    running = age is not None and age < STALE_S and not state.get("stopped")
-    return {"running": running, "heartbeat_age_s": age, **state}
+    beat = age(state.get("heartbeat"))
+    running = beat is not None and beat < STALE_S and not state.get("stopped")
+    return {"running": running, "heartbeat_age_s": beat, **state}
 
 
 def status_report(store: Store) -> dict[str, Any]:
@@ -58,10 +53,10 @@ def status_report(store: Store) -> dict[str, Any]:
     }
 
 
-def playlist_age(hls_dir) -> float | None:
+def playlistage(hls_dir) -> float | None:
     """Seconds since the channel's HLS playlist was written (None: there is none)."""
     try:
-        return round(datetime.now(UTC).timestamp() - (hls_dir / "live.m3u8").stat().st_mtime, 1)
+        return round(time.time() - (hls_dir / "live.m3u8").stat().st_mtime, 1)
     except FileNotFoundError:
         return None
 
@@ -73,7 +68,7 @@ def library_channels(store: Store) -> list[dict[str, Any]]:
     for row in store.channels():
         session = store.latest_session(row["name"])
         on_air = store.on_air(row["name"], session)
-        age = playlist_age(store.data.channel_hls(row["name"]))
+        age = playlistage(store.data.channel_hls(row["name"]))
         out.append({
             "name": row["name"], "policy": row["policy"], "tag": row["tag"],
             "repeat_after_s": row["repeat_after_s"],
@@ -169,13 +164,11 @@ def slate_share(store: Store) -> float | None:
     session = store.latest_session()
     if session is None:
         return None
-    since = (datetime.now(UTC) - timedelta(seconds=SLATE_WINDOW_S)).isoformat(
-        timespec="milliseconds")
+    since = ago(SLATE_WINDOW_S)
     rows = store.air_by_kind(session, since)
     total = sum(r["seconds"] or 0 for r in rows)
     first = min((r["first"] for r in rows), default=None)
-    if not total or first is None or first > (datetime.now(UTC) - timedelta(
-            seconds=SLATE_WINDOW_S * 0.9)).isoformat(timespec="milliseconds"):
+    if not total or first is None or first > ago(SLATE_WINDOW_S * 0.9):
         return None  # the channel has not been on air that long: too early to judge
     return round(sum(r["seconds"] or 0 for r in rows if r["kind"] == "slate") / total, 3)
 
@@ -185,7 +178,7 @@ def health(store: Store, hls_dir) -> dict[str, Any]:
     (the HLS playlist changed within STALE_S), the autopilot's heartbeat is fresh and the
     channel is not degraded (generation failing, or the slate filling the air); else
     ``status`` says "degraded" or "down", and the page server answers 503."""
-    age = playlist_age(hls_dir)
+    age = playlistage(hls_dir)
     channel = channel_health(store)
     on_air = age is not None and age < STALE_S
     network = library_channels(store) if channel["running"] else []

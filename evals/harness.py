@@ -20,13 +20,13 @@ import openai
 from webtv import prompts
 from webtv.core.errors import ConfigError, DirectorGaveUp, WebTVError
 from webtv.director.autopilot import carry_out
-from webtv.director.llm import ChatModel
 from webtv.director.loop import Conversation
+from webtv.director.protocol import ChatModel
 from webtv.director.requests import produce_request, theme_request
 from webtv.evals import metrics
+from webtv.production.backends import local_backends
 from webtv.state.datadir import DataDir
 from webtv.state.store import Store
-from webtv.tools.backends import local_backends
 from webtv.tools.context import ToolContext
 
 CASES = Path(__file__).parent / "cases"
@@ -71,7 +71,7 @@ def run_one(strategy: Strategy, case: dict[str, Any], seed: int, home: Path,
     shutil.rmtree(home, ignore_errors=True)  # a run that was cut off starts again clean
     data = DataDir(home)
     store = Store(data)
-    ctx = ToolContext(store=store, data=data, backends=local_backends(fault_rate), seed=seed)
+    ctx = ToolContext.open(store=store, data=data, backends=local_backends(fault_rate), seed=seed)
     system = prompts.render("system.md.j2", channel="AI WebTV") + "\n\n" + strategy.system
     model = model_for(strategy, seed)
     started = time.monotonic()

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from webtv import prompts
-from webtv.tools.compose import TOKEN_BUDGET, clip_tokens
+from webtv.production.compose import TOKEN_BUDGET, clip_tokens
 
 CAMERA = re.compile(r"\b(pans? (left|right)|tilts? (up|down)|zoom(s|ing)? (in|out))\b", re.I)
 SUBJECT = re.compile(r"\b(to the (left|right)|upward|downward|toward the camera|"
@@ -61,7 +61,7 @@ def theme_fidelity(store: Any, theme: str) -> float:
     """Share of the theme's content words found in what the director made of it: the bible
     (title, logline, style, cast) and the prompts of its takes. The stored theme itself does
     not count."""
-    from webtv.tools.theme import fidelity
+    from webtv.reading.theme import fidelity
 
     if not theme:
         return float("nan")

@@ -12,9 +12,9 @@ import logging
 import shutil
 import threading
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
+from webtv.core.clock import at
 from webtv.core.errors import MediaError, WebTVError
 from webtv.playout.slate import slate
 from webtv.playout.transmitter import Transmitter, load
@@ -23,10 +23,6 @@ from webtv.state.rows import ChannelRow
 from webtv.state.store import Store
 
 log = logging.getLogger("webtv.playout")
-
-
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds")
 
 
 class Playout:
@@ -169,12 +165,12 @@ class Playout:
             session=self.session, channel=self.name, kind=kind,
             schedule_id=entry["id"] if entry else None,
             take_id=entry["take_id"] if entry else take_id, stream_start=start,
-            started_at=_iso(tx.wall_time(start)), note=note)
+            started_at=at(tx.wall_time(start)), note=note)
         aired = tx.air(loaded, self.stop)
         outputs = [o.state() for o in tx.outputs]  # for status and /health
         store.set_channel(**{"outputs" if self.library is None else f"outputs:{self.name}":
                              outputs})
         end = aired.stream_start + aired.played
-        store.end_air(air_id, stream_end=end, ended_at=_iso(tx.wall_time(end)),
+        store.end_air(air_id, stream_end=end, ended_at=at(tx.wall_time(end)),
                       note=note if aired.complete else "cut short by shutdown")
         return aired

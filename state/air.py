@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from webtv.state.migrations import now
+from webtv.core.clock import now
 from webtv.state.rows import AiringWithShot, ReplayTake, ScheduleEntry, UpcomingTake
 from webtv.state.tables import Tables
 

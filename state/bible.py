@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from webtv.core.clock import now
 from webtv.core.errors import NotFound
-from webtv.state.migrations import now
 from webtv.state.rows import Bible, Entity, Note
 from webtv.state.tables import Tables, encode
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from webtv.state.migrations import now
+from webtv.core.clock import now
 from webtv.state.rows import CachedAsset, EndpointHealth, ToolCall
 from webtv.state.tables import Tables
 

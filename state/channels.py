@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import random
 import re
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from webtv.core.clock import ago, now
 from webtv.core.errors import ConfigError, NotFound
-from webtv.state.migrations import now
 from webtv.state.rows import ChannelRow, Take
 from webtv.state.tables import Tables
 
@@ -157,8 +156,7 @@ class ChannelTables(Tables):
                          (channel,))
         aired = {r["take_id"]: r["last"] for r in rows}
         order = {r["take_id"]: r["last_id"] for r in rows}  # later airings have larger ids
-        since = (datetime.now(UTC) - timedelta(seconds=repeat_after_s)).isoformat(
-            timespec="milliseconds")
+        since = ago(repeat_after_s)
         fresh = [c for c in candidates if aired.get(c["id"], "") < since]
         if fresh:
             if policy == "favourites":  # in turn: the one this channel aired longest ago

@@ -9,9 +9,10 @@ shipped).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from sqlite_utils import Database
+
+from webtv.core.clock import now
 
 MIGRATIONS: list[Callable[[Database], None]] = []
 
@@ -93,10 +94,6 @@ def m004_create_call_logs(db: Database) -> None:
         "id": int, "conversation": str, "llm_call_id": int, "name": str, "arguments": str,
         "result": str, "ok": int, "duration_ms": float, "created_at": str,
     }, pk="id")
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def migrate(db: Database) -> list[str]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from webtv.core.clock import now
 from webtv.core.errors import NotFound
-from webtv.state.migrations import now
 from webtv.state.rows import PlannedSegment, QueuedTheme, Shot, Show
 from webtv.state.tables import Tables
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from webtv.core.clock import now
 from webtv.state.datadir import DataDir
-from webtv.state.migrations import now
 from webtv.state.tables import Tables
 
 CALL_LOGS = ("llm_calls", "tool_calls", "remote_calls")

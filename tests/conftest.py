@@ -60,7 +60,7 @@ def store(data: DataDir):
 
 @pytest.fixture
 def ctx(store: Store, data: DataDir) -> ToolContext:
-    return ToolContext(store=store, data=data)
+    return ToolContext.open(store=store, data=data)
 
 
 def make_house_clip(out: Path, colour: str, seconds: float, tone: int | None = 440) -> Path:

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from tests.spaces import free_port
-from webtv.tools.backends.cluster import connect
+from webtv.production.backends.cluster import connect
 
 
 def binary() -> str | None:

@@ -19,10 +19,15 @@ from pathlib import Path
 
 import gradio as gr
 
-from webtv.tools.backends import Asset, ShotSpec, VideoRequest
-from webtv.tools.backends.local_media import FFmpegInterpolate, FFmpegUpscale, synthesize, write_wav
-from webtv.tools.backends.local_video import ProceduralVideo
-from webtv.tools.colours import NAMED
+from webtv.production.backends.base import Asset, ShotSpec, VideoRequest
+from webtv.production.backends.local_media import (
+    FFmpegInterpolate,
+    FFmpegUpscale,
+    synthesize,
+    write_wav,
+)
+from webtv.production.backends.local_video import ProceduralVideo
+from webtv.reading.colours import NAMED
 
 
 @dataclass

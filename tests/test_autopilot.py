@@ -97,7 +97,7 @@ def seed_aired_takes(home: Path, count: int = 5) -> None:
     """A show with a few takes that have aired: what replays are made of."""
     data = DataDir(home)
     store = Store(data)
-    ctx = ToolContext(store=store, data=data, theme=THEME)
+    ctx = ToolContext.open(store=store, data=data).for_request(THEME, None)
     show = json.dumps(OfflineDirector().show_for(THEME))
     assert tools.load().dispatch(ctx, "set_show", show).ok
     for i in range(count):
@@ -168,12 +168,12 @@ def test_takes_that_fail_on_their_content_do_not_degrade_the_channel(ctx: ToolCo
     import threading
 
     from tests.test_production import Misshapen
+    from webtv.core.settings import Settings
     from webtv.director.autopilot import Autopilot
-    from webtv.director.config import Settings
     from webtv.director.requests import theme_request
 
     video = Misshapen("")  # every prompt: a partial clip
-    ctx = dataclasses.replace(ctx, backends=dataclasses.replace(ctx.backends, video=video))
+    ctx = ctx.with_production(backends=dataclasses.replace(ctx.backends, video=video))
     pilot = Autopilot(Settings.from_env(data_dir=ctx.data.root), shots_per_turn=2)
     stop = threading.Event()
     pilot._work(ctx, theme_request(THEME), stop)

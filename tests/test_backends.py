@@ -8,11 +8,13 @@ import numpy as np
 import pytest
 
 from webtv.core.media import read_frames
-from webtv.tools import motion
-from webtv.tools.backends import ShotSpec, VideoRequest, local_backends
-from webtv.tools.backends.local_media import SAMPLE_RATE
-from webtv.tools.backends.local_video import is_soft
-from webtv.tools.colours import near, palette_match, rgb, to_hex
+from webtv.inspection import motion
+from webtv.inspection.colours import near, palette_match
+from webtv.production.backends import local_backends
+from webtv.production.backends.base import ShotSpec, VideoRequest
+from webtv.production.backends.local_media import SAMPLE_RATE
+from webtv.production.backends.local_video import is_soft
+from webtv.reading.colours import rgb, to_hex
 
 BACKENDS = local_backends()
 PALETTE = [to_hex(c) for c in ("navy", "orange", "green")]

@@ -16,9 +16,12 @@ from PIL import Image
 from webtv.core import house
 from webtv.core.errors import BadMedia
 from webtv.core.media import read_frames_twice, write_frames
-from webtv.tools import checks, motion, ocr
-from webtv.tools.backends import Asset, ShotSpec, VideoRequest, local_backends, refuse_bad_clip
-from webtv.tools.backends.local_video import (
+from webtv.inspection import checks, motion, ocr
+from webtv.inspection.colours import delta_e2000
+from webtv.inspection.moderation import LocalModerator
+from webtv.production.backends import local_backends
+from webtv.production.backends.base import Asset, ShotSpec, VideoRequest, refuse_bad_clip
+from webtv.production.backends.local_video import (
     FILE_FAULTS,
     PICTURE_FAULTS,
     ProceduralVideo,
@@ -27,8 +30,7 @@ from webtv.tools.backends.local_video import (
     pick_fault,
     render,
 )
-from webtv.tools.colours import delta_e2000, rgb, to_hex
-from webtv.tools.moderation import LocalModerator
+from webtv.reading.colours import rgb, to_hex
 
 PALETTE = ["navy", "indigo", "charcoal", "amber", "red"]
 PROMPT = "a friendly llama (cream body, red scarf), Llama walks to the left, night"

@@ -18,11 +18,11 @@ import pytest
 from tests import redis_server
 from tests.channel import THEME, free_port, get, wait_for
 from tests.spaces import Space
+from webtv.production.backends.cluster import ClusterPool, connect
+from webtv.production.backends.config import endpoint_config, presets
+from webtv.production.backends.remote import RemoteVideo
 from webtv.state.datadir import DataDir
 from webtv.state.store import Store
-from webtv.tools.backends.cluster import ClusterPool, connect
-from webtv.tools.backends.config import endpoint_config, presets
-from webtv.tools.backends.remote import RemoteVideo
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -135,7 +135,7 @@ def overlap(spans: list[tuple[float, float]]) -> int:
 
 
 def request(prompt: str, seed: int):
-    from webtv.tools.backends import ShotSpec, VideoRequest
+    from webtv.production.backends.base import ShotSpec, VideoRequest
 
     return VideoRequest(prompt, seed, ShotSpec(palette=["#223344", "#aa8844"]))
 

@@ -1,6 +1,6 @@
 """The prompt composer: continuity first, explicit directions, no risky words, 77 CLIP tokens."""
 
-from webtv.tools.compose import clip_tokens, compose, strip_avoided
+from webtv.production.compose import clip_tokens, compose, strip_avoided
 
 SHOT = {"entities": ["Fox"], "location": "Harbor", "camera_move": "pan",
         "camera_direction": "right", "subject_motion": "runs", "subject_direction": "left",

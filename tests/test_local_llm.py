@@ -25,7 +25,8 @@ import pytest
 
 from webtv import tools
 from webtv.director.local_llm import PACKAGED, LocalGGUF, NoRepeats, resolve, written_before
-from webtv.director.requests import produce_request, theme_request
+from webtv.director.protocol import Turn
+from webtv.director.requests import context_for, produce_request, theme_request
 from webtv.state.datadir import DataDir
 from webtv.state.store import Store
 from webtv.tools.context import ToolContext
@@ -60,7 +61,7 @@ def test_a_grammar_held_call_is_always_valid(model: LocalGGUF, ctx: ToolContext)
     """The theme request, then a shot list: each reply is one call that the tool accepts."""
     theme = "a red panda who repairs bicycles in a busy market"
     request = theme_request(theme)
-    request.apply(ctx)
+    ctx = context_for(request, ctx)
     registry = tools.load()
     messages = [{"role": "system", "content": "You direct a TV channel."},
                 {"role": "user", "content": request.text}]
@@ -75,7 +76,7 @@ def test_a_grammar_held_call_is_always_valid(model: LocalGGUF, ctx: ToolContext)
     schemas = registry.schemas(shots.offer.tools, choices=shots.offer.choices,
                                hide=shots.offer.hide, counts=shots.offer.counts)
     reply = model.complete([messages[0], {"role": "user", "content": shots.text}], schemas,
-                           require_tool=True)
+                           require_tool=True, turn=Turn(shots))
     arguments = json.loads(reply.tool_calls[0].arguments)
     if reply.tool_calls[0].name == "write_shots":  # the grammar writes as many as were asked
         assert len(arguments["shots"]) == 4
@@ -106,8 +107,8 @@ def test_an_action_cannot_copy_a_run_of_words_written_before(model: LocalGGUF) -
                       '{"action": "A fox runs to the', " red")
     assert not pushed([], '{"shots": [{"action": "A fox runs to the', " red")
     assert not pushed(["The panda chef adds water"], '{"title": "The panda chef adds', " water")
-    latest = "Episode 1\nLatest shots: The fox runs to the red door / The fox waves"
-    assert written_before([{"role": "user", "content": latest}]) == [
+    latest = ("The fox runs to the red door", "The fox waves")  # the request's brief
+    assert written_before([{"role": "user", "content": "Episode 1"}], latest) == [
         "The fox runs to the red door", "The fox waves"]
 
 

@@ -7,7 +7,8 @@ import pytest
 from webtv import tools
 from webtv.core.errors import DirectorGaveUp, StepLimitExceeded
 from webtv.director.llm import Reply, ToolCall
-from webtv.director.loop import Conversation, Offer, run_turn
+from webtv.director.loop import Conversation, run_turn
+from webtv.director.protocol import Offer, Request
 from webtv.tools.context import ToolContext
 
 
@@ -21,7 +22,7 @@ class ScriptedModel:
         self.replies = list(replies)
         self.requests: list[list[dict]] = []
 
-    def complete(self, messages, tools_, require_tool=False):
+    def complete(self, messages, tools_, require_tool=False, turn=None):
         self.requests.append(json.loads(json.dumps(messages)))
         return self.replies.pop(0)
 
@@ -68,17 +69,20 @@ def test_an_assistant_message_with_tool_calls_has_text_content(ctx: ToolContext)
 def test_a_reply_without_a_call_when_work_was_asked_is_nudged_once(ctx: ToolContext) -> None:
     done = Offer(["add_note"], done=lambda steps: "noted" if steps else None)
     model = ScriptedModel([Reply(""), calls(("add_note", '{"text": "n"}'))])
-    assert run_turn(model, tools.load(), ctx, Conversation("s"), "note", offer=done) == "noted"
+    assert run_turn(model, tools.load(), ctx, Conversation("s"),
+                    Request("chat", "note", done)) == "noted"
     assert model.requests[1][-1]["content"].startswith("You answered without calling a tool")
     assert len(model.requests) == 2  # the done condition ended the turn: no closing call
     model = ScriptedModel([Reply(""), Reply("I'd rather not.")])
-    assert run_turn(model, tools.load(), ctx, Conversation("s"), "note", offer=done) == \
+    assert run_turn(model, tools.load(), ctx, Conversation("s"),
+                    Request("chat", "note", done)) == \
         "I'd rather not."  # nudged once, not forever
 
 
 def test_only_the_offered_tools_can_be_called(ctx: ToolContext) -> None:
     model = ScriptedModel([calls(("add_note", '{"text": "n"}')), Reply("ok")])
-    run_turn(model, tools.load(), ctx, Conversation("s"), "x", offer=Offer(["queue_show"]))
+    run_turn(model, tools.load(), ctx, Conversation("s"),
+             Request("chat", "x", Offer(["queue_show"])))
     result = [m for m in model.requests[-1] if m["role"] == "tool"][0]["content"]
     assert "no tool named 'add_note' here" in result and "Tools: queue_show." in result
     assert ctx.store.notes() == []

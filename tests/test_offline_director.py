@@ -9,8 +9,8 @@ from webtv.director.loop import Conversation
 from webtv.director.offline import OfflineDirector
 from webtv.director.requests import chat_request, produce_request, theme_request
 from webtv.evals.metrics import made_texts
+from webtv.reading.theme import fidelity
 from webtv.tools.context import ToolContext
-from webtv.tools.theme import fidelity
 
 THEME = "a llama who runs a night-time noodle stand"
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import vcr
 
+from webtv.core.settings import Settings
 from webtv.director.autopilot import carry_out, system_prompt
-from webtv.director.config import Settings
 from webtv.director.llm import OpenAIChat
 from webtv.director.loop import Conversation
 from webtv.director.offline import OfflineDirector

@@ -27,7 +27,7 @@ import pytest
 from tests.browser.chromium import ROOT, Browser, missing
 from tests.channel import THEME, free_port, get, wait_for
 from webtv.app.web import playlist_clock, serve
-from webtv.director.config import Settings
+from webtv.core.settings import Settings
 from webtv.state.datadir import DataDir
 from webtv.state.store import Store
 

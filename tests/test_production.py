@@ -11,8 +11,8 @@ import time
 
 from webtv import tools
 from webtv.core.errors import BackendError, BadMedia
-from webtv.tools import production
-from webtv.tools.backends import local_backends
+from webtv.production import line as production
+from webtv.production.backends import local_backends
 from webtv.tools.context import ToolContext
 
 REGISTRY = tools.load()
@@ -36,7 +36,7 @@ def written(ctx: ToolContext, *actions: str) -> list[int]:
 
 def one_at_a_time(ctx: ToolContext, video) -> ToolContext:
     """The context with this video backend, making one shot at a time."""
-    return dataclasses.replace(ctx, backends=dataclasses.replace(ctx.backends, video=video),
+    return ctx.with_production(backends=dataclasses.replace(ctx.backends, video=video),
                                parallel=1)
 
 
@@ -60,22 +60,22 @@ def test_a_shot_that_always_fails_is_dropped_and_the_rest_air(ctx: ToolContext) 
     ctx = one_at_a_time(ctx, video)
     a_show(ctx)
     ids = written(ctx, "the fox juggles letters", "the fox waves")
-    report = production.produce(ctx, ids)
+    report = production.produce(ctx.production, ids)
     dropped, aired = report.outcomes
-    assert not dropped.scheduled and dropped.attempts == ctx.takes_per_shot == 3
+    assert not dropped.scheduled and dropped.attempts == ctx.production.takes_per_shot == 3
     assert "portrait 320x576" in dropped.failures[-1]
     assert len(set(video.seeds[:3])) == 3  # a new seed every attempt, failed or not
     assert ctx.store.shot(ids[0])["status"] == "dropped"
     assert "portrait" in ctx.store.shot(ids[0])["reason"]
     assert aired.scheduled and ctx.store.shot(ids[1])["status"] == "scheduled"
-    summary = report.summary(ctx)
+    summary = report.summary(ctx.store)
     assert summary["scheduled"] == 1 and summary["dropped"][0]["shot"] == 1
     steps = ctx.store.db.execute(
         "select name, made_by from tool_calls order by id").fetchall()
     assert ("make_take", "code") in steps and ("schedule_take", "code") in steps
     # a shot already scheduled is never made again
     before = ctx.store.db["takes"].count
-    assert production.produce(ctx, [ids[1]]).outcomes[0].scheduled
+    assert production.produce(ctx.production, [ids[1]]).outcomes[0].scheduled
     assert ctx.store.db["takes"].count == before
 
 
@@ -99,7 +99,7 @@ def test_two_shots_are_made_at_once_and_scheduled_in_order(ctx: ToolContext,
                 active -= 1
 
     monkeypatch.setattr(production, "_shoot", slow)
-    production.produce(ctx, ids)
+    production.produce(ctx.production, ids)
     assert peak == 2
     assert [e["shot_id"] for e in ctx.store.upcoming()] == ids
 
@@ -111,7 +111,7 @@ def test_when_the_backends_are_down_the_rest_of_the_list_waits(ctx: ToolContext)
     ctx = one_at_a_time(ctx, video)
     a_show(ctx)
     ids = written(ctx, "the fox one", "the fox two", "the fox three", "the fox four")
-    report = production.produce(ctx, ids)
+    report = production.produce(ctx.production, ids)
     assert [o.attempts for o in report.outcomes] == [3, 3, 0, 0]
     assert [s["id"] for s in ctx.store.unfinished_shots()] == ids[2:]
 
@@ -133,7 +133,7 @@ def test_bad_files_are_not_an_outage_and_a_restart_does_not_reset_the_budget(
     a_show(ctx)
     ids = written(ctx, "the fox juggles one", "the fox juggles two", "the fox juggles three",
                   "the fox waves")
-    report = production.produce(ctx, ids)
+    report = production.produce(ctx.production, ids)
     # every shot is tried (bad answers are not the backends being down) and the last airs
     assert [o.attempts for o in report.outcomes] == [3, 3, 3, 1]
     assert [o.scheduled for o in report.outcomes] == [False, False, False, True]
@@ -142,7 +142,7 @@ def test_bad_files_are_not_an_outage_and_a_restart_does_not_reset_the_budget(
     # the attempts are in the store: producing the dropped shot again asks for nothing
     ctx.store.set_shot_status(ids[0], "planned")
     asked = len(video.seeds)
-    assert production.produce(ctx, [ids[0]]).outcomes[0].attempts == 0
+    assert production.produce(ctx.production, [ids[0]]).outcomes[0].attempts == 0
     assert len(video.seeds) == asked and ctx.store.shot(ids[0])["attempts"] == 3
 
 
@@ -163,7 +163,7 @@ def test_every_character_of_a_shot_is_drawn_so_its_colours_pass(ctx: ToolContext
     rows = [{**shot_row(ctx, i, p, i), "segment_id": segment["id"]}
             for i, p in enumerate(plans, 1)]
     ids = [s["id"] for s in ctx.store.add_shots(ctx.store.next_sequence(), rows)]
-    report = production.produce(ctx, ids)
+    report = production.produce(ctx.production, ids)
     assert all(o.scheduled for o in report.outcomes)
     assert ctx.store.db["takes"].count == 2, [o.failures for o in report.outcomes]
 
@@ -176,7 +176,7 @@ def test_a_gate_that_cannot_answer_leaves_the_take_waiting_not_passed(ctx: ToolC
     import os
 
     from tests.spaces import free_port
-    from webtv.tools.moderation import LocalModerator, OpenAIModerator
+    from webtv.inspection.moderation import LocalModerator, OpenAIModerator
 
     a_show(ctx)
     ctx = one_at_a_time(ctx, local_backends().video)
@@ -187,22 +187,22 @@ def test_a_gate_that_cannot_answer_leaves_the_take_waiting_not_passed(ctx: ToolC
     (broken / "tesseract").chmod(0o755)
     monkeypatch.setenv("PATH", f"{broken}{os.pathsep}{os.environ['PATH']}")
     first, second = written(ctx, "the fox reads a map", "the fox waves")
-    report = production.produce(ctx, [first])
+    report = production.produce(ctx.production, [first])
     assert report.waiting and not report.dropped and not report.scheduled
     why = report.outcomes[0].failures[-1]
     assert "tesseract failed (exit 1): Error opening data file eng" in why
     assert [t["status"] for t in ctx.store.takes_for_shot(first)] == ["made"]
     monkeypatch.undo()
 
-    ctx = dataclasses.replace(ctx, moderator=OpenAIModerator(
+    ctx = ctx.with_production(moderator=OpenAIModerator(
         f"http://127.0.0.1:{free_port()}/v1"))
-    report = production.produce(ctx, [first, second])
+    report = production.produce(ctx.production, [first, second])
     assert not report.scheduled and not report.dropped and len(report.waiting) == 2
     assert "openai moderation is not answering" in report.outcomes[0].failures[-1]
     assert ctx.store.take(ctx.store.takes_for_shot(first)[0]["id"])["status"] == "accepted"
 
-    ctx = dataclasses.replace(ctx, moderator=LocalModerator())  # the gate is back
-    report = production.produce(ctx, [first, second])
+    ctx = ctx.with_production(moderator=LocalModerator())  # the gate is back
+    report = production.produce(ctx.production, [first, second])
     assert len(report.scheduled) == 2
     assert len(ctx.store.takes_for_shot(first)) == 1  # the waiting take aired, none made anew
 
@@ -212,9 +212,9 @@ def test_a_stopping_channel_begins_no_new_take_and_spends_nothing(ctx: ToolConte
     the next run (which finishes them first)."""
     a_show(ctx)
     ids = written(ctx, "the fox reads a map", "the fox waves")
-    ctx = dataclasses.replace(ctx, stop=threading.Event())
-    ctx.stop.set()
-    report = production.produce(ctx, ids)
+    ctx = ctx.with_production(stop=threading.Event())
+    ctx.production.stop.set()
+    report = production.produce(ctx.production, ids)
     assert len(report.waiting) == 2 and not report.dropped
     assert ctx.store.db["takes"].count == 0
     assert [ctx.store.shot(i)["attempts"] for i in ids] == [0, 0]

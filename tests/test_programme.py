@@ -9,13 +9,13 @@ import threading
 import httpx
 import openai
 
+from webtv.core.settings import Settings
 from webtv.director.autopilot import Autopilot, carry_out
 from webtv.director.chat import command
-from webtv.director.config import Settings
 from webtv.director.loop import Conversation
 from webtv.director.offline import OfflineDirector
 from webtv.director.requests import chat_request, produce_request, theme_request
-from webtv.tools import takes
+from webtv.production import takes
 from webtv.tools.context import ToolContext
 
 THEME = "a llama who runs a night-time noodle stand"
@@ -99,7 +99,7 @@ def test_a_take_made_before_a_crash_is_finished_not_made_again(ctx: ToolContext)
     for key in ("id", "status", "created_at", "position", "sequence"):
         shot.pop(key)
     left = ctx.store.add_shots(9, [shot])[0]
-    made = takes.make_take(ctx, left["id"], seed=5)
+    made = takes.make_take(ctx.production, left["id"], seed=5)
     takes_before = ctx.store.db["takes"].count
     calls_before = ctx.store.db["llm_calls"].count
     # ... the channel is killed here; on restart the autopilot finishes the shot by itself
@@ -121,11 +121,11 @@ class Broken:
     def __init__(self) -> None:
         self.calls = 0
 
-    def complete(self, messages, tools_, require_tool=False):
+    def complete(self, messages, tools_, require_tool=False, turn=None):
         self.calls += 1
         if self.calls <= 2:
             raise openai.APIConnectionError(request=httpx.Request("POST", "http://127.0.0.1"))
-        return OfflineDirector().complete(messages, tools_, require_tool=require_tool)
+        return OfflineDirector().complete(messages, tools_, require_tool=require_tool, turn=turn)
 
 
 def test_a_failed_theme_turn_is_retried_until_the_show_exists(ctx: ToolContext,

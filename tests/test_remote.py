@@ -14,12 +14,12 @@ import pytest
 from tests.spaces import Space
 from webtv import tools
 from webtv.core.errors import BackendError, BadMedia, ConfigError
+from webtv.production import takes
+from webtv.production.backends import config as backend_config
+from webtv.production.backends.base import ShotSpec, VideoRequest
+from webtv.production.backends.space import Breaker
 from webtv.state.datadir import DataDir
 from webtv.state.store import CallJournal, Store
-from webtv.tools import takes
-from webtv.tools.backends import ShotSpec, VideoRequest
-from webtv.tools.backends import config as backend_config
-from webtv.tools.backends.space import Breaker
 from webtv.tools.context import ToolContext
 from webtv.tools.shots import ShotPlan, shot_row
 
@@ -47,7 +47,7 @@ def endpoint(backend: str, preset: str, url: str, **extra) -> dict:
 
 def context(data: DataDir, store: Store, config: dict, **choices) -> ToolContext:
     backends = backend_config.build(config, choices, data.root / "work", CallJournal(data))
-    return ToolContext(store=store, data=data, backends=backends)
+    return ToolContext.open(store=store, data=data, backends=backends)
 
 
 def calls(store: Store) -> list[tuple[str, int, str]]:
@@ -100,15 +100,15 @@ def test_a_take_made_entirely_by_remote_backends(spaces, data, store) -> None:
     segment = store.current_segment()
     first, second = store.add_shots(1, [
         {**shot_row(ctx, 1, plan, 0), "segment_id": segment["id"]}] * 2)
-    take = takes.make_take(ctx, first["id"], seed=11)
-    assert takes.inspect_take(ctx, take["take_id"])["verdict"] == "accepted"
+    take = takes.make_take(ctx.production, first["id"], seed=11)
+    assert takes.inspect_take(ctx.production, take["take_id"])["verdict"] == "accepted"
     assert store.take(take["take_id"])["backends"] == {
         "video": "zeroscope", "upscale": "xl", "interpolate": "film", "music": "musicgen"}
     made = sum(s.behaviour.calls for s in spaces.values())
     assert made == 4
     # The same backends, prompt, seed and parameters again (another shot, same words): the cache
     # answers and no Space is called.
-    again = takes.make_take(ctx, second["id"], seed=11)
+    again = takes.make_take(ctx.production, second["id"], seed=11)
     assert again["prompt"] == take["prompt"] and again["take_id"] != take["take_id"]
     assert sum(s.behaviour.calls for s in spaces.values()) == made
 
@@ -181,7 +181,7 @@ def test_a_space_without_the_api_is_refused_clearly(spaces, data, store, tmp_pat
 
 
 def backend_config_asset(tmp_path: Path):
-    from webtv.tools.backends import local_backends
+    from webtv.production.backends import local_backends
 
     return local_backends().video.generate(request(), tmp_path)
 
@@ -254,7 +254,7 @@ def test_a_space_that_always_answers_one_prompt_badly_never_holds_the_channel(
     has a seed of its own, each bad file spends the shot's budget (not the endpoint's breaker),
     the shot is dropped saying what was wrong, and the shots around it air."""
     from tests.test_production import a_show, written
-    from webtv.tools import production
+    from webtv.production import line as production
 
     spaces["zeroscope-576w"].behaviour.trap = "juggles"
     config = {"endpoints": [endpoint("zeroscope", "zeroscope-576w", spaces["zeroscope-576w"].url,
@@ -262,10 +262,10 @@ def test_a_space_that_always_answers_one_prompt_badly_never_holds_the_channel(
     ctx = dataclasses.replace(context(data, store, config, video="zeroscope"), parallel=1)
     a_show(ctx)
     ids = written(ctx, "the fox waves", "the fox juggles letters", "the fox bows")
-    report = production.produce(ctx, ids)
+    report = production.produce(ctx.production, ids)
     assert [o.scheduled for o in report.outcomes] == [True, False, True]
     dropped = report.outcomes[1]
-    assert dropped.attempts == ctx.takes_per_shot == 3
+    assert dropped.attempts == ctx.production.takes_per_shot == 3
     assert all("320x576, not the shape asked for (576x320)" in f for f in dropped.failures)
     seeds = [json.loads(c["arguments"])["seed"] for c in store.tool_calls(limit=50)
              if c["name"] == "make_take" and json.loads(c["arguments"])["shot_id"] == ids[1]]
@@ -278,7 +278,7 @@ def test_a_space_that_always_answers_one_prompt_badly_never_holds_the_channel(
 
 def test_a_prompt_that_crashes_the_space_fails_only_itself(spaces, data, store) -> None:
     from tests.test_production import a_show, written
-    from webtv.tools import production
+    from webtv.production import line as production
 
     spaces["zeroscope-576w"].behaviour.crash = "juggles"
     config = {"endpoints": [endpoint("zeroscope", "zeroscope-576w", spaces["zeroscope-576w"].url,
@@ -286,7 +286,7 @@ def test_a_prompt_that_crashes_the_space_fails_only_itself(spaces, data, store) 
     ctx = dataclasses.replace(context(data, store, config, video="zeroscope"), parallel=1)
     a_show(ctx)
     ids = written(ctx, "the fox juggles letters", "the fox waves", "the fox bows")
-    report = production.produce(ctx, ids)
+    report = production.produce(ctx.production, ids)
     assert [o.scheduled for o in report.outcomes] == [False, True, True]
     assert report.outcomes[0].attempts == 3 and "CUDA error" in report.outcomes[0].failures[-1]
     breaker = ctx.backends.video.pool.endpoints[0].breaker

@@ -194,7 +194,7 @@ def test_a_failed_thread_stops_the_run_and_everything_closes_in_order(tmp_path: 
     """The runtime owns a run's threads and its stop event: one thread failing stops the
     others, the failure is kept by name, and what was opened closes after the threads end,
     the run lock last (a second run may start the moment it is released)."""
-    from webtv.director.config import Settings
+    from webtv.core.settings import Settings
     from webtv.director.runtime import Runtime
 
     settings = Settings.from_env(data_dir=tmp_path / "home")

@@ -128,13 +128,13 @@ def _writer(home: str, worker: int, rounds: int) -> None:
     import json
 
     from webtv import tools
-    from webtv.tools.backends import local_backends
+    from webtv.production.backends import local_backends
     from webtv.tools.context import ToolContext
 
     data = DataDir(Path(home))
     store = Store(data)
-    ctx = ToolContext(store=store, data=data)
-    ctx = dataclasses.replace(ctx, backends=dataclasses.replace(local_backends(), video=_Down()))
+    ctx = ToolContext.open(store=store, data=data)
+    ctx = ctx.with_production(backends=dataclasses.replace(local_backends(), video=_Down()))
     registry = tools.load()
     for i in range(rounds):
         tag = "".join(chr(ord("a") + int(d)) for d in f"{worker}{i:03d}")  # repeats: letters
@@ -157,7 +157,7 @@ def test_several_processes_change_the_show_at_once_without_a_clash(tmp_path: Pat
 
     data = DataDir(tmp_path / "home")
     store = Store(data)
-    assert tools.load().dispatch(ToolContext(store=store, data=data), "set_show", json.dumps({
+    assert tools.load().dispatch(ToolContext.open(store=store, data=data), "set_show", json.dumps({
         "title": "Fox Post", "logline": "A fox delivers mail.",
         "cast": [{"name": "Fox", "look": "a fox, red scarf"},
                  {"name": "Wood", "kind": "place", "look": "a wood, green trees"}]})).ok

@@ -2,7 +2,7 @@
 ("a cat goes about the day, with a basket") come back with their characters, place, time,
 weather and style as written, and fidelity() measures how many of those words a bible keeps."""
 
-from webtv.tools.theme import Character, Theme, content_words, fidelity, read_theme
+from webtv.reading.theme import Character, Theme, content_words, fidelity, read_theme
 
 
 def names(theme: Theme) -> list[str]:

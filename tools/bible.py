@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import contextlib
 import re
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from webtv.core.errors import ConfigError, ToolError
-from webtv.tools.colours import NAMED, to_hex
+from webtv.reading.colours import NAMED, to_hex
+from webtv.reading.theme import Theme, read_theme
+from webtv.reading.words import fidelity, tidied
 from webtv.tools.context import ToolContext
 from webtv.tools.registry import REGISTRY
-from webtv.tools.theme import Theme, read_theme
-from webtv.tools.words import fidelity, tidied
 
 Kind = Literal["character", "place", "prop"]
 TimeOfDay = Literal["dawn", "day", "dusk", "evening", "night"]
@@ -32,7 +33,6 @@ KINDS = {"character": "character", "person": "character", "animal": "character",
 COLOUR = rf"(?:(?:light|dark|pale|bright|deep) )?(?:{'|'.join(NAMED)}|#[0-9a-f]{{6}})"
 # "red scarf", "dark green coat", "red-and-white scarf" (the first colour is kept)
 COLOUR_PART = re.compile(rf"\b({COLOUR})(?:(?:-| and |-and-|/){COLOUR})?[- ]+([a-z]+)\b", re.I)
-LATEST_SHOTS = "Latest shots: "  # the brief's line of what was just shot (the local model reads it)
 EPISODE_SHOTS = 12  # two shot lists of six: an LLM's call is dear, a whole list is not
 NOT_PARTS = {"and", "with", "in", "on", "a", "the", "or", "of", "color", "colour", "colored",
              "coloured", "one", "ones", "to", "from", "now", "is", "as"}
@@ -297,22 +297,38 @@ def continuity_change(ctx: ToolContext, text: str) -> CastMember | None:
     return None
 
 
-def bible_brief(ctx: ToolContext, shots: int = 4) -> str:
+@dataclass(frozen=True)
+class Named:
+    """One of the cast as a request shows it: its name, kind and look."""
+
+    name: str
+    kind: str  # character | place | prop
+    look: str
+
+
+@dataclass(frozen=True)
+class Brief:
     """The bible in a few lines, put inline in each request: the model needs no read call,
-    and the names it may use are right in front of it."""
+    and the names it may use are right in front of it. Data, rendered by the request's
+    template; a director that reads no text (the offline one) reads it as it is."""
+
+    title: str
+    logline: str
+    style: str
+    time: str
+    cast: tuple[Named, ...]
+    notes: tuple[str, ...]  # the latest standing notes
+    latest: tuple[str, ...]  # the actions of the latest shots, oldest first
+
+
+def brief(ctx: ToolContext, shots: int = 4) -> Brief | None:
+    """The show's brief, or None when there is no show yet."""
     bible = ctx.store.bible()
     if bible is None:
-        return "No show yet."
-    time = bible.get("time_of_day") or "day"
-    lines = [f"Show: {bible['title']} — {bible['logline']}",
-             f"Style: {bible['visual_style'] or 'unset'}; time: {time}"]
-    for e in ctx.store.entities():
-        kind = {"location": "place"}.get(e["kind"], e["kind"])
-        lines.append(f"- {e['name']} ({kind}): {e['description'] or ''}".rstrip(": "))
-    notes = ctx.store.notes()
-    if notes:
-        lines.append("Notes: " + "; ".join(notes[-5:]))
-    latest = ctx.store.shots(limit=shots)
-    if latest:
-        lines.append(LATEST_SHOTS + " / ".join(s["action"] for s in latest))
-    return "\n".join(lines)
+        return None
+    cast = tuple(Named(e["name"], {"location": "place"}.get(e["kind"], e["kind"]),
+                       e["description"] or "") for e in ctx.store.entities())
+    return Brief(title=bible["title"], logline=bible["logline"],
+                 style=bible["visual_style"] or "", time=bible.get("time_of_day") or "day",
+                 cast=cast, notes=tuple(ctx.store.notes()[-5:]),
+                 latest=tuple(s["action"] for s in ctx.store.shots(limit=shots)))

@@ -1,39 +1,53 @@
-"""What every tool gets besides its arguments: injected, never part of the schema."""
+"""What every tool gets besides its arguments: injected, never part of the schema.
+
+A context is immutable. It carries production (the store, the data dir, the backends: fixed for
+a run) and what the request being carried out says (the theme of a theme request, the segment
+new shots go into), so the model never has to copy them into a call. Whoever starts a request
+or a turn makes the context for it (``for_request``, ``for_turn``); nothing is set on a shared
+context and cleared later.
+"""
 
 from __future__ import annotations
 
-import threading
-from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
+from webtv.production.backends.base import Backends
+from webtv.production.context import Event, Production
 from webtv.state.datadir import DataDir
 from webtv.state.store import Store
-from webtv.tools.backends import Backends, local_backends
-from webtv.tools.moderation import LocalModerator, OpenAIModerator
 
 
-@dataclass
+@dataclass(frozen=True)
 class ToolContext:
-    store: Store
-    data: DataDir
-    backends: Backends = field(default_factory=local_backends)
-    takes_per_shot: int = 3  # retake budget: a shot is dropped after this many failed takes
-    parallel: int = 2  # shots made at once by production (two endpoints make two takes)
-    seed: int = 0  # varies every take's seed (evals run each theme with several)
-    moderator: LocalModerator | OpenAIModerator = field(default_factory=LocalModerator)
-    # The request being carried out: set by whoever starts a turn, read by the tools, so the
-    # model never has to copy them into a call.
-    theme: str | None = None  # a theme turn: the theme the new show is made from
-    segment_id: int | None = None  # a produce turn: the segment new shots go into
-    conversation: str = ""  # the call log's conversation id, for steps the code runs
-    on_event: Callable[[str, dict[str, Any]], None] | None = None  # progress for a REPL/page
-    # What the backends delivered ("files": a clip came back, good or bad), shared by forks:
-    # the autopilot tells shots that failed on their content from backends that are down.
-    answers: Counter = field(default_factory=Counter)
-    stop: threading.Event | None = None  # set when the channel stops: no new take is begun
+    production: Production
+    theme: str | None = None  # a theme request: the theme the new show is made from
+    segment_id: int | None = None  # a produce request: the segment new shots go into
 
-    def fork(self) -> ToolContext:
-        """The same context for another thread: its own SQLite connection (close it after)."""
-        return replace(self, store=Store(self.data))
+    @classmethod
+    def open(cls, store: Store, data: DataDir, **production: Any) -> ToolContext:
+        """A context over this store and data dir; ``production``: Production's fields."""
+        return cls(Production(store=store, data=data, **production))
+
+    @property
+    def store(self) -> Store:
+        return self.production.store
+
+    @property
+    def data(self) -> DataDir:
+        return self.production.data
+
+    @property
+    def backends(self) -> Backends:
+        return self.production.backends
+
+    def for_request(self, theme: str | None, segment_id: int | None) -> ToolContext:
+        return replace(self, theme=theme, segment_id=segment_id)
+
+    def for_turn(self, conversation: str, on_event: Event | None) -> ToolContext:
+        """Steps the code runs in this turn are logged in its conversation, shown by its
+        REPL or page."""
+        return self.with_production(conversation=conversation, on_event=on_event)
+
+    def with_production(self, **changes: Any) -> ToolContext:
+        return replace(self, production=replace(self.production, **changes))

@@ -8,10 +8,10 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from webtv.core.errors import ToolError
+from webtv.reading.theme import checked_theme
 from webtv.state.store import Store
 from webtv.tools.context import ToolContext
 from webtv.tools.registry import REGISTRY
-from webtv.tools.theme import checked_theme
 
 
 class SegmentPlan(BaseModel):

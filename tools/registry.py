@@ -66,15 +66,15 @@ class ToolResult:
     image: str | None = None  # data dir path of a picture for models that see (contact sheet)
 
 
-def _moderated(ctx: Any, raw: dict[str, Any]) -> str | None:
+def _moderated(ctx: ToolContext, raw: dict[str, Any]) -> str | None:
     """What a call writes (a logline, a synopsis, an action, a look, a note) goes on air or on
     the page: it passes the moderation gate first, with the request's theme or chat line. The
     reason it did not, or None."""
-    moderator = getattr(ctx, "moderator", None)
+    moderator = ctx.production.moderator
     texts = [t for t in _strings(raw) if t.strip()]
-    if getattr(ctx, "theme", None):
+    if ctx.theme:
         texts.append(ctx.theme)
-    if moderator is None or not texts:
+    if not texts:
         return None
     try:
         verdict = moderator.check("\n".join(texts))

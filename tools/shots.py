@@ -14,10 +14,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from webtv.core.errors import ToolError
+from webtv.production.line import produce
+from webtv.reading.words import tidied
 from webtv.tools.context import ToolContext
-from webtv.tools.production import produce
 from webtv.tools.registry import REGISTRY
-from webtv.tools.words import tidied
 
 Framing = Literal["wide", "medium", "close-up"]
 Camera = Literal["static", "pan left", "pan right", "tilt up", "tilt down", "zoom in", "zoom out"]
@@ -182,9 +182,9 @@ def write_shots(
         segment = ctx.store.segment(segment["id"])
         ctx.store.set_segment_status(segment["id"], "done" if segment["written"] >=
                                      segment["shots"] else "producing")
-    report = produce(ctx, [s["id"] for s in made])
+    report = produce(ctx.production, [s["id"] for s in made])
     skipped = {"repeats_skipped": repeats} if repeats else {}
-    return {"ok": True, "written": len(made), **skipped, **report.summary(ctx)}
+    return {"ok": True, "written": len(made), **skipped, **report.summary(ctx.store)}
 
 
 def _key(action: str) -> str:
@@ -232,7 +232,7 @@ def rewrite_shot(
         if old["status"] != "dropped":
             ctx.store.set_shot_status(old["id"], "dropped", "rewritten")
         made = ctx.store.add_shots(old["sequence"], [row])
-    return {"ok": True, **produce(ctx, [made[0]["id"]]).summary(ctx)}
+    return {"ok": True, **produce(ctx.production, [made[0]["id"]]).summary(ctx.store)}
 
 
 def _segment(ctx: ToolContext) -> dict[str, Any]:

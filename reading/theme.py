@@ -22,7 +22,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from webtv.core.errors import ToolError
-from webtv.tools.words import (
+from webtv.reading.words import (
     PUNCT,
     content_words,
     emoji_name,

@@ -12,8 +12,8 @@ import re
 from typing import Any
 
 from webtv import prompts
-from webtv.tools.backends import ShotSpec
-from webtv.tools.colours import to_hex
+from webtv.production.backends.base import ShotSpec
+from webtv.reading.colours import to_hex
 
 # Zeroscope's text encoder is CLIP's: 77 tokens, two of them the start and end markers. Counted
 # with instant-clip-tokenizer, a port of OpenAI CLIP's BPE tokenizer that ships its vocabulary.

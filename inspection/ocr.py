@@ -16,7 +16,7 @@ from PIL import Image, ImageFilter
 
 from webtv import prompts
 from webtv.core.errors import GateUnavailable
-from webtv.tools.checks import Check
+from webtv.inspection.checks import Check
 
 
 def available() -> bool:

@@ -1,6 +1,7 @@
 """Which backend serves each capability, and the endpoints behind the remote ones.
 
-The choice comes from CLI flags (``--video zeroscope``), else ``[backends]`` in webtv.toml,
+The choice comes from CLI flags (``--video zeroscope``), else ``[backends]`` in webtv.toml
+(read by ``webtv.core.settings``),
 else the embedded local backends. A remote backend's endpoints are ``[[endpoints]]`` tables with
 that backend name (or, for a preset that names a public Space, that Space alone):
 
@@ -20,7 +21,6 @@ A ``[presets.NAME]`` table in webtv.toml adds a new API shape (see presets.toml)
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
 from importlib import resources
@@ -30,10 +30,16 @@ from typing import Any
 from pydantic import ValidationError
 
 from webtv.core.errors import ConfigError
-from webtv.tools.backends import Backends, cluster, local_backends
-from webtv.tools.backends.pool import Pool
-from webtv.tools.backends.remote import RemoteInterpolate, RemoteMusic, RemoteUpscale, RemoteVideo
-from webtv.tools.backends.space import Endpoint, EndpointConfig, Journal
+from webtv.production.backends import cluster, local_backends
+from webtv.production.backends.base import Backends
+from webtv.production.backends.pool import Pool
+from webtv.production.backends.remote import (
+    RemoteInterpolate,
+    RemoteMusic,
+    RemoteUpscale,
+    RemoteVideo,
+)
+from webtv.production.backends.space import Endpoint, EndpointConfig, Journal
 
 CAPABILITIES = ("video", "upscale", "interpolate", "music")
 ALIASES = {"zeroscope": "zeroscope-576w", "xl": "zeroscope-xl", "ltx": "ltx-video",
@@ -43,7 +49,7 @@ REMOTE = {"video": RemoteVideo, "upscale": RemoteUpscale, "interpolate": RemoteI
 
 
 def presets() -> dict[str, dict[str, Any]]:
-    text = resources.files("webtv.tools.backends").joinpath("presets.toml").read_text("utf-8")
+    text = resources.files("webtv.production.backends").joinpath("presets.toml").read_text("utf-8")
     return tomllib.loads(text)
 
 
@@ -56,43 +62,6 @@ def space_url(space: str) -> str:
     if not re.fullmatch(r"[\w.-]+/[\w.-]+", space):
         raise ConfigError(f"not a Space id (owner/name): {space!r}")
     return "https://" + re.sub(r"[^a-z0-9-]", "-", space.replace("/", "-").lower()) + ".hf.space"
-
-
-TABLES = {"backends": (*CAPABILITIES, "job_deadline_s"), "presets": None, "endpoints": None,
-          "channels": None,  # [[channels]]: read by the channel network (app/channels.py)
-          "cluster": ("redis",)}  # endpoints shared across hosts (cluster.py)
-
-
-def load(path: Path | None, required: bool = False) -> dict[str, Any]:
-    """webtv.toml; absent is no configuration unless it was asked for by name (--config). A
-    key it does not know is an error with the nearest known one: `vidoe = "zeroscope"` would
-    otherwise leave the channel on the local backend without a word."""
-    if path is None or not path.exists():
-        if required:
-            raise ConfigError(f"no configuration file at {path}")
-        return {}
-    try:
-        config = tomllib.loads(path.read_text("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from exc
-    for key, value in config.items():
-        if key not in TABLES:
-            raise ConfigError(f"{path}: unknown table or key {key!r}{_nearest(key, TABLES)} "
-                              f"(known: {', '.join(TABLES)})")
-        allowed = TABLES[key]
-        if allowed is not None:
-            for inner in value if isinstance(value, dict) else ():
-                if inner not in allowed:
-                    raise ConfigError(f"{path}: unknown key {inner!r} in [{key}]"
-                                      f"{_nearest(inner, allowed)} (known: {', '.join(allowed)})")
-    return config
-
-
-def _nearest(word: str, known) -> str:
-    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def endpoint_config(table: dict[str, Any], known: dict[str, dict], index: int) -> EndpointConfig:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from webtv.tools.checks import Check, luma
+from webtv.inspection.checks import Check, luma
 
 
 def global_shift(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
@@ -162,7 +162,7 @@ def subject_track(frames: list[np.ndarray], colour: tuple[int, int, int],
     pixels of its main colour (dx, dy in px) and the relative growth of their area (growth),
     fitted over the model frames (``stride`` apart). None when that colour is not one thing
     in the picture: too little or too much of it, or gone from some frames."""
-    from webtv.tools.colours import near
+    from webtv.inspection.colours import near
 
     picks = frames[::stride]
     small = [f[::2, ::2] for f in picks]

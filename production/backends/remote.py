@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from webtv.core.errors import BadMedia, MediaError
-from webtv.tools.backends.base import Asset, VideoRequest, refuse_bad_clip
-from webtv.tools.backends.cluster import ClusterPool
-from webtv.tools.backends.pool import Pool
-from webtv.tools.backends.space import BadOutput
+from webtv.production.backends.base import Asset, VideoRequest, refuse_bad_clip
+from webtv.production.backends.cluster import ClusterPool
+from webtv.production.backends.pool import Pool
+from webtv.production.backends.space import BadOutput
 
 
 class RemoteBackend:

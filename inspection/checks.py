@@ -124,7 +124,7 @@ def palette(frames: list[np.ndarray], colours: list[tuple[str, float]],
             limit: float = 17.0) -> Check:
     """The bible's colours are in the picture: each (colour, share of the picture it should
     cover: SCENE_SHARE for a location's sky and ground, DETAIL_SHARE for a scarf)."""
-    from webtv.tools.colours import palette_match
+    from webtv.inspection.colours import palette_match
 
     if not colours:
         return Check("palette", 0.0, limit, True, "no bible colours in this shot")

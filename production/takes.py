@@ -14,11 +14,11 @@ from typing import Any
 from webtv.core import house
 from webtv.core.errors import MediaError, ToolError
 from webtv.core.media import probe, read_frames_twice
-from webtv.tools import checks, motion, ocr
-from webtv.tools.colours import rgb
-from webtv.tools.compose import compose, spec_for, visible_colours
-from webtv.tools.context import ToolContext
-from webtv.tools.pipeline import make_media
+from webtv.inspection import checks, motion, ocr
+from webtv.production.compose import compose, spec_for, visible_colours
+from webtv.production.context import Production
+from webtv.production.pipeline import make_media
+from webtv.reading.colours import rgb
 
 
 def seed_for(shot_id: int, attempt: int, salt: int = 0) -> int:
@@ -28,7 +28,7 @@ def seed_for(shot_id: int, attempt: int, salt: int = 0) -> int:
     return int.from_bytes(digest[:4], "big") % 1_000_000
 
 
-def make_take(ctx: ToolContext, shot_id: int, seed: int, emphasis: str | None = None,
+def make_take(ctx: Production, shot_id: int, seed: int, emphasis: str | None = None,
               prompt: str | None = None) -> dict[str, Any]:
     """Make a take of a shot with this seed: compose the prompt from the bible (or take the
     director's own), generate the clip, interpolate to the house frame rate, upscale, add
@@ -63,7 +63,7 @@ def make_take(ctx: ToolContext, shot_id: int, seed: int, emphasis: str | None = 
             "seed": seed, "duration_s": take["duration_s"]}
 
 
-def inspect_take(ctx: ToolContext, take_id: int) -> dict[str, Any]:
+def inspect_take(ctx: Production, take_id: int) -> dict[str, Any]:
     """Inspect a take: a contact sheet of its frames and measured checks, each a number against
     a threshold: black and frozen frames, flicker, a scene cut, how much moves, motion direction
     against the shot (from the main character's track where the scene is too plain), the way a
@@ -112,7 +112,7 @@ def inspect_take(ctx: ToolContext, take_id: int) -> dict[str, Any]:
     }
 
 
-def _main_character_track(ctx: ToolContext, shot: dict[str, Any],
+def _main_character_track(ctx: Production, shot: dict[str, Any],
                           frames: list) -> dict[str, float] | None:
     """How the shot's main character moves on screen, tracked by its main colour."""
     entities = {e["name"]: e for e in ctx.store.entities()}
@@ -122,7 +122,7 @@ def _main_character_track(ctx: ToolContext, shot: dict[str, Any],
     return motion.subject_track(frames, rgb(spec.subject_colours[0]))
 
 
-def _shot_colours(ctx: ToolContext, shot: dict[str, Any]) -> list[tuple[str, float]]:
+def _shot_colours(ctx: Production, shot: dict[str, Any]) -> list[tuple[str, float]]:
     """The bible colours the picture must show, with the share of the picture each should
     cover: the location's fill the scene, the characters' are details."""
     wanted: dict[str, float] = {}
@@ -141,7 +141,7 @@ def _shot_colours(ctx: ToolContext, shot: dict[str, Any]) -> list[tuple[str, flo
     return list(wanted.items())
 
 
-def schedule_take(ctx: ToolContext, take_id: int) -> dict[str, Any]:
+def schedule_take(ctx: Production, take_id: int) -> dict[str, Any]:
     """Put an accepted take on the schedule, after everything already queued. The prompt and
     any text read in the picture pass a moderation gate first."""
     take = ctx.store.take(take_id)

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from webtv.core.errors import BadMedia, GateUnavailable, ToolError
-from webtv.tools import takes
-from webtv.tools.context import ToolContext
+from webtv.production import takes
+from webtv.production.context import Production
+from webtv.state.store import Store
 
 
 @dataclass
@@ -50,7 +51,7 @@ class Report:
         """Not tried: the backends were down; finished when they are back."""
         return [o for o in self.outcomes if not o.scheduled and not o.dropped]
 
-    def summary(self, ctx: ToolContext) -> dict[str, Any]:
+    def summary(self, store: Store) -> dict[str, Any]:
         """What the director is told: scheduled, and which shots need rewriting and why."""
         return {
             "scheduled": len(self.scheduled),
@@ -59,11 +60,11 @@ class Report:
                          "why": o.failures[-1] if o.failures else "not made"}
                         for o in self.dropped],
             **({"waiting_for_backends": len(self.waiting)} if self.waiting else {}),
-            "seconds_ahead_of_air": round(ctx.store.queued_seconds(), 1),
+            "seconds_ahead_of_air": round(store.queued_seconds(), 1),
         }
 
 
-def produce(ctx: ToolContext, shot_ids: list[int]) -> Report:
+def produce(ctx: Production, shot_ids: list[int]) -> Report:
     """Make, inspect and schedule a take of each shot, in order; retakes within budget.
 
     When two shots' every attempt failed in the backends (no endpoint answered: not one bad
@@ -104,7 +105,7 @@ class Outage:
         return self.shots >= self.limit
 
 
-def _shoot(ctx: ToolContext, shot_id: int, down: Outage) -> Outcome:
+def _shoot(ctx: Production, shot_id: int, down: Outage) -> Outcome:
     """Takes of one shot until one is accepted or the budget is spent. Every attempt is counted
     on the shot (in the store: a restart does not reset it) and gets a seed of its own, and
     every failure (a backend error, a refused file, a failed check) spends the budget."""
@@ -118,61 +119,80 @@ def _shoot(ctx: ToolContext, shot_id: int, down: Outage) -> Outcome:
         return outcome
     # made before a crash or a stop: inspect it rather than make it again (its attempt is
     # already counted)
-    resumable = [t for t in ctx.store.takes_for_shot(shot_id)
+    resumable = [(t["id"], t["status"]) for t in ctx.store.takes_for_shot(shot_id)
                  if t["status"] in ("made", "accepted")]
     emphasis = None
     while resumable or shot["attempts"] < ctx.takes_per_shot:
-        if ctx.stop is not None and ctx.stop.is_set():  # the channel is going off air: the
-            outcome.failures.append("not made: the channel stopped")  # shot waits, unspent
+        if ctx.stopping():  # the channel is going off air: the shot waits, unspent
+            outcome.failures.append("not made: the channel stopped")
             return outcome
-        if resumable:
-            take_id, status = resumable[-1]["id"], resumable.pop()["status"]
-            outcome.attempts += 1
-        else:
-            shot["attempts"] = ctx.store.count_attempt(shot_id)
-            outcome.attempts += 1
-            seed = takes.seed_for(shot_id, shot["attempts"], ctx.seed)
-            made = _step(ctx, "make_take", takes.make_take, shot_id=shot_id, seed=seed,
-                         emphasis=emphasis)
-            if isinstance(made, ToolError):
-                outcome.failures.append(str(made))
-                if isinstance(made, BadMedia):  # a bad file is the answer's fault
-                    ctx.answers["files"] += 1
-                else:
-                    outcome.generation_failed += 1
-                continue
-            ctx.answers["files"] += 1
-            take_id, status = made["take_id"], made["status"]
-        if status == "accepted":
-            outcome.take_id = take_id
-            return outcome
-        if ctx.stop is not None and ctx.stop.is_set():  # made: inspected on the next run
-            outcome.failures.append("not inspected: the channel stopped")
-            return outcome
-        seen = _step(ctx, "inspect_take", takes.inspect_take, take_id=take_id)
-        if isinstance(seen, GateUnavailable):  # not the take's fault: it waits, made
-            outcome.failures.append(str(seen))
-            return outcome
-        if isinstance(seen, ToolError):
-            outcome.failures.append(str(seen))
+        outcome.attempts += 1
+        take = resumable.pop() if resumable else _make(ctx, shot, outcome, emphasis)
+        if take is None:
             continue
-        if seen["verdict"] == "accepted":
-            outcome.take_id = take_id
+        done, emphasis = _judge(ctx, *take, outcome, emphasis)
+        if done:
             return outcome
-        failed = [c for c in seen["checks"] if not c["passed"]]
-        outcome.failures.append("failed " + ", ".join(
-            f"{c['name']} ({c['value']:.2f}, limit {c['threshold']:.2f})" for c in failed))
-        emphasis = emphasis_for({c["name"] for c in failed}, ctx.store.take(take_id)["prompt"])
+    return _drop(ctx, shot, outcome, down)
+
+
+def _make(ctx: Production, shot: dict[str, Any], outcome: Outcome,
+          emphasis: str | None) -> tuple[int, str] | None:
+    """A new take of the shot, with the next attempt's seed: (take id, status), or None when
+    no take came of it (the reason is in the outcome)."""
+    shot["attempts"] = ctx.store.count_attempt(shot["id"])
+    seed = takes.seed_for(shot["id"], shot["attempts"], ctx.seed)
+    made = _step(ctx, "make_take", takes.make_take, shot_id=shot["id"], seed=seed,
+                 emphasis=emphasis)
+    if isinstance(made, ToolError):
+        outcome.failures.append(str(made))
+        if isinstance(made, BadMedia):  # a bad file is the answer's fault
+            ctx.answers.file_came_back()
+        else:
+            outcome.generation_failed += 1
+        return None
+    ctx.answers.file_came_back()
+    return made["take_id"], made["status"]
+
+
+def _judge(ctx: Production, take_id: int, status: str, outcome: Outcome,
+           emphasis: str | None) -> tuple[bool, str | None]:
+    """Inspect a take: (whether the shot is done with for now, the emphasis of its next take).
+    Done: accepted, or it waits (the channel stops, the moderation gate is down)."""
+    if status == "accepted":
+        outcome.take_id = take_id
+        return True, emphasis
+    if ctx.stopping():  # made: inspected on the next run
+        outcome.failures.append("not inspected: the channel stopped")
+        return True, emphasis
+    seen = _step(ctx, "inspect_take", takes.inspect_take, take_id=take_id)
+    if isinstance(seen, GateUnavailable):  # not the take's fault: it waits, made
+        outcome.failures.append(str(seen))
+        return True, emphasis
+    if isinstance(seen, ToolError):
+        outcome.failures.append(str(seen))
+        return False, emphasis
+    if seen["verdict"] == "accepted":
+        outcome.take_id = take_id
+        return True, emphasis
+    failed = [c for c in seen["checks"] if not c["passed"]]
+    outcome.failures.append("failed " + ", ".join(
+        f"{c['name']} ({c['value']:.2f}, limit {c['threshold']:.2f})" for c in failed))
+    return False, emphasis_for({c["name"] for c in failed}, ctx.store.take(take_id)["prompt"])
+
+
+def _drop(ctx: Production, shot: dict[str, Any], outcome: Outcome, down: Outage) -> Outcome:
+    """The shot spent its budget: dropped, with the reason of its last failure."""
     if outcome.failures and outcome.generation_failed == outcome.attempts:
         down.add()  # no endpoint answered for any attempt: not this shot's fault
     if not outcome.failures:
         outcome.failures.append(f"no take budget left ({shot['attempts']} attempts made)")
-    ctx.store.set_shot_status(shot_id, "dropped", outcome.failures[-1])
+    ctx.store.set_shot_status(shot["id"], "dropped", outcome.failures[-1])
     outcome.dropped = True
     return outcome
 
 
-def _schedule(ctx: ToolContext, outcome: Outcome) -> Outcome:
+def _schedule(ctx: Production, outcome: Outcome) -> Outcome:
     if outcome.take_id is None:
         return outcome
     done = _step(ctx, "schedule_take", takes.schedule_take, take_id=outcome.take_id)
@@ -187,12 +207,11 @@ def _schedule(ctx: ToolContext, outcome: Outcome) -> Outcome:
     return outcome
 
 
-def _step(ctx: ToolContext, name: str, fn, **arguments: Any) -> dict[str, Any] | ToolError:
+def _step(ctx: Production, name: str, fn, **arguments: Any) -> dict[str, Any] | ToolError:
     """One production step, logged as a tool call made by the code; a ToolError comes back as
     the value (its message says what went wrong), anything else is a bug and propagates."""
-    emit = ctx.on_event or (lambda kind, data: None)
     text = json.dumps(arguments)
-    emit("call", {"name": name, "arguments": text, "by": "code"})
+    ctx.emit("call", {"name": name, "arguments": text, "by": "code"})
     started = time.perf_counter()
     try:
         value: dict[str, Any] | ToolError = fn(ctx, **arguments)
@@ -205,7 +224,8 @@ def _step(ctx: ToolContext, name: str, fn, **arguments: Any) -> dict[str, Any] |
     ctx.store.log_tool_call(conversation=ctx.conversation, llm_call_id=None, name=name,
                             arguments=text, result=content, ok=ok, duration_ms=ms,
                             made_by="code")
-    emit("result", {"name": name, "ok": ok, "content": content, "duration_ms": ms, "by": "code"})
+    ctx.emit("result", {"name": name, "ok": ok, "content": content, "duration_ms": ms,
+                        "by": "code"})
     return value
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from webtv.core.errors import BackendError, ConfigError
-from webtv.tools.backends.space import BadOutput, Endpoint, outside
+from webtv.production.backends.space import BadOutput, Endpoint, outside
 
 log = logging.getLogger("webtv.remote")
 

@@ -22,8 +22,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from webtv.core.media import run_ffmpeg, write_frames
-from webtv.tools.backends.base import Asset, ShotSpec, VideoRequest
-from webtv.tools.colours import rgb
+from webtv.production.backends.base import Asset, ShotSpec, VideoRequest
+from webtv.reading.colours import rgb
 
 MODEL_FPS = 8  # the rate its motion is designed at (Zeroscope's): speeds are per such frame
 PAN_PER_FRAME = 7  # pixels of camera travel per model frame

@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from webtv.core import house
+from webtv.production.backends.base import Asset, VideoRequest, refuse_bad_clip
+from webtv.production.context import Production
 from webtv.state.datadir import content_hash
-from webtv.tools.backends import Asset, VideoRequest, refuse_bad_clip
-from webtv.tools.context import ToolContext
 
 GENERATION_FPS = 8  # Zeroscope's rate; interpolation brings it to the house rate
 
 
-def cached(ctx: ToolContext, capability: str, backend: Any, params: dict[str, Any],
+def cached(ctx: Production, capability: str, backend: Any, params: dict[str, Any],
            inputs: list[Path], work: Path, make: Callable[[], Asset]) -> Asset:
     """``make()``, unless this remote backend already made the same thing."""
     if getattr(backend, "pool", None) is None:
@@ -50,7 +50,7 @@ def cached(ctx: ToolContext, capability: str, backend: Any, params: dict[str, An
     return asset
 
 
-def make_media(ctx: ToolContext, prompt: str, seed: int, spec, seconds: float, mood: str,
+def make_media(ctx: Production, prompt: str, seed: int, spec, seconds: float, mood: str,
                work: Path) -> tuple[Path, tuple[str, ...]]:
     """The house-format file of one take, made in ``work``, and any faults injected on purpose
     into it (the local backend's testing mode).

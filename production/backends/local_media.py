@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from webtv.core.media import run_ffmpeg
-from webtv.tools.backends.base import Asset
+from webtv.production.backends.base import Asset
 
 UPSCALE_SIZE = (1024, 576)  # Zeroscope XL's output size
 SAMPLE_RATE = 48_000

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from webtv.core.errors import BackendError, ConfigError
-from webtv.tools.backends.space import BadOutput, Endpoint, EndpointConfig, Journal
+from webtv.production.backends.space import BadOutput, Endpoint, EndpointConfig, Journal
 
 log = logging.getLogger("webtv.cluster")
 QUEUE = "webtv-endpoints"  # one queue: any worker runs any endpoint's job

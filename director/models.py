@@ -1,0 +1,28 @@
+"""The chat model the settings choose: an OpenAI-compatible endpoint, the embedded ``gguf:``
+one, or the offline planner when none is configured."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from webtv.core.settings import Settings
+from webtv.director.llm import OpenAIChat
+from webtv.director.offline import OfflineDirector
+from webtv.director.protocol import ChatModel
+from webtv.state.datadir import DataDir
+
+
+def chat_model(settings: Settings) -> ChatModel:
+    if not settings.llm_model:
+        return OfflineDirector()
+    if settings.llm_model.startswith("gguf:"):
+        from webtv.director import local_llm
+
+        models = Path(os.environ.get("WEBTV_MODEL_DIR") or DataDir(settings.data_dir).root
+                      / "models")
+        return local_llm.LocalGGUF(local_llm.resolve(settings.llm_model, models),
+                                   temperature=settings.llm_temperature)
+    return OpenAIChat(settings.llm_base_url, settings.llm_model, settings.llm_api_key,
+                      settings.llm_vision, timeout=settings.llm_timeout,
+                      temperature=settings.llm_temperature)
