@@ -26,7 +26,7 @@ from webtv.core.errors import ConfigError
 from webtv.core.settings import Settings
 from webtv.director.runtime import Runtime
 from webtv.playout.outputs import resolve_rtmp
-from webtv.playout.playout import Playout
+from webtv.playout.playout import LibraryPlayout
 from webtv.state.channels import POLICIES
 from webtv.state.datadir import DataDir
 from webtv.state.store import Store
@@ -61,14 +61,14 @@ def add_parsers(sub: argparse._SubParsersAction, common: Callable) -> None:
 def cmd_channel(args: argparse.Namespace, settings: Settings) -> int:
     with Store(DataDir(settings.data_dir, create=False)) as store:
         if args.action == "add":
-            row = store.save_channel(args.name, args.policy, args.tag, args.repeat_after)
+            row = store.network.save_channel(args.name, args.policy, args.tag, args.repeat_after)
             print(f"channel {row['name']}: {describe(row)} (a running channel network starts it "
                   f"within {WATCH_S:.0f} s)")
         elif args.action == "remove":
-            store.remove_channel(args.name)
+            store.network.remove_channel(args.name)
             print(f"channel {args.name} removed")
         else:
-            print("\n".join(f"{r['name']}: {describe(r)}" for r in store.channels())
+            print("\n".join(f"{r['name']}: {describe(r)}" for r in store.network.channels())
                   or "No library channels: `webtv channel add NAME --policy best`.")
     return 0
 
@@ -77,11 +77,11 @@ def cmd_tag(args: argparse.Namespace, settings: Settings) -> int:
     with Store(DataDir(settings.data_dir, create=False)) as store:
         target: dict[str, int | None] = {"take_id": args.take}
         if args.show:
-            show = store.current_show_id()
+            show = store.programme.current_show_id()
             if show is None:
                 raise ConfigError("no show on air yet to tag")
             target = {"show_id": show}
-        (store.untag if args.off else store.tag)(args.tag, **target)
+        (store.network.untag if args.off else store.network.tag)(args.tag, **target)
     what = f"take {args.take}" if args.take else "the current show"
     print(f"{what}: " + (f"no longer tagged {args.tag!r}" if args.off else f"tagged {args.tag!r}"))
     return 0
@@ -100,7 +100,7 @@ class Network:
         targets resolved, before anything airs."""
         self.run, self.settings = run, settings
         self.rtmp: dict[str, list[str]] = {}
-        self.playouts: dict[str, Playout] = {}
+        self.playouts: dict[str, LibraryPlayout] = {}
         self._stops: dict[str, threading.Event] = {}
         self._threads: dict[str, threading.Thread] = {}
         for table in config.get("channels", []):
@@ -108,7 +108,7 @@ class Network:
             if extra:
                 raise ConfigError(f"[[channels]] {table.get('name', '?')}: unknown keys "
                                   f"{', '.join(sorted(extra))}")
-            row = run.context.store.save_channel(
+            row = run.context.store.network.save_channel(
                 table.get("name", ""), table.get("policy", ""), table.get("tag"),
                 table.get("repeat_after_s", 3600.0))
             self.rtmp[row["name"]] = [resolve_rtmp(t) for t in table.get("rtmp", [])]
@@ -122,20 +122,19 @@ class Network:
         return {name: p.session for name, p in dict(self.playouts).items()}
 
     def sync(self, store: Store) -> None:
-        wanted = {row["name"]: row for row in store.channels()}
+        wanted = {row["name"]: row for row in store.network.channels()}
         for name in set(self.playouts) - set(wanted):
             log.info("channel %s removed: off air", name)
             self._off_air(name)
         for name, row in wanted.items():
             playout = self.playouts.get(name)
-            if playout is not None and playout.library == row:
+            if playout is not None and playout.channel == row:
                 continue
             if playout is not None:  # its policy changed: start it again with the new one
                 self._off_air(name)
-            playout = Playout(self.run.context.data, self.rtmp.get(name, []),
-                              channel_name=self.settings.channel, library=row)
             stop = self._stops[name] = threading.Event()
-            playout.stop = stop
+            playout = LibraryPlayout(self.run.context.data, row, self.rtmp.get(name, []),
+                                     channel_name=self.settings.channel, stop=stop)
             self.playouts[name] = playout
             self._threads[name] = self.run.start(f"playout:{name}", playout.run)
             log.info("channel %s on air: %s", name, describe(row))

@@ -51,6 +51,30 @@ def _common(p: argparse.ArgumentParser) -> None:
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="webtv", description=__doc__)
     sub = top.add_subparsers(dest="command", required=True)
+    _run_parser(sub)
+    chat = sub.add_parser("chat", help="talk to the director (a REPL)")
+    _common(chat)
+    _eval_parser(sub)
+    queue = sub.add_parser("queue", help="queue a theme for a later show (or list the queue)")
+    _common(queue)
+    queue.add_argument("theme", nargs="?", help="the theme; none: list what is queued")
+    fav = sub.add_parser("favourite", help="keep a take forever (retention never deletes it)")
+    _common(fav)
+    fav.add_argument("take_id", type=int)
+    fav.add_argument("--off", action="store_true", help="unmark it")
+    serve = sub.add_parser("serve", help="serve the channel's page for a data dir")
+    _common(serve)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    channels.add_parsers(sub, _common)
+    _worker_parser(sub)
+    status = sub.add_parser("status", help="what is on air, what is next, take counts")
+    _common(status)
+    status.add_argument("--json", action="store_true")
+    return top
+
+
+def _run_parser(sub) -> None:
     run = sub.add_parser("run", help="put the channel on air and keep it there")
     _common(run)
     run.add_argument("--theme", help="theme for a new show (kept if the show exists)")
@@ -73,8 +97,9 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--log-days", type=float, default=Policy.log_days,
                      help=f"keep model, tool and endpoint call logs this long "
                           f"(default {Policy.log_days:g})")
-    chat = sub.add_parser("chat", help="talk to the director (a REPL)")
-    _common(chat)
+
+
+def _eval_parser(sub) -> None:
     ev = sub.add_parser("eval", help="compare prompt strategies over the shipped themes")
     _common(ev)
     ev.add_argument("--strategies", default="raw,guide,bible,critic",
@@ -87,18 +112,9 @@ def parser() -> argparse.ArgumentParser:
                     help="record the LLM traffic (vcrpy) from the live endpoint; without it an "
                          "LLM eval replays its cassettes")
     ev.add_argument("--html", action="store_true", help="also write one self-contained page")
-    queue = sub.add_parser("queue", help="queue a theme for a later show (or list the queue)")
-    _common(queue)
-    queue.add_argument("theme", nargs="?", help="the theme; none: list what is queued")
-    fav = sub.add_parser("favourite", help="keep a take forever (retention never deletes it)")
-    _common(fav)
-    fav.add_argument("take_id", type=int)
-    fav.add_argument("--off", action="store_true", help="unmark it")
-    serve = sub.add_parser("serve", help="serve the channel's page for a data dir")
-    _common(serve)
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080)
-    channels.add_parsers(sub, _common)
+
+
+def _worker_parser(sub) -> None:
     work = sub.add_parser("worker", help="run the jobs of endpoints shared through Redis (a "
                                          "cluster's worker; any number on any host)")
     work.add_argument("--redis", help=f"Redis URL (default ${cluster.REDIS_ENV}, else [cluster] "
@@ -107,10 +123,6 @@ def parser() -> argparse.ArgumentParser:
     work.add_argument("--name", help="this worker's name in Redis (default: host and pid)")
     work.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     work.add_argument("-v", "--verbose", action="store_true")
-    status = sub.add_parser("status", help="what is on air, what is next, take counts")
-    _common(status)
-    status.add_argument("--json", action="store_true")
-    return top
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -148,11 +160,10 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     with Runtime(settings) as run:  # the run lock first: before scratch, HLS or show is touched
         rtmp = [resolve_rtmp(target) for target in args.rtmp]  # fail now, not mid-air
         ctx = run.context
-        if ctx.store.bible() is None and not theme:
+        if ctx.store.show.bible() is None and not theme:
             print("No show yet: start one with --theme \"...\"", file=sys.stderr)
             return 2
-        playout = Playout(ctx.data, rtmp, channel_name=settings.channel)
-        playout.stop = run.stop
+        playout = Playout(ctx.data, rtmp, channel_name=settings.channel, stop=run.stop)
         network = channels.Network(run, settings, settings.config(ctx.data.root))
         if args.port:  # a port in use fails here, before the playout wipes hls/
             server = serve(ctx.data, args.host, args.port, lambda: playout.session,
@@ -206,8 +217,8 @@ def cmd_queue(args: argparse.Namespace, settings: Settings) -> int:
     # the channel's own store; never a new one here
     with Store(DataDir(settings.data_dir, create=False)) as store:
         if theme:
-            store.queue_theme(theme)
-        queued = store.queued_themes()
+            store.programme.queue_theme(theme)
+        queued = store.programme.queued_themes()
         print("\n".join(f"{i}. {q['theme']}" for i, q in enumerate(queued, 1))
               or "No themes queued.")
     return 0

@@ -17,8 +17,8 @@ RESULT_CHARS = 2000  # a tool result shown on the page; the full text stays in t
 def now_playing(store: Store, session: str | None, channel: str = "main") -> dict[str, Any]:
     """What the page shows: the show, this session's recent airings, and what comes next (the
     director's channel; a library channel picks as it goes)."""
-    bible = store.bible() or {}
-    recent = store.air_log(session, limit=30) if session else []
+    bible = store.show.bible() or {}
+    recent = store.air.air_log(session, limit=30) if session else []
     library = channel != "main"
     fields = ("id", "kind", "take_id", "shot_id", "action", "prompt", "stream_start",
               "stream_end", "started_at", "ended_at")
@@ -27,8 +27,10 @@ def now_playing(store: Store, session: str | None, channel: str = "main") -> dic
         "channel": channel, "session": session, "codecs": house.CODECS,
         "on_air": [{k: r.get(k) for k in fields} for r in recent],
         "next": [{"take_id": u["id"], "action": u["action"], "prompt": u["prompt"],
-                  "duration_s": u["duration_s"]} for u in ([] if library else store.upcoming(5))],
-        "takes": store.take_counts(), "clock": playlist_clock(store.data.channel_hls(channel)),
+                  "duration_s": u["duration_s"]}
+                 for u in ([] if library else store.air.upcoming(5))],
+        "takes": store.takes.take_counts(),
+        "clock": playlist_clock(store.data.channel_hls(channel)),
     }
 
 
@@ -63,16 +65,16 @@ def overview(store: Store) -> dict[str, Any]:
     """What the operator page shows besides the chat: one read of the store."""
     calls = [{"id": c["id"], "name": c["name"], "arguments": c["arguments"], "ok": bool(c["ok"]),
               "result": (c["result"] or "")[:RESULT_CHARS], "duration_ms": c["duration_ms"],
-              "at": c["created_at"]} for c in store.tool_calls(30)]
+              "at": c["created_at"]} for c in store.calls.tool_calls(30)]
     rejected = [{"take_id": t["id"], "shot_id": t["shot_id"], "action": t["action"],
                  "prompt": t["prompt"], "reason": t["reason"], "at": t["created_at"],
                  "sheet": _media_url(t["contact_sheet"]), "failed_checks": t["failed_checks"]}
-                for t in store.rejected_takes(12)]
+                for t in store.takes.rejected_takes(12)]
     upcoming = [{"take_id": u["id"], "action": u["action"], "duration_s": u["duration_s"]}
-                for u in store.upcoming(10)]
+                for u in store.air.upcoming(10)]
     return {"status": status_report(store), "tool_calls": calls, "rejected": rejected,
-            "buffer": {"seconds": round(store.queued_seconds(), 1), "upcoming": upcoming},
-            "endpoints": store.endpoint_health(), "aired": recent_takes(store, 12)}
+            "buffer": {"seconds": round(store.air.queued_seconds(), 1), "upcoming": upcoming},
+            "endpoints": store.calls.endpoint_health(), "aired": recent_takes(store, 12)}
 
 
 def recent_takes(store: Store, limit: int = 12) -> list[dict[str, Any]]:
@@ -80,16 +82,16 @@ def recent_takes(store: Store, limit: int = 12) -> list[dict[str, Any]]:
     return [{"take_id": t["id"], "action": t["action"], "prompt": t["prompt"],
              "duration_s": t["duration_s"], "favourite": bool(t["favourite"]),
              "aired_at": t["aired_at"], "media": _media_url(t["media"]),
-             "sheet": _media_url(t["contact_sheet"])} for t in store.recent_aired(limit)]
+             "sheet": _media_url(t["contact_sheet"])} for t in store.takes.recent_aired(limit)]
 
 
 def channel_list(store: Store, sessions: dict[str, str | None]) -> list[dict[str, Any]]:
     """The channels of the network for the page's switcher: where each one's stream is and
     what it has on air now."""
-    rows = [{"name": "main", "policy": "live", "tag": None}, *store.channels()]
+    rows = [{"name": "main", "policy": "live", "tag": None}, *store.network.channels()]
     out = []
     for row in rows:
-        on_air = store.on_air(row["name"], sessions.get(row["name"]))
+        on_air = store.air.on_air(row["name"], sessions.get(row["name"]))
         out.append({
             "name": row["name"], "policy": row["policy"], "tag": row["tag"],
             "playlist": "/hls/live.m3u8" if row["name"] == "main"

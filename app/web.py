@@ -62,7 +62,7 @@ class _Handler(FileRoutes, OperatorRoutes):
     def route_now(self, request: Request) -> None:
         channel = request.query.get("channel", ["main"])[0]
         if channel != "main" and channel not in self.server.cached(
-                "names", 2.0, lambda store: [c["name"] for c in store.channels()]):
+                "names", 2.0, lambda store: [c["name"] for c in store.network.channels()]):
             return self._json({"error": f"no channel named {channel!r}"}, HTTPStatus.NOT_FOUND)
         self._json(self.server.cached(f"now:{channel}", 0.5, lambda store: now_playing(
             store, self.server.session(channel), channel)))
@@ -107,7 +107,7 @@ class _Server(ThreadingHTTPServer):
     def session(self, channel: str = "main") -> str | None:
         """The playout session of a channel in this process, or the channel's latest."""
         mine = self._session_of() if channel == "main" else self._sessions_of().get(channel)
-        return mine or self.store.latest_session(channel)
+        return mine or self.store.air.latest_session(channel)
 
     def sessions(self) -> dict[str, str | None]:
         return {"main": self._session_of(), **self._sessions_of()}

@@ -17,17 +17,17 @@ def scheduled_store(prefix: str, clips: list[tuple[str, float, int | None]],
     media paths and the number of takes scheduled."""
     data = DataDir(Path(tempfile.mkdtemp(prefix=prefix)))
     store = Store(data)
-    store.set_bible(title="Bench")
-    shot = store.add_shots(1, [{"action": "bench", "duration_s": 3.0}])[0]
+    store.show.set_bible(title="Bench")
+    shot = store.takes.add_shots(1, [{"action": "bench", "duration_s": 3.0}])[0]
     media = [data.keep(make_house_clip(data.workspace() / "c.mp4", colour, length, tone), ".mp4")
              for colour, length, tone in clips]
     total, count = 0.0, 0
     while total < seconds:
         length = clips[count % len(clips)][1]
-        take = store.add_take(shot_id=shot["id"], seed=count, prompt="bench",
-                              media=media[count % len(media)], duration_s=length)
-        store.set_take_status(take["id"], "accepted")
-        store.schedule_take(take["id"])
+        take = store.takes.add_take(shot_id=shot["id"], seed=count, prompt="bench",
+                                    media=media[count % len(media)], duration_s=length)
+        store.takes.set_take_status(take["id"], "accepted")
+        store.air.schedule_take(take["id"])
         total += length
         count += 1
     return data, store, media, count

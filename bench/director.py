@@ -68,20 +68,22 @@ def one_theme(settings: Settings, model, theme: str, takes: int, turns: int) -> 
     first_take = None
     idle = 0
     for turn in range(turns):
-        before = (store.db["schedule"].count, bool(store.bible()), len(store.segments()))
-        if store.bible() is None:
+        before = (store.db["schedule"].count, bool(store.show.bible()),
+                  len(store.programme.segments()))
+        if store.show.bible() is None:
             request = theme_request(theme)
-        elif store.current_segment() is None:
+        elif store.programme.current_segment() is None:
             request = plan_request(ctx)
         else:
-            segment = store.current_segment()
+            segment = store.programme.current_segment()
             request = produce_request(ctx, segment, max(1, min(
                 6, segment["shots"] - segment["written"])))
         try:
             carry_out(model, ctx, Conversation(system), request)
         except (WebTVError, openai.OpenAIError) as exc:
             print(f"    turn {turn + 1} failed: {str(exc)[:160]}", flush=True)
-        after = (store.db["schedule"].count, bool(store.bible()), len(store.segments()))
+        after = (store.db["schedule"].count, bool(store.show.bible()),
+                 len(store.programme.segments()))
         idle += after == before
         if first_take is None and store.db["schedule"].count:
             first_take = time.monotonic() - started
@@ -105,7 +107,7 @@ def measure(store: Store, theme: str) -> dict:
             "fidelity": fidelity(theme, made_texts(store)),
             "screen_fidelity": fidelity(theme, [r["prompt"] for r in store.db.query(
                 "select prompt from takes where status in ('scheduled', 'aired')")]),
-            "cast": [e["name"] for e in store.entities()]}
+            "cast": [e["name"] for e in store.show.entities()]}
 
 
 def summary(name: str, rows: list[dict]) -> str:
@@ -126,7 +128,7 @@ def summary(name: str, rows: list[dict]) -> str:
 def report_run(home: Path) -> None:
     """A channel's data dir after `webtv run`: what the director's takes did on air."""
     store = Store(DataDir(home))
-    theme = (store.bible() or {}).get("theme") or ""
+    theme = (store.show.bible() or {}).get("theme") or ""
     row = measure(store, theme)
     first_air = next(store.db.query("select min(started_at) as t from air_log"))["t"]
     first_take = next(store.db.query(

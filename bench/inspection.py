@@ -29,7 +29,6 @@ import json
 import os
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -89,7 +88,7 @@ def main() -> None:
         carry_out(director, ctx, Conversation("s"), theme_request(themes[theme % len(themes)]))
         theme += 1
         carry_out(director, ctx, Conversation("s"),
-                  produce_request(ctx, store.current_segment(), 8))
+                  produce_request(ctx, store.programme.current_segment(), 8))
         print(f"  {len(backends.video.made)} clips ...", flush=True)
     report(store, backends.video.made, time.monotonic() - started)
 
@@ -171,7 +170,7 @@ def channel(args) -> None:
     """The channel as `webtv run` runs it, for --channel seconds; the air shared out."""
     from webtv.core.settings import Settings
     from webtv.director.autopilot import Autopilot
-    from webtv.director.runtime import open_context
+    from webtv.director.runtime import Runtime
     from webtv.playout.playout import Playout
 
     home = Path(tempfile.mkdtemp(prefix="webtv-inspect-channel-"))
@@ -188,28 +187,24 @@ def channel(args) -> None:
         choices = {"video": "zeroscope"}
     settings = Settings.from_env(data_dir=home, fault_rate=0.0 if args.space else args.faults,
                                  backends=choices)
-    ctx = open_context(settings)
-    stop = threading.Event()
-    playout = Playout(ctx.data)
-    playout.stop = stop
+    run = Runtime(settings, exclusive=False)  # the threads, and the stop event that ends them
+    ctx = run.context
+    playout = Playout(ctx.data, stop=run.stop)
     pilot = Autopilot(settings)
-    pilot_thread = threading.Thread(target=pilot.run, args=(ctx, stop, THEMES[0]), daemon=True)
-    playout.start()
-    pilot_thread.start()
+    run.start("playout", playout.run)
+    run.start("autopilot", lambda: pilot.run(ctx, run.stop, THEMES[0]))
     store = Store(ctx.data)
     started = time.monotonic()
     modes: Counter = Counter()
-    while time.monotonic() - started < args.channel and playout.error is None:
+    while time.monotonic() - started < args.channel and "playout" not in run.errors:
         time.sleep(1.0)
         modes[pilot.state["mode"]] += 1
-    share = store.air_share(playout.session, args.channel - args.warmup)
-    counts = store.take_counts()
+    share = store.programme.air_share(playout.session, args.channel - args.warmup)
+    counts = store.takes.take_counts()
     dropped = [r["reason"] for r in store.db.query(
         "select reason from shots where status = 'dropped'")]
     refused = sum("not the shape" in r for r in dropped)
-    stop.set()
-    pilot_thread.join(timeout=120)
-    playout.join(timeout=60)
+    run.close(timeout=120)
     total = sum(share.values()) or 1.0
     source = (f"local Space (zeroscope API; {args.trap:.0%} of prompts always answered with a "
               "portrait clip)" if args.space else "local backends")

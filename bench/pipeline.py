@@ -140,11 +140,11 @@ def main() -> None:
             theme += 1
             c, w = cpu(), time.perf_counter()
             carry_out(director, ctx, Conversation("b"),
-                      produce_request(ctx, ctx.store.current_segment(), 6))
+                      produce_request(ctx, ctx.store.programme.current_segment(), 6))
             total_cpu += cpu() - c
             total_wall += time.perf_counter() - w
-            made = sum(ctx.store.take_counts().values())
-        counts = ctx.store.take_counts()
+            made = sum(ctx.store.takes.take_counts().values())
+        counts = ctx.store.takes.take_counts()
     finally:
         if space is not None:
             space.kill()

@@ -17,7 +17,6 @@ import argparse
 import os
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -26,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.soak_playout import rss_kib  # noqa: E402
 from webtv.core.settings import Settings  # noqa: E402
 from webtv.director.autopilot import Autopilot  # noqa: E402
-from webtv.director.runtime import open_context  # noqa: E402
+from webtv.director.runtime import Runtime  # noqa: E402
 from webtv.playout.playout import Playout  # noqa: E402
 from webtv.state.retention import Policy  # noqa: E402
 from webtv.state.store import Store  # noqa: E402
@@ -40,7 +39,7 @@ def folder_bytes(folder: Path) -> int:
 
 def sample(store: Store, playout: Playout, home: Path, started: float) -> dict:
     tx = playout.transmitter
-    counts = store.take_counts()
+    counts = store.takes.take_counts()
     hls = next((o for o in tx.outputs if o.name == "hls"), None)
     proc = getattr(hls, "_proc", None)
     return {
@@ -48,7 +47,7 @@ def sample(store: Store, playout: Playout, home: Path, started: float) -> dict:
         "made": sum(counts.values()), "aired": counts["aired"], "rejected": counts["rejected"],
         "purged": store.db.execute("select count(*) from takes where purged_at is not null")
         .fetchone()[0],
-        "air": store.air_share(playout.session, 3600.0),
+        "air": store.programme.air_share(playout.session, 3600.0),
         "rss_py": rss_kib() / 1024, "rss_ffmpeg": rss_kib(str(proc.pid)) / 1024 if proc else 0,
         "media_mb": folder_bytes(home / "media") / 1e6,
         "db_mb": sum(f.stat().st_size for f in home.glob("webtv.db*")) / 1e6,
@@ -69,17 +68,15 @@ def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="webtv-soak-channel-"))
     os.environ.pop("WEBTV_LLM_MODEL", None)
     settings = Settings.from_env(data_dir=home, fault_rate=args.faults)
-    ctx = open_context(settings)
+    run = Runtime(settings, exclusive=False)  # the threads, and the stop event that ends them
+    ctx = run.context
     ctx.data.clean_work()
     policy = Policy(keep_hours=args.keep_hours, keep_gb=args.keep_gb)
-    stop = threading.Event()
-    playout = Playout(ctx.data, speed=args.speed)
-    playout.stop = stop
+    playout = Playout(ctx.data, speed=args.speed, stop=run.stop)
     pilot = Autopilot(settings, policy=policy, sweep_every=300.0 / args.speed)
-    pilot_thread = threading.Thread(target=pilot.run, args=(ctx, stop, THEME), daemon=True)
     started = time.monotonic()
-    playout.start()
-    pilot_thread.start()
+    run.start("playout", playout.run)
+    run.start("autopilot", lambda: pilot.run(ctx, run.stop, THEME))
     store = Store(ctx.data)
     while playout.transmitter is None or not playout.transmitter.outputs:
         time.sleep(0.1)
@@ -87,7 +84,7 @@ def main() -> None:
     peak_media, window = 0.0, {"rss_py": 0.0, "rss_ffmpeg": 0.0}
     print(f"data dir {home}; {args.hours:g} channel hours at {args.speed:g}x; retention "
           f"{args.keep_hours:g} h / {args.keep_gb * 1000:g} MB", flush=True)
-    while float(playout.transmitter.clock) < args.hours * 3600 and playout.error is None:
+    while float(playout.transmitter.clock) < args.hours * 3600 and "playout" not in run.errors:
         time.sleep(1.0)
         now = sample(store, playout, home, started)
         peak_media = max(peak_media, now["media_mb"])
@@ -99,14 +96,11 @@ def main() -> None:
             next_row += args.every
             print(f"  {now['channel_h']:5.1f} h on the channel after {now['wall_s']:6.0f} s",
                   flush=True)
-    stop.set()
-    pilot_thread.join(timeout=120)
-    playout.join(timeout=60)
+    run.close(timeout=120)
     end = sample(store, playout, home, started)
     ok = store.db.execute("pragma integrity_check").fetchone()[0]
-    report(rows + [end], args, policy, peak_media, ok, playout.error)
+    report(rows + [end], args, policy, peak_media, ok, run.errors.get("playout"))
     store.close()
-    ctx.store.close()
 
 
 def report(rows: list[dict], args, policy: Policy, peak_media: float, integrity: str,

@@ -1,1 +1,2 @@
-"""The ground floor: the error tree, the FFmpeg runner and probing, the house format."""
+"""The ground: the error tree, the clock, the settings and webtv.toml, the FFmpeg runner and
+probing, the house format, redaction of secrets."""

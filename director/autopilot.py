@@ -77,7 +77,7 @@ class Autopilot:
         beat = threading.Thread(target=self._heartbeat, args=(ctx, stop), name="heartbeat",
                                 daemon=True)
         beat.start()
-        bible = ctx.store.bible()
+        bible = ctx.store.show.bible()
         if theme and not (bible and (bible.get("theme") or "").strip().lower()
                           == theme.strip().lower()):
             self.pending_theme = theme  # made like any request: retried with backoff
@@ -85,7 +85,7 @@ class Autopilot:
             while not stop.is_set():
                 request = self.next_request(ctx)
                 if request is None:
-                    self._set_mode("ahead" if ctx.store.bible() else "no show")
+                    self._set_mode("ahead" if ctx.store.show.bible() else "no show")
                     stop.wait(1.0)
                     continue
                 self._work(ctx, request, stop)
@@ -100,30 +100,30 @@ class Autopilot:
         store = ctx.store
         if self.pending_theme:
             return theme_request(self.pending_theme)
-        if store.bible() is None or store.queued_seconds() >= self.buffer_seconds:
+        if store.show.bible() is None or store.air.queued_seconds() >= self.buffer_seconds:
             return None
-        if store.unfinished_shots():
+        if store.programme.unfinished_shots():
             return "finish"
-        segment = store.current_segment()
+        segment = store.programme.current_segment()
         if segment is None:
-            queued = store.queued_themes()
-            if queued and store.segments():  # the show's planned segments are made
+            queued = store.programme.queued_themes()
+            if queued and store.programme.segments():  # the show's planned segments are made
                 return theme_request(queued[0]["theme"], queued[0]["id"])
             return plan_request(ctx, self.segments_ahead)
         count = max(1, min(self.shots_per_turn, segment["shots"] - segment["written"]))
         return produce_request(ctx, segment, count)
 
     def _work(self, ctx: ToolContext, request: Request | str, stop: threading.Event) -> None:
-        scheduled_before = ctx.store.scheduled_count()
+        scheduled_before = ctx.store.air.scheduled_count()
         answered_before = ctx.production.answers.files
         error = None
         try:
             if request == "finish":  # interrupted production: the code finishes it, no model
                 production.produce(ctx.production,
-                                   [s["id"] for s in ctx.store.unfinished_shots()])
+                                   [s["id"] for s in ctx.store.programme.unfinished_shots()])
             else:
                 if request.queue_id is not None:
-                    ctx.store.start_queued_theme(request.queue_id)
+                    ctx.store.programme.start_queued_theme(request.queue_id)
                     log.info("next show from the queue: %s", request.theme)
                 self._turn(ctx, request, stop)
         except (StepLimitExceeded, WebTVError, openai.OpenAIError) as exc:
@@ -133,7 +133,7 @@ class Autopilot:
             error = f"the director's turn failed unexpectedly: {type(exc).__name__}: {exc}"
             log.exception("%s", error)
         kind = request if isinstance(request, str) else request.kind
-        progressed = ctx.store.scheduled_count() > scheduled_before or (
+        progressed = ctx.store.air.scheduled_count() > scheduled_before or (
             error is None and self._made(ctx, request))
         if progressed:
             if kind == "theme":
@@ -164,10 +164,10 @@ class Autopilot:
         if isinstance(request, str):
             return False
         if request.kind == "theme":
-            bible = ctx.store.bible()
+            bible = ctx.store.show.bible()
             return bool(bible) and (bible.get("theme") or "").strip().lower() == (
                 request.theme or "").lower()
-        return request.kind == "plan" and ctx.store.current_segment() is not None
+        return request.kind == "plan" and ctx.store.programme.current_segment() is not None
 
     def _turn(self, ctx: ToolContext, request: Request, stop: threading.Event) -> str:
         # a fresh conversation each time keeps the context small for weeks of air
@@ -176,7 +176,7 @@ class Autopilot:
 
     @staticmethod
     def _last_tool_error(store: Store) -> str:
-        failed = [c for c in store.tool_calls(limit=10) if not c["ok"]]
+        failed = [c for c in store.calls.tool_calls(limit=10) if not c["ok"]]
         return failed[0]["result"][:300] if failed else ""
 
     def _set_mode(self, mode: str, reason: str = "") -> None:
@@ -201,9 +201,9 @@ class Autopilot:
             store.close()
 
     def _publish(self, store: Store, stopped: bool) -> None:
-        store.set_channel(pid=os.getpid(), heartbeat=now(), **self.state,
-                          buffer_target_s=self.buffer_seconds,
-                          scheduled_s=round(store.queued_seconds(), 1), failures=self.failures,
+        store.programme.set_channel(pid=os.getpid(), heartbeat=now(), **self.state,
+                                    buffer_target_s=self.buffer_seconds,
+                          scheduled_s=round(store.air.queued_seconds(), 1), failures=self.failures,
                           director=self.model.name, policy=self.policy.__dict__,
                           stopped=stopped)
 
@@ -217,5 +217,5 @@ class Autopilot:
             log.info("retention: %d take(s) purged, %.1f MB freed, media %.1f of %.1f MB",
                      done.purged_takes, done.freed_bytes / 1e6, done.media_bytes / 1e6,
                      done.limit_bytes / 1e6)
-        store.set_channel(last_sweep={**done.as_dict(), "at": now()})
+        store.programme.set_channel(last_sweep={**done.as_dict(), "at": now()})
 

@@ -84,7 +84,7 @@ def talk(model, ctx, conversation: Conversation, line: str, emit, *, attached: b
     to produce it, gets its first shots made at once."""
     request = chat_request(ctx, line)
     answer = carry_out(model, ctx, conversation, request, on_event=emit, stop=stop)
-    segment = ctx.store.current_segment()
+    segment = ctx.store.programme.current_segment()
     if request.kind == "theme" and not attached and segment is not None:
         more = produce_request(ctx, segment, 2)
         answer = carry_out(model, ctx, conversation, more, on_event=emit, stop=stop)
@@ -108,10 +108,10 @@ def command(store, line: str) -> str:
     if name == "/queue":
         if rest:
             try:
-                store.queue_theme(checked_theme(rest))
+                store.programme.queue_theme(checked_theme(rest))
             except ToolError as exc:
                 return str(exc)
-        queued = [q["theme"] for q in store.queued_themes()]
+        queued = [q["theme"] for q in store.programme.queued_themes()]
         return "Queued: " + "; ".join(queued) if queued else "No themes queued."
     take_id, _, off = rest.partition(" ")
     if not take_id.isdigit() or off.strip() not in ("", "off"):

@@ -138,7 +138,7 @@ def _ask(model: ChatModel, ctx: ToolContext, conversation: Conversation,
     started = time.perf_counter()
     request = conversation.request()
     reply = model.complete(request, schemas, require_tool=require_tool, turn=turn)
-    llm_call_id = ctx.store.log_llm_call(
+    llm_call_id = ctx.store.calls.log_llm_call(
         conversation=conversation.id, model=model.name,
         request=request_log(conversation.unlogged()),
         response=json.dumps(reply.as_message(), ensure_ascii=False),
@@ -158,9 +158,9 @@ def _interrupted(ctx: ToolContext, conversation: Conversation, llm_call_id: int,
                  call: ToolCall) -> None:
     conversation.messages.append(
         {"role": "tool", "tool_call_id": call.id, "content": INTERRUPTED})
-    ctx.store.log_tool_call(conversation=conversation.id, llm_call_id=llm_call_id, name=call.name,
-                            arguments=call.arguments, result=INTERRUPTED, ok=False,
-                            duration_ms=0.0)
+    ctx.store.calls.log_tool_call(conversation=conversation.id, llm_call_id=llm_call_id,
+                                  name=call.name, arguments=call.arguments, result=INTERRUPTED,
+                                  ok=False, duration_ms=0.0)
 
 
 def _run_calls(registry: Registry, ctx: ToolContext, conversation: Conversation,
@@ -183,9 +183,10 @@ def _call_tool(registry: Registry, ctx: ToolContext, conversation: Conversation,
                llm_call_id: int, call: ToolCall, offered: list[str], emit: Event) -> ToolResult:
     emit("call", {"name": call.name, "arguments": call.arguments})
     result = registry.dispatch(ctx, call.name, call.arguments, offered)
-    ctx.store.log_tool_call(conversation=conversation.id, llm_call_id=llm_call_id, name=call.name,
-                            arguments=call.arguments, result=result.content, ok=result.ok,
-                            duration_ms=result.duration_ms)
+    ctx.store.calls.log_tool_call(conversation=conversation.id, llm_call_id=llm_call_id,
+                                  name=call.name, arguments=call.arguments,
+                                  result=result.content, ok=result.ok,
+                                  duration_ms=result.duration_ms)
     emit("result", {"name": call.name, "ok": result.ok, "content": result.content,
                     "duration_ms": result.duration_ms})
     return result

@@ -1,10 +1,12 @@
 """The offline director: a deterministic planner, not a language model.
 
-It stands in where no LLM is configured and speaks the same protocol as one: it reads the
-request and the tools it is offered, answers with tool calls, reads their results. It keeps the
-theme's own words (director/theme.py reads who, where, when, the weather and the style), and it
-understands a continuity change ("make the fox's scarf green from now on"), a standing note
-("more close-ups"), a queued theme, and the autopilot's requests for shots and episodes.
+It stands in where no LLM is configured and speaks the same protocol as one: it is offered
+tools, answers with tool calls and reads their results. It reads the request as data (the
+kind, the show's brief, the episode, how many shots), never the words rendered for a model. It
+keeps the theme's own words (webtv.reading.theme reads who, where, when, the weather and the
+style), and it understands a continuity change ("make the fox's scarf green from now on"), a
+standing note ("more close-ups"), a queued theme, and the autopilot's requests for shots and
+episodes.
 
 It is one module because it is one planner: reading the request, choosing the calls and
 phrasing the answer from their results are the steps of every turn, and each refers to the

@@ -54,7 +54,7 @@ def context_for(request: Request, ctx: ToolContext) -> ToolContext:
 
 
 def names(ctx: ToolContext) -> dict[str, list[str]]:
-    entities = ctx.store.entities()
+    entities = ctx.store.show.entities()
     return {"who": [e["name"] for e in entities if e["kind"] != "location"],
             "where": [e["name"] for e in entities if e["kind"] == "location"]}
 
@@ -86,7 +86,7 @@ def plan_request(ctx: ToolContext, segments: int = PLAN_AHEAD) -> Request:
     """The next episodes: a title and a sentence each, as many as asked (the grammar holds a
     small model to it); their length is the house's (EPISODE_SHOTS), not the model's: a model
     that plans two-shot episodes would spend a call on every two takes."""
-    episodes, show = [s["title"] for s in ctx.store.segments()], brief(ctx)
+    episodes, show = [s["title"] for s in ctx.store.programme.segments()], brief(ctx)
     text = prompts.render("request.md.j2", kind="plan", brief=show,
                           segments=segments, episodes=episodes)
     return Request("plan", text, Offer(["plan_episodes"], hide=frozenset({"prompt", "shots"}),

@@ -16,18 +16,18 @@ STALE_S = 30.0  # the autopilot writes its heartbeat every 5 s
 def channel_health(store: Store) -> dict[str, Any]:
     """The running channel as its heartbeat tells it; ``running`` is False when it stopped or
     its heartbeat is stale (killed, hung)."""
-    state = store.channel()
+    state = store.programme.channel()
     beat = age(state.get("heartbeat"))
     running = beat is not None and beat < STALE_S and not state.get("stopped")
     return {"running": running, "heartbeat_age_s": beat, **state}
 
 
 def status_report(store: Store) -> dict[str, Any]:
-    bible = store.bible() or {}
-    session = store.latest_session()
-    recent = store.air_log(session, limit=1) if session else []
+    bible = store.show.bible() or {}
+    session = store.air.latest_session()
+    recent = store.air.air_log(session, limit=1) if session else []
     on_air = recent[0] if recent and not recent[0]["ended_at"] else None
-    segment = store.current_segment()
+    segment = store.programme.current_segment()
     return {
         "show": bible.get("title"),
         "channel": channel_health(store),
@@ -37,18 +37,18 @@ def status_report(store: Store) -> dict[str, Any]:
         "last_aired": None if not recent else {
             "kind": recent[0]["kind"], "take_id": recent[0]["take_id"],
             "action": recent[0]["action"], "ended_at": recent[0]["ended_at"]},
-        "air_last_hour_s": store.air_share(session),
+        "air_last_hour_s": store.programme.air_share(session),
         "next": [{"take_id": u["id"], "action": u["action"], "duration_s": u["duration_s"]}
-                 for u in store.upcoming(5)],
-        "scheduled_seconds": round(store.queued_seconds(), 1),
+                 for u in store.air.upcoming(5)],
+        "scheduled_seconds": round(store.air.queued_seconds(), 1),
         "programme": {
             "segment": None if segment is None else {
                 k: segment[k] for k in ("id", "position", "title", "written", "shots")},
-            "segments_ahead": len(store.segments("planned")),
-            "queued_themes": [q["theme"] for q in store.queued_themes()]},
-        "takes": store.take_counts(),
-        "tool_calls": store.tool_call_count(),
-        "endpoints": store.endpoint_health(),
+            "segments_ahead": len(store.programme.segments("planned")),
+            "queued_themes": [q["theme"] for q in store.programme.queued_themes()]},
+        "takes": store.takes.take_counts(),
+        "tool_calls": store.calls.tool_call_count(),
+        "endpoints": store.calls.endpoint_health(),
         "channels": library_channels(store),
     }
 
@@ -65,9 +65,9 @@ def library_channels(store: Store) -> list[dict[str, Any]]:
     """Each channel of the network besides the director's: its policy, what it airs now, its
     last hour of air, whether its stream is being written."""
     out = []
-    for row in store.channels():
-        session = store.latest_session(row["name"])
-        on_air = store.on_air(row["name"], session)
+    for row in store.network.channels():
+        session = store.air.latest_session(row["name"])
+        on_air = store.air.on_air(row["name"], session)
         age = playlistage(store.data.channel_hls(row["name"]))
         out.append({
             "name": row["name"], "policy": row["policy"], "tag": row["tag"],
@@ -75,22 +75,34 @@ def library_channels(store: Store) -> list[dict[str, Any]]:
             "on_air": None if on_air is None else {
                 "kind": on_air["kind"], "take_id": on_air["take_id"],
                 "action": on_air["action"]},
-            "air_last_hour_s": store.air_share(session) if session else {},
+            "air_last_hour_s": store.programme.air_share(session) if session else {},
             "playlist_age_s": age, "streaming": age is not None and age < STALE_S,
-            "library_takes": len(store.library_takes(row["policy"], row["tag"]))})
+            "library_takes": len(store.network.library_takes(row["policy"], row["tag"]))})
     return out
 
 
 def format_status(report: dict[str, Any]) -> str:
-    lines = [f"Show:      {report['show'] or '(none yet)'}"]
+    """The status report as `webtv status` prints it: a line per fact, in reading order."""
     channel = report["channel"]
+    return "\n".join([
+        f"Show:      {report['show'] or '(none yet)'}", *_channel_lines(channel),
+        *_on_air_lines(report), *_output_lines(channel.get("outputs") or []),
+        *_next_lines(report, channel), *_programme_lines(report, channel),
+        *_network_lines(report)])
+
+
+def _channel_lines(channel: dict[str, Any]) -> list[str]:
     if channel["running"]:
-        lines.append(f"Channel:   running (pid {channel['pid']}, heartbeat "
-                     f"{channel['heartbeat_age_s']:.0f} s ago), director {channel['director']}")
-    elif channel.get("heartbeat"):
+        return [f"Channel:   running (pid {channel['pid']}, heartbeat "
+                f"{channel['heartbeat_age_s']:.0f} s ago), director {channel['director']}"]
+    if channel.get("heartbeat"):
         how = "stopped" if channel.get("stopped") else "not running (no heartbeat: killed?)"
-        lines.append(f"Channel:   {how}; last heartbeat {channel['heartbeat']}")
-    now = report["on_air"]
+        return [f"Channel:   {how}; last heartbeat {channel['heartbeat']}"]
+    return []
+
+
+def _on_air_lines(report: dict[str, Any]) -> list[str]:
+    now, lines = report["on_air"], []
     if now is None:
         last = report["last_aired"]
         lines.append("On air:    nothing (the channel is not running)" if last is None else
@@ -107,7 +119,12 @@ def format_status(report: dict[str, Any]) -> str:
     if total:
         lines.append("Air:       last hour " + ", ".join(
             f"{100 * share.get(k, 0) / total:.0f}% {k}s" for k in ("take", "replay", "slate")))
-    for output in channel.get("outputs") or []:
+    return lines
+
+
+def _output_lines(outputs: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for output in outputs:
         where = f" {output['where']}" if output.get("where") else ""
         if output["state"] == "up":
             lines.append(f"Output:    {output['name']}{where}: up for {output['up_for_s']:.0f} s"
@@ -116,6 +133,10 @@ def format_status(report: dict[str, Any]) -> str:
             lines.append(f"Output:    {output['name']}{where}: RECONNECTING (retry in "
                          f"{output['retry_in_s']:.0f} s, {output['restarts']} restarts): "
                          f"{output['last_error'][:120]}")
+    return lines
+
+
+def _next_lines(report: dict[str, Any], channel: dict[str, Any]) -> list[str]:
     target = channel.get("buffer_target_s")
     buffer = f"{report['scheduled_seconds']} s scheduled" + (f" of {target:.0f} s target"
                                                               if target else "")
@@ -124,9 +145,12 @@ def format_status(report: dict[str, Any]) -> str:
                    "(airing replays and the slate)")
     elif channel["running"] and channel.get("mode"):
         buffer += f"; {channel['mode']}"
-    lines.append(f"Next:      {buffer}")
-    lines += [f"           take {n['take_id']}: {n['action']}" for n in report["next"]]
-    programme = report["programme"]
+    return [f"Next:      {buffer}",
+            *(f"           take {n['take_id']}: {n['action']}" for n in report["next"])]
+
+
+def _programme_lines(report: dict[str, Any], channel: dict[str, Any]) -> list[str]:
+    lines, programme = [], report["programme"]
     if programme["segment"]:
         seg = programme["segment"]
         lines.append(f"Segment:   {seg['position']}. {seg['title']} ({seg['written']} of "
@@ -134,14 +158,19 @@ def format_status(report: dict[str, Any]) -> str:
     if programme["queued_themes"]:
         lines.append("Queued:    " + "; ".join(programme["queued_themes"]))
     takes = report["takes"]
-    made = sum(takes.values())
-    lines.append(f"Takes:     {made} made, {takes['rejected']} rejected, {takes['aired']} aired, "
-                 f"{takes['scheduled']} scheduled, {takes['failed']} failed")
+    lines.append(f"Takes:     {sum(takes.values())} made, {takes['rejected']} rejected, "
+                 f"{takes['aired']} aired, {takes['scheduled']} scheduled, "
+                 f"{takes['failed']} failed")
     sweep = channel.get("last_sweep")
     if sweep:
         lines.append(f"Disk:      media {sweep['media_bytes'] / 1e9:.2f} GB of "
                      f"{sweep['limit_bytes'] / 1e9:.2f} GB; last sweep {sweep['at']}, "
                      f"{sweep['purged_takes']} take(s) purged")
+    return lines
+
+
+def _network_lines(report: dict[str, Any]) -> list[str]:
+    lines = []
     for c in report.get("channels", []):
         kind = f"tag {c['tag']!r}" if c["policy"] == "tag" else c["policy"]
         now = c["on_air"]
@@ -152,7 +181,7 @@ def format_status(report: dict[str, Any]) -> str:
         line = (f"Endpoint:  {e['endpoint']} ({e['capability']}): {e['ok']} ok, "
                 f"{e['failed']} failed of {e['attempts']}; last {e['last_outcome']}")
         lines.append(line + (f" - {e['last_error'][:120]}" if e["last_error"] else ""))
-    return "\n".join(lines)
+    return lines
 
 
 SLATE_WINDOW_S = 600  # the air judged by /health: the last ten minutes of it ...
@@ -161,11 +190,11 @@ SLATE_LIMIT = 0.9  # ... of which this share of slate is a channel showing nothi
 
 def slate_share(store: Store) -> float | None:
     """The slate's share of the latest SLATE_WINDOW_S of the air (None: less air than that)."""
-    session = store.latest_session()
+    session = store.air.latest_session()
     if session is None:
         return None
     since = ago(SLATE_WINDOW_S)
-    rows = store.air_by_kind(session, since)
+    rows = store.air.air_by_kind(session, since)
     total = sum(r["seconds"] or 0 for r in rows)
     first = min((r["first"] for r in rows), default=None)
     if not total or first is None or first > ago(SLATE_WINDOW_S * 0.9):
@@ -208,7 +237,7 @@ def health(store: Store, hls_dir) -> dict[str, Any]:
         "autopilot_running": channel["running"], "heartbeat_age_s": channel["heartbeat_age_s"],
         "mode": channel.get("mode"), "reason": redact(reason),
         "outputs": [{**o, "last_error": redact(o["last_error"])} for o in outputs],
-        "scheduled_s": round(store.queued_seconds(), 1),
+        "scheduled_s": round(store.air.queued_seconds(), 1),
         "buffer_target_s": channel.get("buffer_target_s"),
         "channels": [{k: c[k] for k in ("name", "policy", "streaming", "playlist_age_s",
                                         "on_air")} for c in network],

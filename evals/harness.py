@@ -78,7 +78,7 @@ def run_one(strategy: Strategy, case: dict[str, Any], seed: int, home: Path,
     try:
         with cassette or contextlib.nullcontext():  # an LLM's traffic is recorded or replayed
             carry_out(model, ctx, Conversation(system), theme_request(case["theme"]))
-            segment = store.current_segment()
+            segment = store.programme.current_segment()
             if segment is None:
                 raise DirectorGaveUp("the director made no show")
             carry_out(model, ctx, Conversation(system), produce_request(
@@ -86,7 +86,7 @@ def run_one(strategy: Strategy, case: dict[str, Any], seed: int, home: Path,
         finished = True
     except (WebTVError, openai.OpenAIError) as exc:  # scored as far as it got
         finished = False
-        store.add_note(f"eval run stopped: {type(exc).__name__}: {str(exc)[:200]}")
+        store.show.add_note(f"eval run stopped: {type(exc).__name__}: {str(exc)[:200]}")
     wall = time.monotonic() - started
     row = measure(store, wall, case["theme"])
     row["finished"] = finished
@@ -95,8 +95,8 @@ def run_one(strategy: Strategy, case: dict[str, Any], seed: int, home: Path,
 
 
 def measure(store: Store, wall: float, theme: str = "") -> dict[str, Any]:
-    entities = {e["name"]: e for e in store.entities()}
-    takes = store.takes_with_their_shots()
+    entities = {e["name"]: e for e in store.show.entities()}
+    takes = store.takes.takes_with_their_shots()
     texts = [t["prompt"] for t in takes]
     pairs = [(t["prompt"], entities[name]) for t in takes
              for name in t["shot_entities"] or [] if name in entities]
@@ -106,8 +106,8 @@ def measure(store: Store, wall: float, theme: str = "") -> dict[str, Any]:
     inspected = [t for t in first.values() if t["status"] != "made"]
     aired = [t for t in takes if t["status"] in ("scheduled", "aired")]
     minutes = sum(t["duration_s"] for t in aired) / 60
-    calls = store.tool_call_outcomes(made_by="model")
-    tokens = store.llm_tokens()
+    calls = store.calls.tool_call_outcomes(made_by="model")
+    tokens = store.calls.llm_tokens()
     row = {
         "theme_fidelity": metrics.theme_fidelity(store, theme),
         "aired_share": len({t["shot_id"] for t in aired}) / max(1, len(first)) if aired else 0.0,

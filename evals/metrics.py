@@ -69,8 +69,8 @@ def theme_fidelity(store: Any, theme: str) -> float:
 
 
 def made_texts(store: Any) -> list[str]:
-    bible = store.bible() or {}
+    bible = store.show.bible() or {}
     texts = [bible.get(k) or "" for k in ("title", "logline", "visual_style")]
-    texts += [f"{e['name']} {e['description'] or ''}" for e in store.entities()]
-    texts += store.take_prompts()
+    texts += [f"{e['name']} {e['description'] or ''}" for e in store.show.entities()]
+    texts += store.takes.take_prompts()
     return texts

@@ -1,1 +1,2 @@
-"""The transmitter, the house format, the slate and the channel's page."""
+"""The transmitter: airs a channel back to back without restarting FFmpeg (HLS, RTMP), the
+slate, the air log."""

@@ -1,9 +1,14 @@
-"""The playout: airs scheduled takes back to back, filler when the queue is dry, and writes the
-air log. One Transmitter (one timeline, long-lived FFmpeg outputs) for the whole run.
+"""The playout: airs one channel back to back and writes its air log. One Transmitter (one
+timeline, long-lived FFmpeg outputs) for the whole run.
 
-Filler: the slate (the show's title and what is coming up) while the next take is seconds away;
-when the queue has been dry for longer, replays of recent takes, least recently aired first. A
-new take goes on at the next boundary, which is never more than one filler item away.
+``Playout`` is the director's own channel ("main"): scheduled takes in order; filler when the
+queue is dry: the slate (the show's title and what is coming up) while the next take is seconds
+away, replays of recent takes, least recently aired first, when it has been dry for longer. A
+new take goes on at the next boundary, never more than one filler item away.
+``LibraryPlayout`` is a channel of the network: the shared library, picked by its policy.
+
+Whoever runs a playout owns its thread (the runtime: ``run.start("playout", playout.run)``) and
+hands it the stop event that ends it.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import shutil
 import threading
 import uuid
 from pathlib import Path
+from typing import Any
 
 from webtv.core.clock import at
 from webtv.core.errors import MediaError, WebTVError
@@ -26,14 +32,13 @@ log = logging.getLogger("webtv.playout")
 
 
 class Playout:
+    name = "main"
+    outputs_key = "outputs"  # where the channel state keeps the outputs' health
+
     def __init__(self, data: DataDir, rtmp_urls: list[str] | None = None, *, pace: bool = True,
                  channel_name: str = "AI WebTV", replay_after: float = 10.0,
-                 speed: float = 1.0, library: ChannelRow | None = None) -> None:
-        """``library``: a channel that plays the shared library by its policy; None: the
-        director's own channel ("main"), which airs the schedule."""
+                 speed: float = 1.0, stop: threading.Event | None = None) -> None:
         self.data = data
-        self.library = library
-        self.name = library["name"] if library else "main"
         self.hls = data.channel_hls(self.name)
         self.rtmp_urls = rtmp_urls or []
         self.pace = pace
@@ -41,32 +46,14 @@ class Playout:
         self.channel_name = channel_name
         self.replay_after = replay_after  # seconds of dry queue before replays replace the slate
         self.session = uuid.uuid4().hex[:12]
-        self.stop = threading.Event()
-        self.error: BaseException | None = None
+        self.stop = stop or threading.Event()
         self.transmitter: Transmitter | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run_guarded, name="playout", daemon=True)
-        self._thread.start()
-
-    def join(self, timeout: float | None = None) -> None:
-        self.stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _run_guarded(self) -> None:
-        try:
-            self.run()
-        except BaseException as exc:  # the thread must report, not vanish
-            self.error = exc
-            log.exception("playout stopped")
-            self.stop.set()  # a channel that cannot air stops making takes too
+        self._last_new = 0.0  # when a new take last went on, on the channel's clock
 
     def run(self, max_entries: int | None = None) -> None:
         """Air until ``stop`` is set (or ``max_entries`` things have aired)."""
         store = Store(self.data)
-        cut = store.close_crashed_airings(self.name)  # went on air before a crash: not twice
+        cut = store.air.close_crashed_airings(self.name)  # went on air before a crash: not twice
         if cut:
             log.warning("%d take(s) were cut off mid-air by a crash; not airing them again", cut)
         shutil.rmtree(self.hls, ignore_errors=True)
@@ -74,19 +61,10 @@ class Playout:
         self.transmitter = tx = Transmitter(self.hls, self.rtmp_urls, pace=self.pace,
                                             speed=self.speed)
         tx.open(self._slate(store))
-        aired, last_new = 0, tx.clock  # dry time is counted on the channel's clock
+        self._last_new, aired = float(tx.clock), 0  # dry time is counted on the channel's clock
         try:
             while not self.stop.is_set() and (max_entries is None or aired < max_entries):
-                if self.library is not None:
-                    self._air_from_library(store, tx)
-                    aired += 1
-                    continue
-                entry = store.claim_next()
-                if entry is not None:
-                    self._air_entry(store, tx, entry)
-                    last_new = tx.clock
-                else:
-                    self._air_filler(store, tx, float(tx.clock - last_new))
+                self._air_next(store, tx)
                 aired += 1
         finally:
             err = tx.close()
@@ -94,32 +72,24 @@ class Playout:
                 log.warning("ffmpeg: %s", err.strip()[-500:])
             store.close()
 
-    def _air_from_library(self, store: Store, tx: Transmitter) -> None:
-        channel = self.library
-        take = store.next_for_channel(self.name, channel["policy"], channel["tag"],
-                                      channel["repeat_after_s"])
-        if take is not None:
-            try:
-                self._air(store, tx, self._media(take), kind="take", take_id=take["id"])
-                return
-            except WebTVError as exc:  # purged or damaged under us: the next pick
-                log.warning("%s: cannot air take %s: %s", self.name, take["id"], exc)
-        self._air_slate(store, tx)
+    def _air_next(self, store: Store, tx: Transmitter) -> None:
+        """The next scheduled take, else filler."""
+        entry = store.air.claim_next()
+        if entry is not None:
+            self._air_entry(store, tx, entry)
+            self._last_new = float(tx.clock)
+        else:
+            self._air_filler(store, tx, float(tx.clock) - self._last_new)
 
     def _slate(self, store: Store) -> Path:
-        if self.library is not None:
-            return slate(self.data, f"{self.channel_name}: {self.name}",
-                         "More in a moment" if store.library_takes(
-                             self.library["policy"], self.library["tag"])
-                         else "Nothing for this channel yet")
-        bible = store.bible() or {}
-        coming = store.next_in_the_making()
+        bible = store.show.bible() or {}
+        coming = store.air.next_in_the_making()
         line = f"Coming up: {coming}" if coming else "We'll be right back"
         return slate(self.data, bible.get("title") or self.channel_name, line[:70])
 
     def _air_filler(self, store: Store, tx: Transmitter, dry_for: float) -> None:
         if dry_for >= self.replay_after:
-            replay = store.replay_candidate()
+            replay = store.air.replay_candidate()
             if replay is not None:
                 try:
                     path = self._media(replay)
@@ -144,33 +114,61 @@ class Playout:
         return path
 
     def _air_entry(self, store: Store, tx: Transmitter, entry: dict) -> None:
-        take = store.take(entry["take_id"])
+        take = store.takes.take(entry["take_id"])
         try:
             aired = self._air(store, tx, self._media(take), kind="take", entry=entry)
         except WebTVError as exc:  # broken at air time: skip it, log it, air the slate
             log.warning("skipping take %s: %s", take["id"], exc)
-            store.finish_entry(entry["id"], "skipped")
+            store.air.finish_entry(entry["id"], "skipped")
             self._air_slate(store, tx, note=f"skipped: {exc}")
             return
         if aired.complete or aired.played >= aired.duration / 2:
-            store.finish_entry(entry["id"], "aired")
+            store.air.finish_entry(entry["id"], "aired")
         else:  # a stop cut it off early: it airs again, whole, next time
-            store.requeue(entry["id"])
+            store.air.requeue(entry["id"])
 
     def _air(self, store: Store, tx: Transmitter, path: Path, *, kind: str,
              entry: dict | None = None, take_id: int | None = None, note: str = ""):
         loaded = load(path)  # a broken file fails here, before it has an air-log row
         start = float(tx.clock)
-        air_id = store.log_air(
+        air_id = store.air.log_air(
             session=self.session, channel=self.name, kind=kind,
             schedule_id=entry["id"] if entry else None,
             take_id=entry["take_id"] if entry else take_id, stream_start=start,
             started_at=at(tx.wall_time(start)), note=note)
         aired = tx.air(loaded, self.stop)
         outputs = [o.state() for o in tx.outputs]  # for status and /health
-        store.set_channel(**{"outputs" if self.library is None else f"outputs:{self.name}":
-                             outputs})
+        store.programme.set_channel(**{self.outputs_key: outputs})
         end = aired.stream_start + aired.played
-        store.end_air(air_id, stream_end=end, ended_at=at(tx.wall_time(end)),
-                      note=note if aired.complete else "cut short by shutdown")
+        store.air.end_air(air_id, stream_end=end, ended_at=at(tx.wall_time(end)),
+                          note=note if aired.complete else "cut short by shutdown")
         return aired
+
+
+class LibraryPlayout(Playout):
+    """A channel of the network: it plays the shared library by its policy (best, recent, a
+    tag, favourites, random), never the same take within its repeat window."""
+
+    def __init__(self, data: DataDir, channel: ChannelRow, rtmp_urls: list[str] | None = None,
+                 **options: Any) -> None:
+        self.channel = channel
+        self.name = channel["name"]
+        self.outputs_key = f"outputs:{self.name}"
+        super().__init__(data, rtmp_urls, **options)
+
+    def _air_next(self, store: Store, tx: Transmitter) -> None:
+        channel = self.channel
+        take = store.network.next_for_channel(self.name, channel["policy"], channel["tag"],
+                                              channel["repeat_after_s"])
+        if take is not None:
+            try:
+                self._air(store, tx, self._media(take), kind="take", take_id=take["id"])
+                return
+            except WebTVError as exc:  # purged or damaged under us: the next pick
+                log.warning("%s: cannot air take %s: %s", self.name, take["id"], exc)
+        self._air_slate(store, tx)
+
+    def _slate(self, store: Store) -> Path:
+        has_takes = store.network.library_takes(self.channel["policy"], self.channel["tag"])
+        return slate(self.data, f"{self.channel_name}: {self.name}",
+                     "More in a moment" if has_takes else "Nothing for this channel yet")

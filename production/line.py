@@ -60,7 +60,7 @@ class Report:
                          "why": o.failures[-1] if o.failures else "not made"}
                         for o in self.dropped],
             **({"waiting_for_backends": len(self.waiting)} if self.waiting else {}),
-            "seconds_ahead_of_air": round(store.queued_seconds(), 1),
+            "seconds_ahead_of_air": round(store.air.queued_seconds(), 1),
         }
 
 
@@ -109,7 +109,7 @@ def _shoot(ctx: Production, shot_id: int, down: Outage) -> Outcome:
     """Takes of one shot until one is accepted or the budget is spent. Every attempt is counted
     on the shot (in the store: a restart does not reset it) and gets a seed of its own, and
     every failure (a backend error, a refused file, a failed check) spends the budget."""
-    shot = ctx.store.shot(shot_id)
+    shot = ctx.store.takes.shot(shot_id)
     outcome = Outcome(shot)
     if shot["status"] == "scheduled":
         outcome.scheduled = True  # finished work is never made again
@@ -119,7 +119,7 @@ def _shoot(ctx: Production, shot_id: int, down: Outage) -> Outcome:
         return outcome
     # made before a crash or a stop: inspect it rather than make it again (its attempt is
     # already counted)
-    resumable = [(t["id"], t["status"]) for t in ctx.store.takes_for_shot(shot_id)
+    resumable = [(t["id"], t["status"]) for t in ctx.store.takes.takes_for_shot(shot_id)
                  if t["status"] in ("made", "accepted")]
     emphasis = None
     while resumable or shot["attempts"] < ctx.takes_per_shot:
@@ -140,7 +140,7 @@ def _make(ctx: Production, shot: dict[str, Any], outcome: Outcome,
           emphasis: str | None) -> tuple[int, str] | None:
     """A new take of the shot, with the next attempt's seed: (take id, status), or None when
     no take came of it (the reason is in the outcome)."""
-    shot["attempts"] = ctx.store.count_attempt(shot["id"])
+    shot["attempts"] = ctx.store.takes.count_attempt(shot["id"])
     seed = takes.seed_for(shot["id"], shot["attempts"], ctx.seed)
     made = _step(ctx, "make_take", takes.make_take, shot_id=shot["id"], seed=seed,
                  emphasis=emphasis)
@@ -178,7 +178,7 @@ def _judge(ctx: Production, take_id: int, status: str, outcome: Outcome,
     failed = [c for c in seen["checks"] if not c["passed"]]
     outcome.failures.append("failed " + ", ".join(
         f"{c['name']} ({c['value']:.2f}, limit {c['threshold']:.2f})" for c in failed))
-    return False, emphasis_for({c["name"] for c in failed}, ctx.store.take(take_id)["prompt"])
+    return False, emphasis_for({c["name"] for c in failed}, ctx.store.takes.take(take_id)["prompt"])
 
 
 def _drop(ctx: Production, shot: dict[str, Any], outcome: Outcome, down: Outage) -> Outcome:
@@ -187,7 +187,7 @@ def _drop(ctx: Production, shot: dict[str, Any], outcome: Outcome, down: Outage)
         down.add()  # no endpoint answered for any attempt: not this shot's fault
     if not outcome.failures:
         outcome.failures.append(f"no take budget left ({shot['attempts']} attempts made)")
-    ctx.store.set_shot_status(shot["id"], "dropped", outcome.failures[-1])
+    ctx.store.takes.set_shot_status(shot["id"], "dropped", outcome.failures[-1])
     outcome.dropped = True
     return outcome
 
@@ -200,7 +200,7 @@ def _schedule(ctx: Production, outcome: Outcome) -> Outcome:
         outcome.failures.append(str(done))
     elif isinstance(done, ToolError):
         outcome.failures.append(str(done))
-        ctx.store.set_shot_status(outcome.shot["id"], "dropped", str(done))
+        ctx.store.takes.set_shot_status(outcome.shot["id"], "dropped", str(done))
         outcome.dropped = True
     else:
         outcome.scheduled = True
@@ -221,9 +221,9 @@ def _step(ctx: Production, name: str, fn, **arguments: Any) -> dict[str, Any] | 
         value = exc
         ok, content = False, f"Error: {exc}"
     ms = (time.perf_counter() - started) * 1000
-    ctx.store.log_tool_call(conversation=ctx.conversation, llm_call_id=None, name=name,
-                            arguments=text, result=content, ok=ok, duration_ms=ms,
-                            made_by="code")
+    ctx.store.calls.log_tool_call(conversation=ctx.conversation, llm_call_id=None, name=name,
+                                  arguments=text, result=content, ok=ok, duration_ms=ms,
+                                  made_by="code")
     ctx.emit("result", {"name": name, "ok": ok, "content": content, "duration_ms": ms,
                         "by": "code"})
     return value

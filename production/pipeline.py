@@ -34,7 +34,7 @@ def cached(ctx: Production, capability: str, backend: Any, params: dict[str, Any
         {"capability": capability, "backend": backend.name, "params": params,
          "inputs": [content_hash(p) for p in inputs]}, sort_keys=True, default=str).encode()
     ).hexdigest()
-    hit = ctx.store.cached_asset(key)
+    hit = ctx.store.calls.cached_asset(key)
     if hit is not None:
         stored = ctx.data.resolve(hit["media"])
         if stored.is_file():
@@ -46,7 +46,7 @@ def cached(ctx: Production, capability: str, backend: Any, params: dict[str, Any
             return Asset.measure(local)
     asset = make()
     media = ctx.data.keep_copy(asset.path, asset.path.suffix or ".bin")
-    ctx.store.remember_asset(key, capability, backend.name, media)
+    ctx.store.calls.remember_asset(key, capability, backend.name, media)
     return asset
 
 

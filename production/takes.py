@@ -1,7 +1,7 @@
 """Takes: make one (generate -> interpolate -> upscale -> music -> house format), inspect it,
 put it on the schedule. A take that failed a check or cannot be read never reaches the air.
 
-These are steps of production, run by code (tools/production.py), not tools the model calls:
+These are steps of production, run by code (production/line.py), not tools the model calls:
 there is one right way to make, inspect and schedule a take, and a small model should not have
 to copy take ids between three calls to do it."""
 
@@ -35,15 +35,15 @@ def make_take(ctx: Production, shot_id: int, seed: int, emphasis: str | None = N
     music, and store it. ``emphasis``: words to put first on a retake, for what the last take
     got wrong. The same seed and prompt again return the take already made."""
     store = ctx.store
-    shot, bible = store.shot(shot_id), store.bible()
-    entities = {e["name"]: e for e in store.entities()}
+    shot, bible = store.takes.shot(shot_id), store.show.bible()
+    entities = {e["name"]: e for e in store.show.entities()}
     if prompt is None and shot.get("prompt"):
         prompt = shot["prompt"]  # written by the director itself (a prompt strategy)
     if prompt is None:
         prompt = compose(shot, entities, bible, emphasis)
     elif emphasis:
         prompt = f"{emphasis}, {prompt}"
-    cached = store.find_take(shot_id, seed, prompt)
+    cached = store.takes.find_take(shot_id, seed, prompt)
     if cached is not None:
         return {"take_id": cached["id"], "shot_id": shot_id, "status": cached["status"],
                 "prompt": prompt, "seed": seed, "cached": True}
@@ -55,10 +55,10 @@ def make_take(ctx: Production, shot_id: int, seed: int, emphasis: str | None = N
         media = ctx.data.keep(out, ".mp4")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    take = store.add_take(shot_id=shot_id, seed=seed, prompt=prompt, backends=ctx.backends.names(),
-                          media=media, duration_s=house.frames_for(shot["duration_s"]) / house.FPS,
-                          faults=list(faults))
-    store.set_shot_status(shot_id, "made")
+    take = store.takes.add_take(
+        shot_id=shot_id, seed=seed, prompt=prompt, backends=ctx.backends.names(), media=media,
+        duration_s=house.frames_for(shot["duration_s"]) / house.FPS, faults=list(faults))
+    store.takes.set_shot_status(shot_id, "made")
     return {"take_id": take["id"], "shot_id": shot_id, "status": "made", "prompt": prompt,
             "seed": seed, "duration_s": take["duration_s"]}
 
@@ -71,13 +71,13 @@ def inspect_take(ctx: Production, take_id: int) -> dict[str, Any]:
     all those pass, legible text (burned in, a watermark, a caption). Motion that cannot be
     measured passes.
     A take that fails any check is rejected; make a new take of its shot instead."""
-    take = ctx.store.take(take_id)
-    shot = ctx.store.shot(take["shot_id"])
+    take = ctx.store.takes.take(take_id)
+    shot = ctx.store.takes.shot(take["shot_id"])
     path = ctx.data.resolve(take["media"])
     try:
         frames, full = read_frames_twice(path, width=384, every=12)
     except MediaError as exc:
-        ctx.store.set_take_status(take_id, "rejected", str(exc))
+        ctx.store.takes.set_take_status(take_id, "rejected", str(exc))
         raise
     moved = motion.motion(frames)  # one measurement for both motion checks
     track = _main_character_track(ctx, shot, frames)
@@ -101,9 +101,9 @@ def inspect_take(ctx: Production, take_id: int) -> dict[str, Any]:
     failed = [c for c in results if not c.passed]
     reason = "; ".join(f"{c.name} {c.value:.2f} (limit {c.threshold:.2f})" for c in failed)
     with ctx.store.transaction():  # the sheet, the checks and the verdict land together
-        ctx.store.set_contact_sheet(take_id, sheet, text.strip())
-        ctx.store.record_checks(take_id, [c.as_row() for c in results])
-        ctx.store.set_take_status(take_id, "rejected" if failed else "accepted", reason)
+        ctx.store.takes.set_contact_sheet(take_id, sheet, text.strip())
+        ctx.store.takes.record_checks(take_id, [c.as_row() for c in results])
+        ctx.store.takes.set_take_status(take_id, "rejected" if failed else "accepted", reason)
     return {
         "take_id": take_id, "verdict": "rejected" if failed else "accepted",
         "checks": [{"name": c.name, "value": round(c.value, 3), "threshold": c.threshold,
@@ -115,8 +115,8 @@ def inspect_take(ctx: Production, take_id: int) -> dict[str, Any]:
 def _main_character_track(ctx: Production, shot: dict[str, Any],
                           frames: list) -> dict[str, float] | None:
     """How the shot's main character moves on screen, tracked by its main colour."""
-    entities = {e["name"]: e for e in ctx.store.entities()}
-    spec = spec_for(shot, entities, ctx.store.bible())
+    entities = {e["name"]: e for e in ctx.store.show.entities()}
+    spec = spec_for(shot, entities, ctx.store.show.bible())
     if not spec.subject_colours:
         return None
     return motion.subject_track(frames, rgb(spec.subject_colours[0]))
@@ -128,7 +128,7 @@ def _shot_colours(ctx: Production, shot: dict[str, Any]) -> list[tuple[str, floa
     wanted: dict[str, float] = {}
     for name in [shot["location"], *shot["entities"]]:
         try:
-            entity = ctx.store.entity(name)
+            entity = ctx.store.show.entity(name)
         except ToolError:
             continue
         # a character's scarf is a few hundred pixels in a wide shot, thousands in a close-up
@@ -144,24 +144,24 @@ def _shot_colours(ctx: Production, shot: dict[str, Any]) -> list[tuple[str, floa
 def schedule_take(ctx: Production, take_id: int) -> dict[str, Any]:
     """Put an accepted take on the schedule, after everything already queued. The prompt and
     any text read in the picture pass a moderation gate first."""
-    take = ctx.store.take(take_id)
+    take = ctx.store.takes.take(take_id)
     if take["status"] != "accepted":
         hint = f" ({take['reason']})" if take["reason"] else ""
         raise ToolError(f"take {take_id} is {take['status']}{hint}; only an accepted take "
                         "(inspect_take) can be scheduled")
     found = probe(ctx.data.resolve(take["media"]))  # the air gate: the file must still be good
     if (found.width, found.height, found.audio_codec) != (house.WIDTH, house.HEIGHT, "aac"):
-        ctx.store.set_take_status(take_id, "rejected", "not in the house format")
+        ctx.store.takes.set_take_status(take_id, "rejected", "not in the house format")
         raise ToolError(f"take {take_id} is not in the house format; make a new take")
     verdict = ctx.moderator.check(f"{take['prompt']}\n{take['ocr_text'] or ''}")
-    ctx.store.record_checks(take_id, [{
+    ctx.store.takes.record_checks(take_id, [{
         "name": "moderation", "value": float(verdict.flagged), "threshold": 0.0,
         "passed": not verdict.flagged, "detail": verdict.reason or f"clear ({verdict.source})"}],
         replace=False)
     if verdict.flagged:
-        ctx.store.set_take_status(take_id, "rejected", f"moderation: {verdict.reason}")
+        ctx.store.takes.set_take_status(take_id, "rejected", f"moderation: {verdict.reason}")
         raise ToolError(f"take {take_id} did not pass moderation ({verdict.source}): "
                         f"{verdict.reason}; it will not air")
-    entry = ctx.store.schedule_take(take_id)
+    entry = ctx.store.air.schedule_take(take_id)
     return {"ok": True, "schedule_id": entry["id"],
-            "queued_seconds": round(ctx.store.queued_seconds(), 1)}
+            "queued_seconds": round(ctx.store.air.queued_seconds(), 1)}

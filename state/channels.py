@@ -89,7 +89,7 @@ class ChannelTables(Tables):
             raise ValueError("tag a take or a show")
         tag = checked_tag(tag)
         if take_id is not None:
-            self.take(take_id)  # NotFound for an unknown take
+            self.store.takes.take(take_id)  # NotFound for an unknown take
         with self.transaction():
             if self._one("select id from tags where tag = ? and take_id is ? and show_id is ?",
                          (tag, take_id, show_id)) is None:
@@ -169,4 +169,4 @@ class ChannelTables(Tables):
                              "null order by id desc limit 1", (channel,))
             others = [c for c in candidates if not last or c["id"] != last["take_id"]]
             chosen = min(others or candidates, key=lambda c: order.get(c["id"], 0))
-        return self.take(chosen["id"])
+        return self.store.takes.take(chosen["id"])

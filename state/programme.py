@@ -29,9 +29,9 @@ class Programme(Tables):
         """A new show replaces the current one: the old bible and its entities are archived in
         ``shows`` and the entities cleared (standing notes stay: they are the channel's)."""
         with self.transaction():
-            old = self.bible()
+            old = self.store.show.bible()
             if old is not None and old.get("show_id"):
-                snapshot = {**old, "entities": self.entities()}
+                snapshot = {**old, "entities": self.store.show.entities()}
                 self.db["shows"].update(old["show_id"], {
                     "bible": json.dumps(snapshot, default=str), "ended_at": now()})
             self.db.execute("delete from entities")

@@ -111,26 +111,26 @@ def _media_files(data: DataDir) -> dict[str, os.stat_result]:
 
 def sweep(store, data: DataDir, policy: Policy) -> Sweep:
     """Apply the policy once. Safe at any moment: it only removes what no live row needs."""
-    clock = store.channel_time()
+    clock = store.retention.channel_time()
     cutoff = _iso_minus(clock, policy.keep_hours)
-    store.forget_assets(cutoff)
-    purged = store.purge_candidates(cutoff, limit=100_000)
-    store.mark_purged([t["id"] for t in purged])
+    store.retention.forget_assets(cutoff)
+    purged = store.retention.purge_candidates(cutoff, limit=100_000)
+    store.retention.mark_purged([t["id"] for t in purged])
     files = _media_files(data)
     limit = int(policy.keep_gb * 1e9)
     used = sum(s.st_size for s in files.values())
     if used > limit:  # over the size cap: the least recently used go first
         sizes = {p: s.st_size for p, s in files.items()}
         extra = []
-        for take in store.purge_candidates(None, limit=100_000):
+        for take in store.retention.purge_candidates(None, limit=100_000):
             if used <= limit:
                 break
             extra.append(take)
             used -= sum(sizes.pop(p, 0) for p in (take["media"], take["contact_sheet"]) if p)
-        store.mark_purged([t["id"] for t in extra])
+        store.retention.mark_purged([t["id"] for t in extra])
         purged += extra
     went = {p for t in purged for p in (t["media"], t["contact_sheet"]) if p}
-    live, freed, young = store.live_media(), 0, time.time() - policy.orphan_age_s
+    live, freed, young = store.retention.live_media(), 0, time.time() - policy.orphan_age_s
     unused_slate = time.time() - policy.keep_hours * 3600
     for path, stat in files.items():
         # a file no row knows and younger than orphan_age may be a take being made right now;
@@ -144,6 +144,6 @@ def sweep(store, data: DataDir, policy: Policy) -> Sweep:
             freed += stat.st_size
         except FileNotFoundError:
             pass
-    pruned = store.prune_call_logs(_iso_minus(now(), policy.log_days * 24))
+    pruned = store.retention.prune_call_logs(_iso_minus(now(), policy.log_days * 24))
     used_after = sum(s.st_size for s in files.values()) - freed
     return Sweep(len(purged), freed, used_after, limit, pruned, clock)

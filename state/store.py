@@ -1,10 +1,11 @@
 """The only code that touches SQLite. One transaction per state change, WAL mode.
 
-``Store`` opens the channel's database and joins the parts, each in a module of its own: the
-bible, shots and takes, the schedule and air log, the call logs, channels and tags,
-programming, retention. Open
-one Store per thread (SQLite connections are not shared across threads); ``CallJournal``
-writes remote calls from any thread through one of its own.
+``Store`` opens the channel's database and hands out its facets, each a typed interface in a
+module of its own: ``show`` (the bible, the cast, notes), ``takes`` (shots, takes, checks),
+``air`` (the schedule and the air log), ``calls`` (the call logs, the asset cache),
+``network`` (channels and tags), ``programme`` (shows, episodes, the queue, the channel's
+state) and ``retention``. Open one Store per thread (SQLite connections are not shared across
+threads); ``CallJournal`` writes remote calls from any thread through one of its own.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlite_utils import Database
@@ -25,14 +27,15 @@ from webtv.state.datadir import DataDir
 from webtv.state.migrations import migrate
 from webtv.state.programme import Programme
 from webtv.state.retention import RetentionQueries
-from webtv.state.tables import Connection
+from webtv.state.tables import Connection, transaction
 from webtv.state.takes import TAKE_STATES, TakeTables
 
 __all__ = ["CallJournal", "Store", "TAKE_STATES"]
 
 
-class Store(BibleTables, TakeTables, AirTables, CallTables, ChannelTables, Programme,
-            RetentionQueries):
+class Store:
+    db: Database
+
     def __enter__(self) -> Store:
         return self
 
@@ -58,11 +61,25 @@ class Store(BibleTables, TakeTables, AirTables, CallTables, ChannelTables, Progr
                 self.db.enable_wal()
                 with self.transaction():
                     migrate(self.db)
+            self.show = BibleTables(self)
+            self.takes = TakeTables(self)
+            self.air = AirTables(self)
+            self.calls = CallTables(self)
+            self.network = ChannelTables(self)
+            self.programme = Programme(self)
+            self.retention = RetentionQueries(self)
         except sqlite3.OperationalError as exc:  # read-only file or disk, not a database
             raise ConfigError(f"cannot open the channel's database {data.db_path}: {exc}") \
                 from None
         except sqlite3.DatabaseError as exc:
             raise ConfigError(f"{data.db_path} is not a usable database: {exc}") from None
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """One state change, whichever facets it touches."""
+        return transaction(self.db.conn)
+
+    def close(self) -> None:
+        self.db.conn.close()
 
 
 class CallJournal:
@@ -78,7 +95,7 @@ class CallJournal:
         with self._lock:
             if self._store is None:
                 self._store = Store(self.data)
-            self._store.log_remote_call(**fields)
+            self._store.calls.log_remote_call(**fields)
 
     def close(self) -> None:
         with self._lock:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from sqlite_utils import Database
@@ -39,36 +39,19 @@ class Connection(sqlite3.Connection):
 
 
 class Tables:
-    """What every part of the store stands on: the connection (``db``), transactions and
-    row reading. The parts (bible, takes, air, calls, programme, retention) are mixed into
-    ``Store``, which opens the connection."""
+    """One facet of the store (the show, takes, the air, ...): its typed methods over the
+    store's one connection. Facets share the connection and its transactions, so a state
+    change that spans two facets is still one transaction."""
 
-    db: Database
+    def __init__(self, store: Any) -> None:
+        self.store = store  # the Store; typed loosely: it is built from the facets
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """One state change: BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception."""
-        conn: Connection = self.db.conn
-        if conn.depth:
-            conn.depth += 1
-            try:
-                yield
-            finally:
-                conn.depth -= 1
-            return
-        conn.execute("BEGIN IMMEDIATE")
-        conn.depth = 1
-        try:
-            yield
-        except BaseException:
-            conn.depth = 0
-            conn.execute("ROLLBACK")
-            raise
-        conn.depth = 0
-        conn.execute("COMMIT")
+    @property
+    def db(self) -> Database:
+        return self.store.db
 
-    def close(self) -> None:
-        self.db.conn.close()
+    def transaction(self) -> AbstractContextManager[None]:
+        return self.store.transaction()
 
     def _one(self, sql: str, params: tuple | dict = ()) -> dict[str, Any] | None:
         rows = list(self.db.query(sql, params))
@@ -77,3 +60,25 @@ class Tables:
     def _all(self, sql: str, params: tuple | dict = ()) -> list[dict[str, Any]]:
         return [decode(r) for r in self.db.query(sql, params)]
 
+
+@contextmanager
+def transaction(conn: Connection) -> Iterator[None]:
+    """One state change: BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception; nested,
+    the inner ones join the outer."""
+    if conn.depth:
+        conn.depth += 1
+        try:
+            yield
+        finally:
+            conn.depth -= 1
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    conn.depth = 1
+    try:
+        yield
+    except BaseException:
+        conn.depth = 0
+        conn.execute("ROLLBACK")
+        raise
+    conn.depth = 0
+    conn.execute("COMMIT")

@@ -101,15 +101,15 @@ def seed_aired_takes(home: Path, count: int = 5) -> None:
     show = json.dumps(OfflineDirector().show_for(THEME))
     assert tools.load().dispatch(ctx, "set_show", show).ok
     for i in range(count):
-        shot = store.add_shots(1, [{"action": f"earlier shot {i}", "entities": [],
-                                    "duration_s": 2.0, "status": "scheduled"}])[0]
+        shot = store.takes.add_shots(1, [{"action": f"earlier shot {i}", "entities": [],
+                                          "duration_s": 2.0, "status": "scheduled"}])[0]
         colour = ["red", "green", "blue", "yellow", "purple"][i % 5]
         clip = make_house_clip(data.workspace() / "clip.mp4", colour, 2.0)
-        take = store.add_take(shot_id=shot["id"], seed=i, prompt=f"earlier {i}",
-                              media=data.keep(clip, ".mp4"), duration_s=2.0, status="aired")
+        take = store.takes.add_take(shot_id=shot["id"], seed=i, prompt=f"earlier {i}",
+                                    media=data.keep(clip, ".mp4"), duration_s=2.0, status="aired")
         at = datetime.now(UTC).isoformat(timespec="milliseconds")
-        store.log_air(session="earlier", kind="take", take_id=take["id"], stream_start=2.0 * i,
-                      stream_end=2.0 * (i + 1), started_at=at, ended_at=at)
+        store.air.log_air(session="earlier", kind="take", take_id=take["id"], stream_start=2.0 * i,
+                          stream_end=2.0 * (i + 1), started_at=at, ended_at=at)
     store.close()
 
 
@@ -183,5 +183,5 @@ def test_takes_that_fail_on_their_content_do_not_degrade_the_channel(ctx: ToolCo
     started = time.monotonic()
     pilot._work(ctx, request, stop)
     assert time.monotonic() - started < 60 and video.seeds  # no backoff wait
-    assert ctx.store.take_counts()["scheduled"] == 0
+    assert ctx.store.takes.take_counts()["scheduled"] == 0
     assert pilot.failures == 0 and pilot.state["mode"] != "degraded"

@@ -43,7 +43,7 @@ def test_three_takes_and_filler_through_nginx(nginx, data: DataDir, store: Store
     stop_playing(viewer, received)
     t = timeline(received)
     assert_continuous(t, 3 * 3.0 + 2 * house.SEGMENT_SECONDS, dropped_tail=RELAY_TAIL)
-    kinds = [r["kind"] for r in store.air_log(playout.session)][::-1]
+    kinds = [r["kind"] for r in store.air.air_log(playout.session)][::-1]
     assert kinds == ["take", "take", "take", "slate", "slate"]
     hls = timeline(hls_as_file(data.hls, tmp_path / "hls.mp4"))
     assert_continuous(hls, 13.0)
@@ -78,7 +78,7 @@ def test_the_stream_comes_back_after_the_server_restarts(nginx, data: DataDir, s
     assert playout.transmitter.restarts["hls"] == 0  # HLS never noticed
     hls = timeline(hls_as_file(data.hls, tmp_path / "hls.mp4"))
     assert_continuous(hls, 18.0)
-    assert [r["kind"] for r in store.air_log(playout.session)].count("take") == 6
+    assert [r["kind"] for r in store.air.air_log(playout.session)].count("take") == 6
 
 
 def test_a_dead_rtmp_destination_backs_off_and_says_so(tmp_path: Path) -> None:

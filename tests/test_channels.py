@@ -27,40 +27,42 @@ def library(store: Store, shows: dict[str, int]) -> dict[str, list[int]]:
     rejected take first (its second take is a retake) except the first shot of each show."""
     made: dict[str, list[int]] = {}
     for title, count in shows.items():
-        store.begin_show(None, title)
-        segment = store.add_segments([{"title": "one", "synopsis": "", "shots": count}])[0]
+        store.programme.begin_show(None, title)
+        segment = store.programme.add_segments(
+            [{"title": "one", "synopsis": "", "shots": count}])[0]
         made[title] = []
         for i in range(count):
-            shot = store.add_shots(None, [{"action": f"{title} {i}",
-                                          "segment_id": segment["id"]}])[0]
+            shot = store.takes.add_shots(None, [{"action": f"{title} {i}",
+                                                "segment_id": segment["id"]}])[0]
             if i:
-                bad = store.add_take(shot_id=shot["id"], seed=0, prompt="p", duration_s=3.0,
-                                     media="media/aa/bad.mp4")
-                store.set_take_status(bad["id"], "rejected", "reversed")
-            take = store.add_take(shot_id=shot["id"], seed=1, prompt=f"{title} {i}",
-                                  duration_s=3.0, media=f"media/aa/{title}{i}.mp4")
-            store.set_take_status(take["id"], "aired")
+                bad = store.takes.add_take(shot_id=shot["id"], seed=0, prompt="p", duration_s=3.0,
+                                           media="media/aa/bad.mp4")
+                store.takes.set_take_status(bad["id"], "rejected", "reversed")
+            take = store.takes.add_take(shot_id=shot["id"], seed=1, prompt=f"{title} {i}",
+                                        duration_s=3.0, media=f"media/aa/{title}{i}.mp4")
+            store.takes.set_take_status(take["id"], "aired")
             made[title].append(take["id"])
     return made
 
 
 def air(store: Store, channel: str, take_id: int | None, at_s_ago: float = 0.0) -> None:
     started = time.strftime("%Y-%m-%dT%H:%M:%S.000+00:00", time.gmtime(time.time() - at_s_ago))
-    air_id = store.log_air(session=f"s-{channel}", channel=channel, kind="take",
-                           take_id=take_id, stream_start=0.0, started_at=started)
-    store.end_air(air_id, stream_end=3.0, ended_at=started)
+    air_id = store.air.log_air(session=f"s-{channel}", channel=channel, kind="take",
+                               take_id=take_id, stream_start=0.0, started_at=started)
+    store.air.end_air(air_id, stream_end=3.0, ended_at=started)
 
 
 def test_each_policy_plays_its_part_of_the_library(store: Store) -> None:
     made = library(store, {"day": 4, "night": 3})
-    store.tag("night", show_id=store.current_show_id())  # the night show: its takes too
+    # the night show: its takes too
+    store.network.tag("night", show_id=store.programme.current_show_id())
     loose = made["day"][2]
-    store.tag("night", take_id=loose)  # and one take of the day show on its own
-    store.set_favourite(made["day"][3])
+    store.network.tag("night", take_id=loose)  # and one take of the day show on its own
+    store.takes.set_favourite(made["day"][3])
     rng = random.Random(1)
 
     def picks(policy: str, tag: str | None = None) -> set[int]:
-        return {store.next_for_channel("x", policy, tag, 0, rng)["id"] for _ in range(80)}
+        return {store.network.next_for_channel("x", policy, tag, 0, rng)["id"] for _ in range(80)}
 
     everything = set(made["day"]) | set(made["night"])
     assert picks("random") == everything  # no rejected take ever: only the library
@@ -68,10 +70,10 @@ def test_each_policy_plays_its_part_of_the_library(store: Store) -> None:
     # best: favourites and takes right at their shot's first attempt (no retakes before)
     assert picks("best") == {made["day"][0], made["night"][0], made["day"][3]}
     assert picks("favourites") == {made["day"][3]}
-    store.mark_purged([made["night"][0]])  # media gone: not in the library any more
+    store.retention.mark_purged([made["night"][0]])  # media gone: not in the library any more
     assert made["night"][0] not in picks("random")
-    assert store.next_for_channel("x", "tag", "nothing-tagged") is None
-    assert store.tag_counts() == {"night": 3}
+    assert store.network.next_for_channel("x", "tag", "nothing-tagged") is None
+    assert store.network.tag_counts() == {"night": 3}
 
 
 def test_a_channel_never_repeats_a_take_within_its_window(store: Store) -> None:
@@ -79,17 +81,17 @@ def test_a_channel_never_repeats_a_take_within_its_window(store: Store) -> None:
     rng = random.Random(7)
     aired = []
     for _ in range(5):  # five fresh picks: each take once
-        take = store.next_for_channel("best", "random", None, 3600, rng)
+        take = store.network.next_for_channel("best", "random", None, 3600, rng)
         aired.append(take["id"])
         air(store, "best", take["id"])
     assert sorted(aired) == sorted(made["day"])
     # every take aired within the hour: the one aired longest ago comes back, never the last
-    assert store.next_for_channel("best", "random", None, 3600, rng)["id"] == aired[0]
+    assert store.network.next_for_channel("best", "random", None, 3600, rng)["id"] == aired[0]
     # another channel's air does not count; what it aired over an hour ago is fresh again
     for take_id in made["day"][:4]:
         air(store, "late", take_id, at_s_ago=7200)
     air(store, "late", made["day"][4])
-    assert {store.next_for_channel("late", "random", None, 3600, rng)["id"]
+    assert {store.network.next_for_channel("late", "random", None, 3600, rng)["id"]
             for _ in range(40)} == set(made["day"][:4])
 
 
@@ -98,10 +100,10 @@ def test_channels_and_tags_are_checked(store: Store) -> None:
                        (("x", "loud"), "unknown policy"), (("x", "tag"), "tag"),
                        (("x", "best", "night"), "only for policy 'tag'")]:
         with pytest.raises(ConfigError, match=words):
-            store.save_channel(*bad)
+            store.network.save_channel(*bad)
     with pytest.raises(ConfigError, match="a word or two"):
-        store.tag("no/slashes", show_id=1)
-    row = store.save_channel("night", "tag", "Night ", 600)
+        store.network.tag("no/slashes", show_id=1)
+    row = store.network.save_channel("night", "tag", "Night ", 600)
     assert (row["tag"], row["repeat_after_s"]) == ("night", 600.0)
 
 
@@ -189,8 +191,9 @@ def test_three_channels_air_side_by_side_from_one_run(tmp_path: Path) -> None:
             "select air_log.channel, air_log.take_id, air_log.ended_at, takes.status "
             "from air_log left join takes on takes.id = air_log.take_id "
             "where air_log.kind = 'take' order by air_log.id").fetchall()
-        night_show = store.current_show_id()
-        assert "night" in store.tags_of_show(night_show)  # tagged by the director's bookkeeping
+        night_show = store.programme.current_show_id()
+        # tagged by the director's bookkeeping
+        assert "night" in store.network.tags_of_show(night_show)
     finally:
         store.close()
     by_channel: dict[str, list[int]] = {}

@@ -33,8 +33,8 @@ def test_a_chat_session_changes_the_bible(tmp_path: Path, capsys) -> None:
     assert 'director: Noted: "more close-ups".' in answers
     assert not any("{" in a for a in answers), answers  # sentences, not a tool's JSON
     store = Store(DataDir(tmp_path / "home"))
-    fox = store.entity("Fox")
+    fox = store.show.entity("Fox")
     assert fox["colours"]["scarf"] == "green"
-    assert store.notes() == ["more close-ups"]
+    assert store.show.notes() == ["more close-ups"]
     assert any("Show:" in o and "Fox" in o for o in out)  # /status
     store.close()

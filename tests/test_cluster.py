@@ -246,8 +246,8 @@ def test_two_channels_on_two_processes_share_one_endpoint(space: Space, redis_ur
     for home in homes:
         store = Store(DataDir(home))
         try:
-            calls = [e for e in store.endpoint_health() if e["endpoint"] == "zeroscope-1"]
+            calls = [e for e in store.calls.endpoint_health() if e["endpoint"] == "zeroscope-1"]
             assert calls and calls[0]["ok"] >= 1
-            assert store.take_counts()["aired"] + store.take_counts()["scheduled"] >= 1
+            assert store.takes.take_counts()["aired"] + store.takes.take_counts()["scheduled"] >= 1
         finally:
             store.close()

@@ -16,11 +16,12 @@ def on_air(store: Store, data: DataDir, kinds: list[str], **channel) -> None:
     start = datetime.now(UTC) - timedelta(seconds=30 * len(kinds))
     for i, kind in enumerate(kinds):
         began = start + timedelta(seconds=30 * i)
-        store.log_air(session="s1", kind=kind, stream_start=30.0 * i, stream_end=30.0 * (i + 1),
-                      started_at=began.isoformat(timespec="milliseconds"),
-                      ended_at=(began + timedelta(seconds=30)).isoformat(timespec="milliseconds"))
-    store.set_channel(heartbeat=datetime.now(UTC).isoformat(timespec="milliseconds"),
-                      stopped=False, **{"mode": "filling", "reason": "", **channel})
+        store.air.log_air(session="s1", kind=kind, stream_start=30.0 * i, stream_end=30.0 * (i + 1),
+                          started_at=began.isoformat(timespec="milliseconds"),
+                          ended_at=(began + timedelta(seconds=30)).isoformat(
+                              timespec="milliseconds"))
+    store.programme.set_channel(heartbeat=datetime.now(UTC).isoformat(timespec="milliseconds"),
+                                stopped=False, **{"mode": "filling", "reason": "", **channel})
     (data.hls / "live.m3u8").write_text("#EXTM3U\n")
 
 

@@ -255,6 +255,20 @@ def test_a_module_over_300_lines_is_listed_with_its_reason():
     assert long - set(LONG) == set()
 
 
+LONGEST_FUNCTION = 60  # lines; a longer one has seams to split along
+
+
+def test_no_function_is_longer_than_a_screen():
+    long = []
+    for module, path in modules().items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > LONGEST_FUNCTION:
+                    long.append(f"{module}.{node.name} ({lines} lines)")
+    assert long == []
+
+
 if __name__ == "__main__":
     edges = graph()
     print(package_table(edges))

@@ -70,9 +70,9 @@ def test_a_grammar_held_call_is_always_valid(model: LocalGGUF, ctx: ToolContext)
     result = registry.dispatch(ctx, "set_show", reply.tool_calls[0].arguments)
     assert result.ok, result.content
     assert reply.prompt_tokens < 1500
-    names = " ".join(e["name"].lower() for e in ctx.store.entities())
+    names = " ".join(e["name"].lower() for e in ctx.store.show.entities())
     assert "panda" in names and "market" in names
-    shots = produce_request(ctx, ctx.store.current_segment(), 4)
+    shots = produce_request(ctx, ctx.store.programme.current_segment(), 4)
     schemas = registry.schemas(shots.offer.tools, choices=shots.offer.choices,
                                hide=shots.offer.hide, counts=shots.offer.counts)
     reply = model.complete([messages[0], {"role": "user", "content": shots.text}], schemas,
@@ -142,7 +142,7 @@ def test_webtv_run_with_the_embedded_model_airs_the_models_show(tmp_path: Path,
     assert proc.returncode == 0, output[-3000:]
     store = Store(DataDir(home))
     try:
-        cast = " ".join(f"{e['name']} {e['description']}".lower() for e in store.entities())
+        cast = " ".join(f"{e['name']} {e['description']}".lower() for e in store.show.entities())
         assert "panda" in cast and "kitchen" in cast, cast
         aired = query(home, "select count(*) from air_log join takes on takes.id = "
                             "air_log.take_id join shots on shots.id = takes.shot_id "

@@ -45,7 +45,7 @@ def test_bad_calls_go_back_to_the_model_and_the_loop_goes_on(ctx: ToolContext) -
     assert results[0].startswith("Error: there is no tool named 'set_them' here. Did you mean "
                                  "'set_show'?")
     assert results[1].startswith("Error: the arguments to add_note are not valid JSON")
-    assert ctx.store.notes() == ["more close-ups"]
+    assert ctx.store.show.notes() == ["more close-ups"]
     logged = ctx.store.db.execute("select name, ok from tool_calls order by id").fetchall()
     assert logged == [("set_them", 0), ("add_note", 0), ("add_note", 1)]
     assert ctx.store.db["llm_calls"].count == 4
@@ -85,7 +85,7 @@ def test_only_the_offered_tools_can_be_called(ctx: ToolContext) -> None:
              Request("chat", "x", Offer(["queue_show"])))
     result = [m for m in model.requests[-1] if m["role"] == "tool"][0]["content"]
     assert "no tool named 'add_note' here" in result and "Tools: queue_show." in result
-    assert ctx.store.notes() == []
+    assert ctx.store.show.notes() == []
 
 
 def test_calls_after_a_failed_one_in_the_same_reply_are_not_run(ctx: ToolContext) -> None:
@@ -95,7 +95,7 @@ def test_calls_after_a_failed_one_in_the_same_reply_are_not_run(ctx: ToolContext
     results = [m["content"] for m in model.requests[-1] if m["role"] == "tool"]
     assert "no show yet" in results[0]
     assert results[1].startswith("Error: not run, because write_shots before it")
-    assert ctx.store.notes() == []
+    assert ctx.store.show.notes() == []
 
 
 def test_a_tool_that_keeps_failing_ends_the_turn(ctx: ToolContext) -> None:
@@ -144,5 +144,5 @@ def test_an_interrupted_reply_still_answers_every_call(ctx: ToolContext) -> None
     assert conversation.messages[-1]["content"].startswith("Error: interrupted")
     logged = ctx.store.db.execute("select name, ok from tool_calls order by id").fetchall()
     assert logged == [("add_note", 1), ("add_note", 0)]
-    assert ctx.store.notes() == ["a"]
+    assert ctx.store.show.notes() == ["a"]
     assert run_turn(model, tools.load(), ctx, conversation, "thanks") == "Glad to help."

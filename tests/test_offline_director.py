@@ -19,7 +19,7 @@ def start(ctx: ToolContext, theme: str = THEME, shots: int = 2, model=None) -> s
     model = model or OfflineDirector()
     carry_out(model, ctx, Conversation("system"), theme_request(theme))
     return carry_out(model, ctx, Conversation("system"),
-                     produce_request(ctx, ctx.store.current_segment(), shots))
+                     produce_request(ctx, ctx.store.programme.current_segment(), shots))
 
 
 def say(ctx: ToolContext, line: str, model=None) -> str:
@@ -29,19 +29,19 @@ def say(ctx: ToolContext, line: str, model=None) -> str:
 
 def test_a_theme_becomes_a_show_with_scheduled_takes(ctx: ToolContext) -> None:
     answer = start(ctx)
-    bible = ctx.store.bible()
+    bible = ctx.store.show.bible()
     assert "Llama" in bible["title"] and bible["theme"] == THEME
     assert bible["time_of_day"] == "night"
-    kinds = sorted(e["kind"] for e in ctx.store.entities())
+    kinds = sorted(e["kind"] for e in ctx.store.show.entities())
     assert kinds == ["character", "location"]
-    shots = ctx.store.shots()
+    shots = ctx.store.takes.shots()
     assert len(shots) == 2
     assert all(s["camera_move"] in {"pan", "tilt", "zoom"} for s in shots)
-    assert ctx.store.take_counts()["scheduled"] == 2
+    assert ctx.store.takes.take_counts()["scheduled"] == 2
     assert "scheduled 2 takes" in answer
-    take = ctx.store.take(ctx.store.upcoming()[0]["id"])
+    take = ctx.store.takes.take(ctx.store.air.upcoming()[0]["id"])
     assert "llama" in take["prompt"].lower() and "night" in take["prompt"]
-    checks = {c["name"]: c for c in ctx.store.checks(take["id"])}
+    checks = {c["name"]: c for c in ctx.store.takes.checks(take["id"])}
     assert set(checks) == {"black_frames", "frozen_frames", "flicker", "scene_cut",
                            "dynamic_degree", "motion_direction", "subject_direction", "palette",
                            "vertical_lines", "burned_text", "moderation"}
@@ -64,9 +64,9 @@ def test_a_theme_becomes_a_show_with_scheduled_takes(ctx: ToolContext) -> None:
 def test_the_bible_keeps_the_themes_own_words(ctx: ToolContext, theme, who, where,
                                               words) -> None:
     carry_out(OfflineDirector(), ctx, Conversation("s"), theme_request(theme))
-    names = [e["name"] for e in ctx.store.entities() if e["kind"] == "character"]
+    names = [e["name"] for e in ctx.store.show.entities() if e["kind"] == "character"]
     assert names == who
-    place = next(e for e in ctx.store.entities() if e["kind"] == "location")
+    place = next(e for e in ctx.store.show.entities() if e["kind"] == "location")
     assert where in place["name"].lower()
     text = " ".join(made_texts(ctx.store)).lower()
     for word in words:
@@ -78,20 +78,20 @@ def test_the_bible_keeps_the_themes_own_words(ctx: ToolContext, theme, who, wher
 def test_any_script_without_inventing_a_character_from_a_verb(ctx: ToolContext) -> None:
     theme = "🐼🍜 في مطبخ صغير"
     start(ctx, theme, shots=1)
-    assert "Floating" not in str(ctx.store.entities())
+    assert "Floating" not in str(ctx.store.show.entities())
     assert fidelity(theme, made_texts(ctx.store)) >= 0.8
-    assert ctx.store.take_counts()["scheduled"] == 1
+    assert ctx.store.takes.take_counts()["scheduled"] == 1
 
 
 def test_a_continuity_change_reaches_every_later_prompt(ctx: ToolContext) -> None:
     start(ctx, shots=1)
-    llama = ctx.store.entity("Llama")
+    llama = ctx.store.show.entity("Llama")
     accessory = next(part for part in llama["colours"] if part != "coat")
     say(ctx, f"make the llama's {accessory} blue from now on")
-    assert ctx.store.entity("Llama")["colours"][accessory] == "blue"
+    assert ctx.store.show.entity("Llama")["colours"][accessory] == "blue"
     carry_out(OfflineDirector(), ctx, Conversation("s"),
-              produce_request(ctx, ctx.store.current_segment(), 1))
-    latest = ctx.store.upcoming()[-1]
+              produce_request(ctx, ctx.store.programme.current_segment(), 1))
+    latest = ctx.store.air.upcoming()[-1]
     assert f"blue {accessory}" in latest["prompt"]
 
 
@@ -102,13 +102,13 @@ def test_a_continuity_change_said_as_a_note_reaches_the_prompts_too(ctx: ToolCon
 
     result = load().dispatch(ctx, "add_note", '{"text": "the llama\'s scarf is blue now"}')
     assert result.ok and "changed" in result.content
-    assert ctx.store.entity("Llama")["colours"]["scarf"] == "blue"
+    assert ctx.store.show.entity("Llama")["colours"]["scarf"] == "blue"
 
 
 def test_a_note_steers_the_next_shot_list(ctx: ToolContext) -> None:
     start(ctx, shots=2)
     assert say(ctx, "more close-ups") == 'Noted: "more close-ups".'
-    assert ctx.store.notes() == ["more close-ups"]
+    assert ctx.store.show.notes() == ["more close-ups"]
     carry_out(OfflineDirector(), ctx, Conversation("s"),
-              produce_request(ctx, ctx.store.current_segment(), 2))
-    assert "close-up" in [s["framing"] for s in ctx.store.shots()[-2:]]
+              produce_request(ctx, ctx.store.programme.current_segment(), 2))
+    assert "close-up" in [s["framing"] for s in ctx.store.takes.shots()[-2:]]

@@ -69,9 +69,9 @@ def test_a_theme_request_through_the_real_client(ctx: ToolContext) -> None:
     # '{{"name": "set_show", ...}}}'): the client found it there
     assert not reply.get("tool_calls") and '"name": "set_show"' in reply["content"]
     assert answer.startswith("The show is set up")
-    bible = ctx.store.bible()
+    bible = ctx.store.show.bible()
     assert bible["theme"] == theme
-    cast = " ".join(e["name"].lower() for e in ctx.store.entities())
+    cast = " ".join(e["name"].lower() for e in ctx.store.show.entities())
     assert "panda" in cast and "market" in cast
     rows = ctx.store.db.execute("select model, prompt_tokens from llm_calls").fetchall()
     assert rows[0][0] == "qwen2.5-coder-1.5b-instruct" and rows[0][1] > 0
@@ -91,11 +91,11 @@ def test_a_chat_turn_sends_tool_results_back_with_text_content(ctx: ToolContext)
     assert assistant["content"] == "" and assistant["tool_calls"]  # never null
     results = [m for m in second["messages"] if m["role"] == "tool"]
     assert [r["tool_call_id"] for r in results] == [c["id"] for c in assistant["tool_calls"]]
-    logged = ctx.store.tool_calls()[:len(results)][::-1]  # this turn's, oldest first
+    logged = ctx.store.calls.tool_calls()[:len(results)][::-1]  # this turn's, oldest first
     assert [r["content"] for r in results] == [c["result"] for c in logged]
     assert {c["name"] for c in logged} <= {"update_cast", "add_note"}
     # what the person asked for reached the bible, so every later prompt (here through the note:
     # a colour change filed as a note is applied to the cast too)
-    assert ctx.store.entity("Llama")["colours"].get("scarf") == "green"
+    assert ctx.store.show.entity("Llama")["colours"].get("scarf") == "green"
     assert json.loads(recording.requests[0].body)["messages"][1]["content"].startswith("Show: ")
     assert [t["function"]["name"] for t in second["tools"]] == CHAT_TOOLS

@@ -62,24 +62,26 @@ def media_file(data: DataDir, content: bytes, suffix: str) -> str:
 @pytest.fixture
 def show(data: DataDir, store: Store) -> dict:
     """A show with one aired take (files and all), one rejected take and one queued take."""
-    store.set_bible(title="The Night Noodle Stand", logline="A llama cooks.", theme="llama")
-    shot = store.add_shots(1, [{"action": "Llama ladles broth", "duration_s": 3.0}])[0]
+    store.show.set_bible(title="The Night Noodle Stand", logline="A llama cooks.", theme="llama")
+    shot = store.takes.add_shots(1, [{"action": "Llama ladles broth", "duration_s": 3.0}])[0]
     movie = bytes(range(256)) * 40
-    aired = store.add_take(shot_id=shot["id"], seed=1, prompt="a llama ladles broth, night",
-                           media=media_file(data, movie, ".mp4"), duration_s=3.0,
-                           contact_sheet=media_file(data, b"\x89PNG fake sheet", ".png"))
-    store.set_take_status(aired["id"], "aired")
-    air_id = store.log_air(session="s1", kind="take", take_id=aired["id"], stream_start=0.0,
-                           started_at="2030-01-01T00:00:00.000+00:00")
-    store.end_air(air_id, stream_end=3.0, ended_at="2030-01-01T00:00:03.000+00:00")
-    rejected = store.add_take(shot_id=shot["id"], seed=2, prompt="a llama, text", duration_s=3.0)
-    store.record_checks(rejected["id"], [
+    aired = store.takes.add_take(shot_id=shot["id"], seed=1, prompt="a llama ladles broth, night",
+                                 media=media_file(data, movie, ".mp4"), duration_s=3.0,
+                                 contact_sheet=media_file(data, b"\x89PNG fake sheet", ".png"))
+    store.takes.set_take_status(aired["id"], "aired")
+    air_id = store.air.log_air(session="s1", kind="take", take_id=aired["id"], stream_start=0.0,
+                               started_at="2030-01-01T00:00:00.000+00:00")
+    store.air.end_air(air_id, stream_end=3.0, ended_at="2030-01-01T00:00:03.000+00:00")
+    rejected = store.takes.add_take(shot_id=shot["id"], seed=2, prompt="a llama, text",
+                                    duration_s=3.0)
+    store.takes.record_checks(rejected["id"], [
         {"name": "burned_in_text", "value": 0.9, "threshold": 0.5, "passed": False,
          "detail": "OCR read 'SUBSCRIBE'"},
         {"name": "black_frames", "value": 0.0, "threshold": 0.1, "passed": True, "detail": ""}])
-    store.set_take_status(rejected["id"], "rejected", "burned_in_text")
-    queued = store.add_take(shot_id=shot["id"], seed=3, prompt="a llama, later", duration_s=3.0)
-    store.schedule_take(queued["id"])
+    store.takes.set_take_status(rejected["id"], "rejected", "burned_in_text")
+    queued = store.takes.add_take(shot_id=shot["id"], seed=3, prompt="a llama, later",
+                                  duration_s=3.0)
+    store.air.schedule_take(queued["id"])
     return {"aired": aired, "movie": movie, "rejected": rejected, "queued": queued}
 
 
@@ -191,7 +193,7 @@ def test_operator_chat_runs_a_director_turn_and_streams_it(site, show, store: St
     calls = [e["name"] for e in events if e["event"] == "call"]
     assert "add_note" in calls
     assert all(e["ok"] for e in events if e["event"] == "result")
-    assert "more close-ups" in store.notes()
+    assert "more close-ups" in store.show.notes()
     overview = json.loads(fetch(f"{base}/api/operator/overview", headers=bearer())[2])
     assert "add_note" in [c["name"] for c in overview["tool_calls"]]
 
@@ -201,7 +203,7 @@ def test_operator_chat_runs_a_director_turn_and_streams_it(site, show, store: St
                             body=json.dumps({"message": f"/favourite {take_id}"}).encode())
     answer = [json.loads(line) for line in body.decode().splitlines()][-2]
     assert answer["event"] == "answer" and "favourite" in answer["text"]
-    assert store.take(take_id)["favourite"] == 1  # the REPL's commands work here too
+    assert store.takes.take(take_id)["favourite"] == 1  # the REPL's commands work here too
     with server.console._lock:  # another operator's turn is running
         assert fetch(f"{base}/api/operator/chat", method="POST", headers=headers,
                      body=b'{"message": "more wide shots"}')[0] == 409
@@ -215,7 +217,7 @@ def test_favourites_are_set_by_the_operator_and_shown_in_the_strip(site, show, s
     assert fetch(url, method="POST", headers=headers, body=body)[0] == 401
     status, _, answer = fetch(url, method="POST", headers={**headers, **bearer()}, body=body)
     assert status == 200 and json.loads(answer)["favourite"] is True
-    assert store.take(take_id)["favourite"] == 1
+    assert store.takes.take(take_id)["favourite"] == 1
     assert json.loads(get(f"{base}/api/recent"))[0]["favourite"] is True
     missing_take = json.dumps({"take_id": 9999}).encode()
     assert fetch(url, method="POST", headers={**headers, **bearer()}, body=missing_take)[0] == 404
@@ -238,7 +240,7 @@ def test_a_page_on_another_origin_cannot_post_for_the_signed_in_operator(site, s
                          body=b'{"message": "queue: a show nobody asked for"}',
                          headers={"Cookie": cookie, "Content-Type": "text/plain"})
     assert status == 415  # no Origin (an old browser, a form): JSON only
-    assert store.queued_themes() == [] and store.notes() == []
+    assert store.programme.queued_themes() == [] and store.show.notes() == []
     same = {"Cookie": cookie, "Content-Type": "application/json", "Origin": base,
             "Sec-Fetch-Site": "same-origin"}
     status, _, _ = fetch(f"{base}/api/operator/favourite", method="POST", headers=same,
@@ -263,7 +265,7 @@ def test_bad_requests_get_clear_answers_and_never_hold_a_thread(site, show, stor
                  b'{"take_id": "2"}', b"[1, 2]"):
         status, _, answer = fetch(url, method="POST", headers=headers, body=body)
         assert status == 400 and b"expected" in answer or b"object" in answer, body
-    assert store.take(take_id)["favourite"] == 0
+    assert store.takes.take(take_id)["favourite"] == 0
     status, _, answer = fetch(f"{base}/api/operator/chat", method="POST", headers=headers,
                               body=b'{"message": "more close-ups"')
     assert status == 400 and b"not JSON" in answer
@@ -415,14 +417,14 @@ class Channel:
     def rejected(self) -> list[dict]:
         store = Store(DataDir(self.home))
         try:
-            return store.rejected_takes(5)
+            return store.takes.rejected_takes(5)
         finally:
             store.close()
 
     def air_log(self, session: str) -> dict[int, dict]:
         store = Store(DataDir(self.home))
         try:
-            return {e["id"]: e for e in store.air_log(session, limit=1000)}
+            return {e["id"]: e for e in store.air.air_log(session, limit=1000)}
         finally:
             store.close()
 

@@ -21,16 +21,16 @@ FRAME = 1 / house.FPS
 
 
 def schedule_clips(store: Store, data: DataDir, clips: list[tuple[str, float, int | None]]):
-    store.set_bible(title="Test Channel")
-    shot = store.add_shots(1, [{"action": "test", "duration_s": 3.0}])[0]
+    store.show.set_bible(title="Test Channel")
+    shot = store.takes.add_shots(1, [{"action": "test", "duration_s": 3.0}])[0]
     take_ids = []
     for colour, seconds, tone in clips:
         work = data.workspace()
         media = data.keep(make_house_clip(work / "c.mp4", colour, seconds, tone), ".mp4")
-        take = store.add_take(shot_id=shot["id"], seed=0, prompt=f"a {colour} clip",
-                              media=media, duration_s=seconds)
-        store.set_take_status(take["id"], "accepted")
-        store.schedule_take(take["id"])
+        take = store.takes.add_take(shot_id=shot["id"], seed=0, prompt=f"a {colour} clip",
+                                    media=media, duration_s=seconds)
+        store.takes.set_take_status(take["id"], "accepted")
+        store.air.schedule_take(take["id"])
         take_ids.append(take["id"])
     return take_ids
 
@@ -54,13 +54,13 @@ def test_three_takes_and_a_slate_air_as_one_timeline(data: DataDir, store: Store
                                          ("green", 3.0, 660)])
     playout = Playout(data, pace=False)
     playout.run(max_entries=4)  # three takes, then the queue is dry: a slate
-    log = store.air_log(playout.session, limit=10)[::-1]
+    log = store.air.air_log(playout.session, limit=10)[::-1]
     assert [(r["kind"], r["take_id"]) for r in log] == [
         ("take", takes[0]), ("take", takes[1]), ("take", takes[2]), ("slate", None)]
     for before, after in zip(log, log[1:], strict=False):
         assert after["stream_start"] == before["stream_end"]  # back to back on the clock
     assert log[-1]["stream_end"] == pytest.approx(3.0 + 2.5 + 3.0 + house.SEGMENT_SECONDS)
-    assert store.take_counts()["aired"] == 3
+    assert store.takes.take_counts()["aired"] == 3
     t = timeline(hls_as_file(data.hls, tmp_path / "hls.mp4"))
     assert_continuous(t, 10.5)
 
@@ -68,15 +68,15 @@ def test_three_takes_and_a_slate_air_as_one_timeline(data: DataDir, store: Store
 def test_missing_or_corrupt_takes_are_skipped_for_the_slate(data: DataDir, store: Store) -> None:
     takes = schedule_clips(store, data, [("red", 2.0, 440), ("blue", 2.0, 440),
                                          ("green", 2.0, 440)])
-    data.resolve(store.take(takes[0])["media"]).unlink()
-    corrupt = data.resolve(store.take(takes[1])["media"])
+    data.resolve(store.takes.take(takes[0])["media"]).unlink()
+    corrupt = data.resolve(store.takes.take(takes[1])["media"])
     corrupt.write_bytes(corrupt.read_bytes()[:2000])  # cut off mid-file
     playout = Playout(data, pace=False)
     playout.run(max_entries=3)
-    log = store.air_log(playout.session)[::-1]
+    log = store.air.air_log(playout.session)[::-1]
     assert [r["kind"] for r in log] == ["slate", "slate", "take"]
     assert "file missing" in log[0]["note"] and "skipped" in log[1]["note"]
-    assert [store.take(t)["status"] for t in takes] == ["failed", "failed", "aired"]
+    assert [store.takes.take(t)["status"] for t in takes] == ["failed", "failed", "aired"]
 
 
 def test_rtmp_gets_the_same_continuous_timeline(data: DataDir, store: Store,
@@ -106,15 +106,15 @@ def test_a_dry_queue_airs_replays_then_new_takes_at_the_next_boundary(data: Data
                                                                  "orange")])
     playout = Playout(data, pace=False, replay_after=0)
     playout.run(max_entries=6)  # four takes, then two fillers
-    log = store.air_log(playout.session)[::-1]
+    log = store.air.air_log(playout.session)[::-1]
     assert [r["kind"] for r in log] == ["take"] * 4 + ["replay", "replay"]
     # least recently aired first, never one of the last three on air
     assert [r["take_id"] for r in log[4:]] == [takes[0], takes[1]]
-    assert store.take_counts()["aired"] == 4  # replays do not touch the schedule
+    assert store.takes.take_counts()["aired"] == 4  # replays do not touch the schedule
     late = schedule_clips(store, data, [("purple", 2.0, 440)])
     second = Playout(data, pace=False, replay_after=0)
     second.run(max_entries=1)
-    assert store.air_log(second.session)[0]["take_id"] == late[0]
+    assert store.air.air_log(second.session)[0]["take_id"] == late[0]
 
 
 CRASHING_PLAYOUT = """
@@ -146,10 +146,10 @@ def test_killed_mid_air_it_resumes_without_airing_anything_twice(data: DataDir,
     proc.wait()
     resumed = Playout(data, pace=False)
     resumed.run(max_entries=2)
-    aired = [r["take_id"] for r in store.air_log(limit=50)[::-1] if r["kind"] == "take"]
+    aired = [r["take_id"] for r in store.air.air_log(limit=50)[::-1] if r["kind"] == "take"]
     assert aired == takes  # each once, in order: the one cut off is not aired again
-    assert store.air_log(resumed.session)[-1]["take_id"] == takes[2]
-    cut = [r for r in store.air_log(limit=50) if r["take_id"] == takes[1]][0]
+    assert store.air.air_log(resumed.session)[-1]["take_id"] == takes[2]
+    cut = [r for r in store.air.air_log(limit=50) if r["take_id"] == takes[1]][0]
     assert cut["note"] == "cut off by a crash"
     db = sqlite3.connect(data.db_path)
     assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
@@ -160,9 +160,9 @@ def test_a_slate_damaged_under_the_playout_is_made_again(data: DataDir, store: S
     of the playout thread."""
     from webtv.playout.slate import slate
 
-    store.set_bible(title="Test Channel")
+    store.show.set_bible(title="Test Channel")
     broken = slate(data, "Test Channel")
     broken.write_bytes(broken.read_bytes()[:1500])
     playout = Playout(data, pace=False)
     playout.run(max_entries=2)
-    assert [r["kind"] for r in store.air_log(playout.session)] == ["slate", "slate"]
+    assert [r["kind"] for r in store.air.air_log(playout.session)] == ["slate", "slate"]

@@ -28,10 +28,10 @@ def a_show(ctx: ToolContext) -> None:
 def written(ctx: ToolContext, *actions: str) -> list[int]:
     from webtv.tools.shots import ShotPlan, shot_row
 
-    segment = ctx.store.current_segment()
+    segment = ctx.store.programme.current_segment()
     rows = [{**shot_row(ctx, i, ShotPlan(action=a), i), "segment_id": segment["id"]}
             for i, a in enumerate(actions, 1)]
-    return [s["id"] for s in ctx.store.add_shots(ctx.store.next_sequence(), rows)]
+    return [s["id"] for s in ctx.store.takes.add_shots(ctx.store.takes.next_sequence(), rows)]
 
 
 def one_at_a_time(ctx: ToolContext, video) -> ToolContext:
@@ -65,9 +65,9 @@ def test_a_shot_that_always_fails_is_dropped_and_the_rest_air(ctx: ToolContext) 
     assert not dropped.scheduled and dropped.attempts == ctx.production.takes_per_shot == 3
     assert "portrait 320x576" in dropped.failures[-1]
     assert len(set(video.seeds[:3])) == 3  # a new seed every attempt, failed or not
-    assert ctx.store.shot(ids[0])["status"] == "dropped"
-    assert "portrait" in ctx.store.shot(ids[0])["reason"]
-    assert aired.scheduled and ctx.store.shot(ids[1])["status"] == "scheduled"
+    assert ctx.store.takes.shot(ids[0])["status"] == "dropped"
+    assert "portrait" in ctx.store.takes.shot(ids[0])["reason"]
+    assert aired.scheduled and ctx.store.takes.shot(ids[1])["status"] == "scheduled"
     summary = report.summary(ctx.store)
     assert summary["scheduled"] == 1 and summary["dropped"][0]["shot"] == 1
     steps = ctx.store.db.execute(
@@ -101,7 +101,7 @@ def test_two_shots_are_made_at_once_and_scheduled_in_order(ctx: ToolContext,
     monkeypatch.setattr(production, "_shoot", slow)
     production.produce(ctx.production, ids)
     assert peak == 2
-    assert [e["shot_id"] for e in ctx.store.upcoming()] == ids
+    assert [e["shot_id"] for e in ctx.store.air.upcoming()] == ids
 
 
 def test_when_the_backends_are_down_the_rest_of_the_list_waits(ctx: ToolContext) -> None:
@@ -113,7 +113,7 @@ def test_when_the_backends_are_down_the_rest_of_the_list_waits(ctx: ToolContext)
     ids = written(ctx, "the fox one", "the fox two", "the fox three", "the fox four")
     report = production.produce(ctx.production, ids)
     assert [o.attempts for o in report.outcomes] == [3, 3, 0, 0]
-    assert [s["id"] for s in ctx.store.unfinished_shots()] == ids[2:]
+    assert [s["id"] for s in ctx.store.programme.unfinished_shots()] == ids[2:]
 
 
 class Misshapen(Failing):
@@ -137,13 +137,13 @@ def test_bad_files_are_not_an_outage_and_a_restart_does_not_reset_the_budget(
     # every shot is tried (bad answers are not the backends being down) and the last airs
     assert [o.attempts for o in report.outcomes] == [3, 3, 3, 1]
     assert [o.scheduled for o in report.outcomes] == [False, False, False, True]
-    assert "partial clip" in ctx.store.shot(ids[0])["reason"]
+    assert "partial clip" in ctx.store.takes.shot(ids[0])["reason"]
     assert len(set(video.seeds)) == len(video.seeds)  # no question asked twice
     # the attempts are in the store: producing the dropped shot again asks for nothing
-    ctx.store.set_shot_status(ids[0], "planned")
+    ctx.store.takes.set_shot_status(ids[0], "planned")
     asked = len(video.seeds)
     assert production.produce(ctx.production, [ids[0]]).outcomes[0].attempts == 0
-    assert len(video.seeds) == asked and ctx.store.shot(ids[0])["attempts"] == 3
+    assert len(video.seeds) == asked and ctx.store.takes.shot(ids[0])["attempts"] == 3
 
 
 def test_every_character_of_a_shot_is_drawn_so_its_colours_pass(ctx: ToolContext) -> None:
@@ -156,13 +156,13 @@ def test_every_character_of_a_shot_is_drawn_so_its_colours_pass(ctx: ToolContext
         "cast": [{"name": "John", "look": "a tall man in an orange shirt"},
                  {"name": "Jane", "look": "a young woman in a purple dress"},
                  {"name": "Kitchen", "kind": "place", "look": "a small kitchen, white walls"}]})).ok
-    segment = ctx.store.current_segment()
+    segment = ctx.store.programme.current_segment()
     plans = [ShotPlan(action=a, who=["John", "Jane"], framing=f)
              for a, f in (("John and Jane sit at the table", "medium"),
                           ("John and Jane wave from the door", "wide"))]
     rows = [{**shot_row(ctx, i, p, i), "segment_id": segment["id"]}
             for i, p in enumerate(plans, 1)]
-    ids = [s["id"] for s in ctx.store.add_shots(ctx.store.next_sequence(), rows)]
+    ids = [s["id"] for s in ctx.store.takes.add_shots(ctx.store.takes.next_sequence(), rows)]
     report = production.produce(ctx.production, ids)
     assert all(o.scheduled for o in report.outcomes)
     assert ctx.store.db["takes"].count == 2, [o.failures for o in report.outcomes]
@@ -191,7 +191,7 @@ def test_a_gate_that_cannot_answer_leaves_the_take_waiting_not_passed(ctx: ToolC
     assert report.waiting and not report.dropped and not report.scheduled
     why = report.outcomes[0].failures[-1]
     assert "tesseract failed (exit 1): Error opening data file eng" in why
-    assert [t["status"] for t in ctx.store.takes_for_shot(first)] == ["made"]
+    assert [t["status"] for t in ctx.store.takes.takes_for_shot(first)] == ["made"]
     monkeypatch.undo()
 
     ctx = ctx.with_production(moderator=OpenAIModerator(
@@ -199,12 +199,13 @@ def test_a_gate_that_cannot_answer_leaves_the_take_waiting_not_passed(ctx: ToolC
     report = production.produce(ctx.production, [first, second])
     assert not report.scheduled and not report.dropped and len(report.waiting) == 2
     assert "openai moderation is not answering" in report.outcomes[0].failures[-1]
-    assert ctx.store.take(ctx.store.takes_for_shot(first)[0]["id"])["status"] == "accepted"
+    made = ctx.store.takes.takes_for_shot(first)[0]
+    assert ctx.store.takes.take(made["id"])["status"] == "accepted"
 
     ctx = ctx.with_production(moderator=LocalModerator())  # the gate is back
     report = production.produce(ctx.production, [first, second])
     assert len(report.scheduled) == 2
-    assert len(ctx.store.takes_for_shot(first)) == 1  # the waiting take aired, none made anew
+    assert len(ctx.store.takes.takes_for_shot(first)) == 1  # the waiting take aired, none made anew
 
 
 def test_a_stopping_channel_begins_no_new_take_and_spends_nothing(ctx: ToolContext) -> None:
@@ -217,5 +218,5 @@ def test_a_stopping_channel_begins_no_new_take_and_spends_nothing(ctx: ToolConte
     report = production.produce(ctx.production, ids)
     assert len(report.waiting) == 2 and not report.dropped
     assert ctx.store.db["takes"].count == 0
-    assert [ctx.store.shot(i)["attempts"] for i in ids] == [0, 0]
-    assert {s["id"] for s in ctx.store.unfinished_shots()} == set(ids)
+    assert [ctx.store.takes.shot(i)["attempts"] for i in ids] == [0, 0]
+    assert {s["id"] for s in ctx.store.programme.unfinished_shots()} == set(ids)

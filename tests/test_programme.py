@@ -39,36 +39,36 @@ def test_the_autopilot_asks_for_what_comes_next_in_order(ctx: ToolContext) -> No
     assert (request.kind, request.offer.tools) == ("theme", ["set_show"])
     turn(ctx, request)
     pilot.pending_theme = None
-    segment = ctx.store.current_segment()  # a show starts with two segments planned
+    segment = ctx.store.programme.current_segment()  # a show starts with two segments planned
     assert (segment["title"], segment["written"]) == ("Llama Begins", 0)
-    assert [s["position"] for s in ctx.store.segments()] == [1, 2]
+    assert [s["position"] for s in ctx.store.programme.segments()] == [1, 2]
     request = pilot.next_request(ctx)
     assert request.kind == "produce" and request.segment_id == segment["id"]
     assert "Write the next 1 shots" in request.text and "Cast: Llama." in request.text
     assert request.offer.choices == {"who": ["Llama"], "where": ["Night-Time Noodle Stand"]}
     turn(ctx, request)
-    assert ctx.store.segment(segment["id"])["written"] == 1
+    assert ctx.store.programme.segment(segment["id"])["written"] == 1
 
     # a shot written but never made (a crash, a stop, a failing backend) is finished first
-    shot = dict(ctx.store.shots()[-1], action="the llama stirs the pot")
+    shot = dict(ctx.store.takes.shots()[-1], action="the llama stirs the pot")
     for key in ("id", "status", "created_at", "position", "sequence"):
         shot.pop(key)
-    left = ctx.store.add_shots(9, [shot])[0]
+    left = ctx.store.takes.add_shots(9, [shot])[0]
     assert pilot.next_request(ctx) == "finish"
 
-    ctx.store.set_shot_status(left["id"], "dropped")
-    for s in ctx.store.segments():
-        ctx.store.set_segment_status(s["id"], "done")
+    ctx.store.takes.set_shot_status(left["id"], "dropped")
+    for s in ctx.store.programme.segments():
+        ctx.store.programme.set_segment_status(s["id"], "done")
     request = pilot.next_request(ctx)
     assert request.kind == "plan" and request.offer.tools == ["plan_episodes"]
     assert "Planned:" in turn(ctx, request)
-    planned = ctx.store.segments("planned")
+    planned = ctx.store.programme.segments("planned")
     assert len(planned) == 3 and all(s["synopsis"] for s in planned)  # PLAN_AHEAD
     assert pilot.next_request(ctx).kind == "produce"
 
     assert turn(ctx, chat_request(ctx, f"queue: {NEXT}")).startswith(f"Queued \"{NEXT}\"")
     for s in planned:  # the show's planned segments are made: the queued theme is next
-        ctx.store.set_segment_status(s["id"], "done")
+        ctx.store.programme.set_segment_status(s["id"], "done")
     request = pilot.next_request(ctx)
     assert (request.kind, request.theme) == ("theme", NEXT)
 
@@ -81,24 +81,24 @@ def test_a_new_theme_archives_the_old_show_and_keeps_the_notes(ctx: ToolContext)
     turn(ctx, theme_request(THEME))
     turn(ctx, chat_request(ctx, "more close-ups"))
     turn(ctx, chat_request(ctx, f"theme: {NEXT}"))
-    names = {e["name"] for e in ctx.store.entities()}
+    names = {e["name"] for e in ctx.store.show.entities()}
     assert "Fox" in names and "Llama" not in names
-    shows = ctx.store.shows()
+    shows = ctx.store.programme.shows()
     assert [s["theme"] for s in shows] == [THEME, NEXT]
     assert shows[0]["ended_at"] and not shows[1]["ended_at"]
     archived = json.loads(ctx.store.db["shows"].get(shows[0]["id"])["bible"])
     assert "Llama" in archived["title"] and {e["name"] for e in archived["entities"]} >= {"Llama"}
-    assert ctx.store.notes() == ["more close-ups"]
-    assert ctx.store.current_segment()["show_id"] == shows[1]["id"]
+    assert ctx.store.show.notes() == ["more close-ups"]
+    assert ctx.store.programme.current_segment()["show_id"] == shows[1]["id"]
 
 
 def test_a_take_made_before_a_crash_is_finished_not_made_again(ctx: ToolContext) -> None:
     turn(ctx, theme_request(THEME))
-    turn(ctx, produce_request(ctx, ctx.store.current_segment(), 1))
-    shot = dict(ctx.store.shots()[-1])
+    turn(ctx, produce_request(ctx, ctx.store.programme.current_segment(), 1))
+    shot = dict(ctx.store.takes.shots()[-1])
     for key in ("id", "status", "created_at", "position", "sequence"):
         shot.pop(key)
-    left = ctx.store.add_shots(9, [shot])[0]
+    left = ctx.store.takes.add_shots(9, [shot])[0]
     made = takes.make_take(ctx.production, left["id"], seed=5)
     takes_before = ctx.store.db["takes"].count
     calls_before = ctx.store.db["llm_calls"].count
@@ -108,9 +108,9 @@ def test_a_take_made_before_a_crash_is_finished_not_made_again(ctx: ToolContext)
     pilot._work(ctx, "finish", threading.Event())
     assert ctx.store.db["takes"].count == takes_before  # nothing generated twice
     assert ctx.store.db["llm_calls"].count == calls_before  # and no model asked
-    assert ctx.store.take(made["take_id"])["status"] == "scheduled"
-    assert ctx.store.shot(left["id"])["status"] == "scheduled"
-    assert ctx.store.unfinished_shots() == []
+    assert ctx.store.takes.take(made["take_id"])["status"] == "scheduled"
+    assert ctx.store.takes.shot(left["id"])["status"] == "scheduled"
+    assert ctx.store.programme.unfinished_shots() == []
 
 
 class Broken:
@@ -139,7 +139,7 @@ def test_a_failed_theme_turn_is_retried_until_the_show_exists(ctx: ToolContext,
     for _ in range(3):
         pilot._work(ctx, pilot.next_request(ctx), stop)
     assert waits == [5.0, 10.0]  # backoff, and the channel said why
-    assert ctx.store.bible()["theme"] == THEME and pilot.pending_theme is None
+    assert ctx.store.show.bible()["theme"] == THEME and pilot.pending_theme is None
     assert pilot.next_request(ctx).kind == "produce"
 
 
@@ -155,12 +155,12 @@ def test_every_way_to_keep_a_take_says_the_same(ctx: ToolContext) -> None:
     and one sentence."""
     from webtv import tools
 
-    shot = ctx.store.add_shots(None, [{"action": "a fox naps"}])[0]
-    take = ctx.store.add_take(shot_id=shot["id"], seed=1, prompt="a fox", duration_s=3.0)
+    shot = ctx.store.takes.add_shots(None, [{"action": "a fox naps"}])[0]
+    take = ctx.store.takes.add_take(shot_id=shot["id"], seed=1, prompt="a fox", duration_s=3.0)
     said = command(ctx.store, f"/favourite {take['id']}")
     assert said == f"take {take['id']} is a favourite: retention keeps it"
-    assert ctx.store.take(take["id"])["favourite"] == 1
+    assert ctx.store.takes.take(take["id"])["favourite"] == 1
     result = tools.load().dispatch(ctx, "mark_favourite", json.dumps(
         {"take_id": take["id"], "favourite": False}))
     assert json.loads(result.content)["said"] == command(ctx.store, f"/favourite {take['id']} off")
-    assert ctx.store.take(take["id"])["favourite"] == 0
+    assert ctx.store.takes.take(take["id"])["favourite"] == 0

@@ -3,7 +3,6 @@ the happy path per capability, timeouts, retries, failover, corrupt files, the c
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import threading
 import time
@@ -97,12 +96,12 @@ def test_a_take_made_entirely_by_remote_backends(spaces, data, store) -> None:
         "cast": [{"name": "Fox"}, {"name": "Wood", "kind": "place", "look": "navy sky"}]}))
     assert result.ok, result.content
     plan = ShotPlan(action="the fox runs", camera="pan left", motion="runs left")
-    segment = store.current_segment()
-    first, second = store.add_shots(1, [
+    segment = store.programme.current_segment()
+    first, second = store.takes.add_shots(1, [
         {**shot_row(ctx, 1, plan, 0), "segment_id": segment["id"]}] * 2)
     take = takes.make_take(ctx.production, first["id"], seed=11)
     assert takes.inspect_take(ctx.production, take["take_id"])["verdict"] == "accepted"
-    assert store.take(take["take_id"])["backends"] == {
+    assert store.takes.take(take["take_id"])["backends"] == {
         "video": "zeroscope", "upscale": "xl", "interpolate": "film", "music": "musicgen"}
     made = sum(s.behaviour.calls for s in spaces.values())
     assert made == 4
@@ -121,7 +120,7 @@ def test_a_space_that_fails_twice_then_works(spaces, data, store, tmp_path) -> N
                                                                                    tmp_path)
     assert clip.frames == 24
     assert calls(store) == [("zs-a", 1, "error"), ("zs-a", 2, "error"), ("zs-a", 3, "ok")]
-    assert "queue is full" in store.endpoint_health()[0]["last_error"]
+    assert "queue is full" in store.calls.endpoint_health()[0]["last_error"]
 
 
 def test_a_slow_space_times_out_and_the_job_fails_over(spaces, data, store, tmp_path) -> None:
@@ -259,7 +258,7 @@ def test_a_space_that_always_answers_one_prompt_badly_never_holds_the_channel(
     spaces["zeroscope-576w"].behaviour.trap = "juggles"
     config = {"endpoints": [endpoint("zeroscope", "zeroscope-576w", spaces["zeroscope-576w"].url,
                                      name="space")]}
-    ctx = dataclasses.replace(context(data, store, config, video="zeroscope"), parallel=1)
+    ctx = context(data, store, config, video="zeroscope").with_production(parallel=1)
     a_show(ctx)
     ids = written(ctx, "the fox waves", "the fox juggles letters", "the fox bows")
     report = production.produce(ctx.production, ids)
@@ -267,10 +266,10 @@ def test_a_space_that_always_answers_one_prompt_badly_never_holds_the_channel(
     dropped = report.outcomes[1]
     assert dropped.attempts == ctx.production.takes_per_shot == 3
     assert all("320x576, not the shape asked for (576x320)" in f for f in dropped.failures)
-    seeds = [json.loads(c["arguments"])["seed"] for c in store.tool_calls(limit=50)
+    seeds = [json.loads(c["arguments"])["seed"] for c in store.calls.tool_calls(limit=50)
              if c["name"] == "make_take" and json.loads(c["arguments"])["shot_id"] == ids[1]]
     assert len(seeds) == len(set(seeds)) == 3  # never the same question twice
-    assert store.shot(ids[1])["status"] == "dropped"
+    assert store.takes.shot(ids[1])["status"] == "dropped"
     bad = [c for c in calls(store) if c[2] == "bad_output"]
     assert bad == [("space", 1, "bad_output")] * 3  # a bad file is not asked for again
     assert ctx.backends.video.pool.endpoints[0].breaker.state == "closed"
@@ -283,7 +282,7 @@ def test_a_prompt_that_crashes_the_space_fails_only_itself(spaces, data, store) 
     spaces["zeroscope-576w"].behaviour.crash = "juggles"
     config = {"endpoints": [endpoint("zeroscope", "zeroscope-576w", spaces["zeroscope-576w"].url,
                                      name="space", attempts=1)]}
-    ctx = dataclasses.replace(context(data, store, config, video="zeroscope"), parallel=1)
+    ctx = context(data, store, config, video="zeroscope").with_production(parallel=1)
     a_show(ctx)
     ids = written(ctx, "the fox juggles letters", "the fox waves", "the fox bows")
     report = production.produce(ctx.production, ids)

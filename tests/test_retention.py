@@ -19,7 +19,7 @@ def iso(hours_ago: float) -> str:
 
 def shot(store: Store) -> int:
     row = {"action": "a fox waves", "entities": [], "duration_s": 3.0}
-    return store.add_shots(1, [row])[0]["id"]
+    return store.takes.add_shots(1, [row])[0]["id"]
 
 
 def take_with_files(store: Store, data: DataDir, size: int, status: str,
@@ -30,12 +30,12 @@ def take_with_files(store: Store, data: DataDir, size: int, status: str,
         scratch = data.workspace() / "f"
         scratch.write_bytes(os.urandom(size))
         paths.append(data.keep(scratch, suffix))
-    take = store.add_take(shot_id=shot(store), seed=1, prompt="p", media=paths[0],
-                          contact_sheet=paths[1], duration_s=3.0, status=status)
+    take = store.takes.add_take(shot_id=shot(store), seed=1, prompt="p", media=paths[0],
+                                contact_sheet=paths[1], duration_s=3.0, status=status)
     if aired_hours_ago is not None:
-        store.log_air(session="s", kind="take", take_id=take["id"], stream_start=0.0,
-                      stream_end=3.0, started_at=iso(aired_hours_ago),
-                      ended_at=iso(aired_hours_ago))
+        store.air.log_air(session="s", kind="take", take_id=take["id"], stream_start=0.0,
+                          stream_end=3.0, started_at=iso(aired_hours_ago),
+                          ended_at=iso(aired_hours_ago))
     return take
 
 
@@ -47,18 +47,18 @@ def test_old_takes_go_favourites_and_scheduled_stay(data: DataDir, store: Store)
     old = take_with_files(store, data, 1000, "aired", aired_hours_ago=30)
     fresh = take_with_files(store, data, 1000, "aired", aired_hours_ago=1)
     favourite = take_with_files(store, data, 1000, "aired", aired_hours_ago=30)
-    store.set_favourite(favourite["id"])
+    store.takes.set_favourite(favourite["id"])
     queued = take_with_files(store, data, 1000, "accepted")
-    store.schedule_take(queued["id"])
+    store.air.schedule_take(queued["id"])
     store.db["takes"].update(queued["id"], {"created_at": iso(40)})
 
     done = sweep(store, data, Policy(keep_hours=24))
 
     assert done.purged_takes == 1
-    assert not on_disk(data, old) and store.take(old["id"])["purged_at"]
+    assert not on_disk(data, old) and store.takes.take(old["id"])["purged_at"]
     assert on_disk(data, fresh) and on_disk(data, favourite) and on_disk(data, queued)
     assert done.freed_bytes == 2000
-    purged_row = next(r for r in store.recent_aired(10) if r["id"] == old["id"])
+    purged_row = next(r for r in store.takes.recent_aired(10) if r["id"] == old["id"])
     assert purged_row["media"] is None and purged_row["contact_sheet"] is None
 
 
@@ -75,10 +75,10 @@ def test_over_the_size_cap_the_least_recently_aired_go_first(data: DataDir,
 def test_a_purged_take_is_never_replayed(data: DataDir, store: Store) -> None:
     old = take_with_files(store, data, 10, "aired", aired_hours_ago=30)
     later = [take_with_files(store, data, 10, "aired", aired_hours_ago=0.1) for _ in range(3)]
-    assert store.replay_candidate()["id"] == old["id"]  # the least recently aired
+    assert store.air.replay_candidate()["id"] == old["id"]  # the least recently aired
     sweep(store, data, Policy(keep_hours=24))
     # only the three just aired are left: the earliest of them, never the one on air last
-    assert store.replay_candidate()["id"] == later[0]["id"]
+    assert store.air.replay_candidate()["id"] == later[0]["id"]
 
 
 def test_orphans_go_only_when_old_and_old_logs_are_pruned(data: DataDir, store: Store) -> None:
@@ -88,21 +88,21 @@ def test_orphans_go_only_when_old_and_old_logs_are_pruned(data: DataDir, store: 
         f.write_bytes(b"x" * 10)
     past = time.time() - 7200
     os.utime(old, (past, past))
-    store.log_tool_call(conversation="c", name="read_bible", arguments="{}", result="{}", ok=True,
-                        duration_ms=1.0)
+    store.calls.log_tool_call(conversation="c", name="read_bible", arguments="{}", result="{}",
+                              ok=True, duration_ms=1.0)
     store.db["tool_calls"].update(1, {"created_at": iso(24 * 30)})
-    store.log_tool_call(conversation="c", name="read_bible", arguments="{}", result="{}", ok=True,
-                        duration_ms=1.0)
+    store.calls.log_tool_call(conversation="c", name="read_bible", arguments="{}", result="{}",
+                              ok=True, duration_ms=1.0)
 
     for kind, hours_ago in (("slate", 24 * 30), ("take", 24 * 30), ("replay", 1)):
-        store.log_air(session="s", kind=kind, stream_start=0.0, stream_end=3.0,
-                      started_at=iso(hours_ago), ended_at=iso(hours_ago))
+        store.air.log_air(session="s", kind=kind, stream_start=0.0, stream_end=3.0,
+                          started_at=iso(hours_ago), ended_at=iso(hours_ago))
 
     done = sweep(store, data, Policy(log_days=14))
 
     assert young.exists() and not old.exists()
     assert done.pruned_log_rows == 2 and store.db["tool_calls"].count == 1
-    assert [r["kind"] for r in store.air_log(limit=5)] == ["replay", "take"]
+    assert [r["kind"] for r in store.air.air_log(limit=5)] == ["replay", "take"]
 
 
 def test_the_channel_clock_decides_age_not_the_wall_clock(tmp_path: Path) -> None:
@@ -111,9 +111,9 @@ def test_the_channel_clock_decides_age_not_the_wall_clock(tmp_path: Path) -> Non
     store = Store(data)
     early = take_with_files(store, data, 10, "aired", aired_hours_ago=0)
     ahead = (datetime.now(UTC) + timedelta(hours=30)).isoformat(timespec="milliseconds")
-    store.log_air(session="s", kind="slate", stream_start=0.0, stream_end=3.0, started_at=ahead,
-                  ended_at=ahead)
-    assert store.channel_time() == ahead
+    store.air.log_air(session="s", kind="slate", stream_start=0.0, stream_end=3.0, started_at=ahead,
+                      ended_at=ahead)
+    assert store.retention.channel_time() == ahead
     sweep(store, data, Policy(keep_hours=24))
     assert not on_disk(data, early)
     store.close()

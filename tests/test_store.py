@@ -64,41 +64,41 @@ def test_reopening_applies_nothing_twice_and_uses_wal(data: DataDir) -> None:
 def test_a_failed_state_change_leaves_nothing_behind(store: Store) -> None:
     with pytest.raises(RuntimeError):
         with store.transaction():
-            store.add_note("half")
-            store.set_bible(title="half")
+            store.show.add_note("half")
+            store.show.set_bible(title="half")
             raise RuntimeError("crash in the middle")
-    assert store.notes() == []
-    assert store.bible() is None
+    assert store.show.notes() == []
+    assert store.show.bible() is None
 
 
 def test_entity_colours_merge_and_names_match_any_case(store: Store) -> None:
-    store.upsert_entity("character", "Fox", colours={"fur": "orange", "scarf": "red"})
-    fox = store.upsert_entity("character", "fox", colours={"scarf": "green"})
+    store.show.upsert_entity("character", "Fox", colours={"fur": "orange", "scarf": "red"})
+    fox = store.show.upsert_entity("character", "fox", colours={"scarf": "green"})
     assert fox["name"] == "Fox"
     assert fox["colours"] == {"fur": "orange", "scarf": "green"}
     with pytest.raises(NotFound, match="known: Fox"):
-        store.entity("badger")
+        store.show.entity("badger")
 
 
 def test_schedule_claims_in_order_and_never_airs_twice_after_a_crash(store: Store) -> None:
-    store.set_bible(title="t")
-    shot = store.add_shots(1, [{"action": "a", "duration_s": 3.0}])[0]
-    ids = [store.add_take(shot_id=shot["id"], seed=i, prompt="p", media="m", duration_s=3.0)["id"]
-           for i in range(2)]
+    store.show.set_bible(title="t")
+    shot = store.takes.add_shots(1, [{"action": "a", "duration_s": 3.0}])[0]
+    ids = [store.takes.add_take(shot_id=shot["id"], seed=i, prompt="p", media="m",
+                                duration_s=3.0)["id"] for i in range(2)]
     for take_id in ids:
-        store.set_take_status(take_id, "accepted")
-        store.schedule_take(take_id)
-    assert store.queued_seconds() == 6.0
-    first = store.claim_next()
+        store.takes.set_take_status(take_id, "accepted")
+        store.air.schedule_take(take_id)
+    assert store.air.queued_seconds() == 6.0
+    first = store.air.claim_next()
     assert first["take_id"] == ids[0]
-    store.log_air(session="s", kind="take", take_id=ids[0], schedule_id=first["id"],
-                  stream_start=0.0, started_at="2026-01-01T00:00:00.000+00:00")
-    assert store.close_crashed_airings() == 1  # the process died while it was on air
-    assert store.take(ids[0])["status"] == "aired"
-    assert store.air_log()[0]["note"] == "cut off by a crash"
-    assert store.claim_next()["take_id"] == ids[1]
-    store.requeue(2)  # a clean stop cut it early: back to the head of the queue
-    assert store.claim_next()["take_id"] == ids[1]
+    store.air.log_air(session="s", kind="take", take_id=ids[0], schedule_id=first["id"],
+                      stream_start=0.0, started_at="2026-01-01T00:00:00.000+00:00")
+    assert store.air.close_crashed_airings() == 1  # the process died while it was on air
+    assert store.takes.take(ids[0])["status"] == "aired"
+    assert store.air.air_log()[0]["note"] == "cut off by a crash"
+    assert store.air.claim_next()["take_id"] == ids[1]
+    store.air.requeue(2)  # a clean stop cut it early: back to the head of the queue
+    assert store.air.claim_next()["take_id"] == ids[1]
 
 
 def test_paths_stay_inside_the_data_dir(data: DataDir, tmp_path: Path) -> None:
@@ -168,12 +168,12 @@ def test_several_processes_change_the_show_at_once_without_a_clash(tmp_path: Pat
     for worker in workers:
         worker.join(timeout=240)
     assert [w.exitcode for w in workers] == [0, 0, 0]
-    shots = store.shots(limit=1000)
+    shots = store.takes.shots(limit=1000)
     assert len(shots) == 3 * 25 * 2
     assert len({(s["sequence"], s["position"]) for s in shots}) == len(shots)
-    assert sorted(e["name"] for e in store.entities() if e["name"].startswith("Extra")) == [
+    assert sorted(e["name"] for e in store.show.entities() if e["name"].startswith("Extra")) == [
         "Extra 0", "Extra 1", "Extra 2", "Extra 3"]
-    positions = [s["position"] for s in store.segments()]
+    positions = [s["position"] for s in store.programme.segments()]
     assert positions == list(range(1, 3 * 25 + 2))
     store.close()
 

@@ -112,7 +112,7 @@ def add_to_cast(ctx: ToolContext, member: CastMember) -> dict[str, Any]:
     kind = KINDS[member.kind]
     colours = colours_in(member.look)
     try:
-        existing = ctx.store.entity(member.name)
+        existing = ctx.store.show.entity(member.name)
     except ToolError:
         existing = None
     description = member.look or None
@@ -123,7 +123,7 @@ def add_to_cast(ctx: ToolContext, member: CastMember) -> dict[str, Any]:
             description = member.look
         elif existing["description"]:
             description = recolour(existing["description"], colours)
-    entity = ctx.store.upsert_entity(
+    entity = ctx.store.show.upsert_entity(
         kind, member.name, description=description, colours=colours or None,
         wardrobe=recolour(existing["wardrobe"], colours) if existing else None,
         marks=recolour(existing["marks"], colours) if existing else None)
@@ -171,10 +171,11 @@ def set_show(
 def _set_show(ctx: ToolContext, theme: str | None, read: Theme, title: str, logline: str,
               cast: list[CastMember], style: str, time: str | None, mood: str | None,
               episodes: list[Episode]) -> dict[str, Any]:
-    current = ctx.store.bible()
+    current = ctx.store.show.bible()
     if current is None or (theme and (current.get("theme") or "").strip().lower()
                            != theme.strip().lower()):
-        ctx.store.begin_show(theme, title)  # a new show: the old one's entities are archived
+        # a new show: the old one's entities are archived
+        ctx.store.programme.begin_show(theme, title)
     if not any(m.kind == "place" for m in cast):  # every shot needs a place
         place = read.place or "setting"
         weather = f" in the {read.weather}" if read.weather else ""
@@ -188,16 +189,16 @@ def _set_show(ctx: ToolContext, theme: str | None, read: Theme, title: str, logl
         style = f"{read.style}, {style}".strip(", ")[:120]
     places = [m for m in cast if m.kind == "place"]
     palette = list(dict.fromkeys(c for m in places for c in colours_in(m.look).values()))
-    bible = ctx.store.set_bible(
+    bible = ctx.store.show.set_bible(
         title=title, logline=logline, visual_style=style or read.style or "", time_of_day=time,
         music_mood=mood or {"night": "cozy", "dusk": "warm", "dawn": "calm"}.get(time, "playful"),
         palette=palette or _default_palette(time), **({"theme": theme} if theme else {}))
     made = [add_to_cast(ctx, m) for m in cast]
-    show_id = ctx.store.current_show_id()
+    show_id = ctx.store.programme.current_show_id()
     for tag in dict.fromkeys(t for t in (time, read.weather, read.style) if t):
         with contextlib.suppress(ConfigError):  # a tag channel finds the show by these
-            ctx.store.tag(tag, show_id=show_id)
-    segments = ctx.store.add_segments(
+            ctx.store.network.tag(tag, show_id=show_id)
+    segments = ctx.store.programme.add_segments(
         [{"title": e.title, "synopsis": e.synopsis, "shots": EPISODE_SHOTS} for e in episodes]
         or [{"title": "Episode 1", "synopsis": logline, "shots": EPISODE_SHOTS}])
     return {"ok": True, "show": bible["title"], "cast": [m["name"] for m in made],
@@ -256,7 +257,7 @@ def update_cast(
 ) -> dict[str, Any]:
     """Add a character, place or prop, or change how one looks from now on (e.g. name 'Panda',
     look 'blue apron'): every later prompt repeats it."""
-    if ctx.store.bible() is None:
+    if ctx.store.show.bible() is None:
         raise ToolError("there is no show yet: a theme comes first")
     return {"ok": True, **add_to_cast(ctx, CastMember(name=name, kind=kind, look=look))}
 
@@ -268,7 +269,7 @@ def add_note(
 ) -> dict[str, Any]:
     """Record a standing note from the people running the channel (e.g. "more close-ups");
     every later shot list follows it."""
-    note = ctx.store.add_note(text)
+    note = ctx.store.show.add_note(text)
     change = continuity_change(ctx, text)
     if change is None:
         return {"ok": True, "note": note["text"]}
@@ -279,7 +280,7 @@ def continuity_change(ctx: ToolContext, text: str) -> CastMember | None:
     """A note that changes how a cast member looks ("make the panda's apron blue from now on")
     is a bible change, so it reaches every later prompt, not only the note list."""
     lowered = text.lower()
-    for entity in ctx.store.entities():
+    for entity in ctx.store.show.entities():
         names = {entity["name"].lower(), *entity["name"].lower().split()} - {"the", "a"}
         owner = next((n for n in sorted(names, key=len, reverse=True)
                       if re.search(rf"\b{re.escape(n)}\b", lowered)), None)
@@ -323,12 +324,12 @@ class Brief:
 
 def brief(ctx: ToolContext, shots: int = 4) -> Brief | None:
     """The show's brief, or None when there is no show yet."""
-    bible = ctx.store.bible()
+    bible = ctx.store.show.bible()
     if bible is None:
         return None
     cast = tuple(Named(e["name"], {"location": "place"}.get(e["kind"], e["kind"]),
-                       e["description"] or "") for e in ctx.store.entities())
+                       e["description"] or "") for e in ctx.store.show.entities())
     return Brief(title=bible["title"], logline=bible["logline"],
                  style=bible["visual_style"] or "", time=bible.get("time_of_day") or "day",
-                 cast=cast, notes=tuple(ctx.store.notes()[-5:]),
-                 latest=tuple(s["action"] for s in ctx.store.shots(limit=shots)))
+                 cast=cast, notes=tuple(ctx.store.show.notes()[-5:]),
+                 latest=tuple(s["action"] for s in ctx.store.takes.shots(limit=shots)))

@@ -29,9 +29,9 @@ def plan_episodes(
 ) -> dict[str, Any]:
     """Plan the next episodes of the show, each a title and what happens, continuing the
     story; their shots are written later, in order."""
-    if ctx.store.bible() is None:
+    if ctx.store.show.bible() is None:
         raise ToolError("there is no show yet: a theme comes first")
-    made = ctx.store.add_segments([s.model_dump() for s in episodes])
+    made = ctx.store.programme.add_segments([s.model_dump() for s in episodes])
     return {"ok": True, "episodes": [s["title"] for s in made]}
 
 
@@ -42,15 +42,15 @@ def queue_show(
 ) -> dict[str, Any]:
     """Queue a theme for a later show: it starts when the current show's planned segments
     have been made (the current show carries on until then)."""
-    entry = ctx.store.queue_theme(checked_theme(theme))
+    entry = ctx.store.programme.queue_theme(checked_theme(theme))
     return {"ok": True, "queued": entry["theme"],
-            "position": len(ctx.store.queued_themes())}
+            "position": len(ctx.store.programme.queued_themes())}
 
 
 def favourite_take(store: Store, take_id: int, on: bool = True) -> tuple[dict[str, Any], str]:
     """Keep a take forever, or let the retention policy have it again: the one way the tool,
     the REPL, the command line and the operator page all do it; the take and what to say."""
-    take = store.set_favourite(take_id, on)  # NotFound for an unknown take
+    take = store.takes.set_favourite(take_id, on)  # NotFound for an unknown take
     if take["favourite"]:
         return take, f"take {take_id} is a favourite: retention keeps it"
     return take, f"take {take_id} is not a favourite any more: retention may remove it when old"

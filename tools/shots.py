@@ -120,8 +120,8 @@ def _match(name: str, entities: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 def shot_row(ctx: ToolContext, i: int, plan: ShotPlan, position: int) -> dict[str, Any]:
     """One shot as the store keeps it: the plan with every default filled in."""
-    bible = ctx.store.bible()
-    entities = ctx.store.entities()
+    bible = ctx.store.show.bible()
+    entities = ctx.store.show.entities()
     cast_names = [e["name"] for e in entities if e["kind"] != "location"]
     places = [e for e in entities if e["kind"] == "location"]
     who = []
@@ -134,8 +134,8 @@ def shot_row(ctx: ToolContext, i: int, plan: ShotPlan, position: int) -> dict[st
     place = _match(plan.where, places) if plan.where else (places[0] if places else None)
     if place is None and plan.where and _match(plan.where, entities) is None:
         # the story moves somewhere new ("the post office"): a new place of the show
-        place = ctx.store.upsert_entity("location", plan.where.strip().title()[:60],
-                                        description=plan.where.strip())
+        place = ctx.store.show.upsert_entity("location", plan.where.strip().title()[:60],
+                                             description=plan.where.strip())
     thing = None if place or not plan.where else _match(plan.where, [
         e for e in entities if e["kind"] != "location"])
     if thing is not None and places:  # "where": the balloon -> the balloon is in the shot
@@ -144,7 +144,7 @@ def shot_row(ctx: ToolContext, i: int, plan: ShotPlan, position: int) -> dict[st
     if place is None:
         raise ToolError(f"shot {i}: {plan.where!r} is not a place of the show; use one of: "
                         f"{', '.join(p['name'] for p in places) or 'none'}")
-    notes = " ".join(ctx.store.notes()).lower()
+    notes = " ".join(ctx.store.show.notes()).lower()
     framing = plan.framing or ("close-up" if "close" in notes and position % 2 else
                                FRAMINGS[position % len(FRAMINGS)])
     move, _, direction = (plan.camera or CAMERAS[position % len(CAMERAS)]).partition(" ")
@@ -170,18 +170,18 @@ def write_shots(
 ) -> dict[str, Any]:
     """Write the next shots of the current episode; each is then made, checked and scheduled
     for you. Only the action is required."""
-    if ctx.store.bible() is None:
+    if ctx.store.show.bible() is None:
         raise ToolError("there is no show yet: a theme comes first")
     with ctx.store.transaction():  # one state change: the list, its new places, the episode
         segment = _segment(ctx)
         shots, repeats = _new_only(ctx, shots)
-        start = len(ctx.store.shots(limit=10_000))
+        start = len(ctx.store.takes.shots(limit=10_000))
         rows = [{**shot_row(ctx, i, plan, start + i), "segment_id": segment["id"]}
                 for i, plan in enumerate(shots, 1)]
-        made = ctx.store.add_shots(None, rows)
-        segment = ctx.store.segment(segment["id"])
-        ctx.store.set_segment_status(segment["id"], "done" if segment["written"] >=
-                                     segment["shots"] else "producing")
+        made = ctx.store.takes.add_shots(None, rows)
+        segment = ctx.store.programme.segment(segment["id"])
+        ctx.store.programme.set_segment_status(segment["id"], "done" if segment["written"] >=
+                                               segment["shots"] else "producing")
     report = produce(ctx.production, [s["id"] for s in made])
     skipped = {"repeats_skipped": repeats} if repeats else {}
     return {"ok": True, "written": len(made), **skipped, **report.summary(ctx.store)}
@@ -194,7 +194,7 @@ def _key(action: str) -> str:
 def _new_only(ctx: ToolContext, shots: list[ShotPlan]) -> tuple[list[ShotPlan], int]:
     """The shots whose action is not one the show has just had: a small model copies the
     latest shots it was shown, and the air would loop. All repeats is an error to rewrite."""
-    recent = ctx.store.shots(limit=24)
+    recent = ctx.store.takes.shots(limit=24)
     seen = {_key(s["action"]) for s in recent}
     fresh = []
     for plan in shots:
@@ -218,7 +218,7 @@ def rewrite_shot(
     prompt: Annotated[str | None, Field(max_length=600)] = None,
 ) -> dict[str, Any]:
     """Rewrite a shot that was dropped (its takes failed their checks) and make it again."""
-    old = ctx.store.latest_shot(shot)
+    old = ctx.store.takes.latest_shot(shot)
     if old is None:
         raise ToolError(f"there is no shot {shot} in the latest shot list")
     if old["status"] == "scheduled":
@@ -230,18 +230,18 @@ def rewrite_shot(
     with ctx.store.transaction():
         row = {**shot_row(ctx, 1, plan, old["position"]), "segment_id": old["segment_id"]}
         if old["status"] != "dropped":
-            ctx.store.set_shot_status(old["id"], "dropped", "rewritten")
-        made = ctx.store.add_shots(old["sequence"], [row])
+            ctx.store.takes.set_shot_status(old["id"], "dropped", "rewritten")
+        made = ctx.store.takes.add_shots(old["sequence"], [row])
     return {"ok": True, **produce(ctx.production, [made[0]["id"]]).summary(ctx.store)}
 
 
 def _segment(ctx: ToolContext) -> dict[str, Any]:
     """The segment new shots go into: the request's, else the current one, else a first."""
     if ctx.segment_id is not None:
-        return ctx.store.segment(ctx.segment_id)
-    current = ctx.store.current_segment()
+        return ctx.store.programme.segment(ctx.segment_id)
+    current = ctx.store.programme.current_segment()
     if current is not None:
         return current
-    position = len(ctx.store.segments()) + 1
-    return ctx.store.add_segments([{"title": f"Episode {position}", "synopsis": "",
-                                    "shots": 12}])[0]
+    position = len(ctx.store.programme.segments()) + 1
+    return ctx.store.programme.add_segments([{"title": f"Episode {position}", "synopsis": "",
+                                              "shots": 12}])[0]
