@@ -10,15 +10,14 @@ import sys
 import time
 from pathlib import Path
 
-from webtv.app import channels
+from webtv.app import channels, workers
 from webtv.core.errors import ConfigError, ToolError
-from webtv.core.settings import Settings, load_config
+from webtv.core.settings import Settings
 from webtv.director.autopilot import Autopilot
 from webtv.director.chat import print_event
 from webtv.director.models import chat_model
 from webtv.director.runtime import Runtime
 from webtv.director.status import format_status, status_report
-from webtv.production.backends import cluster
 from webtv.reading.theme import checked_theme
 from webtv.state.datadir import DataDir
 from webtv.state.retention import Policy
@@ -26,8 +25,13 @@ from webtv.state.store import Store
 from webtv.tools.programme import favourite_take
 
 log = logging.getLogger("webtv")
-BACKEND_EXAMPLES = {"video": "zeroscope or ltx", "upscale": "xl", "interpolate": "film",
-                    "music": "musicgen"}
+BACKEND_EXAMPLES = {
+    "video": "zeroscope, ltx, or diffusers:MODEL (a folder or a cached hub id: Wan, LTX-Video, "
+             "CogVideoX on this machine's GPU)",
+    "upscale": "xl", "interpolate": "film",
+    "music": "musicgen, or transformers:MODEL (MusicGen) / diffusers:MODEL (an audio pipeline)",
+    "stills": "diffusers:MODEL (text-to-image: the cast's reference stills, for image-to-video "
+              "models)"}
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -40,11 +44,14 @@ def _common(p: argparse.ArgumentParser) -> None:
                                                 "the data directory, if there is one)")
     for cap, examples in BACKEND_EXAMPLES.items():
         p.add_argument(f"--{cap}", metavar="BACKEND",
-                       help=f"{cap} backend: local (default), a preset such as {examples}, or a "
-                            "backend named in webtv.toml")
+                       help=f"{cap} backend: local (default), {examples}, or a backend named "
+                            "in webtv.toml")
     p.add_argument("--faults", type=float, default=0.0, metavar="RATE",
                    help="testing: the share of local takes made with a known fault (reversed "
                         "motion, wrong palette, burned-in text, frozen, black, vertical lines)")
+    p.add_argument("--checks", choices=("all", "playable"),
+                   help="which failed checks keep a take off the air: all (default), or only "
+                        "black, frozen and burned-in text ([inspection] gate in webtv.toml)")
     p.add_argument("-v", "--verbose", action="store_true")
 
 
@@ -67,7 +74,7 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     channels.add_parsers(sub, _common)
-    _worker_parser(sub)
+    workers.add_parser(sub)
     status = sub.add_parser("status", help="what is on air, what is next, take counts")
     _common(status)
     status.add_argument("--json", action="store_true")
@@ -114,32 +121,21 @@ def _eval_parser(sub) -> None:
     ev.add_argument("--html", action="store_true", help="also write one self-contained page")
 
 
-def _worker_parser(sub) -> None:
-    work = sub.add_parser("worker", help="run the jobs of endpoints shared through Redis (a "
-                                         "cluster's worker; any number on any host)")
-    work.add_argument("--redis", help=f"Redis URL (default ${cluster.REDIS_ENV}, else [cluster] "
-                                      "redis in --config)")
-    work.add_argument("--config", type=Path)
-    work.add_argument("--name", help="this worker's name in Redis (default: host and pid)")
-    work.add_argument("--burst", action="store_true", help="stop when the queue is empty")
-    work.add_argument("-v", "--verbose", action="store_true")
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if args.command == "worker":  # no data dir, no director: jobs from Redis only
         try:
-            return cmd_worker(args, Settings())
+            return workers.cmd_worker(args)
         except ConfigError as exc:
             print(f"webtv: {exc}", file=sys.stderr)
             return 2
     settings = Settings.from_env(
         data_dir=args.data_dir, llm_model=args.model, llm_base_url=args.base_url,
-        config_path=args.config, fault_rate=args.faults,
+        config_path=args.config, fault_rate=args.faults, gate=args.checks,
         backends={cap: getattr(args, cap) for cap in ("video", "upscale", "interpolate",
-                                                      "music")})
+                                                      "music", "stills")})
     commands = {"run": cmd_run, "chat": cmd_chat, "serve": cmd_serve, "status": cmd_status,
                 "eval": cmd_eval, "queue": cmd_queue, "favourite": cmd_favourite,
                 "channel": channels.cmd_channel, "tag": channels.cmd_tag}
@@ -196,20 +192,6 @@ def log_to_file(folder: Path) -> None:
                                                    backupCount=5, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     logging.getLogger().addHandler(handler)
-
-
-def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
-    """A worker host of a cluster: runs endpoint jobs from Redis (no data dir, no channel)."""
-    url = args.redis or cluster.redis_url(load_config(args.config, required=bool(
-        args.config)))
-    if not url:
-        raise ConfigError(f"no Redis to work for: --redis URL, ${cluster.REDIS_ENV} or "
-                          "[cluster] redis in --config")
-    print(f"Worker for the endpoints queued at {cluster.shown_url(url)} (Ctrl-C to stop)",
-          flush=True)
-    cluster.worker(url, args.name).work(burst=args.burst, with_scheduler=False,
-                                         logging_level="INFO" if args.verbose else "WARNING")
-    return 0
 
 
 def cmd_queue(args: argparse.Namespace, settings: Settings) -> int:

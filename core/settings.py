@@ -27,7 +27,9 @@ class Settings:
     channel: str = "AI WebTV"
     config_path: Path | None = None  # webtv.toml; default: the one in the data dir, if any
     backends: dict[str, str | None] = field(default_factory=dict)  # --video zeroscope, ...
+    # (and --stills diffusers:MODEL: reference stills for image-to-video models)
     fault_rate: float = 0.0  # --faults: the local video backend's injected faults (testing)
+    gate: str | None = None  # --checks: which failed checks reject a take (all | playable)
     llm_timeout: float = 600.0  # seconds per model call: a small model on a CPU is slow
     llm_temperature: float = 0.2
 
@@ -58,8 +60,10 @@ class Settings:
         return f"{self.llm_model} at {self.llm_base_url or 'the OpenAI API'}"
 
 
-TABLES = {"backends": ("video", "upscale", "interpolate", "music", "job_deadline_s"),
+TABLES = {"backends": ("video", "upscale", "interpolate", "music", "stills", "job_deadline_s"),
           "presets": None, "endpoints": None,
+          "gpu": None,  # in-process models: checked by production/backends/inprocess.py
+          "inspection": ("gate",),  # which failed checks keep a take off the air
           "channels": None,  # [[channels]]: read by the channel network (app/channels.py)
           "cluster": ("redis",)}  # endpoints shared across hosts (production/backends/cluster.py)
 

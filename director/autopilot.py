@@ -34,6 +34,7 @@ from webtv.director.requests import (
     theme_request,
 )
 from webtv.production import line as production
+from webtv.production.backends.device import making_now
 from webtv.state.retention import Policy, sweep
 from webtv.state.store import Store
 from webtv.tools.context import ToolContext
@@ -203,9 +204,10 @@ class Autopilot:
     def _publish(self, store: Store, stopped: bool) -> None:
         store.programme.set_channel(pid=os.getpid(), heartbeat=now(), **self.state,
                                     buffer_target_s=self.buffer_seconds,
-                          scheduled_s=round(store.air.queued_seconds(), 1), failures=self.failures,
-                          director=self.model.name, policy=self.policy.__dict__,
-                          stopped=stopped)
+                                    scheduled_s=round(store.air.queued_seconds(), 1),
+                                    failures=self.failures, director=self.model.name,
+                                    policy=self.policy.__dict__, stopped=stopped,
+                                    making=[] if stopped else making_now())
 
     def _sweep(self, store: Store, ctx: ToolContext) -> None:
         try:

@@ -175,7 +175,8 @@ class OfflineDirector:
             elif "wide" in notes and i % 2 == 1:
                 p["framing"] = "wide"
             shot = {"action": action[:200], "who": in_shot, "where": places[0] if places
-                    else None, **p, "seconds": 3.0}
+                    else None, **p, "seconds": 3.0,
+                    "continues": i % 2 == 1}  # every other shot carries on in the same place
             if self.strategy:
                 shot["prompt"] = write_prompt(shot, request, self.strategy)
             shots.append(shot)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from webtv.core.settings import Settings
-from webtv.inspection import moderation
+from webtv.inspection import checks, moderation
 from webtv.production.backends import config as backend_config
 from webtv.state.datadir import DataDir
 from webtv.state.store import CallJournal, Store
@@ -28,10 +28,12 @@ def open_context(settings: Settings, stop: threading.Event | None = None) -> Too
     """The store, the data dir and the backends that the flags and webtv.toml choose;
     ``stop``: production begins no new take once it is set."""
     data = DataDir(settings.data_dir)
-    backends = backend_config.build(settings.config(data.root), settings.backends,
-                                    data.root / "work", CallJournal(data), settings.fault_rate)
+    config = settings.config(data.root)
+    backends = backend_config.build(config, settings.backends, data.root / "work",
+                                    CallJournal(data), settings.fault_rate)
+    gate = settings.gate or config.get("inspection", {}).get("gate", "all")
     return ToolContext.open(store=Store(data), data=data, backends=backends,
-                            moderator=moderation.from_env(), stop=stop)
+                            moderator=moderation.from_env(), stop=stop, gate=checks.gate(gate))
 
 
 class Runtime:

@@ -86,7 +86,8 @@ def format_status(report: dict[str, Any]) -> str:
     channel = report["channel"]
     return "\n".join([
         f"Show:      {report['show'] or '(none yet)'}", *_channel_lines(channel),
-        *_on_air_lines(report), *_output_lines(channel.get("outputs") or []),
+        *_on_air_lines(report), *_making_lines(channel),
+        *_output_lines(channel.get("outputs") or []),
         *_next_lines(report, channel), *_programme_lines(report, channel),
         *_network_lines(report)])
 
@@ -120,6 +121,13 @@ def _on_air_lines(report: dict[str, Any]) -> list[str]:
         lines.append("Air:       last hour " + ", ".join(
             f"{100 * share.get(k, 0) / total:.0f}% {k}s" for k in ("take", "replay", "slate")))
     return lines
+
+
+def _making_lines(channel: dict[str, Any]) -> list[str]:
+    """What the channel's own GPU is generating now, step by step."""
+    return [f"Making:    {m['kind']} with {m['model']} on {m['device']}: step {m['step']} of "
+            f"{m['steps']}, {m['seconds']:.0f} s" + (f" ({m['note']})" if m["note"] else "")
+            for m in (channel.get("making") or []) if channel["running"]]
 
 
 def _output_lines(outputs: list[dict[str, Any]]) -> list[str]:
@@ -239,6 +247,7 @@ def health(store: Store, hls_dir) -> dict[str, Any]:
         "outputs": [{**o, "last_error": redact(o["last_error"])} for o in outputs],
         "scheduled_s": round(store.air.queued_seconds(), 1),
         "buffer_target_s": channel.get("buffer_target_s"),
+        "making": (channel.get("making") or []) if channel["running"] else [],
         "channels": [{k: c[k] for k in ("name", "policy", "streaming", "playlist_age_s",
                                         "on_air")} for c in network],
     }

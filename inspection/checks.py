@@ -119,6 +119,21 @@ def vertical_lines(frames: list[np.ndarray], limit: float = 20.0) -> Check:
 
 SCENE_SHARE, DETAIL_SHARE = 0.02, 0.002  # how much of the picture a colour should cover
 
+# Which failed checks keep a take off the air. "all": every check (the default). "playable":
+# only those that make a take unwatchable whatever was asked (black or frozen pictures, text
+# burned in); the others still run and are recorded, for the operator and the retakes' words.
+# A model with random weights (a test's) makes noise that fails the rest, rightly.
+GATES = {"all": None, "playable": frozenset({"black_frames", "frozen_frames", "burned_text"})}
+
+
+def gate(name: str) -> frozenset[str] | None:
+    """The checks that reject under gate ``name`` (None: all of them)."""
+    if name not in GATES:
+        from webtv.core.errors import ConfigError
+
+        raise ConfigError(f"unknown inspection gate {name!r} (known: {', '.join(GATES)})")
+    return GATES[name]
+
 
 def palette(frames: list[np.ndarray], colours: list[tuple[str, float]],
             limit: float = 17.0) -> Check:

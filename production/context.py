@@ -49,6 +49,7 @@ class Production:
     moderator: LocalModerator | OpenAIModerator = field(default_factory=LocalModerator)
     stop: threading.Event | None = None  # set when the channel stops: no new take is begun
     answers: Answers = field(default_factory=Answers)  # shared by forks
+    gate: frozenset[str] | None = None  # the checks that reject a take (None: all of them)
     # where the steps the code runs are logged: the call log's conversation, and progress
     conversation: str = ""
     on_event: Event | None = None

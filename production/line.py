@@ -67,27 +67,34 @@ class Report:
 def produce(ctx: Production, shot_ids: list[int]) -> Report:
     """Make, inspect and schedule a take of each shot, in order; retakes within budget.
 
-    When two shots' every attempt failed in the backends (no endpoint answered: not one bad
-    prompt, the backends are down), the shots after them are left as they are, not spent: they
-    are finished when the backends are back."""
-    outcomes: list[Outcome] = []
+    A shot that continues the one before it is made after it, in the same thread (it starts
+    from that take's last frame); other shots are made ``ctx.parallel`` at a time. When two
+    shots' every attempt failed in the backends (no endpoint answered: not one bad prompt, the
+    backends are down), the shots after them are left as they are, not spent: they are
+    finished when the backends are back."""
     down = Outage()
-    if ctx.parallel <= 1 or len(shot_ids) <= 1:
-        for shot_id in shot_ids:
-            outcomes.append(_schedule(ctx, _shoot(ctx, shot_id, down)))
-        return Report(outcomes)
+    chains: list[list[int]] = []
+    pictures = getattr(ctx.backends.video, "can_continue", False)
+    for shot_id in shot_ids:
+        if chains and pictures and ctx.store.takes.shot(shot_id).get("continues"):
+            chains[-1].append(shot_id)
+        else:
+            chains.append([shot_id])
+    if ctx.parallel <= 1 or len(chains) <= 1:
+        return Report([_schedule(ctx, _shoot(ctx, shot_id, down)) for shot_id in shot_ids])
 
-    def shoot_forked(shot_id: int) -> Outcome:
+    def shoot_chain(chain: list[int]) -> list[Outcome]:
         forked = ctx.fork()  # SQLite connections are per thread
-        try:
-            return _shoot(forked, shot_id, down)
+        try:  # each take accepted before the next shot of the chain starts from it
+            return [_shoot(forked, shot_id, down) for shot_id in chain]
         finally:
             forked.store.close()
 
+    outcomes: list[Outcome] = []
     with ThreadPoolExecutor(max_workers=ctx.parallel) as pool:
-        futures = [pool.submit(shoot_forked, shot_id) for shot_id in shot_ids]
+        futures = [pool.submit(shoot_chain, chain) for chain in chains]
         for future in futures:  # in shot order: the air keeps the story's order
-            outcomes.append(_schedule(ctx, future.result()))
+            outcomes += [_schedule(ctx, outcome) for outcome in future.result()]
     return Report(outcomes)
 
 

@@ -25,6 +25,22 @@ from webtv.state.datadir import content_hash
 GENERATION_FPS = 8  # Zeroscope's rate; interpolation brings it to the house rate
 
 
+def video_request(backend: Any, prompt: str, seed: int, spec: Any, seconds: float,
+                  start: Path | None) -> VideoRequest:
+    """What the video backend is asked for: a model that plans its own shape (an in-process
+    model, by its family's rules) is asked for that, the local renderer for the house rate,
+    a Space for Zeroscope's."""
+    plan = getattr(backend, "plan", None)
+    if plan is not None:
+        shape = plan(seconds)
+        return VideoRequest(prompt, seed, spec, frames=shape.frames, fps=shape.fps,
+                            width=shape.out_width, height=shape.out_height, seconds=seconds,
+                            image=start)
+    rate = house.FPS if getattr(backend, "any_rate", False) else GENERATION_FPS
+    return VideoRequest(prompt, seed, spec, frames=max(rate, round(seconds * rate)), fps=rate,
+                        seconds=seconds, image=start)
+
+
 def cached(ctx: Production, capability: str, backend: Any, params: dict[str, Any],
            inputs: list[Path], work: Path, make: Callable[[], Asset]) -> Asset:
     """``make()``, unless this remote backend already made the same thing."""
@@ -51,26 +67,27 @@ def cached(ctx: Production, capability: str, backend: Any, params: dict[str, Any
 
 
 def make_media(ctx: Production, prompt: str, seed: int, spec, seconds: float, mood: str,
-               work: Path) -> tuple[Path, tuple[str, ...]]:
+               work: Path, start: Path | None = None) -> tuple[Path, tuple[str, ...]]:
     """The house-format file of one take, made in ``work``, and any faults injected on purpose
-    into it (the local backend's testing mode).
+    into it (the local backend's testing mode). ``start``: the picture the take starts from
+    (image-to-video backends).
 
     Local (FFmpeg) interpolation and upscaling are filters of the one FFmpeg pass that encodes
     the house format, so the picture is encoded once; a remote step gets a file. A video
     backend that draws at any rate (the local renderer) is asked for the house rate, and
-    nothing is interpolated."""
+    nothing is interpolated; an in-process model plans its own frames, rate and size (its
+    family's rules)."""
     b = ctx.backends
-    rate = house.FPS if getattr(b.video, "any_rate", False) else GENERATION_FPS
-    frames = max(rate, round(seconds * rate))
-    request = VideoRequest(prompt, seed, spec, frames=frames, fps=rate)
+    request = video_request(b.video, prompt, seed, spec, seconds, start)
     clip = cached(ctx, "video", b.video,
-                  {"prompt": prompt, "seed": seed, "frames": frames, "fps": rate},
-                  [], work, lambda: b.video.generate(request, work))
+                  {"prompt": prompt, "seed": seed, "frames": request.frames,
+                   "fps": request.fps},
+                  [start] if start else [], work, lambda: b.video.generate(request, work))
     faults = clip.faults
     # whichever backend made it: a partial, single-frame or misshapen clip never goes further
     # (the house step would pad it with a frozen last frame)
-    clip = replace(refuse_bad_clip(clip.path, frames, request.width, request.height),
-                   faults=faults)
+    clip = replace(refuse_bad_clip(clip.path, clip.made_frames or request.frames,
+                                   request.width, request.height), faults=faults)
     music = cached(ctx, "music", b.music, {"mood": mood, "seconds": seconds, "seed": seed}, [],
                    work, lambda: b.music.compose(mood, seconds, seed, work))
     pending: list[str] = []  # FFmpeg filters still to apply, in order, in the house pass

@@ -12,11 +12,12 @@ import shutil
 from typing import Any
 
 from webtv.core import house
-from webtv.core.errors import MediaError, ToolError
+from webtv.core.errors import BackendError, ConfigError, MediaError, ToolError
 from webtv.core.media import probe, read_frames_twice
 from webtv.inspection import checks, motion, ocr
 from webtv.production.compose import compose, spec_for, visible_colours
 from webtv.production.context import Production
+from webtv.production.continuity import start_picture
 from webtv.production.pipeline import make_media
 from webtv.reading.colours import rgb
 
@@ -49,18 +50,23 @@ def make_take(ctx: Production, shot_id: int, seed: int, emphasis: str | None = N
                 "prompt": prompt, "seed": seed, "cached": True}
     work = ctx.data.workspace()
     try:
+        start, started_from = start_picture(ctx, shot, work)
         out, faults = make_media(ctx, prompt, seed, spec_for(shot, entities, bible),
                                  shot["duration_s"], shot["mood"] or bible["music_mood"] or "calm",
-                                 work)
+                                 work, start)
         media = ctx.data.keep(out, ".mp4")
+    except ConfigError as exc:  # the backend cannot make this take at all (no start picture)
+        raise BackendError(str(exc)) from exc
     finally:
         shutil.rmtree(work, ignore_errors=True)
     take = store.takes.add_take(
         shot_id=shot_id, seed=seed, prompt=prompt, backends=ctx.backends.names(), media=media,
-        duration_s=house.frames_for(shot["duration_s"]) / house.FPS, faults=list(faults))
+        duration_s=house.frames_for(shot["duration_s"]) / house.FPS, faults=list(faults),
+        start=started_from)
     store.takes.set_shot_status(shot_id, "made")
     return {"take_id": take["id"], "shot_id": shot_id, "status": "made", "prompt": prompt,
-            "seed": seed, "duration_s": take["duration_s"]}
+            "seed": seed, "duration_s": take["duration_s"],
+            **({"started_from": started_from} if started_from else {})}
 
 
 def inspect_take(ctx: Production, take_id: int) -> dict[str, Any]:
@@ -98,7 +104,7 @@ def inspect_take(ctx: Production, take_id: int) -> dict[str, Any]:
     work = ctx.data.workspace()
     sheet = ctx.data.keep(checks.contact_sheet(frames, work / "sheet.jpg"), ".jpg")
     shutil.rmtree(work, ignore_errors=True)
-    failed = [c for c in results if not c.passed]
+    failed = [c for c in results if not c.passed and (ctx.gate is None or c.name in ctx.gate)]
     reason = "; ".join(f"{c.name} {c.value:.2f} (limit {c.threshold:.2f})" for c in failed)
     with ctx.store.transaction():  # the sheet, the checks and the verdict land together
         ctx.store.takes.set_contact_sheet(take_id, sheet, text.strip())

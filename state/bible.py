@@ -56,6 +56,14 @@ class BibleTables(Tables):
                     "kind": kind, "name": name, "description": "", "colours": {},
                     "wardrobe": "", "marks": "", **values, "updated_at": now()}))
             else:
+                changed = any(values.get(k) not in (None, existing[k]) for k in
+                              ("description", "colours", "wardrobe", "marks"))
                 self.db["entities"].update(existing["id"], encode({
-                    "kind": kind, **values, "updated_at": now()}))
+                    "kind": kind, **values, "updated_at": now(),
+                    **({"reference": None} if changed else {})}))  # a new look: a new still
         return self.entity(name)
+
+    def set_reference(self, name: str, media: str) -> None:
+        """A cast member's reference still, made once for its current look."""
+        with self.transaction():
+            self.db.execute("update entities set reference = ? where name = ?", (media, name))

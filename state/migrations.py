@@ -224,3 +224,23 @@ def m012_air_log_channel(db: Database) -> None:
     # Which channel aired it: several playouts share one air log.
     db["air_log"].add_column("channel", str, not_null_default="main")
     db["air_log"].create_index(["channel", "id"])
+
+
+@migration
+def m013_shot_continues(db: Database) -> None:
+    # The director's word that a shot carries straight on from the one before it, in the same
+    # place: an image-to-video model starts its take from that shot's last frame.
+    db["shots"].add_column("continues", int, not_null_default=0)
+
+
+@migration
+def m014_take_start(db: Database) -> None:
+    # The picture a take started from ("take 12", "reference of Fox"), None: from words only.
+    db["takes"].add_column("start", str)
+
+
+@migration
+def m015_entity_reference(db: Database) -> None:
+    # A cast member's reference still (data dir path), made once by a text-to-image model and
+    # kept with its look; a new look makes a new one.
+    db["entities"].add_column("reference", str)

@@ -35,6 +35,7 @@ class Entity(TypedDict):
     wardrobe: str | None
     marks: str | None
     updated_at: str
+    reference: str | None  # data dir path of its reference still, made once
 
 
 class Shot(TypedDict):
@@ -58,6 +59,7 @@ class Shot(TypedDict):
     prompt: str | None  # the director's own model prompt; None: composed from the bible
     reason: str | None
     attempts: int
+    continues: int  # 1: it carries on from the shot before, in the same place
 
 
 class Take(TypedDict):
@@ -76,6 +78,7 @@ class Take(TypedDict):
     ocr_text: str | None
     favourite: int
     purged_at: str | None
+    start: str | None  # the picture it started from ("take 12"); None: words only
 
 
 class Check(TypedDict):

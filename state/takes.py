@@ -67,6 +67,18 @@ class TakeTables(Tables):
             "(select show_id from bible where id = 1) order by shots.id desc limit 1",
             (position,))
 
+    def take_before(self, shot_id: int) -> Take | None:
+        """The newest good take (accepted, scheduled or aired) of the shot just before this
+        one in its episode, if that shot is in the same place: where a shot that continues it
+        starts from."""
+        return self._one(
+            "select takes.* from takes join shots as before on before.id = takes.shot_id "
+            "join shots as this on this.id = ? where before.id = (select max(id) from shots "
+            "where segment_id is this.segment_id and id < this.id) "
+            "and before.location is this.location "
+            "and takes.status in ('accepted', 'scheduled', 'aired') and takes.media is not null "
+            "order by takes.id desc limit 1", (shot_id,))
+
     # -- takes and checks ----------------------------------------------------------------
     def add_take(self, **fields: Any) -> Take:
         with self.transaction():

@@ -33,7 +33,7 @@ def library(store: Store, shows: dict[str, int]) -> dict[str, list[int]]:
         made[title] = []
         for i in range(count):
             shot = store.takes.add_shots(None, [{"action": f"{title} {i}",
-                                                "segment_id": segment["id"]}])[0]
+                                                 "segment_id": segment["id"]}])[0]
             if i:
                 bad = store.takes.add_take(shot_id=shot["id"], seed=0, prompt="p", duration_s=3.0,
                                            media="media/aa/bad.mp4")

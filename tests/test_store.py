@@ -17,16 +17,16 @@ def test_migrations_reach_the_final_schema(store: Store) -> None:
                                        "palette", "music_mood", "updated_at", "show_id",
                                        "time_of_day", "weather"]
     assert columns(store, "entities") == ["id", "kind", "name", "description", "colours",
-                                          "wardrobe", "marks", "updated_at"]
+                                          "wardrobe", "marks", "updated_at", "reference"]
     assert columns(store, "shots") == [
         "id", "sequence", "position", "action", "entities", "location", "framing",
         "camera_move", "camera_direction", "subject_motion", "subject_direction", "time_of_day",
         "mood", "duration_s", "status", "created_at", "segment_id", "prompt", "reason",
-        "attempts"]
+        "attempts", "continues"]
     assert columns(store, "takes") == ["id", "shot_id", "seed", "prompt", "backends", "media",
                                        "contact_sheet", "duration_s", "status", "reason",
                                        "created_at", "faults", "ocr_text", "favourite",
-                                       "purged_at"]
+                                       "purged_at", "start"]
     assert columns(store, "checks") == ["id", "take_id", "name", "value", "threshold", "passed",
                                         "detail", "created_at"]
     assert columns(store, "schedule") == ["id", "take_id", "status", "created_at"]

@@ -82,6 +82,9 @@ class ShotPlan(BaseModel):
     seconds: Annotated[float, BeforeValidator(
         lambda v: min(8.0, max(1.0, float(v))) if v is not None else 3.0)] = 3.0
     prompt: Annotated[str | None, Field(max_length=600)] = None
+    continues: Annotated[bool, Field(
+        description="true: it carries straight on from the shot before, in the same place")
+    ] = False
 
     @model_validator(mode="before")
     @classmethod
@@ -160,7 +163,7 @@ def shot_row(ctx: ToolContext, i: int, plan: ShotPlan, position: int) -> dict[st
             "subject_direction": subject_direction,
             "time_of_day": bible.get("time_of_day") or "day",
             "mood": bible["music_mood"] or "calm", "duration_s": plan.seconds,
-            "prompt": plan.prompt}
+            "prompt": plan.prompt, "continues": int(plan.continues)}
 
 
 @REGISTRY.tool

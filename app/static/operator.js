@@ -42,6 +42,9 @@ function renderOverview(o) {
       (ch.mode === "degraded" ? ` since ${clock(ch.since)}: ${short(ch.reason || "", 160)}` : "");
   $("mode").textContent = mode;
   $("mode").className = ch.running && ch.mode === "degraded" ? "bad" : "muted";
+  $("making").replaceChildren(...(ch.running ? ch.making || [] : []).map((m) =>
+    el("li", "muted", `Making ${m.kind} with ${m.model}: step ${m.step} of ${m.steps}, ` +
+      `${Math.round(m.seconds)} s` + (m.note ? ` (${m.note})` : ""))));
   $("outputs").replaceChildren(...(ch.running ? ch.outputs || [] : []).map((out) =>
     el("li", out.state === "up" ? "muted" : "bad", out.state === "up"
       ? `${out.name} ${out.where || ""}: up` + (out.restarts ? ` (${out.restarts} restarts)` : "")

@@ -24,6 +24,8 @@ class Asset:
     fps: float = 0.0
     frames: int = 0
     faults: tuple[str, ...] = ()  # injected on purpose (local backend, testing): ground truth
+    made_frames: int = 0  # a backend that made fewer frames than asked, on purpose, says so
+    # (an out-of-memory retry at half the rate: the same seconds)
 
     @classmethod
     def measure(cls, path: Path, faults: tuple[str, ...] = ()) -> Asset:
@@ -55,6 +57,9 @@ class VideoRequest:
     fps: int = 8
     width: int = 576
     height: int = 320
+    seconds: float = 0.0  # the shot's length (a model backend plans its own frames from it)
+    image: Path | None = None  # where the picture starts: the last frame of the shot this one
+    # continues, or a cast member's reference frame (image-to-video backends only)
 
 
 class VideoBackend(Protocol):
@@ -101,13 +106,23 @@ class MusicBackend(Protocol):
     def compose(self, mood: str, seconds: float, seed: int, out_dir: Path) -> Asset: ...
 
 
+class StillBackend(Protocol):
+    """Text-to-image: a cast member's reference still, made once."""
+
+    name: str
+
+    def draw(self, prompt: str, seed: int, out_dir: Path) -> Path: ...
+
+
 @dataclass(frozen=True)
 class Backends:
     video: VideoBackend
     upscale: UpscaleBackend
     interpolate: InterpolateBackend
     music: MusicBackend
+    stills: StillBackend | None = None  # only image-to-video models need one
 
     def names(self) -> dict[str, str]:
         return {"video": self.video.name, "upscale": self.upscale.name,
-                "interpolate": self.interpolate.name, "music": self.music.name}
+                "interpolate": self.interpolate.name, "music": self.music.name,
+                **({"stills": self.stills.name} if self.stills else {})}

@@ -30,7 +30,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from webtv.core.errors import ConfigError
-from webtv.production.backends import cluster, local_backends
+from webtv.production.backends import cluster, local_backends, models
 from webtv.production.backends.base import Backends
 from webtv.production.backends.pool import Pool
 from webtv.production.backends.remote import (
@@ -86,39 +86,62 @@ def endpoint_config(table: dict[str, Any], known: dict[str, dict], index: int) -
 
 def build(config: dict[str, Any], choices: dict[str, str | None], work: Path,
           journal: Journal, fault_rate: float = 0.0) -> Backends:
-    """The four backends: local ones, or pools of remote endpoints. ``fault_rate`` makes the
-    local video backend inject known faults (for testing the checks)."""
+    """The backends: local ones, pools of remote endpoints, or models in this process (or on
+    the cluster's model workers). ``fault_rate`` makes the local video backend inject known
+    faults (for testing the checks)."""
     chosen = {cap: choices.get(cap) or config.get("backends", {}).get(cap) or "local"
               for cap in CAPABILITIES}
-    known = {**presets(), **config.get("presets", {})}
-    tables = config.get("endpoints", [])
-    deadline = float(config.get("backends", {}).get("job_deadline_s", 900))
     local = local_backends(fault_rate)
-    built = {}
+    built: dict[str, Any] = {}
     for cap, name in chosen.items():
         if name == "local":
             built[cap] = getattr(local, cap)
-            continue
-        mine = [(i, t) for i, t in enumerate(tables) if t.get("backend", t.get("preset")) == name]
-        if not mine and name in ALIASES:
-            name = ALIASES[name]
-            mine = [(i, t) for i, t in enumerate(tables)
-                    if t.get("backend", t.get("preset")) == name]
-        if not mine and known.get(name, {}).get("space"):
-            mine = [(0, {"preset": name})]  # the preset's own public Space
-        if not mine:
-            raise ConfigError(f"{cap} backend {name!r} has no endpoints: add an [[endpoints]] "
-                              f"table with backend = {name!r}, a preset and a space or url")
-        configs = [endpoint_config(t, known, i) for i, t in mine]
-        for c in configs:
-            if c.capability != cap:
-                raise ConfigError(f"endpoint {c.name} serves {c.capability}, not {cap}")
-        expect = configs[0].expect
-        if cluster.redis_url(config):  # shared with other processes and hosts through Redis
-            pool = cluster.ClusterPool(name, configs, cluster.redis_url(config), journal,
-                                       deadline)
+        elif name.startswith(models.IN_PROCESS):
+            built[cap] = model(cap, name, config, journal)
         else:
-            pool = Pool(name, [Endpoint(c, work / "downloads" / c.name, journal)
-                               for c in configs], deadline)
-        built[cap] = REMOTE[cap](pool, expect)
+            built[cap] = remote(cap, name, config, work, journal)
+    still = choices.get("stills") or config.get("backends", {}).get("stills")
+    if still:
+        built["stills"] = model("stills", still, config, journal)
     return Backends(**built)
+
+
+def model(cap: str, name: str, config: dict[str, Any], journal: Journal) -> Any:
+    """A model run by this process (``diffusers:MODEL``, ``transformers:MODEL``), or by the
+    cluster's model workers when ``[gpu] workers = true``."""
+    if config.get("gpu", {}).get("workers"):
+        url = cluster.redis_url(config)
+        if not url:
+            raise ConfigError("[gpu] workers = true needs the cluster's Redis ([cluster] redis "
+                              f"or ${cluster.REDIS_ENV})")
+        from webtv.production.backends.model_jobs import ModelClient
+
+        deadline = float(config.get("backends", {}).get("job_deadline_s", 900))
+        return ModelClient(cap, name, config.get("gpu", {}), url, journal, deadline)
+    return models.in_process(cap, name, config.get("gpu", {}), journal)
+
+
+def remote(cap: str, name: str, config: dict[str, Any], work: Path, journal: Journal) -> Any:
+    """A pool of the endpoints of a remote backend (a Space preset or an [[endpoints]] one)."""
+    known = {**presets(), **config.get("presets", {})}
+    tables = config.get("endpoints", [])
+    deadline = float(config.get("backends", {}).get("job_deadline_s", 900))
+    mine = [(i, t) for i, t in enumerate(tables) if t.get("backend", t.get("preset")) == name]
+    if not mine and name in ALIASES:
+        name = ALIASES[name]
+        mine = [(i, t) for i, t in enumerate(tables) if t.get("backend", t.get("preset")) == name]
+    if not mine and known.get(name, {}).get("space"):
+        mine = [(0, {"preset": name})]  # the preset's own public Space
+    if not mine:
+        raise ConfigError(f"{cap} backend {name!r} has no endpoints: add an [[endpoints]] "
+                          f"table with backend = {name!r}, a preset and a space or url")
+    configs = [endpoint_config(t, known, i) for i, t in mine]
+    for c in configs:
+        if c.capability != cap:
+            raise ConfigError(f"endpoint {c.name} serves {c.capability}, not {cap}")
+    if cluster.redis_url(config):  # shared with other processes and hosts through Redis
+        pool = cluster.ClusterPool(name, configs, cluster.redis_url(config), journal, deadline)
+    else:
+        pool = Pool(name, [Endpoint(c, work / "downloads" / c.name, journal) for c in configs],
+                    deadline)
+    return REMOTE[cap](pool, configs[0].expect)

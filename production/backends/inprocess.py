@@ -1,0 +1,116 @@
+"""What every in-process model backend shares: the owner's options ([gpu] in webtv.toml), where
+the weights are read from, and the one clear line when they are not there.
+
+Weights come from a directory or the local Hugging Face cache (a hub id that was fetched
+before); nothing is downloaded unless the owner allows it (``[gpu] download = true``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from webtv.core.errors import ConfigError
+from webtv.production.backends.device import device, torch
+from webtv.production.backends.families import Options
+
+HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
+
+
+@dataclass(frozen=True)
+class GpuOptions:
+    """[gpu] in webtv.toml. The defaults fit a 24 GB card."""
+
+    device: str = "auto"  # auto: the first CUDA GPU, else the CPU
+    dtype: str = "auto"  # auto: bfloat16 on a GPU, float32 on the CPU
+    offload: str = "auto"  # auto: only for a model that does not fit | always | never
+    vae_tiling: bool | None = None  # None: on a GPU (less memory for a little time)
+    download: bool = False  # fetch weights from the Hugging Face Hub when they are not cached
+    workers: bool = False  # run on `webtv worker --models` hosts through the cluster's Redis
+    video: Options = Options()  # the video model's shape: width, height, fps, steps, ...
+
+    @classmethod
+    def from_config(cls, table: dict[str, Any]) -> GpuOptions:
+        known = {f.name for f in fields(cls)} - {"video"}
+        shape = set(Options.__dataclass_fields__)
+        unknown = set(table) - known - shape
+        if unknown:
+            raise ConfigError(f"unknown key(s) in [gpu]: {', '.join(sorted(unknown))} (known: "
+                              f"{', '.join(sorted(known | shape))})")
+        if table.get("offload", "auto") not in ("auto", "always", "never"):
+            raise ConfigError("[gpu] offload: auto, always or never")
+        return cls(**{k: v for k, v in table.items() if k in known},
+                   video=Options.from_config(table))
+
+    def torch_dtype(self) -> Any:
+        name = self.dtype
+        if name == "auto":
+            name = "bfloat16" if device(self.device).accelerated else "float32"
+        try:
+            return getattr(torch(), name)
+        except AttributeError:
+            raise ConfigError(f"[gpu] dtype: {self.dtype!r} is not a torch dtype") from None
+
+    def tiling(self) -> bool:
+        return device(self.device).accelerated if self.vae_tiling is None else self.vae_tiling
+
+
+def source(spec: str, what: str) -> tuple[str, bool]:
+    """Where ``spec`` (a directory or a hub id) is read from, and whether it is a directory.
+    A path that is not there is one clear line, not a hub lookup."""
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        return str(path.resolve()), True
+    if HUB_ID.match(spec) and not path.exists():
+        return spec, False
+    raise ConfigError(f"{what} model {spec!r}: no such directory (give a directory of weights "
+                      "saved with save_pretrained, or a Hugging Face id like owner/name)")
+
+
+def check_source(spec: str, what: str, options: GpuOptions) -> None:
+    """At start, not at the first take: a model that is not there is one clear line."""
+    _, is_dir = source(spec, what)
+    if is_dir or options.download:
+        return
+    try:
+        from huggingface_hub import scan_cache_dir
+        from huggingface_hub.errors import CacheNotFound
+    except ImportError:
+        raise ConfigError("in-process models need torch, diffusers and transformers: pip "
+                          "install 'ai-webtv[gpu]' (README, \"Your own GPU\")") from None
+    try:
+        cached = {repo.repo_id for repo in scan_cache_dir().repos}
+    except CacheNotFound:
+        cached = set()
+    if spec not in cached:
+        cache = os.environ.get("HF_HOME") or "~/.cache/huggingface"
+        raise ConfigError(f"{what} model {spec!r} is not in the Hugging Face cache ({cache}): "
+                          f"fetch it with `huggingface-cli download {spec}`, or allow "
+                          "downloads with [gpu] download = true")
+
+
+def load(spec: str, what: str, options: GpuOptions, loader: Any, **kwargs: Any) -> Any:
+    """``loader.from_pretrained`` over a directory or the local cache; a missing model is one
+    line saying what to fetch."""
+    where, is_dir = source(spec, what)
+    offline = not options.download and not is_dir
+    try:
+        return loader.from_pretrained(where, local_files_only=offline, **kwargs)
+    except (OSError, ValueError) as exc:
+        if is_dir:
+            raise ConfigError(f"{what} model at {where} cannot be loaded: "
+                              f"{str(exc).splitlines()[0][:200]}") from None
+        cache = os.environ.get("HF_HOME") or "~/.cache/huggingface"
+        raise ConfigError(
+            f"{what} model {spec!r} is not in the Hugging Face cache ({cache}): fetch it with "
+            f"`huggingface-cli download {spec}`, or allow downloads with [gpu] download = true"
+            + ("" if offline else f" ({str(exc).splitlines()[0][:160]})")) from None
+
+
+def short_name(spec: str) -> str:
+    """A model's name for the logs and the takes' records: the hub id, or the folder's name."""
+    return spec if HUB_ID.match(spec) and not Path(spec).expanduser().is_dir() \
+        else Path(spec).expanduser().resolve().name

@@ -1,0 +1,165 @@
+"""Models on GPU hosts for channels without one: with ``[gpu] workers = true`` and the
+cluster's Redis, a channel's ``--video diffusers:MODEL`` (or music, or stills) is a job on the
+``webtv-models`` queue, run by ``webtv worker --models`` on a host with a GPU.
+
+A model worker runs its jobs in its own process, one at a time (one GPU, one job: the per-GPU
+limit), so the model it loaded for the first job stays loaded for the next: a worker that
+forked per job would read gigabytes of weights for every take. Its heartbeat goes on from a
+thread while a job runs, so a minutes-long take is not mistaken for a dead worker; a worker
+that does die is noticed in seconds and its job runs again elsewhere (rq's Retry). The clip
+comes back as bytes; a failure comes back as data, and the take fails like any other.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from webtv.core.errors import BackendError
+from webtv.production.backends import cluster, models
+from webtv.production.backends.base import Asset, ShotSpec, VideoRequest
+
+QUEUE = "webtv-models"
+_LOADED: dict[str, Any] = {}  # this worker's backends, kept across jobs
+
+
+def run_model_job(cap: str, name: str, gpu: dict[str, Any], ask: dict[str, Any]
+                  ) -> dict[str, Any]:
+    """One take's video, music or still on a model worker."""
+    work = Path(tempfile.mkdtemp(prefix="webtv-model-"))
+    started = time.monotonic()
+    try:
+        key = json.dumps([cap, name, gpu], sort_keys=True)
+        if key not in _LOADED:
+            _LOADED[key] = models.in_process(cap, name, {**gpu, "workers": False})
+        backend = _LOADED[key]
+        if cap == "video":
+            image = ask.pop("image", None)
+            if image is not None:
+                (work / "start.png").write_bytes(image)
+            request = VideoRequest(**{**ask, "spec": ShotSpec(**ask["spec"])},
+                                   image=work / "start.png" if image is not None else None)
+            made = backend.generate(request, work)
+        elif cap == "music":
+            made = backend.compose(ask["mood"], ask["seconds"], ask["seed"], work)
+        else:
+            made = Asset(backend.draw(ask["prompt"], ask["seed"], work), 0.0)
+        return {"ok": True, "suffix": made.path.suffix, "data": made.path.read_bytes(),
+                "made_frames": made.made_frames, "worker": os.getpid(),
+                "loads": backend.device.loads, "seconds": time.monotonic() - started}
+    except Exception as exc:  # noqa: BLE001 - every failure goes back to the asker as data
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:1000],
+                "worker": os.getpid(), "seconds": time.monotonic() - started}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def worker(url: str, name: str | None = None):
+    """An rq worker for the models' queue that runs its jobs in its own process (the models
+    stay loaded) and keeps heartbeating while one runs."""
+    from rq import Queue, SimpleWorker
+
+    class ModelWorker(SimpleWorker):
+        def get_heartbeat_ttl(self, job, working_time: float = 0.0) -> int:
+            return cluster.HEARTBEAT_S + cluster.ABANDONED_AFTER_S
+
+        def perform_job(self, job, queue, execution=None) -> bool:
+            done = threading.Event()
+
+            def beat() -> None:
+                while not done.wait(cluster.HEARTBEAT_S):
+                    try:
+                        self.maintain_heartbeats(job, execution)
+                    except Exception:  # noqa: BLE001 - a missed beat is retried next time
+                        pass
+
+            thread = threading.Thread(target=beat, name="heartbeat", daemon=True)
+            thread.start()
+            try:
+                return super().perform_job(job, queue, execution)
+            finally:
+                done.set()
+                thread.join()
+
+    connection = cluster.connect(url)
+    return ModelWorker([Queue(QUEUE, connection=connection)], connection=connection,
+                       name=name, job_monitoring_interval=cluster.HEARTBEAT_S,
+                       maintenance_interval=cluster.ABANDONED_AFTER_S)
+
+
+class ModelClient:
+    """The asking side: a model backend whose work is done by the model workers."""
+
+    any_rate = False
+    can_continue = True  # the worker's model starts from the picture if it can
+    needs_image = False
+
+    def __init__(self, cap: str, name: str, gpu: dict[str, Any], url: str, journal: Any,
+                 deadline_s: float = 900.0) -> None:
+        from rq import Queue
+
+        self.cap, self.spec, self.gpu, self.journal = cap, name, gpu, journal
+        self.name = f"{name} (workers)"
+        self.deadline_s = deadline_s
+        self.queue = Queue(QUEUE, connection=cluster.connect(url))
+
+    def generate(self, request: VideoRequest, out_dir: Path) -> Asset:
+        ask = {**dataclasses.asdict(request), "image": request.image.read_bytes()
+               if request.image else None}
+        ask["spec"] = dataclasses.asdict(request.spec)
+        return self._run({k: v for k, v in ask.items() if k != "image" or v}, out_dir)
+
+    def compose(self, mood: str, seconds: float, seed: int, out_dir: Path) -> Asset:
+        return self._run({"mood": mood, "seconds": seconds, "seed": seed}, out_dir)
+
+    def draw(self, prompt: str, seed: int, out_dir: Path) -> Path:
+        return self._run({"prompt": prompt, "seed": seed}, out_dir, measure=False).path
+
+    def _run(self, ask: dict[str, Any], out_dir: Path, measure: bool = True) -> Asset:
+        from rq import Retry
+
+        started = time.monotonic()
+        text = json.dumps([self.cap, self.spec, self.gpu, ask], sort_keys=True, default=str)
+        job_id = "webtv-model-" + __import__("hashlib").sha256(text.encode()).hexdigest()[:32]
+        job = self.queue.fetch_job(job_id) or self.queue.enqueue(
+            run_model_job, self.cap, self.spec, self.gpu, ask, job_id=job_id,
+            retry=Retry(max=cluster.RETRIES), result_ttl=cluster.RESULT_TTL_S,
+            failure_ttl=cluster.RESULT_TTL_S, job_timeout=int(self.deadline_s) + 60,
+            description=f"{self.spec} {self.cap}")
+        answer = self._wait(job, started + self.deadline_s)
+        self.journal(endpoint=self.name, capability=self.cap, attempt=1,
+                     arguments={"via": "model workers", "worker": answer.get("worker"),
+                                "loads": answer.get("loads")},
+                     duration_ms=(time.monotonic() - started) * 1000,
+                     outcome="ok" if answer["ok"] else "error",
+                     error=answer.get("error", "")[:500])
+        if not answer["ok"]:
+            job.delete()  # asked again, it runs again
+            raise BackendError(f"{self.spec} on the model workers: {answer['error']}")
+        path = out_dir / f"{self.cap}{answer['suffix']}"
+        path.write_bytes(answer["data"])
+        if not measure:
+            return Asset(path, 0.0)
+        return dataclasses.replace(Asset.measure(path), made_frames=answer["made_frames"])
+
+    def _wait(self, job, deadline: float) -> dict[str, Any]:
+        from rq.job import JobStatus
+        from rq.registry import StartedJobRegistry
+
+        started = StartedJobRegistry(queue=self.queue)
+        while time.monotonic() < deadline:
+            status = job.get_status(refresh=True)
+            if status == JobStatus.FINISHED:
+                return job.return_value(refresh=True)
+            if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED, None):
+                return {"ok": False, "error": f"the job {status} on its worker"}
+            started.cleanup()  # a dead worker's job goes back on the queue (rq's Retry)
+            time.sleep(0.2)
+        return {"ok": False, "error": "no model worker answered before the job's deadline"}

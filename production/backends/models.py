@@ -1,0 +1,31 @@
+"""Models run by this process: which class serves ``--video diffusers:MODEL``,
+``--music transformers:MODEL`` and the rest. Nothing of torch is imported until a model is
+first used, so a channel without one never needs it installed."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+from webtv.core.errors import ConfigError
+
+IN_PROCESS = ("diffusers:", "transformers:")
+MODELS = {("video", "diffusers"): "video_models:DiffusersVideo",
+          ("music", "transformers"): "audio_models:TransformersMusic",
+          ("music", "diffusers"): "audio_models:DiffusersAudio",
+          ("stills", "diffusers"): "still_models:DiffusersStill"}
+
+
+def in_process(cap: str, name: str, gpu: dict[str, Any], journal: Any = None) -> Any:
+    """The backend for ``name`` (``library:MODEL``) with the [gpu] options ``gpu``."""
+    from webtv.production.backends.inprocess import GpuOptions
+
+    library, _, spec = name.partition(":")
+    where = MODELS.get((cap, library))
+    if where is None or not spec:
+        known = ", ".join(f"--{c} {lib}:MODEL" for c, lib in MODELS)
+        raise ConfigError(f"{cap} backend {name!r}: not a model this channel runs (it runs "
+                          f"{known})")
+    module, _, cls = where.partition(":")
+    return getattr(import_module(f"webtv.production.backends.{module}"), cls)(
+        spec, GpuOptions.from_config(gpu), journal)

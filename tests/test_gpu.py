@@ -1,0 +1,248 @@
+"""Open video, music and still models in-process, with the real torch, diffusers and
+transformers: tiny models with random weights (tests/tiny_models.py), saved and loaded back
+exactly as a user's model is, run on the CPU. The families' rules, reproducible seeds, the
+out-of-memory path, takes that start from pictures, and channels that air what they make."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from webtv.core.errors import BackendError, ConfigError
+from webtv.core.media import probe, read_frames
+from webtv.production.backends.families import (
+    FAMILIES,
+    Options,
+    frames_for,
+    house_crop,
+    shape,
+    smaller,
+)
+
+torch = pytest.importorskip("torch") if not os.environ.get("WEBTV_REQUIRE_TORCH") else \
+    __import__("torch")
+SMALL = {"width": 160, "height": 96, "steps": 2}  # CPU-sized takes: the rules are the same
+
+
+def test_each_family_keeps_its_own_rules() -> None:
+    wan, ltx, cog = FAMILIES["wan"], FAMILIES["ltx"], FAMILIES["cogvideox"]
+    assert [frames_for(wan, s, 16) for s in (1, 3, 5, 9)] == [17, 49, 81, 81]  # 4k+1, <= 81
+    assert [frames_for(ltx, s, 24) for s in (1, 3, 8)] == [25, 73, 193]  # 8k+1
+    assert [frames_for(cog, s, 8) for s in (1, 3, 8)] == [9, 25, 49]  # 8k+1, <= 49
+    planned = shape(ltx, 3.0, Options(width=250, height=140), distilled=False)
+    assert (planned.width % 32, planned.height % 32) == (0, 0)  # LTX: multiples of 32
+    assert planned.out_width / planned.out_height == pytest.approx(16 / 9, rel=0.01)
+    assert planned.frames / planned.fps >= 3.0  # the take covers the shot
+    fast = shape(ltx, 3.0, Options(), distilled=True)
+    assert (fast.steps, fast.guidance, len(fast.timesteps)) == (8, 1.0, 8)
+    assert shape(wan, 3.0, Options(), distilled=False).fps == 16
+    # CogVideoX generates only at its checkpoint's size, whatever is asked
+    assert shape(cog, 3.0, Options(width=1024, height=576), False, native=(720, 480)).width == 720
+    assert house_crop(720, 480) == (720, 404) and house_crop(832, 480) == (832, 468)
+    retry = smaller(wan, shape(wan, 3.0, Options(), False), 3.0)
+    assert (retry.fps, retry.frames, retry.tiling, retry.offload) == (8, 25, True, True)
+
+
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory) -> dict[str, Path]:
+    from tests.tiny_models import build
+
+    return build(tmp_path_factory.mktemp("models"))
+
+
+def video(spec: Path, **options):
+    from webtv.production.backends.models import in_process
+
+    return in_process("video", f"diffusers:{spec}", {**SMALL, **options})
+
+
+def request(backend, seed: int = 7, seconds: float = 3.0, image: Path | None = None):
+    from webtv.production.backends.base import ShotSpec, VideoRequest
+
+    plan = backend.plan(seconds)
+    return VideoRequest("a llama cooks noodles at night", seed, ShotSpec(palette=[]),
+                        frames=plan.frames, fps=plan.fps, width=plan.out_width,
+                        height=plan.out_height, seconds=seconds, image=image)
+
+
+@pytest.mark.parametrize("family", ["wan", "ltx", "cogvideox"])
+def test_each_family_makes_clips_by_its_rules_and_a_seed_makes_them_again(
+        tiny, tmp_path: Path, family: str) -> None:
+    backend = video(tiny[family])
+    clips = []
+    for n, seed in enumerate((7, 7, 8)):
+        out = tmp_path / str(n)
+        out.mkdir()
+        clip = backend.generate(request(backend, seed), out)
+        clips.append(read_frames(clip.path))
+    made = probe(clip.path)
+    expected = {"wan": (49, 16), "ltx": (73, 24), "cogvideox": (25, 8)}[family]
+    assert (made.frames, round(made.fps)) == expected
+    assert made.width / made.height == pytest.approx(16 / 9, rel=0.02)  # cropped, not stretched
+    assert all((a == b).all() for a, b in zip(clips[0], clips[1], strict=True))
+    assert any((a != b).any() for a, b in zip(clips[0], clips[2], strict=True))
+    loads = backend.device.loads
+    backend.generate(request(backend, 9), tmp_path)
+    assert backend.device.loads == loads  # loaded once, then kept
+
+
+def test_music_is_the_mood_for_the_takes_length_and_a_seed_makes_it_again(
+        tiny, tmp_path: Path) -> None:
+    from webtv.production.backends.models import in_process
+
+    music = in_process("music", f"transformers:{tiny['musicgen']}", {})
+    cues = []
+    for n, seed in enumerate((4, 4, 5)):
+        (tmp_path / str(n)).mkdir()
+        cues.append(music.compose("cozy", 3.0, seed, tmp_path / str(n)))
+    assert all(c.duration >= 3.0 for c in cues)
+    data = [c.path.read_bytes() for c in cues]
+    assert data[0] == data[1] != data[2]
+
+
+def test_a_model_that_is_not_there_is_one_line_at_start(tmp_path: Path, monkeypatch) -> None:
+    from webtv.production.backends.models import in_process
+
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    with pytest.raises(ConfigError, match="no such directory"):
+        in_process("video", f"diffusers:{tmp_path / 'nope'}", {})
+    with pytest.raises(ConfigError, match="huggingface-cli download Wan-AI/Wan2.1-T2V-1.3B"):
+        in_process("video", "diffusers:Wan-AI/Wan2.1-T2V-1.3B-Diffusers", {})
+    with pytest.raises(ConfigError, match="not a model this channel runs"):
+        in_process("upscale", "diffusers:x/y", {})
+    with pytest.raises(ConfigError, match="unknown key"):
+        in_process("video", f"diffusers:{tmp_path}", {"vram": 24})
+
+
+def out_of_memory_above(backend, sequence: int):
+    """The transformer fails as a GPU out of memory does when it is given more than
+    ``sequence`` latent tokens (a CPU cannot run out of GPU memory; the error is torch's)."""
+    def hook(module, args, kwargs):
+        tokens = kwargs.get("hidden_states", args[0] if args else None)
+        if tokens is not None and tokens.shape[1] > sequence:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+    return backend.pipeline().transformer.register_forward_pre_hook(hook, with_kwargs=True)
+
+
+def test_out_of_memory_is_the_takes_fault_and_it_is_tried_once_smaller(
+        tiny, tmp_path: Path) -> None:
+    journal = []
+    backend = video(tiny["ltx"])
+    backend.journal = lambda **row: journal.append(row)
+    hook = out_of_memory_above(backend, 100)  # 73 frames are 150 tokens; 41 frames 90
+    clip = backend.generate(request(backend), tmp_path)
+    assert (clip.made_frames, clip.fps) == (41, 12.0) and clip.duration >= 3.0
+    assert [r["outcome"] for r in journal] == ["out_of_memory", "ok"]
+    assert "out of memory" in journal[0]["error"]
+    hook.remove()
+    hook = out_of_memory_above(backend, 0)  # nothing fits
+    try:
+        with pytest.raises(BackendError, match="out of GPU memory at 73 frames and again at 41"):
+            backend.generate(request(backend), tmp_path)
+    finally:
+        hook.remove()  # the model is the process's: the next test gets it as it was
+
+
+def test_a_shot_that_runs_out_of_memory_is_dropped_and_the_next_airs(tiny, ctx) -> None:
+    from tests.test_production import a_show, written
+    from webtv.inspection.checks import gate
+    from webtv.production import line
+
+    backend = video(tiny["ltx"])
+    hook = out_of_memory_above(backend, 0)
+    ctx = ctx.with_production(backends=dataclasses.replace(ctx.backends, video=backend),
+                              parallel=1, takes_per_shot=1, gate=gate("playable"))
+    a_show(ctx)
+    ids = written(ctx, "the fox juggles letters", "the fox waves")
+    try:
+        first = line.produce(ctx.production, ids[:1])
+    finally:
+        hook.remove()
+    assert first.dropped and "out of GPU memory" in first.outcomes[0].failures[-1]
+    assert line.produce(ctx.production, ids[1:]).scheduled  # the channel goes on
+
+
+def test_a_shot_that_continues_starts_from_the_last_frame_of_the_one_before(
+        tiny, ctx) -> None:
+    from tests.test_production import a_show
+    from webtv.inspection.checks import gate
+    from webtv.production import line
+    from webtv.tools.shots import ShotPlan, shot_row
+
+    backend = video(tiny["ltx"])
+    ctx = ctx.with_production(backends=dataclasses.replace(ctx.backends, video=backend),
+                              gate=gate("playable"))
+    a_show(ctx)
+    segment = ctx.store.programme.current_segment()
+    plans = [ShotPlan(action="the fox opens the door"),
+             ShotPlan(action="the fox steps outside", continues=True),
+             ShotPlan(action="the fox naps", where=None)]
+    rows = [{**shot_row(ctx, i, p, i), "segment_id": segment["id"]}
+            for i, p in enumerate(plans, 1)]
+    ids = [s["id"] for s in ctx.store.takes.add_shots(None, rows)]
+    report = line.produce(ctx.production, ids)
+    assert len(report.scheduled) == 3
+    takes = [ctx.store.takes.take(o.take_id) for o in report.outcomes]
+    assert takes[1]["start"] == f"take {takes[0]['id']}"  # from the first take's last frame
+    assert takes[0]["start"] is None and takes[2]["start"] is None  # from words
+    assert type(backend._i2v).__name__ == "LTXImageToVideoPipeline"
+
+
+def test_an_image_to_video_model_starts_from_the_casts_reference_still(
+        tiny, ctx) -> None:
+    from tests.test_production import a_show, written
+    from webtv.inspection.checks import gate
+    from webtv.production import line
+    from webtv.production.backends.models import in_process
+
+    backend = in_process("video", f"diffusers:{tiny['cogvideox-i2v']}", SMALL)
+    assert backend.needs_image
+    stills = in_process("stills", f"diffusers:{tiny['pixart']}", SMALL)
+    ctx = ctx.with_production(gate=gate("playable"), backends=dataclasses.replace(
+        ctx.backends, video=backend, stills=stills))
+    a_show(ctx)
+    report = line.produce(ctx.production, written(ctx, "the fox waves", "the fox bows"))
+    assert len(report.scheduled) == 2
+    fox = ctx.store.show.entity("Fox")
+    assert fox["reference"] and ctx.data.resolve(fox["reference"]).is_file()  # made once
+    starts = {ctx.store.takes.take(o.take_id)["start"] for o in report.outcomes}
+    assert starts == {"reference of Fox"}
+    ctx.store.show.upsert_entity("character", "Fox", description="a fox in a blue coat")
+    assert ctx.store.show.entity("Fox")["reference"] is None  # a new look: a new still
+
+
+def air_a_take(home: Path, *args: str, toml: str = "", timeout: float = 240) -> list[tuple]:
+    """`webtv run` with these backends until a take they made is on air; its takes."""
+    from tests.channel import query, start, wait_for
+
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "webtv.toml").write_text(
+        "[gpu]\nwidth = 160\nheight = 96\nsteps = 2\n[inspection]\ngate = \"playable\"\n" + toml)
+    channel = start(home, "--theme", "a llama who runs a night-time noodle stand", "--port",
+                    "0", "--buffer", "15", *args)
+    try:
+        wait_for(lambda: query(home, "select count(*) from air_log join takes on takes.id = "
+                                     "air_log.take_id where kind = 'take'")[0][0] >= 1,
+                 timeout, "a take made by the model on air")
+    finally:
+        channel.send_signal(signal.SIGINT)
+        output = channel.communicate(timeout=120)[0].decode()
+    assert channel.returncode == 0, output[-2000:]
+    return query(home, "select takes.backends, takes.media from air_log join takes on "
+                       "takes.id = air_log.take_id where kind = 'take'")
+
+
+@pytest.mark.parametrize("family", ["wan", "ltx", "cogvideox"])
+def test_a_channel_airs_what_the_model_makes(tiny, tmp_path: Path, family: str) -> None:
+    aired = air_a_take(tmp_path / "home", "--video", f"diffusers:{tiny[family]}", "--music",
+                       f"transformers:{tiny['musicgen']}")
+    backends = json.loads(aired[0][0])
+    assert backends["video"] == f"diffusers:{family}"
+    assert backends["music"] == "transformers:musicgen"
+    made = probe(tmp_path / "home" / aired[0][1])
+    assert (made.width, made.height, made.audio_codec) == (1024, 576, "aac")  # house format
