@@ -221,8 +221,8 @@ def air_a_take(home: Path, *args: str, toml: str = "", timeout: float = 240) -> 
     from tests.channel import query, start, wait_for
 
     home.mkdir(parents=True, exist_ok=True)
-    (home / "webtv.toml").write_text(
-        "[gpu]\nwidth = 160\nheight = 96\nsteps = 2\n[inspection]\ngate = \"playable\"\n" + toml)
+    (home / "webtv.toml").write_text(  # ``toml`` goes on in [gpu]
+        "[inspection]\ngate = \"playable\"\n[gpu]\nwidth = 160\nheight = 96\nsteps = 2\n" + toml)
     channel = start(home, "--theme", "a llama who runs a night-time noodle stand", "--port",
                     "0", "--buffer", "15", *args)
     try:

@@ -105,8 +105,11 @@ class ModelClient:
                  deadline_s: float = 900.0) -> None:
         from rq import Queue
 
+        from webtv.production.backends.inprocess import short_name
+
         self.cap, self.spec, self.gpu, self.journal = cap, name, gpu, journal
-        self.name = f"{name} (workers)"
+        library, _, model = name.partition(":")
+        self.name = f"{library}:{short_name(model)} (workers)"
         self.deadline_s = deadline_s
         self.queue = Queue(QUEUE, connection=cluster.connect(url))
 
