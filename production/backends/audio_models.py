@@ -15,8 +15,8 @@ import numpy as np
 from webtv import prompts
 from webtv.core.media import run_ffmpeg
 from webtv.production.backends.base import Asset
-from webtv.production.backends.device import device, torch
-from webtv.production.backends.inprocess import GpuOptions, check_source, load, short_name
+from webtv.production.backends.device import torch
+from webtv.production.backends.inprocess import InProcess, load
 
 MARGIN_S = 0.25  # a little more than the take: the house step trims, it never pads music
 
@@ -25,18 +25,10 @@ def music_prompt(mood: str, seconds: float) -> str:
     return prompts.render("music.j2", mood=mood, seconds=round(seconds)).strip()
 
 
-class TransformersMusic:
+class TransformersMusic(InProcess):
     """MusicGen (or any transformers text-to-audio model with ``generate``)."""
 
-    def __init__(self, spec: str, options: GpuOptions, journal: Any = None) -> None:
-        check_source(spec, "music", options)
-        self.spec, self.options = spec, options
-        self.name = f"transformers:{short_name(spec)}"
-        self.device = device(options.device)
-        self.journal = journal or (lambda **fields: None)
-
-    def model(self) -> tuple[Any, Any]:
-        return self.device.model(self.name, self._load)
+    library, what = "transformers", "music"
 
     def _load(self) -> Any:
         from transformers import AutoModelForTextToWaveform, AutoProcessor
@@ -47,7 +39,7 @@ class TransformersMusic:
         return _Pair(processor, model)
 
     def compose(self, mood: str, seconds: float, seed: int, out_dir: Path) -> Asset:
-        pair = self.model()
+        pair = self.pipeline()
         config = pair.model.config
         rate = config.audio_encoder.frame_rate
         tokens = round((seconds + MARGIN_S) * rate) + config.decoder.num_codebooks - 1
@@ -67,26 +59,10 @@ class TransformersMusic:
         return Asset.measure(path)
 
 
-class DiffusersAudio:
+class DiffusersAudio(InProcess):
     """A diffusers audio pipeline (Stable Audio Open, AudioLDM 2, MusicLDM)."""
 
-    def __init__(self, spec: str, options: GpuOptions, journal: Any = None) -> None:
-        check_source(spec, "music", options)
-        self.spec, self.options = spec, options
-        self.name = f"diffusers:{short_name(spec)}"
-        self.device = device(options.device)
-        self.journal = journal or (lambda **fields: None)
-
-    def pipeline(self) -> Any:
-        return self.device.model(self.name, self._load)
-
-    def _load(self) -> Any:
-        import diffusers
-
-        pipe = load(self.spec, "music", self.options, diffusers.DiffusionPipeline,
-                    dtype=self.options.torch_dtype())
-        pipe.set_progress_bar_config(disable=True)
-        return pipe
+    what = "music"
 
     def compose(self, mood: str, seconds: float, seed: int, out_dir: Path) -> Asset:
         pipe = self.pipeline()

@@ -178,9 +178,7 @@ class ClusterPool:
                 deadline: float) -> dict[str, Any]:
         """The job's answer: an existing job for the same ask is joined, else one is queued."""
         from rq import Retry
-        from rq.job import JobStatus
         from rq.rate_limit import RateLimit
-        from rq.registry import StartedJobRegistry
 
         job_id = job_key(config, values)
         job = self._existing(job_id)
@@ -196,18 +194,7 @@ class ClusterPool:
                 failure_ttl=RESULT_TTL_S, job_timeout=int(config.timeout_s * config.attempts)
                 + 60, rate_limit=RateLimit(endpoint_key(config), config.concurrency),
                 description=f"{config.name} {config.capability}")
-        started = StartedJobRegistry(queue=self.queue)
-        while time.monotonic() < deadline:
-            status = job.get_status(refresh=True)
-            if status == JobStatus.FINISHED:
-                return job.return_value(refresh=True)
-            if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED, None):
-                reason = (job.latest_result().exc_string or "")[-300:] if job.latest_result() \
-                    else status
-                return {"ok": False, "error": f"the job failed on its worker: {reason}"}
-            started.cleanup()  # a dead worker's job goes back on the queue (rq's Retry)
-            time.sleep(0.2)
-        return {"ok": False, "error": "no answer before the job's deadline"}
+        return answer(job, self.queue, deadline)
 
     def _queued_by_another(self, job_id: str):
         for _ in range(int(CLAIM_S / 0.1)):
@@ -239,6 +226,25 @@ class ClusterPool:
                      duration_ms=(time.monotonic() - started) * 1000,
                      outcome="ok" if answer["ok"] else "bad_output" if answer.get(
                          "bad_output") else "error", error=answer.get("error", "")[:500])
+
+
+def answer(job, queue, deadline: float) -> dict[str, Any]:
+    """A queued job's answer, waited for until ``deadline``; a failure as data."""
+    from rq.job import JobStatus
+    from rq.registry import StartedJobRegistry
+
+    started = StartedJobRegistry(queue=queue)
+    while time.monotonic() < deadline:
+        status = job.get_status(refresh=True)
+        if status == JobStatus.FINISHED:
+            return job.return_value(refresh=True)
+        if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED, None):
+            reason = (job.latest_result().exc_string or "")[-300:] if job.latest_result() \
+                else status
+            return {"ok": False, "error": f"the job failed on its worker: {reason}"}
+        started.cleanup()  # a dead worker's job goes back on the queue (rq's Retry)
+        time.sleep(0.2)
+    return {"ok": False, "error": "no answer before the job's deadline"}
 
 
 def endpoint_key(config: EndpointConfig) -> str:

@@ -114,3 +114,29 @@ def short_name(spec: str) -> str:
     """A model's name for the logs and the takes' records: the hub id, or the folder's name."""
     return spec if HUB_ID.match(spec) and not Path(spec).expanduser().is_dir() \
         else Path(spec).expanduser().resolve().name
+
+
+class InProcess:
+    """A model backend of this process: its weights, its options, its name in the records,
+    and the device it shares with the others."""
+
+    library, what = "diffusers", "video"  # diffusers:MODEL as --video
+
+    def __init__(self, spec: str, options: GpuOptions, journal: Any = None) -> None:
+        check_source(spec, self.what, options)
+        self.spec, self.options = spec, options
+        self.name = f"{self.library}:{short_name(spec)}"
+        self.device = device(options.device)
+        self.journal = journal or (lambda **fields: None)
+
+    def pipeline(self) -> Any:
+        """The model, loaded once for this process."""
+        return self.device.model(self.name, self._load)
+
+    def _load(self) -> Any:
+        import diffusers
+
+        pipe = load(self.spec, self.what, self.options, diffusers.DiffusionPipeline,
+                    dtype=self.options.torch_dtype())
+        pipe.set_progress_bar_config(disable=True)
+        return pipe

@@ -136,7 +136,7 @@ class ModelClient:
             retry=Retry(max=cluster.RETRIES), result_ttl=cluster.RESULT_TTL_S,
             failure_ttl=cluster.RESULT_TTL_S, job_timeout=int(self.deadline_s) + 60,
             description=f"{self.spec} {self.cap}")
-        answer = self._wait(job, started + self.deadline_s)
+        answer = cluster.answer(job, self.queue, started + self.deadline_s)
         self.journal(endpoint=self.name, capability=self.cap, attempt=1,
                      arguments={"via": "model workers", "worker": answer.get("worker"),
                                 "loads": answer.get("loads")},
@@ -151,18 +151,3 @@ class ModelClient:
         if not measure:
             return Asset(path, 0.0)
         return dataclasses.replace(Asset.measure(path), made_frames=answer["made_frames"])
-
-    def _wait(self, job, deadline: float) -> dict[str, Any]:
-        from rq.job import JobStatus
-        from rq.registry import StartedJobRegistry
-
-        started = StartedJobRegistry(queue=self.queue)
-        while time.monotonic() < deadline:
-            status = job.get_status(refresh=True)
-            if status == JobStatus.FINISHED:
-                return job.return_value(refresh=True)
-            if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED, None):
-                return {"ok": False, "error": f"the job {status} on its worker"}
-            started.cleanup()  # a dead worker's job goes back on the queue (rq's Retry)
-            time.sleep(0.2)
-        return {"ok": False, "error": "no model worker answered before the job's deadline"}

@@ -7,31 +7,15 @@ from __future__ import annotations
 
 import inspect
 from pathlib import Path
-from typing import Any
 
-from webtv.production.backends.device import device, torch
-from webtv.production.backends.inprocess import GpuOptions, check_source, load, short_name
+from webtv.production.backends.device import torch
+from webtv.production.backends.inprocess import InProcess
 
 DISTILLED_STEPS = 4  # turbo and schnell checkpoints: a few steps, no guidance
 
 
-class DiffusersStill:
-    def __init__(self, spec: str, options: GpuOptions, journal: Any = None) -> None:
-        check_source(spec, "stills", options)
-        self.spec, self.options = spec, options
-        self.name = f"diffusers:{short_name(spec)}"
-        self.device = device(options.device)
-
-    def pipeline(self) -> Any:
-        return self.device.model(self.name, self._load)
-
-    def _load(self) -> Any:
-        import diffusers
-
-        pipe = load(self.spec, "stills", self.options, diffusers.DiffusionPipeline,
-                    dtype=self.options.torch_dtype())
-        pipe.set_progress_bar_config(disable=True)
-        return pipe
+class DiffusersStill(InProcess):
+    what = "stills"
 
     def draw(self, prompt: str, seed: int, out_dir: Path) -> Path:
         pipe = self.pipeline()

@@ -24,7 +24,7 @@ from webtv import prompts
 from webtv.core.errors import BackendError, ConfigError
 from webtv.core.media import write_frames
 from webtv.production.backends.base import Asset, VideoRequest
-from webtv.production.backends.device import device, is_out_of_memory, torch
+from webtv.production.backends.device import is_out_of_memory, torch
 from webtv.production.backends.families import (
     I2V_ONLY,
     Family,
@@ -33,34 +33,19 @@ from webtv.production.backends.families import (
     shape,
     smaller,
 )
-from webtv.production.backends.inprocess import GpuOptions, check_source, load, short_name
+from webtv.production.backends.inprocess import InProcess
 
 log = logging.getLogger("webtv.gpu")
 
 
-class DiffusersVideo:
+class DiffusersVideo(InProcess):
     any_rate = False
-
-    def __init__(self, spec: str, options: GpuOptions, journal: Any = None) -> None:
-        check_source(spec, "video", options)
-        self.spec, self.options = spec, options
-        self.name = f"diffusers:{short_name(spec)}"
-        self.device = device(options.device)
-        self.journal = journal or (lambda **fields: None)
-        self._i2v: Any = None
+    _i2v: Any = None  # the image-to-video pipeline over the same weights, made when needed
 
     # -- what the model is --------------------------------------------------------------
-    def pipeline(self) -> Any:
-        """The pipeline, loaded once for this process."""
-        return self.device.model(self.name, self._load)
-
     def _load(self) -> Any:
-        import diffusers
-
-        pipe = load(self.spec, "video", self.options, diffusers.DiffusionPipeline,
-                    dtype=self.options.torch_dtype())
+        pipe = super()._load()
         family_of(type(pipe).__name__)  # a pipeline of another kind: said now, not mid-take
-        pipe.set_progress_bar_config(disable=True)
         return pipe
 
     @property
