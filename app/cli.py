@@ -49,9 +49,10 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--faults", type=float, default=0.0, metavar="RATE",
                    help="testing: the share of local takes made with a known fault (reversed "
                         "motion, wrong palette, burned-in text, frozen, black, vertical lines)")
-    p.add_argument("--checks", choices=("all", "playable"),
-                   help="which failed checks keep a take off the air: all (default), or only "
-                        "black, frozen and burned-in text ([inspection] gate in webtv.toml)")
+    p.add_argument("--checks", choices=("auto", "all", "playable"),
+                   help="which failed checks keep a take off the air: all, or only black, "
+                        "frozen and burned-in text (playable); auto (default): playable for "
+                        "an in-process model, all otherwise ([inspection] gate in webtv.toml)")
     p.add_argument("-v", "--verbose", action="store_true")
 
 

@@ -29,7 +29,7 @@ class Settings:
     backends: dict[str, str | None] = field(default_factory=dict)  # --video zeroscope, ...
     # (and --stills diffusers:MODEL: reference stills for image-to-video models)
     fault_rate: float = 0.0  # --faults: the local video backend's injected faults (testing)
-    gate: str | None = None  # --checks: which failed checks reject a take (all | playable)
+    gate: str | None = None  # --checks: which failed checks reject a take (auto|all|playable)
     llm_timeout: float = 600.0  # seconds per model call: a small model on a CPU is slow
     llm_temperature: float = 0.2
 

@@ -31,9 +31,10 @@ def open_context(settings: Settings, stop: threading.Event | None = None) -> Too
     config = settings.config(data.root)
     backends = backend_config.build(config, settings.backends, data.root / "work",
                                     CallJournal(data), settings.fault_rate)
-    gate = settings.gate or config.get("inspection", {}).get("gate", "all")
+    gate = settings.gate or config.get("inspection", {}).get("gate", "auto")
     return ToolContext.open(store=Store(data), data=data, backends=backends,
-                            moderator=moderation.from_env(), stop=stop, gate=checks.gate(gate))
+                            moderator=moderation.from_env(), stop=stop,
+                            gate=checks.gate(gate, backends.video.name))
 
 
 class Runtime:

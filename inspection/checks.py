@@ -119,19 +119,25 @@ def vertical_lines(frames: list[np.ndarray], limit: float = 20.0) -> Check:
 
 SCENE_SHARE, DETAIL_SHARE = 0.02, 0.002  # how much of the picture a colour should cover
 
-# Which failed checks keep a take off the air. "all": every check (the default). "playable":
-# only those that make a take unwatchable whatever was asked (black or frozen pictures, text
-# burned in); the others still run and are recorded, for the operator and the retakes' words.
-# A model with random weights (a test's) makes noise that fails the rest, rightly.
+# Which failed checks keep a take off the air. "all": every check. "playable": only those that
+# make a take unwatchable whatever was asked (black or frozen pictures, text burned in); the
+# others still run and are recorded, for the operator. "auto" (the default): "all" where a take
+# costs seconds (the local renderer, a Space), "playable" where it costs minutes of the owner's
+# GPU (an in-process model: a retake for a colour off by a few units would cost more air than
+# it saves). A model with random weights (a test's) makes noise the other checks reject.
 GATES = {"all": None, "playable": frozenset({"black_frames", "frozen_frames", "burned_text"})}
 
 
-def gate(name: str) -> frozenset[str] | None:
-    """The checks that reject under gate ``name`` (None: all of them)."""
+def gate(name: str, video: str = "") -> frozenset[str] | None:
+    """The checks that reject under gate ``name`` (None: all of them); ``video``: the video
+    backend's name, for "auto"."""
+    if name == "auto":
+        name = "playable" if video.startswith(("diffusers:", "transformers:")) else "all"
     if name not in GATES:
         from webtv.core.errors import ConfigError
 
-        raise ConfigError(f"unknown inspection gate {name!r} (known: {', '.join(GATES)})")
+        raise ConfigError(f"unknown inspection gate {name!r} (known: auto, "
+                          f"{', '.join(GATES)})")
     return GATES[name]
 
 

@@ -48,6 +48,16 @@ def test_each_family_keeps_its_own_rules() -> None:
     assert (retry.fps, retry.frames, retry.tiling, retry.offload) == (8, 25, True, True)
 
 
+def test_the_default_gate_holds_cheap_takes_to_every_check_and_gpu_takes_to_playable() -> None:
+    from webtv.inspection.checks import GATES, gate
+
+    assert gate("auto", "local") is None and gate("auto", "zeroscope") is None
+    assert gate("auto", "diffusers:wan") == GATES["playable"] == gate("playable", "local")
+    assert gate("all", "diffusers:wan") is None
+    with pytest.raises(ConfigError, match="unknown inspection gate 'loose'"):
+        gate("loose")
+
+
 @pytest.fixture(scope="session")
 def tiny(tmp_path_factory) -> dict[str, Path]:
     from tests.tiny_models import build
@@ -221,8 +231,8 @@ def air_a_take(home: Path, *args: str, toml: str = "", timeout: float = 240) -> 
     from tests.channel import query, start, wait_for
 
     home.mkdir(parents=True, exist_ok=True)
-    (home / "webtv.toml").write_text(  # ``toml`` goes on in [gpu]
-        "[inspection]\ngate = \"playable\"\n[gpu]\nwidth = 160\nheight = 96\nsteps = 2\n" + toml)
+    (home / "webtv.toml").write_text(  # ``toml`` goes on in [gpu]; the default gate
+        "[gpu]\nwidth = 160\nheight = 96\nsteps = 2\n" + toml)
     channel = start(home, "--theme", "a llama who runs a night-time noodle stand", "--port",
                     "0", "--buffer", "15", *args)
     try:

@@ -4,6 +4,7 @@ the next job, and send the clip back; a channel with `[gpu] workers = true` airs
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 from collections import defaultdict
@@ -76,7 +77,10 @@ def test_a_channel_without_a_gpu_airs_takes_made_on_a_model_worker(
     workers.start(1)
     try:
         aired = air_a_take(tmp_path / "home", "--video", f"diffusers:{tiny['ltx']}",
+                           "--music", f"transformers:{tiny['musicgen']}",
                            toml=f"workers = true\n[cluster]\nredis = \"{redis_url}\"\n")
     finally:
         workers.stop()
-    assert "diffusers:ltx (workers)" in aired[0][0]
+    backends = json.loads(aired[0][0])
+    assert backends["video"] == "diffusers:ltx (workers)"
+    assert backends["music"] == "transformers:musicgen (workers)"
