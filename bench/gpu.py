@@ -38,6 +38,13 @@ def made(cls, device: str, **config):
         return cls(**config).to(torch.bfloat16).eval()
 
 
+def t5_xxl(device: str):
+    """T5 v1.1 XXL's encoder: LTX-Video's and CogVideoX's text encoder."""
+    from transformers import T5Config, T5EncoderModel
+
+    return made(T5EncoderModel, device, config=T5Config(vocab_size=32128, **T5_XXL))
+
+
 def wan(device: str):
     """Wan 2.1 T2V 1.3B: a 1.3B transformer, UMT5-XXL, Wan's VAE (8x, 4x)."""
     from diffusers import (
@@ -70,11 +77,9 @@ def ltx(device: str):
         LTXPipeline,
         LTXVideoTransformer3DModel,
     )
-    from transformers import T5Config, T5EncoderModel
-
     return LTXPipeline(
         tokenizer=tokenizer(128),
-        text_encoder=made(T5EncoderModel, device, config=T5Config(vocab_size=32128, **T5_XXL)),
+        text_encoder=t5_xxl(device),
         vae=made(AutoencoderKLLTXVideo, device),
         scheduler=FlowMatchEulerDiscreteScheduler(
             use_dynamic_shifting=True, base_shift=0.95, max_shift=2.05, base_image_seq_len=1024,
@@ -90,11 +95,9 @@ def cogvideox(device: str):
         CogVideoXPipeline,
         CogVideoXTransformer3DModel,
     )
-    from transformers import T5Config, T5EncoderModel
-
     return CogVideoXPipeline(
         tokenizer=tokenizer(226),
-        text_encoder=made(T5EncoderModel, device, config=T5Config(vocab_size=32128, **T5_XXL)),
+        text_encoder=t5_xxl(device),
         vae=made(AutoencoderKLCogVideoX, device),
         transformer=made(CogVideoXTransformer3DModel, device),
         scheduler=CogVideoXDDIMScheduler(timestep_spacing="trailing",

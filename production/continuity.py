@@ -58,7 +58,7 @@ def reference(ctx: Production, shot: dict[str, Any], work: Path
     if entity.get("reference") and ctx.data.resolve(entity["reference"]).is_file():
         return ctx.data.resolve(entity["reference"]), f"reference of {name}"
     if stills is None:
-        raise ConfigError(f"{video_name(ctx)} starts every take from a picture: give it a "
+        raise ConfigError(f"{ctx.backends.video.name} starts every take from a picture: give it a "
                           "stills model for the cast's reference frames (--stills "
                           "diffusers:MODEL)")
     bible = ctx.store.show.bible() or {}
@@ -69,7 +69,3 @@ def reference(ctx: Production, shot: dict[str, Any], work: Path
     media = ctx.data.keep(made, ".png")
     ctx.store.show.set_reference(name, media)
     return ctx.data.resolve(media), f"reference of {name}"
-
-
-def video_name(ctx: Production) -> str:
-    return ctx.backends.video.name

@@ -24,8 +24,10 @@ from webtv.production.backends.families import (
     smaller,
 )
 
-torch = pytest.importorskip("torch") if not os.environ.get("WEBTV_REQUIRE_TORCH") else \
-    __import__("torch")
+if os.environ.get("WEBTV_REQUIRE_TORCH"):  # CI: missing torch is a failure, not a skip
+    import torch
+else:
+    torch = pytest.importorskip("torch")
 SMALL = {"width": 160, "height": 96, "steps": 2}  # CPU-sized takes: the rules are the same
 
 
@@ -256,3 +258,93 @@ def test_a_channel_airs_what_the_model_makes(tiny, tmp_path: Path, family: str) 
     assert backends["music"] == "transformers:musicgen"
     made = probe(tmp_path / "home" / aired[0][1])
     assert (made.width, made.height, made.audio_codec) == (1024, 576, "aac")  # house format
+
+
+class Placed(torch.nn.Linear):
+    """A model that says where it was put (a CPU has no GPU to put it on)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(size, size, bias=False)
+        self.where, self.offloaded = "cpu", False
+
+    def to(self, where):
+        self.where = where
+        return self
+
+    def enable_model_cpu_offload(self, device):  # noqa: F811 - diffusers' pipelines have it
+        self.offloaded = True
+
+
+def test_one_device_keeps_what_fits_moves_out_the_idle_and_offloads_what_never_fits(
+        caplog) -> None:
+    """The placement policy, with a budget of 3 units (a 100x100 float32 model is one; what a
+    GPU would say, here given): a model bigger than the budget runs offloaded and moves nothing
+    out; one that does not fit moves the least recently used idle models out; `never` keeps a
+    model whole."""
+    from webtv.production.backends.device import Device
+
+    caplog.set_level("INFO", logger="webtv.gpu")
+
+    class Budgeted(Device):
+        accelerated = True
+
+        def budget(self) -> int:
+            return 3 * 100 * 100 * 4
+
+    device = Budgeted("cuda")
+    models = {k: device.model(k, lambda n=n: Placed(n)) for k, n in
+              (("video", 100), ("music", 100), ("stills", 100), ("huge", 200), ("two", 141))}
+    for key in ("video", "music", "stills", "video"):  # video: now the most recently used
+        with device.use(key, "video", 4) as model:
+            assert model.where == "cuda"
+    with device.use("huge", "video", 4) as huge:  # 4 units: it could never fit
+        assert huge.offloaded and huge.where == "cpu"
+    assert [models[k].where for k in ("video", "music", "stills")] == ["cuda"] * 3
+    with device.use("two", "video", 4) as two:  # 2 units: music and stills make room
+        assert two.where == "cuda"
+    assert [models[k].where for k in ("video", "music", "stills")] == ["cuda", "cpu", "cpu"]
+    device.model("whole", lambda: Placed(200))
+    with device.use("whole", "video", 4, offload=False) as whole:  # [gpu] offload = "never"
+        assert whole.where == "cuda" and not whole.offloaded
+    assert models["video"].where == "cpu"
+    assert device.loads == 6
+    with device.use("video", "video", 8, note="a retry"):
+        for step in range(1, 9):
+            device.step(step, 8)
+        assert device.progress.as_dict()["note"] == "a retry"
+    assert [r.getMessage().split(": ")[1][:12] for r in caplog.records
+            if "step" in r.getMessage()] == ["step 2 of 8,", "step 4 of 8,", "step 6 of 8,"]
+    assert device.progress is None
+
+
+def test_what_is_being_made_shows_in_the_status() -> None:
+    from webtv.director.status import _making_lines
+
+    channel = {"running": True, "making": [{"device": "cuda", "model": "diffusers:wan",
+                                           "kind": "video", "step": 12, "steps": 30,
+                                           "seconds": 41.2, "note": ""}]}
+    assert _making_lines(channel) == [
+        "Making:    video with diffusers:wan on cuda: step 12 of 30, 41 s"]
+    assert _making_lines({**channel, "running": False}) == []
+
+
+def test_what_each_checkpoint_can_start_from(tiny) -> None:
+    """Image-to-video over the same weights where the family has it; an I2V-only checkpoint
+    needs a picture; a distilled checkpoint gets its own schedule."""
+    starts = {name: (video(tiny[name]).can_continue, video(tiny[name]).needs_image)
+              for name in ("wan", "wan-ti2v", "ltx", "cogvideox", "cogvideox-i2v")}
+    assert starts == {"wan": (False, False), "wan-ti2v": (True, False), "ltx": (True, False),
+                      "cogvideox": (False, False), "cogvideox-i2v": (True, True)}
+    distilled = video(tiny["ltx-distilled"], steps=None).plan(3.0)
+    assert (distilled.steps, distilled.guidance, len(distilled.timesteps)) == (8, 1.0, 8)
+    assert video(tiny["ltx"], steps=None).plan(3.0).steps == 50
+
+
+def test_a_wan_ti2v_take_starts_from_a_picture(tiny, tmp_path: Path) -> None:
+    from PIL import Image
+
+    backend = video(tiny["wan-ti2v"])
+    Image.new("RGB", (160, 96), (200, 40, 40)).save(tmp_path / "start.png")
+    clip = backend.generate(request(backend, image=tmp_path / "start.png"), tmp_path)
+    assert type(backend._i2v).__name__ == "WanImageToVideoPipeline"
+    assert probe(clip.path).frames == 49

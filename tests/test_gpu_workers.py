@@ -5,6 +5,8 @@ the next job, and send the clip back; a channel with `[gpu] workers = true` airs
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 import threading
 from collections import defaultdict
@@ -20,9 +22,6 @@ pytest.importorskip("torch")
 
 class ModelWorkers(Workers):
     def start(self, count: int = 1) -> None:
-        import os
-        import subprocess
-
         for _ in range(count):
             n = len(self.procs)
             log = (self.folder / f"worker-{n}.log").open("wb")

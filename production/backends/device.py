@@ -112,14 +112,16 @@ class Device:
             return self.models[key].model
 
     @contextmanager
-    def use(self, key: str, kind: str, steps: int, offload: bool = False) -> Iterator[Any]:
-        """The model on the device for one generation, the device held meanwhile."""
+    def use(self, key: str, kind: str, steps: int, offload: bool | None = None,
+            note: str = "") -> Iterator[Any]:
+        """The model on the device for one generation, the device held meanwhile.
+        ``offload``: True, run it offloaded; False, never; None, only if it does not fit."""
         with self._lock:
             resident = self.models[key]
             self.models.move_to_end(key)
             self._place(key, resident, offload)
             resident.uses += 1
-            self.progress = Progress(key, kind, steps)
+            self.progress = Progress(key, kind, steps, note=note)
             try:
                 yield resident.model
             finally:
@@ -133,17 +135,17 @@ class Device:
                          self.progress.model, step, steps,
                          time.monotonic() - self.progress.started)
 
-    def _place(self, key: str, resident: Resident, offload: bool) -> None:
-        if not self.accelerated or resident.offloaded:
-            return
-        if offload and hasattr(resident.model, "enable_model_cpu_offload"):
-            self._offload(key, resident)
-            return
-        if resident.on_device:
+    def _place(self, key: str, resident: Resident, offload: bool | None) -> None:
+        if not self.accelerated or resident.offloaded or resident.on_device and not offload:
             return
         budget = self.budget()
+        can_offload = hasattr(resident.model, "enable_model_cpu_offload")
+        if can_offload and (offload or offload is None and budget is not None
+                            and resident.bytes > budget):
+            self._offload(key, resident)  # asked for, or it would not fit even alone
+            return
         on_device = sum(r.bytes for r in self.models.values() if r.on_device)
-        for other_key, other in list(self.models.items()):
+        for other_key, other in list(self.models.items()):  # least recently used first
             if budget is None or on_device + resident.bytes <= budget:
                 break
             if other.on_device and other is not resident:  # idle: the device is held by us
@@ -151,10 +153,6 @@ class Device:
                 other.on_device = False
                 on_device -= other.bytes
                 log.info("moved %s out to the CPU to make room for %s", other_key, key)
-        if budget is not None and on_device + resident.bytes > budget \
-                and hasattr(resident.model, "enable_model_cpu_offload"):
-            self._offload(key, resident)
-            return
         resident.model.to(self.name)
         resident.on_device = True
 

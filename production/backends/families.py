@@ -81,7 +81,7 @@ class Shape:
     out_height: int
     timesteps: tuple[float, ...] = ()
     tiling: bool = False  # the VAE decodes in tiles (less memory, a little slower)
-    offload: bool = False  # components move to the GPU only while they run
+    offload: bool | None = None  # components visit the GPU in turn: yes, no, None: if needed
 
     @property
     def seconds(self) -> float:

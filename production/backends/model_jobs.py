@@ -13,6 +13,7 @@ comes back as bytes; a failure comes back as data, and the take fails like any o
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import shutil
@@ -130,7 +131,7 @@ class ModelClient:
 
         started = time.monotonic()
         text = json.dumps([self.cap, self.spec, self.gpu, ask], sort_keys=True, default=str)
-        job_id = "webtv-model-" + __import__("hashlib").sha256(text.encode()).hexdigest()[:32]
+        job_id = "webtv-model-" + hashlib.sha256(text.encode()).hexdigest()[:32]
         job = self.queue.fetch_job(job_id) or self.queue.enqueue(
             run_model_job, self.cap, self.spec, self.gpu, ask, job_id=job_id,
             retry=Retry(max=cluster.RETRIES), result_ttl=cluster.RESULT_TTL_S,

@@ -56,9 +56,10 @@ class DiffusersVideo(InProcess):
     def distilled(self) -> bool:
         if self.options.video.distilled is not None:
             return self.options.video.distilled
-        return "distill" in self.spec.lower() or type(self.pipeline()).__name__ == \
-            "LTXConditionPipeline" and not self.pipeline().scheduler.config.get(
-                "use_dynamic_shifting", True)
+        pipe = self.pipeline()
+        condition = type(pipe).__name__ == "LTXConditionPipeline"  # 0.9.5+: no shifting when
+        fixed = not pipe.scheduler.config.get("use_dynamic_shifting", True)  # distilled
+        return "distill" in self.spec.lower() or (condition and fixed)
 
     @property
     def can_continue(self) -> bool:
@@ -86,7 +87,7 @@ class DiffusersVideo(InProcess):
             native = (config.sample_width * scale, config.sample_height * scale)
         planned = shape(self.family, seconds, self.options.video, self.distilled, native)
         return replace(planned, tiling=self.options.tiling(),
-                       offload=self.options.offload == "always")
+                       offload={"always": True, "never": False}.get(self.options.offload))
 
     # -- a take ---------------------------------------------------------------------------
     def generate(self, request: VideoRequest, out_dir: Path) -> Asset:
@@ -124,9 +125,7 @@ class DiffusersVideo(InProcess):
         pipe = self._pipe_for(request)
         kwargs = self._arguments(pipe, request, planned)
         started = time.monotonic()
-        with self.device.use(self.name, "video", planned.steps, planned.offload):
-            if self.device.progress is not None:
-                self.device.progress.note = note
+        with self.device.use(self.name, "video", planned.steps, planned.offload, note):
             _tiled(pipe, planned.tiling)
             out = pipe(**kwargs)
         frames = out.frames[0]  # the batch's one video: (frames, height, width, 3) in [0, 1]
