@@ -37,9 +37,10 @@ class DataDir:
         try:
             for sub in ("media", "work", "hls"):
                 (self.root / sub).mkdir(parents=True, exist_ok=True)
-            probe = self.root / "work" / ".writable"
-            probe.write_bytes(b"")
-            probe.unlink()
+            # a probe of its own (not one shared name): processes opening the same dir at once
+            # must not unlink each other's probe
+            with tempfile.TemporaryFile(dir=self.root / "work", prefix=".writable-"):
+                pass
         except OSError as exc:  # a file in the way, no permission, a read-only disk
             where = exc.filename or self.root
             raise ConfigError(f"cannot use {self.root} as the data directory: {where}: "

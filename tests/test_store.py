@@ -110,6 +110,17 @@ def test_paths_stay_inside_the_data_dir(data: DataDir, tmp_path: Path) -> None:
     assert kept.startswith("media/") and data.resolve(kept).read_bytes() == b"abc"
 
 
+def test_many_openers_of_one_data_dir_at_once_all_succeed(tmp_path: Path) -> None:
+    # the autopilot, `webtv chat` and workers open the same dir at the same moment: each
+    # one's write probe is its own, so none fails because another removed a shared one
+    from concurrent.futures import ThreadPoolExecutor
+
+    home = tmp_path / "home"
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        opened = list(pool.map(lambda _: DataDir(home), range(400)))
+    assert len(opened) == 400 and not list((home / "work").iterdir())
+
+
 class _Down:
     """A video backend that is down: write_shots then only writes (no minutes of rendering)."""
 
