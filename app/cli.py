@@ -26,8 +26,8 @@ from webtv.tools.programme import favourite_take
 
 log = logging.getLogger("webtv")
 BACKEND_EXAMPLES = {
-    "video": "zeroscope, ltx, or diffusers:MODEL (a folder or a cached hub id: Wan, LTX-Video, "
-             "CogVideoX on this machine's GPU)",
+    "video": "zeroscope, ltx, diffusers:MODEL (a folder or a cached hub id: Wan, LTX-Video, "
+             "CogVideoX on this machine's GPU), replicate:OWNER/NAME or veo:MODEL (hosted)",
     "upscale": "xl", "interpolate": "film",
     "music": "musicgen, or transformers:MODEL (MusicGen) / diffusers:MODEL (an audio pipeline)",
     "stills": "diffusers:MODEL (text-to-image: the cast's reference stills, for image-to-video "
@@ -53,6 +53,11 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="which failed checks keep a take off the air: all, or only black, "
                         "frozen and burned-in text (playable); auto (default): playable for "
                         "an in-process model, all otherwise ([inspection] gate in webtv.toml)")
+    p.add_argument("--budget", type=float, metavar="USD",
+                   help="spend at most this many dollars a day (UTC) on takes; once spent, "
+                        "the channel airs its library until the next day ([budget] day_usd)")
+    p.add_argument("--budget-hour", type=float, metavar="USD",
+                   help="and at most this many dollars in any clock hour ([budget] hour_usd)")
     p.add_argument("-v", "--verbose", action="store_true")
 
 
@@ -135,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env(
         data_dir=args.data_dir, llm_model=args.model, llm_base_url=args.base_url,
         config_path=args.config, fault_rate=args.faults, gate=args.checks,
+        budget_day=args.budget, budget_hour=args.budget_hour,
         backends={cap: getattr(args, cap) for cap in ("video", "upscale", "interpolate",
                                                       "music", "stills")})
     commands = {"run": cmd_run, "chat": cmd_chat, "serve": cmd_serve, "status": cmd_status,

@@ -31,7 +31,20 @@ def now_playing(store: Store, session: str | None, channel: str = "main") -> dic
                  for u in ([] if library else store.air.upcoming(5))],
         "takes": store.takes.take_counts(),
         "clock": playlist_clock(store.data.channel_hls(channel)),
+        "notice": None if library else budget_notice(store),
     }
+
+
+def budget_notice(store: Store) -> str | None:
+    """What the page tells viewers while the owner's budget is spent."""
+    channel = store.programme.channel()
+    if not (channel.get("budget") or {}).get("spent") or channel.get("stopped"):
+        return None
+    if (channel.get("reason") or "").startswith("this hour's"):
+        return "This hour's budget for new scenes is spent: reruns from the library until " \
+               "the next hour."
+    return "Today's budget for new scenes is spent: reruns from the library until new " \
+           "scenes resume at 00:00 UTC."
 
 
 def playlist_clock(hls: Path) -> dict[str, float] | None:

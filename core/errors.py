@@ -34,6 +34,16 @@ class BadMedia(BackendError):
     wrong shape): the content's fault, not the endpoint's. Another seed may do."""
 
 
+class Refused(BackendError):
+    """A hosted service's moderation refused the prompt (or what it made from it): the shot's
+    fault, not the service's. A new seed will not change it; the director rewrites the shot."""
+
+
+class BudgetSpent(BackendError):
+    """The owner's budget has no room for this attempt: nothing was started, nothing is
+    spent; the shot waits, unmade, until the budget allows it (the next day or hour)."""
+
+
 class GateUnavailable(BackendError):
     """A gate before the air could not answer (the moderation endpoint, the text reader): the
     take is neither passed nor failed; it waits, made, until the gate answers again."""

@@ -30,6 +30,8 @@ class Settings:
     # (and --stills diffusers:MODEL: reference stills for image-to-video models)
     fault_rate: float = 0.0  # --faults: the local video backend's injected faults (testing)
     gate: str | None = None  # --checks: which failed checks reject a take (auto|all|playable)
+    budget_day: float | None = None  # --budget: dollars a day (UTC) on takes
+    budget_hour: float | None = None  # --budget-hour
     llm_timeout: float = 600.0  # seconds per model call: a small model on a CPU is slow
     llm_temperature: float = 0.2
 
@@ -65,7 +67,10 @@ TABLES = {"backends": ("video", "upscale", "interpolate", "music", "stills", "jo
           "gpu": None,  # in-process models: checked by production/backends/inprocess.py
           "inspection": ("gate",),  # which failed checks keep a take off the air
           "channels": None,  # [[channels]]: read by the channel network (app/channels.py)
-          "cluster": ("redis",)}  # endpoints shared across hosts (production/backends/cluster.py)
+          "cluster": ("redis",),  # endpoints shared across hosts (production/backends/cluster.py)
+          "hosted": None,  # [hosted.replicate], [hosted.veo]: production/backends/hosted.py
+          "prices": None,  # [prices."BACKEND"]: production/costs.py
+          "budget": ("day_usd", "hour_usd", "policy")}
 
 
 def load_config(path: Path | None, required: bool = False) -> dict[str, Any]:

@@ -7,6 +7,8 @@ the last run stopped: first the shots a crash interrupted, then the current segm
 shots, then more segments, and when the show's planned segments are made, the next queued
 theme. When turns stop scheduling takes (every endpoint failing) it backs off and says so in
 the channel state that `webtv status` reads; the playout fills the air with replays meanwhile.
+When the owner's budget has no room for another take it waits (mode "budget") and the playout
+airs the library by the budget's policy, until the next day (or hour) makes room.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from webtv.director.requests import (
     produce_request,
     theme_request,
 )
+from webtv.production import costs
 from webtv.production import line as production
 from webtv.production.backends.device import making_now
 from webtv.state.retention import Policy, sweep
@@ -72,9 +75,11 @@ class Autopilot:
         self.state = {"mode": "starting", "reason": "", "since": now()}
         self.failures = 0
         self.pending_theme: str | None = None  # a theme whose show is not made yet
+        self.budget = costs.Budget()  # the run's, once it starts
 
     def run(self, ctx: ToolContext, stop: threading.Event, theme: str | None = None) -> None:
         ctx = ctx.with_production(stop=stop)  # production begins no new take once it stops
+        self.budget = ctx.production.budget
         beat = threading.Thread(target=self._heartbeat, args=(ctx, stop), name="heartbeat",
                                 daemon=True)
         beat.start()
@@ -85,6 +90,9 @@ class Autopilot:
         try:
             while not stop.is_set():
                 request = self.next_request(ctx)
+                if request is not None and not self._budget_allows(ctx):
+                    stop.wait(5.0)  # the library airs meanwhile; fresh takes wait for room
+                    continue
                 if request is None:
                     self._set_mode("ahead" if ctx.store.show.bible() else "no show")
                     stop.wait(1.0)
@@ -151,6 +159,8 @@ class Autopilot:
                      self._last_tool_error(ctx.store) or "inspection")
             self.failures = 0
             return
+        if not self._budget_allows(ctx):  # the budget ran out in this turn: not a failure
+            return
         self.failures += 1
         reason = error or self._last_tool_error(ctx.store) or "no take passed inspection"
         self._set_mode("degraded", reason)
@@ -158,6 +168,20 @@ class Autopilot:
         log.warning("nothing scheduled in %d turn(s) (%s); trying again in %.0f s",
                     self.failures, reason, wait)
         stop.wait(wait)
+
+    def _budget_allows(self, ctx: ToolContext) -> bool:
+        """Whether the owner's budget has room for a take now; when it has not, the channel
+        says so (mode "budget": the playout airs the library) until it has."""
+        if not ctx.production.budget.limited:
+            return True
+        shot = ctx.store.programme.unfinished_shots()[:1]
+        seconds = shot[0]["duration_s"] if shot else 4.0
+        if costs.room(ctx.production, seconds):
+            if self.state["mode"] == "budget":
+                self._set_mode("filling")
+            return True
+        self._set_mode("budget", costs.budget_line(ctx.store, ctx.production.budget))
+        return False
 
     @staticmethod
     def _made(ctx: ToolContext, request: Request | str) -> bool:
@@ -207,6 +231,8 @@ class Autopilot:
                                     scheduled_s=round(store.air.queued_seconds(), 1),
                                     failures=self.failures, director=self.model.name,
                                     policy=self.policy.__dict__, stopped=stopped,
+                                    budget={**self.budget.describe(),
+                                            "spent": self.state["mode"] == "budget"},
                                     making=[] if stopped else making_now())
 
     def _sweep(self, store: Store, ctx: ToolContext) -> None:

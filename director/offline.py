@@ -95,11 +95,23 @@ class OfflineDirector:
         if dropped and "rewrite_shot" in offered and not any(s.name == "rewrite_shot"
                                                              for s in steps):
             first = dropped[0]
-            return [("rewrite_shot", {"shot": first["shot"], "action": first["action"],
+            action = first["action"]
+            if "refused the prompt" in first["why"] or "filtered the video" in first["why"]:
+                action = self._plainer(action)  # the same words would be refused again
+            return [("rewrite_shot", {"shot": first["shot"], "action": action,
                                       "camera": "static"})]
         if not last.ok:
             return f"That did not work: {str(last.result).removeprefix('Error: ')[:300]}"
         return said(last.name, last.result)
+
+    def _plainer(self, action: str) -> str:
+        """A refused action in plainer words: its subject, doing something quiet (the
+        planner cannot know which word the service objected to, so it keeps none of the
+        rest)."""
+        words = action.split()
+        subject = " ".join(words[:2]) if words[:1] and words[0].lower() in ("the", "a", "an") \
+            else " ".join(words[:1])
+        return f"{subject or 'the hero'} {_pick(action, self.words['quiet_actions'])}"
 
     # -- a show from a theme -------------------------------------------------------------
     def show_for(self, text: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from webtv.core.settings import Settings
 from webtv.inspection import checks, moderation
+from webtv.production import costs
 from webtv.production.backends import config as backend_config
 from webtv.state.datadir import DataDir
 from webtv.state.store import CallJournal, Store
@@ -34,7 +35,10 @@ def open_context(settings: Settings, stop: threading.Event | None = None) -> Too
     gate = settings.gate or config.get("inspection", {}).get("gate", "auto")
     return ToolContext.open(store=Store(data), data=data, backends=backends,
                             moderator=moderation.from_env(), stop=stop,
-                            gate=checks.gate(gate, backends.video.name))
+                            gate=checks.gate(gate, backends.video.name),
+                            prices=costs.prices(config),
+                            budget=costs.budget(config, settings.budget_day,
+                                                settings.budget_hour))
 
 
 class Runtime:

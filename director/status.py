@@ -50,7 +50,14 @@ def status_report(store: Store) -> dict[str, Any]:
         "tool_calls": store.calls.tool_call_count(),
         "endpoints": store.calls.endpoint_health(),
         "channels": library_channels(store),
+        "spend": spend(store),
     }
+
+
+def spend(store: Store) -> dict[str, Any]:
+    """Today's spend (UTC), per aired minute, the forecast for the day, and the budget."""
+    budget = channel_health(store).get("budget") or {}
+    return {**store.costs.today(budget.get("day_usd")), "budget": budget}
 
 
 def playlistage(hls_dir) -> float | None:
@@ -89,7 +96,28 @@ def format_status(report: dict[str, Any]) -> str:
         *_on_air_lines(report), *_making_lines(channel),
         *_output_lines(channel.get("outputs") or []),
         *_next_lines(report, channel), *_programme_lines(report, channel),
-        *_network_lines(report)])
+        *_spend_lines(report.get("spend")), *_network_lines(report)])
+
+
+def _spend_lines(spend: dict[str, Any] | None) -> list[str]:
+    """What the takes cost today, and the budget."""
+    if not spend or not (spend["spent_usd"] or (spend["budget"] or {}).get("day_usd")
+                         is not None or (spend["budget"] or {}).get("hour_usd") is not None):
+        return []
+    budget = spend["budget"] or {}
+    per_minute = spend["per_aired_minute_usd"]
+    line = (f"Spend:     ${spend['spent_usd']:.2f} today (UTC) on {spend['attempts']} "
+            f"attempt(s)" + (f", ${per_minute:.2f} per aired minute" if per_minute else "")
+            + f"; forecast ${spend['forecast_usd']:.2f} for the day")
+    limits = [f"${budget['day_usd']:.2f} a day" if budget.get("day_usd") is not None else "",
+              f"${budget['hour_usd']:.2f} an hour" if budget.get("hour_usd") is not None
+              else ""]
+    lines = [line]
+    if any(limits):
+        state = ("spent: the library airs until it allows" if budget.get("spent") else
+                 "within it")
+        lines.append(f"Budget:    {' and '.join(x for x in limits if x)}; {state}")
+    return lines
 
 
 def _channel_lines(channel: dict[str, Any]) -> list[str]:
@@ -248,6 +276,7 @@ def health(store: Store, hls_dir) -> dict[str, Any]:
         "scheduled_s": round(store.air.queued_seconds(), 1),
         "buffer_target_s": channel.get("buffer_target_s"),
         "making": (channel.get("making") or []) if channel["running"] else [],
+        "spend": spend(store),
         "channels": [{k: c[k] for k in ("name", "policy", "streaming", "playlist_age_s",
                                         "on_air")} for c in network],
     }

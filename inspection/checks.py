@@ -123,8 +123,9 @@ SCENE_SHARE, DETAIL_SHARE = 0.02, 0.002  # how much of the picture a colour shou
 # make a take unwatchable whatever was asked (black or frozen pictures, text burned in); the
 # others still run and are recorded, for the operator. "auto" (the default): "all" where a take
 # costs seconds (the local renderer, a Space), "playable" where it costs minutes of the owner's
-# GPU (an in-process model: a retake for a colour off by a few units would cost more air than
-# it saves). A model with random weights (a test's) makes noise the other checks reject.
+# GPU or the owner's money (an in-process model, a hosted service: a retake for a colour off by
+# a few units would cost more air, or dollars, than it saves). A model with random weights (a
+# test's) makes noise the other checks reject.
 GATES = {"all": None, "playable": frozenset({"black_frames", "frozen_frames", "burned_text"})}
 
 
@@ -132,7 +133,8 @@ def gate(name: str, video: str = "") -> frozenset[str] | None:
     """The checks that reject under gate ``name`` (None: all of them); ``video``: the video
     backend's name, for "auto"."""
     if name == "auto":
-        name = "playable" if video.startswith(("diffusers:", "transformers:")) else "all"
+        name = "playable" if video.startswith(("diffusers:", "transformers:", "replicate:",
+                                               "veo:")) else "all"
     if name not in GATES:
         from webtv.core.errors import ConfigError
 

@@ -3,7 +3,8 @@ timeline, long-lived FFmpeg outputs) for the whole run.
 
 ``Playout`` is the director's own channel ("main"): scheduled takes in order; filler when the
 queue is dry: the slate (the show's title and what is coming up) while the next take is seconds
-away, replays of recent takes, least recently aired first, when it has been dry for longer. A
+away, replays of recent takes, least recently aired first, when it has been dry for longer;
+once the owner's budget is spent, the library by the budget's policy, at once. A
 new take goes on at the next boundary, never more than one filler item away.
 ``LibraryPlayout`` is a channel of the network: the shared library, picked by its policy.
 
@@ -88,6 +89,17 @@ class Playout:
         return slate(self.data, bible.get("title") or self.channel_name, line[:70])
 
     def _air_filler(self, store: Store, tx: Transmitter, dry_for: float) -> None:
+        budget = store.programme.channel().get("budget") or {}
+        if budget.get("spent"):  # no fresh takes until the budget allows: the library, by
+            take = store.network.next_for_channel(  # its policy, as a library channel airs
+                self.name, budget.get("policy") or "best")
+            if take is not None:
+                try:
+                    self._air(store, tx, self._media(take), kind="replay", take_id=take["id"],
+                              note="budget spent: from the library")
+                    return
+                except WebTVError as exc:
+                    log.warning("cannot air take %s from the library: %s", take["id"], exc)
         if dry_for >= self.replay_after:
             replay = store.air.replay_candidate()
             if replay is not None:

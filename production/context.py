@@ -13,6 +13,7 @@ from typing import Any
 from webtv.inspection.moderation import LocalModerator, OpenAIModerator
 from webtv.production.backends import local_backends
 from webtv.production.backends.base import Backends
+from webtv.production.costs import Budget, Price, default_prices
 from webtv.state.datadir import DataDir
 from webtv.state.store import Store
 
@@ -50,6 +51,8 @@ class Production:
     stop: threading.Event | None = None  # set when the channel stops: no new take is begun
     answers: Answers = field(default_factory=Answers)  # shared by forks
     gate: frozenset[str] | None = None  # the checks that reject a take (None: all of them)
+    prices: dict[str, Price] = field(default_factory=default_prices)  # what each backend costs
+    budget: Budget = Budget()  # the owner's limit on spend (none by default)
     # where the steps the code runs are logged: the call log's conversation, and progress
     conversation: str = ""
     on_event: Event | None = None

@@ -17,8 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from webtv.core.errors import BadMedia, GateUnavailable, ToolError
-from webtv.production import takes
+from webtv.core.errors import BadMedia, BudgetSpent, GateUnavailable, Refused, ToolError
+from webtv.production import costs, takes
 from webtv.production.context import Production
 from webtv.state.store import Store
 
@@ -32,6 +32,8 @@ class Outcome:
     scheduled: bool = False
     generation_failed: int = 0  # attempts that made no file at all (the backends failed)
     dropped: bool = False  # the shot spent its budget (or failed its schedule step)
+    refused: bool = False  # a service refused its prompt: rewritten, not retaken
+    waits: bool = False  # the owner's budget has no room for it now: made later
 
 
 @dataclass
@@ -48,7 +50,8 @@ class Report:
 
     @property
     def waiting(self) -> list[Outcome]:
-        """Not tried: the backends were down; finished when they are back."""
+        """Not tried: the backends were down, or the budget had no room; finished when they
+        are back, or it has."""
         return [o for o in self.outcomes if not o.scheduled and not o.dropped]
 
     def summary(self, store: Store) -> dict[str, Any]:
@@ -60,6 +63,8 @@ class Report:
                          "why": o.failures[-1] if o.failures else "not made"}
                         for o in self.dropped],
             **({"waiting_for_backends": len(self.waiting)} if self.waiting else {}),
+            **({"waiting_for_budget": sum(o.waits for o in self.outcomes)}
+               if any(o.waits for o in self.outcomes) else {}),
             "seconds_ahead_of_air": round(store.air.queued_seconds(), 1),
         }
 
@@ -124,17 +129,25 @@ def _shoot(ctx: Production, shot_id: int, down: Outage) -> Outcome:
     if down.is_set():
         outcome.failures.append("not made: the backends are failing")
         return outcome
+    if ctx.budget.limited and not costs.room(ctx, shot["duration_s"]):
+        outcome.failures.append("not made: " + costs.budget_line(ctx.store, ctx.budget))
+        outcome.waits = True
+        return outcome
     # made before a crash or a stop: inspect it rather than make it again (its attempt is
     # already counted)
     resumable = [(t["id"], t["status"]) for t in ctx.store.takes.takes_for_shot(shot_id)
                  if t["status"] in ("made", "accepted")]
     emphasis = None
-    while resumable or shot["attempts"] < ctx.takes_per_shot:
+    while resumable or shot["attempts"] < costs.thrift(ctx, shot["duration_s"])[0]:
         if ctx.stopping():  # the channel is going off air: the shot waits, unspent
             outcome.failures.append("not made: the channel stopped")
             return outcome
         outcome.attempts += 1
         take = resumable.pop() if resumable else _make(ctx, shot, outcome, emphasis)
+        if outcome.waits:  # the budget is spent: the shot waits for it, unspent
+            return outcome
+        if outcome.refused:  # another seed would be refused too: the director rewrites it
+            break
         if take is None:
             continue
         done, emphasis = _judge(ctx, *take, outcome, emphasis)
@@ -151,9 +164,17 @@ def _make(ctx: Production, shot: dict[str, Any], outcome: Outcome,
     seed = takes.seed_for(shot["id"], shot["attempts"], ctx.seed)
     made = _step(ctx, "make_take", takes.make_take, shot_id=shot["id"], seed=seed,
                  emphasis=emphasis)
+    if isinstance(made, BudgetSpent):  # nothing started, nothing spent: not an attempt
+        outcome.failures.append(f"not made: {made}")
+        outcome.waits, outcome.attempts = True, outcome.attempts - 1
+        ctx.store.takes.uncount_attempt(shot["id"])
+        return None
     if isinstance(made, ToolError):
         outcome.failures.append(str(made))
-        if isinstance(made, BadMedia):  # a bad file is the answer's fault
+        if isinstance(made, Refused):  # the service answered: the prompt's fault
+            outcome.refused = True
+            ctx.answers.file_came_back()
+        elif isinstance(made, BadMedia):  # a bad file is the answer's fault
             ctx.answers.file_came_back()
         else:
             outcome.generation_failed += 1

@@ -20,6 +20,7 @@ from typing import Any
 from webtv.core import house
 from webtv.production.backends.base import Asset, VideoRequest, refuse_bad_clip
 from webtv.production.context import Production
+from webtv.production.costs import Bill
 from webtv.state.datadir import content_hash
 
 GENERATION_FPS = 8  # Zeroscope's rate; interpolation brings it to the house rate
@@ -44,7 +45,7 @@ def video_request(backend: Any, prompt: str, seed: int, spec: Any, seconds: floa
 def cached(ctx: Production, capability: str, backend: Any, params: dict[str, Any],
            inputs: list[Path], work: Path, make: Callable[[], Asset]) -> Asset:
     """``make()``, unless this remote backend already made the same thing."""
-    if getattr(backend, "pool", None) is None:
+    if getattr(backend, "pool", None) is None and not getattr(backend, "remote", False):
         return make()  # local backends are cheap and deterministic: nothing to save
     key = hashlib.sha256(json.dumps(
         {"capability": capability, "backend": backend.name, "params": params,
@@ -67,7 +68,8 @@ def cached(ctx: Production, capability: str, backend: Any, params: dict[str, Any
 
 
 def make_media(ctx: Production, prompt: str, seed: int, spec, seconds: float, mood: str,
-               work: Path, start: Path | None = None) -> tuple[Path, tuple[str, ...]]:
+               work: Path, start: Path | None = None, bill: Bill | None = None,
+               references: tuple[Path, ...] = ()) -> tuple[Path, tuple[str, ...]]:
     """The house-format file of one take, made in ``work``, and any faults injected on purpose
     into it (the local backend's testing mode). ``start``: the picture the take starts from
     (image-to-video backends).
@@ -76,34 +78,43 @@ def make_media(ctx: Production, prompt: str, seed: int, spec, seconds: float, mo
     the house format, so the picture is encoded once; a remote step gets a file. A video
     backend that draws at any rate (the local renderer) is asked for the house rate, and
     nothing is interpolated; an in-process model plans its own frames, rate and size (its
-    family's rules)."""
+    family's rules). ``bill``: where each priced call's cost is counted (made or not);
+    ``references``: the cast's reference stills, for a service that takes them."""
     b = ctx.backends
-    request = video_request(b.video, prompt, seed, spec, seconds, start)
+    bill = bill or Bill(ctx.prices)
+    request = replace(video_request(b.video, prompt, seed, spec, seconds, start),
+                      references=references)
     clip = cached(ctx, "video", b.video,
                   {"prompt": prompt, "seed": seed, "frames": request.frames,
                    "fps": request.fps},
-                  [start] if start else [], work, lambda: b.video.generate(request, work))
+                  [start] if start else [], work,
+                  lambda: bill.run("video", b.video, seconds,
+                                   lambda: b.video.generate(request, work)))
     faults = clip.faults
     # whichever backend made it: a partial, single-frame or misshapen clip never goes further
     # (the house step would pad it with a frozen last frame)
     clip = replace(refuse_bad_clip(clip.path, clip.made_frames or request.frames,
                                    request.width, request.height), faults=faults)
     music = cached(ctx, "music", b.music, {"mood": mood, "seconds": seconds, "seed": seed}, [],
-                   work, lambda: b.music.compose(mood, seconds, seed, work))
+                   work, lambda: bill.run("music", b.music, seconds,
+                                          lambda: b.music.compose(mood, seconds, seed, work)))
     pending: list[str] = []  # FFmpeg filters still to apply, in order, in the house pass
     if clip.fps < house.FPS - 0.5:
         if hasattr(b.interpolate, "filter"):
             pending.append(b.interpolate.filter(clip, house.FPS))
         else:
             clip = cached(ctx, "interpolate", b.interpolate, {"fps": house.FPS}, [clip.path],
-                          work, lambda: b.interpolate.interpolate(clip, house.FPS, work))
+                          work, lambda: bill.run("interpolate", b.interpolate, seconds,
+                                                 lambda: b.interpolate.interpolate(
+                                                     clip, house.FPS, work)))
     if hasattr(b.upscale, "filter"):
         pending.append(b.upscale.filter())
     else:
         if pending:  # a remote upscaler needs the interpolated file
             clip, pending = b.interpolate.interpolate(clip, house.FPS, work), []
         clip = cached(ctx, "upscale", b.upscale, {"prompt": prompt}, [clip.path], work,
-                      lambda: b.upscale.upscale(clip, prompt, work))
+                      lambda: bill.run("upscale", b.upscale, seconds,
+                                       lambda: b.upscale.upscale(clip, prompt, work)))
     out = work / "take.mp4"
     house.normalize(clip.path, music.path, out, seconds, prefilter=",".join(pending))
     return out, faults

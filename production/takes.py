@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from pathlib import Path
 from typing import Any
 
 from webtv.core import house
 from webtv.core.errors import BackendError, ConfigError, MediaError, ToolError
 from webtv.core.media import probe, read_frames_twice
 from webtv.inspection import checks, motion, ocr
+from webtv.production import costs
 from webtv.production.compose import compose, spec_for, visible_colours
 from webtv.production.context import Production
 from webtv.production.continuity import start_picture
@@ -48,25 +50,44 @@ def make_take(ctx: Production, shot_id: int, seed: int, emphasis: str | None = N
     if cached is not None:
         return {"take_id": cached["id"], "shot_id": shot_id, "status": cached["status"],
                 "prompt": prompt, "seed": seed, "cached": True}
+    _, seconds = costs.thrift(ctx, shot["duration_s"])  # shorter when spend runs high
     work = ctx.data.workspace()
     try:
-        start, started_from = start_picture(ctx, shot, work)
-        out, faults = make_media(ctx, prompt, seed, spec_for(shot, entities, bible),
-                                 shot["duration_s"], shot["mood"] or bible["music_mood"] or "calm",
-                                 work, start)
-        media = ctx.data.keep(out, ".mp4")
-    except ConfigError as exc:  # the backend cannot make this take at all (no start picture)
-        raise BackendError(str(exc)) from exc
+        with costs.attempt(ctx, shot_id, seconds) as bill:  # BudgetSpent: nothing starts
+            try:
+                start, started_from = start_picture(ctx, shot, work)
+                out, faults = make_media(
+                    ctx, prompt, seed, spec_for(shot, entities, bible), seconds,
+                    shot["mood"] or bible["music_mood"] or "calm", work, start, bill,
+                    references=_references(ctx, shot, entities))
+                media = ctx.data.keep(out, ".mp4")
+            except ConfigError as exc:  # the backend cannot make this take (no start picture)
+                raise BackendError(str(exc)) from exc
+            take = store.takes.add_take(
+                shot_id=shot_id, seed=seed, prompt=prompt, backends=ctx.backends.names(),
+                media=media, duration_s=house.frames_for(seconds) / house.FPS,
+                faults=list(faults), start=started_from)
+            bill.take_id = take["id"]
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    take = store.takes.add_take(
-        shot_id=shot_id, seed=seed, prompt=prompt, backends=ctx.backends.names(), media=media,
-        duration_s=house.frames_for(shot["duration_s"]) / house.FPS, faults=list(faults),
-        start=started_from)
     store.takes.set_shot_status(shot_id, "made")
     return {"take_id": take["id"], "shot_id": shot_id, "status": "made", "prompt": prompt,
             "seed": seed, "duration_s": take["duration_s"],
             **({"started_from": started_from} if started_from else {})}
+
+
+def _references(ctx: Production, shot: dict[str, Any], entities: dict[str, Any]
+                ) -> tuple[Path, ...]:
+    """The reference stills already made of the cast in this shot (a service that takes
+    reference images keeps them on model)."""
+    found = []
+    for name in [*shot["entities"], shot["location"]]:
+        entity = entities.get(name)
+        if entity and entity.get("reference"):
+            path = ctx.data.resolve(entity["reference"])
+            if path.is_file():
+                found.append(path)
+    return tuple(found)
 
 
 def inspect_take(ctx: Production, take_id: int) -> dict[str, Any]:

@@ -244,3 +244,16 @@ def m015_entity_reference(db: Database) -> None:
     # A cast member's reference still (data dir path), made once by a text-to-image model and
     # kept with its look; a new look makes a new one.
     db["entities"].add_column("reference", str)
+
+
+@migration
+def m016_create_costs(db: Database) -> None:
+    # What every attempt cost, aired or not: one row per priced backend call (units of the
+    # backend's price: seconds of video, calls, GPU seconds), and while an attempt runs, one
+    # "reserved" row holding its worst case, so the budget counts what is in flight.
+    db["costs"].create({
+        "id": int, "created_at": str, "day": str, "hour": str, "shot_id": int, "take_id": int,
+        "capability": str, "backend": str, "units": float, "unit": str, "usd": float,
+        "outcome": str,
+    }, pk="id")
+    db["costs"].create_index(["day"])

@@ -166,6 +166,21 @@ class CachedAsset(TypedDict):
     created_at: str
 
 
+class Cost(TypedDict):
+    id: int
+    created_at: str
+    day: str  # YYYY-MM-DD, UTC: the budget's day
+    hour: str  # YYYY-MM-DDTHH, UTC: the budget's hour
+    shot_id: int | None
+    take_id: int | None
+    capability: str  # video | music | upscale | interpolate | attempt (a reservation)
+    backend: str
+    units: float
+    unit: str  # second | call | gpu_second
+    usd: float
+    outcome: str  # reserved | ok | failed | refused | lost (in flight at a crash)
+
+
 class ChannelRow(TypedDict):
     name: str
     policy: str  # see channels.POLICIES
@@ -248,4 +263,5 @@ class EndpointHealth(TypedDict):
 TABLES = {"bible": Bible, "entities": Entity, "shots": Shot, "takes": Take, "checks": Check,
           "schedule": ScheduleEntry, "air_log": Airing, "shows": Show, "segments": Segment,
           "theme_queue": QueuedTheme, "tool_calls": ToolCall, "assets": CachedAsset,
-          "channels": ChannelRow, "tags": TagRow}
+          "channels": ChannelRow, "tags": TagRow,
+          "costs": Cost}

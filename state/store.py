@@ -4,8 +4,9 @@
 module of its own: ``show`` (the bible, the cast, notes), ``takes`` (shots, takes, checks),
 ``air`` (the schedule and the air log), ``calls`` (the call logs, the asset cache),
 ``network`` (channels and tags), ``programme`` (shows, episodes, the queue, the channel's
-state) and ``retention``. Open one Store per thread (SQLite connections are not shared across
-threads); ``CallJournal`` writes remote calls from any thread through one of its own.
+state), ``retention`` and ``costs`` (spend, the budget's reservations). Open one Store per
+thread (SQLite connections are not shared across threads); ``CallJournal`` writes remote
+calls from any thread through one of its own.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from webtv.state.air import AirTables
 from webtv.state.bible import BibleTables
 from webtv.state.calls import CallTables
 from webtv.state.channels import ChannelTables
+from webtv.state.costs import CostTables
 from webtv.state.datadir import DataDir
 from webtv.state.migrations import migrate
 from webtv.state.programme import Programme
@@ -68,6 +70,7 @@ class Store:
             self.network = ChannelTables(self)
             self.programme = Programme(self)
             self.retention = RetentionQueries(self)
+            self.costs = CostTables(self)
         except sqlite3.OperationalError as exc:  # read-only file or disk, not a database
             raise ConfigError(f"cannot open the channel's database {data.db_path}: {exc}") \
                 from None

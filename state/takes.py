@@ -58,6 +58,12 @@ class TakeTables(Tables):
             self.db.execute("update shots set attempts = attempts + 1 where id = ?", (shot_id,))
             return self._one("select attempts from shots where id = ?", (shot_id,))["attempts"]
 
+    def uncount_attempt(self, shot_id: int) -> None:
+        """An attempt that never started (the budget had no room): not counted after all."""
+        with self.transaction():
+            self.db.execute("update shots set attempts = max(0, attempts - 1) where id = ?",
+                            (shot_id,))
+
     def latest_shot(self, position: int) -> Shot | None:
         """The newest shot of the current show at this position in its list: how the director
         refers to a shot ("shot 3") without copying ids."""

@@ -42,6 +42,14 @@ function renderOverview(o) {
       (ch.mode === "degraded" ? ` since ${clock(ch.since)}: ${short(ch.reason || "", 160)}` : "");
   $("mode").textContent = mode;
   $("mode").className = ch.running && ch.mode === "degraded" ? "bad" : "muted";
+  const sp = s.spend || {}; const bu = sp.budget || {};
+  $("spend").textContent = `Spend today (UTC): $${(sp.spent_usd || 0).toFixed(2)}` +
+    (sp.per_aired_minute_usd ? ` · $${sp.per_aired_minute_usd.toFixed(2)} per aired minute` : "") +
+    ` · forecast $${(sp.forecast_usd || 0).toFixed(2)}` +
+    (bu.day_usd != null ? ` · budget $${bu.day_usd.toFixed(2)} a day` : "") +
+    (bu.hour_usd != null ? `, $${bu.hour_usd.toFixed(2)} an hour` : "") +
+    (bu.spent ? " · spent: the library airs" : "");
+  $("spend").className = bu.spent ? "bad" : "muted";
   $("making").replaceChildren(...(ch.running ? ch.making || [] : []).map((m) =>
     el("li", "muted", `Making ${m.kind} with ${m.model}: step ${m.step} of ${m.steps}, ` +
       `${Math.round(m.seconds)} s` + (m.note ? ` (${m.note})` : ""))));

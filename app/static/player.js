@@ -261,6 +261,7 @@ async function poll() {
       if (asked !== state.channel || now.error) { await sleep(200); continue; }  // switched
       $("title").textContent = now.title; document.title = now.title;
       $("logline").textContent = now.logline;
+      $("notice").textContent = now.notice || ""; $("notice").hidden = !now.notice;
       state.codecs = now.codecs; state.onAir = now.on_air; state.next = now.next;
       state.clock = now.clock;
       if (now.session && now.session !== state.session) {  // a (re)started playout

@@ -60,6 +60,8 @@ class VideoRequest:
     seconds: float = 0.0  # the shot's length (a model backend plans its own frames from it)
     image: Path | None = None  # where the picture starts: the last frame of the shot this one
     # continues, or a cast member's reference frame (image-to-video backends only)
+    references: tuple[Path, ...] = ()  # the reference stills of the cast in the shot (for a
+    # service that takes reference images)
 
 
 class VideoBackend(Protocol):

@@ -1,6 +1,7 @@
 """Which backend serves each capability, and the endpoints behind the remote ones.
 
-The choice comes from CLI flags (``--video zeroscope``), else ``[backends]`` in webtv.toml
+The choice comes from CLI flags (``--video zeroscope``, ``--video replicate:OWNER/NAME``,
+``--video veo:MODEL``), else ``[backends]`` in webtv.toml
 (read by ``webtv.core.settings``),
 else the embedded local backends. A remote backend's endpoints are ``[[endpoints]]`` tables with
 that backend name (or, for a preset that names a public Space, that Space alone):
@@ -44,6 +45,8 @@ from webtv.production.backends.space import Endpoint, EndpointConfig, Journal
 CAPABILITIES = ("video", "upscale", "interpolate", "music")
 ALIASES = {"zeroscope": "zeroscope-576w", "xl": "zeroscope-xl", "ltx": "ltx-video",
            "musicgen": "musicgen-batched"}  # short names for the CLI flags
+HOSTED = {"replicate": ("replicate_video", "ReplicateVideo", "REPLICATE_API_TOKEN"),
+          "veo": ("veo_video", "VeoVideo", "GOOGLE_API_KEY")}  # service: module, class, key
 REMOTE = {"video": RemoteVideo, "upscale": RemoteUpscale, "interpolate": RemoteInterpolate,
           "music": RemoteMusic}
 
@@ -98,6 +101,8 @@ def build(config: dict[str, Any], choices: dict[str, str | None], work: Path,
             built[cap] = getattr(local, cap)
         elif name.startswith(models.IN_PROCESS):
             built[cap] = model(cap, name, config, journal)
+        elif name.partition(":")[0] in HOSTED and ":" in name:
+            built[cap] = hosted(cap, name, config, journal)
         else:
             built[cap] = remote(cap, name, config, work, journal)
     still = choices.get("stills") or config.get("backends", {}).get("stills")
@@ -119,6 +124,25 @@ def model(cap: str, name: str, config: dict[str, Any], journal: Journal) -> Any:
         deadline = float(config.get("backends", {}).get("job_deadline_s", 900))
         return ModelClient(cap, name, config.get("gpu", {}), url, journal, deadline)
     return models.in_process(cap, name, config.get("gpu", {}), journal)
+
+
+def hosted(cap: str, name: str, config: dict[str, Any], journal: Journal) -> Any:
+    """A model on a hosted service (``replicate:OWNER/NAME``, ``veo:MODEL``) through its
+    official client; its key must be in the environment now, not at the first take."""
+    from importlib import import_module
+
+    from webtv.production.backends.hosted import HostedSettings
+
+    service, _, spec = name.partition(":")
+    module, cls, key_env = HOSTED[service]
+    if cap != "video" or not spec:
+        raise ConfigError(f"{cap} backend {name!r}: hosted services make video here "
+                          f"(--video {service}:MODEL)")
+    settings = HostedSettings.from_config(service, config, key_env)
+    backend = getattr(import_module(f"webtv.production.backends.{module}"), cls)(
+        spec, settings, journal)
+    settings.key(service)
+    return backend
 
 
 def remote(cap: str, name: str, config: dict[str, Any], work: Path, journal: Journal) -> Any:

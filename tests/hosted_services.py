@@ -1,0 +1,311 @@
+"""Local stand-ins for hosted video services on 127.0.0.1, each speaking its service's documented
+protocol, so the real clients (``replicate``, ``google-genai``) are driven through their own
+base-URL settings: Replicate's HTTP API (a model's schema, predictions created, polled,
+cancelled, outputs as URLs) and Vertex AI's Veo (``predictLongRunning``, then
+``fetchPredictOperation`` until done, videos as bytes, safety-filtered counts).
+
+They are protocol stand-ins, not the services: the clips are the local renderer's, drawn from
+the prompt's colours and camera words. A ``Behaviour`` steers each one: status requests
+answered "processing" before a job is done, 429s (with Retry-After) and 503s to ride out, words
+its moderation refuses, clips shorter than asked; and it counts what it was sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import tempfile
+import threading
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from tests.spaces import spec_from_prompt
+from webtv.production.backends.base import VideoRequest
+from webtv.production.backends.local_video import ProceduralVideo
+
+WIDTH, HEIGHT, FPS = 640, 360, 24  # 16:9, small: the tests' clips are made on two CPU cores
+
+
+@dataclass
+class Behaviour:
+    processing_polls: int = 1  # status requests answered "still running" before a job is done
+    throttle: int = 0  # answer this many submissions 429, with Retry-After
+    retry_after: str = "1"
+    unavailable: int = 0  # answer this many status requests 503
+    refuse: tuple[str, ...] = ("gore",)  # the service's moderation refuses prompts with these
+    short: bool = False  # clips of half the seconds asked
+    submitted: list[dict[str, Any]] = field(default_factory=list)  # what each job asked for
+    polls: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def take(self, counter: str) -> bool:
+        """True (and one fewer left) while ``counter`` has some left."""
+        with self.lock:
+            left = getattr(self, counter)
+            if left > 0:
+                setattr(self, counter, left - 1)
+            return left > 0
+
+
+def clip(prompt: str, seed: int, seconds: float, short: bool, out_dir: Path) -> bytes:
+    """What a prompt-following model would make, as an MP4's bytes."""
+    frames = max(2, round(seconds * FPS * (0.5 if short else 1.0)))
+    request = VideoRequest(prompt, seed, spec_from_prompt(prompt), frames=frames, fps=FPS,
+                           width=WIDTH, height=HEIGHT)
+    own = Path(tempfile.mkdtemp(dir=out_dir))  # jobs run at once: a folder each
+    return ProceduralVideo().generate(request, own).path.read_bytes()
+
+
+class StandIn:
+    """One service on a free port; ``url`` is its base URL."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler], behaviour: Behaviour) -> None:
+        self.behaviour = behaviour
+        self.jobs: dict[str, dict[str, Any]] = {}
+        self.files: dict[str, bytes] = {}
+        self.work = Path(tempfile.mkdtemp(prefix="standin-"))
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.server.stand_in = self  # type: ignore[attr-defined]
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    @property
+    def service(self) -> StandIn:
+        return self.server.stand_in  # type: ignore[attr-defined]
+
+    def log_message(self, *args: Any) -> None:
+        return None
+
+    def body(self) -> dict[str, Any]:
+        size = int(self.headers.get("Content-Length") or 0)
+        return json.loads(self.rfile.read(size) or b"{}") if size else {}
+
+    def answer(self, status: int, payload: Any, headers: dict[str, str] | None = None,
+               kind: str = "application/json") -> None:
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def refused(self, prompt: str) -> bool:
+        words = set(re.findall(r"[a-z]+", prompt.lower()))
+        return bool(words & set(self.service.behaviour.refuse))
+
+
+# -- Replicate ------------------------------------------------------------------------------
+REPLICATE_MODELS = {
+    # a model that counts seconds (Kling, Hailuo, Veo on Replicate): an enum of lengths
+    "kwaivgi/kling-v2.1": {
+        "prompt": {"type": "string"}, "negative_prompt": {"type": "string"},
+        "duration": {"allOf": [{"$ref": "#/components/schemas/duration"}], "default": 5},
+        "aspect_ratio": {"allOf": [{"$ref": "#/components/schemas/aspect_ratio"}]},
+        "start_image": {"type": "string", "format": "uri"}, "seed": {"type": "integer"}},
+    # a model that counts frames (Wan): num_frames at frames_per_second, a resolution enum
+    "wan-video/wan-2.2-t2v-fast": {
+        "prompt": {"type": "string"}, "seed": {"type": "integer"},
+        "num_frames": {"type": "integer", "minimum": 81, "maximum": 121, "default": 81},
+        "frames_per_second": {"type": "integer", "default": 16},
+        "resolution": {"type": "string", "enum": ["480p", "720p"]},
+        "aspect_ratio": {"type": "string", "enum": ["16:9", "9:16"]}},
+}
+ENUMS = {"duration": {"type": "integer", "enum": [5, 10]},
+         "aspect_ratio": {"type": "string", "enum": ["16:9", "9:16", "1:1"]}}
+
+
+class ReplicateHandler(_Handler):
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        path = self.path.split("?")[0]
+        if path.startswith("/files/"):  # output URLs need no token (replicate.delivery)
+            data = self.service.files.get(path.removeprefix("/files/"))
+            return self.answer(200, data, kind="video/mp4") if data else self.answer(404, {})
+        if not self.headers.get("Authorization", "").startswith("Bearer "):
+            return self.answer(401, {"title": "Unauthenticated", "status": 401,
+                                     "detail": "You did not pass an authentication token"})
+        if path.startswith("/v1/models/"):
+            return self.model(path.removeprefix("/v1/models/"))
+        if path.startswith("/v1/predictions/"):
+            return self.status(path.removeprefix("/v1/predictions/"))
+        return self.answer(404, {"title": "Not found", "status": 404, "detail": path})
+
+    def do_POST(self) -> None:  # noqa: N802
+        path = self.path.split("?")[0]
+        body = self.body()
+        if path.endswith("/cancel"):
+            job = self.service.jobs.get(path.split("/")[3])
+            if job:
+                job["status"] = "canceled"
+            return self.answer(200, self.prediction(job) if job else {})
+        owner_name = path.removeprefix("/v1/models/").removesuffix("/predictions")
+        if owner_name not in REPLICATE_MODELS:
+            return self.answer(404, {"title": "Model not found", "status": 404,
+                                     "detail": f"no model {owner_name}"})
+        b = self.service.behaviour
+        if b.take("throttle"):
+            return self.answer(429, {"title": "Too Many Requests", "status": 429,
+                                     "detail": "Request was throttled."},
+                               {"Retry-After": b.retry_after})
+        inputs = body.get("input", {})
+        unknown = set(inputs) - set(REPLICATE_MODELS[owner_name])
+        if unknown:
+            return self.answer(422, {"title": "Input validation failed", "status": 422,
+                                     "detail": f"unknown inputs {sorted(unknown)}"})
+        with b.lock:
+            b.submitted.append({"model": owner_name, **inputs})
+        job = {"id": uuid.uuid4().hex[:12], "model": owner_name, "input": inputs,
+               "status": "starting", "polls": 0, "output": None, "error": None}
+        self.service.jobs[job["id"]] = job
+        return self.answer(201, self.prediction(job))
+
+    def model(self, owner_name: str) -> None:
+        props = REPLICATE_MODELS.get(owner_name)
+        if props is None:
+            return self.answer(404, {"title": "Not found", "status": 404,
+                                     "detail": f"model {owner_name} not found"})
+        owner, name = owner_name.split("/")
+        schema = {"openapi": "3.0.2", "components": {"schemas": {
+            "Input": {"type": "object", "required": ["prompt"], "properties": props}, **ENUMS}}}
+        return self.answer(200, {
+            "url": f"https://replicate.com/{owner_name}", "owner": owner, "name": name,
+            "description": "stand-in", "visibility": "public", "github_url": None,
+            "paper_url": None, "license_url": None, "run_count": 1, "cover_image_url": None,
+            "default_example": None,
+            "latest_version": {"id": "v1" * 8, "created_at": "2026-01-01T00:00:00Z",
+                               "cog_version": "0.10", "openapi_schema": schema}})
+
+    def status(self, job_id: str) -> None:
+        b = self.service.behaviour
+        job = self.service.jobs.get(job_id)
+        if job is None:
+            return self.answer(404, {"title": "Not found", "status": 404, "detail": job_id})
+        with b.lock:
+            b.polls += 1
+        if b.take("unavailable"):
+            return self.answer(503, {"title": "Service Unavailable", "status": 503,
+                                     "detail": "try again"}, {"Retry-After": "0"})
+        if job["status"] in ("starting", "processing"):
+            job["polls"] += 1
+            if job["polls"] <= b.processing_polls:
+                job["status"] = "processing"
+            else:
+                self.complete(job)
+        return self.answer(200, self.prediction(job))
+
+    def complete(self, job: dict[str, Any]) -> None:
+        inputs = job["input"]
+        if self.refused(inputs["prompt"]):
+            job["status"] = "failed"
+            job["error"] = ("The input or output was flagged as sensitive. Please try again "
+                            "with different inputs. (E005)")
+            return
+        if "duration" in inputs:
+            seconds = float(inputs["duration"])
+        else:
+            seconds = (inputs.get("num_frames", 81) - 1) / inputs.get("frames_per_second", 16)
+        data = clip(inputs["prompt"], int(inputs.get("seed") or 0), seconds,
+                    self.service.behaviour.short, self.service.work)
+        self.service.files[f"{job['id']}.mp4"] = data
+        job["status"], job["output"] = "succeeded", f"{self.service.url}/files/{job['id']}.mp4"
+
+    def prediction(self, job: dict[str, Any]) -> dict[str, Any]:
+        return {"id": job["id"], "model": job["model"], "version": "v1" * 8,
+                "status": job["status"], "input": {k: v if not str(v).startswith("data:")
+                                                   else "data:..." for k, v in
+                                                   job["input"].items()},
+                "output": job["output"], "logs": "", "error": job["error"], "metrics": {},
+                "created_at": "2026-12-04T00:00:00Z", "started_at": None, "completed_at": None,
+                "urls": {"get": f"{self.service.url}/v1/predictions/{job['id']}",
+                         "cancel": f"{self.service.url}/v1/predictions/{job['id']}/cancel"}}
+
+
+# -- Veo on Vertex AI -------------------------------------------------------------------------
+class VeoHandler(_Handler):
+    def do_POST(self) -> None:  # noqa: N802
+        path = self.path.split("?")[0]
+        if not self.headers.get("x-goog-api-key"):
+            return self.answer(401, {"error": {"code": 401, "status": "UNAUTHENTICATED",
+                                               "message": "API key not valid."}})
+        body = self.body()
+        if path.endswith(":predictLongRunning"):
+            return self.submit(path, body)
+        if path.endswith(":fetchPredictOperation"):
+            return self.fetch(body.get("operationName", ""))
+        return self.answer(404, {"error": {"code": 404, "status": "NOT_FOUND",
+                                           "message": path}})
+
+    def submit(self, path: str, body: dict[str, Any]) -> None:
+        b = self.service.behaviour
+        model = path.split("/models/")[-1].removesuffix(":predictLongRunning")
+        if b.take("throttle"):
+            return self.answer(429, {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED",
+                                               "message": "Quota exceeded."}},
+                               {"Retry-After": b.retry_after})
+        instance, parameters = body["instances"][0], body.get("parameters", {})
+        seconds = parameters.get("durationSeconds")
+        allowed = (5, 6, 7, 8) if model.startswith("veo-2") else (4, 6, 8)
+        if seconds not in allowed or parameters.get("aspectRatio") not in ("16:9", "9:16"):
+            return self.answer(400, {"error": {"code": 400, "status": "INVALID_ARGUMENT",
+                                               "message": f"durationSeconds {seconds} or "
+                                                          "aspectRatio not supported"}})
+        with b.lock:
+            b.submitted.append({"model": model, "prompt": instance.get("prompt"),
+                                "image": "image" in instance,
+                                "references": len(instance.get("referenceImages", [])),
+                                **parameters})
+        name = (f"projects/standin/locations/us-central1/publishers/google/models/{model}/"
+                f"operations/{uuid.uuid4().hex[:12]}")
+        self.service.jobs[name] = {"prompt": instance.get("prompt", ""), "seconds": seconds,
+                                   "seed": parameters.get("seed", 0), "polls": 0}
+        return self.answer(200, {"name": name})
+
+    def fetch(self, name: str) -> None:
+        b = self.service.behaviour
+        job = self.service.jobs.get(name)
+        if job is None:
+            return self.answer(404, {"error": {"code": 404, "status": "NOT_FOUND",
+                                               "message": f"no operation {name}"}})
+        with b.lock:
+            b.polls += 1
+        if b.take("unavailable"):
+            return self.answer(503, {"error": {"code": 503, "status": "UNAVAILABLE",
+                                               "message": "The service is unavailable."}})
+        job["polls"] += 1
+        if job["polls"] <= b.processing_polls:
+            return self.answer(200, {"name": name, "done": False})
+        kind = "type.googleapis.com/cloud.ai.large_models.vision.GenerateVideoResponse"
+        if self.refused(job["prompt"]):
+            return self.answer(200, {"name": name, "done": True, "response": {
+                "@type": kind, "raiMediaFilteredCount": 1,
+                "raiMediaFilteredReasons": ["The prompt could not be submitted: it may violate "
+                                            "our policies (17301594)."]}})
+        data = clip(job["prompt"], int(job["seed"] or 0), float(job["seconds"]), b.short,
+                    self.service.work)
+        return self.answer(200, {"name": name, "done": True, "response": {
+            "@type": kind, "raiMediaFilteredCount": 0,
+            "videos": [{"bytesBase64Encoded": base64.b64encode(data).decode(),
+                        "mimeType": "video/mp4"}]}})
+
+
+def replicate(behaviour: Behaviour | None = None) -> StandIn:
+    return StandIn(ReplicateHandler, behaviour or Behaviour())
+
+
+def veo(behaviour: Behaviour | None = None) -> StandIn:
+    return StandIn(VeoHandler, behaviour or Behaviour())

@@ -1,0 +1,294 @@
+"""Hosted video services through their official clients (``replicate``, ``google-genai``),
+against local stand-ins that speak each service's protocol (tests/hosted_services.py), reached
+through each client's own base-URL setting; and what a channel spends, within its budget."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from tests import hosted_services
+from tests.channel import THEME, free_port, get, query, start, wait_for, webtv
+from tests.test_production import a_show, written
+from webtv.core.errors import BackendError, ConfigError, Refused
+from webtv.director.offline import OfflineDirector
+from webtv.director.protocol import Request, Step
+from webtv.production import costs
+from webtv.production import line as production
+from webtv.production.backends import config as backend_config
+from webtv.production.backends.base import ShotSpec, VideoRequest
+from webtv.production.backends.hosted import HostedSettings, ServiceError
+from webtv.production.backends.replicate_video import ReplicateVideo
+from webtv.production.backends.veo_video import VeoVideo
+from webtv.tools.context import ToolContext
+
+TOKEN, KEY = "r8_test_token_never_logged", "veo_test_key_never_logged"
+KLING, WAN, VEO = "kwaivgi/kling-v2.1", "wan-video/wan-2.2-t2v-fast", "veo-3.0-fast-generate-001"
+PROMPT = "a fox, orange fur, red scarf, walks, at a wood, green trees"
+
+
+@pytest.fixture
+def keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REPLICATE_API_TOKEN", TOKEN)
+    monkeypatch.setenv("GOOGLE_API_KEY", KEY)
+
+
+@pytest.fixture
+def replicate_service():
+    service = hosted_services.replicate()
+    yield service
+    service.close()
+
+
+@pytest.fixture
+def veo_service():
+    service = hosted_services.veo()
+    yield service
+    service.close()
+
+
+def replicate(service, model: str = KLING, journal=None, **options) -> ReplicateVideo:
+    return ReplicateVideo(model, HostedSettings(base_url=service.url, key_env="REPLICATE_API_TOKEN",
+                                                poll_s=0.05, **options), journal)
+
+
+def veo(service, journal=None, **options) -> VeoVideo:
+    return VeoVideo(VEO, HostedSettings(base_url=service.url + "/", key_env="GOOGLE_API_KEY",
+                                        poll_s=0.05, **options), journal)
+
+
+def ask(seconds: float, prompt: str = PROMPT, image: Path | None = None,
+        references: tuple[Path, ...] = ()) -> VideoRequest:
+    return VideoRequest(prompt, 7, ShotSpec(palette=[]), seconds=seconds, image=image,
+                        references=references)
+
+
+def test_replicate_maps_the_shot_onto_the_models_own_schema_and_rides_out_429_and_503(
+        keys, replicate_service, tmp_path: Path) -> None:
+    journal: list[dict] = []
+    b = replicate_service.behaviour
+    b.throttle, b.retry_after, b.unavailable = 1, "1", 1
+    backend = replicate(replicate_service, journal=lambda **row: journal.append(row))
+    started = time.monotonic()
+    clip = backend.generate(ask(3.0), tmp_path)
+    assert time.monotonic() - started >= 1.0  # Retry-After was honoured
+    assert len(b.submitted) == 1  # a job is never submitted twice
+    sent = b.submitted[0]
+    # Kling counts seconds from an enum (5 or 10): a 3-second shot is asked for (and billed) 5
+    assert sent["duration"] == 5 and sent["aspect_ratio"] == "16:9" and sent["seed"] == 7
+    assert sent["prompt"] == PROMPT and "negative_prompt" in sent
+    assert (clip.width, clip.height, round(clip.duration)) == (640, 360, 5)
+    assert backend.billed_seconds(3.0) == 5 and backend.billed_seconds(7.0) == 10
+    assert backend.can_continue and not backend.needs_image  # start_image, optional
+    assert [row["outcome"] for row in journal] == ["ok"]
+    assert TOKEN not in json.dumps(journal, default=str)
+
+    wan = replicate(replicate_service, WAN)  # Wan counts frames at its frame rate
+    wan.generate(ask(3.0), tmp_path)
+    sent = b.submitted[-1]
+    assert sent["num_frames"] == 81 and sent["resolution"] == "720p"  # 81 frames at 16 fps: 5 s
+    assert "seed" in sent and "negative_prompt" not in sent and not wan.can_continue
+
+
+def test_veo_runs_a_long_running_operation_from_words_a_first_frame_or_reference_stills(
+        keys, veo_service, tmp_path: Path) -> None:
+    b = veo_service.behaviour
+    b.throttle, b.unavailable, b.processing_polls = 1, 2, 2
+    backend = veo(veo_service)
+    clip = backend.generate(ask(3.0), tmp_path)
+    assert round(clip.duration) == 4 and clip.width / clip.height == 16 / 9
+    sent = b.submitted[0]
+    assert sent["durationSeconds"] == 4 and sent["aspectRatio"] == "16:9"
+    assert sent["generateAudio"] is False and sent["seed"] == 7 and not sent["image"]
+    assert b.polls >= 4  # two 503s ridden out, then "not done" twice, then done
+    still = tmp_path / "still.png"
+    from PIL import Image
+
+    Image.new("RGB", (64, 36), (200, 80, 40)).save(still)
+    backend.generate(ask(5.0, image=still, references=(still,)), tmp_path)
+    assert b.submitted[-1]["image"] and b.submitted[-1]["references"] == 0  # a first frame
+    assert b.submitted[-1]["durationSeconds"] == 6
+    backend.generate(ask(8.0, references=(still, still)), tmp_path)
+    assert not b.submitted[-1]["image"] and b.submitted[-1]["references"] == 2
+
+
+def test_a_refusal_by_the_services_moderation_is_the_shots_fault(
+        keys, replicate_service, veo_service, tmp_path: Path) -> None:
+    for backend in (replicate(replicate_service), veo(veo_service)):
+        with pytest.raises(Refused) as refused:
+            backend.generate(ask(3.0, "a fox in a pool of gore"), tmp_path)
+        assert "rewrite the shot" in str(refused.value) and refused.value.billed
+
+
+def test_a_job_past_the_deadline_is_cancelled_and_a_short_clip_refused(
+        keys, replicate_service, tmp_path: Path) -> None:
+    b = replicate_service.behaviour
+    b.processing_polls = 10_000
+    late = replicate(replicate_service, deadline_s=1.5)
+    with pytest.raises(ServiceError, match="deadline") as error:
+        late.generate(ask(3.0), tmp_path)
+    assert error.value.billed
+    assert [job["status"] for job in replicate_service.jobs.values()] == ["canceled"]
+    b.processing_polls, b.short = 0, True
+    with pytest.raises(BackendError, match="2.5s"):
+        replicate(replicate_service).generate(ask(3.0), tmp_path)
+
+
+def test_a_hosted_backend_needs_its_key_at_start_and_names_the_variable(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("REPLICATE_API_TOKEN", raising=False)
+    monkeypatch.delenv("MY_TOKEN", raising=False)
+    build = backend_config.build
+    with pytest.raises(ConfigError, match=r"\$REPLICATE_API_TOKEN"):
+        build({}, {"video": f"replicate:{KLING}"}, tmp_path, lambda **_: None)
+    with pytest.raises(ConfigError, match=r"\$MY_TOKEN"):
+        build({"hosted": {"replicate": {"token_env": "MY_TOKEN"}}},
+              {"video": f"replicate:{KLING}"}, tmp_path, lambda **_: None)
+    with pytest.raises(ConfigError, match="OWNER/NAME"):
+        build({}, {"video": "replicate:kling"}, tmp_path, lambda **_: None)
+    with pytest.raises(ConfigError, match="unknown key"):
+        build({"hosted": {"veo": {"bse_url": "x"}}}, {"video": f"veo:{VEO}"}, tmp_path,
+              lambda **_: None)
+
+
+def hosted_ctx(ctx: ToolContext, video, price: float = 0.1, **production) -> ToolContext:
+    """The context making takes on ``video`` at ``price`` dollars a second, with the gate
+    a channel gives it (auto)."""
+    from webtv.inspection import checks
+
+    return ctx.with_production(
+        backends=dataclasses.replace(ctx.backends, video=video),
+        gate=checks.gate("auto", video.name),
+        prices={**costs.default_prices(), video.name: costs.Price(usd_per_second=price)},
+        **production)
+
+
+def test_a_refused_shot_is_dropped_after_one_attempt_and_the_director_rewrites_it(
+        keys, ctx: ToolContext, replicate_service) -> None:
+    replicate_service.behaviour.refuse = ("dragon",)
+    ctx = hosted_ctx(ctx, replicate(replicate_service), parallel=1)
+    a_show(ctx)
+    ids = written(ctx, "the fox fights a dragon", "the fox walks home")
+    report = production.produce(ctx.production, ids)
+    refused, aired = report.outcomes
+    assert refused.dropped and refused.attempts == 1  # a new seed would be refused too
+    assert "refused the prompt" in refused.failures[-1] and aired.scheduled
+    summary = report.summary(ctx.store)
+    assert "waiting_for_backends" not in summary  # not an outage: the prompt's fault
+    charged = ctx.store.costs.rows()
+    assert [(c["outcome"], c["usd"]) for c in charged] == [("refused", 0.5), ("ok", 0.5)]
+
+    step = Step("write_shots", True, summary)
+    rewrite = OfflineDirector()._next(Request("produce", ""), [step], ["rewrite_shot"])
+    (name, arguments), = rewrite
+    assert name == "rewrite_shot" and "dragon" not in arguments["action"]
+    from webtv import tools
+
+    result = tools.load().dispatch(ctx, name, json.dumps(arguments))
+    assert result.ok and json.loads(result.content)["scheduled"] == 1
+    assert "dragon" not in replicate_service.behaviour.submitted[-1]["prompt"]
+
+
+def test_parallel_attempts_never_take_spend_past_the_budget(
+        keys, ctx: ToolContext, veo_service) -> None:
+    # each attempt is 4 s of Veo at $0.25: up to $1.00; $2.50 a day leaves room for two
+    ctx = hosted_ctx(ctx, veo(veo_service), price=0.25, parallel=2,
+                     budget=costs.Budget(day_usd=2.5))
+    a_show(ctx)
+    ids = written(ctx, "the fox walks", "the fox reads", "the fox waves", "the fox sits")
+    report = production.produce(ctx.production, ids)
+    spent = ctx.store.costs.spent(day=time.strftime("%Y-%m-%d", time.gmtime()))
+    assert spent <= 2.5 and spent == 2.0 == len(veo_service.behaviour.submitted) * 1.0
+    assert len(report.scheduled) == 2 and not report.dropped
+    waiting = [o for o in report.outcomes if o.waits]
+    assert len(waiting) == 2 and all("budget is spent" in o.failures[-1] for o in waiting)
+    assert report.summary(ctx.store)["waiting_for_budget"] == 2
+    assert all(ctx.store.takes.shot(o.shot["id"])["attempts"] == 0 for o in waiting)
+    assert not costs.room(ctx.production, 3.0)
+    # thrift: at 80 % of the day's budget a shot gets one take, three seconds long
+    assert costs.thrift(ctx.production, 6.0) == (1, 3.0)
+
+
+def test_an_in_flight_attempt_counts_against_the_budget_and_a_crash_keeps_it(ctx) -> None:
+    costs_ = ctx.store.costs
+    held = costs_.reserve(0.75, shot_id=None, backend="veo:x", day_usd=1.0)
+    assert held and costs_.reserve(0.5, shot_id=None, backend="veo:x", day_usd=1.0) is None
+    assert costs_.lose_reservations() == 1  # a crash: counted at its worst case
+    assert costs_.today(1.0)["spent_usd"] == 0.75
+    assert costs_.reserve(0.25, shot_id=None, backend="veo:x", day_usd=1.0)  # exactly to it
+
+
+def channel_config(home: Path, text: str) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "webtv.toml").write_text(text)
+
+
+def test_a_channel_on_replicate_airs_its_takes_keeps_to_its_budget_then_airs_the_library(
+        tmp_path: Path, replicate_service) -> None:
+    home, port = tmp_path / "home", free_port()
+    channel_config(home, f'[prices."replicate:{KLING}"]\nusd_per_second = 0.1\n')
+    env = {"REPLICATE_BASE_URL": replicate_service.url, "REPLICATE_API_TOKEN": TOKEN,
+           "REPLICATE_POLL_INTERVAL": "0.1"}
+    proc = start(home, "--theme", THEME, "--port", str(port), "--buffer", "30",
+                 "--video", f"replicate:{KLING}", "--budget", "2.25", env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        def library_on_air():
+            rows = query(home, "select count(*) from air_log where note like 'budget spent%'")
+            return rows[0][0] > 0
+
+        wait_for(library_on_air, 400, "the library on air after the budget was spent", every=1)
+        now = json.loads(get(f"{base}/api/now"))
+        assert "budget for new scenes is spent" in now["notice"]
+        health = json.loads(get(f"{base}/health"))
+        assert health["mode"] == "budget" and health["spend"]["budget"]["day_usd"] == 2.25
+        time.sleep(3)  # the channel stays within it while it keeps running
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output = proc.communicate(timeout=60)[0].decode()
+    assert proc.returncode == 0, output
+    assert TOKEN not in output
+    spent = query(home, "select sum(usd), count(*) from costs where capability = 'video'")[0]
+    submitted = len(replicate_service.behaviour.submitted)
+    # every attempt is billed 5 s at $0.10; four fit in $2.25, a fifth would pass it
+    assert spent == (pytest.approx(0.5 * submitted), submitted) and submitted == 4
+    assert query(home, "select count(*) from costs where outcome = 'reserved'")[0][0] == 0
+    aired = query(home, "select count(*) from takes where status = 'aired'")[0][0]
+    assert aired >= 1
+    backends = query(home, "select backends from takes limit 1")[0][0]
+    assert json.loads(backends)["video"] == f"replicate:{KLING}"
+    status = webtv(home, "status")
+    assert "Spend:     $2.00 today" in status and "Budget:    $2.25 a day" in status
+    dump = b"".join(p.read_bytes() for p in home.rglob("*") if p.is_file()
+                    and p.suffix in (".db", ".log", ".toml", ".json", ".wal"))
+    assert TOKEN.encode() not in dump
+
+
+def test_a_channel_on_veo_airs_its_takes(tmp_path: Path, veo_service) -> None:
+    home, port = tmp_path / "home", free_port()
+    channel_config(home, f'[hosted.veo]\nbase_url = "{veo_service.url}/"\npoll_s = 0.1\n'
+                         'key_env = "MY_VEO_KEY"\n')
+    proc = start(home, "--theme", THEME, "--port", str(port), "--buffer", "9",
+                 "--video", f"veo:{VEO}", env={"MY_VEO_KEY": KEY})
+    try:
+        def veo_take_on_air():
+            rows = query(home, "select takes.backends from air_log join takes on takes.id = "
+                               "air_log.take_id where air_log.kind = 'take'")
+            return rows and json.loads(rows[0][0])["video"] == f"veo:{VEO}"
+
+        wait_for(veo_take_on_air, 300, "a take from Veo on air", every=1)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output = proc.communicate(timeout=60)[0].decode()
+    assert proc.returncode == 0, output
+    assert all(s["durationSeconds"] in (4, 6, 8) for s in veo_service.behaviour.submitted)
+    status = webtv(home, "status")
+    # Veo's default price: a dated list price, counted for every attempt
+    assert "Spend:     $" in status
+    assert KEY not in output and os.environ.get("MY_VEO_KEY") is None
