@@ -68,6 +68,11 @@ class Runtime:
         if self._context is None:
             self._context = open_context(self.settings, self.stop)
             self.on_close(self._context.store.close)
+            if self.exclusive:  # attempts in flight when the last run died: their worst case
+                lost = self._context.store.costs.lose_reservations()
+                if lost:
+                    log.warning("%d attempt(s) were in flight at a crash; each counts at its "
+                                "worst case against the budget", lost)
         return self._context
 
     def on_close(self, *closers: Callable[[], Any]) -> None:

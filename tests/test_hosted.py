@@ -292,3 +292,40 @@ def test_a_channel_on_veo_airs_its_takes(tmp_path: Path, veo_service) -> None:
     # Veo's default price: a dated list price, counted for every attempt
     assert "Spend:     $" in status
     assert KEY not in output and os.environ.get("MY_VEO_KEY") is None
+
+
+def test_the_budget_counts_by_utc_day_and_clock_hour_and_spends_less_as_it_runs_high(
+        ctx: ToolContext) -> None:
+    class Priced:  # a video backend at $0.20 a second
+        name, deadline_s = "veo:priced", 60.0
+
+    ctx = ctx.with_production(
+        backends=dataclasses.replace(ctx.backends, video=Priced()),
+        prices={"veo:priced": costs.Price(usd_per_second=0.2)},
+        budget=costs.Budget(day_usd=4.0, hour_usd=2.0))
+    production_ = ctx.production
+    assert costs.worst_case(production_, 5.0) == 1.0
+    store = ctx.store
+    with store.transaction():  # yesterday's spend, and an earlier hour's, do not count now
+        for day, hour in (("2026-01-01", "2026-01-01T10"), ("2026-01-02", "2026-01-02T23")):
+            store.db["costs"].insert({"created_at": day, "day": day, "hour": hour,
+                                      "capability": "video", "backend": "veo:priced",
+                                      "units": 50, "unit": "second", "usd": 10.0,
+                                      "outcome": "ok"})
+    assert costs.room(production_, 5.0) and costs.thrift(production_, 5.0) == (3, 5.0)
+    held = store.costs.reserve(1.0, shot_id=None, backend="veo:priced", day_usd=4.0,
+                               hour_usd=2.0)
+    store.costs.settle(held, [{"capability": "video", "backend": "veo:priced", "units": 5,
+                               "unit": "second", "usd": 1.0, "outcome": "ok"}])
+    assert costs.thrift(production_, 5.0) == (2, 5.0)  # half this hour's budget: two takes
+    assert costs.room(production_, 5.0)
+    store.costs.reserve(1.0, shot_id=None, backend="veo:priced", day_usd=4.0, hour_usd=2.0)
+    assert not costs.room(production_, 5.0)  # the hour's $2 is held: the next hour has room
+    assert "this hour's budget is spent" in costs.budget_line(store, production_.budget)
+    assert costs.thrift(production_, 5.0) == (1, 3.0)
+    with pytest.raises(ConfigError, match="policy"):
+        costs.budget({"budget": {"policy": "tag"}})
+    with pytest.raises(ConfigError, match="dollars"):
+        costs.budget({}, day_usd=-1)
+    assert costs.budget({"budget": {"day_usd": 5}}, hour_usd=1).describe() == {
+        "day_usd": 5.0, "hour_usd": 1.0, "policy": "best"}
