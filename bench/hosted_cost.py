@@ -3,7 +3,7 @@
 The autopilot (the offline director, the default gate for hosted video: "playable") makes
 shots against the local protocol stand-ins of Replicate and Veo (tests/hosted_services.py)
 through the real clients, until ``--shots`` takes are scheduled. Measured: attempts per take,
-seconds billed per second aired (services make fixed lengths: Kling 5 or 10 s, Wan 81 frames
+seconds billed per second aired (services make fixed lengths: Hailuo 6 or 10 s, Wan 81 frames
 at 16 fps, Veo 4/6/8 s; the director's shots are shorter); then priced at the dated defaults
 in production/backends/prices.toml (or a model's own, for one that has none there).
 
@@ -36,7 +36,7 @@ from webtv.state.datadir import DataDir  # noqa: E402
 from webtv.state.store import CallJournal, Store  # noqa: E402
 from webtv.tools.context import ToolContext  # noqa: E402
 
-CASES = [("replicate", "kwaivgi/kling-v2.1"), ("replicate", "wan-video/wan-2.2-t2v-fast"),
+CASES = [("replicate", "minimax/hailuo-02"), ("replicate", "wan-video/wan-2.2-t2v-fast"),
          ("veo", "veo-3.0-fast-generate-001"), ("veo", "veo-3.0-generate-001")]
 
 

@@ -112,12 +112,20 @@ class _Handler(BaseHTTPRequestHandler):
 
 # -- Replicate ------------------------------------------------------------------------------
 REPLICATE_MODELS = {
-    # a model that counts seconds (Kling, Hailuo, Veo on Replicate): an enum of lengths
-    "kwaivgi/kling-v2.1": {
+    # a model that counts seconds from an enum of lengths, its resolutions named its own way
+    # and an optional first frame (as Hailuo does; the schema here is the stand-in's)
+    "minimax/hailuo-02": {
+        "prompt": {"type": "string"}, "prompt_optimizer": {"type": "boolean"},
+        "duration": {"allOf": [{"$ref": "#/components/schemas/duration"}], "default": 6},
+        "resolution": {"allOf": [{"$ref": "#/components/schemas/resolution"}]},
+        "first_frame_image": {"type": "string", "format": "uri"}},
+    # a model that must start from a picture (an image-to-video model)
+    "stand-in/image-to-video": {
         "prompt": {"type": "string"}, "negative_prompt": {"type": "string"},
-        "duration": {"allOf": [{"$ref": "#/components/schemas/duration"}], "default": 5},
+        "seed": {"type": "integer"}, "duration": {"type": "integer", "minimum": 2,
+                                                 "maximum": 8},
         "aspect_ratio": {"allOf": [{"$ref": "#/components/schemas/aspect_ratio"}]},
-        "start_image": {"type": "string", "format": "uri"}, "seed": {"type": "integer"}},
+        "start_image": {"type": "string", "format": "uri"}},
     # a model that counts frames (Wan): num_frames at frames_per_second, a resolution enum
     "wan-video/wan-2.2-t2v-fast": {
         "prompt": {"type": "string"}, "seed": {"type": "integer"},
@@ -126,8 +134,10 @@ REPLICATE_MODELS = {
         "resolution": {"type": "string", "enum": ["480p", "720p"]},
         "aspect_ratio": {"type": "string", "enum": ["16:9", "9:16"]}},
 }
-ENUMS = {"duration": {"type": "integer", "enum": [5, 10]},
+ENUMS = {"duration": {"type": "integer", "enum": [6, 10]},
+         "resolution": {"type": "string", "enum": ["512P", "768P", "1080P"]},
          "aspect_ratio": {"type": "string", "enum": ["16:9", "9:16", "1:1"]}}
+REQUIRED = {"stand-in/image-to-video": ["prompt", "start_image"]}
 
 
 class ReplicateHandler(_Handler):
@@ -181,7 +191,8 @@ class ReplicateHandler(_Handler):
                                      "detail": f"model {owner_name} not found"})
         owner, name = owner_name.split("/")
         schema = {"openapi": "3.0.2", "components": {"schemas": {
-            "Input": {"type": "object", "required": ["prompt"], "properties": props}, **ENUMS}}}
+            "Input": {"type": "object", "required": REQUIRED.get(owner_name, ["prompt"]),
+                      "properties": props}, **ENUMS}}}
         return self.answer(200, {
             "url": f"https://replicate.com/{owner_name}", "owner": owner, "name": name,
             "description": "stand-in", "visibility": "public", "github_url": None,

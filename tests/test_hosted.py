@@ -29,7 +29,8 @@ from webtv.production.backends.veo_video import VeoVideo
 from webtv.tools.context import ToolContext
 
 TOKEN, KEY = "r8_test_token_never_logged", "veo_test_key_never_logged"
-KLING, WAN, VEO = "kwaivgi/kling-v2.1", "wan-video/wan-2.2-t2v-fast", "veo-3.0-fast-generate-001"
+HAILUO, WAN, VEO = "minimax/hailuo-02", "wan-video/wan-2.2-t2v-fast", "veo-3.0-fast-generate-001"
+I2V = "stand-in/image-to-video"
 PROMPT = "a fox, orange fur, red scarf, walks, at a wood, green trees"
 
 
@@ -53,7 +54,7 @@ def veo_service():
     service.close()
 
 
-def replicate(service, model: str = KLING, journal=None, **options) -> ReplicateVideo:
+def replicate(service, model: str = HAILUO, journal=None, **options) -> ReplicateVideo:
     return ReplicateVideo(model, HostedSettings(base_url=service.url, key_env="REPLICATE_API_TOKEN",
                                                 poll_s=0.05, **options), journal)
 
@@ -80,12 +81,12 @@ def test_replicate_maps_the_shot_onto_the_models_own_schema_and_rides_out_429_an
     assert time.monotonic() - started >= 1.0  # Retry-After was honoured
     assert len(b.submitted) == 1  # a job is never submitted twice
     sent = b.submitted[0]
-    # Kling counts seconds from an enum (5 or 10): a 3-second shot is asked for (and billed) 5
-    assert sent["duration"] == 5 and sent["aspect_ratio"] == "16:9" and sent["seed"] == 7
-    assert sent["prompt"] == PROMPT and "negative_prompt" in sent
-    assert (clip.width, clip.height, round(clip.duration)) == (640, 360, 5)
-    assert backend.billed_seconds(3.0) == 5 and backend.billed_seconds(7.0) == 10
-    assert backend.can_continue and not backend.needs_image  # start_image, optional
+    # it counts seconds from an enum (6 or 10): a 3-second shot is asked for (and billed) 6;
+    # it names its resolutions its own way (768P is the nearest to 720p); no seed, no negative
+    assert sent == {"model": HAILUO, "prompt": PROMPT, "duration": 6, "resolution": "768P"}
+    assert (clip.width, clip.height, round(clip.duration)) == (640, 360, 6)
+    assert backend.billed_seconds(3.0) == 6 and backend.billed_seconds(7.0) == 10
+    assert backend.can_continue and not backend.needs_image  # first_frame_image, optional
     assert [row["outcome"] for row in journal] == ["ok"]
     assert TOKEN not in json.dumps(journal, default=str)
 
@@ -94,6 +95,17 @@ def test_replicate_maps_the_shot_onto_the_models_own_schema_and_rides_out_429_an
     sent = b.submitted[-1]
     assert sent["num_frames"] == 81 and sent["resolution"] == "720p"  # 81 frames at 16 fps: 5 s
     assert "seed" in sent and "negative_prompt" not in sent and not wan.can_continue
+
+    i2v = replicate(replicate_service, I2V)  # must start from a picture: a range of seconds
+    assert i2v.needs_image and i2v.billed_seconds(3.0) == 3 and i2v.billed_seconds(1) == 2
+    from PIL import Image
+
+    still = tmp_path / "still.png"
+    Image.new("RGB", (64, 36), (200, 80, 40)).save(still)
+    i2v.generate(ask(3.0, image=still), tmp_path)
+    sent = b.submitted[-1]
+    assert sent["start_image"].startswith("data:image/png;base64,") and sent["duration"] == 3
+    assert sent["aspect_ratio"] == "16:9" and sent["seed"] == 7 and "negative_prompt" in sent
 
 
 def test_veo_runs_a_long_running_operation_from_words_a_first_frame_or_reference_stills(
@@ -136,7 +148,7 @@ def test_a_job_past_the_deadline_is_cancelled_and_a_short_clip_refused(
     assert error.value.billed
     assert [job["status"] for job in replicate_service.jobs.values()] == ["canceled"]
     b.processing_polls, b.short = 0, True
-    with pytest.raises(BackendError, match="2.5s"):
+    with pytest.raises(BackendError, match="3.0s .* for 6s asked"):
         replicate(replicate_service).generate(ask(3.0), tmp_path)
 
 
@@ -146,10 +158,10 @@ def test_a_hosted_backend_needs_its_key_at_start_and_names_the_variable(
     monkeypatch.delenv("MY_TOKEN", raising=False)
     build = backend_config.build
     with pytest.raises(ConfigError, match=r"\$REPLICATE_API_TOKEN"):
-        build({}, {"video": f"replicate:{KLING}"}, tmp_path, lambda **_: None)
+        build({}, {"video": f"replicate:{HAILUO}"}, tmp_path, lambda **_: None)
     with pytest.raises(ConfigError, match=r"\$MY_TOKEN"):
         build({"hosted": {"replicate": {"token_env": "MY_TOKEN"}}},
-              {"video": f"replicate:{KLING}"}, tmp_path, lambda **_: None)
+              {"video": f"replicate:{HAILUO}"}, tmp_path, lambda **_: None)
     with pytest.raises(ConfigError, match="OWNER/NAME"):
         build({}, {"video": "replicate:kling"}, tmp_path, lambda **_: None)
     with pytest.raises(ConfigError, match="unknown key"):
@@ -182,7 +194,7 @@ def test_a_refused_shot_is_dropped_after_one_attempt_and_the_director_rewrites_i
     summary = report.summary(ctx.store)
     assert "waiting_for_backends" not in summary  # not an outage: the prompt's fault
     charged = ctx.store.costs.rows()
-    assert [(c["outcome"], c["usd"]) for c in charged] == [("refused", 0.5), ("ok", 0.5)]
+    assert [(c["outcome"], c["usd"]) for c in charged] == [("refused", 0.6), ("ok", 0.6)]
 
     step = Step("write_shots", True, summary)
     rewrite = OfflineDirector()._next(Request("produce", ""), [step], ["rewrite_shot"])
@@ -232,11 +244,11 @@ def channel_config(home: Path, text: str) -> None:
 def test_a_channel_on_replicate_airs_its_takes_keeps_to_its_budget_then_airs_the_library(
         tmp_path: Path, replicate_service) -> None:
     home, port = tmp_path / "home", free_port()
-    channel_config(home, f'[prices."replicate:{KLING}"]\nusd_per_second = 0.1\n')
+    channel_config(home, f'[prices."replicate:{HAILUO}"]\nusd_per_second = 0.1\n')
     env = {"REPLICATE_BASE_URL": replicate_service.url, "REPLICATE_API_TOKEN": TOKEN,
            "REPLICATE_POLL_INTERVAL": "0.1"}
     proc = start(home, "--theme", THEME, "--port", str(port), "--buffer", "30",
-                 "--video", f"replicate:{KLING}", "--budget", "2.25", env=env)
+                 "--video", f"replicate:{HAILUO}", "--budget", "2.25", env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         def library_on_air():
@@ -256,15 +268,15 @@ def test_a_channel_on_replicate_airs_its_takes_keeps_to_its_budget_then_airs_the
     assert TOKEN not in output
     spent = query(home, "select sum(usd), count(*) from costs where capability = 'video'")[0]
     submitted = len(replicate_service.behaviour.submitted)
-    # every attempt is billed 5 s at $0.10; four fit in $2.25, a fifth would pass it
-    assert spent == (pytest.approx(0.5 * submitted), submitted) and submitted == 4
+    # every attempt is billed 6 s at $0.10; three fit in $2.25, a fourth would pass it
+    assert spent == (pytest.approx(0.6 * submitted), submitted) and submitted == 3
     assert query(home, "select count(*) from costs where outcome = 'reserved'")[0][0] == 0
     aired = query(home, "select count(*) from takes where status = 'aired'")[0][0]
     assert aired >= 1
     backends = query(home, "select backends from takes limit 1")[0][0]
-    assert json.loads(backends)["video"] == f"replicate:{KLING}"
+    assert json.loads(backends)["video"] == f"replicate:{HAILUO}"
     status = webtv(home, "status")
-    assert "Spend:     $2.00 today" in status and "Budget:    $2.25 a day" in status
+    assert "Spend:     $1.80 today" in status and "Budget:    $2.25 a day" in status
     dump = b"".join(p.read_bytes() for p in home.rglob("*") if p.is_file()
                     and p.suffix in (".db", ".log", ".toml", ".json", ".wal"))
     assert TOKEN.encode() not in dump

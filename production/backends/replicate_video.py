@@ -12,6 +12,7 @@ continues the one before; a cast member's reference stills where it takes ``refe
 from __future__ import annotations
 
 import math
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -132,10 +133,13 @@ class ReplicateVideo(HostedVideo):
         elif "num_frames" in inputs:
             low, high = _bounds(inputs["num_frames"], 1, 257)
             values["num_frames"] = min(high, max(low, math.ceil(seconds * self._fps()) + 1))
-        for key, wanted in (("aspect_ratio", "16:9"), ("resolution", self.settings.resolution)):
-            offered = inputs.get(key, {}).get("enum")
-            if offered and wanted in offered:
-                values[key] = wanted
+        offered = inputs.get("aspect_ratio", {}).get("enum")
+        if offered and "16:9" in offered:
+            values["aspect_ratio"] = "16:9"
+        resolution = _nearest_resolution(inputs.get("resolution", {}).get("enum"),
+                                         self.settings.resolution)
+        if resolution is not None:
+            values["resolution"] = resolution
         image = self._image_input()
         if image and request.image is not None:
             values[image] = Path(request.image)
@@ -188,6 +192,16 @@ class ReplicateVideo(HostedVideo):
             return float(value) if value is not None else None
         except ValueError:
             return None
+
+
+def _nearest_resolution(offered: list[Any] | None, wanted: str) -> Any:
+    """The model's own name for the resolution nearest the one configured ("768P" for
+    "720p"), None when it offers no choice."""
+    lines = {v: int(m.group()) for v in offered or [] if (m := re.search(r"\d+", str(v)))}
+    if not lines:
+        return None
+    target = int(re.search(r"\d+", wanted).group()) if re.search(r"\d+", wanted) else 720
+    return min(lines, key=lambda v: (abs(lines[v] - target), lines[v]))
 
 
 def _resolved(prop: dict[str, Any], parts: dict[str, Any]) -> dict[str, Any]:
