@@ -586,6 +586,9 @@ def test_the_operator_page_needs_the_token(channel: Channel, browser: Browser) -
     browser.wait("document.getElementById('buffer').textContent !== '–'", 10)
     # the autopilot's state: the buffer against its target, and the segment in the making
     assert "of 9 s target" in browser.eval("document.getElementById('mode').textContent")
+    # what the takes cost today: the local backends, nothing (no budget set)
+    spend = browser.eval("document.getElementById('spend').textContent")
+    assert spend.startswith("Spend today (UTC): $0.00") and "forecast $0.00" in spend, spend
     programme = browser.eval("document.getElementById('programme').textContent")
     assert re.match(r"Segment \d+: .+ \(\d+ of \d+ shots written\)", programme), programme
     # --faults 0.3: some takes fail their checks; the page shows which checks failed
