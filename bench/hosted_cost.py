@@ -71,7 +71,10 @@ def measure(service: str, model: str, shots: int) -> dict:
     stand_in.close()
     store.close()
     per_second = spent["spent_usd"] / aired if aired else float("nan")
-    return {"backend": name, "price": f"${price.usd_per_second:.2f}/s ({price.as_of})",
+    shown = " + ".join(part for part in (
+        f"${price.usd_per_second:.3g}/s" if price.usd_per_second else "",
+        f"${price.usd_per_call:.3g}/clip" if price.usd_per_call else "") if part)
+    return {"backend": name, "price": f"{shown} ({price.as_of})",
             "takes": len(good), "rejected": len(made) - len(good),
             "attempts": spent["attempts"],
             "billed_per_aired": billed / aired if aired else float("nan"),

@@ -128,6 +128,8 @@ class ReplicateVideo(HostedVideo):
             values["negative_prompt"] = "text, watermark, words, letters, blurry, distorted"
         if "seed" in inputs:
             values["seed"] = request.seed
+        if "generate_audio" in inputs:  # the channel adds its own music; silence costs less
+            values["generate_audio"] = False
         if "duration" in inputs:
             values["duration"] = _typed(inputs["duration"], seconds)
         elif "num_frames" in inputs:
