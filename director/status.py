@@ -238,6 +238,17 @@ def slate_share(store: Store) -> float | None:
     return round(sum(r["seconds"] or 0 for r in rows if r["kind"] == "slate") / total, 3)
 
 
+def air_shares(store: Store) -> dict[str, float] | None:
+    """What filled the last hour of the air: new takes (fresh), reruns and the slate, as
+    shares of the time on air (None: nothing aired yet)."""
+    seconds = store.programme.air_share(store.air.latest_session())
+    total = sum(seconds.values())
+    if not total:
+        return None
+    return {name: round(seconds.get(kind, 0.0) / total, 3)
+            for name, kind in (("fresh", "take"), ("rerun", "replay"), ("slate", "slate"))}
+
+
 def health(store: Store, hls_dir) -> dict[str, Any]:
     """For monitoring (the page server's /health): ``ok`` when the stream is being written
     (the HLS playlist changed within STALE_S), the autopilot's heartbeat is fresh and the
@@ -269,7 +280,7 @@ def health(store: Store, hls_dir) -> dict[str, Any]:
         status = "ok"
     return {
         "ok": status == "ok", "status": status, "on_air": on_air,
-        "playlist_age_s": age, "slate_share": slate,
+        "playlist_age_s": age, "slate_share": slate, "air_last_hour": air_shares(store),
         "autopilot_running": channel["running"], "heartbeat_age_s": channel["heartbeat_age_s"],
         "mode": channel.get("mode"), "reason": redact(reason),
         "outputs": [{**o, "last_error": redact(o["last_error"])} for o in outputs],

@@ -27,9 +27,11 @@ def on_air(store: Store, data: DataDir, kinds: list[str], **channel) -> None:
 
 def test_health_is_ok_only_while_the_channel_airs_its_own_takes(data: DataDir,
                                                                  store: Store) -> None:
-    on_air(store, data, ["take", "slate"] * 10)
+    on_air(store, data, ["take", "slate"] * 10 + ["replay"] * 5)
     report = health(store, data.hls)
-    assert report["ok"] and report["status"] == "ok" and report["slate_share"] == 0.5
+    assert report["ok"] and report["status"] == "ok" and report["slate_share"] == 0.4
+    # the last hour of the air: new takes, reruns, the slate
+    assert report["air_last_hour"] == {"fresh": 0.4, "rerun": 0.2, "slate": 0.4}
 
 
 def test_a_channel_airing_only_the_slate_is_degraded(data: DataDir, store: Store) -> None:
