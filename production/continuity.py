@@ -12,7 +12,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from webtv.core.errors import ConfigError, MediaError
+from webtv.core.errors import ConfigError, MediaError, ToolError
 from webtv.core.media import read_frames
 from webtv.production.compose import describe
 from webtv.production.context import Production
@@ -69,3 +69,17 @@ def reference(ctx: Production, shot: dict[str, Any], work: Path
     media = ctx.data.keep(made, ".png")
     ctx.store.show.set_reference(name, media)
     return ctx.data.resolve(media), f"reference of {name}"
+
+
+def reference_stills(ctx: Production, shot: dict[str, Any]) -> tuple[Path, ...]:
+    """The reference stills already made of the cast and place of this shot (none is made
+    here): a service that takes reference images keeps them on model."""
+    found = []
+    for name in [*shot["entities"], shot["location"]]:
+        try:
+            entity = ctx.store.show.entity(name)
+        except ToolError:
+            continue
+        if entity.get("reference") and ctx.data.resolve(entity["reference"]).is_file():
+            found.append(ctx.data.resolve(entity["reference"]))
+    return tuple(found)

@@ -223,13 +223,7 @@ def room(ctx: Any, seconds: float = 4.0) -> bool:
     if not limit.limited:
         return True
     estimate = worst_case(ctx, seconds)
-    if estimate <= 0:
-        return True
-    day, hour = day_and_hour()
-    store = ctx.store
-    return ((limit.day_usd is None or store.costs.spent(day=day) + estimate <= limit.day_usd)
-            and (limit.hour_usd is None
-                 or store.costs.spent(hour=hour) + estimate <= limit.hour_usd))
+    return estimate <= 0 or ctx.store.costs.fits(estimate, limit.day_usd, limit.hour_usd)
 
 
 def thrift(ctx: Any, seconds: float) -> tuple[int, float]:

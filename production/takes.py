@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from pathlib import Path
 from typing import Any
 
 from webtv.core import house
@@ -19,7 +18,7 @@ from webtv.inspection import checks, motion, ocr
 from webtv.production import costs
 from webtv.production.compose import compose, spec_for, visible_colours
 from webtv.production.context import Production
-from webtv.production.continuity import start_picture
+from webtv.production.continuity import reference_stills, start_picture
 from webtv.production.pipeline import make_media
 from webtv.reading.colours import rgb
 
@@ -59,7 +58,7 @@ def make_take(ctx: Production, shot_id: int, seed: int, emphasis: str | None = N
                 out, faults = make_media(
                     ctx, prompt, seed, spec_for(shot, entities, bible), seconds,
                     shot["mood"] or bible["music_mood"] or "calm", work, start, bill,
-                    references=_references(ctx, shot, entities))
+                    references=reference_stills(ctx, shot))
                 media = ctx.data.keep(out, ".mp4")
             except ConfigError as exc:  # the backend cannot make this take (no start picture)
                 raise BackendError(str(exc)) from exc
@@ -74,20 +73,6 @@ def make_take(ctx: Production, shot_id: int, seed: int, emphasis: str | None = N
     return {"take_id": take["id"], "shot_id": shot_id, "status": "made", "prompt": prompt,
             "seed": seed, "duration_s": take["duration_s"],
             **({"started_from": started_from} if started_from else {})}
-
-
-def _references(ctx: Production, shot: dict[str, Any], entities: dict[str, Any]
-                ) -> tuple[Path, ...]:
-    """The reference stills already made of the cast in this shot (a service that takes
-    reference images keeps them on model)."""
-    found = []
-    for name in [*shot["entities"], shot["location"]]:
-        entity = entities.get(name)
-        if entity and entity.get("reference"):
-            path = ctx.data.resolve(entity["reference"])
-            if path.is_file():
-                found.append(path)
-    return tuple(found)
 
 
 def inspect_take(ctx: Production, take_id: int) -> dict[str, Any]:

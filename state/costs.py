@@ -36,15 +36,21 @@ class CostTables(Tables):
         stamp = now()
         day, hour = day_and_hour(stamp)
         with self.transaction():
-            if day_usd is not None and self.spent(day=day) + estimate > day_usd + SLACK:
-                return None
-            if hour_usd is not None and self.spent(hour=hour) + estimate > hour_usd + SLACK:
+            if not self.fits(estimate, day_usd, hour_usd, stamp):
                 return None
             return self.db["costs"].insert({
                 "created_at": stamp, "day": day, "hour": hour, "shot_id": shot_id,
                 "take_id": None, "capability": "attempt", "backend": backend,
                 "units": 1.0, "unit": "attempt", "usd": round(estimate, 6),
                 "outcome": "reserved"}).last_pk
+
+    def fits(self, estimate: float, day_usd: float | None, hour_usd: float | None,
+             stamp: str | None = None) -> bool:
+        """Whether ``estimate`` more dollars keep this day's and this hour's spend (attempts in
+        flight included) within their limits (None: no limit)."""
+        day, hour = day_and_hour(stamp)
+        return ((day_usd is None or self.spent(day=day) + estimate <= day_usd + SLACK)
+                and (hour_usd is None or self.spent(hour=hour) + estimate <= hour_usd + SLACK))
 
     def settle(self, reservation: int, charges: list[dict[str, Any]],
                take_id: int | None = None) -> float:

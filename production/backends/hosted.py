@@ -132,6 +132,10 @@ class HostedVideo:
         raise NotImplementedError
 
     def transient(self, exc: BaseException) -> bool:
+        """Worth another try: a dropped connection, a timeout, 429 or 5xx from a download (the
+        subclasses add their clients' own errors)."""
+        if isinstance(exc, httpx.HTTPStatusError):
+            return exc.response.status_code == 429 or exc.response.status_code >= 500
         return isinstance(exc, httpx.TransportError | TimeoutError)
 
     def retry_after(self, exc: BaseException) -> float | None:

@@ -107,20 +107,19 @@ class ReplicateVideo(HostedVideo):
             return _choices(inputs["duration"], 1, 20)
         if "num_frames" in inputs:
             low, high = _bounds(inputs["num_frames"], 1, 257)
-            fps = self._fps()
+            fps = self.fps
             return seconds_between(max(1, (low - 1) / fps), (high - 1) / fps)
         return [5.0]  # a model that picks its own length: Replicate's usual five seconds
 
-    def _fps(self) -> int:
+    @property
+    def fps(self) -> int:  # type: ignore[override]
+        """The model's frame rate: its fps input's default, else Wan's 16 for a model that
+        counts frames, else 24."""
         inputs = self.inputs()
         for key in FPS_INPUTS:
             if key in inputs:
                 return int(inputs[key].get("default") or 16)
         return 16 if "num_frames" in inputs else 24
-
-    @property
-    def fps(self) -> int:  # type: ignore[override]
-        return self._fps()
 
     def payload(self, request: VideoRequest, seconds: float) -> dict[str, Any]:
         inputs, values = self.inputs(), {"prompt": request.prompt}
@@ -134,7 +133,7 @@ class ReplicateVideo(HostedVideo):
             values["duration"] = _typed(inputs["duration"], seconds)
         elif "num_frames" in inputs:
             low, high = _bounds(inputs["num_frames"], 1, 257)
-            values["num_frames"] = min(high, max(low, math.ceil(seconds * self._fps()) + 1))
+            values["num_frames"] = min(high, max(low, math.ceil(seconds * self.fps) + 1))
         offered = inputs.get("aspect_ratio", {}).get("enum")
         if offered and "16:9" in offered:
             values["aspect_ratio"] = "16:9"
@@ -183,8 +182,6 @@ class ReplicateVideo(HostedVideo):
 
         if isinstance(exc, ReplicateError):
             return exc.status == 429 or (exc.status or 0) >= 500
-        if isinstance(exc, httpx.HTTPStatusError):
-            return exc.response.status_code == 429 or exc.response.status_code >= 500
         return super().transient(exc)
 
     def retry_after(self, exc: BaseException) -> float | None:

@@ -13,8 +13,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from webtv.production.backends.base import VideoRequest
 from webtv.production.backends.hosted import (
     HostedSettings,
@@ -113,8 +111,6 @@ class VeoVideo(HostedVideo):
 
         if isinstance(exc, errors.APIError):
             return exc.code == 429 or (exc.code or 0) >= 500
-        if isinstance(exc, httpx.HTTPStatusError):
-            return exc.response.status_code == 429 or exc.response.status_code >= 500
         return super().transient(exc)
 
     def retry_after(self, exc: BaseException) -> float | None:
