@@ -1,11 +1,10 @@
 """The playout: airs one channel back to back and writes its air log. One Transmitter (one
 timeline, long-lived FFmpeg outputs) for the whole run.
 
-``Playout`` is the director's own channel ("main"): scheduled takes in order; filler when the
-queue is dry: the slate (the show's title and what is coming up) while the next take is seconds
-away, replays of recent takes, least recently aired first, when it has been dry for longer;
-once the owner's budget is spent, the library by the budget's policy, at once. A
-new take goes on at the next boundary, never more than one filler item away.
+``Playout`` is the director's own channel ("main"): its programme (programme.py) premieres
+whole scenes as production makes them and reruns whole scenes of the library between them;
+once the owner's budget is spent, reruns by the budget's policy. The slate (the show's title
+and what is coming up) airs only when there is nothing else.
 ``LibraryPlayout`` is a channel of the network: the shared library, picked by its policy.
 
 Whoever runs a playout owns its thread (the runtime: ``run.start("playout", playout.run)``) and
@@ -23,6 +22,7 @@ from typing import Any
 
 from webtv.core.clock import at
 from webtv.core.errors import MediaError, WebTVError
+from webtv.playout.programme import Programme
 from webtv.playout.slate import slate
 from webtv.playout.transmitter import Transmitter, load
 from webtv.state.datadir import DataDir
@@ -37,7 +37,7 @@ class Playout:
     outputs_key = "outputs"  # where the channel state keeps the outputs' health
 
     def __init__(self, data: DataDir, rtmp_urls: list[str] | None = None, *, pace: bool = True,
-                 channel_name: str = "AI WebTV", replay_after: float = 10.0,
+                 channel_name: str = "AI WebTV", programme: Programme | None = None,
                  speed: float = 1.0, stop: threading.Event | None = None) -> None:
         self.data = data
         self.hls = data.channel_hls(self.name)
@@ -45,11 +45,11 @@ class Playout:
         self.pace = pace
         self.speed = speed  # an accelerated soak runs the channel clock this much faster
         self.channel_name = channel_name
-        self.replay_after = replay_after  # seconds of dry queue before replays replace the slate
+        self.programme = programme or Programme()
+        self._lineup: list[tuple[str, dict[str, Any] | None, str]] = []  # the block on air
         self.session = uuid.uuid4().hex[:12]
         self.stop = stop or threading.Event()
         self.transmitter: Transmitter | None = None
-        self._last_new = 0.0  # when a new take last went on, on the channel's clock
 
     def run(self, max_entries: int | None = None) -> None:
         """Air until ``stop`` is set (or ``max_entries`` things have aired)."""
@@ -62,7 +62,7 @@ class Playout:
         self.transmitter = tx = Transmitter(self.hls, self.rtmp_urls, pace=self.pace,
                                             speed=self.speed)
         tx.open(self._slate(store))
-        self._last_new, aired = float(tx.clock), 0  # dry time is counted on the channel's clock
+        aired = 0
         try:
             while not self.stop.is_set() and (max_entries is None or aired < max_entries):
                 self._air_next(store, tx)
@@ -74,42 +74,49 @@ class Playout:
             store.close()
 
     def _air_next(self, store: Store, tx: Transmitter) -> None:
-        """The next scheduled take, else filler."""
-        entry = store.air.claim_next()
-        if entry is not None:
-            self._air_entry(store, tx, entry)
-            self._last_new = float(tx.clock)
-        else:
-            self._air_filler(store, tx, float(tx.clock) - self._last_new)
+        """The next item of the current block (a premiere or a rerun: a whole scene); at a
+        block's end the programme chooses the next one at once. An item that cannot air (its
+        file went missing or broke) is passed over for the next; the slate only when nothing
+        else can air."""
+        for _ in range(2):  # the current block, then at most one new one
+            while self._lineup:
+                kind, item, note = self._lineup.pop(0)
+                if self._air_item(store, tx, kind, item, note):
+                    return
+            self._lineup = self._block(store)
+        self._air_slate(store, tx)
+
+    def _block(self, store: Store) -> list[tuple[str, dict[str, Any] | None, str]]:
+        budget = store.programme.channel().get("budget") or {}
+        # once the owner's budget is spent no new scene is made: reruns by the budget's policy
+        reruns = budget.get("policy") if budget.get("spent") else None
+        block = self.programme.next_block(store, reruns)
+        note = block.note or ("budget spent: from the library"
+                              if reruns and block.kind == "replay" else "")
+        items = block.entries if block.kind == "take" else block.takes
+        return [(block.kind, item, note) for item in items] or [("slate", None, "")]
+
+    def _air_item(self, store: Store, tx: Transmitter, kind: str, item: dict[str, Any] | None,
+                  note: str) -> bool:
+        """Air one item of a block; False when it could not air (and why is logged)."""
+        if kind == "slate":
+            self._air_slate(store, tx)
+            return True
+        if kind == "take":
+            entry = store.air.claim(item["schedule_id"])
+            return entry is not None and self._air_entry(store, tx, entry, note)
+        try:
+            self._air(store, tx, self._media(item), kind="replay", take_id=item["id"], note=note)
+            return True
+        except WebTVError as exc:
+            log.warning("cannot rerun take %s: %s", item["id"], exc)
+            return False
 
     def _slate(self, store: Store) -> Path:
         bible = store.show.bible() or {}
         coming = store.air.next_in_the_making()
         line = f"Coming up: {coming}" if coming else "We'll be right back"
         return slate(self.data, bible.get("title") or self.channel_name, line[:70])
-
-    def _air_filler(self, store: Store, tx: Transmitter, dry_for: float) -> None:
-        budget = store.programme.channel().get("budget") or {}
-        if budget.get("spent"):  # no fresh takes until the budget allows: the library, by
-            take = store.network.next_for_channel(  # its policy, as a library channel airs
-                self.name, budget.get("policy") or "best")
-            if take is not None:
-                try:
-                    self._air(store, tx, self._media(take), kind="replay", take_id=take["id"],
-                              note="budget spent: from the library")
-                    return
-                except WebTVError as exc:
-                    log.warning("cannot air take %s from the library: %s", take["id"], exc)
-        if dry_for >= self.replay_after:
-            replay = store.air.replay_candidate()
-            if replay is not None:
-                try:
-                    path = self._media(replay)
-                    self._air(store, tx, path, kind="replay", take_id=replay["id"])
-                    return
-                except WebTVError as exc:
-                    log.warning("cannot replay take %s: %s", replay["id"], exc)
-        self._air_slate(store, tx)
 
     def _air_slate(self, store: Store, tx: Transmitter, note: str = "") -> None:
         try:
@@ -125,19 +132,20 @@ class Playout:
             raise MediaError(f"take {take['id']}: file missing")
         return path
 
-    def _air_entry(self, store: Store, tx: Transmitter, entry: dict) -> None:
+    def _air_entry(self, store: Store, tx: Transmitter, entry: dict, note: str = "") -> bool:
+        """A premiere; False when its take is broken at air time (skipped, never aired)."""
         take = store.takes.take(entry["take_id"])
         try:
-            aired = self._air(store, tx, self._media(take), kind="take", entry=entry)
-        except WebTVError as exc:  # broken at air time: skip it, log it, air the slate
+            aired = self._air(store, tx, self._media(take), kind="take", entry=entry, note=note)
+        except WebTVError as exc:  # broken at air time: skipped, the next item airs
             log.warning("skipping take %s: %s", take["id"], exc)
             store.air.finish_entry(entry["id"], "skipped")
-            self._air_slate(store, tx, note=f"skipped: {exc}")
-            return
+            return False
         if aired.complete or aired.played >= aired.duration / 2:
             store.air.finish_entry(entry["id"], "aired")
         else:  # a stop cut it off early: it airs again, whole, next time
             store.air.requeue(entry["id"])
+        return True
 
     def _air(self, store: Store, tx: Transmitter, path: Path, *, kind: str,
              entry: dict | None = None, take_id: int | None = None, note: str = ""):

@@ -2,11 +2,40 @@
 
 from __future__ import annotations
 
+import random
+from datetime import datetime, timedelta
 from typing import Any
 
 from webtv.core.clock import now
-from webtv.state.rows import AiringWithShot, ReplayTake, ScheduleEntry, UpcomingTake
+from webtv.state.rows import AiringWithShot, NextScene, ReplayTake, ScheduleEntry, UpcomingTake
 from webtv.state.tables import Tables
+
+# What the director's channel reruns between premieres (its takes that have premiered, whole
+# scenes): the policies a channel owner chooses among.
+RERUNS = {
+    "even": "the whole library, the scene aired least often first",
+    "show": "the current show's scenes (the whole library when it has none yet)",
+    "best": "scenes of the best takes (favourites, takes that passed at their first attempt)",
+    "recent": "the newest scenes (their last 50 takes)",
+    "favourites": "scenes of the favourite takes",
+    "random": "any scene at random",
+}
+PREMIERED = ("takes.status = 'aired' and takes.purged_at is null and takes.media is not null")
+AIR_WINDOW = 50_000  # air log rows counted for how often a take aired (weeks of air)
+
+
+def _allowed(takes: list[dict[str, Any]], policy: str, show: int | None) -> list[dict[str, Any]]:
+    """The premiered takes a rerun policy may air."""
+    if policy == "show":
+        return [t for t in takes if t["show_id"] == show] or takes
+    if policy == "favourites":
+        return [t for t in takes if t["favourite"]]
+    if policy == "best":
+        return [t for t in takes if t["favourite"] or t["first_try"]]
+    if policy == "recent":
+        newest = set(sorted(t["id"] for t in takes)[-50:])
+        return [t for t in takes if t["id"] in newest]
+    return takes
 
 
 class AirTables(Tables):
@@ -71,20 +100,113 @@ class AirTables(Tables):
                 "where ended_at is null and channel = ?", (channel,))
         return cursor.rowcount
 
-    def replay_candidate(self, skip_recent: int = 3, pool: int = 50) -> ReplayTake | None:
-        """A recent aired take to replay: the least recently aired of the last ``pool``, not one
-        of the last ``skip_recent`` on air while there are others (a young channel has few), and
-        never the take that was just on air."""
-        rows = self._all(
-            "select takes.*, max(air_log.id) as last_air from takes join air_log "
-            "on air_log.take_id = takes.id where takes.status = 'aired' "
-            "and takes.purged_at is null group by takes.id order by last_air desc limit ?", (pool,))
-        recent = [r["take_id"] for r in self._all(
-            "select take_id from air_log where take_id is not null and channel = 'main' "
-            "order by id desc limit ?", (skip_recent,))]
-        rows = ([r for r in rows if r["id"] not in recent]
-                or [r for r in rows if r["id"] not in recent[:1]])
-        return min(rows, key=lambda r: r["last_air"]) if rows else None
+    def claim(self, schedule_id: int) -> ScheduleEntry | None:
+        """Take one queued entry off the schedule (None: it is no longer queued)."""
+        with self.transaction():
+            entry = self._one("select * from schedule where id = ? and status = 'queued'",
+                              (schedule_id,))
+            if entry is not None:
+                self.db["schedule"].update(schedule_id, {"status": "airing"})
+        return entry
+
+    def next_scene(self) -> NextScene | None:
+        """The scene that premieres next: the first scene (a shot list, in story order) with
+        takes queued. ``ready``: its queued takes before the first shot still in the making
+        (the part that can air in order now); ``queued``: all of its queued takes; ``pending``:
+        its shots still in the making; ``started``: some of it has already aired."""
+        first = self._one(
+            "select shots.sequence from schedule join takes on takes.id = schedule.take_id "
+            "join shots on shots.id = takes.shot_id where schedule.status = 'queued' "
+            "order by shots.sequence limit 1")
+        if first is None:
+            return None
+        scene = first["sequence"]
+        queued = self._all(
+            "select schedule.id as schedule_id, takes.id as take_id, takes.duration_s, "
+            "takes.created_at, shots.position, shots.action from schedule "
+            "join takes on takes.id = schedule.take_id join shots on shots.id = takes.shot_id "
+            "where schedule.status = 'queued' and shots.sequence = ? "
+            "order by shots.position, schedule.id", (scene,))
+        pending = self._all("select position, action, created_at from shots where sequence = ? "
+                            "and status in ('planned', 'made') order by position", (scene,))
+        blocked = pending[0]["position"] if pending else None
+        started = self._one(
+            "select 1 from schedule join takes on takes.id = schedule.take_id join shots on "
+            "shots.id = takes.shot_id where shots.sequence = ? and schedule.status in "
+            "('airing', 'aired')", (scene,)) is not None
+        return {"scene": scene, "queued": queued, "pending": pending, "started": started,
+                "ready": [q for q in queued if blocked is None or q["position"] < blocked]}
+
+    def rerun_scene(self, policy: str = "even", channel: str = "main",
+                    rng: random.Random | None = None) -> list[ReplayTake]:
+        """The takes of the scene a channel reruns next, in story order: a whole scene of
+        takes that have premiered, picked among the ones ``policy`` allows (see RERUNS) as the
+        one the channel has aired least often per take, then longest ago; never the scene it
+        just aired while there is another. Empty: nothing has premiered yet."""
+        if policy not in RERUNS:
+            raise ValueError(f"unknown rerun policy {policy!r}")
+        takes = self._all(
+            "select takes.*, shots.sequence as scene, shots.position, segments.show_id, "
+            "not exists (select 1 from takes older where older.shot_id = takes.shot_id and "
+            "older.id < takes.id) as first_try from takes join shots on shots.id = takes.shot_id "
+            "left join segments on segments.id = shots.segment_id "
+            f"where {PREMIERED} order by shots.sequence, shots.position, takes.id")
+        takes = _allowed(takes, policy, self.current_show())
+        if not takes:
+            return []
+        counts = {r["take_id"]: r for r in self._all(
+            "select take_id, count(*) as n, max(id) as last_air from air_log where channel = ? "
+            "and take_id is not null and id > (select coalesce(max(id), 0) from air_log) - ? "
+            "group by take_id", (channel, AIR_WINDOW))}
+        scenes: dict[int, list[dict[str, Any]]] = {}
+        for take in takes:
+            aired = counts.get(take["id"]) or {"n": 0, "last_air": 0}
+            scenes.setdefault(take["scene"], []).append({**take, **aired})
+        last = self._one("select shots.sequence from air_log join takes on takes.id = "
+                         "air_log.take_id join shots on shots.id = takes.shot_id where "
+                         "air_log.channel = ? order by air_log.id desc limit 1", (channel,))
+        choices = [s for s in scenes if not last or s != last["sequence"]] or list(scenes)
+        if policy == "random":
+            chosen = (rng or random).choice(choices)
+        else:
+            chosen = min(choices, key=lambda s: (
+                sum(t["n"] for t in scenes[s]) / len(scenes[s]),
+                max(t["last_air"] for t in scenes[s]), s))
+        return scenes[chosen]
+
+    def next_premiere(self) -> dict[str, Any] | None:
+        """What premieres next and when, as honestly as the measured pace allows: the next
+        scene with takes queued, else the first scene in the making. ``eta``: when its last
+        shot should be made (its latest progress plus a take's pace per shot left); None when
+        no pace is measured yet or nothing is in the making."""
+        scene = self.next_scene()
+        if scene is None:
+            first = self._one("select sequence from shots where status in ('planned', 'made') "
+                              "order by sequence limit 1")
+            if first is None:
+                return None
+            scene = {"scene": first["sequence"], "queued": [], "ready": [], "started": False,
+                     "pending": self._all(
+                         "select position, action, created_at from shots where sequence = ? "
+                         "and status in ('planned', 'made') order by position",
+                         (first["sequence"],))}
+        pending, queued = scene["pending"], scene["queued"]
+        eta = None
+        if pending:
+            pace = self.store.takes.pace()
+            progress = max([p["created_at"] for p in pending] + [q["created_at"] for q in queued])
+            if pace is not None:
+                eta = datetime.fromisoformat(progress) + timedelta(
+                    seconds=pace["seconds_per_take"] * len(pending))
+        first = (queued or pending)[0]
+        return {"scene": scene["scene"], "action": first["action"],
+                "shots": len(queued) + len(pending), "made": len(queued),
+                "ready": not pending, "continues": scene["started"],
+                "eta": eta.isoformat(timespec="seconds") if eta else None}
+
+    def current_show(self) -> int | None:
+        row = self._one("select show_id from bible where id = 1")
+        return row["show_id"] if row else None
 
     def next_in_the_making(self) -> str | None:
         """The action of the next shot not yet on the schedule, for the slate's 'coming up'."""

@@ -4,7 +4,7 @@ reads ``take["prompt"]`` as before and a type checker knows the key and its type
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 
 class Bible(TypedDict):
@@ -212,7 +212,33 @@ class AiringWithShot(Airing):
 
 
 class ReplayTake(Take):
-    last_air: int
+    scene: int
+    position: int
+    n: int  # times the channel aired it (in the counted window)
+    last_air: int  # the air log id of its latest airing (0: none)
+
+
+class QueuedTake(TypedDict):
+    schedule_id: int
+    take_id: int
+    duration_s: float
+    created_at: str
+    position: int
+    action: str
+
+
+class Pace(TypedDict):
+    seconds_per_take: float  # wall seconds per accepted take, writing to acceptance
+    backend: str | None  # the video backend it was measured on
+    scenes: int  # how many scenes it was measured over
+
+
+class NextScene(TypedDict):
+    scene: int
+    queued: list[QueuedTake]
+    ready: list[QueuedTake]
+    pending: list[dict[str, Any]]
+    started: bool
 
 
 class TakeWithShot(Take):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from webtv.core.clock import now
 from webtv.core.errors import NotFound
-from webtv.state.rows import AiredTake, Check, RejectedTake, Shot, Take, TakeWithShot
+from webtv.state.rows import AiredTake, Check, Pace, RejectedTake, Shot, Take, TakeWithShot
 from webtv.state.tables import Tables, encode
 
 TAKE_STATES = ("made", "accepted", "rejected", "scheduled", "aired", "failed")
@@ -168,6 +169,30 @@ class TakeTables(Tables):
         return [{**row, "shot_entities": json.loads(row["shot_entities"] or "[]")}
                 for row in self._all("select takes.*, shots.entities as shot_entities from takes "
                                      "join shots on shots.id = takes.shot_id order by takes.id")]
+
+    def pace(self, scenes: int = 6) -> Pace | None:
+        """How fast the channel makes takes, as measured: for each of the latest ``scenes``
+        scenes made with the video backend of the newest take, the seconds from the scene being
+        written to its latest accepted take, per accepted take (retakes, faults and parallel
+        work are in it); their median, so one scene that waited out a crash does not count.
+        None: no take has been accepted yet."""
+        latest = self._one("select json_extract(backends, '$.video') as video from takes "
+                           "order by id desc limit 1")
+        if latest is None:
+            return None
+        rows = self._all(
+            "select shots.sequence, min(shots.created_at) as written, "
+            "max(takes.created_at) as last, count(distinct takes.id) as n from takes "
+            "join shots on shots.id = takes.shot_id where takes.status in "
+            "('accepted', 'scheduled', 'aired') and json_extract(takes.backends, '$.video') "
+            "is ? group by shots.sequence order by shots.sequence desc limit ?",
+            (latest["video"], scenes))
+        each = sorted(max(0.0, (datetime.fromisoformat(r["last"]) - datetime.fromisoformat(
+            r["written"])).total_seconds()) / r["n"] for r in rows)
+        if not each:
+            return None
+        return {"seconds_per_take": round(each[len(each) // 2], 1), "backend": latest["video"],
+                "scenes": len(each)}
 
     def take_counts(self) -> dict[str, int]:
         counts = {state: 0 for state in TAKE_STATES}

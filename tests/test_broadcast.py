@@ -32,21 +32,21 @@ def nginx(tmp_path: Path):
     server.stop()
 
 
-def test_three_takes_and_filler_through_nginx(nginx, data: DataDir, store: Store,
+def test_three_takes_and_reruns_through_nginx(nginx, data: DataDir, store: Store,
                                               tmp_path: Path) -> None:
     schedule_clips(store, data, [("red", 3.0, 440), ("blue", 3.0, None), ("green", 3.0, 660)])
     received = tmp_path / "viewer.flv"
     viewer = play(nginx.url(), received)
     time.sleep(0.5)
     playout = Playout(data, [nginx.url()], pace=True)
-    playout.run(max_entries=5)  # three takes, then two slates of filler
+    playout.run(max_entries=5)  # three takes, then the queue is dry: a rerun of the scene
     stop_playing(viewer, received)
     t = timeline(received)
-    assert_continuous(t, 3 * 3.0 + 2 * house.SEGMENT_SECONDS, dropped_tail=RELAY_TAIL)
+    assert_continuous(t, 5 * 3.0, dropped_tail=RELAY_TAIL)
     kinds = [r["kind"] for r in store.air.air_log(playout.session)][::-1]
-    assert kinds == ["take", "take", "take", "slate", "slate"]
+    assert kinds == ["take", "take", "take", "replay", "replay"]
     hls = timeline(hls_as_file(data.hls, tmp_path / "hls.mp4"))
-    assert_continuous(hls, 13.0)
+    assert_continuous(hls, 15.0)
 
 
 def test_the_stream_comes_back_after_the_server_restarts(nginx, data: DataDir, store: Store,

@@ -14,6 +14,7 @@ from tests.streams import hls_as_file, steps, timeline
 from webtv.core import house
 from webtv.core.media import ffmpeg_exe
 from webtv.playout.playout import Playout
+from webtv.playout.programme import Programme
 from webtv.state.datadir import DataDir
 from webtv.state.store import Store
 
@@ -52,8 +53,9 @@ def test_three_takes_and_a_slate_air_as_one_timeline(data: DataDir, store: Store
                                                       tmp_path: Path) -> None:
     takes = schedule_clips(store, data, [("red", 3.0, 440), ("blue", 2.5, None),
                                          ("green", 3.0, 660)])
-    playout = Playout(data, pace=False)
-    playout.run(max_entries=4)  # three takes, then the queue is dry: a slate
+    # a channel that reruns only favourites has none yet: when the queue is dry, the slate
+    playout = Playout(data, pace=False, programme=Programme(reruns="favourites"))
+    playout.run(max_entries=4)
     log = store.air.air_log(playout.session, limit=10)[::-1]
     assert [(r["kind"], r["take_id"]) for r in log] == [
         ("take", takes[0]), ("take", takes[1]), ("take", takes[2]), ("slate", None)]
@@ -65,18 +67,22 @@ def test_three_takes_and_a_slate_air_as_one_timeline(data: DataDir, store: Store
     assert_continuous(t, 10.5)
 
 
-def test_missing_or_corrupt_takes_are_skipped_for_the_slate(data: DataDir, store: Store) -> None:
+def test_missing_or_corrupt_takes_are_passed_over_for_the_next(data: DataDir,
+                                                              store: Store) -> None:
     takes = schedule_clips(store, data, [("red", 2.0, 440), ("blue", 2.0, 440),
                                          ("green", 2.0, 440)])
     data.resolve(store.takes.take(takes[0])["media"]).unlink()
     corrupt = data.resolve(store.takes.take(takes[1])["media"])
     corrupt.write_bytes(corrupt.read_bytes()[:2000])  # cut off mid-file
     playout = Playout(data, pace=False)
-    playout.run(max_entries=3)
+    playout.run(max_entries=2)
     log = store.air.air_log(playout.session)[::-1]
-    assert [r["kind"] for r in log] == ["slate", "slate", "take"]
-    assert "file missing" in log[0]["note"] and "skipped" in log[1]["note"]
+    # no slate for a broken file: the next take airs, then the library's one good take reruns
+    assert [(r["kind"], r["take_id"]) for r in log] == [("take", takes[2]),
+                                                        ("replay", takes[2])]
     assert [store.takes.take(t)["status"] for t in takes] == ["failed", "failed", "aired"]
+    assert [r[0] for r in store.db.execute("select status from schedule order by id")] == [
+        "skipped", "skipped", "aired"]
 
 
 def test_rtmp_gets_the_same_continuous_timeline(data: DataDir, store: Store,
@@ -90,37 +96,56 @@ def test_rtmp_gets_the_same_continuous_timeline(data: DataDir, store: Store,
     try:
         time.sleep(1.0)  # let it listen
         playout = Playout(data, [url], pace=False)
-        playout.run(max_entries=3)
+        playout.run(max_entries=3)  # the two takes, then a rerun of the first
         server.wait(timeout=30)
     finally:
         server.kill()
     t = timeline(received)
     assert max(steps(t.video)) <= FRAME + 0.002  # FLV keeps milliseconds
-    assert t.video_end - t.video[0] == pytest.approx(8.0, abs=FRAME + 0.002)
+    assert t.video_end - t.video[0] == pytest.approx(9.0, abs=FRAME + 0.002)
     assert abs(t.audio_end - t.video_end) < 0.05
 
 
-def test_a_dry_queue_airs_replays_then_new_takes_at_the_next_boundary(data: DataDir,
-                                                                       store: Store) -> None:
-    takes = schedule_clips(store, data, [(c, 2.0, 440) for c in ("red", "blue", "green",
-                                                                 "orange")])
-    playout = Playout(data, pace=False, replay_after=0)
-    playout.run(max_entries=6)  # four takes, then two fillers
+def add_scene(store: Store, data: DataDir, colours: list[str], seconds: float = 2.0
+              ) -> list[int]:
+    """A scene (one shot list) of one shot per colour, each with an accepted take on the
+    schedule: the takes' ids in story order."""
+    store.show.set_bible(title="Test Channel")
+    shots = store.takes.add_shots(None, [{"action": f"the {c} shot", "duration_s": seconds}
+                                         for c in colours])
+    ids = []
+    for shot, colour in zip(shots, colours, strict=True):
+        media = data.keep(make_house_clip(data.workspace() / "c.mp4", colour, seconds), ".mp4")
+        take = store.takes.add_take(shot_id=shot["id"], seed=0, prompt=f"a {colour} clip",
+                                    media=media, duration_s=seconds)
+        store.takes.set_take_status(take["id"], "accepted")
+        store.air.schedule_take(take["id"])
+        ids.append(take["id"])
+    return ids
+
+
+def test_between_premieres_whole_scenes_rerun_in_story_order(data: DataDir,
+                                                             store: Store) -> None:
+    first = add_scene(store, data, ["red", "blue"])
+    second = add_scene(store, data, ["green", "orange"])
+    playout = Playout(data, pace=False)
+    playout.run(max_entries=8)  # the four premieres, then the queue is dry: reruns at once
     log = store.air.air_log(playout.session)[::-1]
-    assert [r["kind"] for r in log] == ["take"] * 4 + ["replay", "replay"]
-    # least recently aired first, never one of the last three on air
-    assert [r["take_id"] for r in log[4:]] == [takes[0], takes[1]]
-    assert store.takes.take_counts()["aired"] == 4  # replays do not touch the schedule
-    late = schedule_clips(store, data, [("purple", 2.0, 440)])
-    second = Playout(data, pace=False, replay_after=0)
-    second.run(max_entries=1)
-    assert store.air.air_log(second.session)[0]["take_id"] == late[0]
+    assert [r["kind"] for r in log] == ["take"] * 4 + ["replay"] * 4  # never a slate
+    # whole scenes, each in story order: the one aired longest ago first
+    assert [r["take_id"] for r in log] == first + second + first + second
+    assert store.takes.take_counts()["aired"] == 4  # reruns do not touch the schedule
+    late = add_scene(store, data, ["purple"])
+    second_run = Playout(data, pace=False)
+    second_run.run(max_entries=1)
+    assert store.air.air_log(second_run.session)[0]["take_id"] == late[0]  # premiere first
 
 
 CRASHING_PLAYOUT = """
 import sys
 from webtv.state.datadir import DataDir
 from webtv.playout.playout import Playout
+from webtv.playout.programme import Programme
 Playout(DataDir(sys.argv[1]), pace=True).run(max_entries=int(sys.argv[2]))
 """
 

@@ -72,13 +72,13 @@ def test_over_the_size_cap_the_least_recently_aired_go_first(data: DataDir,
     assert done.media_bytes <= done.limit_bytes
 
 
-def test_a_purged_take_is_never_replayed(data: DataDir, store: Store) -> None:
+def test_a_purged_take_is_never_rerun(data: DataDir, store: Store) -> None:
     old = take_with_files(store, data, 10, "aired", aired_hours_ago=30)
     later = [take_with_files(store, data, 10, "aired", aired_hours_ago=0.1) for _ in range(3)]
-    assert store.air.replay_candidate()["id"] == old["id"]  # the least recently aired
+    # one scene (the takes of one shot list): reruns air it whole, in story order
+    assert [t["id"] for t in store.air.rerun_scene()] == [old["id"], *(t["id"] for t in later)]
     sweep(store, data, Policy(keep_hours=24))
-    # only the three just aired are left: the earliest of them, never the one on air last
-    assert store.air.replay_candidate()["id"] == later[0]["id"]
+    assert [t["id"] for t in store.air.rerun_scene()] == [t["id"] for t in later]
 
 
 def test_orphans_go_only_when_old_and_old_logs_are_pruned(data: DataDir, store: Store) -> None:

@@ -1,0 +1,146 @@
+"""The director's channel programmes at the pace production really has: whole scenes premiere
+when made (or early when the measured pace says the rest comes in time, or when a take has
+waited long enough), whole scenes rerun between premieres, the slate only with nothing else."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from webtv.playout.programme import Programme
+from webtv.state.store import Store
+
+
+def iso(seconds_ago: float) -> str:
+    return (datetime.now(UTC) - timedelta(seconds=seconds_ago)).isoformat(
+        timespec="milliseconds")
+
+
+def scene(store: Store, shots: int, written_ago: float) -> list[dict]:
+    """A shot list (a scene) written ``written_ago`` seconds ago."""
+    store.show.set_bible(title="Test Channel")
+    rows = store.takes.add_shots(None, [{"action": f"shot {i + 1}", "duration_s": 3.0}
+                                        for i in range(shots)])
+    store.db.execute(f"update shots set created_at = ? where id in "
+                     f"({','.join(str(r['id']) for r in rows)})", (iso(written_ago),))
+    return rows
+
+
+def make(store: Store, shot: dict, made_ago: float, *, backend: str = "zeroscope",
+         aired: bool = False) -> int:
+    """An accepted take of the shot made ``made_ago`` seconds ago, on the schedule (and aired,
+    once, when ``aired``)."""
+    take = store.takes.add_take(shot_id=shot["id"], seed=0, prompt=shot["action"],
+                                media="media/x.mp4", duration_s=3.0,
+                                backends=json.dumps({"video": backend}))
+    store.db.execute("update takes set created_at = ? where id = ?", (iso(made_ago),
+                                                                      take["id"]))
+    store.takes.set_take_status(take["id"], "accepted")
+    entry = store.air.schedule_take(take["id"])
+    if aired:
+        store.air.claim(entry["id"])
+        store.air.finish_entry(entry["id"], "aired")
+        store.air.log_air(session="s", channel="main", kind="take", take_id=take["id"],
+                          stream_start=0.0, stream_end=3.0, started_at=iso(made_ago),
+                          ended_at=iso(made_ago))
+    return take["id"]
+
+
+def library(store: Store) -> list[int]:
+    """A scene made long ago at 40 s a take, already premiered: the pace and the library."""
+    shots = scene(store, 3, written_ago=4000)
+    return [make(store, s, 4000 - 40 * (i + 1), aired=True) for i, s in enumerate(shots)]
+
+
+def test_the_pace_is_measured_per_scene_on_the_current_backend(store: Store) -> None:
+    assert store.takes.pace() is None
+    library(store)
+    pace = store.takes.pace()
+    assert pace == {"seconds_per_take": 40.0, "backend": "zeroscope", "scenes": 1}
+    other = scene(store, 2, written_ago=30)  # a new backend: its own pace, not the old one's
+    make(store, other[0], 25, backend="ltx")
+    make(store, other[1], 20, backend="ltx")
+    assert store.takes.pace() == {"seconds_per_take": 5.0, "backend": "ltx", "scenes": 1}
+
+
+def test_a_scene_in_the_making_waits_for_its_last_shot_and_premieres_whole(store: Store) -> None:
+    library(store)
+    shots = scene(store, 4, written_ago=100)
+    made = [make(store, shots[0], 60), make(store, shots[1], 20)]
+    programme = Programme()
+    block = programme.next_block(store)  # two of four made at 40 s a take: a rerun meanwhile
+    assert block.kind == "replay" and len(block.takes) == 3
+    eta = store.air.next_premiere()
+    assert eta["action"] == "shot 1" and eta["made"] == 2 and eta["shots"] == 4
+    expected = datetime.now(UTC) - timedelta(seconds=20) + timedelta(seconds=80)
+    assert abs((datetime.fromisoformat(eta["eta"]) - expected).total_seconds()) < 2
+    made += [make(store, shots[3], 5), make(store, shots[2], 1)]  # made out of order
+    block = programme.next_block(store)
+    assert block.kind == "take" and [e["take_id"] for e in block.entries] == [
+        made[0], made[1], made[3], made[2]]  # the whole scene, in story order
+    assert store.air.next_premiere()["ready"] is True
+
+
+def test_a_fast_backend_premieres_as_soon_as_the_rest_will_be_made_in_time(store: Store) -> None:
+    old = scene(store, 2, written_ago=60)  # measured: 1 s a take
+    make(store, old[0], 59, aired=True)
+    make(store, old[1], 58, aired=True)
+    shots = scene(store, 3, written_ago=1)
+    first = make(store, shots[0], 0)
+    block = Programme().next_block(store)
+    # 3 s on air covers the other two shots at 1 s each (with a 1.5 margin): on air at once
+    assert block.kind == "take" and [e["take_id"] for e in block.entries] == [first]
+
+
+def test_no_take_waits_longer_than_the_premiere_wait(store: Store) -> None:
+    library(store)
+    shots = scene(store, 4, written_ago=700)
+    first = make(store, shots[0], 650)  # made 650 s ago, its scene stuck on shot 2
+    block = Programme(premiere_wait_s=600).next_block(store)
+    assert block.kind == "take" and [e["take_id"] for e in block.entries] == [first]
+    assert "still in the making" in block.note
+
+
+def test_a_new_channel_airs_what_is_made_at_once_and_the_slate_only_with_nothing(
+        store: Store) -> None:
+    programme = Programme()
+    assert programme.next_block(store).kind == "slate"
+    shots = scene(store, 4, written_ago=30)
+    first = make(store, shots[0], 1)
+    block = programme.next_block(store)  # no library to fill with: the first take airs
+    assert block.kind == "take" and [e["take_id"] for e in block.entries] == [first]
+
+
+def test_reruns_spread_over_the_library_whole_scenes_at_a_time(store: Store) -> None:
+    sizes = [1, 4, 2, 3]
+    scenes = []
+    for n in sizes:
+        shots = scene(store, n, written_ago=500)
+        scenes.append([make(store, s, 400, aired=True) for s in shots])
+    counts = {t: 1 for s in scenes for t in s}
+    for i in range(40):
+        takes = store.air.rerun_scene()
+        ids = [t["id"] for t in takes]
+        assert ids in scenes  # a whole scene, in story order
+        for t in ids:
+            store.air.log_air(session="s", channel="main", kind="replay", take_id=t,
+                              stream_start=i, stream_end=i + 3, started_at=iso(1),
+                              ended_at=iso(1))
+            counts[t] += 1
+    average = sum(counts.values()) / len(counts)
+    assert max(counts.values()) <= 2 * average and min(counts.values()) >= average / 2
+
+
+def test_the_show_policy_reruns_the_current_show(store: Store) -> None:
+    store.show.set_bible(title="Old")
+    old = scene(store, 2, written_ago=500)
+    for s in old:
+        make(store, s, 400, aired=True)
+    store.programme.begin_show("a new theme", "New")
+    segment = store.programme.add_segments([{"title": "E1", "synopsis": "", "shots": 4}])[0]
+    new = scene(store, 2, written_ago=100)
+    store.db.execute("update shots set segment_id = ? where id in (?, ?)",
+                     (segment["id"], new[0]["id"], new[1]["id"]))
+    made = [make(store, s, 50, aired=True) for s in new]
+    for _ in range(3):
+        assert [t["id"] for t in store.air.rerun_scene("show")] == made
