@@ -1,6 +1,7 @@
 """A network of channels over one library: `webtv channel` and `webtv tag` on the command line,
 the channels declared in webtv.toml, and, in a running `webtv run`, one playout per library
-channel, started and stopped as channels are added and removed (no restart needed).
+channel, started and stopped as channels are added and removed (no restart needed), started
+again on its own when it fails, while the others stay on air.
 
     [[channels]]
     name = "best"
@@ -92,6 +93,15 @@ def describe(row: dict[str, Any]) -> str:
     return f"plays {kind}, no repeat within {row['repeat_after_s']:g} s"
 
 
+def reporter(data: DataDir, name: str) -> Callable[[dict[str, Any]], None]:
+    """Where a kept playout says how it fares (for `webtv status` and /health): the running
+    channel's state, one key per channel."""
+    def report(health: dict[str, Any]) -> None:
+        with Store(data) as store:  # the supervising thread's own connection
+            store.programme.set_channel(**{f"playout:{name}": health})
+    return report
+
+
 class Network:
     """The library channels of a run: one playout each, kept in step with the channel table."""
 
@@ -128,15 +138,19 @@ class Network:
             self._off_air(name)
         for name, row in wanted.items():
             playout = self.playouts.get(name)
-            if playout is not None and playout.channel == row:
+            if playout is not None:
+                if playout.channel != row:  # its policy changed: the next pick follows it,
+                    playout.channel = row  # on air all along
+                    log.info("channel %s now %s", name, describe(row))
                 continue
-            if playout is not None:  # its policy changed: start it again with the new one
-                self._off_air(name)
             stop = self._stops[name] = threading.Event()
             playout = LibraryPlayout(self.run.context.data, row, self.rtmp.get(name, []),
                                      channel_name=self.settings.channel, stop=stop)
             self.playouts[name] = playout
-            self._threads[name] = self.run.start(f"playout:{name}", playout.run)
+            # a playout that fails is started again on its own, with backoff; the other
+            # channels never notice
+            self._threads[name] = self.run.keep(f"playout:{name}", playout.run, stop=stop,
+                                                report=reporter(self.run.context.data, name))
             log.info("channel %s on air: %s", name, describe(row))
 
     def _off_air(self, name: str) -> None:

@@ -178,7 +178,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         log_to_file(ctx.data.root / "logs")
         run.stop_on_signals()
         run.stop_after(args.duration)
-        run.start("playout", playout.run)
+        # a failed playout starts again with backoff; five quick failures in a row end the run
+        run.keep("playout", playout.run, report=channels.reporter(ctx.data, "main"),
+                 give_up_after=5)
         network.start()
         print(f"Director: {settings.describe_model()}", flush=True)
         policy = Policy(keep_hours=args.keep_hours, keep_gb=args.keep_gb,

@@ -15,8 +15,9 @@ RESULT_CHARS = 2000  # a tool result shown on the page; the full text stays in t
 
 
 def now_playing(store: Store, session: str | None, channel: str = "main") -> dict[str, Any]:
-    """What the page shows: the show, this session's recent airings, and what comes next (the
-    director's channel; a library channel picks as it goes)."""
+    """What the page shows: the show, this session's recent airings (each a premiere, a rerun
+    or the slate), what comes next and when the next premiere is expected (the director's
+    channel; a library channel picks as it goes)."""
     bible = store.show.bible() or {}
     recent = store.air.air_log(session, limit=30) if session else []
     library = channel != "main"
@@ -32,6 +33,7 @@ def now_playing(store: Store, session: str | None, channel: str = "main") -> dic
         "takes": store.takes.take_counts(),
         "clock": playlist_clock(store.data.channel_hls(channel)),
         "notice": None if library else budget_notice(store),
+        "premiere": None if library else store.air.next_premiere(),
     }
 
 

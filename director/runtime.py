@@ -11,9 +11,12 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
+from webtv.core.clock import now
+from webtv.core.redact import redact
 from webtv.core.settings import Settings
 from webtv.inspection import checks, moderation
 from webtv.production import costs
@@ -23,6 +26,8 @@ from webtv.state.store import CallJournal, Store
 from webtv.tools.context import ToolContext
 
 log = logging.getLogger("webtv.runtime")
+MAX_BACKOFF = 60.0  # the longest a failed channel waits before it is started again
+STEADY_S = 60.0  # a thread that ran this long before it failed starts again at once
 
 
 def open_context(settings: Settings, stop: threading.Event | None = None) -> ToolContext:
@@ -94,6 +99,45 @@ class Runtime:
         self._threads.append(thread)
         thread.start()
         return thread
+
+    def keep(self, name: str, target: Callable[[], Any], *, stop: threading.Event | None = None,
+             report: Callable[[dict[str, Any]], None] | None = None,
+             give_up_after: int | None = None) -> threading.Thread:
+        """``target`` in a thread of its own, started again whenever it raises, after a backoff
+        that doubles from 1 s to MAX_BACKOFF (a target that had run STEADY_S starts again at
+        once): one channel's trouble stays its own. It ends when the run or ``stop`` ends.
+        ``report`` hears of each failure and each start; ``give_up_after``: that many failures
+        in a row, each before it ran STEADY_S, and the whole run stops (``errors[name]``)."""
+        ended = stop or self.stop
+
+        def kept() -> None:
+            health: dict[str, Any] = {"state": "on air", "restarts": 0, "last_error": None}
+            quick = 0
+            while not (ended.is_set() or self.stop.is_set()):
+                began = time.monotonic()
+                try:
+                    target()
+                    return
+                except Exception as exc:  # noqa: BLE001 - reported, then started again
+                    ran = time.monotonic() - began
+                    quick = quick + 1 if ran < STEADY_S else 1
+                    wait = 0.0 if ran >= STEADY_S else min(MAX_BACKOFF, 2.0 ** (quick - 1))
+                    log.exception("%s failed after %.0f s; starting it again in %.0f s",
+                                  name, ran, wait)
+                    health.update(state="restarting", restarts=health["restarts"] + 1,
+                                  last_error=redact(f"{type(exc).__name__}: {exc}")[:300],
+                                  failed_at=now(), retry_in_s=wait)
+                    if report is not None:
+                        report(dict(health))
+                    if give_up_after is not None and quick >= give_up_after:
+                        raise
+                    if ended.wait(wait) or self.stop.is_set():
+                        return
+                    health["state"] = "on air"
+                    if report is not None:
+                        report(dict(health))
+
+        return self.start(name, kept)
 
     def stop_on_signals(self) -> None:
         """SIGINT and SIGTERM end the run cleanly (the main thread only)."""

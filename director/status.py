@@ -41,6 +41,7 @@ def status_report(store: Store) -> dict[str, Any]:
         "next": [{"take_id": u["id"], "action": u["action"], "duration_s": u["duration_s"]}
                  for u in store.air.upcoming(5)],
         "scheduled_seconds": round(store.air.queued_seconds(), 1),
+        "next_premiere": store.air.next_premiere(),
         "programme": {
             "segment": None if segment is None else {
                 k: segment[k] for k in ("id", "position", "title", "written", "shots")},
@@ -70,8 +71,9 @@ def playlistage(hls_dir) -> float | None:
 
 def library_channels(store: Store) -> list[dict[str, Any]]:
     """Each channel of the network besides the director's: its policy, what it airs now, its
-    last hour of air, whether its stream is being written."""
-    out = []
+    last hour of air, whether its stream is being written, and how its playout fares
+    (``playout``: restarts after failures, the last error; None when it never failed)."""
+    out, state = [], store.programme.channel()
     for row in store.network.channels():
         session = store.air.latest_session(row["name"])
         on_air = store.air.on_air(row["name"], session)
@@ -84,7 +86,8 @@ def library_channels(store: Store) -> list[dict[str, Any]]:
                 "action": on_air["action"]},
             "air_last_hour_s": store.programme.air_share(session) if session else {},
             "playlist_age_s": age, "streaming": age is not None and age < STALE_S,
-            "library_takes": len(store.network.library_takes(row["policy"], row["tag"]))})
+            "library_takes": len(store.network.library_takes(row["policy"], row["tag"])),
+            "playout": state.get(f"playout:{row['name']}")})
     return out
 
 
@@ -140,15 +143,31 @@ def _on_air_lines(report: dict[str, Any]) -> list[str]:
     elif now["kind"] == "slate":
         lines.append(f"On air:    slate (since {now['since']})")
     else:
-        what = "take" if now["kind"] == "take" else f"{now['kind']} of take"
+        what = "premiere of take" if now["kind"] == "take" else "rerun of take"
         lines.append(f"On air:    {what} {now['take_id']}: {now['action']}")
         lines.append(f"           prompt: {now['prompt']}")
     share = report["air_last_hour_s"]
     total = sum(share.values())
     if total:
         lines.append("Air:       last hour " + ", ".join(
-            f"{100 * share.get(k, 0) / total:.0f}% {k}s" for k in ("take", "replay", "slate")))
+            f"{100 * share.get(k, 0) / total:.0f}% {name}" for k, name in (
+                ("take", "fresh (premieres)"), ("replay", "reruns"), ("slate", "slate"))))
+    premiere = report.get("next_premiere")
+    if premiere:
+        lines.append(f"Premiere:  {premiere_line(premiere)}")
     return lines
+
+
+def premiere_line(premiere: dict[str, Any]) -> str:
+    """What premieres next and when, in a sentence (the page says the same)."""
+    what = (f"scene {premiere['scene']} ({'the rest, ' if premiere['continues'] else ''}"
+            f"{premiere['shots']} shot{'s' if premiere['shots'] != 1 else ''}, "
+            f"{premiere['made']} made): {premiere['action']}")
+    if premiere["ready"]:
+        return f"{what}; made, on air after what airs now"
+    if premiere["eta"]:
+        return f"{what}; expected about {premiere['eta'][11:16]} UTC at the pace measured"
+    return f"{what}; no pace measured yet"
 
 
 def _making_lines(channel: dict[str, Any]) -> list[str]:
@@ -212,6 +231,10 @@ def _network_lines(report: dict[str, Any]) -> list[str]:
         now = c["on_air"]
         what = ("off air" if not c["streaming"] else "slate" if now and now["kind"] == "slate"
                 else f"take {now['take_id']}: {now['action']}" if now else "on air")
+        kept = c.get("playout") or {}
+        if kept.get("restarts"):
+            what += (f" ({'RESTARTING' if kept['state'] == 'restarting' else 'on air again'}; "
+                     f"{kept['restarts']} restart(s), last: {kept['last_error'][:100]})")
         lines.append(f"Channel:   {c['name']} ({kind}, {c['library_takes']} takes): {what}")
     for e in report["endpoints"]:
         line = (f"Endpoint:  {e['endpoint']} ({e['capability']}): {e['ok']} ok, "
@@ -259,12 +282,18 @@ def health(store: Store, hls_dir) -> dict[str, Any]:
     on_air = age is not None and age < STALE_S
     network = library_channels(store) if channel["running"] else []
     silent = [c["name"] for c in network if not c["streaming"]]
+    main = (channel.get("playout:main") or {}) if channel["running"] else {}
+    failing = [name for name, kept in [("main", main)] + [
+        (c["name"], c["playout"] or {}) for c in network] if kept.get("state") == "restarting"]
     slate = slate_share(store)
     reason = channel.get("reason") or ""
     outputs = (channel.get("outputs") or []) if channel["running"] else []
     stuck = [o for o in outputs if o["state"] != "up" and o["restarts"]]
     if not (on_air and channel["running"]):
         status = "down"
+    elif failing:  # a playout failed and waits to start again
+        status = "degraded"
+        reason = reason or f"the playout of {', '.join(failing)} failed; starting it again"
     elif silent:  # a channel of the network is not being written
         status = "degraded"
         reason = reason or f"channel(s) {', '.join(silent)} not on air"
@@ -288,6 +317,7 @@ def health(store: Store, hls_dir) -> dict[str, Any]:
         "buffer_target_s": channel.get("buffer_target_s"),
         "making": (channel.get("making") or []) if channel["running"] else [],
         "spend": spend(store),
+        "playout": main or None, "next_premiere": store.air.next_premiere(),
         "channels": [{k: c[k] for k in ("name", "policy", "streaming", "playlist_age_s",
-                                        "on_air")} for c in network],
+                                        "on_air", "playout")} for c in network],
     }

@@ -53,6 +53,8 @@ class Playout:
 
     def run(self, max_entries: int | None = None) -> None:
         """Air until ``stop`` is set (or ``max_entries`` things have aired)."""
+        if self.transmitter is not None:  # started again after a failure: a new timeline
+            self.session, self._lineup = uuid.uuid4().hex[:12], []
         store = Store(self.data)
         cut = store.air.close_crashed_airings(self.name)  # went on air before a crash: not twice
         if cut:

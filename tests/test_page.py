@@ -453,6 +453,7 @@ SAMPLE = """(() => {
   const c = webtv.clock;  // the way Safari's player (which speaks date-times) is mapped
   return {time: v.currentTime, stream: webtv.streamTime(), air: a.dataset.airId || null,
           action: a.textContent, prompt: document.getElementById("prompt").textContent,
+          kind: document.getElementById("kind").textContent,
           mode: webtv.mode, session: webtv.session,
           byDate: d && c ? c.media_time + (d.getTime() / 1000 - c.pdt) : null};
 })()"""
@@ -486,7 +487,10 @@ def check_words(samples: list[dict], log: dict[int, dict]) -> tuple[int, list[fl
         entry = log[int(s["air"])]
         assert s["prompt"] == ("" if entry["kind"] == "slate" else entry["prompt"])
         assert s["action"] == (entry["action"] if entry["kind"] != "slate"
-                               else "Slate: the next take is on its way")
+                               else "Slate: new scenes are on their way")
+        # a take's first airing is its premiere; the viewer is told which one this is
+        assert s["kind"] == {"take": "· premiere", "replay": "· rerun",
+                             "slate": "· slate"}[entry["kind"]], (s, entry)
         end = entry["stream_end"] if entry["stream_end"] is not None else float("inf")
         # the words follow the picture within a render tick (0.2 s) and a sample (0.25 s)
         assert entry["stream_start"] - 0.05 <= s["stream"] <= end + 0.5, (s, entry)
@@ -546,6 +550,15 @@ def test_the_page_plays_and_says_what_is_on_screen(channel: Channel, browser: Br
         "hard_cuts_checked": len(cuts), "date_mapping_error_s": max(abs(a) for a in apart)},
         indent=2))
     assert shot.stat().st_size > 10_000
+
+    # the next premiere, as the channel estimates it, is what the page says
+    def announced() -> bool:
+        premiere = channel.now()["premiere"]
+        said = browser.eval("document.getElementById('premiere').textContent")
+        return bool(premiere) and said.startswith("Next premiere: ") and (
+            premiere["action"] in said)
+
+    wait_for(announced, 60, "the page saying what premieres next")
 
     browser.wait("document.querySelectorAll('#strip button').length > 0", 30)
     browser.click("#strip button")

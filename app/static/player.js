@@ -13,7 +13,7 @@ const MAX_BACKOFF_MS = 10000;
 // Exposed for the curious and for the browser tests (tests/browser/).
 const state = window.webtv = {
   channel: new URLSearchParams(location.search).get("channel") || "main", channels: [],
-  session: null, onAir: [], next: [], codecs: "avc1.64001f,mp4a.40.2",
+  session: null, onAir: [], next: [], premiere: null, codecs: "avc1.64001f,mp4a.40.2",
   mode: null, offset: null, hls: null, generation: 0, restarts: 0,
   firstFrameMs: null, firstWordsMs: null, shown: null, clock: null,
 };
@@ -229,9 +229,9 @@ function render() {
   const action = $("action");
   action.dataset.airId = e.id;
   action.dataset.takeId = e.take_id ?? "";
-  $("kind").textContent = e.kind === "replay" ? "· replay" : e.kind === "slate" ? "· slate" : "";
+  $("kind").textContent = e.kind === "replay" ? "· rerun" : e.kind === "slate" ? "· slate" : "· premiere";
   if (e.kind === "slate") {
-    action.textContent = "Slate: the next take is on its way";
+    action.textContent = "Slate: new scenes are on their way";
     $("prompt").textContent = "";
   } else {
     action.textContent = e.action || "";
@@ -248,8 +248,26 @@ function renderNext(current) {
     .sort((a, b) => a.id - b.id).map((e) => ({ action: e.action, kind: e.kind })) : [];
   const items = [...later, ...state.next.map((n) => ({ action: n.action, kind: "take" }))];
   $("next").replaceChildren(...items.slice(0, 5).map((n) =>
-    el("li", "", (n.kind === "replay" ? "Replay: " : "") + (n.action || ""))));
+    el("li", "", (n.kind === "replay" ? "Rerun: " : "Premiere: ") + (n.action || ""))));
   if (!items.length) $("next").replaceChildren(el("li", "muted", "The director is making the next takes."));
+  renderPremiere();
+}
+
+// The next premiere and when, as the channel estimates it from the pace it measures.
+function renderPremiere() {
+  const p = state.premiere, box = $("premiere");
+  box.hidden = !p;
+  if (!p) return;
+  const scene = `${p.continues ? "The rest of the scene" : "A new scene"} (${p.shots} shot${p.shots === 1 ? "" : "s"})`;
+  let when = "in the making";
+  if (p.ready) when = "next";
+  else if (p.eta) {
+    const minutes = Math.round((Date.parse(p.eta) - Date.now()) / 60000);
+    const at = new Date(p.eta).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    when = minutes >= 1 ? `at about ${at} (in ${minutes} min)` : "in a moment";
+  }
+  box.textContent = `Next premiere: ${scene}, ${when}: ${p.action}`;
+  box.dataset.scene = p.scene;
 }
 
 async function poll() {
@@ -263,6 +281,7 @@ async function poll() {
       $("logline").textContent = now.logline;
       $("notice").textContent = now.notice || ""; $("notice").hidden = !now.notice;
       state.codecs = now.codecs; state.onAir = now.on_air; state.next = now.next;
+      state.premiere = now.premiere; renderPremiere();
       state.clock = now.clock;
       if (now.session && now.session !== state.session) {  // a (re)started playout
         const first = state.session === null;
@@ -296,7 +315,7 @@ function switchTo(name) {
   const url = new URL(location.href);
   if (name === "main") url.searchParams.delete("channel"); else url.searchParams.set("channel", name);
   history.replaceState(null, "", url);
-  state.session = null; state.onAir = []; state.next = []; state.shown = null; state.clock = null;
+  state.session = null; state.onAir = []; state.next = []; state.premiere = null; state.shown = null; state.clock = null;
   state.tunedAt = performance.now(); state.tuneMs = null;
   stopPlayer();
   video.removeAttribute("src"); video.load();  // the old channel's picture goes at once
