@@ -74,8 +74,9 @@ class Output:
     """One FFmpeg reading MPEG-TS on stdin and copying it to one destination."""
 
     def __init__(self, name: str, args: list[str], patience: float = 0.5,
-                 where: str = "") -> None:
+                 where: str = "", folder: Path | None = None) -> None:
         self.name = name
+        self.folder = folder  # written into (HLS): made again if it was removed under us
         self.where = redact(where)  # for people: the destination, never its stream key
         self.args = args
         self.patience = patience  # seconds a full queue may block the channel before a restart
@@ -100,6 +101,8 @@ class Output:
                 "-probesize", "256k", "-analyzeduration", "500000",
                 "-f", "mpegts", "-i", "pipe:0", "-map", "0:v", "-map", "0:a", "-c", "copy",
                 *self.args]
+        if self.folder is not None:
+            self.folder.mkdir(parents=True, exist_ok=True)
         # its own process group: Ctrl-C reaches us, and we close the outputs in order (their
         # stdin ends, they finish the segment) instead of FFmpeg dying mid-write
         self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stderr=subprocess.PIPE,

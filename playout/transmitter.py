@@ -68,7 +68,8 @@ class Transmitter:
         self.hls_dir.mkdir(parents=True, exist_ok=True)
         # Unpaced (tests, soaks) the muxer outruns FFmpeg, so a full queue means "wait".
         patience = 0.5 if self.pace else 30.0
-        self.outputs = [Output("hls", hls_args(self.hls_dir), patience, "hls/live.m3u8")]
+        self.outputs = [Output("hls", hls_args(self.hls_dir), patience, "hls/live.m3u8",
+                               folder=self.hls_dir)]
         self.outputs += [Output(f"rtmp{i + 1}", rtmp_args(url), patience, url)
                          for i, url in enumerate(self.rtmp_urls)]
         for output in self.outputs:

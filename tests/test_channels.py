@@ -245,3 +245,146 @@ def watch_side_by_side(base: str, home: Path) -> None:
             assert row == (channel,), (channel, air_id, row)
     finally:
         store.close()
+
+
+def hls_writer(folder: Path) -> int | None:
+    """The pid of the FFmpeg writing a channel's HLS window."""
+    target = str(folder / "live.m3u8").encode()
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and target in (proc / "cmdline").read_bytes():
+                return int(proc.name)
+        except OSError:
+            continue
+    return None
+
+
+def test_a_channel_in_trouble_comes_back_by_itself_while_the_others_stay_on_air(
+        tmp_path: Path) -> None:
+    """A library channel's FFmpeg killed mid-air, then its HLS folder removed: it comes back
+    on its own each time, and the director's channel and the other library channel keep being
+    written all along."""
+    import shutil
+    import signal
+    import threading
+
+    home, port = tmp_path / "home", free_port()
+    data = DataDir(home, create=True)
+    (home / "webtv.toml").write_text('[[channels]]\nname = "one"\npolicy = "random"\n'
+                                     'repeat_after_s = 0\n\n[[channels]]\nname = "two"\n'
+                                     'policy = "recent"\nrepeat_after_s = 0\n')
+    env = {**os.environ, "WEBTV_HOME": str(home)}
+    env.pop("WEBTV_LLM_MODEL", None)
+    log = (tmp_path / "run.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "webtv.app.cli", "run", "--theme", THEME,
+                             "--port", str(port), "--buffer", "20"], env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    base, folders = f"http://127.0.0.1:{port}", {n: data.channel_hls(n) for n in
+                                                   ("main", "one", "two")}
+    stale: dict[str, float] = {"main": 0.0, "two": 0.0}
+    watching = threading.Event()
+
+    def watch() -> None:  # how long the others' playlists ever went unwritten
+        while not watching.wait(0.25):
+            for name in stale:
+                try:
+                    age = time.time() - (folders[name] / "live.m3u8").stat().st_mtime
+                except OSError:
+                    age = 99.0
+                stale[name] = max(stale[name], age)
+
+    def fresh(name: str) -> bool:
+        try:
+            return time.time() - (folders[name] / "live.m3u8").stat().st_mtime < 3.0
+        except OSError:
+            return False
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    try:
+        wait_for(lambda: all(fresh(n) for n in folders) and hls_writer(folders["one"]), 150,
+                 "three channels on air")
+        wait_for(lambda: any((c["on_air"] or {}).get("kind") == "take" for c in json.loads(
+            get(f"{base}/api/channels")) if c["name"] == "one"), 60, "a take on channel one")
+        watcher.start()
+        killed = hls_writer(folders["one"])
+        os.kill(killed, signal.SIGKILL)  # its FFmpeg dies mid-air
+        wait_for(lambda: (pid := hls_writer(folders["one"])) and pid != killed and
+                 fresh("one"), 30, "channel one written again after its FFmpeg was killed")
+        shutil.rmtree(folders["one"])  # its folder goes (a careless cleanup)
+        wait_for(lambda: fresh("one"), 40, "channel one written again after its folder went")
+        time.sleep(3)
+        watching.set()
+        watcher.join()
+        # the others never stopped: their playlists kept being rewritten every segment or so
+        assert stale["main"] < 6.0 and stale["two"] < 6.0, stale
+        try:
+            health = json.loads(get(f"{base}/health"))
+        except HTTPError as exc:
+            health = json.loads(exc.read())
+        assert {c["name"]: c["streaming"] for c in health["channels"]} == {
+            "one": True, "two": True}, health
+    finally:
+        watching.set()
+        proc.terminate()
+        assert proc.wait(timeout=60) == 0, (tmp_path / "run.log").read_text()[-3000:]
+
+
+def test_a_failed_library_playout_starts_again_with_backoff_and_says_so(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The playout of one channel raises (twice): it is started again on its own, a second
+    later and then two, on a new timeline; /health's report says so; the other channel airs
+    all along in one session."""
+    import sqlite3
+
+    from tests.conftest import make_house_clip
+    from webtv.app.channels import Network
+    from webtv.core.clock import now
+    from webtv.core.settings import Settings
+    from webtv.director.runtime import Runtime
+    from webtv.director.status import format_status, health, status_report
+    from webtv.playout.playout import LibraryPlayout
+
+    settings = Settings.from_env(data_dir=tmp_path / "home")
+    trouble = {"one": 2}
+    steady = LibraryPlayout._air_next
+
+    def flaky(self: LibraryPlayout, store: Store, tx) -> None:
+        if trouble.get(self.name):
+            trouble[self.name] -= 1
+            raise sqlite3.OperationalError("disk I/O error")
+        steady(self, store, tx)
+
+    monkeypatch.setattr(LibraryPlayout, "_air_next", flaky)
+    with Runtime(settings) as run:
+        store, data = run.context.store, run.context.data
+        shot = store.takes.add_shots(None, [{"action": "a fox waves", "duration_s": 2.0}])[0]
+        for colour in ("red", "blue"):
+            media = data.keep(make_house_clip(data.workspace() / "c.mp4", colour, 2.0), ".mp4")
+            take = store.takes.add_take(shot_id=shot["id"], seed=0, prompt=colour, media=media,
+                                        duration_s=2.0)
+            store.takes.set_take_status(take["id"], "aired")
+        for name in ("one", "two"):
+            store.network.save_channel(name, "random", repeat_after_s=0)
+        started = time.monotonic()
+        Network(run, settings, {}).start()
+
+        def back() -> dict | None:
+            kept = store.programme.channel().get("playout:one") or {}
+            aired = store.db.execute("select count(*) from air_log where channel = 'one' and "
+                                     "kind = 'take'").fetchone()[0]
+            return kept if kept.get("restarts") == 2 and kept["state"] == "on air" and \
+                aired else None
+
+        kept = wait_for(back, 30, "channel one on air again")
+        assert time.monotonic() - started >= 3.0  # waited 1 s, then 2 s
+        assert "disk I/O error" in kept["last_error"]
+        sessions = dict(store.db.execute("select channel, count(distinct session) from air_log "
+                                         "group by channel").fetchall())
+        assert sessions["two"] == 1  # never stopped
+        # as the autopilot's heartbeat would say (health reports a running channel's network)
+        store.programme.set_channel(heartbeat=now(), pid=os.getpid(), stopped=False,
+                                    director="none")
+        report = health(store, data.hls)
+        one = next(c for c in report["channels"] if c["name"] == "one")
+        assert one["playout"]["restarts"] == 2
+        assert "on air again; 2 restart(s)" in format_status(status_report(store))

@@ -71,3 +71,15 @@ def test_an_rtmp_output_that_cannot_connect_is_shown_and_degrades_health(
     assert "Output:    hls hls/live.m3u8: up for 600 s" in text
     assert ("Output:    rtmp1 rtmp://live.twitch.tv/app/***: RECONNECTING (retry in 12 s, "
             "4 restarts): Connection refused") in text
+
+
+def test_a_playout_waiting_to_start_again_degrades_health_and_says_which(
+        data: DataDir, store: Store) -> None:
+    failed = {"state": "restarting", "restarts": 3, "last_error": "OSError: disk full",
+              "retry_in_s": 4.0}
+    on_air(store, data, ["take"] * 3, **{"playout:main": failed})
+    report = health(store, data.hls)
+    assert report["status"] == "degraded" and report["playout"]["restarts"] == 3
+    assert report["reason"] == "the playout of main failed; starting it again"
+    store.programme.set_channel(**{"playout:main": {**failed, "state": "on air"}})
+    assert health(store, data.hls)["status"] == "ok"  # back on air: its restarts are history

@@ -210,3 +210,32 @@ def test_a_failed_thread_stops_the_run_and_everything_closes_in_order(tmp_path: 
     assert closed == ["worker", "page", "store"]
     with Runtime(settings):  # released
         pass
+
+
+def test_a_kept_thread_starts_again_and_five_quick_failures_end_the_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The main playout is kept: a failure starts it again (and says so); failing five times
+    in a row, each soon after it started, it is not going to work, and the run stops."""
+    from webtv.core.settings import Settings
+    from webtv.director import runtime
+    from webtv.director.runtime import Runtime
+
+    monkeypatch.setattr(runtime, "MAX_BACKOFF", 0.05)
+    monkeypatch.setattr(runtime, "STEADY_S", 0.2)
+    settings = Settings.from_env(data_dir=tmp_path / "home")
+    reports: list[dict] = []
+    runs = []
+
+    def flaky() -> None:
+        runs.append(1)
+        if len(runs) == 2:  # the second start runs steadily for a while: the count restarts
+            time.sleep(0.3)
+        raise OSError(f"no space left (run {len(runs)})")
+
+    with Runtime(settings) as run:
+        run.keep("playout", flaky, report=reports.append, give_up_after=5)
+        assert run.stop.wait(10)
+    assert len(runs) == 6 and isinstance(run.errors["playout"], OSError)
+    assert [r["state"] for r in reports[:2]] == ["restarting", "on air"]
+    assert reports[-1] == {**reports[-1], "state": "restarting", "restarts": 6,
+                           "last_error": "OSError: no space left (run 6)"}
