@@ -157,6 +157,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from webtv.app.web import serve
     from webtv.playout.outputs import resolve_rtmp
     from webtv.playout.playout import Playout
+    from webtv.playout.programme import Programme
 
     theme = checked_theme(args.theme) if args.theme is not None else None
     started = time.monotonic()
@@ -166,8 +167,10 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         if ctx.store.show.bible() is None and not theme:
             print("No show yet: start one with --theme \"...\"", file=sys.stderr)
             return 2
-        playout = Playout(ctx.data, rtmp, channel_name=settings.channel, stop=run.stop)
-        network = channels.Network(run, settings, settings.config(ctx.data.root))
+        config = settings.config(ctx.data.root)
+        playout = Playout(ctx.data, rtmp, channel_name=settings.channel, stop=run.stop,
+                          programme=Programme.from_config(config))
+        network = channels.Network(run, settings, config)
         if args.port:  # a port in use fails here, before the playout wipes hls/
             server = serve(ctx.data, args.host, args.port, lambda: playout.session,
                            settings=settings, sessions_of=network.sessions)

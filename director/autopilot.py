@@ -6,7 +6,7 @@ channel runs), chosen from the state in SQLite, so a restart after a crash carri
 the last run stopped: first the shots a crash interrupted, then the current segment's next
 shots, then more segments, and when the show's planned segments are made, the next queued
 theme. When turns stop scheduling takes (every endpoint failing) it backs off and says so in
-the channel state that `webtv status` reads; the playout fills the air with replays meanwhile.
+the channel state that `webtv status` reads; the playout fills the air with reruns meanwhile.
 When the owner's budget has no room for another take it waits (mode "budget") and the playout
 airs the library by the budget's policy, until the next day (or hour) makes room.
 """

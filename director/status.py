@@ -197,7 +197,7 @@ def _next_lines(report: dict[str, Any], channel: dict[str, Any]) -> list[str]:
                                                               if target else "")
     if channel["running"] and channel.get("mode") == "degraded":
         buffer += (f"; DEGRADED since {channel['since']}: {channel['reason'][:160]} "
-                   "(airing replays and the slate)")
+                   "(airing reruns from the library)")
     elif channel["running"] and channel.get("mode"):
         buffer += f"; {channel['mode']}"
     return [f"Next:      {buffer}",

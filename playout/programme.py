@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from webtv.core.errors import ConfigError
+from webtv.state.air import RERUNS
 from webtv.state.store import Store
 
 PREMIERE_WAIT_S = 600.0  # the longest a made take waits for the rest of its scene
@@ -38,8 +40,22 @@ class Block:
 
 class Programme:
     def __init__(self, reruns: str = "even", premiere_wait_s: float = PREMIERE_WAIT_S) -> None:
+        if reruns not in RERUNS:
+            raise ConfigError(f"[programme] reruns {reruns!r}: one of {', '.join(RERUNS)}")
+        if not 0 <= float(premiere_wait_s) <= 86400:
+            raise ConfigError("[programme] premiere_wait_s: 0 to 86400 seconds")
         self.reruns = reruns
-        self.premiere_wait_s = premiere_wait_s
+        self.premiere_wait_s = float(premiere_wait_s)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Programme:
+        """webtv.toml's ``[programme]``: ``reruns`` (a policy of RERUNS) and
+        ``premiere_wait_s``, checked."""
+        table = config.get("programme", {})
+        extra = set(table) - {"reruns", "premiere_wait_s"}
+        if extra:
+            raise ConfigError(f"[programme]: unknown keys {', '.join(sorted(extra))}")
+        return cls(table.get("reruns", "even"), table.get("premiere_wait_s", PREMIERE_WAIT_S))
 
     def next_block(self, store: Store, reruns: str | None = None) -> Block:
         """The block to air now. ``reruns``: a policy for this choice (a spent budget's)."""

@@ -21,6 +21,7 @@ RERUNS = {
     "random": "any scene at random",
 }
 PREMIERED = ("takes.status = 'aired' and takes.purged_at is null and takes.media is not null")
+CATCH_UP = 0.75  # a scene aired less than this share of as often as the next pick airs again
 AIR_WINDOW = 50_000  # air log rows counted for how often a take aired (weeks of air)
 
 
@@ -141,8 +142,9 @@ class AirTables(Tables):
                     rng: random.Random | None = None) -> list[ReplayTake]:
         """The takes of the scene a channel reruns next, in story order: a whole scene of
         takes that have premiered, picked among the ones ``policy`` allows (see RERUNS) as the
-        one the channel has aired least often per take, then longest ago; never the scene it
-        just aired while there is another. Empty: nothing has premiered yet."""
+        one whose most aired take the channel has aired least often, then longest ago; not the
+        scene it just aired while there is another, unless that one has aired less than
+        CATCH_UP of as often. Empty: nothing has premiered yet."""
         if policy not in RERUNS:
             raise ValueError(f"unknown rerun policy {policy!r}")
         takes = self._all(
@@ -165,13 +167,21 @@ class AirTables(Tables):
         last = self._one("select shots.sequence from air_log join takes on takes.id = "
                          "air_log.take_id join shots on shots.id = takes.shot_id where "
                          "air_log.channel = ? order by air_log.id desc limit 1", (channel,))
-        choices = [s for s in scenes if not last or s != last["sequence"]] or list(scenes)
+        last = last["sequence"] if last and last["sequence"] in scenes else None
+        others = [s for s in scenes if s != last] or list(scenes)
         if policy == "random":
-            chosen = (rng or random).choice(choices)
+            chosen = (rng or random).choice(others)
         else:
-            chosen = min(choices, key=lambda s: (
-                sum(t["n"] for t in scenes[s]) / len(scenes[s]),
-                max(t["last_air"] for t in scenes[s]), s))
+            def aired(scene: int) -> tuple[int, float, int, int]:  # least aired first
+                counts = [t["n"] for t in scenes[scene]]
+                return (max(counts), sum(counts) / len(counts),
+                        max(t["last_air"] for t in scenes[scene]), scene)
+
+            chosen = min(others, key=aired)
+            # the scene just aired again only when it is far behind the rest (a new premiere
+            # catching up with a library that has aired for a while)
+            if last is not None and aired(last)[0] < CATCH_UP * aired(chosen)[0]:
+                chosen = last
         return scenes[chosen]
 
     def next_premiere(self) -> dict[str, Any] | None:

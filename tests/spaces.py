@@ -239,12 +239,13 @@ def free_port() -> int:
 class Space:
     """One app running on 127.0.0.1 in this process."""
 
-    def __init__(self, preset: str) -> None:
+    def __init__(self, preset: str, concurrency: int = 4) -> None:
+        """``concurrency``: jobs served at once (1: one GPU, the rest wait in its queue)."""
         self.preset = preset
         self.behaviour = Behaviour()
         self.demo = APPS[preset](self.behaviour)
         self.port = free_port()
-        self.demo.queue(default_concurrency_limit=4).launch(
+        self.demo.queue(default_concurrency_limit=concurrency).launch(
             server_name="127.0.0.1", server_port=self.port, prevent_thread_lock=True,
             quiet=True, show_error=True)
         self.url = f"http://127.0.0.1:{self.port}/"

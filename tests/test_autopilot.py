@@ -144,7 +144,7 @@ def test_when_every_endpoint_fails_the_air_goes_on(tmp_path: Path, failing_space
         wait_for(lambda: query(home, "select value from channel where key = 'mode'")
                  == [('"degraded"',)], 60, "the degraded mode")
         status = webtv(home, "status")
-        assert "DEGRADED" in status and "replays" in status, status
+        assert "DEGRADED" in status and "reruns" in status, status
         assert "take" not in kinds()
         failing_space.behaviour.fail_first = 0  # the Space is back
         wait_for(lambda: "take" in kinds(), 120, "a new take on air once the Space is back")

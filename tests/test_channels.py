@@ -366,7 +366,8 @@ def test_a_failed_library_playout_starts_again_with_backoff_and_says_so(
         for name in ("one", "two"):
             store.network.save_channel(name, "random", repeat_after_s=0)
         started = time.monotonic()
-        Network(run, settings, {}).start()
+        network = Network(run, settings, {})
+        network.start()
 
         def back() -> dict | None:
             kept = store.programme.channel().get("playout:one") or {}
@@ -388,3 +389,9 @@ def test_a_failed_library_playout_starts_again_with_backoff_and_says_so(
         one = next(c for c in report["channels"] if c["name"] == "one")
         assert one["playout"]["restarts"] == 2
         assert "on air again; 2 restart(s)" in format_status(status_report(store))
+        # a changed policy is followed on air: the same playout, the same timeline
+        two, session = network.playouts["two"], network.playouts["two"].session
+        store.network.save_channel("two", "recent", repeat_after_s=60)
+        network.sync(store)
+        assert network.playouts["two"] is two and two.session == session
+        assert two.channel["policy"] == "recent" and two.channel["repeat_after_s"] == 60

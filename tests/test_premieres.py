@@ -5,7 +5,12 @@ waited long enough), whole scenes rerun between premieres, the slate only with n
 from __future__ import annotations
 
 import json
+import signal
+import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
 
 from webtv.playout.programme import Programme
 from webtv.state.store import Store
@@ -144,3 +149,80 @@ def test_the_show_policy_reruns_the_current_show(store: Store) -> None:
     made = [make(store, s, 50, aired=True) for s in new]
     for _ in range(3):
         assert [t["id"] for t in store.air.rerun_scene("show")] == made
+
+
+@pytest.mark.long
+def test_at_a_real_models_pace_the_air_is_premieres_and_whole_reruns_never_the_slate(
+        tmp_path: Path) -> None:
+    """`webtv run` against a Space that makes one take at a time, slowly, with faults: after
+    the first take, no slate; premieres and reruns are whole scenes in story order; reruns
+    spread over the library; every take premieres. (bench/premieres.py: the same at 40 s a
+    take for ten minutes.)"""
+    import os
+    import subprocess
+    import sys
+
+    from bench.premieres import air_report, first_take_at
+    from tests.channel import THEME, wait_for
+    from tests.spaces import Space
+
+    space = Space("zeroscope-576w", concurrency=1)
+    space.behaviour.delay, space.behaviour.fault_rate = 5.0, 0.4
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "webtv.toml").write_text(f'[[endpoints]]\nbackend = "zeroscope"\n'
+                                     f'preset = "zeroscope-576w"\nurl = "{space.url}"\n')
+    env = {**os.environ, "WEBTV_HOME": str(home)}
+    env.pop("WEBTV_LLM_MODEL", None)
+    log = tmp_path / "run.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "webtv.app.cli", "run", "--theme", THEME,
+                                 "--video", "zeroscope", "--port", "0"], env=env, stdout=out,
+                                stderr=subprocess.STDOUT)
+    try:
+        first = wait_for(lambda: first_take_at(home / "webtv.db"), 120, "the first take")
+        time.sleep(max(0.0, first + 150 - time.time()))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+        space.close()
+    assert proc.returncode == 0, log.read_text()[-3000:]
+    report = air_report(home / "webtv.db", first, first + 150)
+    assert report["slate_share"] == 0.0, report
+    assert report["rerun_share"] > 0.3 and report["premieres"] >= 4, report  # slow: reruns
+    assert report["blocks_in_story_order"] and report["reruns_whole_scenes"], report
+    assert report["most_aired_over_average"] <= 2.0, report
+    assert report["premiere_latency_max_s"] < 300, report
+
+
+def test_the_programme_is_chosen_in_webtv_toml_and_checked() -> None:
+    from webtv.core.errors import ConfigError
+
+    chosen = Programme.from_config({"programme": {"reruns": "show", "premiere_wait_s": 300}})
+    assert (chosen.reruns, chosen.premiere_wait_s) == ("show", 300.0)
+    assert Programme.from_config({}).reruns == "even"
+    for table, said in (({"reruns": "loudest"}, "one of even, show"),
+                        ({"premiere_wait_s": -1}, "0 to 86400"),
+                        ({"rerun": "show"}, "unknown keys rerun")):
+        with pytest.raises(ConfigError, match=said):
+            Programme.from_config({"programme": table})
+
+
+def test_a_new_premiere_catches_up_with_a_library_that_aired_for_a_while(store: Store) -> None:
+    """Not the scene just aired while there is another, unless it has aired far less: a new
+    scene reruns back to back until it has aired three quarters as often as the old one."""
+    old = [make(store, s, 900, aired=True) for s in scene(store, 2, written_ago=1000)]
+    for t in old * 19:  # the old scene has aired 20 times
+        store.air.log_air(session="s", channel="main", kind="replay", take_id=t,
+                          stream_start=0.0, stream_end=3.0, started_at=iso(1), ended_at=iso(1))
+    new = [make(store, s, 60, aired=True) for s in scene(store, 2, written_ago=100)]
+    picks = []
+    for _ in range(18):
+        ids = [t["id"] for t in store.air.rerun_scene()]
+        picks.append("new" if ids == new else "old")
+        for t in ids:
+            store.air.log_air(session="s", channel="main", kind="replay", take_id=t,
+                              stream_start=0.0, stream_end=3.0, started_at=iso(1),
+                              ended_at=iso(1))
+    # aired once, the new scene airs again until 15 (of 20): 14 in a row, then they alternate
+    assert picks == ["new"] * 14 + ["old", "new", "old", "new"]
