@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from webtv.core.clock import age, ago
+from webtv.core.clock import age, ago, now
 from webtv.core.redact import redact
 from webtv.state.store import Store
 
@@ -153,7 +153,7 @@ def _on_air_lines(report: dict[str, Any]) -> list[str]:
             f"{100 * share.get(k, 0) / total:.0f}% {name}" for k, name in (
                 ("take", "fresh (premieres)"), ("replay", "reruns"), ("slate", "slate"))))
     premiere = report.get("next_premiere")
-    if premiere:
+    if premiere and report["channel"]["running"]:
         lines.append(f"Premiere:  {premiere_line(premiere)}")
     return lines
 
@@ -165,8 +165,10 @@ def premiere_line(premiere: dict[str, Any]) -> str:
             f"{premiere['made']} made): {premiere['action']}")
     if premiere["ready"]:
         return f"{what}; made, on air after what airs now"
-    if premiere["eta"]:
+    if premiere["eta"] and premiere["eta"] > now():
         return f"{what}; expected about {premiere['eta'][11:16]} UTC at the pace measured"
+    if premiere["eta"]:
+        return f"{what}; due now (slower than the pace measured)"
     return f"{what}; no pace measured yet"
 
 

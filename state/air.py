@@ -66,15 +66,6 @@ class AirTables(Tables):
             "on takes.id = schedule.take_id where schedule.status = 'queued'")
         return float(row["s"])
 
-    def claim_next(self) -> ScheduleEntry | None:
-        """Take the next queued entry off the schedule and mark it airing (one transaction)."""
-        with self.transaction():
-            entry = self._one("select * from schedule where status = 'queued' order by id limit 1")
-            if entry is None:
-                return None
-            self.db["schedule"].update(entry["id"], {"status": "airing"})
-        return entry
-
     def finish_entry(self, schedule_id: int, status: str) -> None:
         with self.transaction():
             self.db["schedule"].update(schedule_id, {"status": status})

@@ -226,3 +226,20 @@ def test_a_new_premiere_catches_up_with_a_library_that_aired_for_a_while(store: 
                               ended_at=iso(1))
     # aired once, the new scene airs again until 15 (of 20): 14 in a row, then they alternate
     assert picks == ["new"] * 14 + ["old", "new", "old", "new"]
+
+
+def test_webtv_status_says_what_premieres_next_and_when(store: Store) -> None:
+    from webtv.core.clock import now
+    from webtv.director.status import format_status, status_report
+
+    library(store)
+    shots = scene(store, 4, written_ago=100)
+    make(store, shots[0], 60)
+    make(store, shots[1], 20)
+    store.programme.set_channel(heartbeat=now(), pid=1, stopped=False, director="offline")
+    eta = store.air.next_premiere()["eta"]
+    said = format_status(status_report(store))
+    assert (f"Premiere:  scene {shots[0]['sequence']} (4 shots, 2 made): shot 1; expected "
+            f"about {eta[11:16]} UTC at the pace measured") in said, said
+    store.programme.set_channel(stopped=True)  # off air: no promise
+    assert "Premiere:" not in format_status(status_report(store))

@@ -89,16 +89,20 @@ def test_schedule_claims_in_order_and_never_airs_twice_after_a_crash(store: Stor
         store.takes.set_take_status(take_id, "accepted")
         store.air.schedule_take(take_id)
     assert store.air.queued_seconds() == 6.0
-    first = store.air.claim_next()
+    def claim_next() -> dict:
+        return store.air.claim(store.air.next_scene()["ready"][0]["schedule_id"])
+
+    first = claim_next()
     assert first["take_id"] == ids[0]
+    assert store.air.claim(first["id"]) is None  # claimed once only
     store.air.log_air(session="s", kind="take", take_id=ids[0], schedule_id=first["id"],
                       stream_start=0.0, started_at="2026-01-01T00:00:00.000+00:00")
     assert store.air.close_crashed_airings() == 1  # the process died while it was on air
     assert store.takes.take(ids[0])["status"] == "aired"
     assert store.air.air_log()[0]["note"] == "cut off by a crash"
-    assert store.air.claim_next()["take_id"] == ids[1]
+    assert claim_next()["take_id"] == ids[1]
     store.air.requeue(2)  # a clean stop cut it early: back to the head of the queue
-    assert store.air.claim_next()["take_id"] == ids[1]
+    assert claim_next()["take_id"] == ids[1]
 
 
 def test_paths_stay_inside_the_data_dir(data: DataDir, tmp_path: Path) -> None:

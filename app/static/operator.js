@@ -34,7 +34,7 @@ function renderOverview(o) {
   $("title").textContent = `Operator · ${s.show || "AI WebTV"}`;
   const air = s.on_air;
   $("onair").textContent = !air ? "off air" : air.kind === "slate" ? "On air: slate"
-    : `On air: take ${air.take_id} · ${air.action || ""}`;
+    : `On air: ${air.kind === "replay" ? "rerun" : "premiere"} of take ${air.take_id} · ${air.action || ""}`;
   $("buffer").textContent = o.buffer.seconds;
   const ch = s.channel || {};
   const mode = !ch.running ? "the autopilot is not running"
