@@ -27,7 +27,7 @@ from webtv.app.reads import channel_list, now_playing, playlist_clock, recent_ta
 from webtv.core.errors import ConfigError
 from webtv.core.settings import Settings
 from webtv.director.console import Console
-from webtv.director.status import health
+from webtv.director.health import health
 from webtv.state.datadir import DataDir
 from webtv.state.store import Store
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from webtv.core.clock import now
-from webtv.state.rows import AiringWithShot, NextScene, ReplayTake, ScheduleEntry, UpcomingTake
+from webtv.state.rows import AiringWithShot, ReplayTake, ScheduleEntry, UpcomingTake
 from webtv.state.tables import Tables
 
 # What the director's channel reruns between premieres (its takes that have premiered, whole
@@ -23,6 +23,23 @@ RERUNS = {
 PREMIERED = ("takes.status = 'aired' and takes.purged_at is null and takes.media is not null")
 CATCH_UP = 0.75  # a scene aired less than this share of as often as the next pick airs again
 AIR_WINDOW = 50_000  # air log rows counted for how often a take aired (weeks of air)
+
+
+class QueuedTake(TypedDict):
+    schedule_id: int
+    take_id: int
+    duration_s: float
+    created_at: str
+    position: int
+    action: str
+
+
+class NextScene(TypedDict):
+    scene: int
+    queued: list[QueuedTake]
+    ready: list[QueuedTake]
+    pending: list[dict[str, Any]]
+    started: bool
 
 
 def _allowed(takes: list[dict[str, Any]], policy: str, show: int | None) -> list[dict[str, Any]]:

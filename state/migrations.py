@@ -257,3 +257,16 @@ def m016_create_costs(db: Database) -> None:
         "outcome": str,
     }, pk="id")
     db["costs"].create_index(["day"])
+
+
+@migration
+def m017_create_reviews(db: Database) -> None:
+    # A model that sees judged a take that passed the measured checks from its contact sheet:
+    # keep it, retake it with a new seed, or change the shot (``action``: the new words); or
+    # it was not asked ("unreviewed", and why: a review budget spent, the model failed).
+    db["reviews"].create({
+        "id": int, "take_id": int, "shot_id": int, "verdict": str, "reason": str,
+        "action": str, "model": str, "created_at": str,
+    }, pk="id", foreign_keys=[("take_id", "takes", "id")])
+    db["reviews"].create_index(["take_id"])
+    db["reviews"].create_index(["created_at"])

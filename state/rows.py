@@ -4,7 +4,7 @@ reads ``take["prompt"]`` as before and a type checker knows the key and its type
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import TypedDict
 
 
 class Bible(TypedDict):
@@ -218,27 +218,15 @@ class ReplayTake(Take):
     last_air: int  # the air log id of its latest airing (0: none)
 
 
-class QueuedTake(TypedDict):
-    schedule_id: int
+class Review(TypedDict):
+    id: int
     take_id: int
-    duration_s: float
+    shot_id: int
+    verdict: str  # keep | retake | change | unreviewed
+    reason: str  # the model's, or why it was not asked
+    action: str | None  # change: the shot's new action
+    model: str
     created_at: str
-    position: int
-    action: str
-
-
-class Pace(TypedDict):
-    seconds_per_take: float  # wall seconds per accepted take, writing to acceptance
-    backend: str | None  # the video backend it was measured on
-    scenes: int  # how many scenes it was measured over
-
-
-class NextScene(TypedDict):
-    scene: int
-    queued: list[QueuedTake]
-    ready: list[QueuedTake]
-    pending: list[dict[str, Any]]
-    started: bool
 
 
 class TakeWithShot(Take):
@@ -290,4 +278,4 @@ TABLES = {"bible": Bible, "entities": Entity, "shots": Shot, "takes": Take, "che
           "schedule": ScheduleEntry, "air_log": Airing, "shows": Show, "segments": Segment,
           "theme_queue": QueuedTheme, "tool_calls": ToolCall, "assets": CachedAsset,
           "channels": ChannelRow, "tags": TagRow,
-          "costs": Cost}
+          "costs": Cost, "reviews": Review}

@@ -4,7 +4,8 @@
 module of its own: ``show`` (the bible, the cast, notes), ``takes`` (shots, takes, checks),
 ``air`` (the schedule and the air log), ``calls`` (the call logs, the asset cache),
 ``network`` (channels and tags), ``programme`` (shows, episodes, the queue, the channel's
-state), ``retention`` and ``costs`` (spend, the budget's reservations). Open one Store per
+state), ``retention``, ``costs`` (spend, the budget's reservations) and ``reviews`` (verdicts
+by sight). Open one Store per
 thread (SQLite connections are not shared across threads); ``CallJournal`` writes remote
 calls from any thread through one of its own.
 """
@@ -29,6 +30,7 @@ from webtv.state.datadir import DataDir
 from webtv.state.migrations import migrate
 from webtv.state.programme import Programme
 from webtv.state.retention import RetentionQueries
+from webtv.state.reviews import ReviewTables
 from webtv.state.tables import Connection, transaction
 from webtv.state.takes import TAKE_STATES, TakeTables
 
@@ -71,6 +73,7 @@ class Store:
             self.programme = Programme(self)
             self.retention = RetentionQueries(self)
             self.costs = CostTables(self)
+            self.reviews = ReviewTables(self)
         except sqlite3.OperationalError as exc:  # read-only file or disk, not a database
             raise ConfigError(f"cannot open the channel's database {data.db_path}: {exc}") \
                 from None

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from webtv.core.clock import now
 from webtv.core.errors import NotFound
-from webtv.state.rows import AiredTake, Check, Pace, RejectedTake, Shot, Take, TakeWithShot
+from webtv.state.rows import AiredTake, Check, RejectedTake, Shot, Take, TakeWithShot
 from webtv.state.tables import Tables, encode
 
 TAKE_STATES = ("made", "accepted", "rejected", "scheduled", "aired", "failed")
+
+
+class Pace(TypedDict):
+    seconds_per_take: float  # wall seconds per accepted take, writing to acceptance
+    backend: str | None  # the video backend it was measured on
+    scenes: int  # how many scenes it was measured over
 
 class TakeTables(Tables):
     """Store methods for shots, takes and checks."""

@@ -340,8 +340,9 @@ def test_a_failed_library_playout_starts_again_with_backoff_and_says_so(
     from webtv.app.channels import Network
     from webtv.core.clock import now
     from webtv.core.settings import Settings
+    from webtv.director.health import health
     from webtv.director.runtime import Runtime
-    from webtv.director.status import format_status, health, status_report
+    from webtv.director.status import format_status, status_report
     from webtv.playout.playout import LibraryPlayout
 
     settings = Settings.from_env(data_dir=tmp_path / "home")

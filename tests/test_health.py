@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from webtv.director.status import health
+from webtv.director.health import health
 from webtv.state.datadir import DataDir
 from webtv.state.store import Store
 
