@@ -87,7 +87,13 @@ def overview(store: Store) -> dict[str, Any]:
                 for t in store.takes.rejected_takes(12)]
     upcoming = [{"take_id": u["id"], "action": u["action"], "duration_s": u["duration_s"]}
                 for u in store.air.upcoming(10)]
+    reviews = [{"take_id": r["take_id"], "verdict": r["verdict"], "reason": r["reason"],
+                "action": r["action"], "shot_action": r["shot_action"], "model": r["model"],
+                "at": r["created_at"], "sheet": _media_url(r["contact_sheet"])}
+               for r in store.reviews.recent(12)]
     return {"status": status_report(store), "tool_calls": calls, "rejected": rejected,
+            "reviews": reviews,
+            "sees_images": bool(store.programme.channel().get("sees_images")),
             "buffer": {"seconds": round(store.air.queued_seconds(), 1), "upcoming": upcoming},
             "endpoints": store.calls.endpoint_health(), "aired": recent_takes(store, 12)}
 

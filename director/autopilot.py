@@ -35,6 +35,7 @@ from webtv.director.requests import (
     produce_request,
     theme_request,
 )
+from webtv.director.review import Limits, Reviewer
 from webtv.production import costs
 from webtv.production import line as production
 from webtv.production.backends.device import making_now
@@ -79,6 +80,10 @@ class Autopilot:
 
     def run(self, ctx: ToolContext, stop: threading.Event, theme: str | None = None) -> None:
         ctx = ctx.with_production(stop=stop)  # production begins no new take once it stops
+        if self.model.sees_images:  # takes that pass their checks are shown to the model
+            ctx = ctx.with_production(review=Reviewer(
+                self.model, system_prompt(self.settings),
+                Limits.from_config(self.settings.config(ctx.data.root))))
         self.budget = ctx.production.budget
         beat = threading.Thread(target=self._heartbeat, args=(ctx, stop), name="heartbeat",
                                 daemon=True)
@@ -230,6 +235,7 @@ class Autopilot:
                                     buffer_target_s=self.buffer_seconds,
                                     scheduled_s=round(store.air.queued_seconds(), 1),
                                     failures=self.failures, director=self.model.name,
+                                    sees_images=self.model.sees_images,
                                     policy=self.policy.__dict__, stopped=stopped,
                                     budget={**self.budget.describe(),
                                             "spent": self.state["mode"] == "budget"},

@@ -74,7 +74,8 @@ def run_turn(model: ChatModel, registry: Registry, ctx: ToolContext, conversatio
                                choices=offer.choices, hide=offer.hide, counts=offer.counts)
     ctx = ctx.for_turn(conversation.id, emit)  # the code's steps are logged in this turn
     conversation.trim()
-    conversation.messages.append({"role": "user", "content": user_text})
+    conversation.messages.append(_user_message(ctx, user_text, request.images
+                                               if model.sees_images else ()))
     steps: list[Step] = []
     nudged = False
     for _ in range(max_steps):
@@ -194,7 +195,15 @@ def _call_tool(registry: Registry, ctx: ToolContext, conversation: Conversation,
 
 def _picture_message(ctx: ToolContext, images: list[str]) -> dict[str, Any]:
     """Contact sheets for models that see: one user message with the pictures inline."""
-    parts: list[dict[str, Any]] = [{"type": "text", "text": "Contact sheets of the takes above:"}]
+    return _user_message(ctx, "Contact sheets of the takes above:", images)
+
+
+def _user_message(ctx: ToolContext, text: str, images: tuple[str, ...] | list[str]
+                  ) -> dict[str, Any]:
+    """Words, with pictures inline (data dir paths) for a model that sees."""
+    if not images:
+        return {"role": "user", "content": text}
+    parts: list[dict[str, Any]] = [{"type": "text", "text": text}]
     for relative in images:
         data = base64.b64encode(ctx.data.resolve(relative).read_bytes()).decode()
         kind = "png" if relative.endswith(".png") else "jpeg"

@@ -43,7 +43,7 @@ class Request:
     """What the director is asked: ``kind`` and what that kind carries, the words a model
     reads, and the offer."""
 
-    kind: str  # theme | produce | plan | chat
+    kind: str  # theme | produce | plan | chat | review
     text: str  # the request rendered for a model that reads (prompts/request.md.j2)
     offer: Offer = field(default_factory=Offer)
     theme: str | None = None  # theme: the theme; chat: the person's line (for moderation)
@@ -54,6 +54,7 @@ class Request:
     count: int = 0  # produce: shots asked for; plan: episodes asked for
     episodes: tuple[str, ...] = ()  # plan: the titles of the episodes so far
     said: str | None = None  # chat: what the person said, as they said it
+    images: tuple[str, ...] = ()  # review: pictures shown with the words (data dir paths)
 
 
 class ChatModel(Protocol):

@@ -53,6 +53,9 @@ class Production:
     gate: frozenset[str] | None = None  # the checks that reject a take (None: all of them)
     prices: dict[str, Price] = field(default_factory=default_prices)  # what each backend costs
     budget: Budget = Budget()  # the owner's limit on spend (none by default)
+    # a take that passed its checks, judged by sight (a model that sees): its verdict row,
+    # {"verdict": keep | retake | change | unreviewed, "reason", "action"}; None: no review
+    review: Callable[[Production, int], dict[str, Any]] | None = None
     # where the steps the code runs are logged: the call log's conversation, and progress
     conversation: str = ""
     on_event: Event | None = None

@@ -201,12 +201,28 @@ def _judge(ctx: Production, take_id: int, status: str, outcome: Outcome,
         outcome.failures.append(str(seen))
         return False, emphasis
     if seen["verdict"] == "accepted":
-        outcome.take_id = take_id
-        return True, emphasis
+        return _by_sight(ctx, take_id, outcome), None
     failed = [c for c in seen["checks"] if not c["passed"]]
     outcome.failures.append("failed " + ", ".join(
         f"{c['name']} ({c['value']:.2f}, limit {c['threshold']:.2f})" for c in failed))
     return False, emphasis_for({c["name"] for c in failed}, ctx.store.takes.take(take_id)["prompt"])
+
+
+def _by_sight(ctx: Production, take_id: int, outcome: Outcome) -> bool:
+    """A take that passed its measured checks, judged by sight where a model that sees reviews
+    takes: kept, or rejected for a retake, or its shot's action changed first. True: kept."""
+    verdict = ctx.review(ctx, take_id) if ctx.review is not None else None
+    if verdict is None or verdict["verdict"] in ("keep", "unreviewed"):
+        outcome.take_id = take_id
+        return True
+    why = f"by sight ({verdict['model']}): {verdict['reason']}"
+    with ctx.store.transaction():  # the verdict acted on at once: a crash never half does it
+        if verdict["verdict"] == "change":
+            ctx.store.takes.change_action(outcome.shot["id"], verdict["action"])
+            why += f"; the shot now reads {verdict['action']!r}"
+        ctx.store.takes.set_take_status(take_id, "rejected", why)
+    outcome.failures.append(f"rejected {why}")
+    return False
 
 
 def _drop(ctx: Production, shot: dict[str, Any], outcome: Outcome, down: Outage) -> Outcome:

@@ -59,6 +59,12 @@ class TakeTables(Tables):
             self.db["shots"].update(shot_id, {"status": status,
                                               **({"reason": reason} if reason is not None else {})})
 
+    def change_action(self, shot_id: int, action: str) -> None:
+        """A shot said differently (a review by sight): its next take is composed from the new
+        action (a prompt the director wrote for the old one is dropped)."""
+        with self.transaction():
+            self.db["shots"].update(shot_id, {"action": action, "prompt": None})
+
     def count_attempt(self, shot_id: int) -> int:
         """One more attempt at a shot; its number (1 for the first)."""
         with self.transaction():

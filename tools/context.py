@@ -23,6 +23,7 @@ class ToolContext:
     production: Production
     theme: str | None = None  # a theme request: the theme the new show is made from
     segment_id: int | None = None  # a produce request: the segment new shots go into
+    review: tuple[int, str] | None = None  # a review request: the take, the reviewing model
 
     @classmethod
     def open(cls, store: Store, data: DataDir, **production: Any) -> ToolContext:
@@ -43,6 +44,9 @@ class ToolContext:
 
     def for_request(self, theme: str | None, segment_id: int | None) -> ToolContext:
         return replace(self, theme=theme, segment_id=segment_id)
+
+    def for_review(self, take_id: int, model: str) -> ToolContext:
+        return replace(self, review=(take_id, model))
 
     def for_turn(self, conversation: str, on_event: Event | None) -> ToolContext:
         """Steps the code runs in this turn are logged in its conversation, shown by its

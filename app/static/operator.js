@@ -89,6 +89,12 @@ function renderOverview(o) {
     text.append(ul, details("prompt", r.prompt));
     box.append(pic, text); return box;
   }) : [el("p", "muted", "No rejected takes.")]));
+  $("reviews").replaceChildren(...(o.reviews.length ? o.reviews.map((r) => row(
+    clock(r.at), `take ${r.take_id}`,
+    el("span", r.verdict === "keep" ? "ok" : r.verdict === "unreviewed" ? "muted" : "bad", r.verdict),
+    short(r.reason, 160), r.action ? `${r.shot_action} → ${r.action}` : r.shot_action))
+    : [row(el("span", "muted", o.sees_images ? "No take reviewed yet."
+      : "The director's model does not see images: takes are not reviewed by sight."))]));
   $("aired").replaceChildren(...o.aired.map((a) => {
     const star = el("button", "star", a.favourite ? "★" : "☆");
     star.type = "button"; star.title = a.favourite ? "unmark favourite" : "keep as a favourite";
