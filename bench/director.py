@@ -9,8 +9,14 @@ on the schedule is what airs next. Prints one row per director with
   llm/take    model calls (completions) per scheduled take
   tok/take    prompt + completion tokens per scheduled take
   idle turns  requests that scheduled nothing (and made no show or plan)
-  fidelity    share of the theme's content words in the bible and the take prompts
+  model's own share of the theme's content words in what the model itself wrote: its logged
+              tool-call arguments, before the code repaired or composed anything
+  bible       the same share in the bible and the take prompts, after the code's repairs
   on screen   the same share in the prompts of the scheduled takes alone
+  cast named  share of the characters the theme names that the model's own cast names
+A director "none" is the baseline: it contributes no word of the theme (a cast of "Zed, blue
+hat", no place, no style, actions like "Zed stands"), so its bible and on-screen figures are
+what the code's repairs make by themselves.
 
     python bench/director.py [--director offline] [--director gguf:qwen2.5-coder-1.5b]
                              [--director MODEL --base-url URL] [--themes 8] [--takes 6]
@@ -35,11 +41,12 @@ import openai  # noqa: E402
 from webtv.core.errors import WebTVError  # noqa: E402
 from webtv.core.settings import Settings  # noqa: E402
 from webtv.director.autopilot import carry_out, system_prompt  # noqa: E402
+from webtv.director.llm import Reply, ToolCall  # noqa: E402
 from webtv.director.loop import Conversation  # noqa: E402
 from webtv.director.models import chat_model
 from webtv.director.requests import plan_request, produce_request, theme_request  # noqa: E402
 from webtv.evals.metrics import made_texts  # noqa: E402
-from webtv.reading.theme import fidelity  # noqa: E402
+from webtv.reading.theme import fidelity, read_theme  # noqa: E402
 from webtv.state.datadir import DataDir  # noqa: E402
 from webtv.state.store import Store  # noqa: E402
 from webtv.tools.context import ToolContext  # noqa: E402
@@ -56,6 +63,37 @@ THEMES = [  # photoreal, animal, landscape, several characters, other languages 
     "a girl in a yellow hoodie skateboarding through a neon city at night",
     "A knight and a dragon sharing tea in a misty forest, watercolor",
 ]
+
+
+class NoModel:
+    """The baseline: valid calls that say nothing of the theme, through the same tools."""
+
+    name = "none"
+    sees_images = False
+    MOVES = ["stands", "walks", "turns", "waits", "looks up", "sits", "nods", "leaves",
+             "returns", "kneels", "points", "smiles"]
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def complete(self, messages, tools, *, require_tool=False, turn=None) -> Reply:
+        offered = {t["function"]["name"]: t["function"] for t in tools}
+        if "set_show" in offered:
+            call = ("set_show", {"title": "Show", "logline": "A show.",
+                                 "cast": [{"name": "Zed", "look": "Zed, blue hat"}]})
+        elif "plan_episodes" in offered:
+            call = ("plan_episodes", {"episodes": [{"title": f"Part {i}"} for i in (1, 2, 3)]})
+        elif "write_shots" in offered:
+            shots = offered["write_shots"]["parameters"]["properties"]["shots"]
+            moves = []
+            for _ in range(shots.get("minItems") or 2):
+                self.count += 1
+                moves.append({"action": f"Zed {self.MOVES[self.count % len(self.MOVES)]} "
+                                        f"{'again ' * (self.count // len(self.MOVES))}".strip()})
+            call = ("write_shots", {"shots": moves})
+        else:
+            return Reply("Done.")
+        return Reply("", [ToolCall(f"call_{self.count}", call[0], json.dumps(call[1]))])
 
 
 def one_theme(settings: Settings, model, theme: str, takes: int, turns: int) -> dict:
@@ -102,12 +140,49 @@ def measure(store: Store, theme: str) -> dict:
     calls = list(store.db.query("select ok from tool_calls where made_by = 'model'"))
     llm = next(store.db.query("select count(*) as n, coalesce(sum(prompt_tokens), 0) as p, "
                               "coalesce(sum(completion_tokens), 0) as c from llm_calls"))
+    own = [t for c in store.db.query("select arguments from tool_calls where made_by = 'model'")
+           for t in _strings(c["arguments"])]
+    cast = [t for c in store.db.query("select arguments from tool_calls where made_by = 'model' "
+                                      "and name = 'set_show' and ok = 1")
+            for member in (_loaded(c["arguments"]).get("cast") or [])
+            for t in _strings(json.dumps(member))]
+    named = [c.noun for c in read_theme(theme).characters] if theme else []
     return {"scheduled": scheduled, "calls": len(calls), "valid": sum(c["ok"] for c in calls),
             "llm_calls": llm["n"], "prompt_tokens": llm["p"], "completion_tokens": llm["c"],
+            "model_fidelity": fidelity(theme, own),
+            "cast_named": sum(fidelity(n, cast) for n in named) / len(named) if named else 1.0,
             "fidelity": fidelity(theme, made_texts(store)),
             "screen_fidelity": fidelity(theme, [r["prompt"] for r in store.db.query(
                 "select prompt from takes where status in ('scheduled', 'aired')")]),
             "cast": [e["name"] for e in store.show.entities()]}
+
+
+def _loaded(arguments: str) -> dict:
+    try:
+        value = json.loads(arguments or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _strings(arguments: str) -> list[str]:
+    """Every string in a call's arguments as the model wrote them (broken JSON: the text)."""
+    try:
+        value = json.loads(arguments or "{}")
+    except json.JSONDecodeError:
+        return [arguments]
+
+    def walk(node):
+        if isinstance(node, str):
+            yield node
+        elif isinstance(node, dict):
+            for v in node.values():
+                yield from walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                yield from walk(v)
+
+    return list(walk(value))
 
 
 def summary(name: str, rows: list[dict]) -> str:
@@ -121,8 +196,10 @@ def summary(name: str, rows: list[dict]) -> str:
             f"{sum(r['prompt_tokens'] for r in rows) / takes:.0f} + "
             f"{sum(r['completion_tokens'] for r in rows) / takes:.0f} | "
             f"{sum(r['idle_turns'] for r in rows)} | "
+            f"{sum(r['model_fidelity'] for r in rows) / len(rows):.2f} | "
             f"{sum(r['fidelity'] for r in rows) / len(rows):.2f} | "
-            f"{sum(r['screen_fidelity'] for r in rows) / len(rows):.2f} |")
+            f"{sum(r['screen_fidelity'] for r in rows) / len(rows):.2f} | "
+            f"{sum(r['cast_named'] for r in rows) / len(rows):.2f} |")
 
 
 def report_run(home: Path) -> None:
@@ -149,6 +226,8 @@ def report_run(home: Path) -> None:
     print(f"| model calls per aired take | {row['llm_calls'] / max(1, aired):.2f} |")
     print(f"| LLM tokens per aired take | {row['prompt_tokens'] / max(1, aired):.0f} prompt + "
           f"{row['completion_tokens'] / max(1, aired):.0f} completion |")
+    print(f"| the model's own words | {row['model_fidelity']:.2f} of the theme's, its cast "
+          f"{row['cast_named']:.2f} of the characters the theme names |")
     print(f"| fidelity | {row['fidelity']:.2f} (on screen: {row['screen_fidelity']:.2f}) |\n"
           f"| cast | {', '.join(row['cast'])} |")
     store.close()
@@ -157,7 +236,8 @@ def report_run(home: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--director", action="append",
-                        help="offline, gguf:NAME|PATH, or a model at --base-url (repeatable)")
+                        help="offline, none (the baseline), gguf:NAME|PATH, or a model at "
+                             "--base-url (repeatable)")
     parser.add_argument("--base-url")
     parser.add_argument("--themes", type=int, default=8)
     parser.add_argument("--theme", action="append", default=[],
@@ -170,20 +250,23 @@ def main() -> None:
     if args.run_dir:
         return report_run(args.run_dir)
     table = ["| director | themes | takes | first take s (median) | calls/take | valid | "
-             "llm calls/take | tokens/take (prompt + completion) | idle turns | fidelity | "
-             "on screen |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "llm calls/take | tokens/take (prompt + completion) | idle turns | model's own | "
+             "bible | on screen | cast named |", "|---|---|---|---|---|---|---|---|---|---|---|---|"
+             "---|"]
     every = {}
     for name in args.director or ["offline"]:
         settings = Settings.from_env(llm_model=None if name == "offline" else name,
                                      llm_base_url=args.base_url,
                                      data_dir=Path(tempfile.mkdtemp(prefix="webtv-models-")))
-        model = chat_model(settings)
+        model = NoModel() if name == "none" else chat_model(settings)
         rows = []
         for theme in args.theme or THEMES[:args.themes]:
             row = one_theme(settings, model, theme, args.takes, args.turns)
             print(f"  {name}: {theme[:50]!r}: {row['scheduled']} takes, first "
                   f"{row['first_take_s'] or 0:.0f} s, {row['valid']}/{row['calls']} valid, "
-                  f"fidelity {row['fidelity']:.2f} ({row['screen_fidelity']:.2f} on screen), cast "
+                  f"own {row['model_fidelity']:.2f}, fidelity {row['fidelity']:.2f} "
+                  f"({row['screen_fidelity']:.2f} on screen), cast named "
+                  f"{row['cast_named']:.2f}, cast "
                   f"{row['cast']}", flush=True)
             rows.append(row)
         table.append(summary(name, rows))
