@@ -95,14 +95,17 @@ def test_rtmp_gets_the_same_continuous_timeline(data: DataDir, store: Store,
                                "-i", url, "-c", "copy", "-f", "flv", str(received)])
     try:
         time.sleep(1.0)  # let it listen
-        playout = Playout(data, [url], pace=False)
-        playout.run(max_entries=3)  # the two takes, then a rerun of the first
+        # the two takes, then the slate (no favourites to rerun). Unpaced, FFmpeg's own RTMP
+        # listener loses the last second of a 9 s stream (three takes, or two and a rerun) about
+        # one run in three when the sender closes; 8 s ending in the slate it keeps whole
+        playout = Playout(data, [url], pace=False, programme=Programme(reruns="favourites"))
+        playout.run(max_entries=3)
         server.wait(timeout=30)
     finally:
         server.kill()
     t = timeline(received)
     assert max(steps(t.video)) <= FRAME + 0.002  # FLV keeps milliseconds
-    assert t.video_end - t.video[0] == pytest.approx(9.0, abs=FRAME + 0.002)
+    assert t.video_end - t.video[0] == pytest.approx(8.0, abs=FRAME + 0.002)
     assert abs(t.audio_end - t.video_end) < 0.05
 
 
