@@ -24,6 +24,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.table import print_table  # noqa: E402
+
 THEME = "a llama who runs a night-time noodle stand"
 
 
@@ -59,7 +63,6 @@ def main() -> None:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     browser = None
     if args.page:
-        sys.path.insert(0, str(ROOT))
         from tests.browser.chromium import Browser, missing
 
         if reason := missing():
@@ -109,10 +112,7 @@ def main() -> None:
         ("CPU s per minute on air (whole channel, 2 cores max 120)",
          f"{cpu / max(on_air, 1) * 60:.1f}"),
     ]
-    width = max(len(r[0]) for r in rows)
-    print(f"| {'measure':<{width}} | value |\n|{'-' * (width + 2)}|-------|")
-    for name, value in rows:
-        print(f"| {name:<{width}} | {value} |")
+    print_table(rows)
 
 
 if __name__ == "__main__":

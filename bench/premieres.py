@@ -109,6 +109,7 @@ def first_take_at(db_path: Path) -> float | None:
 
 
 def main() -> None:
+    from bench.table import print_table
     from tests.spaces import Space
 
     parser = argparse.ArgumentParser(description=__doc__)
@@ -161,10 +162,7 @@ def main() -> None:
         ("every premiere and rerun in story order", str(report["blocks_in_story_order"])),
         ("every rerun a whole scene", str(report["reruns_whole_scenes"])),
     ]
-    width = max(len(r[0]) for r in rows)
-    print(f"| {'measure':<{width}} | value |\n|{'-' * (width + 2)}|-------|")
-    for name, value in rows:
-        print(f"| {name:<{width}} | {value} |")
+    print_table(rows)
 
 
 if __name__ == "__main__":

@@ -16,9 +16,9 @@ is "seconds away".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
+from webtv.core.clock import age
 from webtv.core.errors import ConfigError
 from webtv.state.air import RERUNS
 from webtv.state.store import Store
@@ -73,7 +73,7 @@ class Programme:
 
     def _premiere(self, store: Store, scene: dict[str, Any], has_library: bool) -> Block | None:
         ready, pending = scene["ready"], scene["pending"]
-        waited = max((_age(q["created_at"]) for q in scene["queued"]), default=0.0)
+        waited = max((age(q["created_at"]) or 0.0 for q in scene["queued"]), default=0.0)
         if waited >= self.premiere_wait_s:  # no take waits longer: what is made airs now
             return Block("take", scene["scene"], entries=ready or scene["queued"],
                          note="" if not pending else "premiere of a scene still in the making")
@@ -88,7 +88,3 @@ class Programme:
         if pace["seconds_per_take"] * len(pending) * MARGIN <= airs_for:
             return Block("take", scene["scene"], entries=ready)  # the rest is made in time
         return None
-
-
-def _age(iso: str) -> float:
-    return (datetime.now(UTC) - datetime.fromisoformat(iso)).total_seconds()

@@ -136,8 +136,7 @@ class AirTables(Tables):
             "join takes on takes.id = schedule.take_id join shots on shots.id = takes.shot_id "
             "where schedule.status = 'queued' and shots.sequence = ? "
             "order by shots.position, schedule.id", (scene,))
-        pending = self._all("select position, action, created_at from shots where sequence = ? "
-                            "and status in ('planned', 'made') order by position", (scene,))
+        pending = self._in_the_making(scene)
         blocked = pending[0]["position"] if pending else None
         started = self._one(
             "select 1 from schedule join takes on takes.id = schedule.take_id join shots on "
@@ -145,6 +144,11 @@ class AirTables(Tables):
             "('airing', 'aired')", (scene,)) is not None
         return {"scene": scene, "queued": queued, "pending": pending, "started": started,
                 "ready": [q for q in queued if blocked is None or q["position"] < blocked]}
+
+    def _in_the_making(self, scene: int) -> list[dict[str, Any]]:
+        """A scene's shots not yet scheduled nor dropped, in story order."""
+        return self._all("select position, action, created_at from shots where sequence = ? "
+                         "and status in ('planned', 'made') order by position", (scene,))
 
     def rerun_scene(self, policy: str = "even", channel: str = "main",
                     rng: random.Random | None = None) -> list[ReplayTake]:
@@ -204,10 +208,7 @@ class AirTables(Tables):
             if first is None:
                 return None
             scene = {"scene": first["sequence"], "queued": [], "ready": [], "started": False,
-                     "pending": self._all(
-                         "select position, action, created_at from shots where sequence = ? "
-                         "and status in ('planned', 'made') order by position",
-                         (first["sequence"],))}
+                     "pending": self._in_the_making(first["sequence"])}
         pending, queued = scene["pending"], scene["queued"]
         eta = None
         if pending:

@@ -40,12 +40,13 @@ def wait_for(predicate, timeout: float, what: str, every: float = 0.5):
 
 
 def start(home: Path, *args: str, env: dict | None = None, **popen) -> subprocess.Popen:
-    """`webtv run` with the offline director and local backends unless ``args`` say otherwise."""
-    environment = {**os.environ, "WEBTV_HOME": str(home), **(env or {})}
-    environment.pop("WEBTV_LLM_MODEL", None)
+    """`webtv run` with the offline director and local backends unless ``args`` (or ``env``)
+    say otherwise; its output piped, unless ``stdout`` says where (a log file)."""
+    environment = {**{k: v for k, v in os.environ.items() if k != "WEBTV_LLM_MODEL"},
+                   "WEBTV_HOME": str(home), **(env or {})}
     return subprocess.Popen([sys.executable, "-m", "webtv.app.cli", "run", *args],
-                            env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            **popen)
+                            env=environment, stdout=popen.pop("stdout", subprocess.PIPE),
+                            stderr=subprocess.STDOUT, **popen)
 
 
 def query(home: Path, sql: str, params: tuple = ()) -> list[tuple]:

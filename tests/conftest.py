@@ -75,3 +75,13 @@ def make_house_clip(out: Path, colour: str, seconds: float, tone: int | None = 4
     house.normalize(raw, raw if tone else None, out, seconds)
     raw.unlink()
     return out
+
+
+def need(present: bool, variable: str, missing: str) -> None:
+    """A program a test needs: skip without it, or fail where ``variable`` (WEBTV_REQUIRE_...,
+    set in CI) says it is required. ``missing``: what is missing and how to install it."""
+    if present:
+        return
+    if os.environ.get(variable) == "1":
+        pytest.fail(f"{variable}=1 but {missing}")
+    pytest.skip(missing)

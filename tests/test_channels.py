@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import subprocess
-import sys
 import time
 from pathlib import Path
 from urllib.error import HTTPError
@@ -16,7 +14,7 @@ from urllib.error import HTTPError
 import pytest
 
 from tests.browser.chromium import Browser, missing
-from tests.channel import THEME, free_port, get, run_webtv, wait_for, webtv
+from tests.channel import THEME, free_port, get, run_webtv, start, wait_for, webtv
 from webtv.core.errors import ConfigError
 from webtv.state.datadir import DataDir
 from webtv.state.store import Store
@@ -142,12 +140,8 @@ def test_three_channels_air_side_by_side_from_one_run(tmp_path: Path) -> None:
     home, port = tmp_path / "home", free_port()
     DataDir(home, create=True)
     (home / "webtv.toml").write_text(TOML)
-    env = {**os.environ, "WEBTV_HOME": str(home)}
-    env.pop("WEBTV_LLM_MODEL", None)
     log = (tmp_path / "run.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "webtv.app.cli", "run", "--theme", THEME,
-                             "--port", str(port), "--buffer", "20"], env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
+    proc = start(home, "--theme", THEME, "--port", str(port), "--buffer", "20", stdout=log)
     base = f"http://127.0.0.1:{port}"
     try:
         def library_on_air():
@@ -273,12 +267,8 @@ def test_a_channel_in_trouble_comes_back_by_itself_while_the_others_stay_on_air(
     (home / "webtv.toml").write_text('[[channels]]\nname = "one"\npolicy = "random"\n'
                                      'repeat_after_s = 0\n\n[[channels]]\nname = "two"\n'
                                      'policy = "recent"\nrepeat_after_s = 0\n')
-    env = {**os.environ, "WEBTV_HOME": str(home)}
-    env.pop("WEBTV_LLM_MODEL", None)
     log = (tmp_path / "run.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "webtv.app.cli", "run", "--theme", THEME,
-                             "--port", str(port), "--buffer", "20"], env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
+    proc = start(home, "--theme", THEME, "--port", str(port), "--buffer", "20", stdout=log)
     base, folders = f"http://127.0.0.1:{port}", {n: data.channel_hls(n) for n in
                                                    ("main", "one", "two")}
     stale: dict[str, float] = {"main": 0.0, "two": 0.0}

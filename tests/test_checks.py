@@ -3,7 +3,6 @@ format): a clean take passes every check, and each injected fault is caught by i
 
 from __future__ import annotations
 
-import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -13,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.conftest import need
 from webtv.core import house
 from webtv.core.errors import BadMedia
 from webtv.core.media import read_frames_twice, write_frames
@@ -140,13 +140,8 @@ def test_a_broken_or_misshapen_file_is_refused_before_it_becomes_a_take(tmp_path
 
 
 def need_tesseract() -> None:
-    """Skip without Tesseract, or fail where it is required (WEBTV_REQUIRE_OCR=1, as in CI)."""
-    if ocr.available():
-        return
-    if os.environ.get("WEBTV_REQUIRE_OCR") == "1":
-        pytest.fail("WEBTV_REQUIRE_OCR=1 but tesseract is not installed "
-                    "(apt-get install tesseract-ocr)")
-    pytest.skip("tesseract is not installed")
+    need(ocr.available(), "WEBTV_REQUIRE_OCR",
+         "tesseract is not installed (apt-get install tesseract-ocr)")
 
 
 def test_text_the_prompt_asks_for_is_not_a_fault_and_stray_letters_are_not_text() -> None:

@@ -17,6 +17,7 @@ import pytest
 
 from tests import redis_server
 from tests.channel import THEME, free_port, get, wait_for
+from tests.conftest import need
 from tests.spaces import Space
 from webtv.production.backends.cluster import ClusterPool, connect
 from webtv.production.backends.config import endpoint_config, presets
@@ -28,12 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _need_redis() -> None:
-    if redis_server.binary():
-        return
-    if os.environ.get("WEBTV_REQUIRE_REDIS") == "1":
-        pytest.fail("WEBTV_REQUIRE_REDIS=1 but there is no redis-server (apt-get install "
-                    "redis-server)")
-    pytest.skip("no redis-server (apt-get install redis-server)")
+    need(bool(redis_server.binary()), "WEBTV_REQUIRE_REDIS",
+         "no redis-server (apt-get install redis-server)")
 
 
 @pytest.fixture(scope="module")

@@ -21,19 +21,22 @@ from webtv.state.store import Store
 FRAME = 1 / house.FPS
 
 
+def scheduled_take(store: Store, data: DataDir, shot_id: int, colour: str, seconds: float,
+                   tone: int | None = 440) -> int:
+    """A take of the shot from a generated clip, accepted and on the schedule: its id."""
+    media = data.keep(make_house_clip(data.workspace() / "c.mp4", colour, seconds, tone), ".mp4")
+    take = store.takes.add_take(shot_id=shot_id, seed=0, prompt=f"a {colour} clip",
+                                media=media, duration_s=seconds)
+    store.takes.set_take_status(take["id"], "accepted")
+    store.air.schedule_take(take["id"])
+    return take["id"]
+
+
 def schedule_clips(store: Store, data: DataDir, clips: list[tuple[str, float, int | None]]):
     store.show.set_bible(title="Test Channel")
     shot = store.takes.add_shots(1, [{"action": "test", "duration_s": 3.0}])[0]
-    take_ids = []
-    for colour, seconds, tone in clips:
-        work = data.workspace()
-        media = data.keep(make_house_clip(work / "c.mp4", colour, seconds, tone), ".mp4")
-        take = store.takes.add_take(shot_id=shot["id"], seed=0, prompt=f"a {colour} clip",
-                                    media=media, duration_s=seconds)
-        store.takes.set_take_status(take["id"], "accepted")
-        store.air.schedule_take(take["id"])
-        take_ids.append(take["id"])
-    return take_ids
+    return [scheduled_take(store, data, shot["id"], colour, seconds, tone)
+            for colour, seconds, tone in clips]
 
 
 def assert_continuous(t, seconds: float, dropped_tail: float = 0.0) -> None:
@@ -116,15 +119,8 @@ def add_scene(store: Store, data: DataDir, colours: list[str], seconds: float = 
     store.show.set_bible(title="Test Channel")
     shots = store.takes.add_shots(None, [{"action": f"the {c} shot", "duration_s": seconds}
                                          for c in colours])
-    ids = []
-    for shot, colour in zip(shots, colours, strict=True):
-        media = data.keep(make_house_clip(data.workspace() / "c.mp4", colour, seconds), ".mp4")
-        take = store.takes.add_take(shot_id=shot["id"], seed=0, prompt=f"a {colour} clip",
-                                    media=media, duration_s=seconds)
-        store.takes.set_take_status(take["id"], "accepted")
-        store.air.schedule_take(take["id"])
-        ids.append(take["id"])
-    return ids
+    return [scheduled_take(store, data, shot["id"], colour, seconds)
+            for shot, colour in zip(shots, colours, strict=True)]
 
 
 def test_between_premieres_whole_scenes_rerun_in_story_order(data: DataDir,

@@ -158,12 +158,8 @@ def test_at_a_real_models_pace_the_air_is_premieres_and_whole_reruns_never_the_s
     the first take, no slate; premieres and reruns are whole scenes in story order; reruns
     spread over the library; every take premieres. (bench/premieres.py: the same at 40 s a
     take for ten minutes.)"""
-    import os
-    import subprocess
-    import sys
-
     from bench.premieres import air_report, first_take_at
-    from tests.channel import THEME, wait_for
+    from tests.channel import THEME, start, wait_for
     from tests.spaces import Space
 
     space = Space("zeroscope-576w", concurrency=1)
@@ -172,13 +168,9 @@ def test_at_a_real_models_pace_the_air_is_premieres_and_whole_reruns_never_the_s
     home.mkdir()
     (home / "webtv.toml").write_text(f'[[endpoints]]\nbackend = "zeroscope"\n'
                                      f'preset = "zeroscope-576w"\nurl = "{space.url}"\n')
-    env = {**os.environ, "WEBTV_HOME": str(home)}
-    env.pop("WEBTV_LLM_MODEL", None)
     log = tmp_path / "run.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "webtv.app.cli", "run", "--theme", THEME,
-                                 "--video", "zeroscope", "--port", "0"], env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
+        proc = start(home, "--theme", THEME, "--video", "zeroscope", "--port", "0", stdout=out)
     try:
         first = wait_for(lambda: first_take_at(home / "webtv.db"), 120, "the first take")
         time.sleep(max(0.0, first + 150 - time.time()))

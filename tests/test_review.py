@@ -8,15 +8,12 @@ never asked."""
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.channel import THEME, free_port, wait_for
+from tests.channel import THEME, free_port, start, wait_for
 from tests.test_production import a_show, written
 from tests.vision_server import CHANGED, REASONS, VisionServer
 from webtv.core.errors import ConfigError
@@ -96,14 +93,12 @@ def test_a_model_that_does_not_see_cannot_review() -> None:
 
 
 def run_channel(home: Path, server: VisionServer, vision: bool, until, what: str) -> None:
-    env = {**os.environ, "WEBTV_HOME": str(home), "WEBTV_LLM_BASE_URL": server.url,
-           "WEBTV_LLM_MODEL": "vision-test", "WEBTV_LLM_VISION": "1" if vision else "0",
-           "WEBTV_OPERATOR_TOKEN": "t" * 24}
+    env = {"WEBTV_LLM_BASE_URL": server.url, "WEBTV_LLM_MODEL": "vision-test",
+           "WEBTV_LLM_VISION": "1" if vision else "0", "WEBTV_OPERATOR_TOKEN": "t" * 24}
     log = home.parent / f"run-{vision}.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "webtv.app.cli", "run", "--theme", THEME,
-                                 "--port", str(free_port()), "--buffer", "20"], env=env,
-                                stdout=out, stderr=subprocess.STDOUT)
+        proc = start(home, "--theme", THEME, "--port", str(free_port()), "--buffer", "20",
+                     env=env, stdout=out)
     try:
         wait_for(until, 120, what)
     finally:
