@@ -25,8 +25,8 @@ from webtv import prompts
 from webtv.director.llm import Reply, ToolCall
 from webtv.director.protocol import Request, Step, Turn
 from webtv.reading.colours import name_in
-from webtv.reading.theme import Theme, read_theme
-from webtv.reading.words import is_a
+from webtv.reading.theme import LIVING, THINGS, Theme, read_theme, weather_noun, weather_words
+from webtv.reading.words import noun_kind, with_article
 from webtv.tools.bible import Named
 
 QUEUE = re.compile(r"^\s*(?:queue|next show|later)\s*:\s*(.+)$", re.I | re.S)
@@ -115,37 +115,55 @@ class OfflineDirector:
 
     # -- a show from a theme -------------------------------------------------------------
     def show_for(self, text: str) -> dict[str, Any]:
-        """set_show's arguments for a theme: the theme's own words, cast and all."""
+        """set_show's arguments for a theme: the theme's own words, cast and all. Somebody
+        alive gets a coat and an accessory; a thing only what the theme says of it; a
+        landscape theme is a show about its place, with what moves there as props."""
         theme = read_theme(text)
         time = theme.time if theme.time in self.words["palettes"] else "day"
-        palette = self.words["palettes"][time]
-        cast = [self._member(theme, c, i) for i, c in enumerate(theme.characters)]
+        palette = self._palette(theme, time)
+        shown = [c for c in theme.characters if c.kind in LIVING | THINGS]
+        cast = [self._member(theme, c, i) for i, c in enumerate(shown)]
         place = theme.place or "setting"
-        weather = (f" in the {theme.weather}" if theme.weather and theme.weather not in place
-                   else "")
-        where = f"a {place}" if theme.place else "the place of the story"
+        where = with_article(place) if theme.place else "the place of the story"
         cast.append({"name": place.title()[:60], "kind": "place",
-                     "look": f"{where}{weather}, {palette[0]} backdrop, {palette[1]} light, "
-                             f"{palette[2]} ground"})
-        for thing in theme.objects[:2]:
+                     "look": f"{where}{weather_words(theme, place)}, {palette[0]} sky, "
+                             f"{palette[1]} light, {palette[2]} ground"})
+        elements = [c.description for c in theme.characters if c.kind == "phenomenon"]
+        for thing in [*elements, *theme.objects][:2]:  # waves keep their own colour
+            coloured = thing not in elements and noun_kind(thing) in THINGS
             cast.append({"name": thing.title()[:60], "kind": "prop",
-                         "look": f"{palette[3]} {thing}"})
-        style = theme.style or "storybook animation"
-        who = theme.characters[0]
+                         "look": f"{palette[3]} {thing}" if coloured else thing})
+        ideas = [c.noun for c in theme.characters if c not in shown and c.kind not in
+                 ("phenomenon", "place")]
+        style = (theme.style or "storybook animation") + ", soft light, rich colour" + \
+            "".join(f", a feeling of {idea}" for idea in ideas)
+        who = shown[0].name if shown else place.title()
         return {
             "title": _title(theme, place)[:80], "logline": _logline(theme.text)[:300],
-            "cast": cast[:6], "style": f"{style}, soft light, rich colour",
+            "cast": cast[:6], "style": style[:120],
             "time": time, "mood": self.words["moods"].get(time, "calm"),
-            "episodes": self._episode_list(who.name, place.title(), theme, 0, 2),
+            "episodes": self._episode_list(who, place.title(), theme, 0, 2),
         }
 
+    def _palette(self, theme: Theme, time: str) -> list[str]:
+        """The time's colours, the sky, light and ground of its weather over them."""
+        palette = list(self.words["palettes"][time])
+        weather = weather_noun(theme.weather) if theme.weather else ""
+        return [*self.words["weather_palettes"].get(weather, palette[:3]), *palette[3:]]
+
+    def _sky(self, theme: Theme) -> str:
+        """ "under a grey sky": the sky of the time and the weather, in words that never double
+        the place's ("a rainy harbour in the rain")."""
+        time = theme.time if theme.time in self.words["palettes"] else "day"
+        return f"under a {self._palette(theme, time)[0]} sky"
+
     def _member(self, theme: Theme, character, index: int) -> dict[str, Any]:
-        """A character's look: what the theme says of it, and colours it did not give (a coat
-        and an accessory, for anyone alive; "waves" get none)."""
+        """A character's look: what the theme says of it, and, for anyone alive, colours it
+        did not give (a coat and an accessory); a thing keeps the theme's words alone."""
         salt = f":{self.seed}" if self.seed else ""
         body, accent, accessory = _pick(f"{theme.text}:{index}{salt}", self.words["looks"])
         look = character.description
-        if is_a(character.noun or character.name, "creatures"):
+        if character.living and character.noun != "host":
             coloured = [a for a in character.attributes if name_in(a)]
             if not any(len(a.split()) == 1 for a in coloured):  # no colour of its own given
                 look += f", {body} coat"
@@ -160,28 +178,44 @@ class OfflineDirector:
         cast = [m for m in members if m.kind != "place"]
         places = [m.name for m in members if m.kind == "place"]
         theme = read_theme(show.logline if show else "")
-        people = [m.name for m in cast if m.kind == "character"] or [m.name for m in cast][:1]
+        people = [m.name for m in cast if m.kind == "character"]
         things = [m.name for m in cast if m.kind == "prop"]
+        subject = _subject(theme)
+        if subject == "scene" and people:  # somebody joined a landscape show
+            subject = "living"
         notes = "; ".join(show.notes).lower() if show else ""
         segment = request.segment or {}
         episode, written = int(segment.get("position") or 1), int(segment.get("written") or 0)
         start = episode + written
-        patterns, beats = self.words["shots"], self.words["beats"]
+        patterns = self.words[subject]
+        place = (places[0] if places else "place").lower()
+        who = people[0] if people else place
         shots = []
         for i in range(count):
             p = dict(patterns[(start + i) % len(patterns)])
+            others = [n for n in people[1:]]
+            other = others[(start + i) % len(others)] if others else None
+            fill = {"who": who if subject == "living" else who.lower(), "other": other,
+                    "cast": " and ".join(people[:2]) or who,
+                    "place": place, "activity": theme.activity or _idle(subject),
+                    "thing": (things[0] if things else "").lower(), "time": theme.time,
+                    "sky": self._sky(theme), "element": _element(theme, things)}
+            wants = [k for k in ("other", "thing") if "{" + k + "}" in p["action"]]
+            template = p.pop("action")
+            alone = p.pop("alone", None)
+            if any(not fill[k] for k in wants):
+                template, wants = alone or template, []
             # a beat of its own for each pass over the patterns: no action airs twice in a row
-            beat = beats[(episode * 2 + (written + i) // len(patterns)) % len(beats)]
-            who = people[0] if people else "the host"
-            other = (people[1 + (start + i) % (len(people) - 1)] if len(people) > 1
-                     else "a visitor")
-            fill = {"who": who, "other": other, "place": (places[0] if places else "place")
-                    .lower(), "activity": theme.activity or "gets to work",
-                    "thing": (things[0] if things else "lantern").lower(), "time": theme.time}
-            action = f"{p.pop('action').format(**fill)}, {beat}"
-            in_shot = [who] + ([other] if other in people and "{other}" in
-                               patterns[(start + i) % len(patterns)]["action"] else [])
-            in_shot += [t for t in things[:1] if t.lower() in action]
+            turn = episode * 2 + (written + i) // len(patterns)
+            beats = self.words["beats"] + (self.words["living_beats"] if subject == "living"
+                                           and _moves(p["motion"]) else [])
+            beat = beats[turn % len(beats)].format(**fill)
+            action = f"{template.format(**fill)}, {beat}"
+            in_shot = [who] if who in people and "{who}" in template else []
+            in_shot += people[:2] if "{cast}" in template else []
+            in_shot += [other] if "other" in wants else []
+            in_shot = list(dict.fromkeys(in_shot))
+            in_shot += [t for t in things[:2] if t.lower() in action.lower()]
             if "close" in notes and i % 2 == 1:
                 p["framing"] = "close-up"
             elif "wide" in notes and i % 2 == 1:
@@ -197,17 +231,22 @@ class OfflineDirector:
     def _episodes(self, request: Request, count: int) -> list[dict[str, str]]:
         show = request.brief
         cast = show.cast if show else ()
-        who = next((m.name for m in cast if m.kind == "character"), "The Host")
         place = next((m.name for m in cast if m.kind == "place"), "Setting")
+        who = next((m.name for m in cast if m.kind == "character"), place)
         theme = read_theme(show.logline if show else "")
         return self._episode_list(who, place, theme, len(request.episodes), count)
 
     def _episode_list(self, who: str, place: str, theme: Theme, start: int,
                       count: int) -> list[dict[str, str]]:
-        patterns = self.words["segments"]
-        names = [c.name for c in theme.characters]
-        fill = {"who": who, "place": place.lower(), "activity": theme.activity or "gets to work",
-                "other": names[1] if len(names) > 1 else "A stranger"}
+        subject = _subject(theme)
+        patterns = self.words[{"living": "segments", "thing": "thing_segments"}.get(
+            subject, "scene_segments")]
+        names = [c.name for c in theme.characters if c.living]
+        elements = [c.description for c in theme.characters if c.kind == "phenomenon"]
+        fill = {"who": who if subject == "living" else who.lower(), "place": place.lower(),
+                "activity": theme.activity or _idle(subject),
+                "other": names[1] if len(names) > 1 else "A stranger",
+                "sky": self._sky(theme), "element": _element(theme, [*elements, *theme.objects])}
         episodes = []
         for i in range(count):
             title, synopsis = patterns[(start + i) % len(patterns)]
@@ -236,10 +275,39 @@ class OfflineDirector:
                 "green'), a standing note ('more close-ups') or 'make 4 more shots'.")
 
 
+def _subject(theme: Theme) -> str:
+    """Which shot patterns a show takes: "living", "thing" or "scene" (a landscape)."""
+    kinds = [c.kind for c in theme.characters]
+    if any(k in LIVING for k in kinds):
+        return "living"
+    if any(k in THINGS for k in kinds):
+        return "thing"
+    return "living" if any(c.noun == "host" for c in theme.characters) else "scene"
+
+
+def _element(theme: Theme, things: list[str]) -> str:
+    """What moves in a landscape: the theme's waves, doing what the theme says, else light."""
+    if not things:
+        return "the light"
+    element = things[0].lower()
+    return f"{element} {theme.activity}" if theme.activity and theme.landscape else element
+
+
+def _idle(subject: str) -> str:
+    return {"living": "gets to work", "thing": "rests in place"}.get(subject, "stands quiet")
+
+
+def _moves(motion: str) -> bool:
+    """A motion a hurry or a hum can go with: walking, working, turning; not standing still."""
+    return motion.split()[:1] in (["walks"], ["works"], ["turns"])
+
+
 def _title(theme: Theme, place: str) -> str:
-    names = [c.name for c in theme.characters]
+    names = [c.name for c in theme.characters if c.kind in LIVING | THINGS]
     if not re.search(r"[a-z]", theme.text, re.I):  # another script: the theme is the title
         return theme.text
+    if not names:
+        return f"The {place.title()}"
     if len(names) > 1:
         return f"{names[0]} and {names[1]}"
     if theme.place:

@@ -42,20 +42,97 @@ SUBJECT_WORDS = {
 }
 
 
-def describe(entity: dict[str, Any]) -> str:
-    """An entity as the prompt says it: its description, then whatever of its colours, wardrobe
-    and marks the description does not already say (each detail said once)."""
-    text = entity["description"] or entity["name"]
-    said = text.lower()
-    colours = ", ".join(f"{colour} {part}" for part, colour in (entity["colours"] or {}).items()
-                        if f"{colour} {part}".lower() not in said)
-    details = [colours] if colours else []
-    named = set(colours.lower().replace(",", " ").split()) | set(said.replace(",", " ").split())
-    for extra in (entity.get("wardrobe"), entity.get("marks")):
-        words = set((extra or "").lower().replace(",", " ").split()) - {"a", "an", "the"}
-        if words and not words <= named:
-            details.append(extra)  # said once: a wardrobe the colours already name is dropped
-    return f"{text} ({'; '.join(details)})" if details else text
+def describe(entity: dict[str, Any], details: int = 3) -> str:
+    """An entity as a prompt says it: who or what it is, then up to ``details`` short visual
+    attributes ("a small fox (orange fur, green scarf)"): its colours, then the short phrases of
+    its description, wardrobe and marks, each said once. What a model wrote as sentences ("The
+    panda is a fluffy white bear with a red nose. It has ...") stays in the bible; the prompt
+    takes its phrases ("panda (fluffy white bear, red nose)"), never a sentence cut short."""
+    subject, attributes = look(entity)
+    return f"{subject} ({', '.join(attributes[:details])})" if details and attributes \
+        else subject
+
+
+_CLAUSE = re.compile(r"[.;,:!?()]+|\s+(?:with|wearing)\s+|\s+in\s+(?=(?:a|an|the|his|her|its|"
+                     r"their)\s)", re.I)
+_SENTENCE = re.compile(r"\b(?:is|are|was|were|has|have|had|looks?|seems?|that|which|who|"
+                       r"like)\b", re.I)
+_LEAD = re.compile(r"^(?:(?:it|he|she|they|its|his|her|their|this)\s+(?:is|are|has|have)\s+)",
+                   re.I)
+_ARTICLE = re.compile(r"^(?:a|an|the)\s+", re.I)
+LOOK_WORDS = 6  # the longest phrase a look keeps: a phrase, not a sentence
+
+
+def look(entity: dict[str, Any]) -> tuple[str, list[str]]:
+    """(who or what it is, its short visual attributes), from the bible's words."""
+    name = entity["name"]
+    text = " ".join((entity["description"] or "").split())
+    phrases = []
+    for sentence in re.split(r"(?<=[.!?;])\s+", text):
+        names_it = re.match(rf"^(?:(?:the|a|an)\s+)?{re.escape(name)}\s+(?:is|are|has|have)\s+",
+                            sentence, re.I)
+        sentence = sentence[names_it.end():] if names_it else _LEAD.sub("", sentence)
+        for piece in (p for clause in _CLAUSE.split(sentence) for p in _ands(clause)):
+            piece = piece.strip(" -")
+            if 2 <= len(piece.split()) <= LOOK_WORDS and not _SENTENCE.search(piece) \
+                    and not cut_short(piece):  # a phrase: "red nose", not "round"
+                phrases.append(piece)
+    said = re.search(rf"\b{re.escape(name)}\b", text, re.I)
+    if phrases and not said or phrases and _words(name) & _words(phrases[0]):
+        subject, phrases = phrases[0], phrases[1:]  # "a small fox": the bible's own words
+        if not _words(name) & _words(subject) and said:
+            subject = f"{said.group(0)}, {_ARTICLE.sub('', subject)}"
+    else:
+        subject = said.group(0) if said else name
+    colours = [f"{colour} {part}" for part, colour in (entity["colours"] or {}).items()]
+    extras = [e for e in (entity.get("wardrobe"), entity.get("marks")) if e]
+    attributes: list[str] = []
+    seen = _words(subject)
+    for phrase in [*colours, *phrases, *extras]:
+        phrase = _ARTICLE.sub("", phrase.strip())
+        words = _words(phrase)
+        if words and not words <= seen and len(phrase.split()) <= LOOK_WORDS + 2:
+            attributes.append(phrase)
+            seen |= words
+    return subject, attributes
+
+
+def _ands(clause: str) -> list[str]:
+    """ "a red nose and black ears" is two phrases; "brown and white fur" is one."""
+    from webtv.reading.colours import name_in
+
+    pieces = re.split(r"\s+and\s+", clause)
+    joined = [pieces[0]]
+    for piece in pieces[1:]:
+        if name_in(joined[-1].split()[-1] if joined[-1].split() else "") or \
+                len(joined[-1].split()) < 2:
+            joined[-1] = f"{joined[-1]} and {piece}"
+        else:
+            joined.append(piece)
+    return joined
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[\w'-]+", text.lower())) - {"a", "an", "the", "its", "his", "her",
+                                                        "their", "and", "with", "of", "in"}
+
+
+_DANGLING = {"a", "an", "the", "and", "or", "with", "of", "in", "on", "at", "to", "by", "for",
+             "from", "its", "his", "her", "their", "is", "are", "has", "very", "so", "but"}
+
+
+def cut_short(text: str) -> bool:
+    """Whether a phrase was cut mid-way: it ends on a word that needs one after it ("with a",
+    "the") or on an article and an adjective ("a soft")."""
+    words = re.findall(r"[\w'-]+", text.lower())
+    if not words or words[-2:] in (["zoom", "in"], ["zoom", "out"]):
+        return False
+    if words[-1] in _DANGLING:
+        return True
+    from webtv.reading import lexicon
+
+    return len(words) >= 2 and words[-2] in ("a", "an", "the") and lexicon.available() \
+        and lexicon.is_word(words[-1], "a") and not lexicon.is_word(words[-1], "n")
 
 
 def strip_avoided(text: str) -> str:
@@ -72,37 +149,99 @@ def strip_avoided(text: str) -> str:
 
 def compose(shot: dict[str, Any], entities: dict[str, dict[str, Any]],
             bible: dict[str, Any], emphasis: str | None = None) -> str:
-    cast = [describe(entities[n]) for n in shot["entities"] if n in entities]
-    place = describe(entities[shot["location"]]) if shot["location"] in entities else ""
+    """The shot's prompt: its main subject and the action first, then everyone and everything
+    else in the shot (each by name and look: none is left out), motion and camera, the place,
+    the time, the framing and the style. Looks lose attributes before anything is dropped;
+    then the least important parts go whole, from the end: no clause is cut mid-way."""
+    members = [entities[n] for n in shot["entities"] if n in entities]
+    place = entities.get(shot["location"])
     camera = CAMERA_WORDS.get((shot["camera_move"], shot["camera_direction"]), "static camera")
     motion = shot["subject_motion"] or ""
     if shot["subject_direction"] in SUBJECT_WORDS:
         motion = f"{motion} {SUBJECT_WORDS[shot['subject_direction']]}".strip()
-    # In order of importance: what goes over the budget is dropped from the end.
-    parts = [emphasis or "", *cast, shot["action"], motion, camera, f"at {place}" if place else "",
-             f"{shot['time_of_day']}", f"{shot['framing']} shot", bible.get("visual_style") or ""]
-    return fit(strip_avoided(p) for p in parts if p)
-
-
-def fit(parts, budget: int = TOKEN_BUDGET) -> str:
-    """Join parts with commas while they fit the CLIP budget; a part that does not fit is cut
-    word by word, and whatever follows it is left out."""
     prompt = ""
-    for part in parts:
+    for details in (3, 2, 1, 0):
+        cast = [describe(m, details if k == 0 else min(details, 2)) for k, m in enumerate(members)]
+        where = f"at {describe(place, min(details, 2))}" if place else ""
+        needed = [emphasis or "", *cast[:1], shot["action"], *cast[1:]]
+        wanted = [motion, camera, where, shot["time_of_day"], f"{shot['framing']} shot",
+                  bible.get("visual_style") or ""]
+        needed, wanted = _plain(needed), _plain(wanted)
+        prompt = fit(needed, wanted)
+        if clip_tokens(", ".join(needed)) <= TOKEN_BUDGET:
+            break
+    return prompt
+
+
+def _plain(parts: list[str]) -> list[str]:
+    """The parts without the words models turn into objects or burn in, and without the
+    commas a removal leaves."""
+    return [p for p in (strip_avoided(part).strip(" ,") for part in parts if part) if p]
+
+
+def fit(needed: list[str], wanted=(), budget: int = TOKEN_BUDGET) -> str:
+    """Join ``needed`` then ``wanted`` parts with commas within the CLIP budget. A wanted part
+    that does not fit is left out whole (a later, shorter one may still fit); a needed one is
+    cut at its last comma that fits, else its last whole word that leaves no clause cut short."""
+    prompt = ""
+    for k, part in enumerate([*needed, *wanted]):
         if not part:
             continue
         candidate = f"{prompt}, {part}" if prompt else part
         if clip_tokens(candidate) <= budget:
             prompt = candidate
-            continue
-        words = part.split()
-        while words and clip_tokens(f"{prompt}, {' '.join(words)}" if prompt else
-                                    " ".join(words)) > budget:
-            words.pop()
-        if words:
-            prompt = f"{prompt}, {' '.join(words)}" if prompt else " ".join(words)
-        break
-    return prompt.rstrip(",")
+        elif k < len(needed):
+            prompt = _cut(prompt, part, budget)
+    return prompt.strip(", ")
+
+
+def _cut(prompt: str, part: str, budget: int) -> str:
+    """The most of ``part`` that fits after ``prompt``: whole clauses first, else words, never
+    ending on a word that needs another."""
+    clauses = [c.strip() for c in part.split(",")]
+    for n in range(len(clauses) - 1, 0, -1):
+        candidate = ", ".join(filter(None, [prompt, *clauses[:n]]))
+        if clip_tokens(candidate) <= budget:
+            return candidate
+    words = part.split()
+    while words and (cut_short(" ".join(words)) or clip_tokens(
+            ", ".join(filter(None, [prompt, " ".join(words)]))) > budget):
+        words.pop()
+    return ", ".join(filter(None, [prompt, " ".join(words)]))
+
+
+ACTION_BY = 30  # CLIP tokens: the action starts within the first 40 % of the budget
+
+
+def prompt_faults(prompt: str, shot: dict[str, Any],
+                  entities: dict[str, dict[str, Any]]) -> list[str]:
+    """What is wrong with a prompt a video model got, for a check over aired prompts: a cast
+    member of the shot missing, a look pasted as sentences, a clause cut mid-way, words glued
+    together or said twice in a row, the action far from the start."""
+    faults = []
+    low = prompt.lower()
+    for name in shot["entities"]:
+        entity = entities.get(name)
+        subject = look(entity)[0] if entity else name
+        if name.lower() not in low and subject.lower() not in low:
+            faults.append(f"{name} is not in the prompt")
+    if re.search(r"[.!?]\s+[A-Z]|\b(?:it|he|she|they)\s+(?:is|has|are|have)\b", prompt, re.I):
+        faults.append("a look pasted as sentences")
+    if any(cut_short(part) for part in prompt.split(",")):
+        faults.append("a clause cut mid-way")
+    if re.search(r"\b[a-z]+[A-Z][a-z]+|[a-z]\.[a-z]", prompt):
+        faults.append("words glued together")
+    for part in low.split(","):
+        words = re.findall(r"[\w'-]+", part)
+        if any(a == b and a not in ("very", "far") for a, b in zip(words, words[1:],
+                                                                    strict=False)):
+            faults.append("a word said twice in a row")
+            break
+    start = " ".join(re.findall(r"[\w'-]+", shot["action"].lower())[:3])
+    at = low.find(start) if start else 0
+    if at < 0 or clip_tokens(prompt[:at]) > ACTION_BY:
+        faults.append(f"the action is not in the first {ACTION_BY} tokens")
+    return faults
 
 
 SMALL_PARTS = {"eye", "eyes", "nose", "ear", "ears", "button", "buttons", "whiskers", "lips",

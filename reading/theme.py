@@ -2,14 +2,19 @@
 
 The offline director builds its show bible from this reading, so the reading keeps the theme's
 own words: a cat astronaut stays a cat astronaut, the storm stays a storm, the busy market stays
-busy. It is word lists (prompts/theme_words.toml) and one left-to-right pass over the theme, not
-a grammar: it reads the phrasings people type as themes ("a red panda who repairs bicycles in a
-busy market, cartoon style"). Emoji are read by their Unicode names. A theme it cannot read (a
-script it has no word lists for) gets a neutral host whose description is the theme itself, so
-the theme's words still reach the bible; it never makes a character out of a verb.
+busy. It is one left-to-right pass over the theme with word lists (prompts/theme_words.toml)
+and, for English, WordNet (reading.lexicon): what each noun is (a person, an animal, a boat, a
+coast, the rain), dictionary forms, nouns of two words ("mountain pass", "parking lot"). It
+reads the phrasings people type as themes ("a red panda who repairs bicycles in a busy market,
+cartoon style"). Emoji are read by their Unicode names. A theme it cannot read (a script it has
+no word lists for) gets a neutral host whose description is the theme itself, so the theme's
+words still reach the bible; it never makes a character out of a verb.
 
-The character is the noun phrase the theme opens with, whatever it is: in "Waves crashing on a
-black sand beach" the waves are what the camera follows, so they are the character.
+Each character has a kind: somebody alive gets a face and hands in the shots, a thing (a paper
+boat, a teapot) does not, and a theme that opens with its place ("a coast at sunrise, waves on
+the rocks") or an idea ("loneliness in a big city") is a landscape: a show about the place,
+with nobody to follow. Otherwise the character is the noun phrase the theme opens with: in
+"Waves crashing on a black sand beach" the waves are what the camera follows.
 
 It is one module because the reading is one pass: the token type, the word tests and the
 reader's rules are read together; a rule set apart from the tokens it looks at would be
@@ -19,9 +24,10 @@ harder to follow than a long file.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from webtv.core.errors import ToolError
+from webtv.reading import lexicon
 from webtv.reading.words import (
     PUNCT,
     content_words,
@@ -32,6 +38,7 @@ from webtv.reading.words import (
     is_ing,
     is_latin,
     lower,
+    noun_kind,
     split,
     title_case,
     word_lists,
@@ -40,6 +47,8 @@ from webtv.reading.words import (
 __all__ = ["Character", "Theme", "content_words", "fidelity", "read_theme"]
 TIMES = ("night", "dusk", "evening", "dawn")  # the order the word lists are tried in
 _OF = {"of", "about", "de", "di", "von", "do", "da", "du"}
+_TOWARDS = {"toward", "towards", "vers", "hacia", "verso"}
+_ENGLISH_POSSESSIVES = {"her", "his", "their", "its", "my", "our", "your"}
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,20 @@ class Character:
     noun: str  # lower case, the theme's words: "red panda", "cat"
     attributes: list[str]  # what the theme says of it: ["grey"], ["in a yellow hoodie"]
     description: str  # the theme's words, articles kept: "a girl in a yellow hoodie"
+    # what it is (LIVING, THINGS or SCENERY): a paper boat has no face, waves have no hands
+    kind: str = field(default="being", compare=False)
+
+    @property
+    def living(self) -> bool:
+        return self.kind in LIVING
+
+
+# What a character's head noun may be (reading.lexicon's kinds, folded): living things get
+# faces, voices and hands; things move or are moved; scenery is what a landscape show is of.
+LIVING = frozenset({"person", "animal", "creature", "machine", "being"})
+THINGS = frozenset({"vehicle", "object", "plant", "clothing", "material", "body", "food"})
+_SCENERY = {"event": "phenomenon", "weather": "phenomenon", "water": "phenomenon",
+            "process": "phenomenon", "place": "place", "time": "time"}
 
 
 @dataclass(frozen=True)
@@ -63,6 +86,12 @@ class Theme:
 
     def content_words(self) -> list[str]:
         return content_words(self.text)
+
+    @property
+    def landscape(self) -> bool:
+        """A theme with nobody and nothing to follow ("a coast at sunrise, waves on rocks"):
+        a show about its place."""
+        return not any(c.kind in LIVING | THINGS for c in self.characters)
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -93,6 +122,12 @@ def _text(tokens: list[_Token]) -> str:
     return " ".join(t.text for t in tokens)
 
 
+def _not_a_noun(tok: _Token) -> bool:
+    """An English word WordNet knows, but not as a noun ("slow"): no character."""
+    return is_latin(tok.low) and lexicon.available() and not lexicon.is_word(tok.low, "n") \
+        and any(lexicon.is_word(tok.low, pos) for pos in ("a", "v"))
+
+
 def _is_modifier(tok: _Token) -> bool:
     """A word that describes the noun after it: a look, a count, an -ing ("a dancing bear")."""
     w = word_lists()
@@ -105,8 +140,10 @@ def _is_verb(tok: _Token, after_creature: bool) -> bool:
     w, low = word_lists(), tok.low
     if tok.emoji or tok.punct or low in w["stop"] or is_a(low, "places"):
         return False
-    if is_ing(low):
-        return True
+    if is_ing(low) or low.endswith("ing") and lexicon.lemma(low, "v") not in (None, low):
+        return True  # after a noun, "crossing" is what it does ("a train crossing a pass")
+    if low.endswith("ly") and lexicon.is_word(low, "r"):
+        return True  # "a station slowly swallowed by vines": the adverb opens what it does
     noun = is_a(low, "creatures")
     if low in w["verb_forms"] and (after_creature or not noun):
         return True
@@ -120,10 +157,15 @@ def _np_end(toks: list[_Token], i: int) -> int:
     w, head, j = word_lists(), None, i
     while j < len(toks):
         tok = toks[j]
+        if head is None and tok.low in w["ands"] and j > i and toks[j - 1].low in w["looks"] \
+                and j + 1 < len(toks) and toks[j + 1].low in w["looks"]:
+            j += 1  # "a red and orange canyon": one noun phrase
+            continue
         if tok.punct or (tok.low in w["stop"] and tok.low not in w["dets"]):
             break
         if head is not None and (tok.emoji or tok.low in w["dress"]
-                                 or _is_verb(tok, is_a(head.low, "creatures"))):
+                                 or _is_verb(tok, is_a(head.low, "creatures"))) \
+                and not _compound(toks, j):
             break
         j += 1
         if tok.emoji:
@@ -131,6 +173,13 @@ def _np_end(toks: list[_Token], i: int) -> int:
         if tok.low not in w["dets"] and not _is_modifier(tok):
             head = tok
     return j
+
+
+def _compound(toks: list[_Token], j: int) -> bool:
+    """Whether toks[j] and the word after it are one noun in WordNet: "parking lot", "swimming
+    pool" (an -ing word that is no verb there)."""
+    return j + 1 < len(toks) and is_latin(toks[j].low) and lexicon.lemma(
+        f"{toks[j].low} {toks[j + 1].low}", "n") is not None
 
 
 def _head(np: list[_Token]) -> _Token | None:
@@ -151,6 +200,11 @@ def _when(tok: _Token) -> str | None:
     w = word_lists()
     words = {tok.low, *tok.low.replace("-", " ").split()}
     return next((time for time in TIMES if words & w[time]), None)
+
+
+def _timeish(tok: _Token) -> bool:
+    """A time of day or of year, in the word lists or WordNet ("midday", "summer")."""
+    return bool(_when(tok)) or is_latin(tok.low) and lexicon.kind(tok.low) == "time"
 
 
 def _weather(tok: _Token) -> str | None:
@@ -204,18 +258,26 @@ class _Reader:
         self.place: str | None = None
         self.activity: str | None = None
         self.objects: list[str] = []
+        self.way = ""  # where the activity heads: "towards the morning sun"
+        self.scenery = False  # the theme opens with its place: "a bamboo forest swaying"
 
     def read(self) -> None:
         i = self._subject_start()
         end = _np_end(self.toks, i)
         head = _head(self.toks[i:end])
-        if head is None or _when(head) or _weather(head):  # "Floating through space"
+        if head is None or _timeish(head) or _weather(head):  # "Floating through space"
             end = i  # no subject: its words are read as the rest
+        elif noun_kind(head.low) == "place" and not head.emoji:
+            self.place = _phrase(self.toks[i:end])  # "A coast at sunrise": the show's place
+            self.scenery = True
+        elif _not_a_noun(head):
+            end = i  # "the slow passing of time": no one to follow
         else:
             self.cast.append((self.toks[i:end], []))
         self._rest(end)
         if self.place is None:
-            self.place = self._place_anywhere()
+            found = self._place_anywhere()
+            self.place = None if found and found in self.way else found
         if len(self.cast) > 1 and is_a(_head(self.cast[0][0]).low, "places"):
             subject = _phrase(self.cast.pop(0)[0])  # "A busy market where a red panda ..."
             self.place = subject if self.place in (None, subject) else self.place
@@ -289,7 +351,7 @@ class _Reader:
             return None
         end = _np_end(self.toks, i + 1)
         head = _head(self.toks[i + 1:end])
-        if head and not _when(head) and not _weather(head) and self.place is None:
+        if head and not _timeish(head) and not _weather(head) and self.place is None:
             self.place = _phrase(self.toks[i + 1:end])
         return max(end, i + 1)
 
@@ -300,6 +362,9 @@ class _Reader:
             self.cast.append((self.toks[i:end], []))
         elif head and head.emoji:
             self.objects.append(head.text)
+        elif head and _SCENERY.get(noun_kind(head.low) or "") == "phenomenon" \
+                or head and noun_kind(head.low) in THINGS:
+            self.objects.append(_phrase(self.toks[i:end]))  # "waves" on the coast
         return max(end, i + 1)
 
     def _activity(self, i: int) -> int:
@@ -310,21 +375,40 @@ class _Reader:
             if low in w["motion_prepositions"]:
                 end = _np_end(toks, j + 1)
                 head = _head(toks[j + 1:end])
-                if head is None or _when(head) or _weather(head):
+                if head is None or _timeish(head) or _weather(head):
                     break
-                self.place = self.place or _phrase(toks[j + 1:end])
+                if low in _TOWARDS:  # "turning towards the sun": a way, not a where
+                    self.way = _phrase(toks[j + 1:end])
+                else:
+                    self.place = self.place or _phrase(toks[j + 1:end])
             elif low in w["ands"] and j + 1 < len(toks) and _is_verb(toks[j + 1], True):
                 end = j + 2  # "repairs bicycles and sells tea"
+            elif low in w["static_prepositions"] and self._carried(j):
+                end = _np_end(toks, j + 1)  # "navigating down a river in a small boat"
+                self.objects.append(_phrase(toks[j + 1:end]))
             elif low in w["stop"] and low not in w["dets"]:
                 break
             else:
                 end = _np_end(toks, j)
                 if end == j:
                     break
-                self.objects.append(_phrase(toks[j:end]))
+                head = _head(toks[j:end])
+                phrase = _phrase(toks[j:end])
+                if self.place is None and head and not head.emoji and is_a(phrase, "places"):
+                    self.place = phrase  # "crossing a snowy mountain pass"
+                elif head and (head.emoji or not lexicon.available() or not is_latin(head.low)
+                               or lexicon.is_word(head.low, "n")):
+                    self.objects.append(phrase)  # a noun: not "alive" in "comes alive"
             j = end
         self.activity = _text(toks[i:j])
         return j
+
+    def _carried(self, j: int) -> bool:
+        """Whether the preposition at j opens a vehicle the activity is done in ("in a small
+        boat", "on a bicycle"): part of the activity, not the place."""
+        end = _np_end(self.toks, j + 1)
+        head = _head(self.toks[j + 1:end])
+        return bool(head) and not head.emoji and noun_kind(head.low) == "vehicle"
 
     def _place_anywhere(self) -> str | None:
         """A place word anywhere ("a lighthouse keeper"), with the words that describe it."""
@@ -359,12 +443,42 @@ def _character(np: list[_Token], attire: list[str]) -> Character:
         else:
             noun.append(tok)
     described = [t.text for t in np]
-    if np[0].low in w["possessives"] and len(np) > 1:  # "her grey cat" is "a grey cat"
+    if np[0].low in _ENGLISH_POSSESSIVES and len(np) > 1:  # "her grey cat" is "a grey cat"
         described[0] = "an" if np[1].low[:1] in "aeiou" else "a"
     elif np[0].low in w["dets"] | w["quantities"]:
         described[0] = described[0].lower()
+    head = noun[-1].low if noun else ""
+    found = "animal" if noun and noun[-1].emoji and is_a(head, "creatures") \
+        else noun_kind(" ".join(t.low for t in noun)) or "being"  # "mountain climber"
     return Character(name=title_case(_text(words)), noun=" ".join(t.low for t in noun),
-                     attributes=looks + attire, description=" ".join(described + attire))
+                     attributes=looks + attire, description=" ".join(described + attire),
+                     kind=_SCENERY.get(found, found))
+
+
+def weather_words(theme: Theme, place: str = "") -> str:
+    """ " in the rain" for a theme's weather, as a noun ("rainy" -> "rain"); "" where there is
+    none or ``place`` says it already ("a rainy harbour" is not "in the rain" again)."""
+    if not theme.weather:
+        return ""
+    noun = weather_noun(theme.weather)
+    said = {lower(w) for w in split(place)}
+    if said & {theme.weather.lower(), noun}:
+        return ""
+    return f" in the {noun}"
+
+
+def weather_noun(word: str) -> str:
+    """The weather a word names, as a noun: "rainy" -> "rain", "foggy" -> "fog", "hazy" ->
+    "haze", "snowing" -> "snow"; the word itself where WordNet has no such noun."""
+    low = word.lower()
+    if low.endswith("ing"):
+        stems = [low[:-3], low[:-4]]
+    elif low.endswith("y"):
+        stems = [low[:-1], low[:-1] + "e", low[:-2]]
+    else:
+        return low
+    return next((stem for stem in stems if len(stem) > 2 and lexicon.lemma(stem, "n") == stem),
+                low)
 
 
 def _host(text: str) -> Character:
@@ -399,7 +513,10 @@ def read_theme(text: str) -> Theme:
         return _unread(text, toks, time, weather, style)
     reader = _Reader(toks)
     reader.read()
-    cast = [_character(np, attire) for np, attire in reader.cast] or [_host(text)]
+    cast = [_character(np, attire) for np, attire in reader.cast]
+    if not cast and (reader.place is None or reader.activity and not reader.objects
+                     and not reader.scenery):
+        cast = [_host(text)]  # "Floating through space": somebody must do it
     objects = [o for o in dict.fromkeys(reader.objects) if o and o != reader.place]
     return Theme(text, cast, reader.place, time, weather, style, reader.activity, objects)
 

@@ -10,6 +10,7 @@ import unicodedata
 from functools import cache
 
 from webtv import prompts
+from webtv.reading import lexicon
 
 PUNCT = set(",.;:!?()[]\"“”«»/")
 _JOINERS = "'’-"
@@ -75,22 +76,58 @@ def lower(piece: str) -> str:
 
 
 def _forms(word: str) -> set[str]:
-    """The word and the singulars it may be a plural of (fishermen, wolves, puppies, foxes)."""
+    """The word and the singulars it may be a plural of (fishermen, wolves, puppies, foxes):
+    WordNet's for an English noun it knows ("gardener" is no plural of "garden"), else guesses."""
+    if is_latin(word) and (base := lexicon.lemma(word, "n")):
+        return {word, base}
     forms = {word, word[:-1], word[:-2], word[:-3] + "y", word[:-3] + "f"} if len(word) > 3 \
         else {word}
     return forms | {word[:-3] + "man"} if word.endswith("men") else forms
 
 
+# The WordNet kinds (reading.lexicon) that count for a word list: a "jellyfish" or a "tram
+# driver" is read as a creature though no list names it.
+_LEXICON_KINDS = {"creatures": {"person", "animal", "creature", "machine"},
+                  "places": {"place"}, "clothing": {"clothing"}}
+
+
 def is_a(word: str, kind: str) -> bool:
-    """Whether a word (or the last word of a name, "steaming bowl") is in a word list, plurals
-    included: is_a("fishermen", "creatures")."""
+    """Whether a word (or the last word of a name, "steaming bowl") is of a kind: in its word
+    list, plurals included (is_a("fishermen", "creatures")), or, for English nouns, of that
+    kind by its most common sense in WordNet."""
     last = word.split()[-1] if word.strip() else ""
-    return bool(_forms(last) & word_lists()[kind])
+    if _forms(last) & word_lists()[kind]:
+        return True
+    return bool(last) and is_latin(last) and _kind(word) in _LEXICON_KINDS.get(kind, ())
+
+
+def _kind(name: str) -> str | None:
+    """WordNet's kind of a name's head: its last two words where WordNet has them as one noun
+    ("mountain pass" is a place, a "pass" alone a moment), else its last word."""
+    words = name.lower().split()
+    if len(words) > 1 and (pair := lexicon.kind(" ".join(words[-2:]))):
+        return pair
+    return lexicon.kind(words[-1]) if words else None
+
+
+def noun_kind(word: str) -> str | None:
+    """What a name's head noun is (reading.lexicon.kind), with the word lists where WordNet has
+    no such noun: "animal" for a listed creature, "place" for a listed place."""
+    last = word.split()[-1] if word.strip() else ""
+    if not last:
+        return None
+    found = _kind(word) if is_latin(last) else None
+    if found is None and _forms(last) & word_lists()["creatures"]:
+        return "animal"
+    if found is None and _forms(last) & word_lists()["places"]:
+        return "place"
+    return found
 
 
 def is_ing(low: str) -> bool:
     """An -ing word that is no noun: "floating", not "building" or "evening"."""
-    return len(low) > 4 and low.endswith("ing") and low not in word_lists()["ing_nouns"]
+    return len(low) > 4 and low.endswith("ing") and low not in word_lists()["ing_nouns"] \
+        or len(low) > 6 and low.endswith(("ando", "iendo"))  # flotando, corriendo
 
 
 def title_case(text: str) -> str:
@@ -188,3 +225,26 @@ def tidy(text: str) -> str:
 def tidied(value: object) -> object:
     """tidy() for a pydantic BeforeValidator: strings only."""
     return tidy(value) if isinstance(value, str) else value
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters, cut after its last whole sentence or clause that
+    fits (never mid-way: "Its eyes are large and round, with a soft" is no look); a text with
+    no such break is cut after its last whole word."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit + 1]
+    for mark in (". ", "; ", ", "):
+        at = head.rfind(mark)
+        if at > limit // 3:
+            return head[:at + (1 if mark == ". " else 0)].strip()
+    return head.rsplit(" ", 1)[0].rstrip(" ,;")
+
+
+def with_article(phrase: str) -> str:
+    """ "a rooftop garden", "an old harbour", "lavender fields" (a plural takes none)."""
+    last = phrase.split()[-1].lower() if phrase.split() else ""
+    base = lexicon.lemma(last, "n") if is_latin(last) else None
+    if base and base != last and last.endswith("s"):
+        return phrase
+    return f"{'an' if phrase[:1].lower() in 'aeiou' else 'a'} {phrase}"

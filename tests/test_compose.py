@@ -1,6 +1,6 @@
 """The prompt composer: continuity first, explicit directions, no risky words, 77 CLIP tokens."""
 
-from webtv.production.compose import clip_tokens, compose, strip_avoided
+from webtv.production.compose import clip_tokens, compose, look, prompt_faults, strip_avoided
 
 SHOT = {"entities": ["Fox"], "location": "Harbor", "camera_move": "pan",
         "camera_direction": "right", "subject_motion": "runs", "subject_direction": "left",
@@ -16,7 +16,8 @@ ENTITIES = {
 
 def test_continuity_first_directions_explicit_risky_words_gone() -> None:
     prompt = compose(SHOT, ENTITIES, {"visual_style": "watercolour"})
-    assert prompt.startswith("a small fox (orange fur, green scarf; a white tip on its tail)")
+    assert prompt.startswith("a small fox (orange fur, green scarf, white tip on its tail), "
+                             "the fox runs along the pier")
     assert "runs to the left" in prompt and "camera pans right" in prompt
     assert "wide shot" in prompt  # only words left dangling by a removal are dropped
     assert "slow zoom in" in compose({**SHOT, "camera_move": "zoom", "camera_direction": "in"},
@@ -27,13 +28,13 @@ def test_continuity_first_directions_explicit_risky_words_gone() -> None:
 
 
 def test_the_prompt_fits_77_clip_tokens_dropping_the_least_important_first() -> None:
-    long_place = dict(ENTITIES["Harbor"], description="an old stone harbor " * 20)
-    prompt = compose(SHOT, {**ENTITIES, "Harbor": long_place},
-                     {"visual_style": "watercolour, soft light"})
+    long_style = "watercolour, soft light, " + "gentle pastel tones, " * 12
+    prompt = compose(SHOT, ENTITIES, {"visual_style": long_style})
     assert clip_tokens(prompt) <= 75  # + start and end markers = 77
     assert prompt.startswith("a small fox")
-    assert "camera pans right" in prompt  # action and camera come before the place
-    assert "watercolour" not in prompt  # the style went first
+    assert "camera pans right" in prompt and "harbor" in prompt  # before the style
+    assert "watercolour" not in prompt  # the style went first, whole: no half of it
+    assert not prompt_faults(prompt, SHOT, ENTITIES)
 
 
 def test_clip_tokens_are_real_bpe_tokens() -> None:
@@ -44,3 +45,47 @@ def test_clip_tokens_are_real_bpe_tokens() -> None:
 def test_a_retake_can_put_what_went_wrong_first() -> None:
     prompt = compose(SHOT, ENTITIES, {"visual_style": "watercolour"}, "camera pans right")
     assert prompt.startswith("camera pans right, a small fox")
+
+
+# What a small model wrote as a look (the embedded 1.5B, for the seed's panda-and-cat theme), cut
+# at the bible's 300 characters; before, every aired prompt began with it and lost the boat.
+PANDA = {"name": "Panda", "description": "The panda is a fluffy white bear with a red nose and "
+         "black ears. It has fur that looks like a mix of brown and white. Its eyes are large "
+         "and round, with a soft", "colours": {"fur": "white"}, "wardrobe": "", "marks": ""}
+RIVER_SHOT = {"entities": ["Panda", "Black Cat", "Small Boat"], "location": "River",
+              "camera_move": "pan", "camera_direction": "right", "subject_motion": "floats",
+              "subject_direction": "right", "time_of_day": "day", "framing": "wide",
+              "action": "the panda and the black cat drift down the river in the small boat"}
+RIVER = {"Panda": PANDA,
+         "Black Cat": {"name": "Black Cat", "description": "a black cat, purple bandana",
+                       "colours": {"fur": "black"}, "wardrobe": "", "marks": ""},
+         "Small Boat": {"name": "Small Boat", "description": "a small red boat", "colours": {},
+                        "wardrobe": "", "marks": ""},
+         "River": {"name": "River", "description": "a flowing river, blue sky, green banks",
+                   "colours": {}, "wardrobe": "", "marks": ""}}
+
+
+def test_a_look_is_short_visual_attributes_not_the_models_sentences() -> None:
+    assert look(PANDA) == ("panda", ["white fur", "fluffy white bear", "red nose", "black ears"])
+    prompt = compose(RIVER_SHOT, RIVER, {"visual_style": "storybook animation"})
+    assert prompt.startswith("panda (white fur, fluffy white bear, red nose), the panda and the "
+                             "black cat drift down the river in the small boat")
+    for words in ("black cat", "small red boat", "flowing river", "camera pans right"):
+        assert words in prompt
+    assert "It has" not in prompt and "with a soft" not in prompt
+    assert prompt_faults(prompt, RIVER_SHOT, RIVER) == []
+
+
+def test_the_check_over_aired_prompts_catches_a_pasted_look() -> None:
+    """The prompt the embedded model's takes aired with (issue 29): the check names each fault."""
+    aired = ("The panda is a fluffy white bear with a red nose and black ears. It has fur that "
+             "looks like a mix of brown and white. Its eyes are large and round, with a soft, "
+             "The panda andBlack cat start walking down the river.")
+    shot = {**RIVER_SHOT, "action": "The panda and black cat start walking down the river"}
+    faults = prompt_faults(aired, shot, RIVER)
+    assert faults == ["Small Boat is not in the prompt", "a look pasted as sentences",
+                      "a clause cut mid-way", "words glued together",
+                      "the action is not in the first 30 tokens"]
+    assert prompt_faults("the rainy harbour in the rainy, wide shot", {
+        **RIVER_SHOT, "entities": [], "action": "the rainy harbour"}, RIVER) == [
+        "a clause cut mid-way"]

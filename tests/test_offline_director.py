@@ -2,6 +2,8 @@
 then shots and scheduled takes; a continuity change reaches the next prompts; a note steers the
 next shot list."""
 
+import re
+
 import pytest
 
 from webtv.director.autopilot import carry_out
@@ -9,6 +11,7 @@ from webtv.director.loop import Conversation
 from webtv.director.offline import OfflineDirector
 from webtv.director.requests import chat_request, produce_request, theme_request
 from webtv.evals.metrics import made_texts
+from webtv.production.compose import prompt_faults
 from webtv.reading.theme import fidelity
 from webtv.tools.context import ToolContext
 
@@ -112,3 +115,38 @@ def test_a_note_steers_the_next_shot_list(ctx: ToolContext) -> None:
     carry_out(OfflineDirector(), ctx, Conversation("s"),
               produce_request(ctx, ctx.store.programme.current_segment(), 2))
     assert "close-up" in [s["framing"] for s in ctx.store.takes.shots()[-2:]]
+
+
+@pytest.mark.parametrize("theme, who, place, weather", [
+    ("a paper boat sailing down a rainy street gutter", ["Paper Boat"], "rainy street gutter",
+     "grey sky"),
+    ("Sunrise over a rocky coast, waves crashing on the rocks", [], "rocky coast", "blue sky"),
+    ("a grumpy robot gardener tending a rooftop garden in the rain", ["Grumpy Robot Gardener"],
+     "rooftop garden in the rain", "grey sky"),
+])
+def test_a_show_reads_like_its_theme_with_no_template_seams(ctx: ToolContext, theme, who,
+                                                            place, weather) -> None:
+    """Issue 29's themes: the cast is what the theme names (a boat with no face, a coast with
+    nobody), the place and weather as said, and every prompt made is one a video model can use."""
+    start(ctx, theme, shots=4)
+    carry_out(OfflineDirector(), ctx, Conversation("s"),
+              produce_request(ctx, ctx.store.programme.current_segment(), 4))
+    entities = {e["name"]: e for e in ctx.store.show.entities()}
+    assert [n for n, e in entities.items() if e["kind"] == "character"] == who
+    location = next(e for e in entities.values() if e["kind"] == "location")
+    assert place in location["description"] and weather in location["description"]
+    bible = ctx.store.show.bible()
+    assert "Gardener of the Gardener" not in bible["title"] and "in the rainy" not in str(entities)
+    shots = ctx.store.takes.shots()
+    assert len(shots) == 8
+    for shot in shots:
+        action = shot["action"].lower()
+        assert "lantern" not in action and "visitor" not in action
+        if not who or who == ["Paper Boat"]:
+            assert not re.search(r"\b(?:face|smile|eyes|humming|hands)\b", action), action
+        assert not ("hurry" in action and shot["subject_motion"].startswith("stands"))
+    takes = [ctx.store.takes.take(row["id"]) for row in ctx.store.air.upcoming()]
+    assert takes
+    for take in takes:  # the check over aired prompts
+        shot = ctx.store.takes.shot(take["shot_id"])
+        assert prompt_faults(take["prompt"], shot, entities) == [], take["prompt"]

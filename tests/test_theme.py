@@ -2,7 +2,23 @@
 ("a cat goes about the day, with a basket") come back with their characters, place, time,
 weather and style as written, and fidelity() measures how many of those words a bible keeps."""
 
-from webtv.reading.theme import Character, Theme, content_words, fidelity, read_theme
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from webtv.reading import lexicon
+from webtv.reading.theme import (
+    LIVING,
+    THINGS,
+    Character,
+    Theme,
+    content_words,
+    fidelity,
+    read_theme,
+    weather_noun,
+    weather_words,
+)
 
 
 def names(theme: Theme) -> list[str]:
@@ -190,3 +206,44 @@ def test_fidelity_of_emoji_and_other_scripts() -> None:
     assert fidelity("熊猫在厨房里做饭", ["熊猫在厨房里做饭!"]) == 1.0
     assert fidelity("catalogue", ["a cat"]) == 0.0  # Latin words match whole words only
     assert fidelity("", ["anything"]) == 1.0 and fidelity("the and of", []) == 1.0
+
+
+# -- many themes, read as labelled (bench/themes.toml: the issue's themes and more) -------------
+LABELLED = tomllib.loads((Path(__file__).parents[1] / "bench" / "themes.toml").read_text())["theme"]
+
+
+def _kind(kind: str) -> str:
+    return "living" if kind in LIVING else "thing" if kind in THINGS else "none"
+
+
+@pytest.mark.parametrize("case", LABELLED, ids=[c["text"][:40] for c in LABELLED])
+def test_who_where_when_and_the_weather_as_the_theme_says(case: dict) -> None:
+    """Who the camera follows and what it is (an object or vehicle is no person, a landscape has
+    nobody), the place, the time and the weather, as a person reads the theme."""
+    theme = read_theme(case["text"])
+    cast = [(c.noun, _kind(c.kind)) for c in theme.characters if _kind(c.kind) != "none"]
+    assert [kind for _, kind in cast] == [w.split(":")[1] for w in case["cast"]]
+    assert all(noun.endswith(w.split(":")[0]) for (noun, _), w in zip(cast, case["cast"],
+                                                                       strict=True))
+    assert (theme.place or "-") == case["place"]
+    assert (theme.time if theme.time != "day" else "-") == case["time"]
+    assert (weather_noun(theme.weather) if theme.weather else "-") == case["weather"]
+
+
+def test_words_of_the_weather_become_its_noun_and_are_not_said_twice() -> None:
+    assert [weather_noun(w) for w in ("rainy", "foggy", "snowing", "hazy", "storm")] == [
+        "rain", "fog", "snow", "haze", "storm"]
+    harbour = read_theme("a rainy harbour")
+    assert weather_words(harbour, harbour.place) == ""  # not "a rainy harbour in the rainy"
+    garden = read_theme("a grumpy robot gardener tending a rooftop garden in the rain")
+    assert weather_words(garden, garden.place) == " in the rain"
+
+
+def test_a_noun_is_what_wordnet_says_it_is() -> None:
+    """Kinds no word list holds: a vehicle, a machine, a place, the weather; plurals by their
+    dictionary form ("gardener" is no plural of "garden")."""
+    assert [lexicon.kind(w) for w in ("boat", "tram", "robot", "fjord", "drizzle", "jellyfish",
+                                      "gardener", "mountain pass")] == [
+        "vehicle", "vehicle", "machine", "place", "weather", "animal", "person", "place"]
+    assert lexicon.lemma("wolves") == "wolf" and lexicon.lemma("gardener") == "gardener"
+    assert lexicon.lemma("tending", "v") == "tend"

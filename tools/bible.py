@@ -20,8 +20,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 
 from webtv.core.errors import ConfigError, ToolError
 from webtv.reading.colours import NAMED, to_hex
-from webtv.reading.theme import Theme, read_theme
-from webtv.reading.words import fidelity, tidied
+from webtv.reading.theme import Theme, read_theme, weather_words
+from webtv.reading.words import fidelity, shorten, tidied, with_article
 from webtv.tools.context import ToolContext
 from webtv.tools.registry import REGISTRY
 
@@ -178,12 +178,13 @@ def _set_show(ctx: ToolContext, theme: str | None, read: Theme, title: str, logl
         ctx.store.programme.begin_show(theme, title)
     if not any(m.kind == "place" for m in cast):  # every shot needs a place
         place = read.place or "setting"
-        weather = f" in the {read.weather}" if read.weather else ""
+        weather = weather_words(read, place)
         name = place.title()
         if name.lower() in {m.name.lower() for m in cast}:  # "the balloon" is a prop already
             name = f"{name} Scene"
         cast = [*cast, CastMember(name=name, kind="place",
-                                  look=f"a {place}{weather}" if read.place else logline)]
+                                  look=f"{with_article(place)}{weather}" if read.place
+                                  else logline)]
     cast = with_the_themes_words(cast, read)
     if read.style and not _says(style, read.style):
         style = f"{read.style}, {style}".strip(", ")[:120]
@@ -230,15 +231,14 @@ def with_the_themes_words(cast: list[CastMember], read: Theme) -> list[CastMembe
         member = cast[found]
         if not _says(f"{member.name} {member.look}", who.description):
             cast[found] = member.model_copy(update={
-                "look": f"{who.description}, {member.look}".strip(", ")[:300]})
+                "look": shorten(f"{who.description}, {member.look}".strip(", "), 300)})
     place = next((i for i, m in enumerate(cast) if m.kind == "place"), None)
     if place is not None and read.place:
-        where = read.place + (f" in the {read.weather}" if read.weather
-                              and read.weather not in read.place else "")
+        where = read.place + weather_words(read, read.place)
         member = cast[place]
         if not _says(f"{member.name} {member.look}", where):
             cast[place] = member.model_copy(update={
-                "look": f"a {where}, {member.look}".strip(", ")[:300]})
+                "look": shorten(f"{with_article(where)}, {member.look}".strip(", "), 300)})
     return cast
 
 
