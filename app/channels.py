@@ -37,18 +37,21 @@ WATCH_S = 5.0  # how often a running channel network looks for added or removed 
 
 
 def add_parsers(sub: argparse._SubParsersAction, common: Callable) -> None:
+    """``common(parser, after=False)``: --data-dir and -v, before an action and after it."""
     channel = sub.add_parser("channel", help="the channels that play the library (a network)")
     common(channel)
     what = channel.add_subparsers(dest="action", required=True)
     add = what.add_parser("add", help="add a channel, or change one")
+    common(add, after=True)
     add.add_argument("name")
     add.add_argument("--policy", required=True, choices=list(POLICIES),
                      help="; ".join(f"{k}: {v}" for k, v in POLICIES.items()))
     add.add_argument("--tag", help="for --policy tag: the tag it plays")
     add.add_argument("--repeat-after", type=float, default=3600.0, metavar="SECONDS",
                      help="never the same take again on this channel within this (default 3600)")
-    what.add_parser("list", help="the channels and what each plays")
+    common(what.add_parser("list", help="the channels and what each plays"), after=True)
     remove = what.add_parser("remove", help="remove a channel (its air log stays)")
+    common(remove, after=True)
     remove.add_argument("name")
     tag = sub.add_parser("tag", help="tag a take or the current show (tag channels play them)")
     common(tag)

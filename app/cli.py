@@ -34,11 +34,22 @@ BACKEND_EXAMPLES = {
               "models)"}
 
 
+def data_options(p: argparse.ArgumentParser, after: bool = False) -> None:
+    """--data-dir and -v, for every command; ``after``: on a command's own action too
+    (`webtv channel add NAME --data-dir DIR`), where it must not undo one given before it."""
+    default = argparse.SUPPRESS if after else None
+    p.add_argument("--data-dir", type=Path, default=default,
+                   help="data directory (default $WEBTV_HOME or ./webtv-data)")
+    p.add_argument("-v", "--verbose", action="store_true", default=default)
+
+
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data-dir", type=Path, help="data directory (default $WEBTV_HOME or "
-                                                 "./webtv-data)")
-    p.add_argument("--model", help="LLM model name at an OpenAI-compatible endpoint "
-                                   "(default $WEBTV_LLM_MODEL; unset: the offline director)")
+    """The options of a command that runs a director and makes takes."""
+    data_options(p)
+    p.add_argument("--model", help="the director: gguf:qwen2.5-coder-1.5b (embedded, installed "
+                                   "with the dev extras), gguf:/path/to/model.gguf, or a model "
+                                   "name at an OpenAI-compatible endpoint (default "
+                                   "$WEBTV_LLM_MODEL; unset: the offline director)")
     p.add_argument("--base-url", help="OpenAI-compatible endpoint (default $WEBTV_LLM_BASE_URL)")
     p.add_argument("--config", type=Path, help="backend configuration (default: webtv.toml in "
                                                 "the data directory, if there is one)")
@@ -58,7 +69,6 @@ def _common(p: argparse.ArgumentParser) -> None:
                         "the channel airs its library until the next day ([budget] day_usd)")
     p.add_argument("--budget-hour", type=float, metavar="USD",
                    help="and at most this many dollars in any clock hour ([budget] hour_usd)")
-    p.add_argument("-v", "--verbose", action="store_true")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -69,20 +79,20 @@ def parser() -> argparse.ArgumentParser:
     _common(chat)
     _eval_parser(sub)
     queue = sub.add_parser("queue", help="queue a theme for a later show (or list the queue)")
-    _common(queue)
+    data_options(queue)
     queue.add_argument("theme", nargs="?", help="the theme; none: list what is queued")
     fav = sub.add_parser("favourite", help="keep a take forever (retention never deletes it)")
-    _common(fav)
+    data_options(fav)
     fav.add_argument("take_id", type=int)
     fav.add_argument("--off", action="store_true", help="unmark it")
     serve = sub.add_parser("serve", help="serve the channel's page for a data dir")
-    _common(serve)
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080)
-    channels.add_parsers(sub, _common)
+    data_options(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    channels.add_parsers(sub, data_options)
     workers.add_parser(sub)
     status = sub.add_parser("status", help="what is on air, what is next, take counts")
-    _common(status)
+    data_options(status)
     status.add_argument("--json", action="store_true")
     return top
 
@@ -95,8 +105,10 @@ def _run_parser(sub) -> None:
                      help="also push FLV to this RTMP URL, or to 'twitch' / 'youtube' with the "
                           "key from $TWITCH_STREAM_KEY / $YOUTUBE_STREAM_KEY; {env:NAME} in a "
                           "URL is filled from the environment (repeatable)")
-    run.add_argument("--host", default="127.0.0.1", help="page server address")
-    run.add_argument("--port", type=int, default=8080, help="page server port (0: no page)")
+    run.add_argument("--host", default="127.0.0.1",
+                     help="page server address (default 127.0.0.1; 0.0.0.0: every interface)")
+    run.add_argument("--port", type=int, default=8080,
+                     help="page server port (default 8080; 0: no page)")
     run.add_argument("--buffer", type=float, default=600.0,
                      help="seconds of accepted takes to keep scheduled ahead of the air "
                           "(default 600)")
@@ -137,12 +149,14 @@ def main(argv: list[str] | None = None) -> int:
         except ConfigError as exc:
             print(f"webtv: {exc}", file=sys.stderr)
             return 2
+    given = vars(args)  # a command without the director's options leaves them unset
     settings = Settings.from_env(
-        data_dir=args.data_dir, llm_model=args.model, llm_base_url=args.base_url,
-        config_path=args.config, fault_rate=args.faults, gate=args.checks,
-        budget_day=args.budget, budget_hour=args.budget_hour,
-        backends={cap: getattr(args, cap) for cap in ("video", "upscale", "interpolate",
-                                                      "music", "stills")})
+        data_dir=given.get("data_dir"), llm_model=given.get("model"),
+        llm_base_url=given.get("base_url"), config_path=given.get("config"),
+        fault_rate=given.get("faults") or 0.0, gate=given.get("checks"),
+        budget_day=given.get("budget"), budget_hour=given.get("budget_hour"),
+        backends={cap: given.get(cap) for cap in ("video", "upscale", "interpolate", "music",
+                                                  "stills")})
     commands = {"run": cmd_run, "chat": cmd_chat, "serve": cmd_serve, "status": cmd_status,
                 "eval": cmd_eval, "queue": cmd_queue, "favourite": cmd_favourite,
                 "channel": channels.cmd_channel, "tag": channels.cmd_tag}
@@ -160,6 +174,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from webtv.playout.programme import Programme
 
     theme = checked_theme(args.theme) if args.theme is not None else None
+    if args.port:
+        port_free(args.host, args.port)  # before the data dir is made or the lock taken
     started = time.monotonic()
     with Runtime(settings) as run:  # the run lock first: before scratch, HLS or show is touched
         rtmp = [resolve_rtmp(target) for target in args.rtmp]  # fail now, not mid-air
@@ -197,6 +213,21 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def port_free(host: str, port: int) -> None:
+    """A port another program holds is said before anything is made (the page binds it
+    again a moment later; a race with another program is reported then)."""
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ConfigError(f"cannot serve the page on {host}:{port} ({exc.strerror}): "
+                              "another program (another webtv run?) holds it; use --port N, "
+                              "or --port 0 for no page") from None
+
+
 def log_to_file(folder: Path) -> None:
     """Weeks of air: the log rotates at 10 MB and keeps five old files."""
     folder.mkdir(exist_ok=True)
@@ -213,9 +244,27 @@ def cmd_queue(args: argparse.Namespace, settings: Settings) -> int:
         if theme:
             store.programme.queue_theme(theme)
         queued = store.programme.queued_themes()
-        print("\n".join(f"{i}. {q['theme']}" for i, q in enumerate(queued, 1))
-              or "No themes queued.")
+        print("\n".join(f"{i}. {q['theme']} ({when_queued(store, i)})"
+                        for i, q in enumerate(queued, 1)) or "No themes queued.")
     return 0
+
+
+def when_queued(store: Store, position: int) -> str:
+    """When the show at ``position`` in the queue starts: after the shots left in the plan
+    of the show on now and the two episodes of each show queued before it, at the pace the
+    channel measured (the time to make them; a full air buffer pauses making, so it is the
+    soonest)."""
+    from webtv.tools.bible import EPISODE_SHOTS
+
+    left = sum(max(0, s["shots"] - s["written"]) for s in store.programme.segments()) + \
+        len(store.programme.unfinished_shots(limit=1000))
+    shots = left + 2 * EPISODE_SHOTS * (position - 1)
+    pace = store.takes.pace()
+    when = f"starts after {shots} more shot{'s' * (shots != 1)}"
+    if pace is None:
+        return f"{when}; no take made yet to measure the pace by"
+    minutes = shots * pace["seconds_per_take"] / 60
+    return f"{when}: in about {minutes:.0f} min at {pace['seconds_per_take']:.0f} s a take"
 
 
 def cmd_favourite(args: argparse.Namespace, settings: Settings) -> int:
