@@ -14,6 +14,7 @@ from typing import Any
 from webtv import prompts
 from webtv.production.backends.base import ShotSpec
 from webtv.reading.colours import to_hex
+from webtv.reading.words import cut_short
 
 # Zeroscope's text encoder is CLIP's: 77 tokens, two of them the start and end markers. Counted
 # with instant-clip-tokenizer, a port of OpenAI CLIP's BPE tokenizer that ships its vocabulary.
@@ -115,24 +116,6 @@ def _ands(clause: str) -> list[str]:
 def _words(text: str) -> set[str]:
     return set(re.findall(r"[\w'-]+", text.lower())) - {"a", "an", "the", "its", "his", "her",
                                                         "their", "and", "with", "of", "in"}
-
-
-_DANGLING = {"a", "an", "the", "and", "or", "with", "of", "in", "on", "at", "to", "by", "for",
-             "from", "its", "his", "her", "their", "is", "are", "has", "very", "so", "but"}
-
-
-def cut_short(text: str) -> bool:
-    """Whether a phrase was cut mid-way: it ends on a word that needs one after it ("with a",
-    "the") or on an article and an adjective ("a soft")."""
-    words = re.findall(r"[\w'-]+", text.lower())
-    if not words or words[-2:] in (["zoom", "in"], ["zoom", "out"]):
-        return False
-    if words[-1] in _DANGLING:
-        return True
-    from webtv.reading import lexicon
-
-    return len(words) >= 2 and words[-2] in ("a", "an", "the") and lexicon.available() \
-        and lexicon.is_word(words[-1], "a") and not lexicon.is_word(words[-1], "n")
 
 
 def strip_avoided(text: str) -> str:

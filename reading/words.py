@@ -248,3 +248,31 @@ def with_article(phrase: str) -> str:
     if base and base != last and last.endswith("s"):
         return phrase
     return f"{'an' if phrase[:1].lower() in 'aeiou' else 'a'} {phrase}"
+
+
+_DANGLING = {"a", "an", "the", "and", "or", "with", "of", "in", "on", "at", "to", "by", "for",
+             "from", "its", "his", "her", "their", "is", "are", "has", "very", "so", "but"}
+
+
+def cut_short(text: str) -> bool:
+    """Whether a phrase was cut mid-way: it ends on a word that needs one after it ("with a",
+    "the") or on an article and an adjective ("a soft")."""
+    words = re.findall(r"[\w'-]+", text.lower())
+    if not words or words[-2:] in (["zoom", "in"], ["zoom", "out"]):
+        return False
+    if words[-1] in _DANGLING:
+        return True
+    return len(words) >= 2 and words[-2] in ("a", "an", "the") and lexicon.available() \
+        and lexicon.is_word(words[-1], "a") and not lexicon.is_word(words[-1], "n")
+
+
+def whole_clauses(text: str) -> str:
+    """``text`` without a last clause cut mid-way ("..., with a soft"): what a length limit
+    or a bounded grammar string left of a model's sentence."""
+    text = text.strip()
+    while cut_short(text):
+        at = max(text.rfind(mark) for mark in ",.;:")
+        if at <= 0:
+            return text
+        text = text[:at + (1 if text[at] == "." else 0)].strip()
+    return text

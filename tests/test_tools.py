@@ -265,3 +265,23 @@ def test_the_context_is_found_by_its_type_not_its_place(ctx: ToolContext) -> Non
         @registry.tool
         def untyped(ctx: ToolContext, text):
             """Broken."""
+
+
+def test_a_cast_named_in_the_theme_is_the_cast(ctx: ToolContext) -> None:
+    """The embedded model cast the panda alone (issue 29): the theme's black cat joins the cast
+    and its small boat the props; the model's look is kept without the clause its bounded
+    string cut short."""
+    ctx = ctx.for_request(theme="panda and black cat navigating down the flowing river in a "
+                          "small boat", segment_id=None)
+    look = ("The panda is a fluffy white bear with a red nose and black ears. It has fur that "
+            "looks like a mix of brown and white. Its eyes are large and round, with a soft")
+    result = REGISTRY.dispatch(ctx, "set_show", json.dumps({
+        "title": "River Pals", "logline": "A panda on a river.",
+        "cast": [{"name": "Panda", "look": look},
+                 {"name": "River", "kind": "place", "look": "a flowing river"}]}))
+    assert result.ok, result.content
+    entities = {e["name"]: e for e in ctx.store.show.entities()}
+    assert entities["Black Cat"]["kind"] == "character"
+    assert entities["Black Cat"]["description"] == "black cat"
+    assert entities["Small Boat"]["kind"] == "prop"
+    assert entities["Panda"]["description"].endswith("are large and round")  # not "with a soft"

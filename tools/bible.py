@@ -16,12 +16,20 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from webtv.core.errors import ConfigError, ToolError
 from webtv.reading.colours import NAMED, to_hex
-from webtv.reading.theme import Theme, read_theme, weather_words
-from webtv.reading.words import fidelity, shorten, tidied, with_article
+from webtv.reading.theme import LIVING, THINGS, Theme, read_theme, weather_words
+from webtv.reading.words import (
+    fidelity,
+    noun_kind,
+    shorten,
+    tidied,
+    title_case,
+    whole_clauses,
+    with_article,
+)
 from webtv.tools.context import ToolContext
 from webtv.tools.registry import REGISTRY
 
@@ -33,6 +41,7 @@ KINDS = {"character": "character", "person": "character", "animal": "character",
 COLOUR = rf"(?:(?:light|dark|pale|bright|deep) )?(?:{'|'.join(NAMED)}|#[0-9a-f]{{6}})"
 # "red scarf", "dark green coat", "red-and-white scarf" (the first colour is kept)
 COLOUR_PART = re.compile(rf"\b({COLOUR})(?:(?:-| and |-and-|/){COLOUR})?[- ]+([a-z]+)\b", re.I)
+CAST_LIMIT = 6  # characters, places and props of one show
 EPISODE_SHOTS = 12  # two shot lists of six: an LLM's call is dear, a whole list is not
 NOT_PARTS = {"and", "with", "in", "on", "a", "the", "or", "of", "color", "colour", "colored",
              "coloured", "one", "ones", "to", "from", "now", "is", "as"}
@@ -79,7 +88,9 @@ class CastMember(BaseModel):
         lambda v: {"location": "place", "setting": "place", "person": "character",
                    "animal": "character", "object": "prop"}.get(str(v).lower(), str(v).lower())
         if v else "character")] = "character"
-    look: Annotated[str, BeforeValidator(tidied), BeforeValidator(_text), Field(
+    # a look a bounded grammar string cut short loses the cut clause ("..., with a soft")
+    look: Annotated[str, AfterValidator(whole_clauses), BeforeValidator(tidied),
+                    BeforeValidator(_text), Field(
         max_length=300, description="What it is and looks like, with its colours")] = ""
 
     @model_validator(mode="before")
@@ -152,7 +163,8 @@ def set_show(
     logline: Annotated[str, BeforeValidator(tidied), Field(
         max_length=300, description="One sentence: who, what, where")],
     cast: Annotated[list[CastMember], Field(
-        min_length=1, max_length=6, description="The characters, the main place and any props")],
+        min_length=1, max_length=CAST_LIMIT,
+        description="The characters, the main place and any props")],
     style: Annotated[str, BeforeValidator(tidied), Field(
         max_length=120, description="The look of every shot")] = "",
     time: TimeOfDay | None = None,
@@ -215,16 +227,21 @@ def with_the_themes_words(cast: list[CastMember], read: Theme) -> list[CastMembe
     """The theme's own words reach the screen, whatever the model named the cast: a model that
     calls the cat astronaut "Whiskers" and describes only its fur loses "cat astronaut" from
     every prompt. Each character of the theme goes into the look of the member that is it (by
-    its noun), else of the next character the model made; the theme's place into the main
+    its noun), else of the next character the model made, else joins the cast (a cast named in
+    the theme is the cast: "panda and black cat" is two, whatever the model made); the
+    things the theme names (a small boat) join as props; the theme's place goes into the main
     place's look. Looks that say it already are left as they are."""
     cast = list(cast)
     characters = [i for i, m in enumerate(cast) if m.kind == "character"]
     taken: set[int] = set()
-    for who in read.characters:
+    for who in (c for c in read.characters if c.kind in LIVING | THINGS):
         found = next((i for i in characters if i not in taken
                       and _says(f"{cast[i].name} {cast[i].look}", who.noun)), None)
         if found is None:
             found = next((i for i in characters if i not in taken), None)
+        if found is None and len(cast) < CAST_LIMIT:
+            cast.append(CastMember(name=who.name[:60], kind="character", look=who.description))
+            continue
         if found is None:
             break
         taken.add(found)
@@ -232,6 +249,10 @@ def with_the_themes_words(cast: list[CastMember], read: Theme) -> list[CastMembe
         if not _says(f"{member.name} {member.look}", who.description):
             cast[found] = member.model_copy(update={
                 "look": shorten(f"{who.description}, {member.look}".strip(", "), 300)})
+    said = " ".join(f"{m.name} {m.look}" for m in cast)
+    for thing in read.objects:
+        if len(cast) < CAST_LIMIT and noun_kind(thing) in THINGS and not _says(said, thing):
+            cast.append(CastMember(name=title_case(thing)[:60], kind="prop", look=thing))
     place = next((i for i, m in enumerate(cast) if m.kind == "place"), None)
     if place is not None and read.place:
         where = read.place + weather_words(read, read.place)
