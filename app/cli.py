@@ -17,7 +17,7 @@ from webtv.director.autopilot import Autopilot
 from webtv.director.chat import print_event
 from webtv.director.models import chat_model
 from webtv.director.runtime import Runtime
-from webtv.director.status import format_status, status_report
+from webtv.director.status import format_status, status_report, when_queued
 from webtv.reading.theme import checked_theme
 from webtv.state.datadir import DataDir
 from webtv.state.retention import Policy
@@ -35,16 +35,14 @@ BACKEND_EXAMPLES = {
 
 
 def data_options(p: argparse.ArgumentParser, after: bool = False) -> None:
-    """--data-dir and -v, for every command; ``after``: on a command's own action too
-    (`webtv channel add NAME --data-dir DIR`), where it must not undo one given before it."""
+    """--data-dir and -v; ``after``: on an action too (`webtv channel add NAME --data-dir D`)."""
     default = argparse.SUPPRESS if after else None
     p.add_argument("--data-dir", type=Path, default=default,
                    help="data directory (default $WEBTV_HOME or ./webtv-data)")
     p.add_argument("-v", "--verbose", action="store_true", default=default)
 
 
-def _common(p: argparse.ArgumentParser) -> None:
-    """The options of a command that runs a director and makes takes."""
+def _common(p: argparse.ArgumentParser) -> None:  # a command that runs a director
     data_options(p)
     p.add_argument("--model", help="the director: gguf:qwen2.5-coder-1.5b (embedded, installed "
                                    "with the dev extras), gguf:/path/to/model.gguf, or a model "
@@ -155,8 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         llm_base_url=given.get("base_url"), config_path=given.get("config"),
         fault_rate=given.get("faults") or 0.0, gate=given.get("checks"),
         budget_day=given.get("budget"), budget_hour=given.get("budget_hour"),
-        backends={cap: given.get(cap) for cap in ("video", "upscale", "interpolate", "music",
-                                                  "stills")})
+        backends={cap: given.get(cap) for cap in BACKEND_EXAMPLES})
     commands = {"run": cmd_run, "chat": cmd_chat, "serve": cmd_serve, "status": cmd_status,
                 "eval": cmd_eval, "queue": cmd_queue, "favourite": cmd_favourite,
                 "channel": channels.cmd_channel, "tag": channels.cmd_tag}
@@ -168,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from webtv.app.web import serve
+    from webtv.app.web import port_free, serve
     from webtv.playout.outputs import resolve_rtmp
     from webtv.playout.playout import Playout
     from webtv.playout.programme import Programme
@@ -213,21 +210,6 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def port_free(host: str, port: int) -> None:
-    """A port another program holds is said before anything is made (the page binds it
-    again a moment later; a race with another program is reported then)."""
-    import socket
-
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            raise ConfigError(f"cannot serve the page on {host}:{port} ({exc.strerror}): "
-                              "another program (another webtv run?) holds it; use --port N, "
-                              "or --port 0 for no page") from None
-
-
 def log_to_file(folder: Path) -> None:
     """Weeks of air: the log rotates at 10 MB and keeps five old files."""
     folder.mkdir(exist_ok=True)
@@ -247,24 +229,6 @@ def cmd_queue(args: argparse.Namespace, settings: Settings) -> int:
         print("\n".join(f"{i}. {q['theme']} ({when_queued(store, i)})"
                         for i, q in enumerate(queued, 1)) or "No themes queued.")
     return 0
-
-
-def when_queued(store: Store, position: int) -> str:
-    """When the show at ``position`` in the queue starts: after the shots left in the plan
-    of the show on now and the two episodes of each show queued before it, at the pace the
-    channel measured (the time to make them; a full air buffer pauses making, so it is the
-    soonest)."""
-    from webtv.tools.bible import EPISODE_SHOTS
-
-    left = sum(max(0, s["shots"] - s["written"]) for s in store.programme.segments()) + \
-        len(store.programme.unfinished_shots(limit=1000))
-    shots = left + 2 * EPISODE_SHOTS * (position - 1)
-    pace = store.takes.pace()
-    when = f"starts after {shots} more shot{'s' * (shots != 1)}"
-    if pace is None:
-        return f"{when}; no take made yet to measure the pace by"
-    minutes = shots * pace["seconds_per_take"] / 60
-    return f"{when}: in about {minutes:.0f} min at {pace['seconds_per_take']:.0f} s a take"
 
 
 def cmd_favourite(args: argparse.Namespace, settings: Settings) -> int:

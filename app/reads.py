@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from webtv.core import house
-from webtv.director.status import status_report
+from webtv.director.status import channel_health, doing_line, status_report
 from webtv.state.store import Store
 
 RESULT_CHARS = 2000  # a tool result shown on the page; the full text stays in the call log
@@ -34,7 +34,14 @@ def now_playing(store: Store, session: str | None, channel: str = "main") -> dic
         "clock": playlist_clock(store.data.channel_hls(channel)),
         "notice": None if library else budget_notice(store),
         "premiere": None if library else store.air.next_premiere(),
+        "director": None if library else director_line(store),
     }
+
+
+def director_line(store: Store) -> str | None:
+    """What the director does now, for viewers while nothing new is ready."""
+    doing = channel_health(store)["doing"]
+    return None if doing is None else doing_line(doing)
 
 
 def budget_notice(store: Store) -> str | None:

@@ -164,3 +164,18 @@ def serve(data: DataDir, host: str = "127.0.0.1", port: int = 8080, session_of=l
     log.info("operator view %s", "on (/operator)" if key.enabled else f"off ({TOKEN_ENV} unset)")
     threading.Thread(target=server.serve_forever, name="web", daemon=True).start()
     return server
+
+
+def port_free(host: str, port: int) -> None:
+    """A port another program holds is said before anything is made (the page binds it
+    again a moment later; a race with another program is reported then)."""
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ConfigError(f"cannot serve the page on {host}:{port} ({exc.strerror}): "
+                              "another program (another webtv run?) holds it; use --port N, "
+                              "or --port 0 for no page") from None

@@ -49,6 +49,18 @@ class GateUnavailable(BackendError):
     take is neither passed nor failed; it waits, made, until the gate answers again."""
 
 
+class LeftToCluster(BackendError):
+    """The channel stopped while a cluster worker made the clip: the job goes on there, and
+    the same ask after a restart is answered from its result. Billed where it arrives."""
+
+    billed = False
+
+
+class Stopped(WebTVError):
+    """The channel stopped while the model wrote: its reply is cut off between tokens and
+    nothing of it is used; the turn ends as a stop between steps does."""
+
+
 class StepLimitExceeded(WebTVError):
     """The director used more model turns than allowed without finishing."""
 

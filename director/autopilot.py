@@ -51,6 +51,21 @@ def system_prompt(settings: Settings) -> str:
     return prompts.render("system.md.j2", channel=settings.channel)
 
 
+def task(request: Request) -> str:
+    """What a request asks the director to write, as `webtv status` and the slate say it."""
+    if request.kind == "theme":
+        return f"the show for {_short(request.theme or '')!r}"
+    if request.kind == "produce":
+        return f"the shot list for {_short((request.segment or {}).get('title') or '')!r}"
+    if request.kind == "plan":
+        return f"the next {request.count} episodes"
+    return "a reply"
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit - 3].rstrip() + "..."
+
+
 def carry_out(model: ChatModel, ctx: ToolContext, conversation: Conversation, request: Request,
               *, on_event: Event | None = None, stop: threading.Event | None = None) -> str:
     """One request through the loop, with what the request offers and tells the tools."""
@@ -74,6 +89,7 @@ class Autopilot:
         self.sweep_every = sweep_every
         self.on_event = on_event
         self.state = {"mode": "starting", "reason": "", "since": now()}
+        self.doing: dict[str, str] | None = None  # what the director does now, and since when
         self.failures = 0
         self.pending_theme: str | None = None  # a theme whose show is not made yet
         self.budget = costs.Budget()  # the run's, once it starts
@@ -85,7 +101,8 @@ class Autopilot:
                 self.model, system_prompt(self.settings),
                 Limits.from_config(self.settings.config(ctx.data.root))))
         self.budget = ctx.production.budget
-        beat = threading.Thread(target=self._heartbeat, args=(ctx, stop), name="heartbeat",
+        ended = threading.Event()  # the heartbeat beats until the last turn has ended
+        beat = threading.Thread(target=self._heartbeat, args=(ctx, ended), name="heartbeat",
                                 daemon=True)
         beat.start()
         bible = ctx.store.show.bible()
@@ -105,6 +122,7 @@ class Autopilot:
                 self._work(ctx, request, stop)
         finally:
             stop.set()
+            ended.set()
             beat.join(timeout=10)
             self._publish(ctx.store, stopped=True)  # the last word, after the last turn
 
@@ -133,6 +151,7 @@ class Autopilot:
         error = None
         try:
             if request == "finish":  # interrupted production: the code finishes it, no model
+                self._set_doing("making the takes a stop left unmade")
                 production.produce(ctx.production,
                                    [s["id"] for s in ctx.store.programme.unfinished_shots()])
             else:
@@ -146,6 +165,8 @@ class Autopilot:
         except Exception as exc:  # noqa: BLE001 - a 24/7 channel does not go off air for it
             error = f"the director's turn failed unexpectedly: {type(exc).__name__}: {exc}"
             log.exception("%s", error)
+        finally:
+            self._set_doing(None)
         kind = request if isinstance(request, str) else request.kind
         progressed = ctx.store.air.scheduled_count() > scheduled_before or (
             error is None and self._made(ctx, request))
@@ -200,9 +221,25 @@ class Autopilot:
         return request.kind == "plan" and ctx.store.programme.current_segment() is not None
 
     def _turn(self, ctx: ToolContext, request: Request, stop: threading.Event) -> str:
+        writing = f"writing {task(request)}"
+
+        def heard(kind: str, data: dict) -> None:
+            """The turn's events, told as what the director does now."""
+            if kind == "asking":
+                self._set_doing(writing)
+            elif kind == "call":
+                self._set_doing("making the takes" if data.get("by") == "code"
+                                else f"running {data['name']}")
+            if self.on_event is not None:
+                self.on_event(kind, data)
+
         # a fresh conversation each time keeps the context small for weeks of air
         return carry_out(self.model, ctx, Conversation(system_prompt(self.settings)), request,
-                         on_event=self.on_event, stop=stop)
+                         on_event=heard, stop=stop)
+
+    def _set_doing(self, what: str | None) -> None:
+        if what is None or (self.doing or {}).get("what") != what:
+            self.doing = None if what is None else {"what": what, "since": now()}
 
     @staticmethod
     def _last_tool_error(store: Store) -> str:
@@ -216,17 +253,17 @@ class Autopilot:
             self.state["reason"] = reason
 
     # -- the heartbeat thread: channel state and retention, even while a turn runs -------
-    def _heartbeat(self, ctx: ToolContext, stop: threading.Event) -> None:
+    def _heartbeat(self, ctx: ToolContext, ended: threading.Event) -> None:
         store, last_sweep = Store(ctx.data), 0.0
         try:
             while True:
                 if time.monotonic() - last_sweep >= self.sweep_every:
                     last_sweep = time.monotonic()
                     self._sweep(store, ctx)
-                if stop.is_set():
+                if ended.is_set():
                     return
                 self._publish(store, stopped=False)
-                stop.wait(5.0)
+                ended.wait(5.0)
         finally:
             store.close()
 
@@ -237,6 +274,7 @@ class Autopilot:
                                     failures=self.failures, director=self.model.name,
                                     sees_images=self.model.sees_images,
                                     policy=self.policy.__dict__, stopped=stopped,
+                                    doing=None if stopped else self.doing,
                                     budget={**self.budget.describe(),
                                             "spent": self.state["mode"] == "budget"},
                                     making=[] if stopped else making_now())

@@ -89,6 +89,7 @@ def health(store: Store, hls_dir) -> dict[str, Any]:
         "scheduled_s": round(store.air.queued_seconds(), 1),
         "buffer_target_s": channel.get("buffer_target_s"),
         "making": (channel.get("making") or []) if channel["running"] else [],
+        "director": channel["doing"],  # what it does now ({"what", "since", "for_s"}) or None
         "spend": spend(store),
         "playout": main or None, "next_premiere": store.air.next_premiere(),
         "channels": [{k: c[k] for k in ("name", "policy", "streaming", "playlist_age_s",

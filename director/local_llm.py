@@ -5,6 +5,8 @@ The prompt is the model's own chat template (from the GGUF), tools included the 
 was trained to read them. Every reply is constrained by a grammar built from the offered tools'
 JSON schemas: when work is asked for, the reply *is* one tool call whose arguments match its
 schema, so a small model cannot send an invalid call; otherwise it may also answer in words.
+The run's stop ends a reply between two llama.cpp calls (a token, or a few tokens of the
+prompt), so a channel going off air never waits minutes for a sentence nobody will read.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
+import threading
 from pathlib import Path
 from typing import Any
 
-from webtv.core.errors import ConfigError, ModelError
+from webtv.core.errors import ConfigError, ModelError, Stopped
+from webtv.director.fresh_words import NoRepeats, word_starts, written_before
 from webtv.director.llm import Reply, ToolCall, calls_in_text, temperature_for
 from webtv.director.protocol import Turn
 
@@ -104,6 +107,7 @@ class LocalGGUF:
         self.temperature = temperature
         self.max_tokens = max_tokens
         self._grammars: dict[str, Any] = {}
+        self._word_starts = word_starts(self._llm)
 
     def complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *,
                  require_tool: bool = False, turn: Turn | None = None) -> Reply:
@@ -111,18 +115,23 @@ class LocalGGUF:
         prompt = formatted.prompt
         if require_tool:
             prompt += "<tool_call>\n"  # the reply is a call: the grammar writes its JSON
-        stop = formatted.stop if require_tool else [*(formatted.stop or []), "</tool_call>"]
-        from llama_cpp import LogitsProcessorList
+        ends = formatted.stop if require_tool else [*(formatted.stop or []), "</tool_call>"]
+        from llama_cpp import LogitsProcessorList, StoppingCriteriaList
 
         show = turn.request.brief if turn and turn.request else None
-        fresh = NoRepeats(self._llm, written_before(messages, show.latest if show else ()))
-        try:
-            out = self._llm.create_completion(
-                prompt, grammar=self._grammar(tools, require_tool), max_tokens=self.max_tokens,
-                temperature=temperature_for(messages, self.temperature), repeat_penalty=1.1,
-                stop=stop, logits_processor=LogitsProcessorList([fresh]))
-        except ValueError as exc:  # llama.cpp: the prompt does not fit the context window
-            raise ModelError(f"{self.name}: {exc}") from exc
+        fresh = NoRepeats(self._llm, written_before(messages, show.latest if show else ()),
+                          self._word_starts)
+        stop = turn.stop if turn else None
+        tokens = self._llm.tokenize(prompt.encode(), special=True)  # BOS as the model says
+        if len(tokens) >= self._llm.n_ctx():
+            raise ModelError(f"{self.name}: the prompt ({len(tokens)} tokens) does not fit the "
+                             f"context window of {self._llm.n_ctx()}")
+        self._read(tokens, stop)
+        out = self._llm.create_completion(
+            tokens, grammar=self._grammar(tools, require_tool), max_tokens=self.max_tokens,
+            temperature=temperature_for(messages, self.temperature), repeat_penalty=1.1,
+            stop=ends, logits_processor=LogitsProcessorList([fresh]),
+            stopping_criteria=StoppingCriteriaList([lambda *_: self._heard(stop)]))
         text = out["choices"][0]["text"]
         usage = out["usage"]
         if require_tool:
@@ -134,6 +143,28 @@ class LocalGGUF:
                  for i, c in enumerate(calls)]
         return Reply(content if calls else text.strip(), calls, usage["prompt_tokens"],
                      usage["completion_tokens"])
+
+    def _read(self, tokens: list[int], stop: threading.Event | None) -> None:
+        """The prompt read into the model READ_AT_ONCE tokens at a time, a stop heard between:
+        one llama.cpp call cannot be cut short, and a whole prompt is a minute on two busy
+        cores. What it shares with the last prompt is kept (llama.cpp's prefix reuse); the
+        last token is left for the completion, which samples from it."""
+        llm = self._llm
+        kept = 0
+        for had, wanted in zip(llm.input_ids[:llm.n_tokens], tokens[:-1], strict=False):
+            if had != wanted:
+                break
+            kept += 1
+        llm.n_tokens = kept
+        for start in range(kept, len(tokens) - 1, READ_AT_ONCE):
+            self._heard(stop)
+            llm.eval(tokens[start:min(start + READ_AT_ONCE, len(tokens) - 1)])
+
+    def _heard(self, stop: threading.Event | None) -> bool:
+        """Between two llama.cpp calls: Stopped once the run stops, else False (go on)."""
+        if stop is not None and stop.is_set():
+            raise Stopped(f"{self.name} stopped writing: the channel stops")
+        return False
 
     def _grammar(self, tools: list[dict[str, Any]], require_tool: bool) -> Any:
         """One call to one of the offered tools, its arguments per that tool's schema; when no
@@ -157,103 +188,7 @@ class LocalGGUF:
         return self._grammars[key]
 
 
-FRESH_KEYS = ("action", "synopsis")  # what happens: never copied from what was written before
-NGRAM = 4  # tokens: "The panda chef adds" once; "The panda chef" as often as it takes
-PUSH_DOWN = 30.0  # logits: out of reach of sampling, yet still taken if the grammar allows no other
-FRESH_SPAN = re.compile(r'"(?:' + "|".join(FRESH_KEYS) + r')"\s*:\s*"')
-
-
-def written_before(messages: list[dict[str, Any]], latest: tuple[str, ...] | list[str] = ()
-                   ) -> list[str]:
-    """What the model must not write again: the actions of its earlier calls (a retry after an
-    error) and the latest shots the request shows it (``latest``, from the request's brief)."""
-    texts = []
-    for message in messages:
-        for call in message.get("tool_calls") or []:
-            texts += _fresh_values(call["function"].get("arguments") or "")
-    texts += latest
-    return [t for t in texts if t.strip()]
-
-
-def _fresh_values(arguments: str | dict) -> list[str]:
-    try:
-        tree = json.loads(arguments) if isinstance(arguments, str) else arguments
-    except json.JSONDecodeError:
-        return []
-    return _values_of(tree)
-
-
-def _values_of(node: Any) -> list[str]:
-    """The FRESH_KEYS strings anywhere in a call's arguments."""
-    if isinstance(node, dict):
-        return [text for key, value in node.items() for text in (
-            [value] if key in FRESH_KEYS and isinstance(value, str) else _values_of(value))]
-    if isinstance(node, list):
-        return [text for value in node for text in _values_of(value)]
-    return []
-
-
-class NoRepeats:
-    """A logits processor that keeps a small model from looping: inside an action (or a
-    synopsis) it cannot write a run of NGRAM tokens it has written before, in an earlier action
-    of this reply or in ``before`` (its last call, the latest shots). A 1.5B model asked for six
-    shots otherwise alternates two; the next token of a copied run is pushed far down."""
-
-    def __init__(self, llm: Any, before: list[str]) -> None:
-        self._llm = llm
-        self._next: dict[tuple[int, ...], set[int]] = {}
-        self._start: int | None = None
-        self._tokens: list[int] = []
-        self._offsets: list[int] = []  # where each generated token starts in the text
-        self._text = ""
-        self._learned: set[int] = set()  # closed spans already in the table
-        self._pieces: dict[int, str] = {}
-        for text in before:
-            self._learn(llm.tokenize(text.encode(), add_bos=False, special=False))
-
-    def _learn(self, tokens: list[int]) -> None:
-        for i in range(len(tokens) - NGRAM + 1):
-            self._next.setdefault(tuple(tokens[i:i + NGRAM - 1]), set()).add(
-                tokens[i + NGRAM - 1])
-
-    def _piece(self, token: int) -> str:
-        if token not in self._pieces:
-            self._pieces[token] = self._llm.detokenize([token]).decode("utf-8", "ignore")
-        return self._pieces[token]
-
-    def __call__(self, input_ids: Any, scores: Any) -> Any:
-        if self._start is None:
-            self._start = len(input_ids)
-        for token in input_ids[self._start + len(self._tokens):]:
-            self._offsets.append(len(self._text))
-            self._tokens.append(int(token))
-            self._text += self._piece(int(token))
-        open_span = None
-        for match in FRESH_SPAN.finditer(self._text):
-            end = _closing_quote(self._text, match.end())
-            span = [t for t, at in zip(self._tokens, self._offsets, strict=True)
-                    if match.end() <= at and (end is None or at < end)]
-            if end is None:
-                open_span = span
-            elif match.end() not in self._learned:
-                self._learned.add(match.end())
-                self._learn(span)
-        if open_span is not None and len(open_span) >= NGRAM - 1:
-            banned = self._next.get(tuple(open_span[-(NGRAM - 1):]))
-            if banned:
-                scores[list(banned)] -= PUSH_DOWN
-        return scores
-
-
-def _closing_quote(text: str, start: int) -> int | None:
-    i = start
-    while (i := text.find('"', i)) != -1:
-        if text[i - 1] != "\\":
-            return i
-        i += 1
-    return None
-
-
+READ_AT_ONCE = 32  # prompt tokens per llama.cpp call (a stop waits for one): ~0.5 s on 2 cores
 STRING_LIMIT = 160  # characters in any one string of a call: an action, a look, a title
 
 

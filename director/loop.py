@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from webtv.core.errors import DirectorGaveUp, StepLimitExceeded
+from webtv.core.errors import DirectorGaveUp, StepLimitExceeded, Stopped
 from webtv.director.llm import Reply, ToolCall, request_log
 from webtv.director.protocol import ChatModel, Request, Step, Turn
 from webtv.tools.context import ToolContext
@@ -55,6 +55,7 @@ class Conversation:
             self.logged = max(0, self.logged - users[0])
 
 
+STOPPED = "Stopped before finishing."
 NUDGE = ("You answered without calling a tool, and nothing is done yet. Call {tools} now, "
          "with its arguments as JSON.")
 
@@ -79,8 +80,11 @@ def run_turn(model: ChatModel, registry: Registry, ctx: ToolContext, conversatio
     steps: list[Step] = []
     nudged = False
     for _ in range(max_steps):
-        reply, llm_call_id = _ask(model, ctx, conversation, schemas, Turn(request, tuple(steps)),
-                                  require_tool=offer.done is not None and not steps)
+        asked = _ask(model, ctx, conversation, schemas, Turn(request, tuple(steps), stop),
+                     require_tool=offer.done is not None and not steps, emit=emit)
+        if asked is None:
+            return STOPPED
+        reply, llm_call_id = asked
         conversation.messages.append(reply.as_message())
         if not reply.tool_calls:
             if offer.done is not None and not steps and not nudged:
@@ -114,7 +118,7 @@ def run_turn(model: ChatModel, registry: Registry, ctx: ToolContext, conversatio
             return finished
         _check_budget(steps, offer.tool_budget)
         if stop is not None and stop.is_set():
-            return "Stopped before finishing."
+            return STOPPED
     raise StepLimitExceeded(f"the director used {max_steps} steps without finishing")
 
 
@@ -135,10 +139,17 @@ def _parsed(result: ToolResult) -> Any:
 
 
 def _ask(model: ChatModel, ctx: ToolContext, conversation: Conversation,
-         schemas: list[dict[str, Any]], turn: Turn, require_tool: bool) -> tuple[Reply, int]:
+         schemas: list[dict[str, Any]], turn: Turn, require_tool: bool,
+         emit: Event) -> tuple[Reply, int] | None:
+    """The model's reply and its row in the call log; None when the run stopped while the
+    model wrote (nothing of the reply was said)."""
+    emit("asking", {"model": model.name})  # the model writes: minutes, for a small one
     started = time.perf_counter()
     request = conversation.request()
-    reply = model.complete(request, schemas, require_tool=require_tool, turn=turn)
+    try:
+        reply = model.complete(request, schemas, require_tool=require_tool, turn=turn)
+    except Stopped:
+        return None
     llm_call_id = ctx.store.calls.log_llm_call(
         conversation=conversation.id, model=model.name,
         request=request_log(conversation.unlogged()),

@@ -8,6 +8,7 @@ the rendered words back: a template edit changes what a model reads, never what 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -70,7 +71,9 @@ class ChatModel(Protocol):
 @dataclass(frozen=True)
 class Turn:
     """What a model is told besides the messages: the request it is carrying out (None for
-    bare words, as in a test) and the calls it has made for it so far."""
+    bare words, as in a test), the calls it has made for it so far, and the run's stop (a
+    model that writes for minutes stops between tokens when it is set)."""
 
     request: Request | None = None
     steps: tuple[Step, ...] = ()
+    stop: threading.Event | None = None

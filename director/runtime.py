@@ -32,11 +32,11 @@ STEADY_S = 60.0  # a thread that ran this long before it failed starts again at 
 
 def open_context(settings: Settings, stop: threading.Event | None = None) -> ToolContext:
     """The store, the data dir and the backends that the flags and webtv.toml choose;
-    ``stop``: production begins no new take once it is set."""
+    ``stop``: production begins no new take once it is set (and waits for no cluster job)."""
     data = DataDir(settings.data_dir)
     config = settings.config(data.root)
     backends = backend_config.build(config, settings.backends, data.root / "work",
-                                    CallJournal(data), settings.fault_rate)
+                                    CallJournal(data), settings.fault_rate, stop)
     gate = settings.gate or config.get("inspection", {}).get("gate", "auto")
     return ToolContext.open(store=Store(data), data=data, backends=backends,
                             moderator=moderation.from_env(), stop=stop,

@@ -18,7 +18,16 @@ def channel_health(store: Store) -> dict[str, Any]:
     state = store.programme.channel()
     beat = age(state.get("heartbeat"))
     running = beat is not None and beat < STALE_S and not state.get("stopped")
-    return {"running": running, "heartbeat_age_s": beat, **state}
+    doing = state.get("doing") if running else None
+    return {"running": running, "heartbeat_age_s": beat, **state,
+            "doing": None if doing is None else {**doing, "for_s": age(doing["since"])}}
+
+
+def doing_line(doing: dict[str, Any]) -> str:
+    """What the director does and for how long: "writing the shot list for 'X' (2 min 10 s)"."""
+    seconds = round(doing["for_s"] or 0)
+    minutes, seconds = divmod(seconds, 60)
+    return f"{doing['what']} ({f'{minutes} min ' if minutes else ''}{seconds} s)"
 
 
 def status_report(store: Store) -> dict[str, Any]:
@@ -95,6 +104,7 @@ def format_status(report: dict[str, Any]) -> str:
     channel = report["channel"]
     return "\n".join([
         f"Show:      {report['show'] or '(none yet)'}", *_channel_lines(channel),
+        *([f"Director:  {doing_line(channel['doing'])}"] if channel["doing"] else []),
         *_on_air_lines(report), *_making_lines(channel),
         *_output_lines(channel.get("outputs") or []),
         *_next_lines(report, channel), *_programme_lines(report, channel),
@@ -242,3 +252,21 @@ def _network_lines(report: dict[str, Any]) -> list[str]:
                 f"{e['failed']} failed of {e['attempts']}; last {e['last_outcome']}")
         lines.append(line + (f" - {e['last_error'][:120]}" if e["last_error"] else ""))
     return lines
+
+
+def when_queued(store: Store, position: int) -> str:
+    """When the show at ``position`` in the queue starts: after the shots left in the plan
+    of the show on now and the two episodes of each show queued before it, at the pace the
+    channel measured (the time to make them; a full air buffer pauses making, so it is the
+    soonest)."""
+    from webtv.tools.bible import EPISODE_SHOTS
+
+    left = sum(max(0, s["shots"] - s["written"]) for s in store.programme.segments()) + \
+        len(store.programme.unfinished_shots(limit=1000))
+    shots = left + 2 * EPISODE_SHOTS * (position - 1)
+    pace = store.takes.pace()
+    when = f"starts after {shots} more shot{'s' * (shots != 1)}"
+    if pace is None:
+        return f"{when}; no take made yet to measure the pace by"
+    minutes = shots * pace["seconds_per_take"] / 60
+    return f"{when}: in about {minutes:.0f} min at {pace['seconds_per_take']:.0f} s a take"

@@ -4,7 +4,7 @@ timeline, long-lived FFmpeg outputs) for the whole run.
 ``Playout`` is the director's own channel ("main"): its programme (programme.py) premieres
 whole scenes as production makes them and reruns whole scenes of the library between them;
 once the owner's budget is spent, reruns by the budget's policy. The slate (the show's title
-and what is coming up) airs only when there is nothing else.
+and what is coming up, or what the director writes) airs only when there is nothing else.
 ``LibraryPlayout`` is a channel of the network: the shared library, picked by its policy.
 
 Whoever runs a playout owns its thread (the runtime: ``run.start("playout", playout.run)``) and
@@ -14,6 +14,7 @@ hands it the stop event that ends it.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import threading
 import uuid
@@ -115,9 +116,14 @@ class Playout:
             return False
 
     def _slate(self, store: Store) -> Path:
+        """The show's title, and what comes next: the next shot in the making, or what this
+        run's director writes now (the first show is minutes of a small model's writing)."""
         bible = store.show.bible() or {}
         coming = store.air.next_in_the_making()
-        line = f"Coming up: {coming}" if coming else "We'll be right back"
+        channel = store.programme.channel()
+        doing = channel.get("doing") if channel.get("pid") == os.getpid() else None
+        line = (f"Coming up: {coming}" if coming else f"The director is {doing['what']}"
+                if doing else "We'll be right back")
         return slate(self.data, bible.get("title") or self.channel_name, line[:70])
 
     def _air_slate(self, store: Store, tx: Transmitter, note: str = "") -> None:

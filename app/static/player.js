@@ -14,7 +14,7 @@ const MAX_BACKOFF_MS = 10000;
 const state = window.webtv = {
   channel: new URLSearchParams(location.search).get("channel") || "main", channels: [],
   session: null, onAir: [], next: [], premiere: null, codecs: "avc1.64001f,mp4a.40.2",
-  mode: null, offset: null, hls: null, generation: 0, restarts: 0,
+  mode: null, offset: null, hls: null, generation: 0, restarts: 0, director: null,
   firstFrameMs: null, firstWordsMs: null, shown: null, clock: null,
 };
 
@@ -249,7 +249,8 @@ function renderNext(current) {
   const items = [...later, ...state.next.map((n) => ({ action: n.action, kind: "take" }))];
   $("next").replaceChildren(...items.slice(0, 5).map((n) =>
     el("li", "", (n.kind === "replay" ? "Rerun: " : "Premiere: ") + (n.action || ""))));
-  if (!items.length) $("next").replaceChildren(el("li", "muted", "The director is making the next takes."));
+  if (!items.length) $("next").replaceChildren(el("li", "muted", state.director
+    ? `The director is ${state.director}.` : "The director is making the next takes."));
   renderPremiere();
 }
 
@@ -281,7 +282,7 @@ async function poll() {
       $("logline").textContent = now.logline;
       $("notice").textContent = now.notice || ""; $("notice").hidden = !now.notice;
       state.codecs = now.codecs; state.onAir = now.on_air; state.next = now.next;
-      state.premiere = now.premiere; renderPremiere();
+      state.premiere = now.premiere; renderPremiere(); state.director = now.director;
       state.clock = now.clock;
       if (now.session && now.session !== state.session) {  // a (re)started playout
         const first = state.session === null;

@@ -13,7 +13,9 @@ backend's pool hands each job to rq instead of calling the Space itself:
   (``Retry``), and another worker runs it;
 - the clip comes back as bytes in the job's result; the caller validates it and keeps it under
   its content hash, as today; a failure (not a dead worker) comes back as data, so the caller
-  fails over to the pool's next endpoint as the in-process pool does.
+  fails over to the pool's next endpoint as the in-process pool does;
+- when the channel stops, the asker stops waiting at once and the job goes on: a restart that
+  asks the same again is answered from its result (``LeftToCluster``).
 
 Without the setting nothing here is imported: one host stays in-process and needs no Redis.
 """
@@ -32,7 +34,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from webtv.core.errors import BackendError, ConfigError
+from webtv.core.errors import BackendError, ConfigError, LeftToCluster
 from webtv.production.backends.space import BadOutput, Endpoint, EndpointConfig, Journal
 
 log = logging.getLogger("webtv.cluster")
@@ -128,13 +130,15 @@ class ClusterPool:
     """The endpoints of one backend, shared through Redis; the same interface as ``Pool``."""
 
     def __init__(self, backend: str, configs: list[EndpointConfig], url: str,
-                 journal: Journal, deadline_s: float = 900.0) -> None:
+                 journal: Journal, deadline_s: float = 900.0,
+                 stop: threading.Event | None = None) -> None:
+        """``stop``: the run's; once it is set, no job is waited for (see ``answer``)."""
         if not configs:
             raise ConfigError(f"backend {backend!r} has no endpoints")
         from rq import Queue
 
         self.backend, self.configs, self.deadline_s = backend, configs, deadline_s
-        self.journal = journal
+        self.journal, self.stop = journal, stop
         self.queue = Queue(QUEUE, connection=connect(url))
         self._turn = 0
         self._lock = threading.Lock()
@@ -186,7 +190,7 @@ class ClusterPool:
                 CLAIM + job_id, os.getpid(), nx=True, ex=CLAIM_S):
             # another asker is queueing this very job now (rq's rate-limited enqueue has no
             # "unique"): wait for it rather than queue it twice, which would let it run twice
-            job = self._queued_by_another(job_id)
+            job = self._queued_by_another(job_id, config.name)
         if job is None:
             job = self.queue.enqueue(
                 run_job, config.model_dump(), values, max(1.0, deadline - time.monotonic()),
@@ -194,10 +198,11 @@ class ClusterPool:
                 failure_ttl=RESULT_TTL_S, job_timeout=int(config.timeout_s * config.attempts)
                 + 60, rate_limit=RateLimit(endpoint_key(config), config.concurrency),
                 description=f"{config.name} {config.capability}")
-        return answer(job, self.queue, deadline)
+        return answer(job, self.queue, deadline, self.stop)
 
-    def _queued_by_another(self, job_id: str):
+    def _queued_by_another(self, job_id: str, name: str):
         for _ in range(int(CLAIM_S / 0.1)):
+            left_to_cluster(self.stop, name)
             job = self._existing(job_id)
             if job is not None:
                 return job
@@ -228,13 +233,15 @@ class ClusterPool:
                          "bad_output") else "error", error=answer.get("error", "")[:500])
 
 
-def answer(job, queue, deadline: float) -> dict[str, Any]:
-    """A queued job's answer, waited for until ``deadline``; a failure as data."""
+def answer(job, queue, deadline: float, stop: threading.Event | None = None) -> dict[str, Any]:
+    """A queued job's answer, waited for until ``deadline`` or the run's ``stop``
+    (LeftToCluster: the job goes on); a failure as data."""
     from rq.job import JobStatus
     from rq.registry import StartedJobRegistry
 
     started = StartedJobRegistry(queue=queue)
     while time.monotonic() < deadline:
+        left_to_cluster(stop, job.description or job.id)
         status = job.get_status(refresh=True)
         if status == JobStatus.FINISHED:
             return job.return_value(refresh=True)
@@ -245,6 +252,13 @@ def answer(job, queue, deadline: float) -> dict[str, Any]:
         started.cleanup()  # a dead worker's job goes back on the queue (rq's Retry)
         time.sleep(0.2)
     return {"ok": False, "error": "no answer before the job's deadline"}
+
+
+def left_to_cluster(stop: threading.Event | None, what: str) -> None:
+    """LeftToCluster once the run stops: a stop is not held by a clip another host makes."""
+    if stop is not None and stop.is_set():
+        raise LeftToCluster(f"{what}: the channel stopped; the job goes on in the cluster and "
+                            "a restart that asks the same is answered from its result")
 
 
 def endpoint_key(config: EndpointConfig) -> str:

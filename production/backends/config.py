@@ -23,6 +23,7 @@ A ``[presets.NAME]`` table in webtv.toml adds a new API shape (see presets.toml)
 from __future__ import annotations
 
 import re
+import threading
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -88,10 +89,12 @@ def endpoint_config(table: dict[str, Any], known: dict[str, dict], index: int) -
 
 
 def build(config: dict[str, Any], choices: dict[str, str | None], work: Path,
-          journal: Journal, fault_rate: float = 0.0) -> Backends:
+          journal: Journal, fault_rate: float = 0.0,
+          stop: threading.Event | None = None) -> Backends:
     """The backends: local ones, pools of remote endpoints, or models in this process (or on
     the cluster's model workers). ``fault_rate`` makes the local video backend inject known
-    faults (for testing the checks)."""
+    faults (for testing the checks); ``stop``: the run's, after which a cluster's job is left
+    to the cluster rather than waited for."""
     chosen = {cap: choices.get(cap) or config.get("backends", {}).get(cap) or "local"
               for cap in CAPABILITIES}
     local = local_backends(fault_rate)
@@ -100,18 +103,19 @@ def build(config: dict[str, Any], choices: dict[str, str | None], work: Path,
         if name == "local":
             built[cap] = getattr(local, cap)
         elif name.startswith(models.IN_PROCESS):
-            built[cap] = model(cap, name, config, journal)
+            built[cap] = model(cap, name, config, journal, stop)
         elif name.partition(":")[0] in HOSTED and ":" in name:
             built[cap] = hosted(cap, name, config, journal)
         else:
-            built[cap] = remote(cap, name, config, work, journal)
+            built[cap] = remote(cap, name, config, work, journal, stop)
     still = choices.get("stills") or config.get("backends", {}).get("stills")
     if still:
-        built["stills"] = model("stills", still, config, journal)
+        built["stills"] = model("stills", still, config, journal, stop)
     return Backends(**built)
 
 
-def model(cap: str, name: str, config: dict[str, Any], journal: Journal) -> Any:
+def model(cap: str, name: str, config: dict[str, Any], journal: Journal,
+          stop: threading.Event | None = None) -> Any:
     """A model run by this process (``diffusers:MODEL``, ``transformers:MODEL``), or by the
     cluster's model workers when ``[gpu] workers = true``."""
     if config.get("gpu", {}).get("workers"):
@@ -122,7 +126,7 @@ def model(cap: str, name: str, config: dict[str, Any], journal: Journal) -> Any:
         from webtv.production.backends.model_jobs import ModelClient
 
         deadline = float(config.get("backends", {}).get("job_deadline_s", 900))
-        return ModelClient(cap, name, config.get("gpu", {}), url, journal, deadline)
+        return ModelClient(cap, name, config.get("gpu", {}), url, journal, deadline, stop)
     return models.in_process(cap, name, config.get("gpu", {}), journal)
 
 
@@ -145,7 +149,8 @@ def hosted(cap: str, name: str, config: dict[str, Any], journal: Journal) -> Any
     return backend
 
 
-def remote(cap: str, name: str, config: dict[str, Any], work: Path, journal: Journal) -> Any:
+def remote(cap: str, name: str, config: dict[str, Any], work: Path, journal: Journal,
+           stop: threading.Event | None = None) -> Any:
     """A pool of the endpoints of a remote backend (a Space preset or an [[endpoints]] one)."""
     known = {**presets(), **config.get("presets", {})}
     tables = config.get("endpoints", [])
@@ -164,7 +169,8 @@ def remote(cap: str, name: str, config: dict[str, Any], work: Path, journal: Jou
         if c.capability != cap:
             raise ConfigError(f"endpoint {c.name} serves {c.capability}, not {cap}")
     if cluster.redis_url(config):  # shared with other processes and hosts through Redis
-        pool = cluster.ClusterPool(name, configs, cluster.redis_url(config), journal, deadline)
+        pool = cluster.ClusterPool(name, configs, cluster.redis_url(config), journal, deadline,
+                                   stop)
     else:
         pool = Pool(name, [Endpoint(c, work / "downloads" / c.name, journal) for c in configs],
                     deadline)

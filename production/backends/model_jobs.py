@@ -103,7 +103,7 @@ class ModelClient:
     needs_image = False
 
     def __init__(self, cap: str, name: str, gpu: dict[str, Any], url: str, journal: Any,
-                 deadline_s: float = 900.0) -> None:
+                 deadline_s: float = 900.0, stop: threading.Event | None = None) -> None:
         from rq import Queue
 
         from webtv.production.backends.inprocess import short_name
@@ -111,7 +111,7 @@ class ModelClient:
         self.cap, self.spec, self.gpu, self.journal = cap, name, gpu, journal
         library, _, model = name.partition(":")
         self.name = f"{library}:{short_name(model)} (workers)"
-        self.deadline_s = deadline_s
+        self.deadline_s, self.stop = deadline_s, stop  # stop: no job is waited for after it
         self.queue = Queue(QUEUE, connection=cluster.connect(url))
 
     def generate(self, request: VideoRequest, out_dir: Path) -> Asset:
@@ -137,7 +137,7 @@ class ModelClient:
             retry=Retry(max=cluster.RETRIES), result_ttl=cluster.RESULT_TTL_S,
             failure_ttl=cluster.RESULT_TTL_S, job_timeout=int(self.deadline_s) + 60,
             description=f"{self.spec} {self.cap}")
-        answer = cluster.answer(job, self.queue, started + self.deadline_s)
+        answer = cluster.answer(job, self.queue, started + self.deadline_s, self.stop)
         self.journal(endpoint=self.name, capability=self.cap, attempt=1,
                      arguments={"via": "model workers", "worker": answer.get("worker"),
                                 "loads": answer.get("loads")},
