@@ -12,6 +12,17 @@ thresholds were tuned on. Prints, per fault class and strength, how many clips w
 (refused or rejected) and how many passed; per check, how many clean takes it rejected; and
 the share of scheduled (aired) takes that carry a fault.
 
+With --stills N, each show also gets N shots that hold still (a static camera on a character
+that stands still: the local renderer draws them as a video model does, quiet, with no camera
+motion), reported apart: the clean ones a check rejected, the faulty ones that aired.
+
+Space stills mode (--space-stills N): no production; N clean still shots, and N frozen copies
+of one frame of a still shot (also with faint noise drawn anew on each copy: near-exact
+repeats) and of a moving (pan) shot, each encoded as a Space answers (MPEG-4
+Part 2 as OpenCV's mp4v writer, and H.264), made into house-format takes by FFmpeg as
+production does, and judged by the checks a still shot can trip. Prints how many of each kind
+each check rejected.
+
 Channel mode (--channel SECONDS): `webtv run` as it runs (autopilot, offline director,
 playout), with the local backends at --faults, or with --space a local Gradio Space with the
 Zeroscope API that answers --faults of its clips faulty and, besides, always answers --trap of
@@ -19,6 +30,8 @@ the prompts (whatever the seed) with a portrait clip. Prints how the air was sha
 fresh takes, replays and the slate after the first --warmup seconds.
 
     python bench/inspection.py [--takes 200] [--faults 0.4] [--workers 2] [--holdout]
+                               [--stills 0]
+    python bench/inspection.py --space-stills 12
     python bench/inspection.py --channel 480 [--space [--trap 0.2]] [--faults 0.4] [--warmup 120]
 """
 
@@ -72,9 +85,16 @@ def main() -> None:
     parser.add_argument("--trap", type=float, default=0.2,
                         help="--space: the share of prompts it always answers badly")
     parser.add_argument("--warmup", type=float, default=120.0)
+    parser.add_argument("--stills", type=int, default=0,
+                        help="shots that hold still written for each show, besides its own")
+    parser.add_argument("--space-stills", type=int, default=0,
+                        help="clips of each kind through a Space's codecs (no production)")
     args = parser.parse_args()
     if args.channel:
         channel(args)
+        return
+    if args.space_stills:
+        space_stills(args.space_stills)
         return
     data = DataDir(Path(tempfile.mkdtemp(prefix="webtv-inspect-")))
     store = Store(data)
@@ -89,11 +109,34 @@ def main() -> None:
         theme += 1
         carry_out(director, ctx, Conversation("s"),
                   produce_request(ctx, store.programme.current_segment(), 8))
+        if args.stills:
+            write_stills(ctx, args.stills, theme)
         print(f"  {len(backends.video.made)} clips ...", flush=True)
-    report(store, backends.video.made, time.monotonic() - started)
+    report(store, backends.video.made, time.monotonic() - started, backends.video.held)
 
 
-def report(store: Store, made: list[tuple[int, str, str | None]], seconds: float) -> None:
+STILL_ACTIONS = ["{who} stands still and looks out over the {place}", "{who} waits quietly",
+                 "{who} sits and watches the sky", "{who} rests for a moment",
+                 "{who} stands still, listening", "{who} pauses by the {place}",
+                 "{who} sits in the {place}, thinking", "{who} stands and gazes ahead"]
+
+
+def write_stills(ctx: ToolContext, count: int, salt: int) -> None:
+    """Shots that hold still for the current show, written as a director would (write_shots:
+    a static camera, a character that stands still) and produced."""
+    from webtv import tools
+
+    entities = ctx.store.show.entities()
+    who = next(e["name"] for e in entities if e["kind"] == "character")
+    place = next((e["name"] for e in entities if e["kind"] == "location"), "place").lower()
+    shots = [{"action": STILL_ACTIONS[(salt + i) % len(STILL_ACTIONS)].format(
+        who=who, place=place) + f", take {salt}-{i}", "camera": "static",
+        "motion": "stands still"} for i in range(count)]
+    tools.load().dispatch(ctx, "write_shots", json.dumps({"shots": shots}))
+
+
+def report(store: Store, made: list[tuple[int, str, str | None]], seconds: float,
+           held: set[tuple[int, str]] = frozenset()) -> None:
     takes = {(t["seed"], t["prompt"]): t for t in store.db.query(
         "select takes.id, takes.seed, takes.prompt, takes.status, camera_move, "
         "subject_direction "
@@ -109,6 +152,7 @@ def report(store: Store, made: list[tuple[int, str, str | None]], seconds: float
         fired[row["take_id"]].add(row["name"])
     per_fault: dict[str, Counter] = defaultdict(Counter)
     clean_rejects: Counter = Counter()
+    still_rejects: Counter = Counter()
     clean, aired, aired_faulty = 0, 0, []
     for seed, prompt, fault in made:
         take = takes.get((seed, prompt))
@@ -121,6 +165,7 @@ def report(store: Store, made: list[tuple[int, str, str | None]], seconds: float
             clean += 1
             for name in fired.get(take["id"], ()) if take else ():
                 clean_rejects[name] += 1
+                still_rejects[name] += (seed, prompt) in held
             if take is None:
                 clean_rejects["refused file"] += 1
             continue
@@ -150,6 +195,22 @@ def report(store: Store, made: list[tuple[int, str, str | None]], seconds: float
                          and takes[(s, p)]["status"] == "rejected")
     print(f"| clean takes rejected | {rejected_clean} of {clean} "
           f"({rejected_clean / max(1, clean):.1%}) |")
+    still = [(s, p, f) for s, p, f in made if (s, p) in held]
+    still_clean = [(s, p) for s, p, f in still if f is None]
+    still_rejected = sum(1 for k in still_clean if k in takes
+                         and takes[k]["status"] == "rejected")
+    print(f"| clean takes of shots that hold still, rejected | {still_rejected} of "
+          f"{len(still_clean)} ({still_rejected / max(1, len(still_clean)):.1%}) |")
+    still_aired = [t for t in (takes.get((s, p)) for s, p, f in still)
+                   if t is not None and t["status"] in ("scheduled", "aired")]
+    still_faulty = sum(1 for fault, take_id in aired_faulty
+                       if any(t["id"] == take_id for t in still_aired))
+    print(f"| aired takes of shots that hold still carrying a fault | "
+          f"{still_faulty / max(1, len(still_aired)):.1%} ({still_faulty} of "
+          f"{len(still_aired)}) |")
+    rewrites = store.db.query("select result from tool_calls where name = 'rewrite_shot' "
+                              "and made_by = 'code' and ok = 1")
+    print(f"| shots rewritten by the code (a check failed twice) | {len(list(rewrites))} |")
     print("\n| fault | strength | clips | refused (file) | rejected | by its check | passed |")
     print("|---|---|---|---|---|---|---|")
     for kind in (*PICTURE_FAULTS, *FILE_FAULTS):
@@ -157,13 +218,57 @@ def report(store: Store, made: list[tuple[int, str, str | None]], seconds: float
             c = per_fault.get(name, Counter())
             print(f"| {kind} | {strength} | {c['clips']} | {c['refused']} | {c['rejected']} | "
                   f"{c['by its check'] if kind in CATCHES else '-'} | {c['passed']} |")
-    print("\n| check | clean takes it rejected |\n|---|---|")
+    print("\n| check | clean takes it rejected | of them, shots that hold still |\n|---|---|---|")
     for name, count in sorted(clean_rejects.items(), key=lambda kv: -kv[1]):
-        print(f"| {name} | {count} |")
+        print(f"| {name} | {count} | {still_rejects[name]} |")
     for fault, take_id in aired_faulty:  # what got through, and what the checks measured
         values = {r["name"]: round(r["value"], 2) for r in store.db.query(
             "select name, value from checks where take_id = ?", [take_id])}
         print(f"  got through: take {take_id} ({fault}): {values}")
+
+
+def space_stills(count: int) -> None:
+    """Clean shots that hold still and frozen copies of one frame, through a Space's codecs and
+    the house pass: how many of each the checks a still shot can trip reject."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests import still_shots
+    from webtv.inspection import checks, motion
+    from webtv.production.backends.local_video import render
+
+    work = Path(tempfile.mkdtemp(prefix="webtv-space-stills-"))
+    kinds = {"clean, holds still": ("static", lambda s: still_shots.still_clip(s)),
+             "frozen, holds still": ("static",
+                                     lambda s: still_shots.frozen(still_shots.still_clip(s))),
+             "near repeats, holds still": ("static", lambda s: still_shots.frozen(
+                 still_shots.still_clip(s), 1.0, fresh=True, seed=s)),
+             "frozen, pans": ("pan", lambda s: still_shots.frozen(
+                 render(still_shots.request(still_shots.PAN, s))))}
+    jobs = [(kind, codec, 5000 + 37 * i) for kind in kinds for codec in still_shots.SPACE_CODECS
+            for i in range(count)]
+
+    def judge(job: tuple[str, str, int]) -> set[str]:
+        kind, codec, seed = job
+        move, draw = kinds[kind]
+        frames = still_shots.made(draw(seed), work / f"{kind[:6]}-{move}-{codec}-{seed}", codec)
+        found = [checks.black_frames(frames), checks.frozen_frames(frames),
+                 checks.flicker(frames), checks.scene_cut(frames),
+                 motion.dynamic_degree(frames, camera_move=move)]
+        return {c.name for c in found if not c.passed}
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(2) as pool:
+        failed = dict(zip(jobs, pool.map(judge, jobs), strict=True))
+    print(f"\n{len(jobs)} clips in {time.monotonic() - started:.0f} s")
+    print("| clip | Space codec | clips | rejected | by frozen_frames | by dynamic_degree | "
+          "by another check |\n|---|---|---|---|---|---|---|")
+    for kind in kinds:
+        for codec in still_shots.SPACE_CODECS:
+            mine = [f for (k, c, _), f in failed.items() if (k, c) == (kind, codec)]
+            print(f"| {kind} | {codec} | {len(mine)} | {sum(bool(f) for f in mine)} | "
+                  f"{sum('frozen_frames' in f for f in mine)} | "
+                  f"{sum('dynamic_degree' in f for f in mine)} | "
+                  f"{sum(bool(f - {'frozen_frames', 'dynamic_degree'}) for f in mine)} |")
 
 
 def channel(args) -> None:

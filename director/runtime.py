@@ -40,6 +40,8 @@ def open_context(settings: Settings, stop: threading.Event | None = None) -> Too
     gate = settings.gate or config.get("inspection", {}).get("gate", "auto")
     return ToolContext.open(store=Store(data), data=data, backends=backends,
                             moderator=moderation.from_env(), stop=stop,
+                            # a shot failing a check twice: back to the model, else the code
+                            rewrites="director" if settings.llm_model else "code",
                             gate=checks.gate(gate, backends.video.name),
                             prices=costs.prices(config),
                             budget=costs.budget(config, settings.budget_day,

@@ -5,6 +5,8 @@ take that moves at all)."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from webtv.inspection.checks import Check, luma
@@ -111,6 +113,24 @@ SUBJECT_WAYS = {"right": ("dx", 1), "left": ("dx", -1), "down": ("dy", 1), "up":
                 "toward": ("growth", 1), "away": ("growth", -1)}
 
 
+# Words of a subject that stays where it is ("stands still", "sits and watches the sky"): with
+# a held camera, a shot that asks the picture to hold still.
+STILL = re.compile(r"\b(?:still|motionless|unmoving|stands?|standing|sits?|sitting|waits?|"
+                   r"waiting|rests?|resting|sleeps?|sleeping|pauses?|poses?|watch(?:es|ing)?|"
+                   r"gazes?|stares?|listens?)\b", re.I)
+
+
+def holds_still(camera_move: str | None, subject_direction: str | None,
+                subject_motion: str | None, action: str = "") -> bool:
+    """Whether a shot asks the picture to hold still: a static camera on a subject that goes
+    nowhere and whose motion (or action) says it stays put ("stands still"). A video model
+    draws such a shot quiet: no camera motion at all, a breath, the light, a leaf;
+    frozen_frames tells that from a frozen copy of one frame."""
+    return ((camera_move or "static") == "static"
+            and (subject_direction or "none") == "none"
+            and bool(STILL.search(f"{subject_motion or 'still'} {action}")))
+
+
 def expected_motion(camera_move: str, camera_direction: str) -> tuple[str, int] | None:
     """The measured axis and sign a camera move must show; None for a static camera."""
     table = {("pan", "right"): ("dx", -1), ("pan", "left"): ("dx", 1),
@@ -200,13 +220,21 @@ def subject_direction(track: dict[str, float] | None, direction: str,
 
 
 def dynamic_degree(frames: list[np.ndarray], limit: float = 0.1,
-                   measured: dict[str, float] | None | str = "measure") -> Check:
+                   measured: dict[str, float] | None | str = "measure",
+                   camera_move: str = "") -> Check:
     """How much moves, px/frame: the global motion plus half the divergence (VBench's dynamic
-    degree uses optical-flow magnitude; phase correlation is its cheap global part)."""
+    degree uses optical-flow magnitude; phase correlation is its cheap global part). That is
+    the camera's motion, so it is demanded only of a shot whose camera moves (``camera_move``;
+    "" when the shot is not known): a held camera ("static": a shot that stands still, or a
+    character who moves in a still frame) shows none, as a video model draws it. Its picture
+    is judged by frozen_frames (live, not one frame repeated) and subject_direction."""
     m = motion(frames) if measured == "measure" else measured
     if m is None:
         return Check("dynamic_degree", 0.0, limit, True, "not measurable (too little texture)")
     value = float(np.hypot(m["dx"], m["dy"]) + abs(m["divergence"]) / 2)
+    if camera_move == "static":
+        return Check("dynamic_degree", value, 0.0, True,
+                     f"{value:.2f} px/frame of global motion; a held camera: none demanded")
     unmeasured = [name for name, key in (("sideways", "x_measured"), ("up-and-down",
                   "y_measured"), ("a zoom", "zoom_measured")) if not m[key]]
     if value < limit and unmeasured:  # motion on plain parts of the picture cannot be ruled out

@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 from webtv.inspection.moderation import LocalModerator, OpenAIModerator
 from webtv.production.backends import local_backends
@@ -56,6 +56,10 @@ class Production:
     # a take that passed its checks, judged by sight (a model that sees): its verdict row,
     # {"verdict": keep | retake | change | unreviewed, "reason", "action"}; None: no review
     review: Callable[[Production, int], dict[str, Any]] | None = None
+    # who says a shot differently when its takes failed the same check twice: "code" (the
+    # offline planner's runs: production/rewrite.py) or "director" (a model: the shot is
+    # dropped with why and a hint, and the model rewrites it)
+    rewrites: Literal["code", "director"] = "code"
     # where the steps the code runs are logged: the call log's conversation, and progress
     conversation: str = ""
     on_event: Event | None = None

@@ -1,5 +1,6 @@
 """Production of shots, run by code: make a take, inspect it, retake with a new seed within the
-shot's budget, schedule it. The director decides *what* to shoot; this has one right answer.
+shot's budget (a shot that failed one check twice is said differently first: rewrite.py),
+schedule it. The director decides *what* to shoot; this has one right answer.
 
 Shots are made two at a time (``ctx.parallel``: two endpoints make two takes) and scheduled in
 shot order as soon as each is ready, so the first shot is on air before the last is made.
@@ -10,15 +11,16 @@ an audit read the same as when a model made each call itself.
 from __future__ import annotations
 
 import json
-import re
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from webtv.core import errors
 from webtv.core.errors import BadMedia, BudgetSpent, GateUnavailable, Refused, ToolError
-from webtv.production import costs, takes
+from webtv.production import costs, rewrite, takes
 from webtv.production.context import Production
 from webtv.state.store import Store
 
@@ -33,6 +35,7 @@ class Outcome:
     generation_failed: int = 0  # attempts that made no file at all (the backends failed)
     dropped: bool = False  # the shot spent its budget (or failed its schedule step)
     refused: bool = False  # a service refused its prompt: rewritten, not retaken
+    rewrites: list[str] = field(default_factory=list)  # why the code said the shot differently
     waits: bool = False  # the owner's budget has no room for it now: made later
 
 
@@ -62,6 +65,9 @@ class Report:
             "dropped": [{"shot": o.shot["position"], "action": o.shot["action"],
                          "why": o.failures[-1] if o.failures else "not made"}
                         for o in self.dropped],
+            **({"rewritten": [{"shot": o.shot["position"], "why": why}
+                              for o in self.outcomes for why in o.rewrites]}
+               if any(o.rewrites for o in self.outcomes) else {}),
             **({"waiting_for_backends": len(self.waiting)} if self.waiting else {}),
             **({"waiting_for_budget": sum(o.waits for o in self.outcomes)}
                if any(o.waits for o in self.outcomes) else {}),
@@ -120,7 +126,9 @@ class Outage:
 def _shoot(ctx: Production, shot_id: int, down: Outage) -> Outcome:
     """Takes of one shot until one is accepted or the budget is spent. Every attempt is counted
     on the shot (in the store: a restart does not reset it) and gets a seed of its own, and
-    every failure (a backend error, a refused file, a failed check) spends the budget."""
+    every failure (a backend error, a refused file, a failed check) spends the budget. A check
+    failed twice with the same words is not tried a third time: the shot is said differently
+    by the code, or goes back to the director (``ctx.rewrites``)."""
     shot = ctx.store.takes.shot(shot_id)
     outcome = Outcome(shot)
     if shot["status"] == "scheduled":
@@ -137,8 +145,12 @@ def _shoot(ctx: Production, shot_id: int, down: Outage) -> Outcome:
     # already counted)
     resumable = [(t["id"], t["status"]) for t in ctx.store.takes.takes_for_shot(shot_id)
                  if t["status"] in ("made", "accepted")]
-    emphasis = None
-    while resumable or shot["attempts"] < costs.thrift(ctx, shot["duration_s"])[0]:
+    emphasis, failed = None, Counter()  # how often each check failed with the shot's words
+
+    def budget_left() -> bool:
+        return bool(resumable) or shot["attempts"] < costs.thrift(ctx, shot["duration_s"])[0]
+
+    while budget_left():
         if ctx.stopping():  # the channel is going off air: the shot waits, unspent
             outcome.failures.append("not made: the channel stopped")
             return outcome
@@ -150,9 +162,18 @@ def _shoot(ctx: Production, shot_id: int, down: Outage) -> Outcome:
             break
         if take is None:
             continue
-        done, emphasis = _judge(ctx, *take, outcome, emphasis)
+        done, emphasis, rejected_by = _judge(ctx, *take, outcome, emphasis)
         if done:
             return outcome
+        failed.update(rejected_by)
+        twice = [name for name in rejected_by if failed[name] >= rewrite.TWICE]
+        if twice:  # a third take with the same words would fail it again: say it differently
+            rewritten, why = rewrite.say_differently(ctx, shot, twice, take[0], _step,
+                                                     budget_left())
+            (outcome.rewrites if rewritten else outcome.failures).append(why)
+            if not rewritten:  # the director says it differently: its shot is dropped
+                break
+            shot, emphasis, failed = ctx.store.takes.shot(shot_id), None, Counter()
     return _drop(ctx, shot, outcome, down)
 
 
@@ -164,7 +185,8 @@ def _make(ctx: Production, shot: dict[str, Any], outcome: Outcome,
     seed = takes.seed_for(shot["id"], shot["attempts"], ctx.seed)
     made = _step(ctx, "make_take", takes.make_take, shot_id=shot["id"], seed=seed,
                  emphasis=emphasis)
-    if isinstance(made, BudgetSpent):  # nothing started, nothing spent: not an attempt
+    # nothing started, or a worker makes it on (a restart's same ask gets it): not an attempt
+    if isinstance(made, BudgetSpent | errors.LeftToCluster):
         outcome.failures.append(f"not made: {made}")
         outcome.waits, outcome.attempts = True, outcome.attempts - 1
         ctx.store.takes.uncount_attempt(shot["id"])
@@ -184,28 +206,31 @@ def _make(ctx: Production, shot: dict[str, Any], outcome: Outcome,
 
 
 def _judge(ctx: Production, take_id: int, status: str, outcome: Outcome,
-           emphasis: str | None) -> tuple[bool, str | None]:
-    """Inspect a take: (whether the shot is done with for now, the emphasis of its next take).
-    Done: accepted, or it waits (the channel stops, the moderation gate is down)."""
+           emphasis: str | None) -> tuple[bool, str | None, list[str]]:
+    """Inspect a take: (whether the shot is done with for now, the emphasis of its next take,
+    the checks that rejected it). Done: accepted, or it waits (the channel stops, the
+    moderation gate is down)."""
     if status == "accepted":
         outcome.take_id = take_id
-        return True, emphasis
+        return True, emphasis, []
     if ctx.stopping():  # made: inspected on the next run
         outcome.failures.append("not inspected: the channel stopped")
-        return True, emphasis
+        return True, emphasis, []
     seen = _step(ctx, "inspect_take", takes.inspect_take, take_id=take_id)
     if isinstance(seen, GateUnavailable):  # not the take's fault: it waits, made
         outcome.failures.append(str(seen))
-        return True, emphasis
+        return True, emphasis, []
     if isinstance(seen, ToolError):
         outcome.failures.append(str(seen))
-        return False, emphasis
+        return False, emphasis, []
     if seen["verdict"] == "accepted":
-        return _by_sight(ctx, take_id, outcome), None
+        return _by_sight(ctx, take_id, outcome), None, []
     failed = [c for c in seen["checks"] if not c["passed"]]
     outcome.failures.append("failed " + ", ".join(
         f"{c['name']} ({c['value']:.2f}, limit {c['threshold']:.2f})" for c in failed))
-    return False, emphasis_for({c["name"] for c in failed}, ctx.store.takes.take(take_id)["prompt"])
+    rejected_by = [c["name"] for c in failed if ctx.gate is None or c["name"] in ctx.gate]
+    return (False, rewrite.emphasis_for({c["name"] for c in failed},
+                                        ctx.store.takes.take(take_id)["prompt"]), rejected_by)
 
 
 def _by_sight(ctx: Production, take_id: int, outcome: Outcome) -> bool:
@@ -271,14 +296,3 @@ def _step(ctx: Production, name: str, fn, **arguments: Any) -> dict[str, Any] | 
     ctx.emit("result", {"name": name, "ok": ok, "content": content, "duration_ms": ms,
                         "by": "code"})
     return value
-
-
-def emphasis_for(failed: set[str], prompt: str) -> str | None:
-    """What to say first in a retake's prompt, from the checks the last take failed: the camera
-    move when the motion went the wrong way, the colours when the palette was off."""
-    words = []
-    if "motion_direction" in failed:
-        words += re.findall(r"camera (?:pans|tilts) \w+|slow zoom \w+", prompt)[:1]
-    if "palette" in failed:
-        words += re.findall(r"\(([^)]*)\)", prompt)[:1]  # the first entity's colours
-    return ", ".join(words)[:120] or None

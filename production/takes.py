@@ -77,11 +77,12 @@ def make_take(ctx: Production, shot_id: int, seed: int, emphasis: str | None = N
 
 def inspect_take(ctx: Production, take_id: int) -> dict[str, Any]:
     """Inspect a take: a contact sheet of its frames and measured checks, each a number against
-    a threshold: black and frozen frames, flicker, a scene cut, how much moves, motion direction
-    against the shot (from the main character's track where the scene is too plain), the way a
-    held camera's character walks, palette against the bible, vertical-line artifacts, and, when
-    all those pass, legible text (burned in, a watermark, a caption). Motion that cannot be
-    measured passes.
+    a threshold: black and frozen frames (one frame repeated, not a quiet live picture),
+    flicker, a scene cut, how much the camera moves (of a shot whose camera moves), motion
+    direction against the shot (from the main character's track where the scene is too
+    plain), the way a held camera's character walks, palette against the bible, vertical-line
+    artifacts, and, when all those pass, legible text (burned in, a watermark, a caption).
+    Motion that cannot be measured passes.
     A take that fails any check is rejected; make a new take of its shot instead."""
     take = ctx.store.takes.take(take_id)
     shot = ctx.store.takes.shot(take["shot_id"])
@@ -95,7 +96,8 @@ def inspect_take(ctx: Production, take_id: int) -> dict[str, Any]:
     track = _main_character_track(ctx, shot, frames)
     results = [checks.black_frames(frames), checks.frozen_frames(frames),
                checks.flicker(frames), checks.scene_cut(frames),
-               motion.dynamic_degree(frames, measured=moved),
+               motion.dynamic_degree(frames, measured=moved,
+                                     camera_move=shot["camera_move"] or ""),
                motion.motion_direction(frames, shot["camera_move"], shot["camera_direction"],
                                        measured=moved, track=track,
                                        subject_direction=shot["subject_direction"]),

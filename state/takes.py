@@ -65,6 +65,15 @@ class TakeTables(Tables):
         with self.transaction():
             self.db["shots"].update(shot_id, {"action": action, "prompt": None})
 
+    def rewrite_shot(self, shot_id: int, changes: dict[str, str]) -> None:
+        """A shot said differently by the code (it failed one check twice): its camera and
+        motion fields changed, its next take composed from them (a prompt the director wrote
+        for the old ones is dropped)."""
+        assert set(changes) <= {"camera_move", "camera_direction", "subject_motion",
+                                "subject_direction"}, changes
+        with self.transaction():
+            self.db["shots"].update(shot_id, {**changes, "prompt": None})
+
     def count_attempt(self, shot_id: int) -> int:
         """One more attempt at a shot; its number (1 for the first)."""
         with self.transaction():

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from webtv.inspection.motion import STILL
 from webtv.production.backends.base import Asset, ShotSpec, VideoRequest
 from webtv.production.backends.local_media import (
     FFmpegInterpolate,
@@ -77,7 +78,8 @@ def _corrupt(suffix: str = ".mp4") -> str:
 def spec_from_prompt(prompt: str) -> ShotSpec:
     """What a prompt-following model would draw: the colours named after the place ("..., at a
     harbor, sky backdrop, cream light, green ground") fill the scene, the ones before it dress
-    the character; the camera move as said."""
+    the character; the camera move as said; a subject that "stands still" (or sits, waits)
+    held still, as quiet as a video model draws it."""
     def colours(text: str) -> list[str]:
         words = re.findall(r"[a-z]+", text.lower())
         pairs = [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
@@ -98,8 +100,9 @@ def spec_from_prompt(prompt: str) -> ShotSpec:
         if f"{m}s {d}" in prompt or f"{m} {d}" in prompt:
             move, direction = m, d
     palette = colours(scene)[:3] or colours(cast)[2:5] or ["#203060", "#c08040", "#304020"]
+    still = "stands still" if STILL.search(prompt) else "moves"  # a still shot held still
     return ShotSpec(palette=palette, subject_colours=colours(cast)[:2], camera_move=move,
-                    camera_direction=direction)
+                    camera_direction=direction, subject_motion=still)
 
 
 def trapped(prompt: str, share: float) -> bool:

@@ -166,3 +166,75 @@ def test_the_local_moderation_gate() -> None:
     assert not gate.check("a llama serves noodles at night").flagged
     verdict = gate.check("a llama with a GUN, blood on the counter")
     assert verdict.flagged and verdict.reason == "contains blood, gun"
+
+
+# -- shots that hold still, as a Space delivers them -------------------------------------------
+@pytest.fixture(scope="module")
+def stills(tmp_path_factory) -> dict[tuple[str, str], list[np.ndarray]]:
+    """Takes as inspection reads them, made from a Space's answer (MPEG-4 Part 2 as OpenCV's
+    mp4v writer, or H.264) by the house pass: clean shots that hold still (rich and soft
+    footage), and frozen copies of one frame of a still shot (also with the same noise on every
+    copy, or faint noise of its own on each: near-exact repeats) and of a pan."""
+    from tests import still_shots
+
+    root = tmp_path_factory.mktemp("stills")
+    pan = render(still_shots.request(still_shots.PAN, 11))
+    kinds = {"live": lambda: still_shots.still_clip(11, soft=False),
+             "live:soft": lambda: still_shots.still_clip(11, soft=True),
+             "frozen": lambda: still_shots.frozen(still_shots.still_clip(11)),
+             "frozen:same noise": lambda: still_shots.frozen(still_shots.still_clip(11), 3.0),
+             "frozen:near repeats": lambda: still_shots.frozen(still_shots.still_clip(11), 1.0,
+                                                               fresh=True),
+             "frozen:pan": lambda: still_shots.frozen(pan)}
+    jobs = [(kind, codec) for kind in kinds for codec in still_shots.SPACE_CODECS]
+
+    def one(job: tuple[str, str]) -> list[np.ndarray]:
+        kind, codec = job
+        work = root / f"{kind.replace(':', '-').replace(' ', '-')}-{codec}"
+        return still_shots.made(kinds[kind](), work, codec)
+
+    with ThreadPoolExecutor(2) as pool:
+        return dict(zip(jobs, pool.map(one, jobs), strict=True))
+
+
+@pytest.mark.parametrize("codec", ["mp4v", "h264"])
+@pytest.mark.parametrize("kind", ["live", "live:soft"])
+def test_a_still_shot_made_by_a_quiet_live_clip_passes(stills, kind: str, codec: str) -> None:
+    """A static camera on a character that stands still, drawn as a video model draws it (no
+    camera motion; a breath, drifting light, small things that stir, a shimmer) and encoded
+    as a Space answers: a live picture, not a frozen one, and no camera motion is demanded."""
+    frames = stills[(kind, codec)]
+    found = [checks.frozen_frames(frames), motion.dynamic_degree(frames, camera_move="static"),
+             checks.flicker(frames), checks.scene_cut(frames), checks.black_frames(frames)]
+    assert {c.name: c.detail for c in found if not c.passed} == {}
+    assert motion.motion(frames) is None or motion.dynamic_degree(frames).value < 0.1  # held
+
+
+@pytest.mark.parametrize("codec", ["mp4v", "h264"])
+@pytest.mark.parametrize("kind", ["frozen", "frozen:same noise", "frozen:near repeats",
+                                  "frozen:pan"])
+def test_a_frozen_copy_of_one_frame_is_rejected_in_a_still_or_a_moving_shot(
+        stills, kind: str, codec: str) -> None:
+    """One frame repeated and re-encoded (the Space's codec, then the house's): frozen,
+    whether the shot holds still or pans, whatever noise the one frame carries, and with a
+    faint noise drawn anew on each copy (under what the codecs keep: nothing moves)."""
+    frozen = checks.frozen_frames(stills[(kind, codec)])
+    assert not frozen.passed and frozen.value > 0.8, frozen.detail
+
+
+def test_a_held_camera_is_not_asked_to_move_but_a_moving_one_is() -> None:
+    rng = np.random.default_rng(3)
+    texture = rng.integers(0, 255, (216, 384, 3), dtype=np.uint8)
+    held = [texture.copy() for _ in range(24)]  # textured, measurable, not moving
+    assert motion.dynamic_degree(held, camera_move="static").passed
+    assert not motion.dynamic_degree(held, camera_move="pan").passed
+    assert not motion.dynamic_degree(held).passed  # the shot not known: motion demanded
+
+
+@pytest.mark.parametrize(("camera", "direction", "motion_words", "still"), [
+    ("static", "none", "stands still", True), ("static", "none", "sits and watches the sky", True),
+    ("static", "none", "moves gently", False), ("static", "left", "walks", False),
+    ("pan", "none", "stands still", False)])
+def test_a_shot_says_it_holds_still(camera: str, direction: str, motion_words: str,
+                                    still: bool) -> None:
+    assert motion.holds_still(camera, direction, motion_words) is still

@@ -220,3 +220,85 @@ def test_a_stopping_channel_begins_no_new_take_and_spends_nothing(ctx: ToolConte
     assert ctx.store.db["takes"].count == 0
     assert [ctx.store.takes.shot(i)["attempts"] for i in ids] == [0, 0]
     assert {s["id"] for s in ctx.store.programme.unfinished_shots()} == set(ids)
+
+
+def still_shots(ctx: ToolContext, *plans: dict) -> list[int]:
+    """Shots written with these plans (a static camera on a fox that stands still, unless a
+    plan says otherwise)."""
+    from webtv.tools.shots import ShotPlan, shot_row
+
+    segment = ctx.store.programme.current_segment()
+    rows = [{**shot_row(ctx, i, ShotPlan(**{"camera": "static", "motion": "stands still",
+                                            **plan}), i), "segment_id": segment["id"]}
+            for i, plan in enumerate(plans, 1)]
+    return [s["id"] for s in ctx.store.takes.add_shots(ctx.store.takes.next_sequence(), rows)]
+
+
+def test_a_still_shot_from_a_space_airs_at_the_first_take(ctx: ToolContext) -> None:
+    """A Zeroscope-like Space's answer to "stands still, static camera": a quiet live picture
+    with no camera motion, MPEG-4 from the Space, then the house pass. Every check passes."""
+    from tests.still_shots import SpaceVideo
+
+    ctx = one_at_a_time(ctx, SpaceVideo())
+    a_show(ctx)
+    ids = still_shots(ctx, {"action": "the fox stands by the gate"})
+    report = production.produce(ctx.production, ids)
+    assert report.outcomes[0].scheduled, report.outcomes[0].failures
+    take = ctx.store.takes.takes_for_shot(ids[0])
+    assert len(take) == 1
+    assert [c["name"] for c in ctx.store.takes.checks(take[0]["id"]) if not c["passed"]] == []
+
+
+def test_a_frozen_clip_from_a_space_is_rejected_in_a_still_and_a_moving_shot(
+        ctx: ToolContext) -> None:
+    from tests.still_shots import SpaceVideo
+    from webtv.production import takes
+
+    ctx = one_at_a_time(ctx, SpaceVideo(frozen=True))
+    a_show(ctx)
+    ids = still_shots(ctx, {"action": "the fox stands by the gate"},
+                      {"action": "the fox looks over the wood", "camera": "pan right",
+                       "motion": "moves gently"})
+    for shot_id in ids:
+        made = takes.make_take(ctx.production, shot_id, seed=5)
+        seen = takes.inspect_take(ctx.production, made["take_id"])
+        failed = {c["name"] for c in seen["checks"] if not c["passed"]}
+        assert seen["verdict"] == "rejected" and "frozen_frames" in failed, seen["checks"]
+
+
+def test_a_shot_that_fails_the_same_check_twice_is_rewritten_not_retaken(
+        ctx: ToolContext) -> None:
+    """A Space that answers a still shot with a frozen frame every time: two takes with the
+    same words, then the shot is said differently by the code (a slow push-in, a fox that
+    moves: visible motion asked for), and the rewrite is on record; with a model directing,
+    the shot goes back to it after the second take instead."""
+    from tests.still_shots import SpaceVideo
+
+    video = SpaceVideo(frozen=True)
+    ctx = one_at_a_time(ctx, video)
+    a_show(ctx)
+    first, second = still_shots(ctx, {"action": "the fox stands by the gate"},
+                                {"action": "the fox waits at the door"})
+    report = production.produce(ctx.production, [first])
+    outcome = report.outcomes[0]
+    assert outcome.attempts == 3 and len(video.prompts) == 3
+    assert video.prompts[0] == video.prompts[1] != video.prompts[2]  # never a third time
+    shot = ctx.store.takes.shot(first)
+    assert (shot["camera_move"], shot["camera_direction"]) == ("zoom", "in")
+    assert shot["subject_motion"] == "moves gently"
+    made = ctx.store.takes.takes_for_shot(first)
+    assert "frozen_frames failed twice" in made[1]["reason"] and "rewritten" in made[1]["reason"]
+    assert "frozen_frames failed twice" in outcome.rewrites[0]
+    assert report.summary(ctx.store)["rewritten"][0]["shot"] == shot["position"]
+    steps = ctx.store.db.execute("select name, made_by, ok from tool_calls where name = "
+                                 "'rewrite_shot'").fetchall()
+    assert steps == [("rewrite_shot", "code", 1)]
+
+    ctx = ctx.with_production(rewrites="director")
+    report = production.produce(ctx.production, [second])
+    outcome = report.outcomes[0]
+    assert outcome.dropped and outcome.attempts == 2 and len(video.prompts) == 5
+    why = ctx.store.takes.shot(second)["reason"]
+    assert "failed frozen_frames twice" in why and "rewrite the shot" in why
+    assert report.summary(ctx.store)["dropped"][0]["why"] == why
+    assert ctx.store.takes.shot(second)["camera_move"] == "static"  # the model rewrites it

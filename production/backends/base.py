@@ -42,7 +42,7 @@ class ShotSpec:
     others: list[list[str]] = field(default_factory=list)  # hex, of each other character shown
     camera_move: str = "static"  # static | pan | tilt | zoom
     camera_direction: str = "none"  # left | right | up | down | in | out | none
-    subject_motion: str = "still"  # free words; only the direction is rendered
+    subject_motion: str = "still"  # free words: its direction, and whether it holds still
     subject_direction: str = "none"  # left | right | up | down | toward | away | none
     framing: str = "medium"  # wide | medium | close-up
     time_of_day: str = "day"

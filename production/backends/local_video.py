@@ -2,7 +2,8 @@
 
 It cannot read the prompt (no model runs here), so it renders what the shot asks for in
 measurable terms: the location's palette as sky, ground and scenery, the main character in its
-colours, the camera move and its direction, the subject's motion and its direction. Output has
+colours, the camera move and its direction, the subject's motion and its direction (a shot that
+holds still drawn as a video model draws one: no camera motion, a quiet live picture). Output has
 Zeroscope's shape: 576x320, 24 frames at 8 fps; or, since it draws every frame itself, any
 rate asked for: the pipeline asks it for the house rate and skips interpolation, which costs
 several times more than drawing the frames in between.
@@ -22,6 +23,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from webtv.core.media import run_ffmpeg, write_frames
+from webtv.inspection.motion import holds_still
 from webtv.production.backends.base import Asset, ShotSpec, VideoRequest
 from webtv.reading.colours import rgb
 
@@ -43,7 +45,7 @@ class ProceduralVideo:
     """``fault_rate``: the share of takes that come out with one of FAULTS (as "name" or
     "name:weak"), chosen from the seed and prompt (so the same request always fails the same
     way). ``made`` keeps every generation's (seed, prompt, fault): the ground truth even for a
-    file that is refused before it becomes a take."""
+    file that is refused before it becomes a take; ``held``, which of them held still."""
 
     name = "local"
     any_rate = True  # draws at the frame rate asked for: nothing to interpolate
@@ -55,10 +57,14 @@ class ProceduralVideo:
         # MP4 for anything that sends the file on (a Space's answer)
         self.raw = raw
         self.made: list[tuple[int, str, str | None]] = []
+        self.held: set[tuple[int, str]] = set()  # (seed, prompt) of the shots held still
 
     def generate(self, request: VideoRequest, out_dir: Path) -> Asset:
         fault = pick_fault(request, self.fault_rate, self.faults)
         self.made.append((request.seed, request.prompt, fault))
+        spec = request.spec
+        if holds_still(spec.camera_move, spec.subject_direction, spec.subject_motion):
+            self.held.add((request.seed, request.prompt))
         kind = (fault or "").split(":")[0]
         # a cut-off download keeps its MP4 index (it promises frames that are not there)
         out = out_dir / ("generated.nut" if self.raw and kind != "truncated" else "generated.mp4")
@@ -192,14 +198,58 @@ def _render(request: VideoRequest) -> list[np.ndarray]:
     margin_x = round(PAN_PER_FRAME * n * per) + 40
     margin_y = margin_x
     world = _world(spec, w + 2 * margin_x, h + 2 * margin_y, rng, h, soft=is_soft(request))
+    held = holds_still(spec.camera_move, spec.subject_direction, spec.subject_motion)
+    quiet = _Quiet(request.seed, w, h) if held else None
     frames = []
     for i in range(n):
         t = (i - (n - 1) / 2) * per  # in model frames, centred: the middle frame establishes
-        box = _camera_box(spec, t, w, h, margin_x, margin_y)
+        box = _camera_box(spec, t, w, h, margin_x, margin_y, held)
         view = world.resize((w, h), Image.Resampling.BILINEAR, box=box)
-        _draw_subject(view, spec, t, box, (margin_x, margin_y), rng_seed=request.seed)
-        frames.append(np.array(view, dtype=np.uint8))
+        if quiet is not None:
+            quiet.stir(view, t)
+        _draw_subject(view, spec, t, box, (margin_x, margin_y), rng_seed=request.seed,
+                      held=held)
+        frame = np.array(view, dtype=np.uint8)
+        frames.append(quiet.light(frame, t) if quiet is not None else frame)
     return frames
+
+
+class _Quiet:
+    """What keeps a shot that holds still alive, as a video model draws one: a few small
+    things that stir in place (a leaf, a bird, a flame), light that drifts, and a shimmer of
+    the texture drawn anew every model frame (blended in between)."""
+
+    LIGHT = 0.012  # the light drifts by this share of the brightness
+    SHIMMER = 2.0  # luma levels of the texture's shimmer
+
+    def __init__(self, seed: int, width: int, height: int) -> None:
+        self.seed, self.size = seed, (height, width)
+        rng = np.random.default_rng([seed, 104729])
+        self.phase = float(rng.uniform(0, 2 * math.pi))
+        self.things = [(float(rng.uniform(0.1, 0.9) * width), float(rng.uniform(0.1, 0.6) * height),
+                        float(rng.uniform(0, 2 * math.pi)),
+                        tuple(int(v) for v in rng.integers(60, 230, 3)))
+                       for _ in range(int(rng.integers(3, 6)))]
+
+    def stir(self, view: Image.Image, t: float) -> None:
+        draw = ImageDraw.Draw(view)
+        for x, y, phase, colour in self.things:
+            x, y = x + 3 * math.sin(0.7 * t + phase), y + 2 * math.cos(0.5 * t + phase)
+            draw.ellipse([x - 5, y - 3, x + 5, y + 3], fill=colour)
+
+    def light(self, frame: np.ndarray, t: float) -> np.ndarray:
+        gain = 1 + self.LIGHT * math.sin(0.35 * t + self.phase)
+        k, blend = math.floor(t), t - math.floor(t)
+        shimmer = (1 - blend) * self._shimmer(k) + blend * self._shimmer(k + 1)
+        return np.clip(frame * gain + shimmer[..., None], 0, 255).astype(np.uint8)
+
+    def _shimmer(self, model_frame: int) -> np.ndarray:
+        """One model frame's shimmer: noise a couple of pixels across, the same for a frame
+        whichever frame asks."""
+        rng = np.random.default_rng([self.seed, 7919, model_frame + 10_000])
+        noise = rng.normal(0, self.SHIMMER, size=self.size).astype(np.float32)
+        return (noise + np.roll(noise, 1, 0) + np.roll(noise, 1, 1)
+                + np.roll(noise, (1, 1), (0, 1))) / 2
 
 
 def _world(spec: ShotSpec, width: int, height: int, rng: np.random.Generator,
@@ -243,8 +293,8 @@ def _world(spec: ShotSpec, width: int, height: int, rng: np.random.Generator,
     return world.filter(ImageFilter.GaussianBlur(4.0 if soft else 0.6))
 
 
-def _camera_box(spec: ShotSpec, t: float, w: int, h: int, mx: int,
-                my: int) -> tuple[float, float, float, float]:
+def _camera_box(spec: ShotSpec, t: float, w: int, h: int, mx: int, my: int,
+                held: bool = False) -> tuple[float, float, float, float]:
     """The part of the world the camera sees at time t (frames from the middle of the shot)."""
     cx, cy, scale = mx + w / 2, my + h / 2, 1.0
     step = PAN_PER_FRAME * t
@@ -255,14 +305,14 @@ def _camera_box(spec: ShotSpec, t: float, w: int, h: int, mx: int,
         cy += -step if direction == "up" else step
     elif move == "zoom":  # zoom in: a narrowing field of view, things grow
         scale = (1 - ZOOM_PER_FRAME * t) if direction == "in" else (1 + ZOOM_PER_FRAME * t)
-    else:  # a static camera is held, not frozen: it creeps, as a video model draws one
-        cx += t * PAN_PER_FRAME * 0.4
+    elif not held:  # a static camera creeps, as a video model draws one, unless the shot
+        cx += t * PAN_PER_FRAME * 0.4  # asks the picture to hold still
         cy += math.sin(t * 0.45) * PAN_PER_FRAME * 0.5
     return (cx - w * scale / 2, cy - h * scale / 2, cx + w * scale / 2, cy + h * scale / 2)
 
 
 def _draw_subject(view: Image.Image, spec: ShotSpec, t: float, box: tuple, margins: tuple,
-                  rng_seed: int) -> None:
+                  rng_seed: int, held: bool = False) -> None:
     """The characters: each a body in its main colour and a band (scarf, apron) in its second,
     the main one in the middle, the others a little smaller beside it. They stand in the world,
     so the camera's moves carry them like the scenery; their own motion adds."""
@@ -280,6 +330,9 @@ def _draw_subject(view: Image.Image, spec: ShotSpec, t: float, box: tuple, margi
         wy += -step if d == "up" else step
     elif d in {"toward", "away"}:
         size *= 1 + (0.02 if d == "toward" else -0.02) * t
+    elif held:  # standing still: a breath
+        wx += math.sin(t * 0.4) * 0.6
+        size *= 1 + 0.006 * math.sin(t * 0.8)
     else:  # no direction is not no motion: a subject at work sways and bobs in place
         wx += math.sin(t * 0.9) * SUBJECT_PER_FRAME * 2.5
         wy += abs(math.sin(t * 1.3)) * -SUBJECT_PER_FRAME * 1.5
