@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from webtv.core.errors import ConfigError
+from webtv.core.errors import ConfigError, Stopped
 
 
 @dataclass(frozen=True)
@@ -75,10 +76,13 @@ class OpenAIChat:
 
     def complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *,
                  require_tool: bool = False, turn: object = None) -> Reply:
-        """``turn`` is not needed: the request is in the messages, as the model reads it."""
-        response = self._client.chat.completions.create(
+        """The request is in the messages, as the model reads it; of ``turn`` only the run's
+        stop is used: a stop ends the wait at once (Stopped), and the reply, whenever the
+        server sends it, is dropped with the abandoned request's thread."""
+        response = self._answer(dict(
             model=self.name, messages=messages, tools=tools, tool_choice="auto",
-            temperature=temperature_for(messages, self.temperature))
+            temperature=temperature_for(messages, self.temperature)),
+            getattr(turn, "stop", None))
         message = response.choices[0].message
         calls = [ToolCall(c.id or f"call_{i}", c.function.name, c.function.arguments or "")
                  for i, c in enumerate(message.tool_calls or [])]
@@ -88,6 +92,29 @@ class OpenAIChat:
         usage = response.usage
         return Reply(content, calls,
                      usage.prompt_tokens if usage else 0, usage.completion_tokens if usage else 0)
+
+
+    def _answer(self, request: dict[str, Any], stop: threading.Event | None) -> Any:
+        if stop is None:
+            return self._client.chat.completions.create(**request)
+        got: dict[str, Any] = {}
+
+        def ask() -> None:
+            try:
+                got["answer"] = self._client.chat.completions.create(**request)
+            except Exception as exc:  # noqa: BLE001 (handed to the waiting thread as it is)
+                got["error"] = exc
+
+        asking = threading.Thread(target=ask, name="llm-request", daemon=True)
+        asking.start()
+        asking.join(0.2)
+        while asking.is_alive():
+            if stop.is_set():
+                raise Stopped(f"{self.name}: the channel stops; its answer is not awaited")
+            asking.join(0.2)
+        if "error" in got:
+            raise got["error"]
+        return got["answer"]
 
 
 TOOL_CALL_BLOCK = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.S)

@@ -99,3 +99,44 @@ def test_a_chat_turn_sends_tool_results_back_with_text_content(ctx: ToolContext)
     assert ctx.store.show.entity("Llama")["colours"].get("scarf") == "green"
     assert json.loads(recording.requests[0].body)["messages"][1]["content"].startswith("Show: ")
     assert [t["function"]["name"] for t in second["tools"]] == CHAT_TOOLS
+
+
+def test_a_stop_ends_the_wait_for_an_endpoint_that_takes_minutes() -> None:
+    """A remote model holds no stop either (issue 29): a server on 127.0.0.1 that answers after
+    a minute; the run stops half a second in and the call ends within a second of it."""
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import pytest
+
+    from webtv.core.errors import Stopped
+    from webtv.director.protocol import Request, Turn
+
+    release = threading.Event()
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            self.rfile.read(int(self.headers["Content-Length"]))
+            release.wait(60)  # a model writing for a minute on a busy CPU
+            self.send_response(503)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        model = OpenAIChat(f"http://127.0.0.1:{server.server_port}/v1", "slow", None)
+        stop = threading.Event()
+        threading.Timer(0.5, stop.set).start()
+        started = time.monotonic()
+        with pytest.raises(Stopped):
+            model.complete([{"role": "user", "content": "a fox"}], [],
+                           turn=Turn(Request("chat", "a fox"), (), stop=stop))
+        assert time.monotonic() - started < 1.5
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()
