@@ -49,6 +49,11 @@ class GateUnavailable(BackendError):
     take is neither passed nor failed; it waits, made, until the gate answers again."""
 
 
+class Abandoned(BackendError):
+    """The channel stopped while an endpoint made the clip (a Space's job): the job is
+    cancelled there and its answer not awaited; the shot is made after a restart."""
+
+
 class LeftToCluster(BackendError):
     """The channel stopped while a cluster worker made the clip: the job goes on there, and
     the same ask after a restart is answered from its result. Billed where it arrives."""

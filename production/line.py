@@ -186,7 +186,7 @@ def _make(ctx: Production, shot: dict[str, Any], outcome: Outcome,
     made = _step(ctx, "make_take", takes.make_take, shot_id=shot["id"], seed=seed,
                  emphasis=emphasis)
     # nothing started, or a worker makes it on (a restart's same ask gets it): not an attempt
-    if isinstance(made, BudgetSpent | errors.LeftToCluster):
+    if isinstance(made, BudgetSpent | errors.LeftToCluster | errors.Abandoned):
         outcome.failures.append(f"not made: {made}")
         outcome.waits, outcome.attempts = True, outcome.attempts - 1
         ctx.store.takes.uncount_attempt(shot["id"])

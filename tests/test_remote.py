@@ -308,3 +308,24 @@ def test_a_bug_of_ours_surfaces_instead_of_failing_over(spaces, data, store, tmp
     with pytest.raises(TypeError):
         pool.run(values, tmp_path, buggy_check)
     assert [(name, outcome) for name, _, outcome in calls(store)] == [("a", "error")]
+
+
+def test_a_stop_cancels_a_spaces_job_and_holds_nothing(spaces, data, store, tmp_path) -> None:
+    """Nothing in flight holds a stop (issue 29): a Space taking half a minute; the run stops
+    half a second in; the job is cancelled, the call ends within a second, and neither the
+    endpoint's record nor its breaker counts it against the Space."""
+    from webtv.core.errors import Abandoned
+
+    spaces["zeroscope-576w"].behaviour.delay = 30
+    config = {"endpoints": [endpoint("zeroscope", "zeroscope-576w",
+                                     spaces["zeroscope-576w"].url, name="slow")]}
+    stop = threading.Event()
+    video = backend_config.build(config, {"video": "zeroscope"}, data.root / "work",
+                                 CallJournal(data), stop=stop).video
+    threading.Timer(0.5, stop.set).start()
+    started = time.monotonic()
+    with pytest.raises(Abandoned):
+        video.generate(request(), tmp_path)
+    assert time.monotonic() - started < 2.0
+    assert calls(store) == []
+    assert video.pool.endpoints[0].breaker.state == "closed"

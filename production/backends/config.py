@@ -172,6 +172,6 @@ def remote(cap: str, name: str, config: dict[str, Any], work: Path, journal: Jou
         pool = cluster.ClusterPool(name, configs, cluster.redis_url(config), journal, deadline,
                                    stop)
     else:
-        pool = Pool(name, [Endpoint(c, work / "downloads" / c.name, journal) for c in configs],
-                    deadline)
+        pool = Pool(name, [Endpoint(c, work / "downloads" / c.name, journal, stop)
+                           for c in configs], deadline)
     return REMOTE[cap](pool, configs[0].expect)

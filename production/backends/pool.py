@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from webtv.core.errors import BackendError, ConfigError
+from webtv.core.errors import Abandoned, BackendError, ConfigError
 from webtv.production.backends.space import BadOutput, Endpoint, outside
 
 log = logging.getLogger("webtv.remote")
@@ -43,7 +43,7 @@ class Pool:
             except BadOutput as exc:  # it answered: a new seed is the cure, not another endpoint
                 raise BadOutput(f"{self.backend}: {endpoint.name} answered with a bad file: "
                                 f"{exc}") from exc
-            except ConfigError:
+            except (ConfigError, Abandoned):
                 raise
             except Exception as exc:
                 if not outside(exc):

@@ -29,7 +29,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from webtv.core.errors import BackendError, BadMedia, ConfigError, WebTVError
+from webtv.core.errors import Abandoned, BackendError, BadMedia, ConfigError, WebTVError
 
 log = logging.getLogger("webtv.remote")
 TRANSIENT_WORDS = ("queue is full", "paused", "sleeping", "building", "too many requests",
@@ -42,8 +42,7 @@ class EndpointTimeout(TimeoutError):
 
 
 class BadOutput(BadMedia):
-    """The endpoint answered with something that is not the asset asked for: the answer's
-    fault (this input, this seed), not the endpoint's."""
+    """The endpoint answered with what is not the asset asked for: this input's fault."""
 
 
 class EndpointConfig(BaseModel):
@@ -85,7 +84,7 @@ def transient(exc: BaseException) -> bool:
         return True
     if isinstance(exc, httpx.HTTPStatusError):
         return exc.response.status_code >= 500 or exc.response.status_code == 429
-    if isinstance(exc, BadOutput | ConfigError | NoSuchAPI):
+    if isinstance(exc, BadOutput | ConfigError | NoSuchAPI | Abandoned):
         return False
     return any(word in str(exc).lower() for word in TRANSIENT_WORDS)
 
@@ -191,8 +190,9 @@ def _input_key(values: dict[str, Any]) -> str:
 
 
 class Endpoint:
-    def __init__(self, config: EndpointConfig, download_dir: Path, journal: Journal) -> None:
-        self.config = config
+    def __init__(self, config: EndpointConfig, download_dir: Path, journal: Journal,
+                 stop: threading.Event | None = None) -> None:  # the run's: cancels a job
+        self.config, self.stop = config, stop
         self.name = config.name
         self.download_dir = download_dir
         self.journal = journal
@@ -253,6 +253,8 @@ class Endpoint:
                 try:
                     path = self._once(args, out_dir, deadline)
                     validate(path)
+                except Abandoned:
+                    raise  # the channel stops: no fault of the endpoint's
                 except Exception as exc:
                     outcome = ("timeout" if isinstance(exc, TimeoutError) else
                                "bad_output" if isinstance(exc, BadOutput) else
@@ -277,11 +279,15 @@ class Endpoint:
         target = ({"api_name": self.config.api_name} if self.config.api_name is not None
                   else {"fn_index": self.config.fn_index})
         job = self.client().submit(*args, **target)
-        try:
-            result = job.result(timeout=limit)
-        except TimeoutError as exc:
+        ends, stop = time.monotonic() + limit, self.stop or threading.Event()
+        while not job.done() and time.monotonic() < ends:  # a stop is heard within 0.2 s
+            if stop.wait(0.2):
+                job.cancel()
+                raise Abandoned(f"{self.name}: the channel stops; the job is cancelled")
+        if not job.done():
             job.cancel()
-            raise EndpointTimeout(f"no answer within {limit:.0f}s") from exc
+            raise EndpointTimeout(f"no answer within {limit:.0f}s")
+        result = job.result()
         produced = pick(result if isinstance(result, (tuple, list)) else (result,),
                         self.config.output)
         target = out_dir / f"{self.config.capability}-{self.name}{produced.suffix or '.bin'}"
