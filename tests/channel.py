@@ -49,6 +49,19 @@ def start(home: Path, *args: str, env: dict | None = None, **popen) -> subproces
                             stderr=subprocess.STDOUT, **popen)
 
 
+def seconds_to_exit(proc: subprocess.Popen, sig: int, timeout: float) -> float:
+    """Send ``sig`` and time the exit; a process still there after ``timeout`` is killed
+    (and the time is the timeout's)."""
+    sent = time.monotonic()
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    return time.monotonic() - sent
+
+
 def query(home: Path, sql: str, params: tuple = ()) -> list[tuple]:
     db = sqlite3.connect(home / "webtv.db", timeout=30)
     try:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests import redis_server
-from tests.channel import THEME, free_port, get, start, wait_for
+from tests.channel import THEME, free_port, get, seconds_to_exit, start, wait_for
 from tests.conftest import need
 from tests.spaces import Space
 from webtv.core.errors import LeftToCluster
@@ -296,10 +296,7 @@ def test_sigterm_does_not_wait_for_a_clip_a_worker_is_making(space: Space, redis
     proc = start(home, "--theme", THEME, "--port", "0", stdout=log.open("wb"))
     try:
         wait_for(lambda: space.behaviour.calls >= 1, 150, "a clip in the making on a worker")
-        sent = time.monotonic()
-        proc.terminate()
-        proc.wait(timeout=150)
-        took = time.monotonic() - sent
+        took = seconds_to_exit(proc, signal.SIGTERM, 150)
     finally:
         if proc.poll() is None:
             proc.kill()

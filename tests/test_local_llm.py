@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.channel import start, wait_for, webtv
+from tests.channel import seconds_to_exit, start, wait_for, webtv
 from webtv import tools
 from webtv.core.clock import age
 from webtv.core.errors import Stopped
@@ -229,10 +229,7 @@ def test_ctrl_c_while_the_model_writes_ends_the_run_in_seconds(tmp_path: Path,
 
         wait_for(writing_for_a_while, 600, "the model writing its show")
         status = webtv(home, "status")
-        sent = time.monotonic()
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=300)
-        took = time.monotonic() - sent
+        took = seconds_to_exit(proc, signal.SIGINT, 300)
     finally:
         if proc.poll() is None:
             proc.kill()
