@@ -193,7 +193,7 @@ class OfflineDirector:
         shots = []
         for i in range(count):
             p = dict(patterns[(start + i) % len(patterns)])
-            others = [n for n in people[1:]]
+            others = people[1:]
             other = others[(start + i) % len(others)] if others else None
             fill = {"who": who if subject == "living" else who.lower(), "other": other,
                     "cast": " and ".join(people[:2]) or who,
