@@ -26,6 +26,7 @@ from typing import Any
 from webtv.core.errors import ConfigError
 from webtv.core.settings import Settings
 from webtv.director.runtime import Runtime
+from webtv.playout.captions import caption_mode
 from webtv.playout.outputs import resolve_rtmp
 from webtv.playout.playout import LibraryPlayout
 from webtv.state.channels import POLICIES
@@ -112,6 +113,7 @@ class Network:
         """The channels webtv.toml declares are saved (checked by the store) and their RTMP
         targets resolved, before anything airs."""
         self.run, self.settings = run, settings
+        self.captions = caption_mode(config)  # checked before anything airs
         self.rtmp: dict[str, list[str]] = {}
         self.playouts: dict[str, LibraryPlayout] = {}
         self._stops: dict[str, threading.Event] = {}
@@ -148,7 +150,9 @@ class Network:
                 continue
             stop = self._stops[name] = threading.Event()
             playout = LibraryPlayout(self.run.context.data, row, self.rtmp.get(name, []),
-                                     channel_name=self.settings.channel, stop=stop)
+                                     channel_name=self.settings.channel, stop=stop,
+                                     loudness=self.run.context.production.loudness,
+                                     captions=self.captions)
             self.playouts[name] = playout
             # a playout that fails is started again on its own, with backoff; the other
             # channels never notice

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from webtv.app import channels, workers
+from webtv.app import channels, serving, workers
 from webtv.core.errors import ConfigError, ToolError
 from webtv.core.settings import Settings
 from webtv.director.autopilot import Autopilot
@@ -83,10 +83,7 @@ def parser() -> argparse.ArgumentParser:
     data_options(fav)
     fav.add_argument("take_id", type=int)
     fav.add_argument("--off", action="store_true", help="unmark it")
-    serve = sub.add_parser("serve", help="serve the channel's page for a data dir")
-    data_options(serve)
-    serve.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    serving.add_parsers(sub, data_options)
     channels.add_parsers(sub, data_options)
     workers.add_parser(sub)
     status = sub.add_parser("status", help="what is on air, what is next, take counts")
@@ -107,6 +104,7 @@ def _run_parser(sub) -> None:
                      help="page server address (default 127.0.0.1; 0.0.0.0: every interface)")
     run.add_argument("--port", type=int, default=8080,
                      help="page server port (default 8080; 0: no page)")
+    run.add_argument("--discover", action="store_true", help=serving.DISCOVER_HELP)
     run.add_argument("--buffer", type=float, default=600.0,
                      help="seconds of accepted takes to keep scheduled ahead of the air "
                           "(default 600)")
@@ -154,9 +152,10 @@ def main(argv: list[str] | None = None) -> int:
         fault_rate=given.get("faults") or 0.0, gate=given.get("checks"),
         budget_day=given.get("budget"), budget_hour=given.get("budget_hour"),
         backends={cap: given.get(cap) for cap in BACKEND_EXAMPLES})
-    commands = {"run": cmd_run, "chat": cmd_chat, "serve": cmd_serve, "status": cmd_status,
-                "eval": cmd_eval, "queue": cmd_queue, "favourite": cmd_favourite,
-                "channel": channels.cmd_channel, "tag": channels.cmd_tag}
+    commands = {"run": cmd_run, "chat": cmd_chat, "serve": serving.cmd_serve,
+                "status": cmd_status, "eval": cmd_eval, "queue": cmd_queue,
+                "favourite": cmd_favourite, "channel": channels.cmd_channel,
+                "tag": channels.cmd_tag, "guide": serving.cmd_guide}
     try:
         return commands[args.command](args, settings)
     except (ConfigError, ToolError) as exc:  # a mistake in what was asked: one line, no trace
@@ -166,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from webtv.app.web import port_free, serve
+    from webtv.playout.captions import caption_mode
     from webtv.playout.outputs import resolve_rtmp
     from webtv.playout.playout import Playout
     from webtv.playout.programme import Programme
@@ -182,11 +182,13 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             return 2
         config = settings.config(ctx.data.root)
         playout = Playout(ctx.data, rtmp, channel_name=settings.channel, stop=run.stop,
-                          programme=Programme.from_config(config))
+                          programme=Programme.from_config(config),
+                          loudness=ctx.production.loudness, captions=caption_mode(config))
         network = channels.Network(run, settings, config)
         if args.port:  # a port in use fails here, before the playout wipes hls/
             server = serve(ctx.data, args.host, args.port, lambda: playout.session,
-                           settings=settings, sessions_of=network.sessions)
+                           settings=settings, sessions_of=network.sessions,
+                           discover=args.discover)
             run.on_close(server.server_close, server.shutdown)  # shut down, then close
             print(f"On air at http://{args.host}:{server.server_port}/  (Ctrl-C to stop)",
                   flush=True)
@@ -272,19 +274,6 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     print(report.read_text())
     print(f"Report: {report}  CSV: {args.out / 'results.csv'}  plots: {args.out / 'plots'}"
           + (f"  page: {args.out / 'report.html'}" if args.html else ""))
-    return 0
-
-
-def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    """The page alone, for a channel whose playout runs in another process."""
-    from webtv.app.web import serve
-
-    with Runtime(settings, exclusive=False) as run:  # the channel's own process holds the lock
-        server = serve(DataDir(settings.data_dir), args.host, args.port, settings=settings)
-        run.on_close(server.server_close, server.shutdown)
-        print(f"Serving http://{args.host}:{server.server_port}/  (Ctrl-C to stop)", flush=True)
-        run.stop_on_signals()
-        run.stop.wait()
     return 0
 
 

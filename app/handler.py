@@ -18,7 +18,9 @@ log = logging.getLogger("webtv.web")
 TYPES = {".m3u8": "application/vnd.apple.mpegurl", ".m4s": "video/iso.segment",
          ".mp4": "video/mp4", ".png": "image/png", ".jpg": "image/jpeg",
          ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-         ".css": "text/css; charset=utf-8", ".json": "application/json"}
+         ".css": "text/css; charset=utf-8", ".json": "application/json",
+         ".vtt": "text/vtt; charset=utf-8", ".xml": "application/xml; charset=utf-8",
+         ".m3u": "audio/x-mpegurl; charset=utf-8", ".ts": "video/mp2t"}
 PAGE_POLICY = ("default-src 'self'; img-src 'self' data:; media-src 'self' blob:; "
                "worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; "
                "form-action 'self'")

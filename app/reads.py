@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from webtv.core import house
+from webtv.core.media import fragment_time
 from webtv.director.status import channel_health, doing_line, status_report
 from webtv.state.store import Store
 
@@ -69,14 +70,8 @@ def playlist_clock(hls: Path) -> dict[str, float] | None:
         pdt = datetime.fromisoformat(lines[at].split(":", 1)[1]).timestamp()
     except (OSError, ValueError, StopIteration):  # no playlist yet, or the window just rolled
         return None
-    mdhd, tfdt = init.find(b"mdhd"), head.find(b"tfdt")  # the first track's: the video
-    if mdhd < 0 or tfdt < 0:
-        return None
-    wide = init[mdhd + 4] == 1
-    scale = int.from_bytes(init[mdhd + (24 if wide else 16):][:4], "big")
-    width = 8 if head[tfdt + 4] == 1 else 4
-    decode = int.from_bytes(head[tfdt + 8:tfdt + 8 + width], "big")
-    return {"pdt": pdt, "media_time": decode / scale} if scale else None
+    media_time = fragment_time(init, head)
+    return None if media_time is None else {"pdt": pdt, "media_time": media_time}
 
 
 def _media_url(relative: str | None) -> str | None:

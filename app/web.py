@@ -1,9 +1,11 @@
 """The channel's page: the live stream, what is on air and next, and the operator's console.
 
 Standard library HTTP server, bound to 127.0.0.1 unless told otherwise. Public: the page, the
-HLS files and the takes' media out of the data directory, hls.js from node_modules, and the air
-log as JSON. Behind the operator token ($WEBTV_OPERATOR_TOKEN; unset, the operator view is off):
-``/operator`` and ``/api/operator/*``, which show what the director does and talk to it.
+HLS files and the takes' media out of the data directory, hls.js from node_modules, the air
+log as JSON, and what other players use (iptv.py): the guide (XMLTV), the channel list (M3U),
+each channel as MPEG-TS and the HDHomeRun tuner's HTTP API. Behind the operator token
+($WEBTV_OPERATOR_TOKEN; unset, the operator view is off): ``/operator`` and
+``/api/operator/*``, which show what the director does and talk to it.
 Every address is in ``ROUTES``; the handlers live with their concern (files.py, operator.py).
 """
 
@@ -20,10 +22,13 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 
 from webtv.app.auth import TOKEN_ENV, OperatorKey
+from webtv.app.discovery import Discovery
 from webtv.app.files import HLSJS_ENV, FileRoutes, read_hlsjs
 from webtv.app.handler import Request, Route
+from webtv.app.iptv import IPTVRoutes
 from webtv.app.operator import OperatorRoutes
 from webtv.app.reads import channel_list, now_playing, playlist_clock, recent_takes
+from webtv.app.tuner import Tuners, device_id
 from webtv.core.errors import ConfigError
 from webtv.core.settings import Settings
 from webtv.director.console import Console
@@ -52,10 +57,24 @@ ROUTES = (
     Route("GET", "/api/operator/overview", "route_overview", operator=True),
     Route("POST", "/api/operator/chat", "route_chat", operator=True),
     Route("POST", "/api/operator/favourite", "route_favourite", operator=True),
+    # for other players: the guide, the channel list, streams, the tuner (iptv.py)
+    Route("GET", "/xmltv.xml", "route_xmltv"),
+    Route("GET", "/guide.xml", "route_xmltv"),
+    Route("GET", "/channels.m3u", "route_m3u"),
+    Route("GET", "/guide/logo/*", "route_logo"),
+    Route("GET", "/guide/show/*", "route_show_icon"),
+    Route("GET", "/stream/*", "route_stream"),
+    Route("GET", "/auto/*", "route_tuner_stream"),
+    Route("GET", "/discover.json", "route_discover"),
+    Route("GET", "/lineup.json", "route_lineup"),
+    Route("GET", "/lineup_status.json", "route_lineup_status"),
+    Route("POST", "/lineup.post", "route_lineup_post"),
+    Route("GET", "/device.xml", "route_device_xml"),
+    Route("GET", "/tuners.html", "route_tuners_html"),
 )
 
 
-class _Handler(FileRoutes, OperatorRoutes):
+class _Handler(FileRoutes, OperatorRoutes, IPTVRoutes):
     server: _Server
     routes = ROUTES
 
@@ -96,7 +115,12 @@ class _Server(ThreadingHTTPServer):
         self._session_of = session_of
         self._sessions_of = sessions_of
         self.key = key
+        self.console_settings = settings
         self.console = Console(settings) if settings is not None and key.enabled else None
+        self.tuners = Tuners()
+        self.device_id = device_id(str(data.root.resolve()))
+        self.stopping = threading.Event()  # ends the MPEG-TS streams when the server closes
+        self.discovery: Discovery | None = None  # answers tuner searches (--discover)
         # One connection shared by the handler threads (a thread per request), one at a time.
         self.store = Store(data)
         self.lock = threading.Lock()
@@ -139,6 +163,9 @@ class _Server(ThreadingHTTPServer):
         return self._hlsjs
 
     def server_close(self) -> None:
+        self.stopping.set()
+        if self.discovery is not None:
+            self.discovery.close()
         super().server_close()
         if self.console is not None:
             self.console.close()
@@ -148,8 +175,9 @@ class _Server(ThreadingHTTPServer):
 
 def serve(data: DataDir, host: str = "127.0.0.1", port: int = 8080, session_of=lambda: None,
           settings: Settings | None = None, operator_token: str | None = None,
-          sessions_of=dict) -> _Server:
+          sessions_of=dict, discover: bool = False) -> _Server:
     """Start the page's server in a background thread; returns it (call ``shutdown()``).
+    ``discover``: also answer tuner discovery on the network (HDHomeRun's UDP, SSDP).
 
     The operator token defaults to $WEBTV_OPERATOR_TOKEN; without one the operator view is off.
     Without ``settings`` the operator page shows the director's work but cannot chat."""
@@ -159,6 +187,16 @@ def serve(data: DataDir, host: str = "127.0.0.1", port: int = 8080, session_of=l
     except OSError as exc:  # in use, or not an address of this machine
         raise ConfigError(f"cannot serve the page on {host}:{port}: {exc.strerror or exc}; "
                           "choose another with --port (0: no page)") from None
+    if discover:
+        title = settings.channel if settings is not None else "AI WebTV"
+        server.discovery = Discovery(host, server.server_port, server.device_id, title)
+        try:
+            server.discovery.start()
+        except OSError as exc:
+            server.server_close()
+            raise ConfigError(f"cannot answer tuner discovery on {host} (UDP ports "
+                              f"{server.discovery.discover_port} and "
+                              f"{server.discovery.ssdp_port}): {exc.strerror or exc}") from None
     if server.hlsjs() is None:
         log.info("hls.js not found (npm ci, or set %s): the page uses its own loader", HLSJS_ENV)
     log.info("operator view %s", "on (/operator)" if key.enabled else f"off ({TOKEN_ENV} unset)")

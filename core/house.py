@@ -2,7 +2,8 @@
 
 Fixed size, frame rate, time bases and a closed GOP whose length equals the HLS segment, so the
 playout copies packets and never re-encodes. Audio is always present (silence when a take has
-none) and runs a little past the picture, so the playout can cut it on the video boundary.
+none), at the channel's loudness (loudness.py), and runs a little past the picture, so the
+playout can cut it on the video boundary.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from fractions import Fraction
 from pathlib import Path
 
+from webtv.core.loudness import STREAMING, Loudness, gain_filter, measure
 from webtv.core.media import run_ffmpeg
 
 WIDTH, HEIGHT = 1024, 576
@@ -39,12 +41,11 @@ def frames_for(seconds: float) -> int:
 
 
 def normalize(video: Path, audio: Path | None, out: Path, seconds: float,
-              prefilter: str = "") -> None:
-    """Encode ``video`` (+ ``audio``) into the house format, exactly ``seconds`` of picture.
-    ``prefilter``: FFmpeg filters for the picture first (local interpolation, upscaling), so a
-    take is encoded once."""
+              prefilter: str = "", loudness: Loudness = STREAMING) -> None:
+    """Encode ``video`` (+ ``audio``) into the house format, exactly ``seconds`` of picture, the
+    sound at ``loudness``. ``prefilter``: FFmpeg filters for the picture first (local
+    interpolation, upscaling), so a take is encoded once."""
     frames = frames_for(seconds)
-    audio_seconds = frames / FPS + AUDIO_TAIL
     picture = (
         f"[0:v]{prefilter + ',' if prefilter else ''}fps={FPS},"
         f"scale={WIDTH}:{HEIGHT}:flags=lanczos,setsar=1,format=yuv420p,"
@@ -53,27 +54,50 @@ def normalize(video: Path, audio: Path | None, out: Path, seconds: float,
     )
     if audio is None:
         inputs = ["-i", str(video), "-f", "lavfi", "-i", f"anullsrc=r={SAMPLE_RATE}:cl=stereo"]
+        sound = _sound(None, frames, loudness)
     else:
         inputs = ["-i", str(video), "-i", str(audio)]
-    sound = (
-        f"[1:a]aresample={SAMPLE_RATE},aformat=channel_layouts=stereo,apad,"
-        f"atrim=0:{audio_seconds},asetpts=PTS-STARTPTS[a]"
-    )
+        sound = _sound(audio, frames, loudness)
     run_ffmpeg([
         *inputs, "-filter_complex", f"{picture};{sound}", "-map", "[v]", "-map", "[a]",
         *_VIDEO_ARGS, *_AUDIO_ARGS, "-movflags", "+faststart", "-f", "mp4", str(out),
     ])
 
 
-def still(image: Path, out: Path, seconds: float = SEGMENT_SECONDS) -> None:
-    """A house-format clip of one still picture over silence (the slate)."""
+def _sound(audio: Path | None, frames: int, loudness: Loudness) -> str:
+    """Input 1's sound as the house has it: stereo at the house rate, exactly as long as the
+    picture plus its tail, at the channel's loudness (measured first, the gain applied here)."""
+    chain = (f"aresample={SAMPLE_RATE},aformat=channel_layouts=stereo,apad,"
+             f"atrim=0:{frames / FPS + AUDIO_TAIL},asetpts=PTS-STARTPTS")
+    gain = gain_filter(loudness, measure(audio, chain, loudness)) if audio else ""
+    # loudnorm works at 192 kHz: back to the house rate, and the length exact again
+    level = (f",{gain},aresample={SAMPLE_RATE},atrim=end_sample="
+             f"{round((frames / FPS + AUDIO_TAIL) * SAMPLE_RATE)}" if gain else "")
+    return f"[1:a]{chain}{level}[a]"
+
+
+# A quiet chord under the slate, at the channel's loudness like everything else on air: every
+# partial repeats a whole number of times in two seconds, so the looped slate has no seam.
+SLATE_BED = ("aevalsrc='(0.5+0.1*sin(PI*t))*(0.10*sin(2*PI*220*t)+0.07*sin(2*PI*277.5*t)"
+             "+0.06*sin(2*PI*330*t))|(0.5+0.1*sin(PI*t))*(0.10*sin(2*PI*220.5*t)"
+             "+0.07*sin(2*PI*277*t)+0.06*sin(2*PI*329.5*t))':s=48000")
+
+
+def still(image: Path, out: Path, seconds: float = SEGMENT_SECONDS,
+          loudness: Loudness = STREAMING) -> None:
+    """A house-format clip of one still picture over a quiet chord (the slate)."""
     frames = frames_for(seconds)
-    run_ffmpeg([
-        "-loop", "1", "-framerate", str(FPS), "-i", str(image),
-        "-f", "lavfi", "-i", f"anullsrc=r={SAMPLE_RATE}:cl=stereo",
-        "-filter_complex",
-        f"[0:v]scale={WIDTH}:{HEIGHT},setsar=1,format=yuv420p,trim=end_frame={frames}[v];"
-        f"[1:a]atrim=0:{frames / FPS + AUDIO_TAIL}[a]",
-        "-map", "[v]", "-map", "[a]", *_VIDEO_ARGS, *_AUDIO_ARGS,
-        "-movflags", "+faststart", "-f", "mp4", str(out),
-    ])
+    bed = out.with_name(out.stem + "-bed.wav")
+    run_ffmpeg(["-f", "lavfi", "-i", f"{SLATE_BED}:d={frames / FPS + AUDIO_TAIL}",
+                "-c:a", "pcm_s16le", str(bed)])
+    try:
+        run_ffmpeg([
+            "-loop", "1", "-framerate", str(FPS), "-i", str(image), "-i", str(bed),
+            "-filter_complex",
+            f"[0:v]scale={WIDTH}:{HEIGHT},setsar=1,format=yuv420p,trim=end_frame={frames}[v];"
+            f"{_sound(bed, frames, loudness)}",
+            "-map", "[v]", "-map", "[a]", *_VIDEO_ARGS, *_AUDIO_ARGS,
+            "-movflags", "+faststart", "-f", "mp4", str(out),
+        ])
+    finally:
+        bed.unlink(missing_ok=True)

@@ -31,13 +31,15 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def ffmpeg_argv(*args: str) -> list[str]:
-    return [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args]
+def ffmpeg_argv(*args: str, level: str = "error") -> list[str]:
+    return [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", level, "-y", *args]
 
 
-def run_ffmpeg(args: list[str], *, input_bytes: bytes | None = None, timeout: float = 300) -> None:
-    """Run one FFmpeg command (an argv list, never a shell string); raise MediaError on failure."""
-    argv = ffmpeg_argv(*args)
+def run_ffmpeg(args: list[str], *, input_bytes: bytes | None = None, timeout: float = 300,
+               level: str = "error") -> str:
+    """Run one FFmpeg command (an argv list, never a shell string); raise MediaError on failure.
+    Returns what it printed at ``level`` (filters that measure report there)."""
+    argv = ffmpeg_argv(*args, level=level)
     try:
         # its own process group: a terminal's Ctrl-C (or systemd's stop) is ours to handle,
         # and a take being made finishes instead of dying with 255
@@ -48,6 +50,12 @@ def run_ffmpeg(args: list[str], *, input_bytes: bytes | None = None, timeout: fl
     if done.returncode != 0:
         tail = "\n".join(done.stderr.decode(errors="replace").strip().splitlines()[-8:])
         raise MediaError(f"ffmpeg exited with {done.returncode}: {tail}")
+    return done.stderr.decode(errors="replace")
+
+
+def ffmpeg_report(args: list[str], *, timeout: float = 300) -> str:
+    """Run an FFmpeg analysis (``-f null``) and return what its filters reported."""
+    return run_ffmpeg(["-nostats", *args], timeout=timeout, level="info")
 
 
 @dataclass(frozen=True)
@@ -165,3 +173,38 @@ def write_frames(frames: list[np.ndarray], fps: Fraction | int, out: Path) -> No
         "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", str(fps),
         "-i", "pipe:0", *codec, "-pix_fmt", "yuv420p", str(out),
     ], input_bytes=raw)
+
+
+def fragment_time(init: bytes, head: bytes) -> float | None:
+    """Where an fMP4 (CMAF) segment starts in its media time, seconds: its first track's
+    decode time (``tfdt``) over that track's time scale (``mdhd`` in the init segment).
+    ``head``: the segment's first bytes. None when either box is not there."""
+    mdhd, tfdt = init.find(b"mdhd"), head.find(b"tfdt")  # the first track's: the video
+    if mdhd < 0 or tfdt < 0 or len(init) < mdhd + 5 or len(head) < tfdt + 5:
+        return None
+    at = mdhd + (24 if init[mdhd + 4] == 1 else 16)
+    width = 8 if head[tfdt + 4] == 1 else 4
+    if len(init) < at + 4 or len(head) < tfdt + 8 + width:
+        return None  # cut short: not a whole box yet
+    scale = int.from_bytes(init[at:at + 4], "big")
+    decode = int.from_bytes(head[tfdt + 8:tfdt + 8 + width], "big")
+    return decode / scale if scale else None
+
+
+def presentation_delay(init: bytes, head: bytes) -> float:
+    """How far an fMP4 segment's first picture is shown after its decode time, seconds: the
+    first sample's composition offset (``trun``), which B-frames make two frames or so."""
+    mdhd, trun = init.find(b"mdhd"), head.find(b"trun")
+    if mdhd < 0 or trun < 0 or len(head) < trun + 12:
+        return 0.0
+    at = mdhd + (24 if init[mdhd + 4] == 1 else 16)
+    scale = int.from_bytes(init[at:at + 4], "big")
+    version, flags = head[trun + 4], int.from_bytes(head[trun + 5:trun + 8], "big")
+    if not flags & 0x800 or not scale:
+        return 0.0  # no composition offsets: shown when decoded
+    field = trun + 12 + (4 if flags & 0x1 else 0) + (4 if flags & 0x4 else 0)
+    field += 4 * bool(flags & 0x100) + 4 * bool(flags & 0x200) + 4 * bool(flags & 0x400)
+    if len(head) < field + 4:
+        return 0.0
+    offset = int.from_bytes(head[field:field + 4], "big", signed=version == 1)
+    return offset / scale

@@ -70,7 +70,10 @@ TABLES = {"backends": ("video", "upscale", "interpolate", "music", "stills", "jo
           "cluster": ("redis",),  # endpoints shared across hosts (production/backends/cluster.py)
           "hosted": None,  # [hosted.replicate], [hosted.veo]: production/backends/hosted.py
           "prices": None,  # [prices."BACKEND"]: production/costs.py
-          "budget": ("day_usd", "hour_usd", "policy")}
+          "budget": ("day_usd", "hour_usd", "policy"),
+          "programme": ("reruns", "premiere_wait_s"),  # playout/programme.py
+          "loudness": ("standard", "target_lufs", "true_peak_dbtp"),  # core/loudness.py
+          "captions": ("text",)}  # playout/captions.py
 
 
 def load_config(path: Path | None, required: bool = False) -> dict[str, Any]:

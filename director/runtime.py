@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from webtv.core.clock import now
+from webtv.core.loudness import Loudness
 from webtv.core.redact import redact
 from webtv.core.settings import Settings
 from webtv.inspection import checks, moderation
@@ -44,6 +45,7 @@ def open_context(settings: Settings, stop: threading.Event | None = None) -> Too
                             rewrites="director" if settings.llm_model else "code",
                             gate=checks.gate(gate, backends.video.name),
                             prices=costs.prices(config),
+                            loudness=Loudness.from_config(config),
                             budget=costs.budget(config, settings.budget_day,
                                                 settings.budget_hour))
 

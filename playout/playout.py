@@ -21,8 +21,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from webtv.core import house
 from webtv.core.clock import at
 from webtv.core.errors import MediaError, WebTVError
+from webtv.core.loudness import STREAMING, Loudness
+from webtv.playout.captions import Captions
 from webtv.playout.programme import Programme
 from webtv.playout.slate import slate
 from webtv.playout.transmitter import Transmitter, load
@@ -39,7 +42,8 @@ class Playout:
 
     def __init__(self, data: DataDir, rtmp_urls: list[str] | None = None, *, pace: bool = True,
                  channel_name: str = "AI WebTV", programme: Programme | None = None,
-                 speed: float = 1.0, stop: threading.Event | None = None) -> None:
+                 speed: float = 1.0, stop: threading.Event | None = None,
+                 loudness: Loudness = STREAMING, captions: str = "action") -> None:
         self.data = data
         self.hls = data.channel_hls(self.name)
         self.rtmp_urls = rtmp_urls or []
@@ -47,6 +51,9 @@ class Playout:
         self.speed = speed  # an accelerated soak runs the channel clock this much faster
         self.channel_name = channel_name
         self.programme = programme or Programme()
+        self.loudness = loudness  # the slate's sound, like every take's
+        self.caption_mode = captions  # what the caption track says (CAPTIONS)
+        self.captions = Captions(self.hls, "off")
         self._lineup: list[tuple[str, dict[str, Any] | None, str]] = []  # the block on air
         self.session = uuid.uuid4().hex[:12]
         self.stop = stop or threading.Event()
@@ -64,7 +71,9 @@ class Playout:
         self.hls.mkdir(parents=True)
         self.transmitter = tx = Transmitter(self.hls, self.rtmp_urls, pace=self.pace,
                                             speed=self.speed)
+        self.captions = Captions(self.hls, self.caption_mode)
         tx.open(self._slate(store))
+        self.captions.start()
         aired = 0
         try:
             while not self.stop.is_set() and (max_entries is None or aired < max_entries):
@@ -72,6 +81,7 @@ class Playout:
                 aired += 1
         finally:
             err = tx.close()
+            self.captions.stop()
             if err.strip():
                 log.warning("ffmpeg: %s", err.strip()[-500:])
             store.close()
@@ -124,7 +134,8 @@ class Playout:
         doing = channel.get("doing") if channel.get("pid") == os.getpid() else None
         line = (f"Coming up: {coming}" if coming else f"The director is {doing['what']}"
                 if doing else "We'll be right back")
-        return slate(self.data, bible.get("title") or self.channel_name, line[:70])
+        return slate(self.data, bible.get("title") or self.channel_name, line[:70],
+                     self.loudness)
 
     def _air_slate(self, store: Store, tx: Transmitter, note: str = "") -> None:
         try:
@@ -159,11 +170,14 @@ class Playout:
              entry: dict | None = None, take_id: int | None = None, note: str = ""):
         loaded = load(path)  # a broken file fails here, before it has an air-log row
         start = float(tx.clock)
+        take_id = entry["take_id"] if entry else take_id
         air_id = store.air.log_air(
             session=self.session, channel=self.name, kind=kind,
-            schedule_id=entry["id"] if entry else None,
-            take_id=entry["take_id"] if entry else take_id, stream_start=start,
+            schedule_id=entry["id"] if entry else None, take_id=take_id, stream_start=start,
             started_at=at(tx.wall_time(start)), note=note)
+        if take_id is not None:  # its caption, placed before its first packet is sent
+            self.captions.add(start, start + float(len(loaded[0]) * house.FRAME),
+                              store.takes.words(take_id))
         aired = tx.air(loaded, self.stop)
         outputs = [o.state() for o in tx.outputs]  # for status and /health
         store.programme.set_channel(**{self.outputs_key: outputs})
@@ -199,4 +213,5 @@ class LibraryPlayout(Playout):
     def _slate(self, store: Store) -> Path:
         has_takes = store.network.library_takes(self.channel["policy"], self.channel["tag"])
         return slate(self.data, f"{self.channel_name}: {self.name}",
-                     "More in a moment" if has_takes else "Nothing for this channel yet")
+                     "More in a moment" if has_takes else "Nothing for this channel yet",
+                     self.loudness)

@@ -1,4 +1,5 @@
-"""The slate: what airs when nothing is scheduled, so the channel never goes to dead air."""
+"""The slate: what airs when nothing is scheduled, so the channel never goes to dead air (nor
+to silence: a quiet chord at the channel's loudness)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from webtv.core import house
 from webtv.core.errors import MediaError
+from webtv.core.loudness import STREAMING, Loudness
 from webtv.core.media import probe
 from webtv.state.datadir import DataDir
 
@@ -33,10 +35,11 @@ def slate_image(title: str, line: str, out: Path) -> Path:
     return out
 
 
-def slate(data: DataDir, title: str, line: str = "We'll be right back") -> Path:
+def slate(data: DataDir, title: str, line: str = "We'll be right back",
+          loudness: Loudness = STREAMING) -> Path:
     """A house-format slate clip for this title, made once and kept under media/slates/ (each
     use marks it, so retention removes only slates not aired for keep_hours)."""
-    key = hashlib.sha256(f"{title}\n{line}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"{title}\n{line}\n{loudness}".encode()).hexdigest()[:16]
     out = data.root / "media" / "slates" / f"{key}.mp4"
     if _whole(out):
         os.utime(out)  # in use: retention keeps a slate aired within keep_hours
@@ -44,7 +47,8 @@ def slate(data: DataDir, title: str, line: str = "We'll be right back") -> Path:
         out.parent.mkdir(parents=True, exist_ok=True)
         work = data.workspace()
         try:
-            house.still(slate_image(title, line, work / "slate.png"), work / "slate.mp4")
+            house.still(slate_image(title, line, work / "slate.png"), work / "slate.mp4",
+                        loudness=loudness)
             (work / "slate.mp4").replace(out)
         finally:
             shutil.rmtree(work, ignore_errors=True)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from webtv.core.loudness import Loudness
 from webtv.inspection.moderation import LocalModerator, OpenAIModerator
 from webtv.production.backends import local_backends
 from webtv.production.backends.base import Backends
@@ -53,6 +54,7 @@ class Production:
     gate: frozenset[str] | None = None  # the checks that reject a take (None: all of them)
     prices: dict[str, Price] = field(default_factory=default_prices)  # what each backend costs
     budget: Budget = Budget()  # the owner's limit on spend (none by default)
+    loudness: Loudness = Loudness()  # the level every take's sound is brought to
     # a take that passed its checks, judged by sight (a model that sees): its verdict row,
     # {"verdict": keep | retake | change | unreviewed, "reason", "action"}; None: no review
     review: Callable[[Production, int], dict[str, Any]] | None = None

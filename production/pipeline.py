@@ -116,5 +116,6 @@ def make_media(ctx: Production, prompt: str, seed: int, spec, seconds: float, mo
                       lambda: bill.run("upscale", b.upscale, seconds,
                                        lambda: b.upscale.upscale(clip, prompt, work)))
     out = work / "take.mp4"
-    house.normalize(clip.path, music.path, out, seconds, prefilter=",".join(pending))
+    house.normalize(clip.path, music.path, out, seconds, prefilter=",".join(pending),
+                    loudness=ctx.loudness)
     return out, faults

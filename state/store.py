@@ -4,8 +4,8 @@
 module of its own: ``show`` (the bible, the cast, notes), ``takes`` (shots, takes, checks),
 ``air`` (the schedule and the air log), ``calls`` (the call logs, the asset cache),
 ``network`` (channels and tags), ``programme`` (shows, episodes, the queue, the channel's
-state), ``retention``, ``costs`` (spend, the budget's reservations) and ``reviews`` (verdicts
-by sight). Open one Store per
+state), ``retention``, ``costs`` (spend, the budget's reservations), ``reviews`` (verdicts
+by sight) and ``guide`` (what the programme guide reads). Open one Store per
 thread (SQLite connections are not shared across threads); ``CallJournal`` writes remote
 calls from any thread through one of its own.
 """
@@ -27,6 +27,7 @@ from webtv.state.calls import CallTables
 from webtv.state.channels import ChannelTables
 from webtv.state.costs import CostTables
 from webtv.state.datadir import DataDir
+from webtv.state.guide import GuideTables
 from webtv.state.migrations import migrate
 from webtv.state.programme import Programme
 from webtv.state.retention import RetentionQueries
@@ -74,6 +75,7 @@ class Store:
             self.retention = RetentionQueries(self)
             self.costs = CostTables(self)
             self.reviews = ReviewTables(self)
+            self.guide = GuideTables(self)
         except sqlite3.OperationalError as exc:  # read-only file or disk, not a database
             raise ConfigError(f"cannot open the channel's database {data.db_path}: {exc}") \
                 from None

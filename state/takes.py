@@ -120,6 +120,13 @@ class TakeTables(Tables):
             raise NotFound(f"no take with id {take_id}")
         return row
 
+    def words(self, take_id: int) -> dict[str, str]:
+        """What a take says: its shot's action and the prompt it was made from."""
+        row = self._one("select takes.prompt, shots.action from takes left join shots on "
+                        "shots.id = takes.shot_id where takes.id = ?", (take_id,))
+        return {"action": (row or {}).get("action") or "", "prompt": (row or {}).get("prompt")
+                or ""}
+
     def takes_for_shot(self, shot_id: int) -> list[Take]:
         return self._all("select * from takes where shot_id = ? order by id", (shot_id,))
 

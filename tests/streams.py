@@ -43,3 +43,56 @@ def hls_as_file(hls_dir: Path, out: Path) -> Path:
 def steps(times: list[float]) -> list[float]:
     ordered = sorted(times)
     return [b - a for a, b in zip(ordered, ordered[1:], strict=False)]
+
+
+class Keeper:
+    """Keeps every segment an HLS output writes (a hard link, before the rolling window
+    deletes it), so a test or a benchmark can read back all that aired, not the last window."""
+
+    def __init__(self, hls_dir: Path, into: Path, poll: float = 0.02) -> None:
+        import threading
+
+        self.hls_dir, self.into, self.poll = hls_dir, into, poll
+        self.into.mkdir(parents=True, exist_ok=True)
+        self.kept: dict[int, Path] = {}
+        self.missed = 0  # segments gone before they were seen (a gap in the numbers)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Keeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._look()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.poll):
+            self._look()
+
+    def _look(self) -> None:
+        import os
+
+        for found in self.hls_dir.glob("*"):
+            name = found.name
+            if name == "init.mp4" and not (self.into / name).exists():
+                os.link(found, self.into / name)
+            elif name.startswith("seg_") and name.endswith(".m4s"):
+                number = int(name[4:-4])
+                if number not in self.kept:
+                    try:
+                        os.link(found, self.into / name)
+                    except (FileNotFoundError, FileExistsError):
+                        continue
+                    self.kept[number] = self.into / name
+
+    def joined(self, out: Path) -> Path:
+        """Everything kept, in order, as one fragmented MP4."""
+        numbers = sorted(self.kept)
+        self.missed = sum(b - a - 1 for a, b in zip(numbers, numbers[1:], strict=False))
+        with out.open("wb") as whole:
+            for path in [self.into / "init.mp4", *(self.kept[n] for n in numbers)]:
+                whole.write(path.read_bytes())
+        return out

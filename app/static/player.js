@@ -6,6 +6,10 @@
 // clock of the frame on screen ("stream time": the air log's stream_start/stream_end) and shows
 // that airing's shot and prompt, so the words change when the picture does, not when the
 // transmitter moved on seconds earlier.
+//
+// Captions (the shot on screen, as a WebVTT track of the stream) show when the viewer turns
+// them on with CC: hls.js and Safari read them from the master playlist; our own loader reads
+// the caption playlist itself and adds the cues to a text track.
 "use strict";
 
 const video = document.getElementById("video");
@@ -16,6 +20,7 @@ const state = window.webtv = {
   session: null, onAir: [], next: [], premiere: null, codecs: "avc1.64001f,mp4a.40.2",
   mode: null, offset: null, hls: null, generation: 0, restarts: 0, director: null,
   firstFrameMs: null, firstWordsMs: null, shown: null, clock: null,
+  captions: localStorage.getItem("webtv.captions") === "on", captionsFound: false,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -29,7 +34,8 @@ function el(tag, cls, text) {
 function say(text) { $("state").textContent = text; $("state").hidden = !text; }
 // The director's channel streams under /hls/, a library channel of the network under /ch/NAME/.
 const base = () => (state.channel === "main" ? "/hls/" : `/ch/${state.channel}/`);
-const playlist = () => base() + "live.m3u8";
+const playlist = () => base() + "live.m3u8";  // the picture alone (our own loader)
+const master = () => base() + "master.m3u8";  // the picture and its captions
 
 // -- playing ------------------------------------------------------------------------------
 function startPlayer() {
@@ -50,6 +56,7 @@ function startPlayer() {
 
 function stopPlayer() {
   if (state.hls) { state.hls.destroy(); state.hls = null; }
+  state.captionsFound = false; $("cc").hidden = true;
   state.generation += 1;  // stops our own loader and any pending retry
 }
 
@@ -66,6 +73,9 @@ function startHlsJs(me) {
   hls.on(Hls.Events.INIT_PTS_FOUND, (_, d) => { state.offset = d.initPTS / d.timescale; });
   hls.on(Hls.Events.FRAG_BUFFERED, () => { backoff = 1000; });
   hls.on(Hls.Events.MANIFEST_PARSED, () => video.play().catch(() => {}));
+  hls.on(Hls.Events.SUBTITLE_TRACKS_UPDATED, (_, d) => {
+    state.captionsFound = d.subtitleTracks.length > 0; showCaptions();
+  });
   hls.on(Hls.Events.ERROR, (_, d) => {
     if (!d.fatal || me !== state.generation) return;
     console.warn("hls.js:", d.type, d.details);
@@ -75,14 +85,14 @@ function startHlsJs(me) {
       say("Reconnecting…");
       setTimeout(() => {
         if (me !== state.generation) return;
-        if (hls.levels && hls.levels.length) hls.startLoad(); else hls.loadSource(playlist());
+        if (hls.levels && hls.levels.length) hls.startLoad(); else hls.loadSource(master());
       }, backoff);
       backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
     } else {
       setTimeout(() => { if (me === state.generation) restart(); }, backoff);
     }
   });
-  hls.loadSource(playlist());
+  hls.loadSource(master());
   hls.attachMedia(video);
 }
 
@@ -93,11 +103,12 @@ function startNative(me) {
     if (me !== state.generation) return;
     say("Reconnecting…");
     setTimeout(() => {
-      if (me === state.generation) { video.src = playlist(); video.play().catch(() => {}); }
+      if (me === state.generation) { video.src = master(); video.play().catch(() => {}); }
     }, backoff);
     backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
   };
-  video.src = playlist();
+  video.textTracks.onaddtrack = () => { state.captionsFound = true; showCaptions(); };
+  video.src = master();
   video.play().catch(() => {});
 }
 
@@ -148,10 +159,72 @@ async function mseLoader(me, mseType) {
         }
         keepPlaying(sb);
       }
+      await loadCaptions(me);
     } catch (err) { console.warn("loader:", err); }
     await sleep(1000);
   }
 }
+
+// Our loader's captions: the cues of the caption playlist's segments, whose times are the
+// channel clock, which is this loader's media time.
+const ownCues = new Set();
+let ownTrack = null;
+async function loadCaptions(me) {
+  const r = await fetch(base() + "captions.m3u8", { cache: "no-store" });
+  if (!r.ok || me !== state.generation) return;
+  if (!ownTrack) { ownTrack = video.addTextTrack("captions", "On screen", "en"); }
+  if (!state.captionsFound) { state.captionsFound = true; showCaptions(); }
+  if (!state.captions) return;
+  for (const cue of [...(ownTrack.cues || [])]) {  // bounded memory over hours of air
+    if (cue.endTime < video.currentTime - 60) ownTrack.removeCue(cue);
+  }
+  const names = (await r.text()).split("\n").map((l) => l.trim()).filter((l) => l.endsWith(".vtt"));
+  for (const name of names.slice(-3)) {
+    const text = await (await fetch(base() + name, { cache: "no-store" })).text();
+    const blocks = text.split(/\n\n+/);
+    for (const block of blocks) {
+      const m = /(\d+):(\d\d):(\d\d\.\d+) --> (\d+):(\d\d):(\d\d\.\d+)[^\n]*\n([^]*)/.exec(block);
+      if (!m) continue;
+      const start = +m[1] * 3600 + +m[2] * 60 + +m[3], end = +m[4] * 3600 + +m[5] * 60 + +m[6];
+      const key = `${start}|${end}|${m[7]}`;
+      if (ownCues.has(key)) continue;
+      ownCues.add(key);
+      const words = m[7].trim().replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+      const cue = new VTTCue(start, end, words);
+      cue.line = -3;
+      ownTrack.addCue(cue);
+    }
+  }
+}
+
+// -- captions ---------------------------------------------------------------------------
+function showCaptions() {
+  $("cc").hidden = !state.captionsFound;
+  $("cc").setAttribute("aria-pressed", String(state.captions));
+  if (state.hls) {
+    state.hls.subtitleDisplay = state.captions;
+    state.hls.subtitleTrack = state.captions && state.captionsFound ? 0 : -1;
+  }
+  for (const track of video.textTracks) {
+    if (track.kind === "subtitles" || track.kind === "captions") {
+      track.mode = state.captions ? "showing" : "hidden";
+    }
+  }
+}
+$("cc").onclick = () => {
+  state.captions = !state.captions;
+  localStorage.setItem("webtv.captions", state.captions ? "on" : "off");
+  showCaptions();
+};
+// the cue on screen now, for the curious and the browser tests
+state.cueOnScreen = () => {
+  for (const track of video.textTracks) {
+    if (track.mode === "showing" && track.activeCues && track.activeCues.length) {
+      return track.activeCues[0].text;
+    }
+  }
+  return null;
+};
 
 function keepPlaying(sb) {
   const b = video.buffered;

@@ -1,0 +1,107 @@
+"""What the programme guide reads: airings with their show and episode, and what is planned
+ahead (scenes in the making, episodes not yet written, themes queued). Mixed into ``Store`` as
+``store.guide``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from webtv.state.air import PREMIERED
+from webtv.state.tables import Tables
+
+RECENT_ROWS = 20_000  # air-log rows looked at for a channel's past (hours of 3 s takes)
+EPISODE = ("left join segments on segments.id = shots.segment_id "
+           "left join shows on shows.id = segments.show_id")
+
+
+class GuideTables(Tables):
+    """Store methods for the programme guide."""
+
+    def airings(self, channel: str, since: str) -> list[dict[str, Any]]:
+        """A channel's airings that ended at or after ``since`` (ISO time, UTC), oldest first,
+        each with its scene, its episode (segment) and its show."""
+        rows = self._all(
+            "select air_log.id, air_log.kind, air_log.take_id, air_log.started_at, "
+            "air_log.ended_at, air_log.stream_start, air_log.stream_end, takes.duration_s, "
+            "shots.sequence as scene, shots.position, shots.action, segments.id as episode_id, "
+            "segments.title as episode, segments.synopsis, segments.position as episode_no, "
+            "shows.id as show_id, shows.title as show_title from air_log "
+            "left join takes on takes.id = air_log.take_id "
+            f"left join shots on shots.id = takes.shot_id {EPISODE} "
+            "where air_log.channel = ? order by air_log.id desc limit ?",
+            (channel, RECENT_ROWS))
+        return [r for r in reversed(rows) if (r["ended_at"] or "9") >= since]
+
+    def rest_of_scene(self, take_id: int) -> list[dict[str, Any]]:
+        """The premiered takes of a take's scene that come after it in story order: what a
+        rerun of that scene still has to air."""
+        return self._all(
+            "select takes.id, takes.duration_s from takes join shots on shots.id = "
+            "takes.shot_id join shots here on here.sequence = shots.sequence "
+            "join takes this on this.shot_id = here.id and this.id = ? "
+            f"where {PREMIERED} and (shots.position > here.position) "
+            "order by shots.position, takes.id", (take_id,))
+
+    def in_the_making(self) -> list[dict[str, Any]]:
+        """Scenes with shots written but not yet on the schedule, in story order: how many
+        shots each has left, the first one's action, and its episode and show."""
+        return self._all(
+            "select shots.sequence as scene, count(*) as shots, min(shots.action) as action, "
+            "coalesce(avg(shots.duration_s), 3.0) as shot_s, segments.id as episode_id, "
+            "segments.title as episode, segments.synopsis, segments.position as episode_no, "
+            f"shows.id as show_id, shows.title as show_title from shots {EPISODE} "
+            "where shots.status in ('planned', 'made') group by shots.sequence "
+            "order by shots.sequence")
+
+    def episodes_ahead(self) -> list[dict[str, Any]]:
+        """The current show's episodes with no shot written yet, in order."""
+        return self._all(
+            "select segments.id as episode_id, segments.title as episode, segments.synopsis, "
+            "segments.position as episode_no, segments.shots, shows.id as show_id, "
+            "shows.title as show_title from segments join shows on shows.id = segments.show_id "
+            "where segments.show_id = (select show_id from bible where id = 1) and "
+            "segments.status = 'planned' and not exists (select 1 from shots where "
+            "shots.segment_id = segments.id) order by segments.position")
+
+    def take_seconds(self) -> float:
+        """How long a take lasts, on average over the latest ones (3 s before any)."""
+        row = self._one("select avg(duration_s) as s from (select duration_s from takes "
+                        "where duration_s is not null order by id desc limit 50)")
+        return float(row["s"] or 3.0)
+
+    def show_takes(self, show_id: int | None, limit: int = 1) -> list[dict[str, Any]]:
+        """Premiered takes of a show (of any show: None), the longest first: where its
+        icon comes from."""
+        where = "and segments.show_id = ?" if show_id is not None else ""
+        params = (show_id, limit) if show_id is not None else (limit,)
+        return self._all(
+            "select takes.id, takes.media from takes join shots on shots.id = takes.shot_id "
+            f"left join segments on segments.id = shots.segment_id where {PREMIERED} {where} "
+            "order by takes.favourite desc, takes.duration_s desc, takes.id limit ?", params)
+
+    def show_tags(self) -> dict[int, list[str]]:
+        """Every show's tags: the guide's categories."""
+        tags: dict[int, list[str]] = {}
+        for row in self._all("select show_id, tag from tags where show_id is not null "
+                             "order by tag"):
+            tags.setdefault(row["show_id"], []).append(row["tag"])
+        return tags
+
+    def scene_info(self, scene: int) -> dict[str, Any]:
+        """A scene's episode and show."""
+        return self._one(
+            "select shots.sequence as scene, segments.id as episode_id, segments.title as "
+            "episode, segments.synopsis, segments.position as episode_no, shows.id as show_id, "
+            f"shows.title as show_title from shots {EPISODE} where shots.sequence = ? "
+            "order by shots.position limit 1", (scene,)) or {"scene": scene}
+
+    def scene_of_take(self, take_id: int) -> int | None:
+        row = self._one("select shots.sequence from takes join shots on shots.id = "
+                        "takes.shot_id where takes.id = ?", (take_id,))
+        return row["sequence"] if row else None
+
+    def shows_with_takes(self) -> list[dict[str, Any]]:
+        """The shows that have a premiered take (an icon can be made for them)."""
+        return self._all(
+            "select distinct segments.show_id from takes join shots on shots.id = "
+            f"takes.shot_id join segments on segments.id = shots.segment_id where {PREMIERED}")
