@@ -33,11 +33,14 @@ class Channel:
     title: str
     policy: str = "live"
     tag: str | None = None
+    network: str = ""  # the network's name (the director's channel's title)
 
     @property
     def guide_id(self) -> str:
-        """The id the guide, the M3U (tvg-id) and the tuner agree on (XMLTV's form: dotted)."""
-        slug = re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-") or "webtv"
+        """The id the guide, the M3U (tvg-id) and the tuner agree on (XMLTV's form: dotted,
+        the channel's name in the network's)."""
+        network = self.network or self.title
+        slug = re.sub(r"[^a-z0-9]+", "-", network.lower()).strip("-") or "webtv"
         return f"{self.name}.{slug}"
 
 
@@ -62,9 +65,9 @@ class Listing:
 
 def channels(store: Store, channel_title: str) -> list[Channel]:
     """The network's channels in number order: the director's first, then the library's."""
-    return [Channel("main", 1, channel_title), *(
-        Channel(row["name"], i + 2, f"{channel_title} {row['name']}", row["policy"], row["tag"])
-        for i, row in enumerate(store.network.channels()))]
+    return [Channel("main", 1, channel_title, network=channel_title), *(
+        Channel(row["name"], i + 2, f"{channel_title} {row['name']}", row["policy"], row["tag"],
+                channel_title) for i, row in enumerate(store.network.channels()))]
 
 
 def _epoch(iso: str) -> float:
@@ -118,7 +121,8 @@ def planned(store: Store, channel: Channel, start: float, now: float,
     pace = store.takes.pace()
     per_take = pace["seconds_per_take"] if pace else None
     typical = store.guide.take_seconds()
-    has_library = bool(store.guide.show_takes(None))
+    has_library = bool(store.air.rerun_scene())
+    past_any = store.air.on_air(channel.name) is not None  # the takes on air now, later
     premieres: list[Listing] = []
     made_by = now  # when production gets to the next scene
     unknown: list[str] = []  # in the making, with no pace to say when
@@ -160,8 +164,9 @@ def planned(store: Store, channel: Channel, start: float, now: float,
         item.stop = max(item.stop, item.start + 1)
         out.append(item)
         cursor = item.stop
+        has_library = True  # once it has aired, it can be rerun
     if cursor < end:
-        out.append(_between(store, channel, cursor, end, has_library, unknown))
+        out.append(_between(store, channel, cursor, end, has_library or past_any, unknown))
     return out
 
 
@@ -248,14 +253,12 @@ def _rest_of_block(store: Store, channel: Channel, on_air: dict[str, Any],
 
 def _join_slates(items: list[Listing]) -> list[Listing]:
     """A run of the slate shorter than MIN_SLATE_S becomes part of the programme before it
-    (of the one after it, at the start)."""
+    (a programme starts when its first take does; the slate before a channel's first take
+    stays a programme of its own)."""
     out: list[Listing] = []
     for item in items:
         if out and (item.key == ("slate",) and item.stop - item.start < MIN_SLATE_S):
             out[-1].stop = item.stop
-        elif out and out[-1].key == ("slate",) and out[-1].stop - out[-1].start < MIN_SLATE_S:
-            item.start = out.pop().start
-            out.append(item)
         elif out and out[-1].key == item.key and item.start - out[-1].stop < 30:
             out[-1].stop = item.stop
             out[-1].actions += item.actions

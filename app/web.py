@@ -140,8 +140,8 @@ class _Server(ThreadingHTTPServer):
         """A public answer is read from the store at most once per ``ttl``, however many
         viewers poll it."""
         with self.lock:
-            at, value = self._answers.get(name, (0.0, None))
-            if time.monotonic() - at >= ttl:
+            at, value = self._answers.get(name, (None, None))
+            if at is None or time.monotonic() - at >= ttl:
                 value = read(self.store)
                 self._answers[name] = (time.monotonic(), value)
             return value

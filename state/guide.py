@@ -9,6 +9,9 @@ from typing import Any
 from webtv.state.air import PREMIERED
 from webtv.state.tables import Tables
 
+# takes whose frames can stand for their show: accepted (on the schedule or aired), still on disk
+SHOWN = ("takes.status in ('accepted', 'scheduled', 'aired') and takes.purged_at is null "
+         "and takes.media is not null")
 RECENT_ROWS = 20_000  # air-log rows looked at for a channel's past (hours of 3 s takes)
 EPISODE = ("left join segments on segments.id = shots.segment_id "
            "left join shows on shows.id = segments.show_id")
@@ -70,13 +73,13 @@ class GuideTables(Tables):
         return float(row["s"] or 3.0)
 
     def show_takes(self, show_id: int | None, limit: int = 1) -> list[dict[str, Any]]:
-        """Premiered takes of a show (of any show: None), the longest first: where its
-        icon comes from."""
+        """Accepted takes of a show (of any show: None), favourites and the longest first:
+        where its icon comes from."""
         where = "and segments.show_id = ?" if show_id is not None else ""
         params = (show_id, limit) if show_id is not None else (limit,)
         return self._all(
             "select takes.id, takes.media from takes join shots on shots.id = takes.shot_id "
-            f"left join segments on segments.id = shots.segment_id where {PREMIERED} {where} "
+            f"left join segments on segments.id = shots.segment_id where {SHOWN} {where} "
             "order by takes.favourite desc, takes.duration_s desc, takes.id limit ?", params)
 
     def show_tags(self) -> dict[int, list[str]]:
@@ -101,7 +104,7 @@ class GuideTables(Tables):
         return row["sequence"] if row else None
 
     def shows_with_takes(self) -> list[dict[str, Any]]:
-        """The shows that have a premiered take (an icon can be made for them)."""
+        """The shows that have an accepted take (an icon can be made for them)."""
         return self._all(
             "select distinct segments.show_id from takes join shots on shots.id = "
-            f"takes.shot_id join segments on segments.id = shots.segment_id where {PREMIERED}")
+            f"takes.shot_id join segments on segments.id = shots.segment_id where {SHOWN}")

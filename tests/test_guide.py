@@ -1,0 +1,284 @@
+"""Watching the channels anywhere: the programme guide (XMLTV, validated by xmltv-util), the
+channel list (M3U, played by FFmpeg and VLC), each channel as MPEG-TS, and the HDHomeRun
+tuner (its HTTP API, and network discovery found by libhdhomerun's own client), against a
+real `webtv run` on 127.0.0.1 with a library channel beside the director's."""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import xml.etree.ElementTree as ET
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from tests.channel import THEME, free_port, get, query, run_webtv, wait_for
+from tests.conftest import need
+from webtv.app.discovery import DISCOVER_REPLY, TAG_BASE_URL, TAG_DEVICE_ID, parse_packet
+from webtv.app.tuner import TUNERS, valid_device_id
+from webtv.core.media import ffmpeg_exe, probe
+
+DTD = Path("/usr/share/xmltv/xmltv.dtd")
+
+
+class Running:
+    def __init__(self, home: Path) -> None:
+        self.home, self.port = home, free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        home.mkdir(parents=True)
+        (home / "webtv.toml").write_text('[[channels]]\nname = "best"\npolicy = "best"\n'
+                                         'repeat_after_s = 0\n')
+        env = {**os.environ, "WEBTV_HOME": str(home)}
+        env.pop("WEBTV_LLM_MODEL", None)
+        self.log = (home.parent / "run.log").open("wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "webtv.app.cli", "run", "--theme", THEME, "--port",
+             str(self.port), "--buffer", "12", "--discover"],
+            env=env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def output(self) -> str:
+        return (self.home.parent / "run.log").read_text()[-3000:]
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory):
+    channel = Running(tmp_path_factory.mktemp("guide") / "home")
+    try:
+        wait_for(lambda: any(e["kind"] == "take" for e in json.loads(
+            get(f"{channel.base}/api/now"))["on_air"]), 180, "a premiere on air")
+        # the library channel has a take to air once one has premiered
+        wait_for(lambda: query(channel.home, "select count(*) from air_log where channel = "
+                               "'best' and kind = 'take'")[0][0] > 0, 120, "the best channel")
+        yield channel
+    finally:
+        channel.proc.send_signal(signal.SIGTERM)
+        assert channel.proc.wait(timeout=60) == 0, channel.output()
+
+
+def validate(path: Path) -> str:
+    need(shutil.which("tv_validate_file") is not None and DTD.exists(),
+         "WEBTV_REQUIRE_XMLTV", "xmltv-util is not installed (apt-get install xmltv-util)")
+    done = subprocess.run(["tv_validate_file", "--dtd-file", str(DTD), str(path)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def when(stamp: str) -> float:
+    return datetime.strptime(stamp, "%Y%m%d%H%M%S %z").timestamp()
+
+
+def test_the_guide_is_valid_xmltv_of_what_aired_and_what_is_planned(running: Running,
+                                                                    tmp_path: Path) -> None:
+    body = get(f"{running.base}/xmltv.xml")
+    (tmp_path / "guide.xml").write_bytes(body)
+    assert "Validated ok" in validate(tmp_path / "guide.xml")
+    tv = ET.fromstring(body)
+    ids = [c.get("id") for c in tv.findall("channel")]
+    assert ids == ["main.ai-webtv", "best.ai-webtv"]
+    for channel in tv.findall("channel"):  # each channel's logo is there
+        assert get(channel.find("icon").get("src"))[:8] == b"\x89PNG\r\n\x1a\n"
+    now = time.time()
+    shows = {title for (title,) in query(running.home, "select title from shows")}
+    episodes = {title for (title,) in query(running.home, "select title from segments")}
+    for channel_id in ids:
+        programmes = [p for p in tv.findall("programme") if p.get("channel") == channel_id]
+        spans = [(when(p.get("start")), when(p.get("stop"))) for p in programmes]
+        assert all(a < b for a, b in spans), "a programme ends before it starts"
+        assert all(b1 <= a2 for (_, b1), (a2, _) in zip(spans, spans[1:], strict=False)), \
+            "programmes overlap"
+        assert spans[-1][1] >= now + 20 * 3600  # a day ahead, as players want
+        assert any(a <= now < b for a, b in spans), "nothing is on now"
+    main = [p for p in tv.findall("programme") if p.get("channel") == "main.ai-webtv"]
+    # what aired: the first premiere is the show's, named by the bible, at its air-log time
+    first_air = query(running.home, "select started_at from air_log where channel = 'main' "
+                      "and kind = 'take' order by id limit 1")[0][0]
+    premiere = next(p for p in main if p.find("new") is not None)
+    assert premiere.findtext("title") in shows
+    assert premiere.findtext("sub-title") in episodes
+    assert abs(when(premiere.get("start")) - datetime.fromisoformat(first_air).timestamp()) < 1.5
+    assert premiere.findtext("desc")
+    icon = premiere.find("icon").get("src")
+    assert get(icon)[:3] == b"\xff\xd8\xff"  # a frame of one of the show's takes, as a JPEG
+    categories = {c.text for c in premiere.findall("category")}
+    tags = {t for (t,) in query(running.home, "select tag from tags where show_id is not null")}
+    assert categories <= tags and (categories or not tags)
+    # what is planned: an estimated premiere names an episode of the bible, and says it is
+    # an estimate; reruns fill the time between
+    ahead = [p for p in main if when(p.get("start")) > now + 1]
+    for p in ahead:
+        if p.find("new") is not None and "estimated" in (p.findtext("desc") or ""):
+            assert p.findtext("sub-title") in episodes | {"A new show"}
+    assert any(p.findtext("sub-title") == "From the library" for p in ahead)
+
+
+def test_webtv_guide_writes_it_into_the_data_dir_only(running: Running) -> None:
+    done = run_webtv(running.home, "guide", "--out", "guide/xmltv.xml",
+                     "--base-url", "http://192.168.1.5:8080")
+    assert done.returncode == 0, done.stderr
+    written = running.home / "guide" / "xmltv.xml"
+    assert 'src="http://192.168.1.5:8080/guide/logo/main.png"' in written.read_text()
+    validate(written)
+    listed = run_webtv(running.home, "guide", "--m3u")
+    assert listed.returncode == 0 and listed.stdout.startswith("#EXTM3U")
+    outside = run_webtv(running.home, "guide", "--out", "/tmp/elsewhere.xml")
+    assert outside.returncode == 2 and "a file in the data dir" in outside.stderr
+    assert not Path("/tmp/elsewhere.xml").exists()
+
+
+def entries(m3u: str) -> list[tuple[dict[str, str], str, str]]:
+    lines = m3u.splitlines()
+    out = []
+    for info, url in zip(lines[1::2], lines[2::2], strict=True):
+        attrs = dict(re.findall(r'([a-z-]+)="([^"]*)"', info))
+        out.append((attrs, info.rsplit(",", 1)[1], url))
+    return out
+
+
+def record(url: str, out: Path, seconds: int = 6) -> subprocess.CompletedProcess:
+    return subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-i", url,
+                           "-t", str(seconds), "-map", "0", "-c", "copy", str(out)],
+                          capture_output=True, timeout=90)
+
+
+def test_the_m3u_lists_every_channel_and_ffmpeg_plays_them(running: Running,
+                                                         tmp_path: Path) -> None:
+    m3u = get(f"{running.base}/channels.m3u").decode()
+    assert m3u.startswith(f'#EXTM3U url-tvg="{running.base}/xmltv.xml"')
+    listed = entries(m3u)
+    assert [(a["tvg-id"], a["tvg-chno"], name) for a, name, _ in listed] == [
+        ("main.ai-webtv", "1", "AI WebTV"), ("best.ai-webtv", "2", "AI WebTV best")]
+    for attrs, _, url in listed:
+        assert get(attrs["tvg-logo"])[:4] == b"\x89PNG"
+        done = record(url, tmp_path / "channel.ts")
+        assert done.returncode == 0, done.stderr.decode()[-500:]
+        found = probe(tmp_path / "channel.ts")
+        assert (found.video_codec, found.audio_codec) == ("h264", "aac")
+        assert found.width == 1024 and found.duration >= 5.0
+    # the HLS variant: the master playlist, captions included
+    hls = entries(get(f"{running.base}/channels.m3u?stream=hls").decode())
+    assert hls[0][2] == f"{running.base}/hls/master.m3u8"
+    done = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", hls[0][2]],
+                          capture_output=True, text=True, timeout=60)
+    assert "Subtitle: webvtt" in done.stderr and "Video: h264" in done.stderr
+    # a viewer that leaves gives its tuner back
+    wait_for(lambda: free_tuners(running) == TUNERS,
+             20, "the tuners given back")
+
+
+def free_tuners(running: Running) -> int:
+    return get(f"{running.base}/tuners.html").decode().count("<td>none</td>")
+
+
+def test_vlc_plays_a_channel_from_the_m3u(running: Running) -> None:
+    need(shutil.which("cvlc") is not None, "WEBTV_REQUIRE_VLC",
+         "VLC is not installed (apt-get install vlc-bin vlc-plugin-base)")
+    folder = Path(tempfile.mkdtemp(prefix="webtv-vlc-"))  # where VLC's own user may write
+    folder.chmod(0o777)
+    out = folder / "vlc.ts"
+    argv = ["cvlc", "-I", "dummy", "--no-video-title-show", "--run-time", "8",
+            "--play-and-exit", f"{running.base}/channels.m3u",
+            f"--sout=#std{{access=file,mux=ts,dst={out}}}", "vlc://quit"]
+    if os.geteuid() == 0:  # VLC refuses to run as root
+        nobody = pwd.getpwnam("nobody")
+        argv = ["setpriv", f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}",
+                "--clear-groups", "env", f"HOME={folder}", *argv]
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+        assert out.exists() and out.stat().st_size > 100_000, done.stdout + done.stderr
+        found = probe(out)
+        assert (found.video_codec, found.audio_codec) == ("h264", "aac")
+        assert found.duration >= 4.0
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_the_hdhomerun_api_answers_as_silicondust_gives_it(running: Running) -> None:
+    device = json.loads(get(f"{running.base}/discover.json"))
+    assert device["BaseURL"] == running.base
+    assert device["LineupURL"] == f"{running.base}/lineup.json"
+    assert device["TunerCount"] == TUNERS and device["ModelNumber"]
+    assert re.fullmatch(r"[0-9A-F]{8}", device["DeviceID"])
+    assert valid_device_id(int(device["DeviceID"], 16))  # libhdhomerun's check digit
+    lineup = json.loads(get(device["LineupURL"]))
+    assert [(c["GuideNumber"], c["GuideName"]) for c in lineup] == [
+        ("1", "AI WebTV"), ("2", "AI WebTV best")]
+    assert lineup[0]["URL"] == f"{running.base}/auto/v1"
+    status = json.loads(get(f"{running.base}/lineup_status.json"))
+    assert status["ScanInProgress"] == 0 and status["SourceList"]
+    request = urllib.request.Request(f"{running.base}/lineup.post?scan=start", data=b"",
+                                     method="POST")
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        assert answer.status == 200
+    upnp = ET.fromstring(get(f"{running.base}/device.xml"))
+    ns = {"u": "urn:schemas-upnp-org:device-1-0"}
+    assert upnp.findtext("u:device/u:serialNumber", namespaces=ns) == device["DeviceID"]
+    assert upnp.findtext("u:URLBase", namespaces=ns) == running.base
+    # the tuner's own stream address plays, like /stream/NAME.ts
+    with urllib.request.urlopen(f"{running.base}/auto/v2", timeout=10) as stream:
+        assert stream.headers["Content-Type"] == "video/mp2t"
+        head = stream.read(188 * 20)
+    assert head[0] == 0x47 and head[188] == 0x47  # MPEG-TS packets
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        get(f"{running.base}/auto/v9")
+    assert missing.value.code == 404
+
+
+def test_a_busy_tuner_says_so_like_a_real_box(running: Running) -> None:
+    wait_for(lambda: free_tuners(running) == TUNERS,
+             20, "free tuners")
+    streams = [urllib.request.urlopen(f"{running.base}/stream/main.ts", timeout=10)
+               for _ in range(TUNERS)]
+    try:
+        for stream in streams:
+            assert stream.read(188)[0] == 0x47
+        with pytest.raises(urllib.error.HTTPError) as busy:
+            get(f"{running.base}/stream/best.ts")
+        assert busy.value.code == 503
+        assert "<td>main</td>" in get(f"{running.base}/tuners.html").decode()
+    finally:
+        for stream in streams:
+            stream.close()
+    wait_for(lambda: free_tuners(running) == TUNERS,
+             20, "the tuners given back")
+
+
+def test_libhdhomerun_finds_the_tuner_and_ssdp_points_at_it(running: Running) -> None:
+    device = json.loads(get(f"{running.base}/discover.json"))
+    need(shutil.which("hdhomerun_config") is not None, "WEBTV_REQUIRE_HDHOMERUN",
+         "libhdhomerun's client is not installed (apt-get install hdhomerun-config)")
+    found = subprocess.run(["hdhomerun_config", "discover", "127.0.0.1"], capture_output=True,
+                           text=True, timeout=30)
+    assert f"hdhomerun device {device['DeviceID']} found at 127.0.0.1" in found.stdout, \
+        found.stdout + found.stderr
+    # its reply carries where the HTTP API is
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.settimeout(5)
+        request = bytes.fromhex("00020000")  # a bare discover request (no tags)
+        import struct
+        import zlib
+        udp.sendto(request + struct.pack("<I", zlib.crc32(request)), ("127.0.0.1", 65001))
+        kind, tags = parse_packet(udp.recvfrom(2048)[0])
+    assert kind == DISCOVER_REPLY
+    assert tags[TAG_BASE_URL].decode() == running.base
+    assert tags[TAG_DEVICE_ID].hex().upper() == device["DeviceID"]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.settimeout(5)
+        udp.sendto(b"M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: "
+                   b"\"ssdp:discover\"\r\nMX: 1\r\nST: urn:schemas-upnp-org:device:"
+                   b"MediaServer:1\r\n\r\n", ("127.0.0.1", 1900))
+        answer = udp.recvfrom(2048)[0].decode()
+    assert answer.startswith("HTTP/1.1 200 OK")
+    assert f"LOCATION: {running.base}/device.xml" in answer
