@@ -583,6 +583,71 @@ def test_without_hlsjs_the_own_loader_plays_and_says_the_same(channel: Channel,
     check_cuts(browser, channel.air_log(samples[-1]["session"]))
 
 
+CAPTION = """(() => {
+  const v = document.getElementById("video");
+  return {cue: webtv.cueOnScreen(), stream: webtv.streamTime(), time: v.currentTime,
+          session: webtv.session, pressed: document.getElementById("cc").ariaPressed};
+})()"""
+CUES = """(() => {
+  const out = [];
+  for (const t of document.getElementById("video").textTracks)
+    if (t.mode === "showing" && t.cues)
+      for (const c of t.cues) out.push([c.startTime + webtv.offset, c.endTime + webtv.offset,
+                                        c.text]);
+  return out;
+})()"""
+
+
+def check_captions(browser: Browser, channel: Channel) -> tuple[int, int]:
+    """Turned on, the captions say the action of the airing on screen, and each cue starts
+    on the frame its picture does (a hard cut on screen). Returns (samples checked, cuts)."""
+    browser.wait("!document.getElementById('cc').hidden", 30)
+    assert browser.eval("webtv.cueOnScreen()") is None  # off until the viewer asks
+    browser.eval(CUTS)
+    browser.click("#cc")
+    browser.wait("webtv.cueOnScreen() !== null", 40)
+    samples = browser.sample(CAPTION, seconds=10)
+    log = channel.air_log(samples[-1]["session"])
+    bounds = sorted({e["stream_start"] for e in log.values()})
+    checked = 0
+    for s in samples:
+        near = min(abs(s["stream"] - 0.083 - b) for b in bounds)
+        if near < 0.35:  # a sample taken while the picture changes: either may show
+            continue
+        entry = next((e for e in log.values() if e["stream_start"] <= s["stream"] - 0.083 <
+                      (e["stream_end"] or 1e12)), None)
+        if entry is None:
+            continue
+        expected = None if entry["kind"] == "slate" else entry["action"]
+        assert s["cue"] == expected, (s, entry)
+        checked += 1
+    assert checked >= 20 and all(s["pressed"] == "true" for s in samples)
+    # in step with the picture: where the picture cuts, a cue starts or ends, to a frame
+    edges = [x for a, b, _ in browser.eval(CUES) for x in (a, b)]
+    cuts = [at for at, diff in browser.eval("window.cuts") if diff > 40
+            and min((abs(at - e) for e in edges), default=9) < 0.5]
+    assert cuts, "no cut between two captioned airings was seen"
+    for at in cuts:
+        assert min(abs(at - e) for e in edges) < 0.03, (at, sorted(edges))
+    browser.click("#cc")  # and off again
+    browser.wait("webtv.cueOnScreen() === null", 5)
+    return checked, len(cuts)
+
+
+def test_captions_show_in_step_with_the_shot_on_screen(channel: Channel,
+                                                       browser: Browser) -> None:
+    browser.open(f"{channel.base}/")
+    browser.wait("webtv.firstFrameMs !== null && webtv.mode === 'hls.js'", 30)
+    checked, cuts = check_captions(browser, channel)
+    browser.screenshot(ARTIFACTS / "captions.png")
+    (ARTIFACTS / "captions.json").write_text(json.dumps(
+        {"samples_checked": checked, "cuts_checked": cuts}, indent=2))
+    # our own loader (no hls.js) reads the caption playlist itself
+    browser.open(f"{channel.base}/?player=mse")
+    browser.wait("webtv.firstFrameMs !== null", 30)
+    check_captions(browser, channel)
+
+
 def test_the_operator_page_needs_the_token(channel: Channel, browser: Browser) -> None:
     assert browser.open(f"{channel.base}/operator")["status"] == 401
     assert browser.eval("!!document.querySelector('input[name=token]')")
