@@ -22,7 +22,8 @@ from webtv.state.store import Store
 
 PAST_H = 6.0  # hours of aired programmes the guide keeps
 AHEAD_H = 24.0  # hours of planned programmes
-MIN_SLATE_S = 60.0  # a shorter run of the slate joins the programme next to it
+MIN_SLATE_S = 60.0  # a shorter run of the slate joins the programme before it
+NEW_SHOW_SHOTS = 8  # a queued theme's first scenes, as the guide counts them
 GENERATOR = "AI WebTV"
 
 
@@ -116,72 +117,57 @@ def aired(store: Store, channel: Channel, now: float, past_h: float = PAST_H) ->
 def planned(store: Store, channel: Channel, start: float, now: float,
             ahead_h: float = AHEAD_H, on_air_scene: int | None = None) -> list[Listing]:
     """What the director's channel airs from ``start`` (the end of the block on air) to the
-    horizon: premieres where production's measured pace puts them, reruns between."""
+    horizon. Scenes premiere in story order: one whose takes are all made airs as soon as the
+    premiere before it ends (its length is its takes'); one still in the making when
+    production's measured pace says its last shot is made; the episodes not yet written and
+    the themes queued after them, likewise. Reruns fill the time between."""
     end = now + ahead_h * 3600
     pace = store.takes.pace()
     per_take = pace["seconds_per_take"] if pace else None
     typical = store.guide.take_seconds()
-    has_library = bool(store.air.rerun_scene())
-    past_any = store.air.on_air(channel.name) is not None  # the takes on air now, later
-    premieres: list[Listing] = []
-    made_by = now  # when production gets to the next scene
-    unknown: list[str] = []  # in the making, with no pace to say when
-    nxt = store.air.next_premiere()
-    for scene in store.guide.in_the_making() + _queued_scene(store, nxt, on_air_scene):
-        shots = scene["shots"]
-        if nxt is not None and scene["scene"] == nxt["scene"]:
-            shots += nxt["made"] if not nxt["ready"] else 0  # it airs whole, or nearly
-        if nxt is not None and scene["scene"] == nxt["scene"] and nxt["ready"]:
-            at, estimated = start, False  # made: it airs when the block on air ends
-        elif per_take is None:
-            unknown.append(scene["action"])
-            continue
-        else:
-            made_by += per_take * shots
-            at, estimated = max(start, made_by), True
-        premieres.append(_premiere(scene, channel, at, at + shots * (scene["shot_s"] or typical),
-                                   estimated))
-    for episode in store.guide.episodes_ahead() if per_take is not None else []:
-        made_by += per_take * episode["shots"]
-        premieres.append(_premiere({**episode, "action": None}, channel, max(start, made_by),
-                                   max(start, made_by) + episode["shots"] * typical, True))
-    for theme in store.programme.queued_themes():
-        if per_take is None or made_by > end:
-            break
-        made_by += per_take * 8  # a new show's first scenes
-        premieres.append(Listing(("new", None, None), made_by, made_by + 8 * typical,
-                                 channel.title, "A new show",
-                                 f"The director's next theme: {theme['theme']}", new=True,
-                                 estimated=True))
+    has_library = bool(store.air.rerun_scene()) or store.air.on_air(channel.name) is not None
     out: list[Listing] = []
-    cursor = start
-    for item in sorted(premieres, key=lambda p: p.start):
+    cursor, made_by = start, now  # when air, and production, get to the next scene
+    unknown: list[str] = []  # in the making, with no pace to say when
+
+    def place(item: Listing) -> None:
+        nonlocal cursor, has_library
         if item.start >= end:
-            break
+            return
         if item.start > cursor + 1:
-            out.append(_between(store, channel, cursor, item.start, has_library, unknown))
+            out.append(_between(channel, cursor, item.start, has_library, unknown))
         item.start = max(item.start, cursor)
         item.stop = max(item.stop, item.start + 1)
         out.append(item)
-        cursor = item.stop
-        has_library = True  # once it has aired, it can be rerun
+        cursor, has_library = item.stop, True  # once it has aired, it can be rerun
+
+    for scene in store.guide.scenes_ahead():
+        pending = scene["pending"]
+        if scene["scene"] == on_air_scene and not pending:
+            continue  # the rest of the premiere on air: part of the block on air
+        if pending and per_take is None:
+            unknown.append(scene["action"])
+            continue
+        length = scene["made_s"] + pending * (scene["shot_s"] or typical)
+        at = cursor
+        if pending:
+            made_by = max(made_by, now) + per_take * pending
+            at = max(cursor, made_by)
+        place(_premiere(scene, channel, at, at + length, estimated=bool(pending)))
+    if per_take is not None:
+        for episode in store.guide.episodes_ahead():
+            made_by += per_take * episode["shots"]
+            place(_premiere({**episode, "action": None}, channel, made_by,
+                            made_by + episode["shots"] * typical, True))
+        for theme in store.programme.queued_themes():
+            made_by += per_take * NEW_SHOW_SHOTS
+            place(Listing(("new", None, None), made_by, made_by + NEW_SHOW_SHOTS * typical,
+                          channel.title, "A new show",
+                          f"The director's next theme: {theme['theme']}", new=True,
+                          estimated=True))
     if cursor < end:
-        out.append(_between(store, channel, cursor, end, has_library or past_any, unknown))
+        out.append(_between(channel, cursor, end, has_library, unknown))
     return out
-
-
-def _queued_scene(store: Store, nxt: dict[str, Any] | None,
-                  on_air_scene: int | None) -> list[dict[str, Any]]:
-    """The next premiere when all of it is made (it is not in the making any more), unless
-    it is the premiere on air now (its rest is part of the block on air)."""
-    if nxt is None or not nxt["ready"] or nxt["scene"] == on_air_scene:
-        return []
-    scene = store.air.next_scene()
-    rows = store.guide.scene_info(nxt["scene"])
-    return [{**rows, "scene": nxt["scene"], "shots": len(scene["queued"]) if scene else 1,
-             "action": nxt["action"],
-             "shot_s": (sum(q["duration_s"] or 0 for q in scene["queued"]) /
-                        max(1, len(scene["queued"]))) if scene else None}]
 
 
 def _premiere(scene: dict[str, Any], channel: Channel, at: float, until: float,
@@ -193,7 +179,7 @@ def _premiere(scene: dict[str, Any], channel: Channel, at: float, until: float,
                    actions=[scene["action"]] if scene.get("action") else [])
 
 
-def _between(store: Store, channel: Channel, start: float, stop: float, has_library: bool,
+def _between(channel: Channel, start: float, stop: float, has_library: bool,
              unknown: list[str]) -> Listing:
     """Reruns between premieres (the slate while the library is empty)."""
     coming = f" In the making: {'; '.join(unknown[:3])}." if unknown else ""

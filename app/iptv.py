@@ -132,8 +132,7 @@ class IPTVRoutes(Handler):
             self.send_header("Connection", "close")
             self.end_headers()
             self.connection.settimeout(None)  # a paused player may not read for a while
-            tuner.stream_ts(self.server.data.channel_hls(name), self.wfile,
-                            self.server.stopping)
+            tuners.stream(self.server.data.channel_hls(name), self.wfile)
         finally:
             tuners.give_back(taken)
 

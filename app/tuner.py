@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import select
 import subprocess
 import threading
 import time
@@ -26,6 +28,7 @@ from webtv.core.media import ffmpeg_exe
 
 log = logging.getLogger("webtv.tuner")
 TUNERS = 4  # viewers streamed at once (each is one FFmpeg copying packets)
+STALL_S = 30.0  # seconds without a packet before a stream's FFmpeg is started afresh
 MODEL, FIRMWARE, VERSION = "HDTC-2US", "hdhomeruntc_atsc", "20231214"
 _CHECK = (0xA, 0x5, 0xF, 0x6, 0x7, 0xC, 0x1, 0xB, 0x9, 0x2, 0x8, 0xD, 0x4, 0x3, 0xE, 0x0)
 
@@ -95,16 +98,19 @@ def uuid_of(device: str) -> str:
 
 # -- MPEG-TS -------------------------------------------------------------------------------
 class Tuners:
-    """At most TUNERS streams at once, like the tuners of a real box."""
+    """At most TUNERS streams at once, like the tuners of a real box; the FFmpeg of each is
+    ended when its viewer leaves, its picture stops, or the server closes."""
 
     def __init__(self, count: int = TUNERS) -> None:
         self.count = count
         self._free = threading.BoundedSemaphore(count)
         self._lock = threading.Lock()
         self.busy: dict[int, str] = {}  # tuner -> channel it streams
+        self.closed = threading.Event()
+        self._procs: set[subprocess.Popen] = set()
 
     def take(self, channel: str) -> int | None:
-        if not self._free.acquire(blocking=False):
+        if self.closed.is_set() or not self._free.acquire(blocking=False):
             return None
         with self._lock:
             tuner = next(i for i in range(self.count) if i not in self.busy)
@@ -116,39 +122,60 @@ class Tuners:
             self.busy.pop(tuner, None)
         self._free.release()
 
+    def close(self) -> None:
+        """The server is closing: every stream ends now (no FFmpeg outlives it)."""
+        self.closed.set()
+        with self._lock:
+            procs = list(self._procs)
+        for proc in procs:
+            proc.kill()
 
-def stream_ts(hls_dir: Path, out: BinaryIO, stop: threading.Event | None = None,
-              wait_s: float = 20.0) -> None:
-    """Copy a channel's HLS stream to ``out`` as MPEG-TS until the viewer leaves (a write
-    fails) or ``stop``. A playout that starts again (a new HLS folder) is followed: the
-    stream goes on from its new playlist."""
-    playlist = hls_dir / "live.m3u8"
-    waited = 0.0
-    while stop is None or not stop.is_set():
-        if not playlist.exists():
-            if waited >= wait_s:
-                return
-            time.sleep(0.5)
-            waited += 0.5
-            continue
+    def stream(self, hls_dir: Path, out: BinaryIO, wait_s: float = 20.0) -> None:
+        """Copy a channel's HLS stream to ``out`` as MPEG-TS until the viewer leaves (a
+        write fails) or the server closes. A playout that starts again (a new playlist) is
+        followed; a picture that stops for STALL_S starts a fresh FFmpeg."""
+        playlist = hls_dir / "live.m3u8"
         waited = 0.0
+        while not self.closed.is_set():
+            if not playlist.exists():
+                if waited >= wait_s:
+                    return
+                self.closed.wait(0.5)
+                waited += 0.5
+                continue
+            waited = 0.0
+            if not self._copy(playlist, out):
+                return  # the viewer left
+            self.closed.wait(0.5)
+
+    def _copy(self, playlist: Path, out: BinaryIO) -> bool:
+        """One FFmpeg's run; False once the viewer has gone."""
         proc = subprocess.Popen(
             [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
              "-live_start_index", "-2", "-i", str(playlist), "-map", "0:v", "-map", "0:a",
              "-c", "copy", "-f", "mpegts", "-mpegts_flags", "+resend_headers", "pipe:1"],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, process_group=0)
+        with self._lock:
+            self._procs.add(proc)
+        quiet_since = time.monotonic()
         try:
-            while True:
-                chunk = proc.stdout.read1(64 * 1024)
+            while not self.closed.is_set():
+                ready, _, _ = select.select([proc.stdout], [], [], 1.0)
+                if not ready:
+                    if time.monotonic() - quiet_since > STALL_S:
+                        return True  # the picture stopped: a fresh FFmpeg
+                    continue
+                chunk = os.read(proc.stdout.fileno(), 64 * 1024)  # unbuffered: as select saw
                 if not chunk:
-                    break  # the playlist ended (a playout stopped): look for the next one
+                    return True  # the playlist ended (a playout stopped): the next one
+                quiet_since = time.monotonic()
                 out.write(chunk)
                 out.flush()
-                if stop is not None and stop.is_set():
-                    return
+            return True
         except (BrokenPipeError, ConnectionResetError, OSError):
-            return  # the viewer left
+            return False
         finally:
             proc.kill()
             proc.wait()
-        time.sleep(0.5)
+            with self._lock:
+                self._procs.discard(proc)

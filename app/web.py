@@ -119,7 +119,6 @@ class _Server(ThreadingHTTPServer):
         self.console = Console(settings) if settings is not None and key.enabled else None
         self.tuners = Tuners()
         self.device_id = device_id(str(data.root.resolve()))
-        self.stopping = threading.Event()  # ends the MPEG-TS streams when the server closes
         self.discovery: Discovery | None = None  # answers tuner searches (--discover)
         # One connection shared by the handler threads (a thread per request), one at a time.
         self.store = Store(data)
@@ -163,7 +162,7 @@ class _Server(ThreadingHTTPServer):
         return self._hlsjs
 
     def server_close(self) -> None:
-        self.stopping.set()
+        self.tuners.close()
         if self.discovery is not None:
             self.discovery.close()
         super().server_close()

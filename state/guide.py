@@ -45,16 +45,24 @@ class GuideTables(Tables):
             f"where {PREMIERED} and (shots.position > here.position) "
             "order by shots.position, takes.id", (take_id,))
 
-    def in_the_making(self) -> list[dict[str, Any]]:
-        """Scenes with shots written but not yet on the schedule, in story order: how many
-        shots each has left, the first one's action, and its episode and show."""
+    def scenes_ahead(self) -> list[dict[str, Any]]:
+        """Scenes not yet premiered whole, in story order: their takes on the schedule (how
+        many, how long), their shots still in the making, the first action, their episode and
+        show."""
         return self._all(
-            "select shots.sequence as scene, count(*) as shots, min(shots.action) as action, "
-            "coalesce(avg(shots.duration_s), 3.0) as shot_s, segments.id as episode_id, "
-            "segments.title as episode, segments.synopsis, segments.position as episode_no, "
-            f"shows.id as show_id, shows.title as show_title from shots {EPISODE} "
-            "where shots.status in ('planned', 'made') group by shots.sequence "
-            "order by shots.sequence")
+            "select shots.sequence as scene, "
+            "sum(shots.status in ('planned', 'made')) as pending, "
+            "coalesce(sum(case when schedule.status = 'queued' then takes.duration_s end), 0) "
+            "as made_s, coalesce(avg(shots.duration_s), 3.0) as shot_s, "
+            "(select first.action from shots first where first.sequence = shots.sequence "
+            "order by first.position limit 1) as action, segments.id as episode_id, "
+            "segments.title as "
+            "episode, segments.synopsis, segments.position as episode_no, shows.id as show_id, "
+            f"shows.title as show_title from shots {EPISODE} "
+            "left join takes on takes.shot_id = shots.id and takes.status = 'scheduled' "
+            "left join schedule on schedule.take_id = takes.id and schedule.status = 'queued' "
+            "where shots.status in ('planned', 'made') or schedule.id is not null "
+            "group by shots.sequence order by shots.sequence")
 
     def episodes_ahead(self) -> list[dict[str, Any]]:
         """The current show's episodes with no shot written yet, in order."""

@@ -282,3 +282,72 @@ def test_libhdhomerun_finds_the_tuner_and_ssdp_points_at_it(running: Running) ->
         answer = udp.recvfrom(2048)[0].decode()
     assert answer.startswith("HTTP/1.1 200 OK")
     assert f"LOCATION: {running.base}/device.xml" in answer
+
+
+# -- the plan, from a store set up by hand ---------------------------------------------------
+def test_the_plan_airs_made_scenes_at_once_and_the_rest_at_the_measured_pace(
+        store, data, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from webtv.app.guide import channels, listings
+    from webtv.app.xmltv import xmltv
+
+    show = store.programme.begin_show("a kite festival", "Kites")
+    first, later = store.programme.add_segments([
+        {"title": "Up and Away", "synopsis": "The kites go up.", "shots": 5},
+        {"title": "Landing", "synopsis": "The kites come down.", "shots": 4}])
+    made = store.takes.add_shots(None, [{"action": f"kite {i}", "duration_s": 3.0,
+                                         "segment_id": first["id"]} for i in range(3)])
+    for shot in made:
+        take = store.takes.add_take(shot_id=shot["id"], seed=1, prompt="p", media=None,
+                                    duration_s=3.0)
+        store.takes.set_take_status(take["id"], "accepted")
+        store.air.schedule_take(take["id"])
+    store.takes.add_shots(None, [{"action": f"wind {i}", "duration_s": 3.0,
+                                  "segment_id": first["id"]} for i in range(2)])
+    store.network.save_channel("calm", "favourites", None, 0)
+    monkeypatch.setattr(store.takes, "pace", lambda: {"seconds_per_take": 60.0})
+    now = 2_000_000_000.0
+    main, calm = channels(store, "AI WebTV")
+    got = listings(store, main, now)
+    assert [(g.sub_title, g.start - now, g.stop - now, g.new) for g in got] == [
+        ("Up and Away", 0, 9, True),  # made: it airs now, as long as its takes
+        ("From the library", 9, 120, False),  # once aired, a scene can be rerun
+        ("Up and Away", 120, 126, True),  # two shots at 60 s a take
+        ("From the library", 126, 360, False),
+        ("Landing", 360, 372, True),  # an episode not yet written: four shots more
+        ("From the library", 372, 24 * 3600, False)]
+    assert "estimated" not in got[0].desc and "estimated" in got[2].desc
+    assert got[0].title == "Kites" and got[0].show_id == show
+    library = listings(store, calm, now)
+    assert len(library) == 1 and "favourite" in library[0].desc
+    (tmp_path / "guide.xml").write_bytes(xmltv(store, "AI WebTV", "http://127.0.0.1:8080",
+                                               now))
+    validate(tmp_path / "guide.xml")
+    # with no pace measured yet, nothing is given a time it cannot have
+    monkeypatch.setattr(store.takes, "pace", lambda: None)
+    unsure = listings(store, main, now)
+    assert [g.sub_title for g in unsure] == ["Up and Away", "From the library"]
+    assert "In the making: wind 0" in unsure[1].desc
+
+
+def test_no_stream_outlives_the_server(data, tmp_path: Path) -> None:
+    from webtv.app.web import serve
+
+    hls = data.channel_hls("main")
+    hls.mkdir(parents=True, exist_ok=True)
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+                    "testsrc2=s=320x180:r=24:d=8", "-f", "lavfi", "-i", "sine=d=8", "-c:v",
+                    "libx264", "-g", "48", "-c:a", "aac", "-f", "hls", "-hls_time", "2",
+                    "-hls_list_size", "0", "-hls_flags", "omit_endlist",  # live: never ends
+                    "-hls_segment_type", "fmp4", str(hls / "live.m3u8")], check=True)
+    server = serve(data, "127.0.0.1", 0)
+    try:
+        stream = urllib.request.urlopen(f"http://127.0.0.1:{server.server_port}/stream/main.ts",
+                                        timeout=10)
+        assert stream.read(188)[0] == 0x47
+        assert len(server.tuners._procs) == 1
+        proc = next(iter(server.tuners._procs))
+    finally:
+        server.shutdown()
+        server.server_close()
+    wait_for(lambda: proc.poll() is not None, 10, "the stream's FFmpeg to end")
+    assert server.discovery is None  # network discovery only when asked
