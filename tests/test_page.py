@@ -642,6 +642,12 @@ def test_captions_show_in_step_with_the_shot_on_screen(channel: Channel,
     browser.screenshot(ARTIFACTS / "captions.png")
     (ARTIFACTS / "captions.json").write_text(json.dumps(
         {"samples_checked": checked, "cuts_checked": cuts}, indent=2))
+    # the viewer's choice is remembered
+    browser.click("#cc")
+    browser.goto(f"{channel.base}/")
+    browser.wait("webtv.firstFrameMs !== null && webtv.cueOnScreen() !== null", 40)
+    assert browser.eval("document.getElementById('cc').ariaPressed") == "true"
+    browser.click("#cc")
     # our own loader (no hls.js) reads the caption playlist itself
     browser.open(f"{channel.base}/?player=mse")
     browser.wait("webtv.firstFrameMs !== null", 30)

@@ -71,8 +71,13 @@ function startHlsJs(me) {
   // hls.js plays fMP4 on a timeline of its own: media time minus initPTS. Adding it back gives
   // the segments' own time, which is the channel clock.
   hls.on(Hls.Events.INIT_PTS_FOUND, (_, d) => { state.offset = d.initPTS / d.timescale; });
-  hls.on(Hls.Events.FRAG_BUFFERED, () => { backoff = 1000; });
-  hls.on(Hls.Events.MANIFEST_PARSED, () => video.play().catch(() => {}));
+  hls.on(Hls.Events.FRAG_BUFFERED, () => {
+    backoff = 1000;
+    // hls.js picks its own track while it starts (none: ours is not DEFAULT); the viewer's
+    // choice is put back once it plays
+    if (state.captions && state.captionsFound && hls.subtitleTrack === -1) showCaptions();
+  });
+  hls.on(Hls.Events.MANIFEST_PARSED, () => { video.play().catch(() => {}); showCaptions(); });
   hls.on(Hls.Events.SUBTITLE_TRACKS_UPDATED, (_, d) => {
     state.captionsFound = d.subtitleTracks.length > 0; showCaptions();
   });
