@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from webtv.app import channels, serving, workers
+from webtv.app import channels, library, serving, workers
 from webtv.core.errors import ConfigError, ToolError
 from webtv.core.settings import Settings
 from webtv.director.autopilot import Autopilot
@@ -84,6 +84,7 @@ def parser() -> argparse.ArgumentParser:
     fav.add_argument("take_id", type=int)
     fav.add_argument("--off", action="store_true", help="unmark it")
     serving.add_parsers(sub, data_options)
+    library.add_parser(sub, data_options)
     channels.add_parsers(sub, data_options)
     workers.add_parser(sub)
     status = sub.add_parser("status", help="what is on air, what is next, take counts")
@@ -155,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = {"run": cmd_run, "chat": cmd_chat, "serve": serving.cmd_serve,
                 "status": cmd_status, "eval": cmd_eval, "queue": cmd_queue,
                 "favourite": cmd_favourite, "channel": channels.cmd_channel,
-                "tag": channels.cmd_tag, "guide": serving.cmd_guide}
+                "tag": channels.cmd_tag, "guide": serving.cmd_guide,
+                "loudness": library.cmd_loudness}
     try:
         return commands[args.command](args, settings)
     except (ConfigError, ToolError) as exc:  # a mistake in what was asked: one line, no trace

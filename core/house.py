@@ -12,7 +12,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from webtv.core.loudness import STREAMING, Loudness, gain_filter, measure
-from webtv.core.media import run_ffmpeg
+from webtv.core.media import probe, run_ffmpeg
 
 WIDTH, HEIGHT = 1024, 576
 FPS = 24
@@ -101,3 +101,21 @@ def still(image: Path, out: Path, seconds: float = SEGMENT_SECONDS,
         ])
     finally:
         bed.unlink(missing_ok=True)
+
+
+def relevel(take: Path, out: Path, loudness: Loudness = STREAMING) -> float | None:
+    """A house-format file with its sound brought to ``loudness``, the picture copied as it is
+    (takes made before the channel had this level). Returns the sound's loudness before, or
+    None when it is near silence (nothing is written: it is never raised)."""
+    measured = measure(take, "anull", loudness)
+    if measured.silent:
+        return None
+    samples = round((probe(take).frames / FPS + AUDIO_TAIL) * SAMPLE_RATE)
+    run_ffmpeg([
+        "-i", str(take), "-map", "0:v", "-map", "0:a", "-c:v", "copy",
+        "-af", f"{gain_filter(loudness, measured)},aresample={SAMPLE_RATE},"
+               f"atrim=end_sample={samples}",
+        *_AUDIO_ARGS, "-video_track_timescale", str(VIDEO_TIMESCALE),
+        "-movflags", "+faststart", "-f", "mp4", str(out),
+    ])
+    return measured.integrated

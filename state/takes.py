@@ -127,6 +127,17 @@ class TakeTables(Tables):
         return {"action": (row or {}).get("action") or "", "prompt": (row or {}).get("prompt")
                 or ""}
 
+    def library_media(self) -> list[dict[str, Any]]:
+        """Every accepted take's file that is still on disk (on the schedule, aired or not)."""
+        return self._all("select id, media from takes where media is not null and purged_at "
+                         "is null and status in ('accepted', 'scheduled', 'aired') order by id")
+
+    def set_media(self, take_id: int, media: str) -> None:
+        """A take's file made again (its sound brought to the channel's level): the old file
+        is an orphan that retention removes."""
+        with self.transaction():
+            self.db["takes"].update(take_id, {"media": media})
+
     def takes_for_shot(self, shot_id: int) -> list[Take]:
         return self._all("select * from takes where shot_id = ? order by id", (shot_id,))
 

@@ -107,3 +107,38 @@ def test_two_minutes_of_aired_hls_hold_the_target_with_no_jumps(tmp_path: Path) 
 @pytest.mark.long
 def test_ten_minutes_of_aired_hls_hold_the_target_with_no_jumps(tmp_path: Path) -> None:
     check_aired(10.0, tmp_path)
+
+
+def test_webtv_loudness_brings_an_old_library_to_the_level(data: DataDir, store,
+                                                            picture: Path,
+                                                            tmp_path: Path) -> None:
+    from tests.channel import run_webtv
+    from webtv.playout.transmitter import load
+
+    shot = store.takes.add_shots(1, [{"action": "a", "duration_s": 3.0}])[0]
+    takes = []
+    for i, level in enumerate((Loudness(-23.0, -1.0), STREAMING, Loudness(-28.0, -1.0))):
+        out = tmp_path / f"take{i}.mp4"
+        house.normalize(picture, music(tmp_path / f"m{i}.wav", "calm", 3.0, 0), out, 3.0,
+                        loudness=level)
+        take = store.takes.add_take(shot_id=shot["id"], seed=i, prompt="p", duration_s=3.0,
+                                    media=data.keep(out, ".mp4"))
+        store.takes.set_take_status(take["id"], "aired")
+        takes.append(take)
+    looked = run_webtv(data.root, "loudness")
+    assert looked.returncode == 0, looked.stderr
+    assert "Takes measured: 3 against -16 LUFS, true peak -1.5 dBTP: 1 at it" in looked.stdout
+    assert "2 off it, from -28.0 to -23.0 LUFS" in looked.stdout
+    before = [store.takes.take(t["id"])["media"] for t in takes]
+    fixed = run_webtv(data.root, "loudness", "--fix")
+    assert "Brought to -16 LUFS: 2" in fixed.stdout, fixed.stdout + fixed.stderr
+    after = [store.takes.take(t["id"])["media"] for t in takes]
+    assert after[1] == before[1] and after[0] != before[0] and after[2] != before[2]
+    for old, new in zip(before, after, strict=True):
+        path = data.resolve(new)
+        assert measure_stream(path).integrated == pytest.approx(-16.0, abs=0.5)
+        video, audio = load(path)  # still the house format the playout airs
+        old_video, old_audio = load(data.resolve(old))
+        assert [bytes(p) for p in video] == [bytes(p) for p in old_video]  # picture copied
+        assert len(audio) == len(old_audio)
+    assert "3 at it" in run_webtv(data.root, "loudness").stdout
