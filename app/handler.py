@@ -134,7 +134,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def _send(self, body: bytes, content_type: str, cache: str = "no-cache",
               status: HTTPStatus = HTTPStatus.OK, headers: dict[str, str] | None = None) -> None:
-        textual = content_type.startswith(("text/", "application/json"))
+        textual = content_type.startswith(("text/", "application/json", "application/xml",
+                                           "audio/x-mpegurl"))
         if (textual and len(body) > 1024 and status == HTTPStatus.OK
                 and "gzip" in self.headers.get("Accept-Encoding", "")):
             body = self.server.gzipped(body)

@@ -142,3 +142,16 @@ def test_webtv_loudness_brings_an_old_library_to_the_level(data: DataDir, store,
         assert [bytes(p) for p in video] == [bytes(p) for p in old_video]  # picture copied
         assert len(audio) == len(old_audio)
     assert "3 at it" in run_webtv(data.root, "loudness").stdout
+
+
+def test_webtv_toml_takes_the_programme_loudness_and_captions_tables(tmp_path: Path) -> None:
+    from webtv.core.settings import load_config
+
+    path = tmp_path / "webtv.toml"
+    path.write_text('[programme]\nreruns = "best"\n[loudness]\nstandard = "atsc-a85"\n'
+                    '[captions]\ntext = "prompt"\n')
+    config = load_config(path)
+    assert Loudness.from_config(config) == Loudness(-24.0, -2.0)
+    path.write_text('[loudness]\ntarget = -16\n')
+    with pytest.raises(ConfigError, match="did you mean 'target_lufs'"):
+        load_config(path)
