@@ -120,6 +120,8 @@ class IPTVRoutes(Handler):
         if self.head:
             self._send(b"", TYPES[".ts"], "no-store")
             return
+        if not (self.server.data.channel_hls(name) / "live.m3u8").exists():
+            return self._text(HTTPStatus.SERVICE_UNAVAILABLE, "The channel is off air.")
         tuners: tuner.Tuners = self.server.tuners
         taken = tuners.take(name)
         if taken is None:  # as a real box says it: every tuner is in use

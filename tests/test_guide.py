@@ -332,17 +332,21 @@ def test_the_plan_airs_made_scenes_at_once_and_the_rest_at_the_measured_pace(
 def test_no_stream_outlives_the_server(data, tmp_path: Path) -> None:
     from webtv.app.web import serve
 
-    hls = data.channel_hls("main")
-    hls.mkdir(parents=True, exist_ok=True)
-    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
-                    "testsrc2=s=320x180:r=24:d=8", "-f", "lavfi", "-i", "sine=d=8", "-c:v",
-                    "libx264", "-g", "48", "-c:a", "aac", "-f", "hls", "-hls_time", "2",
-                    "-hls_list_size", "0", "-hls_flags", "omit_endlist",  # live: never ends
-                    "-hls_segment_type", "fmp4", str(hls / "live.m3u8")], check=True)
     server = serve(data, "127.0.0.1", 0)
+    base = f"http://127.0.0.1:{server.server_port}"
     try:
-        stream = urllib.request.urlopen(f"http://127.0.0.1:{server.server_port}/stream/main.ts",
-                                        timeout=10)
+        with pytest.raises(urllib.error.HTTPError) as off_air:  # no playout, no stream
+            get(f"{base}/stream/main.ts")
+        assert off_air.value.code == 503 and b"off air" in off_air.value.read()
+        hls = data.channel_hls("main")
+        hls.mkdir(parents=True, exist_ok=True)
+        subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "lavfi",
+                        "-i", "testsrc2=s=320x180:r=24:d=8", "-f", "lavfi", "-i", "sine=d=8",
+                        "-c:v", "libx264", "-g", "48", "-c:a", "aac", "-f", "hls",
+                        "-hls_time", "2", "-hls_list_size", "0",
+                        "-hls_flags", "omit_endlist",  # a live playlist: it never ends
+                        "-hls_segment_type", "fmp4", str(hls / "live.m3u8")], check=True)
+        stream = urllib.request.urlopen(f"{base}/stream/main.ts", timeout=10)
         assert stream.read(188)[0] == 0x47
         assert len(server.tuners._procs) == 1
         proc = next(iter(server.tuners._procs))
