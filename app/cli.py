@@ -192,8 +192,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
                            settings=settings, sessions_of=network.sessions,
                            discover=args.discover)
             run.on_close(server.server_close, server.shutdown)  # shut down, then close
-            print(f"On air at http://{args.host}:{server.server_port}/  (Ctrl-C to stop)",
-                  flush=True)
+            page = f"http://{args.host}:{server.server_port}/"
+            print(f"On air at {page}  (Ctrl-C to stop)\nFor media servers: {page}channels.m3u "
+                  f"and {page}xmltv.xml, or an HDHomeRun tuner at {page}", flush=True)
         ctx.data.clean_work()
         log_to_file(ctx.data.root / "logs")
         run.stop_on_signals()
