@@ -1,7 +1,10 @@
 """Network discovery of the tuner, only when asked (``--discover``): SiliconDust's UDP discovery
 on port 65001 (the packets libhdhomerun sends and reads: big-endian type and length, tags,
 a little-endian CRC-32) and UPnP's SSDP ``M-SEARCH`` on 1900, both answered with this server's
-address, for players that look for tuners on the network instead of being given a URL."""
+address, for players that look for tuners on the network instead of being given a URL; and
+the control channel on TCP 65001, read-only: what the box is (``/sys/model``, ``/sys/hwmodel``,
+``/sys/version``, ``/lineup/location``) and that its tuners stream over HTTP (a set is refused
+with that said), so libhdhomerun's own tools can ask."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import struct
 import threading
 import zlib
 
-from webtv.app.tuner import TUNERS, uuid_of
+from webtv.app.tuner import FIRMWARE, MODEL, TUNERS, VERSION, uuid_of
 
 log = logging.getLogger("webtv.tuner")
 DISCOVER_PORT = 65001
@@ -20,6 +23,8 @@ DEVICE_TYPE_TUNER = 1
 TAG_DEVICE_TYPE, TAG_DEVICE_ID, TAG_TUNER_COUNT = 0x01, 0x02, 0x10
 TAG_LINEUP_URL, TAG_BASE_URL, TAG_DEVICE_AUTH = 0x27, 0x2A, 0x2B
 DISCOVER_REQUEST, DISCOVER_REPLY = 0x0002, 0x0003
+GETSET_REQUEST, GETSET_REPLY = 0x0004, 0x0005
+TAG_GETSET_NAME, TAG_GETSET_VALUE, TAG_ERROR = 0x03, 0x04, 0x05
 
 
 def _tlv(tag: int, value: bytes) -> bytes:
@@ -87,10 +92,17 @@ class Discovery:
         return f"http://{address}:{self.port}"
 
     def start(self) -> None:
+        # on a LAN address, searches come as broadcasts, which only a socket bound to every
+        # address receives; on loopback they cannot come from anywhere else
+        local = self.host.startswith("127.") or self.host == "localhost"
         udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         udp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         udp.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
-        udp.bind(("" if self.host == "0.0.0.0" else self.host, self.discover_port))
+        udp.bind((self.host if local else "", self.discover_port))
+        control = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        control.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        control.bind((self.host if local else "", self.discover_port))
+        control.listen(8)
         ssdp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         ssdp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         ssdp.bind(("", self.ssdp_port))
@@ -100,11 +112,14 @@ class Discovery:
             ssdp.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, group)
         except OSError as exc:
             log.info("SSDP: no multicast (%s); answering searches sent to this host", exc)
-        self._sockets = [udp, ssdp]
+        self._sockets = [udp, ssdp, control]
         for sock, answer in ((udp, self._answer_discover), (ssdp, self._answer_search)):
             sock.settimeout(0.5)
             threading.Thread(target=self._serve, args=(sock, answer), daemon=True,
                              name="tuner-discovery").start()
+        control.settimeout(0.5)
+        threading.Thread(target=self._accept, args=(control,), daemon=True,
+                         name="tuner-control").start()
         log.info("tuner discovery on UDP %d and SSDP %d", self.discover_port, self.ssdp_port)
 
     def close(self) -> None:
@@ -159,3 +174,75 @@ class Discovery:
                 "SERVER: Linux/1.0 UPnP/1.0 AI-WebTV/1.0\r\n"
                 f"ST: {answered}\r\nUSN: uuid:{uuid_of(self.device)}::{answered}\r\n\r\n"
                 ).encode()
+
+    # -- the control channel (TCP) ----------------------------------------------------------
+    def variables(self, peer: str = "127.0.0.1") -> dict[str, str]:
+        """What a get can read: the box, and that every tuner streams over HTTP."""
+        base = self.base_for(peer)
+        values = {"/sys/model": FIRMWARE, "/sys/hwmodel": MODEL, "/sys/version": VERSION,
+                  "/sys/features": "channelmap: us-cable", "/lineup/location": "us:00000",
+                  "/sys/copyright": "AI WebTV tuner emulation", "/sys/debug": "",
+                  "/sys/baseurl": base}
+        for tuner in range(TUNERS):
+            values |= {f"/tuner{tuner}/status": "ch=none lock=none ss=0 snq=0 seq=0 bps=0 "
+                       "pps=0", f"/tuner{tuner}/channel": "none",
+                       f"/tuner{tuner}/streaminfo": "none", f"/tuner{tuner}/target": "none"}
+        return values
+
+    def getset(self, data: bytes, peer: str = "127.0.0.1") -> bytes | None:
+        """A reply to one GETSET request (None: not one)."""
+        parsed = parse_packet(data)
+        if parsed is None or parsed[0] != GETSET_REQUEST or TAG_GETSET_NAME not in parsed[1]:
+            return None
+        name = parsed[1][TAG_GETSET_NAME].rstrip(b"\0").decode("utf-8", "replace")
+        payload = _tlv(TAG_GETSET_NAME, name.encode() + b"\0")
+        known = self.variables(peer)
+        value = known.get(name)
+        if TAG_GETSET_VALUE in parsed[1]:
+            error = f"ERROR: this tuner streams over HTTP only: {known['/sys/baseurl']}/lineup.json"
+        elif value is None:
+            error = "ERROR: unknown getset variable"
+        else:
+            return _frame(GETSET_REPLY, payload + _tlv(TAG_GETSET_VALUE, value.encode() + b"\0"))
+        return _frame(GETSET_REPLY, payload + _tlv(TAG_ERROR, error.encode() + b"\0"))
+
+    def _accept(self, listener: socket.socket) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self._control, args=(conn,), daemon=True).start()
+
+    def _control(self, conn: socket.socket) -> None:
+        """One client's requests, each a whole packet (header, payload, CRC), answered in
+        turn until it hangs up."""
+        conn.settimeout(30)
+        peer = conn.getpeername()[0]
+        with conn:
+            try:
+                while not self._stop.is_set():
+                    head = _read_exactly(conn, 4)
+                    if head is None:
+                        return
+                    rest = _read_exactly(conn, struct.unpack(">H", head[2:4])[0] + 4)
+                    if rest is None:
+                        return
+                    reply = self.getset(head + rest, peer)
+                    if reply is None:
+                        return  # not a request of this protocol: hang up
+                    conn.sendall(reply)
+            except OSError:
+                return
+
+
+def _read_exactly(conn: socket.socket, size: int) -> bytes | None:
+    data = b""
+    while len(data) < size:
+        chunk = conn.recv(size - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data

@@ -8,12 +8,19 @@ target, the loudness range, the true peak, and the short-term jump at every boun
 two airings (the 3 s before it against the first 3 s after it).
 
     python bench/loudness.py [--minutes 10] [--standard streaming|ebu-r128|atsc-a85]
+    python bench/loudness.py --channel [--minutes 10]   # `webtv run` as it is, in real time
+
+``--channel`` measures the product as it ships instead: `webtv run` with its defaults (the
+offline director, the local backends and their music) for ``--minutes`` of real time, every
+HLS segment kept and measured the same way.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -92,21 +99,48 @@ def aired(minutes: float, speed: float, loudness: Loudness, root: Path) -> dict:
             "missed": kept.missed, "seconds": series.times[-1]}
 
 
+def channel(minutes: float, root: Path) -> dict:
+    """`webtv run` on a fresh data dir for ``minutes`` of real time, measured as it aired."""
+    home = root / "home"
+    env = {**os.environ, "WEBTV_HOME": str(home)}
+    env.pop("WEBTV_LLM_MODEL", None)
+    with (root / "run.log").open("wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "webtv.app.cli", "run", "--theme",
+                                 "a lighthouse keeper and her cat on a stormy night",
+                                 "--port", "0", "--duration", str(minutes * 60 + 5)],
+                                env=env, stdout=log, stderr=subprocess.STDOUT)
+        hls = DataDir(home).hls
+        while not (hls / "live.m3u8").exists() and proc.poll() is None:
+            time.sleep(0.1)
+        with Keeper(hls, root / "kept", poll=0.1) as kept:
+            proc.wait()
+    series = measure_stream(kept.joined(root / "aired.mp4"))
+    with Store(DataDir(home)) as store:
+        rows = store.air.air_log(store.air.latest_session(), 100_000)
+    starts = sorted(r["stream_start"] for r in rows)
+    return {"levels": [], "series": series, "jumps": boundary_jumps(series, starts),
+            "airings": len(starts), "missed": kept.missed, "seconds": series.times[-1]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--speed", type=float, default=10.0)
     parser.add_argument("--standard", choices=sorted(STANDARDS), default="streaming")
+    parser.add_argument("--channel", action="store_true",
+                        help="measure `webtv run` as it ships, in real time")
     args = parser.parse_args()
     loudness = Loudness(*STANDARDS[args.standard])
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="webtv-loudness-") as root:
-        got = aired(args.minutes, args.speed, loudness, Path(root))
+        got = (channel(args.minutes, Path(root)) if args.channel
+               else aired(args.minutes, args.speed, loudness, Path(root)))
     series, jumps = got["series"], got["jumps"]
     print_table([
         ["target", loudness.describe()],
         ["music before the house pass (integrated, LUFS)",
-         f"{min(got['levels']):.1f} to {max(got['levels']):.1f}"],
+         f"{min(got['levels']):.1f} to {max(got['levels']):.1f}" if got["levels"]
+         else "the channel's own"],
         ["aired (s of HLS output measured)", f"{got['seconds']:.0f}"],
         ["airings (boundaries measured)", f"{got['airings']} ({len(jumps)})"],
         ["segments missed by the recorder", str(got["missed"])],

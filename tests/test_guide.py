@@ -263,6 +263,16 @@ def test_libhdhomerun_finds_the_tuner_and_ssdp_points_at_it(running: Running) ->
                            text=True, timeout=30)
     assert f"hdhomerun device {device['DeviceID']} found at 127.0.0.1" in found.stdout, \
         found.stdout + found.stderr
+    # its control channel says what the box is, and that it streams over HTTP only
+    def ask(*args: str) -> str:
+        return subprocess.run(["hdhomerun_config", "127.0.0.1", *args], capture_output=True,
+                              text=True, timeout=30).stdout.strip()
+
+    assert ask("get", "/sys/hwmodel") == device["ModelNumber"]
+    assert ask("get", "/sys/model") == device["FirmwareName"]
+    assert ask("get", "/tuner0/status").startswith("ch=none lock=none")
+    assert ask("set", "/tuner0/channel", "auto:5") == (
+        f"ERROR: this tuner streams over HTTP only: {running.base}/lineup.json")
     # its reply carries where the HTTP API is
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
         udp.settimeout(5)
