@@ -583,6 +583,36 @@ def test_without_hlsjs_the_own_loader_plays_and_says_the_same(channel: Channel,
     check_cuts(browser, channel.air_log(samples[-1]["session"]))
 
 
+def test_the_operator_page_needs_the_token(channel: Channel, browser: Browser) -> None:
+    assert browser.open(f"{channel.base}/operator")["status"] == 401
+    assert browser.eval("!!document.querySelector('input[name=token]')")
+    assert browser.goto(f"{channel.base}/operator?token=wrong")["status"] == 403
+    assert browser.eval("!document.getElementById('chat')")
+    went = browser.goto(f"{channel.base}/operator?token={TOKEN}")
+    assert went["status"] == 200 and went["url"] == f"{channel.base}/operator"
+    browser.wait("document.querySelectorAll('#calls tr').length > 0", 20)
+    browser.fill("#message", "more close-ups")
+    browser.click("#send")
+    browser.wait("document.getElementById('chatlog').textContent.includes('director:')", 90)
+    log = browser.eval("document.getElementById('chatlog').textContent")
+    assert "→ add_note" in log and "more close-ups" in log
+    browser.wait("document.getElementById('buffer').textContent !== '–'", 10)
+    # the autopilot's state: the buffer against its target, and the segment in the making
+    assert "of 9 s target" in browser.eval("document.getElementById('mode').textContent")
+    # what the takes cost today: the local backends, nothing (no budget set)
+    spend = browser.eval("document.getElementById('spend').textContent")
+    assert spend.startswith("Spend today (UTC): $0.00") and "forecast $0.00" in spend, spend
+    programme = browser.eval("document.getElementById('programme').textContent")
+    assert re.match(r"Segment \d+: .+ \(\d+ of \d+ shots written\)", programme), programme
+    # --faults 0.3: some takes fail their checks; the page shows which checks failed
+    rejected = wait_for(channel.rejected, 60, "a rejected take")
+    text = "document.getElementById('rejected').textContent"
+    browser.wait(f"{text}.includes('take {rejected[0]['id']} (shot')", 10)  # next refresh
+    shown = browser.eval(text)
+    assert all(c["name"] in shown for c in rejected[0]["failed_checks"])
+    browser.screenshot(ARTIFACTS / "operator.png")
+
+
 CAPTION = """(() => {
   const v = document.getElementById("video");
   return {cue: webtv.cueOnScreen(), stream: webtv.streamTime(), time: v.currentTime,
@@ -659,36 +689,6 @@ def test_captions_show_in_step_with_the_shot_on_screen(channel: Channel,
     browser.open(f"{channel.base}/?player=mse")
     browser.wait("webtv.firstFrameMs !== null", 30)
     check_captions(browser, channel)
-
-
-def test_the_operator_page_needs_the_token(channel: Channel, browser: Browser) -> None:
-    assert browser.open(f"{channel.base}/operator")["status"] == 401
-    assert browser.eval("!!document.querySelector('input[name=token]')")
-    assert browser.goto(f"{channel.base}/operator?token=wrong")["status"] == 403
-    assert browser.eval("!document.getElementById('chat')")
-    went = browser.goto(f"{channel.base}/operator?token={TOKEN}")
-    assert went["status"] == 200 and went["url"] == f"{channel.base}/operator"
-    browser.wait("document.querySelectorAll('#calls tr').length > 0", 20)
-    browser.fill("#message", "more close-ups")
-    browser.click("#send")
-    browser.wait("document.getElementById('chatlog').textContent.includes('director:')", 90)
-    log = browser.eval("document.getElementById('chatlog').textContent")
-    assert "→ add_note" in log and "more close-ups" in log
-    browser.wait("document.getElementById('buffer').textContent !== '–'", 10)
-    # the autopilot's state: the buffer against its target, and the segment in the making
-    assert "of 9 s target" in browser.eval("document.getElementById('mode').textContent")
-    # what the takes cost today: the local backends, nothing (no budget set)
-    spend = browser.eval("document.getElementById('spend').textContent")
-    assert spend.startswith("Spend today (UTC): $0.00") and "forecast $0.00" in spend, spend
-    programme = browser.eval("document.getElementById('programme').textContent")
-    assert re.match(r"Segment \d+: .+ \(\d+ of \d+ shots written\)", programme), programme
-    # --faults 0.3: some takes fail their checks; the page shows which checks failed
-    rejected = wait_for(channel.rejected, 60, "a rejected take")
-    text = "document.getElementById('rejected').textContent"
-    browser.wait(f"{text}.includes('take {rejected[0]['id']} (shot')", 10)  # next refresh
-    shown = browser.eval(text)
-    assert all(c["name"] in shown for c in rejected[0]["failed_checks"])
-    browser.screenshot(ARTIFACTS / "operator.png")
 
 
 def test_the_page_recovers_from_a_stall_and_a_playout_restart(channel: Channel,
