@@ -39,19 +39,21 @@ def device_id(seed: str) -> str:
     the same for the same data dir: its first seven hex digits from ``seed``, the last one
     the check."""
     head = int.from_bytes(hashlib.sha256(seed.encode()).digest()[:4], "big") & 0xFFFFFFF0
-    check = 0
-    for i, shift in enumerate((28, 24, 20, 16, 12, 8, 4)):
-        nibble = (head >> shift) & 0xF
-        check ^= _CHECK[nibble] if i % 2 == 0 else nibble
-    return f"{head | check:08X}"
+    return f"{head | _check(head):08X}"
 
 
 def valid_device_id(value: int) -> bool:
+    return _check(value) == 0
+
+
+def _check(value: int) -> int:
+    """libhdhomerun's check over the eight hex digits: every other one through a table, all
+    XORed (a valid id comes to 0; an id with its last digit 0 comes to that digit)."""
     check = 0
     for i, shift in enumerate((28, 24, 20, 16, 12, 8, 4, 0)):
         nibble = (value >> shift) & 0xF
         check ^= _CHECK[nibble] if i % 2 == 0 else nibble
-    return check == 0
+    return check
 
 
 def discover(base: str, device: str, title: str) -> dict:

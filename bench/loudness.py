@@ -18,9 +18,7 @@ HLS segment kept and measured the same way.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -30,6 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.table import print_table  # noqa: E402
+from tests.channel import start  # noqa: E402
 from tests.streams import Keeper  # noqa: E402
 from webtv.core import house  # noqa: E402
 from webtv.core.loudness import (  # noqa: E402
@@ -102,13 +101,9 @@ def aired(minutes: float, speed: float, loudness: Loudness, root: Path) -> dict:
 def channel(minutes: float, root: Path) -> dict:
     """`webtv run` on a fresh data dir for ``minutes`` of real time, measured as it aired."""
     home = root / "home"
-    env = {**os.environ, "WEBTV_HOME": str(home)}
-    env.pop("WEBTV_LLM_MODEL", None)
     with (root / "run.log").open("wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "webtv.app.cli", "run", "--theme",
-                                 "a lighthouse keeper and her cat on a stormy night",
-                                 "--port", "0", "--duration", str(minutes * 60 + 5)],
-                                env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = start(home, "--theme", "a lighthouse keeper and her cat on a stormy night",
+                     "--port", "0", "--duration", str(minutes * 60 + 5), stdout=log)
         hls = DataDir(home).hls
         while not (hls / "live.m3u8").exists() and proc.poll() is None:
             time.sleep(0.1)

@@ -98,14 +98,6 @@ class GuideTables(Tables):
             tags.setdefault(row["show_id"], []).append(row["tag"])
         return tags
 
-    def scene_info(self, scene: int) -> dict[str, Any]:
-        """A scene's episode and show."""
-        return self._one(
-            "select shots.sequence as scene, segments.id as episode_id, segments.title as "
-            "episode, segments.synopsis, segments.position as episode_no, shows.id as show_id, "
-            f"shows.title as show_title from shots {EPISODE} where shots.sequence = ? "
-            "order by shots.position limit 1", (scene,)) or {"scene": scene}
-
     def scene_of_take(self, take_id: int) -> int | None:
         row = self._one("select shots.sequence from takes join shots on shots.id = "
                         "takes.shot_id where takes.id = ?", (take_id,))

@@ -13,7 +13,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.channel import THEME, free_port, get, query, run_webtv, wait_for
+from tests.channel import THEME, free_port, get, query, run_webtv, start, wait_for
 from tests.conftest import need
 from webtv.app.discovery import DISCOVER_REPLY, TAG_BASE_URL, TAG_DEVICE_ID, parse_packet
 from webtv.app.tuner import TUNERS, valid_device_id
@@ -40,13 +39,9 @@ class Running:
         home.mkdir(parents=True)
         (home / "webtv.toml").write_text('[[channels]]\nname = "best"\npolicy = "best"\n'
                                          'repeat_after_s = 0\n')
-        env = {**os.environ, "WEBTV_HOME": str(home)}
-        env.pop("WEBTV_LLM_MODEL", None)
         self.log = (home.parent / "run.log").open("wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "webtv.app.cli", "run", "--theme", THEME, "--port",
-             str(self.port), "--buffer", "12", "--discover"],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = start(home, "--theme", THEME, "--port", str(self.port), "--buffer", "12",
+                          "--discover", stdout=self.log)
 
     def output(self) -> str:
         return (self.home.parent / "run.log").read_text()[-3000:]
