@@ -81,7 +81,7 @@ def inspect_take(ctx: Production, take_id: int) -> dict[str, Any]:
     flicker, a scene cut, how much the camera moves (of a shot whose camera moves), motion
     direction against the shot (from the main character's track where the scene is too
     plain), the way a held camera's character walks, palette against the bible, vertical-line
-    artifacts, and, when all those pass, legible text (burned in, a watermark, a caption).
+    artifacts, and legible text (burned in, a watermark, a caption), read whatever else failed.
     Motion that cannot be measured passes.
     A take that fails any check is rejected; make a new take of its shot instead."""
     take = ctx.store.takes.take(take_id)
@@ -104,11 +104,13 @@ def inspect_take(ctx: Production, take_id: int) -> dict[str, Any]:
                motion.subject_direction(track, shot["subject_direction"], shot["camera_move"]),
                checks.palette(frames, _shot_colours(ctx, shot))]
     results.append(checks.vertical_lines(full))  # full size: thin lines survive
-    if all(c.passed for c in results):  # reading text is the dearest check: only if it counts
+    text = ""
+    # reading text is the dearest check, so it comes last, but it is never skipped where it
+    # can reject: under a gate that holds takes only to "playable" the other failures keep
+    # nothing off the air, and a watermark must not air because a colour was off
+    if ctx.gate is None or "burned_text" in ctx.gate:
         text_check, text = ocr.burned_text(full, take["prompt"])
         results.append(text_check)
-    else:
-        text = ""
     work = ctx.data.workspace()
     sheet = ctx.data.keep(checks.contact_sheet(frames, work / "sheet.jpg"), ".jpg")
     shutil.rmtree(work, ignore_errors=True)

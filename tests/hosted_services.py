@@ -13,6 +13,7 @@ its moderation refuses, clips shorter than asked; and it counts what it was sent
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import re
 import tempfile
@@ -24,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from tests.spaces import spec_from_prompt
+from webtv.core.media import write_frames
 from webtv.production.backends.base import VideoRequest
-from webtv.production.backends.local_video import ProceduralVideo
+from webtv.production.backends.local_video import ProceduralVideo, render
 
 WIDTH, HEIGHT, FPS = 640, 360, 24  # 16:9, small: the tests' clips are made on two CPU cores
 
@@ -38,6 +40,9 @@ class Behaviour:
     unavailable: int = 0  # answer this many status requests 503
     refuse: tuple[str, ...] = ("gore",)  # the service's moderation refuses prompts with these
     short: bool = False  # clips of half the seconds asked
+    watermark: tuple[str, ...] = ()  # prompts with these words come back with a stock
+    # watermark burned in and the colours wrong (a clip from stock footage)
+    data_urls: bool = False  # outputs inline, as data URLs, instead of file URLs
     submitted: list[dict[str, Any]] = field(default_factory=list)  # what each job asked for
     polls: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -51,12 +56,22 @@ class Behaviour:
             return left > 0
 
 
-def clip(prompt: str, seed: int, seconds: float, short: bool, out_dir: Path) -> bytes:
-    """What a prompt-following model would make, as an MP4's bytes."""
+def clip(prompt: str, seed: int, seconds: float, short: bool, out_dir: Path,
+         watermark: tuple[str, ...] = ()) -> bytes:
+    """What a prompt-following model would make, as an MP4's bytes; a prompt with one of the
+    ``watermark`` words gets stock footage: a watermark over colours the prompt did not ask."""
     frames = max(2, round(seconds * FPS * (0.5 if short else 1.0)))
-    request = VideoRequest(prompt, seed, spec_from_prompt(prompt), frames=frames, fps=FPS,
-                           width=WIDTH, height=HEIGHT)
+    spec = spec_from_prompt(prompt)
+    stock = bool(set(re.findall(r"[a-z]+", prompt.lower())) & set(watermark))
+    if stock:
+        spec = dataclasses.replace(spec, palette=["#00ff00", "#ff00ff"],
+                                   subject_colours=["#00ffff"])
+    request = VideoRequest(prompt, seed, spec, frames=frames, fps=FPS, width=WIDTH,
+                           height=HEIGHT)
     own = Path(tempfile.mkdtemp(dir=out_dir))  # jobs run at once: a folder each
+    if stock:
+        write_frames(render(request, "watermark"), FPS, own / "stock.mp4")
+        return (own / "stock.mp4").read_bytes()
     return ProceduralVideo().generate(request, own).path.read_bytes()
 
 
@@ -134,6 +149,18 @@ REPLICATE_MODELS = {
         "resolution": {"type": "string", "enum": ["480p", "720p"]},
         "aspect_ratio": {"type": "string", "enum": ["16:9", "9:16"]}},
 }
+# community models: Replicate runs them only by a version's id (POST /v1/predictions), and the
+# by-name endpoint answers 404 for them, as the service does
+COMMUNITY = {
+    "someone/open-wan-lora": ("c0ffee" * 10 + "beef", {
+        "prompt": {"type": "string"}, "seed": {"type": "integer"},
+        "num_frames": {"type": "integer", "minimum": 17, "maximum": 81, "default": 49},
+        "fps": {"type": "integer", "default": 16},
+        "aspect_ratio": {"type": "string", "enum": ["16:9", "1:1"]}}),
+}
+OLD_VERSION = "0ld" + "0" * 61  # an older version of a community model: durations in seconds
+OLD_INPUTS = {"prompt": {"type": "string"}, "seed": {"type": "integer"},
+              "duration": {"type": "integer", "minimum": 2, "maximum": 6}}
 ENUMS = {"duration": {"type": "integer", "enum": [6, 10]},
          "resolution": {"type": "string", "enum": ["512P", "768P", "1080P"]},
          "aspect_ratio": {"type": "string", "enum": ["16:9", "9:16", "1:1"]}}
@@ -149,6 +176,9 @@ class ReplicateHandler(_Handler):
         if not self.headers.get("Authorization", "").startswith("Bearer "):
             return self.answer(401, {"title": "Unauthenticated", "status": 401,
                                      "detail": "You did not pass an authentication token"})
+        if path.startswith("/v1/models/") and "/versions/" in path:
+            owner_name, _, version = path.removeprefix("/v1/models/").partition("/versions/")
+            return self.version(owner_name, version)
         if path.startswith("/v1/models/"):
             return self.model(path.removeprefix("/v1/models/"))
         if path.startswith("/v1/predictions/"):
@@ -163,42 +193,78 @@ class ReplicateHandler(_Handler):
             if job:
                 job["status"] = "canceled"
             return self.answer(200, self.prediction(job) if job else {})
-        owner_name = path.removeprefix("/v1/models/").removesuffix("/predictions")
-        if owner_name not in REPLICATE_MODELS:
-            return self.answer(404, {"title": "Model not found", "status": 404,
-                                     "detail": f"no model {owner_name}"})
+        if path == "/v1/predictions":  # any model, by a version's id
+            found = self.by_version(str(body.get("version", "")))
+            if found is None:
+                return self.answer(422, {"title": "Invalid version", "status": 422,
+                                         "detail": "The specified version does not exist (or "
+                                                   "perhaps you don't have permission to use "
+                                                   "it?)"})
+            owner_name, props = found
+        else:
+            owner_name = path.removeprefix("/v1/models/").removesuffix("/predictions")
+            if owner_name not in REPLICATE_MODELS:  # community models are not run by name
+                return self.answer(404, {"detail": "The requested resource could not be "
+                                                   "found.", "status": 404})
+            props = REPLICATE_MODELS[owner_name]
         b = self.service.behaviour
         if b.take("throttle"):
             return self.answer(429, {"title": "Too Many Requests", "status": 429,
                                      "detail": "Request was throttled."},
                                {"Retry-After": b.retry_after})
         inputs = body.get("input", {})
-        unknown = set(inputs) - set(REPLICATE_MODELS[owner_name])
+        unknown = set(inputs) - set(props)
         if unknown:
             return self.answer(422, {"title": "Input validation failed", "status": 422,
                                      "detail": f"unknown inputs {sorted(unknown)}"})
         with b.lock:
-            b.submitted.append({"model": owner_name, **inputs})
+            b.submitted.append({"model": owner_name, **inputs,
+                                **({"version": body["version"]} if "version" in body else {})})
         job = {"id": uuid.uuid4().hex[:12], "model": owner_name, "input": inputs,
+               "version": body.get("version", "v1" * 8),
                "status": "starting", "polls": 0, "output": None, "error": None}
         self.service.jobs[job["id"]] = job
         return self.answer(201, self.prediction(job))
 
+    @staticmethod
+    def by_version(version: str) -> tuple[str, dict[str, Any]] | None:
+        for owner_name, (latest, props) in COMMUNITY.items():
+            if version == latest:
+                return owner_name, props
+            if version == OLD_VERSION:
+                return owner_name, OLD_INPUTS
+        return None
+
+    @staticmethod
+    def schema(owner_name: str, props: dict[str, Any]) -> dict[str, Any]:
+        return {"openapi": "3.0.2", "components": {"schemas": {
+            "Input": {"type": "object", "required": REQUIRED.get(owner_name, ["prompt"]),
+                      "properties": props}, **ENUMS}}}
+
+    def version(self, owner_name: str, version: str) -> None:
+        found = self.by_version(version)
+        if found is None or found[0] != owner_name:
+            return self.answer(404, {"detail": "Not found.", "status": 404})
+        return self.answer(200, {"id": version, "created_at": "2026-01-01T00:00:00Z",
+                                 "cog_version": "0.10",
+                                 "openapi_schema": self.schema(owner_name, found[1])})
+
     def model(self, owner_name: str) -> None:
+        latest = "v1" * 8
         props = REPLICATE_MODELS.get(owner_name)
+        if owner_name in COMMUNITY:
+            latest, props = COMMUNITY[owner_name]
         if props is None:
             return self.answer(404, {"title": "Not found", "status": 404,
                                      "detail": f"model {owner_name} not found"})
         owner, name = owner_name.split("/")
-        schema = {"openapi": "3.0.2", "components": {"schemas": {
-            "Input": {"type": "object", "required": REQUIRED.get(owner_name, ["prompt"]),
-                      "properties": props}, **ENUMS}}}
+        schema = self.schema(owner_name, props)
         return self.answer(200, {
             "url": f"https://replicate.com/{owner_name}", "owner": owner, "name": name,
             "description": "stand-in", "visibility": "public", "github_url": None,
             "paper_url": None, "license_url": None, "run_count": 1, "cover_image_url": None,
             "default_example": None,
-            "latest_version": {"id": "v1" * 8, "created_at": "2026-01-01T00:00:00Z",
+            "latest_version": {"id": latest, "created_at": "2026-01-01T00:00:00Z",
                                "cog_version": "0.10", "openapi_schema": schema}})
 
     def status(self, job_id: str) -> None:
@@ -226,17 +292,23 @@ class ReplicateHandler(_Handler):
             job["error"] = ("The input or output was flagged as sensitive. Please try again "
                             "with different inputs. (E005)")
             return
+        b = self.service.behaviour
         if "duration" in inputs:
             seconds = float(inputs["duration"])
         else:
-            seconds = (inputs.get("num_frames", 81) - 1) / inputs.get("frames_per_second", 16)
-        data = clip(inputs["prompt"], int(inputs.get("seed") or 0), seconds,
-                    self.service.behaviour.short, self.service.work)
+            fps = inputs.get("frames_per_second", inputs.get("fps", 16))
+            seconds = (inputs.get("num_frames", 81) - 1) / fps
+        data = clip(inputs["prompt"], int(inputs.get("seed") or 0), seconds, b.short,
+                    self.service.work, b.watermark)
+        job["status"] = "succeeded"
+        if b.data_urls:
+            job["output"] = "data:video/mp4;base64," + base64.b64encode(data).decode()
+            return
         self.service.files[f"{job['id']}.mp4"] = data
-        job["status"], job["output"] = "succeeded", f"{self.service.url}/files/{job['id']}.mp4"
+        job["output"] = f"{self.service.url}/files/{job['id']}.mp4"
 
     def prediction(self, job: dict[str, Any]) -> dict[str, Any]:
-        return {"id": job["id"], "model": job["model"], "version": "v1" * 8,
+        return {"id": job["id"], "model": job["model"], "version": job.get("version", "v1" * 8),
                 "status": job["status"], "input": {k: v if not str(v).startswith("data:")
                                                    else "data:..." for k, v in
                                                    job["input"].items()},

@@ -15,6 +15,7 @@ import pytest
 
 from tests import hosted_services
 from tests.channel import THEME, free_port, get, query, start, wait_for, webtv
+from tests.test_checks import need_tesseract
 from tests.test_production import a_show, written
 from webtv.core.errors import BackendError, ConfigError, Refused
 from webtv.director.offline import OfflineDirector
@@ -30,7 +31,7 @@ from webtv.tools.context import ToolContext
 
 TOKEN, KEY = "r8_test_token_never_logged", "veo_test_key_never_logged"
 HAILUO, WAN, VEO = "minimax/hailuo-02", "wan-video/wan-2.2-t2v-fast", "veo-3.0-fast-generate-001"
-I2V = "stand-in/image-to-video"
+I2V, COMMUNITY = "stand-in/image-to-video", "someone/open-wan-lora"
 PROMPT = "a fox, orange fur, red scarf, walks, at a wood, green trees"
 
 
@@ -106,6 +107,65 @@ def test_replicate_maps_the_shot_onto_the_models_own_schema_and_rides_out_429_an
     sent = b.submitted[-1]
     assert sent["start_image"].startswith("data:image/png;base64,") and sent["duration"] == 3
     assert sent["aspect_ratio"] == "16:9" and sent["seed"] == 7 and "negative_prompt" in sent
+
+
+def test_replicate_runs_a_community_model_by_its_latest_version_or_a_pinned_one(
+        keys, replicate_service, tmp_path: Path) -> None:
+    """Replicate runs only its official models by name; any other public model runs by a
+    version's id. The by-name try answers 404, and the model runs by its latest version from
+    then on; OWNER/NAME:VERSION pins one (its own schema); outputs may come as data URLs."""
+    b = replicate_service.behaviour
+    latest, _ = hosted_services.COMMUNITY[COMMUNITY]
+    backend = replicate(replicate_service, COMMUNITY)
+    clip = backend.generate(ask(3.0), tmp_path)
+    assert b.submitted[-1] == {"model": COMMUNITY, "version": latest, "prompt": PROMPT,
+                               "seed": 7, "num_frames": 49, "aspect_ratio": "16:9"}
+    assert round(clip.duration) == 3 and backend.version == latest
+    backend.generate(ask(4.0), tmp_path)  # straight to the version now: one request a take
+    assert len(b.submitted) == 2 and b.submitted[-1]["num_frames"] == 65
+
+    b.data_urls = True
+    pinned = replicate(replicate_service, f"{COMMUNITY}:{hosted_services.OLD_VERSION}")
+    clip = pinned.generate(ask(3.0), tmp_path)  # the old version counts seconds
+    assert b.submitted[-1] == {"model": COMMUNITY, "version": hosted_services.OLD_VERSION,
+                               "prompt": PROMPT, "seed": 7, "duration": 3}
+    assert (clip.width, clip.height) == (640, 360)
+    official = replicate(replicate_service, WAN)
+    official.generate(ask(3.0), tmp_path)
+    assert "version" not in b.submitted[-1] and official.version is None  # by name
+    for bad in ("someone/model:", "someone/model:not a version", "model"):
+        with pytest.raises(ConfigError, match="OWNER/NAME:VERSION"):
+            replicate(replicate_service, bad)
+
+
+def test_a_watermarked_clip_with_wrong_colours_never_airs_from_a_paid_service(
+        keys, replicate_service, ctx: ToolContext) -> None:
+    """On a hosted service the default gate holds takes to "playable": a colour off keeps
+    nothing off the air, so the text in the picture must be read even when the colours failed.
+    The stand-in answers "juggles" with stock footage: a watermark over the wrong colours."""
+    from webtv.inspection.checks import gate
+
+    need_tesseract()
+    replicate_service.behaviour.watermark = ("juggles",)
+    backend = replicate(replicate_service, WAN)
+    ctx = ctx.with_production(backends=dataclasses.replace(ctx.backends, video=backend),
+                              parallel=1, gate=gate("auto", backend.name))
+    a_show(ctx)
+    report = production.produce(ctx.production, written(ctx, "the fox juggles letters",
+                                                        "the fox waves"))
+    stock, clean = report.outcomes
+    assert stock.dropped and not stock.scheduled and clean.scheduled
+    rows = query_checks(ctx, stock.shot["id"])
+    assert rows and all(("palette", False) in r and ("burned_text", False) in r for r in rows)
+    assert all("burned_text" in t["reason"] for t in ctx.store.takes.takes_for_shot(
+        stock.shot["id"]))
+    assert ctx.store.air.queued_seconds() == pytest.approx(clean.shot["duration_s"], abs=0.5)
+
+
+def query_checks(ctx: ToolContext, shot_id: int) -> list[set[tuple[str, bool]]]:
+    """Each take's checks of a shot: {(name, passed)}."""
+    return [{(c["name"], bool(c["passed"])) for c in ctx.store.takes.checks(t["id"])}
+            for t in ctx.store.takes.takes_for_shot(shot_id)]
 
 
 def test_veo_runs_a_long_running_operation_from_words_a_first_frame_or_reference_stills(

@@ -19,6 +19,7 @@ logged or stored.
 
 from __future__ import annotations
 
+import base64
 import logging
 import math
 import os
@@ -28,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import unquote_to_bytes
 
 import httpx
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, stop_after_delay
@@ -261,7 +263,10 @@ class HostedVideo:
 
 
 def download(url: str, out: Path, timeout: float = 120.0) -> Path:
-    """A service's output URL, streamed to ``out`` (no more than MAX_DOWNLOAD bytes)."""
+    """A service's output URL, streamed to ``out`` (no more than MAX_DOWNLOAD bytes), or a
+    data URL (a service asked for inline outputs, or one that sends small files so) decoded."""
+    if url.startswith("data:"):
+        return _data_url(url, out)
     if not url.startswith(("https://", "http://")):
         raise ServiceError(f"the output is not a URL: {url[:120]!r}")
     size = 0
@@ -273,6 +278,22 @@ def download(url: str, out: Path, timeout: float = 120.0) -> Path:
                 if size > MAX_DOWNLOAD:
                     raise BadMedia(f"the output is larger than {MAX_DOWNLOAD} bytes")
                 handle.write(chunk)
+    return out
+
+
+def _data_url(url: str, out: Path) -> Path:
+    """``data:[type][;base64],payload`` written to ``out``."""
+    head, comma, payload = url.partition(",")
+    if not comma:
+        raise ServiceError(f"the output is a malformed data URL: {url[:60]!r}")
+    if len(payload) * 3 // 4 > MAX_DOWNLOAD:
+        raise BadMedia(f"the output is larger than {MAX_DOWNLOAD} bytes")
+    try:
+        data = base64.b64decode(payload, validate=True) if head.endswith(";base64") \
+            else unquote_to_bytes(payload)
+    except ValueError as exc:
+        raise BadMedia(f"the output's data URL does not decode: {exc}") from exc
+    out.write_bytes(data)
     return out
 
 

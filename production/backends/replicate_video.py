@@ -1,5 +1,10 @@
-"""Any video model on Replicate (``--video replicate:OWNER/NAME``), through the ``replicate``
-client: one protocol for Wan, LTX, Kling, Hailuo, Veo, Seedance and the rest.
+"""Any public video model on Replicate (``--video replicate:OWNER/NAME``, or
+``replicate:OWNER/NAME:VERSION`` to pin one version), through the ``replicate`` client: one
+protocol for Wan, LTX, Kling, Hailuo, Veo, Seedance and the community's models.
+
+Replicate runs its official models by name and every other model by a version's id: a model
+is asked for by name first, and one the service does not run by name (404) is run by its latest
+version's id from then on. A pinned version always runs by its id.
 
 Models name their inputs differently, so the model's own input schema (its latest version's
 OpenAPI schema, read once) says what to send: the prompt; a negative prompt and a seed where it
@@ -11,6 +16,7 @@ continues the one before; a cast member's reference stills where it takes ``refe
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import threading
@@ -33,16 +39,23 @@ from webtv.production.backends.space import Journal
 IMAGE_INPUTS = ("image", "start_image", "first_frame_image", "input_image", "init_image")
 FPS_INPUTS = ("frames_per_second", "fps")
 RUNNING = ("starting", "processing")
+log = logging.getLogger("webtv.hosted")
 
 
 class ReplicateVideo(HostedVideo):
     service = "replicate"
 
     def __init__(self, model: str, settings: HostedSettings, journal: Journal | None) -> None:
-        if model.count("/") != 1 or not all(model.split("/")):
+        owner_name, _, pinned = model.partition(":")
+        if owner_name.count("/") != 1 or not all(owner_name.split("/")) or (
+                _ and not re.fullmatch(r"[0-9a-zA-Z]+", pinned)):
             raise ConfigError(f"replicate:{model}: name a model as Replicate spells it, "
-                              "replicate:OWNER/NAME (e.g. replicate:wan-video/wan-2.2-t2v-fast)")
+                              "replicate:OWNER/NAME (e.g. replicate:wan-video/wan-2.2-t2v-fast) "
+                              "or replicate:OWNER/NAME:VERSION")
         super().__init__(model, settings, journal)
+        self.owner_name = owner_name
+        self.version: str | None = pinned or None  # None: by name (an official model)
+        self._latest: str | None = None  # the latest version's id, read with the schema
         self._client: Any = None
         self._inputs: dict[str, Any] | None = None
         self._required: set[str] = set()
@@ -68,11 +81,10 @@ class ReplicateVideo(HostedVideo):
         """The model's input properties (with enums resolved), read once."""
         if self._inputs is None:
             try:
-                model = self.retrying(lambda: self.client().models.get(self.model),
-                                      float("inf"), "read the model's schema")
+                version = self.retrying(self._version, float("inf"), "read the model's schema")
             except Exception as exc:
                 raise self._failure(exc, billed=False) from exc
-            version = model.latest_version
+            self._latest = version.id if version is not None else None
             schema = (version.openapi_schema if version is not None else None) or {}
             parts = schema.get("components", {}).get("schemas", {})
             found = parts.get("Input", {})
@@ -83,6 +95,13 @@ class ReplicateVideo(HostedVideo):
             self._inputs = {name: _resolved(prop, parts)
                             for name, prop in found["properties"].items()}
         return self._inputs
+
+    def _version(self) -> Any:
+        """The version whose schema says what to send: the pinned one, else the latest."""
+        model = self.client().models.get(self.owner_name)
+        if self.version is not None:
+            return model.versions.get(self.version)
+        return model.latest_version
 
     @property
     def can_continue(self) -> bool:
@@ -149,9 +168,22 @@ class ReplicateVideo(HostedVideo):
         return values
 
     def submit(self, request: VideoRequest, seconds: float) -> Any:
-        return self.client().models.predictions.create(
-            model=self.model, input=self.payload(request, seconds),
-            file_encoding_strategy="base64")
+        from replicate.exceptions import ReplicateError
+
+        payload = self.payload(request, seconds)
+        if self.version is None:
+            try:
+                return self.client().models.predictions.create(
+                    model=self.owner_name, input=payload, file_encoding_strategy="base64")
+            except ReplicateError as exc:
+                if exc.status != 404 or not self._latest:
+                    raise
+                # not run by name: a community model, run by its latest version from now on
+                log.info("%s is not an official model: running its version %s", self.name,
+                         self._latest[:12])
+                self.version = self._latest
+        return self.client().predictions.create(
+            version=self.version, input=payload, file_encoding_strategy="base64")
 
     def poll(self, job: Any) -> tuple[bool, Any]:
         job = self.client().predictions.get(job.id)
@@ -168,7 +200,9 @@ class ReplicateVideo(HostedVideo):
         if isinstance(output, list):
             output = output[0] if output else None
         if isinstance(output, dict):
-            output = output.get("video") or output.get("url")
+            output = output.get("video") or output.get("url") or output.get("output")
+        url = getattr(output, "url", None)  # a FileOutput, where a client wraps one
+        output = url if isinstance(url, str) else output
         if not isinstance(output, str):
             raise ServiceError(f"{self.name}: the prediction has no video output: "
                                f"{str(job.output)[:200]}")
