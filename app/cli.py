@@ -16,7 +16,7 @@ from webtv.core.settings import Settings
 from webtv.director.autopilot import Autopilot
 from webtv.director.chat import print_event
 from webtv.director.models import chat_model
-from webtv.director.runtime import Runtime
+from webtv.director.runtime import Runtime, preflight
 from webtv.director.status import format_status, status_report, when_queued
 from webtv.reading.theme import checked_theme
 from webtv.state.datadir import DataDir
@@ -175,6 +175,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     theme = checked_theme(args.theme) if args.theme is not None else None
     if args.port:
         port_free(args.host, args.port)  # before the data dir is made or the lock taken
+    # a model, an extra or a key that is missing: refused before the data dir is touched
+    preflight(settings)
     started = time.monotonic()
     with Runtime(settings) as run:  # the run lock first: before scratch, HLS or show is touched
         rtmp = [resolve_rtmp(target) for target in args.rtmp]  # fail now, not mid-air

@@ -76,6 +76,30 @@ def _sound(audio: Path | None, frames: int, loudness: Loudness) -> str:
     return f"[1:a]{chain}{level}[a]"
 
 
+BED_LU = 12.0  # the music sits this far under a model's own sound (dialogue, effects)
+
+
+def bed_under(sound: Path, music: Path, out: Path, loudness: Loudness = STREAMING) -> Path:
+    """A model's own sound (speech, effects) with the music bed mixed BED_LU under it, as one
+    WAV; the house pass then brings the mix to the channel's loudness. Each is measured first,
+    so the bed sits under the sound whatever level each came at; a silent sound leaves the
+    music as it is, silent music leaves the sound."""
+    chain = f"aresample={SAMPLE_RATE},aformat=channel_layouts=stereo"
+    heard, bed = measure(sound, chain, loudness), measure(music, chain, loudness)
+    if heard.silent:
+        gain = 0.0
+    elif bed.silent:
+        gain = -60.0
+    else:
+        gain = heard.integrated - BED_LU - bed.integrated
+    run_ffmpeg([
+        "-i", str(sound), "-i", str(music), "-filter_complex",
+        f"[0:a]{chain}[s];[1:a]{chain},volume={gain:.2f}dB[m];"
+        "[s][m]amix=inputs=2:duration=longest:normalize=0[a]",
+        "-map", "[a]", "-c:a", "pcm_s16le", str(out)])
+    return out
+
+
 # A quiet chord under the slate, at the channel's loudness like everything else on air: every
 # partial repeats a whole number of times in two seconds, so the looped slate has no seam.
 SLATE_BED = ("aevalsrc='(0.5+0.1*sin(PI*t))*(0.10*sin(2*PI*220*t)+0.07*sin(2*PI*277.5*t)"

@@ -162,17 +162,39 @@ def decodable_frames(path: Path) -> int:
     return count
 
 
-def write_frames(frames: list[np.ndarray], fps: Fraction | int, out: Path) -> None:
+def write_frames(frames: list[np.ndarray], fps: Fraction | int, out: Path,
+                 sound: tuple[np.ndarray, int] | None = None) -> None:
     """Write RGB frames through FFmpeg's stdin: to a near-lossless H.264 file, or for a
-    ``.nut`` path, uncompressed (an intermediate that costs no encode and no decode)."""
+    ``.nut`` path, uncompressed (an intermediate that costs no encode and no decode).
+    ``sound``: samples (channels, n) in [-1, 1] at a rate, muxed beside the picture."""
     height, width = frames[0].shape[:2]
     raw = np.ascontiguousarray(np.stack(frames)).tobytes()
     codec = ["-c:v", "rawvideo"] if out.suffix == ".nut" else [
         "-c:v", "libx264", "-preset", "ultrafast", "-crf", "12"]
-    run_ffmpeg([
-        "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", str(fps),
-        "-i", "pipe:0", *codec, "-pix_fmt", "yuv420p", str(out),
-    ], input_bytes=raw)
+    wav = out.with_name(out.stem + "-sound.wav")
+    extra: list[str] = []
+    if sound is not None:
+        write_wav(*sound, wav)
+        extra = ["-i", str(wav), "-map", "0:v", "-map", "1:a",
+                 "-c:a", "pcm_s16le" if out.suffix == ".nut" else "aac"]
+    try:
+        run_ffmpeg([
+            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", str(fps),
+            "-i", "pipe:0", *extra, *codec, "-pix_fmt", "yuv420p", str(out),
+        ], input_bytes=raw)
+    finally:
+        wav.unlink(missing_ok=True)
+
+
+def write_wav(samples: np.ndarray, rate: int, out: Path) -> Path:
+    """(channels, samples) float audio as a 16-bit WAV, through FFmpeg's stdin; a model's
+    sound past full scale is brought down to it, never clipped."""
+    channels = samples.shape[0]
+    peak = float(np.abs(samples).max()) or 1.0
+    data = np.ascontiguousarray((samples / max(peak, 1.0)).T.astype(np.float32))
+    run_ffmpeg(["-f", "f32le", "-ar", str(rate), "-ac", str(channels), "-i", "pipe:0",
+                "-c:a", "pcm_s16le", str(out)], input_bytes=data.tobytes())
+    return out
 
 
 def fragment_time(init: bytes, head: bytes) -> float | None:

@@ -10,6 +10,8 @@ from webtv.core.redact import redact
 from webtv.director.status import (
     STALE_S,
     channel_health,
+    failing_line,
+    failing_models,
     library_channels,
     playlistage,
     spend,
@@ -56,17 +58,18 @@ def health(store: Store, hls_dir) -> dict[str, Any]:
     network = library_channels(store) if channel["running"] else []
     silent = [c["name"] for c in network if not c["streaming"]]
     main = (channel.get("playout:main") or {}) if channel["running"] else {}
-    failing = [name for name, kept in [("main", main)] + [
+    restarting = [name for name, kept in [("main", main)] + [
         (c["name"], c["playout"] or {}) for c in network] if kept.get("state") == "restarting"]
+    failing = failing_models(store) if channel["running"] else []
     slate = slate_share(store)
     reason = channel.get("reason") or ""
     outputs = (channel.get("outputs") or []) if channel["running"] else []
     stuck = [o for o in outputs if o["state"] != "up" and o["restarts"]]
     if not (on_air and channel["running"]):
         status = "down"
-    elif failing:  # a playout failed and waits to start again
+    elif restarting:  # a playout failed and waits to start again
         status = "degraded"
-        reason = reason or f"the playout of {', '.join(failing)} failed; starting it again"
+        reason = reason or f"the playout of {', '.join(restarting)} failed; starting it again"
     elif silent:  # a channel of the network is not being written
         status = "degraded"
         reason = reason or f"channel(s) {', '.join(silent)} not on air"
@@ -74,6 +77,9 @@ def health(store: Store, hls_dir) -> dict[str, Any]:
         status = "degraded"
         reason = reason or "; ".join(f"{o['name']} {o.get('where', '')} is not connected: "
                                      f"{o['last_error'][:160]}" for o in stuck)
+    elif failing:  # a model fails every take: nothing new will air until that changes
+        status = "degraded"
+        reason = reason or "; ".join(failing_line(f) for f in failing)
     elif channel.get("mode") == "degraded" or (slate is not None and slate >= SLATE_LIMIT):
         status = "degraded"  # on air, but not the channel: the slate, or nothing new coming
         if not reason:
@@ -90,7 +96,7 @@ def health(store: Store, hls_dir) -> dict[str, Any]:
         "buffer_target_s": channel.get("buffer_target_s"),
         "making": (channel.get("making") or []) if channel["running"] else [],
         "director": channel["doing"],  # what it does now ({"what", "since", "for_s"}) or None
-        "spend": spend(store),
+        "spend": spend(store), "failing": failing,
         "playout": main or None, "next_premiere": store.air.next_premiere(),
         "channels": [{k: c[k] for k in ("name", "policy", "streaming", "playlist_age_s",
                                         "on_air", "playout")} for c in network],

@@ -22,7 +22,7 @@ from webtv.core.settings import Settings
 from webtv.inspection import checks, moderation
 from webtv.production import costs
 from webtv.production.backends import config as backend_config
-from webtv.state.datadir import DataDir
+from webtv.state.datadir import DataDir, root_of
 from webtv.state.store import CallJournal, Store
 from webtv.tools.context import ToolContext
 
@@ -48,6 +48,13 @@ def open_context(settings: Settings, stop: threading.Event | None = None) -> Too
                             loudness=Loudness.from_config(config),
                             budget=costs.budget(config, settings.budget_day,
                                                 settings.budget_hour))
+
+
+def preflight(settings: Settings) -> None:
+    """A start that would be refused (a model, an extra or a key missing) is refused before
+    the data dir is made or its run lock taken: nothing is left behind."""
+    config = settings.config(root_of(settings.data_dir))
+    backend_config.preflight(config, settings.backends)
 
 
 class Runtime:

@@ -58,9 +58,28 @@ def status_report(store: Store) -> dict[str, Any]:
         "takes": store.takes.take_counts(),
         "tool_calls": store.calls.tool_call_count(),
         "endpoints": store.calls.endpoint_health(),
+        "failing": failing_models(store),
         "channels": library_channels(store),
         "spend": spend(store),
     }
+
+
+FAILING_AFTER = 3  # takes in a row a model failed before the channel says it fails them all
+MODELS = ("diffusers:", "transformers:")  # in this process or on the model workers
+
+
+def failing_models(store: Store) -> list[dict[str, Any]]:
+    """The models (in-process or on the model workers) whose last FAILING_AFTER takes or more
+    all failed, with the last error: a model that fails every take, said where it is seen."""
+    return [{"model": e["endpoint"], "capability": e["capability"],
+             "failed_in_a_row": e["failed_in_a_row"], "last_error": e["last_error"] or ""}
+            for e in store.calls.endpoint_health()
+            if e["endpoint"].startswith(MODELS) and e["failed_in_a_row"] >= FAILING_AFTER]
+
+
+def failing_line(failing: dict[str, Any]) -> str:
+    return (f"{failing['model']} ({failing['capability']}) failed its last "
+            f"{failing['failed_in_a_row']} takes: {failing['last_error'][:200]}")
 
 
 def spend(store: Store) -> dict[str, Any]:
@@ -106,6 +125,7 @@ def format_status(report: dict[str, Any]) -> str:
         f"Show:      {report['show'] or '(none yet)'}", *_channel_lines(channel),
         *([f"Director:  {doing_line(channel['doing'])}"] if channel["doing"] else []),
         *_on_air_lines(report), *_making_lines(channel),
+        *[f"FAILING:   {failing_line(f)}" for f in report.get("failing", [])],
         *_output_lines(channel.get("outputs") or []),
         *_next_lines(report, channel), *_programme_lines(report, channel),
         *_spend_lines(report.get("spend")), *_network_lines(report)])

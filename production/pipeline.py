@@ -90,7 +90,7 @@ def make_media(ctx: Production, prompt: str, seed: int, spec, seconds: float, mo
                   [start] if start else [], work,
                   lambda: bill.run("video", b.video, seconds,
                                    lambda: b.video.generate(request, work)))
-    faults = clip.faults
+    faults, sound = clip.faults, clip.sound
     # whichever backend made it: a partial, single-frame or misshapen clip never goes further
     # (the house step would pad it with a frozen last frame)
     clip = replace(refuse_bad_clip(clip.path, clip.made_frames or request.frames,
@@ -98,6 +98,9 @@ def make_media(ctx: Production, prompt: str, seed: int, spec, seconds: float, mo
     music = cached(ctx, "music", b.music, {"mood": mood, "seconds": seconds, "seed": seed}, [],
                    work, lambda: bill.run("music", b.music, seconds,
                                           lambda: b.music.compose(mood, seconds, seed, work)))
+    bed = music.path
+    if sound:  # the model's own sound is the take's; the music goes under it
+        bed = house.bed_under(clip.path, music.path, work / "sound.wav", ctx.loudness)
     pending: list[str] = []  # FFmpeg filters still to apply, in order, in the house pass
     if clip.fps < house.FPS - 0.5:
         if hasattr(b.interpolate, "filter"):
@@ -116,6 +119,6 @@ def make_media(ctx: Production, prompt: str, seed: int, spec, seconds: float, mo
                       lambda: bill.run("upscale", b.upscale, seconds,
                                        lambda: b.upscale.upscale(clip, prompt, work)))
     out = work / "take.mp4"
-    house.normalize(clip.path, music.path, out, seconds, prefilter=",".join(pending),
+    house.normalize(clip.path, bed, out, seconds, prefilter=",".join(pending),
                     loudness=ctx.loudness)
     return out, faults

@@ -28,7 +28,8 @@ class CallTables(Tables):
             return self.db["remote_calls"].insert({**fields, "created_at": now()}).last_pk
 
     def endpoint_health(self) -> list[EndpointHealth]:
-        """Per endpoint: attempts, failures, the last outcome and error, from the call log."""
+        """Per endpoint: attempts, failures, the last outcome and error, and the failures
+        since its last success, from the call log."""
         return self._all(
             "select endpoint, capability, count(*) as attempts, "
             "sum(outcome = 'ok') as ok, sum(outcome != 'ok') as failed, "
@@ -36,7 +37,11 @@ class CallTables(Tables):
             "(select outcome from remote_calls r2 where r2.endpoint = r.endpoint "
             " order by id desc limit 1) as last_outcome, "
             "(select error from remote_calls r2 where r2.endpoint = r.endpoint and "
-            " outcome != 'ok' order by id desc limit 1) as last_error "
+            " outcome != 'ok' order by id desc limit 1) as last_error, "
+            # failures since its last success: a model that fails every take now
+            "(select count(*) from remote_calls r3 where r3.endpoint = r.endpoint and r3.id > "
+            " coalesce((select max(id) from remote_calls r4 where r4.endpoint = r.endpoint "
+            " and r4.outcome = 'ok'), 0)) as failed_in_a_row "
             "from remote_calls r group by endpoint order by endpoint")
 
     def cached_asset(self, key: str) -> CachedAsset | None:

@@ -23,11 +23,17 @@ def content_hash(path: Path) -> str:
     with path.open("rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
+def root_of(root: Path | str | None = None) -> Path:
+    """Where the data directory is (``root``, else $WEBTV_HOME, else ./webtv-data), made or
+    not: a start refused before it begins leaves nothing there."""
+    return Path(root or os.environ.get(ENV) or DEFAULT).resolve()
+
+
 class DataDir:
     def __init__(self, root: Path | str | None = None, create: bool = True) -> None:
         """``create``: make the folders (a channel's own run); without it, a folder that is
         not a channel's data dir is an error (a command pointed at the wrong place)."""
-        self.root = Path(root or os.environ.get(ENV) or DEFAULT).resolve()
+        self.root = root_of(root)
         if not create:
             if not self.db_path.is_file():
                 raise ConfigError(f"no channel at {self.root} (no webtv.db there): start one "

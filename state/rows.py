@@ -272,6 +272,7 @@ class EndpointHealth(TypedDict):
     last_at: str
     last_outcome: str
     last_error: str | None
+    failed_in_a_row: int  # since its last success
 
 
 TABLES = {"bible": Bible, "entities": Entity, "shots": Shot, "takes": Take, "checks": Check,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import os
 import signal
 from pathlib import Path
@@ -15,14 +16,7 @@ import pytest
 
 from webtv.core.errors import BackendError, ConfigError
 from webtv.core.media import probe, read_frames
-from webtv.production.backends.families import (
-    FAMILIES,
-    Options,
-    frames_for,
-    house_crop,
-    shape,
-    smaller,
-)
+from webtv.production.backends.families import Options, house_crop, shape, smaller
 
 if os.environ.get("WEBTV_REQUIRE_TORCH"):  # CI: missing torch is a failure, not a skip
     import torch
@@ -31,23 +25,71 @@ else:
 SMALL = {"width": 160, "height": 96, "steps": 2}  # CPU-sized takes: the rules are the same
 
 
-def test_each_family_keeps_its_own_rules() -> None:
-    wan, ltx, cog = FAMILIES["wan"], FAMILIES["ltx"], FAMILIES["cogvideox"]
+@pytest.fixture(scope="session")
+def released(tmp_path_factory) -> dict[str, Path]:
+    """Every checkpoint of tests/released.py as its configs (no weights), by hub id."""
+    from tests.released import RELEASES, write
+
+    root = tmp_path_factory.mktemp("released")
+    return {r.hub_id: write(r, root) for r in RELEASES}
+
+
+def test_each_released_checkpoint_is_planned_at_its_own_shape(released) -> None:
+    """Read from the checkpoint's own files at start, before a weight is loaded: the size, the
+    frames for a 3 s and a 10 s shot, the rate, the steps and both guidances of each release
+    (CogVideoX 1.5's sample size of 300 was once planned as 2400x2400; Wan 2.2's two experts as
+    Wan 2.1; the 2025-2026 families refused)."""
+    from tests.released import RELEASES
+    from webtv.production.backends.device import device
+    from webtv.production.backends.models import in_process
+
+    loads = device("cpu").loads
+    for release in RELEASES:
+        backend = in_process("video", f"diffusers:{released[release.hub_id]}", {})
+        short, long = backend.plan(3.0), backend.plan(10.0)
+        planned = (short.width, short.height, short.frames, long.frames, short.fps,
+                   short.steps, short.guidance, short.guidance_2)
+        assert (backend.rules.checkpoint, planned) == (release.checkpoint, release.plan), \
+            release.hub_id
+        assert short.frames / short.fps >= 3.0 or backend.rules.fixed_frames
+        assert short.out_width / short.out_height == pytest.approx(16 / 9, rel=0.01)
+        i2v = re.search(r"\bI2V\b", release.checkpoint) is not None
+        assert backend.needs_image == i2v and (backend.can_continue or not i2v), release.hub_id
+    assert device("cpu").loads == loads  # planned from the configs: nothing was loaded
+
+
+def test_the_frame_rules_of_each_kind_of_checkpoint(released) -> None:
+    from webtv.production.backends import checkpoints
+    from webtv.production.backends.families import frames_for, rules_for
+
+    def rules(hub_id: str):
+        return rules_for(checkpoints.from_folder(released[hub_id], hub_id))
+
+    wan = rules("Wan-AI/Wan2.1-T2V-1.3B-Diffusers")
+    ltx = rules("Lightricks/LTX-Video")
+    cog, cog15 = rules("THUDM/CogVideoX-5b-I2V"), rules("THUDM/CogVideoX1.5-5B")
     assert [frames_for(wan, s, 16) for s in (1, 3, 5, 9)] == [17, 49, 81, 81]  # 4k+1, <= 81
     assert [frames_for(ltx, s, 24) for s in (1, 3, 8)] == [25, 73, 193]  # 8k+1
-    assert [frames_for(cog, s, 8) for s in (1, 3, 8)] == [9, 25, 49]  # 8k+1, <= 49
-    planned = shape(ltx, 3.0, Options(width=250, height=140), distilled=False)
+    assert [frames_for(cog, s, 8) for s in (1, 3, 8)] == [49, 49, 49]  # learned: 49 only
+    assert [frames_for(cog15, s, 16) for s in (1, 3, 5, 20)] == [17, 49, 81, 161]  # 16N+1
+    planned = shape(ltx, 3.0, Options(width=250, height=140))
     assert (planned.width % 32, planned.height % 32) == (0, 0)  # LTX: multiples of 32
     assert planned.out_width / planned.out_height == pytest.approx(16 / 9, rel=0.01)
-    assert planned.frames / planned.fps >= 3.0  # the take covers the shot
-    fast = shape(ltx, 3.0, Options(), distilled=True)
+    fast = shape(ltx, 3.0, Options(), distilled=True)  # the owner says it is distilled
     assert (fast.steps, fast.guidance, len(fast.timesteps)) == (8, 1.0, 8)
-    assert shape(wan, 3.0, Options(), distilled=False).fps == 16
-    # CogVideoX generates only at its checkpoint's size, whatever is asked
-    assert shape(cog, 3.0, Options(width=1024, height=576), False, native=(720, 480)).width == 720
+    # CogVideoX 1.0 generates only at its checkpoint's size and count, whatever is asked
+    fixed = shape(cog, 3.0, Options(width=1024, height=576, fps=24))
+    assert (fixed.width, fixed.height, fixed.frames, fixed.fps) == (720, 480, 49, 8)
     assert house_crop(720, 480) == (720, 404) and house_crop(832, 480) == (832, 468)
-    retry = smaller(wan, shape(wan, 3.0, Options(), False), 3.0)
+    retry = smaller(wan, shape(wan, 3.0), 3.0, offload=True)
     assert (retry.fps, retry.frames, retry.tiling, retry.offload) == (8, 25, True, True)
+    assert smaller(wan, shape(wan, 3.0), 3.0, offload=False).offload is False  # never
+    assert smaller(cog, shape(cog, 3.0), 3.0, offload=True).frames == 49  # its one count
+    sky = rules("Skywork/SkyReels-V2-DF-1.3B-540P-Diffusers")
+    long = shape(sky, 25.0)  # one continuous generation, window after window
+    assert (long.frames, long.window, long.overlap, long.fps) == (601, 97, 17, 24)
+    assert shape(sky, 30.0).frames == 721 and shape(sky, 45.0).frames == 721  # 30 s at most
+    assert shape(sky, 3.0).window is None  # one window holds it
 
 
 def test_the_default_gate_holds_cheap_takes_to_every_check_and_gpu_takes_to_playable() -> None:
@@ -82,7 +124,7 @@ def request(backend, seed: int = 7, seconds: float = 3.0, image: Path | None = N
                         height=plan.out_height, seconds=seconds, image=image)
 
 
-@pytest.mark.parametrize("family", ["wan", "ltx", "cogvideox"])
+@pytest.mark.parametrize("family", ["wan", "ltx", "cogvideox", "cogvideox15"])
 def test_each_family_makes_clips_by_its_rules_and_a_seed_makes_them_again(
         tiny, tmp_path: Path, family: str) -> None:
     backend = video(tiny[family])
@@ -93,7 +135,8 @@ def test_each_family_makes_clips_by_its_rules_and_a_seed_makes_them_again(
         clip = backend.generate(request(backend, seed), out)
         clips.append(read_frames(clip.path))
     made = probe(clip.path)
-    expected = {"wan": (49, 16), "ltx": (73, 24), "cogvideox": (25, 8)}[family]
+    expected = {"wan": (49, 16), "ltx": (73, 24), "cogvideox": (49, 8),
+                "cogvideox15": (49, 16)}[family]
     assert (made.frames, round(made.fps)) == expected
     assert made.width / made.height == pytest.approx(16 / 9, rel=0.02)  # cropped, not stretched
     assert all((a == b).all() for a, b in zip(clips[0], clips[1], strict=True))
@@ -123,7 +166,7 @@ def test_a_model_that_is_not_there_is_one_line_at_start(tmp_path: Path, monkeypa
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     with pytest.raises(ConfigError, match="no such directory"):
         in_process("video", f"diffusers:{tmp_path / 'nope'}", {})
-    with pytest.raises(ConfigError, match="huggingface-cli download Wan-AI/Wan2.1-T2V-1.3B"):
+    with pytest.raises(ConfigError, match="hf download Wan-AI/Wan2.1-T2V-1.3B"):
         in_process("video", "diffusers:Wan-AI/Wan2.1-T2V-1.3B-Diffusers", {})
     with pytest.raises(ConfigError, match="not a model this channel runs"):
         in_process("upscale", "diffusers:x/y", {})
@@ -154,7 +197,8 @@ def test_out_of_memory_is_the_takes_fault_and_it_is_tried_once_smaller(
     hook.remove()
     hook = out_of_memory_above(backend, 0)  # nothing fits
     try:
-        with pytest.raises(BackendError, match="out of GPU memory at 73 frames and again at 41"):
+        with pytest.raises(BackendError, match=r"out of GPU memory at 73 frames and again at 41 "
+                                               r"\(tiled, offloaded\)"):
             backend.generate(request(backend), tmp_path)
     finally:
         hook.remove()  # the model is the process's: the next test gets it as it was
@@ -274,6 +318,9 @@ class Placed(torch.nn.Linear):
     def enable_model_cpu_offload(self, device):  # noqa: F811 - diffusers' pipelines have it
         self.offloaded = True
 
+    def remove_all_hooks(self):  # diffusers' pipelines have it: offloading undone
+        self.offloaded = False
+
 
 def test_one_device_keeps_what_fits_moves_out_the_idle_and_offloads_what_never_fits(
         caplog) -> None:
@@ -347,4 +394,141 @@ def test_a_wan_ti2v_take_starts_from_a_picture(tiny, tmp_path: Path) -> None:
     Image.new("RGB", (160, 96), (200, 40, 40)).save(tmp_path / "start.png")
     clip = backend.generate(request(backend, image=tmp_path / "start.png"), tmp_path)
     assert type(backend._i2v).__name__ == "WanImageToVideoPipeline"
-    assert probe(clip.path).frames == 49
+    assert probe(clip.path).frames == 73  # TI2V-5B: 24 fps
+
+
+def test_a_retrys_offloading_ends_with_the_retry_and_never_means_never() -> None:
+    """After an out-of-memory retry ran offloaded, the next take runs as configured: whole on
+    the GPU where it fits ("auto"), never offloaded under "never"."""
+    from webtv.production.backends.device import Device
+
+    class Budgeted(Device):
+        accelerated = True
+
+        def budget(self) -> int:
+            return 3 * 100 * 100 * 4
+
+    device = Budgeted("cuda")
+    model = device.model("video", lambda: Placed(100))
+    with device.use("video", "video", 4, offload=True):  # the retry
+        assert model.offloaded
+    with device.use("video", "video", 4, offload=None):  # the next take, "auto": it fits
+        assert not model.offloaded and model.where == "cuda"
+    with device.use("video", "video", 4, offload=True):
+        pass
+    with device.use("video", "video", 4, offload=False):  # "never"
+        assert not model.offloaded and model.where == "cuda"
+    huge = device.model("huge", lambda: Placed(200))
+    with device.use("huge", "video", 4, offload=None):  # never fits whole: stays offloaded
+        assert huge.offloaded
+    with device.use("huge", "video", 4, offload=None):
+        assert huge.offloaded
+
+
+def test_under_never_the_retry_is_not_offloaded(tiny, tmp_path: Path) -> None:
+    backend = video(tiny["ltx"], offload="never")
+    hook = out_of_memory_above(backend, 0)
+    try:
+        with pytest.raises(BackendError, match=r"again at 41 \(tiled\)$"):
+            backend.generate(request(backend), tmp_path)
+    finally:
+        hook.remove()
+
+
+def test_a_start_picture_is_cropped_to_the_models_aspect_never_stretched(
+        tiny, tmp_path: Path) -> None:
+    """A 16:9 still for a 3:2 model (CogVideoX's 720x480): the centre is cut to 3:2, so a
+    square in the picture reaches the model square (stretched, it came 18 % narrower)."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    from webtv.production.backends.families import Shape
+
+    still = Image.new("RGB", (1024, 576), (30, 30, 30))
+    ImageDraw.Draw(still).rectangle((368, 144, 655, 431), fill=(220, 20, 20))  # 288x288
+    still.save(tmp_path / "still.png")
+    backend = video(tiny["cogvideox-i2v"])
+    planned = Shape(720, 480, 49, 8, 2, 6.0, 720, 404)
+    kwargs = backend._arguments(backend.pipeline(), request(backend, image=tmp_path /
+                                                            "still.png"), planned)
+    picture = np.asarray(kwargs["image"])
+    assert picture.shape[:2] == (480, 720)
+    red = np.argwhere((picture[..., 0] > 150) & (picture[..., 1] < 80))
+    height, width = red.max(axis=0) - red.min(axis=0) + 1
+    assert abs(width - height) <= 2 and height == pytest.approx(240, abs=3)
+
+
+def failing_model(backend, message: str):
+    """The transformer raises what a checkpoint that does not fit the plan raises."""
+    def hook(module, args, kwargs):
+        raise RuntimeError(message)
+    return backend.pipeline().transformer.register_forward_pre_hook(hook, with_kwargs=True)
+
+
+def test_a_model_error_is_the_takes_fault_and_a_model_failing_every_take_says_so(
+        tiny, ctx) -> None:
+    """Not the director's turn: the take fails, then its shot, production goes on; after
+    three takes in a row the status, /health and the operator's overview name the model and
+    its error."""
+    from tests.test_production import a_show, written
+    from webtv.app.reads import overview
+    from webtv.director.status import failing_models, format_status, status_report
+    from webtv.inspection.checks import gate
+    from webtv.production import line
+
+    from webtv.state.store import CallJournal
+
+    journal, write = [], CallJournal(ctx.data)
+    backend = video(tiny["ltx"])
+    backend.journal = lambda **row: (journal.append(row), write(**row))
+    error = "The size of tensor a (1024) must match the size of tensor b (4096) at dim 1"
+    hook = failing_model(backend, error)
+    ctx = ctx.with_production(backends=dataclasses.replace(ctx.backends, video=backend),
+                              parallel=1, gate=gate("playable"))
+    a_show(ctx)
+    try:
+        report = line.produce(ctx.production, written(ctx, "the fox waves", "the fox bows"))
+    finally:
+        hook.remove()
+    assert all(o.dropped for o in report.outcomes)
+    assert f"diffusers:ltx failed: RuntimeError: {error}" in report.outcomes[0].failures[-1]
+    assert [r["outcome"] for r in journal][:3] == ["error"] * 3
+    failing = failing_models(ctx.store)
+    assert [f["model"] for f in failing] == ["diffusers:ltx"]
+    assert error in failing[0]["last_error"]
+    status = format_status(status_report(ctx.store))
+    assert "FAILING:   diffusers:ltx (video) failed its last" in status and error in status
+    assert overview(ctx.store)["status"]["failing"] == failing
+    backend.generate(request(backend), ctx.data.workspace())  # the model works again
+    assert failing_models(ctx.store) == []
+    write.close()
+
+
+def test_a_missing_extra_is_one_line_before_anything_is_written(tmp_path: Path) -> None:
+    """Without the [gpu] or [hosted] extra a start is refused at once, the extra named, and
+    the data dir is never made."""
+    import subprocess
+    import sys
+
+    blocker = tmp_path / "site"
+    blocker.mkdir()
+    (blocker / "sitecustomize.py").write_text(
+        "import sys\n"
+        "class Missing:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('torch', 'replicate', 'google'):\n"
+        "            raise ModuleNotFoundError(name)\n"
+        "sys.meta_path.insert(0, Missing())\n")
+    env = {**os.environ, "PYTHONPATH": str(blocker), "REPLICATE_API_TOKEN": "r8_x"}
+    env.pop("WEBTV_LLM_MODEL", None)
+    for flag, extra in (("diffusers:Wan-AI/Wan2.1-T2V-1.3B-Diffusers", "gpu"),
+                        ("replicate:wan-video/wan-2.2-t2v-fast", "hosted")):
+        home = tmp_path / f"home-{extra}"
+        done = subprocess.run([sys.executable, "-m", "webtv.app.cli", "run", "--data-dir",
+                               str(home), "--theme", "a fox", "--video", flag],
+                              env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2, done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and f"pip install 'ai-webtv[{extra}]'" in lines[0], lines
+        assert f"[{extra}] extra" in lines[0] and "download" not in lines[0]
+        assert not home.exists()  # nothing written

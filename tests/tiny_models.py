@@ -125,9 +125,11 @@ def ltx(out: Path, distilled: bool = False) -> None:
         transformer=transformer).save_pretrained(out)
 
 
-def cogvideox(out: Path, i2v: bool = False) -> None:
-    """CogVideoX-2B's layout at 256x144 (its positional embeddings fix the size); ``i2v``:
-    5B-I2V's (image latents beside the noise, learned positions)."""
+def cogvideox(out: Path, i2v: bool = False, v15: bool = False) -> None:
+    """CogVideoX-2B's layout at 256x144 and the released 49 frames (its positional embeddings
+    fix both); ``i2v``: 5B-I2V's (image latents beside the noise, positions learned for 13
+    latent frames); ``v15``: CogVideoX 1.5's (two frames a patch, rotary positions over any
+    size, and the released sample size of 300, which is no size to plan at)."""
     from diffusers import (
         AutoencoderKLCogVideoX,
         CogVideoXDDIMScheduler,
@@ -142,12 +144,15 @@ def cogvideox(out: Path, i2v: bool = False) -> None:
         in_channels=3, out_channels=3, down_block_types=("CogVideoXDownBlock3D",) * 4,
         up_block_types=("CogVideoXUpBlock3D",) * 4, block_out_channels=(8, 8, 8, 8),
         latent_channels=4, layers_per_block=1, norm_num_groups=2, temporal_compression_ratio=4)
+    positions = dict(sample_width=300, sample_height=300, sample_frames=81, patch_size_t=2,
+                     use_rotary_positional_embeddings=True, patch_bias=False,
+                     ofs_embed_dim=2 if i2v else None) if v15 else dict(
+        sample_width=32, sample_height=18, sample_frames=49,
+        use_rotary_positional_embeddings=i2v, use_learned_positional_embeddings=i2v)
     transformer = CogVideoXTransformer3DModel(
         num_attention_heads=2, attention_head_dim=16, in_channels=8 if i2v else 4,
         out_channels=4, time_embed_dim=2, text_embed_dim=TEXT_DIM, num_layers=1,
-        sample_width=32, sample_height=18, sample_frames=25, patch_size=2,
-        temporal_compression_ratio=4, max_text_seq_length=226,
-        use_rotary_positional_embeddings=i2v, use_learned_positional_embeddings=i2v)
+        patch_size=2, temporal_compression_ratio=4, max_text_seq_length=226, **positions)
     scheduler = CogVideoXDDIMScheduler(
         beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012, clip_sample=False,
         num_train_timesteps=1000, prediction_type="v_prediction", rescale_betas_zero_snr=True,
@@ -223,7 +228,8 @@ def musicgen(out: Path) -> None:
 BUILDERS = {
     "wan": wan, "wan-ti2v": lambda out: wan(out, ti2v=True), "ltx": ltx,
     "ltx-distilled": lambda out: ltx(out, distilled=True), "cogvideox": cogvideox,
-    "cogvideox-i2v": lambda out: cogvideox(out, i2v=True), "musicgen": musicgen,
+    "cogvideox-i2v": lambda out: cogvideox(out, i2v=True),
+    "cogvideox15": lambda out: cogvideox(out, v15=True), "musicgen": musicgen,
     "pixart": pixart,
 }
 

@@ -53,6 +53,9 @@ function renderOverview(o) {
   $("making").replaceChildren(...(ch.running ? ch.making || [] : []).map((m) =>
     el("li", "muted", `Making ${m.kind} with ${m.model}: step ${m.step} of ${m.steps}, ` +
       `${Math.round(m.seconds)} s` + (m.note ? ` (${m.note})` : ""))));
+  $("failing").replaceChildren(...(s.failing || []).map((f) =>
+    el("li", "bad", `${f.model} (${f.capability}) failed its last ${f.failed_in_a_row} ` +
+      `takes: ${short(f.last_error, 200)}`)));
   $("outputs").replaceChildren(...(ch.running ? ch.outputs || [] : []).map((out) =>
     el("li", out.state === "up" ? "muted" : "bad", out.state === "up"
       ? `${out.name} ${out.where || ""}: up` + (out.restarts ? ` (${out.restarts} restarts)` : "")

@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 
 from webtv import prompts
-from webtv.core.media import run_ffmpeg
+from webtv.core.media import write_wav
 from webtv.production.backends.base import Asset
 from webtv.production.backends.device import torch
-from webtv.production.backends.inprocess import InProcess, load
+from webtv.production.backends.inprocess import InProcess, load, take_fault
 
 MARGIN_S = 0.25  # a little more than the take: the house step trims, it never pads music
 
@@ -38,6 +38,7 @@ class TransformersMusic(InProcess):
                      dtype=self.options.torch_dtype()).eval()
         return _Pair(processor, model)
 
+    @take_fault("music")
     def compose(self, mood: str, seconds: float, seed: int, out_dir: Path) -> Asset:
         pair = self.pipeline()
         config = pair.model.config
@@ -64,6 +65,7 @@ class DiffusersAudio(InProcess):
 
     what = "music"
 
+    @take_fault("music")
     def compose(self, mood: str, seconds: float, seed: int, out_dir: Path) -> Asset:
         pipe = self.pipeline()
         accepted = inspect.signature(pipe.__call__).parameters
@@ -117,13 +119,3 @@ class _Steps:
         self.done += 1
         self.device.step(self.done, self.total)
         return scores
-
-
-def write_wav(samples: np.ndarray, rate: int, out: Path) -> Path:
-    """(channels, samples) float audio as a 16-bit WAV, through FFmpeg's stdin."""
-    channels = samples.shape[0]
-    peak = float(np.abs(samples).max()) or 1.0
-    data = np.ascontiguousarray((samples / max(peak, 1.0)).T.astype(np.float32))
-    run_ffmpeg(["-f", "f32le", "-ar", str(rate), "-ac", str(channels), "-i", "pipe:0",
-                "-c:a", "pcm_s16le", str(out)], input_bytes=data.tobytes())
-    return out

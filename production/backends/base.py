@@ -26,6 +26,8 @@ class Asset:
     faults: tuple[str, ...] = ()  # injected on purpose (local backend, testing): ground truth
     made_frames: int = 0  # a backend that made fewer frames than asked, on purpose, says so
     # (an out-of-memory retry at half the rate: the same seconds)
+    sound: bool = False  # the clip's own sound track is the take's sound (LTX-2): the music
+    # goes under it
 
     @classmethod
     def measure(cls, path: Path, faults: tuple[str, ...] = ()) -> Asset:

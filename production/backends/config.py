@@ -48,6 +48,7 @@ ALIASES = {"zeroscope": "zeroscope-576w", "xl": "zeroscope-xl", "ltx": "ltx-vide
            "musicgen": "musicgen-batched"}  # short names for the CLI flags
 HOSTED = {"replicate": ("replicate_video", "ReplicateVideo", "REPLICATE_API_TOKEN"),
           "veo": ("veo_video", "VeoVideo", "GOOGLE_API_KEY")}  # service: module, class, key
+CLIENTS = {"replicate": ("replicate",), "veo": ("google.genai",)}  # their official clients
 REMOTE = {"video": RemoteVideo, "upscale": RemoteUpscale, "interpolate": RemoteInterpolate,
           "music": RemoteMusic}
 
@@ -95,11 +96,9 @@ def build(config: dict[str, Any], choices: dict[str, str | None], work: Path,
     the cluster's model workers). ``fault_rate`` makes the local video backend inject known
     faults (for testing the checks); ``stop``: the run's, after which a cluster's job is left
     to the cluster rather than waited for."""
-    chosen = {cap: choices.get(cap) or config.get("backends", {}).get(cap) or "local"
-              for cap in CAPABILITIES}
     local = local_backends(fault_rate)
     built: dict[str, Any] = {}
-    for cap, name in chosen.items():
+    for cap, name in chosen(config, choices).items():
         if name == "local":
             built[cap] = getattr(local, cap)
         elif name.startswith(models.IN_PROCESS):
@@ -112,6 +111,24 @@ def build(config: dict[str, Any], choices: dict[str, str | None], work: Path,
     if still:
         built["stills"] = model("stills", still, config, journal, stop)
     return Backends(**built)
+
+
+def chosen(config: dict[str, Any], choices: dict[str, str | None]) -> dict[str, str]:
+    """The backend named for each capability: the flag, else webtv.toml, else local."""
+    return {cap: choices.get(cap) or config.get("backends", {}).get(cap) or "local"
+            for cap in CAPABILITIES}
+
+
+def preflight(config: dict[str, Any], choices: dict[str, str | None]) -> None:
+    """What a start is refused for, checked before the data dir is made or touched: the extra
+    a model or a service runs on, the model itself, the service's key. Nothing is loaded."""
+    named = chosen(config, choices)
+    still = choices.get("stills") or config.get("backends", {}).get("stills")
+    for cap, name in [*named.items(), *([("stills", still)] if still else [])]:
+        if name.startswith(models.IN_PROCESS) and not config.get("gpu", {}).get("workers"):
+            models.in_process(cap, name, config.get("gpu", {}))
+        elif name.partition(":")[0] in HOSTED and ":" in name:
+            hosted(cap, name, config, None)
 
 
 def model(cap: str, name: str, config: dict[str, Any], journal: Journal,
@@ -142,6 +159,7 @@ def hosted(cap: str, name: str, config: dict[str, Any], journal: Journal) -> Any
     if cap != "video" or not spec:
         raise ConfigError(f"{cap} backend {name!r}: hosted services make video here "
                           f"(--video {service}:MODEL)")
+    models.need_extra(f"--video {name}", "hosted", CLIENTS[service])
     settings = HostedSettings.from_config(service, config, key_env)
     backend = getattr(import_module(f"webtv.production.backends.{module}"), cls)(
         spec, settings, journal)

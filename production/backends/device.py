@@ -136,12 +136,18 @@ class Device:
                          time.monotonic() - self.progress.started)
 
     def _place(self, key: str, resident: Resident, offload: bool | None) -> None:
-        if not self.accelerated or resident.offloaded or resident.on_device and not offload:
+        if not self.accelerated:
             return
         budget = self.budget()
+        needs = budget is not None and resident.bytes > budget  # it never fits whole
+        if resident.offloaded:
+            if offload or offload is None and needs:
+                return  # offloaded it stays
+            self._whole(key, resident)  # a retry's offload ends with the retry
+        if resident.on_device and not offload:
+            return
         can_offload = hasattr(resident.model, "enable_model_cpu_offload")
-        if can_offload and (offload or offload is None and budget is not None
-                            and resident.bytes > budget):
+        if can_offload and (offload or offload is None and needs):
             self._offload(key, resident)  # asked for, or it would not fit even alone
             return
         on_device = sum(r.bytes for r in self.models.values() if r.on_device)
@@ -160,6 +166,12 @@ class Device:
         resident.model.enable_model_cpu_offload(device=self.name)
         resident.offloaded, resident.on_device = True, False
         log.info("%s runs offloaded: its components visit the GPU in turn", key)
+
+    def _whole(self, key: str, resident: Resident) -> None:
+        """Offloading undone: the model is placed whole again, as configured."""
+        resident.model.remove_all_hooks()
+        resident.offloaded = False
+        log.info("%s runs whole again: the offloading of a retry is undone", key)
 
     def recover(self) -> None:
         """After an out-of-memory error: what the failed run held goes back to the allocator."""

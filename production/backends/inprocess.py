@@ -7,16 +7,22 @@ before); nothing is downloaded unless the owner allows it (``[gpu] download = tr
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from webtv.core.errors import ConfigError
+from webtv.core.errors import BackendError, ConfigError, WebTVError
 from webtv.production.backends.device import device, torch
 from webtv.production.backends.families import Options
 
+log = logging.getLogger("webtv.gpu")
+F = TypeVar("F", bound=Callable[..., Any])
 HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 
 
@@ -75,12 +81,9 @@ def check_source(spec: str, what: str, options: GpuOptions) -> None:
     _, is_dir = source(spec, what)
     if is_dir or options.download:
         return
-    try:
-        from huggingface_hub import scan_cache_dir
-        from huggingface_hub.errors import CacheNotFound
-    except ImportError:
-        raise ConfigError("in-process models need torch, diffusers and transformers: pip "
-                          "install 'ai-webtv[gpu]' (README, \"Your own GPU\")") from None
+    from huggingface_hub import scan_cache_dir
+    from huggingface_hub.errors import CacheNotFound
+
     try:
         cached = {repo.repo_id for repo in scan_cache_dir().repos}
     except CacheNotFound:
@@ -88,7 +91,7 @@ def check_source(spec: str, what: str, options: GpuOptions) -> None:
     if spec not in cached:
         cache = os.environ.get("HF_HOME") or "~/.cache/huggingface"
         raise ConfigError(f"{what} model {spec!r} is not in the Hugging Face cache ({cache}): "
-                          f"fetch it with `huggingface-cli download {spec}`, or allow "
+                          f"fetch it with `hf download {spec}`, or allow "
                           "downloads with [gpu] download = true")
 
 
@@ -106,7 +109,7 @@ def load(spec: str, what: str, options: GpuOptions, loader: Any, **kwargs: Any) 
         cache = os.environ.get("HF_HOME") or "~/.cache/huggingface"
         raise ConfigError(
             f"{what} model {spec!r} is not in the Hugging Face cache ({cache}): fetch it with "
-            f"`huggingface-cli download {spec}`, or allow downloads with [gpu] download = true"
+            f"`hf download {spec}`, or allow downloads with [gpu] download = true"
             + ("" if offline else f" ({str(exc).splitlines()[0][:160]})")) from None
 
 
@@ -114,6 +117,30 @@ def short_name(spec: str) -> str:
     """A model's name for the logs and the takes' records: the hub id, or the folder's name."""
     return spec if HUB_ID.match(spec) and not Path(spec).expanduser().is_dir() \
         else Path(spec).expanduser().resolve().name
+
+
+def take_fault(capability: str) -> Callable[[F], F]:
+    """A model's error is the take's fault, never the turn's: whatever the model raises (a
+    shape its position table cannot hold, a kernel missing, weights that do not match) becomes
+    a BackendError naming the model, in the journal where `webtv status` and /health find a
+    model that fails every take. The channel's own errors pass as they are."""
+    def wrap(method: F) -> F:
+        @functools.wraps(method)
+        def guarded(self: InProcess, *args: Any, **kwargs: Any) -> Any:
+            started = time.monotonic()
+            try:
+                return method(self, *args, **kwargs)
+            except WebTVError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the model's, whatever it is
+                text = f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:300]
+                log.warning("%s failed a take: %s", self.name, text)
+                self.journal(endpoint=self.name, capability=capability, attempt=1,
+                             arguments={}, duration_ms=(time.monotonic() - started) * 1000,
+                             outcome="error", error=text)
+                raise BackendError(f"{self.name} failed: {text}") from exc
+        return guarded  # type: ignore[return-value]
+    return wrap
 
 
 class InProcess:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -26,7 +27,9 @@ from typing import Any
 from webtv.core.errors import BackendError
 from webtv.production.backends import cluster, models
 from webtv.production.backends.base import Asset, ShotSpec, VideoRequest
+from webtv.production.backends.families import Rules, Shape, shape
 
+log = logging.getLogger("webtv.cluster")
 QUEUE = "webtv-models"
 _LOADED: dict[str, Any] = {}  # this worker's backends, kept across jobs
 
@@ -41,6 +44,8 @@ def run_model_job(cap: str, name: str, gpu: dict[str, Any], ask: dict[str, Any]
         if key not in _LOADED:
             _LOADED[key] = models.in_process(cap, name, {**gpu, "workers": False})
         backend = _LOADED[key]
+        if ask.get("about"):  # what the model is: read from its files, nothing made
+            return {"ok": True, "about": about(backend), "worker": os.getpid()}
         if cap == "video":
             image = ask.pop("image", None)
             if image is not None:
@@ -60,6 +65,14 @@ def run_model_job(cap: str, name: str, gpu: dict[str, Any], ask: dict[str, Any]
                 "worker": os.getpid(), "seconds": time.monotonic() - started}
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def about(backend: Any) -> dict[str, Any]:
+    """What a worker's model can do, for the channel that asks: a video model's checkpoint
+    rules (its shapes, whether it starts from a picture, whether it must)."""
+    rules = getattr(backend, "rules", None)
+    return {"rules": rules.as_dict() if rules is not None else None,
+            "distilled": bool(getattr(backend, "distilled", False))}
 
 
 def worker(url: str, name: str | None = None):
@@ -99,8 +112,6 @@ class ModelClient:
     """The asking side: a model backend whose work is done by the model workers."""
 
     any_rate = False
-    can_continue = True  # the worker's model starts from the picture if it can
-    needs_image = False
 
     def __init__(self, cap: str, name: str, gpu: dict[str, Any], url: str, journal: Any,
                  deadline_s: float = 900.0, stop: threading.Event | None = None) -> None:
@@ -113,6 +124,56 @@ class ModelClient:
         self.name = f"{library}:{short_name(model)} (workers)"
         self.deadline_s, self.stop = deadline_s, stop  # stop: no job is waited for after it
         self.queue = Queue(QUEUE, connection=cluster.connect(url))
+        self._about: dict[str, Any] | None = None
+
+    # -- what the workers' model is (asked once, the answer kept) ----------------------------
+    def rules(self) -> Rules | None:
+        """The video checkpoint's rules, as a worker read them from its files."""
+        if self.cap != "video":
+            return None
+        if self._about is None:
+            from rq import Retry
+
+            started = time.monotonic()
+            job = self.queue.enqueue(run_model_job, self.cap, self.spec, self.gpu,
+                                     {"about": True}, retry=Retry(max=cluster.RETRIES),
+                                     result_ttl=60, failure_ttl=60,
+                                     job_timeout=int(self.deadline_s) + 60,
+                                     description=f"{self.spec} about")
+            answer = cluster.answer(job, self.queue, started + self.deadline_s, self.stop)
+            if not answer["ok"]:
+                raise BackendError(f"{self.spec} on the model workers: {answer['error']}")
+            self._about = answer["about"]
+        found = self._about.get("rules")
+        return Rules.from_dict(found) if found else None
+
+    @property
+    def can_continue(self) -> bool:
+        rules = self._known()
+        return bool(rules and rules.can_continue)
+
+    @property
+    def needs_image(self) -> bool:
+        rules = self._known()
+        return bool(rules and rules.needs_image)
+
+    def _known(self) -> Rules | None:
+        try:
+            return self.rules()
+        except BackendError as exc:  # asked again at the next take
+            log.warning("%s: %s", self.name, exc)
+            return None
+
+    def plan(self, seconds: float) -> Shape:
+        """The shape the workers' model makes a shot of ``seconds`` at (its own rules)."""
+        rules = self.rules()
+        if rules is None:
+            raise BackendError(f"{self.name}: the workers could not say what the model is")
+        from webtv.production.backends.inprocess import GpuOptions
+
+        options = GpuOptions.from_config({k: v for k, v in self.gpu.items()
+                                          if k != "workers"})
+        return shape(rules, seconds, options.video, bool(self._about.get("distilled")))
 
     def generate(self, request: VideoRequest, out_dir: Path) -> Asset:
         ask = {**dataclasses.asdict(request), "image": request.image.read_bytes()

@@ -9,7 +9,7 @@ import inspect
 from pathlib import Path
 
 from webtv.production.backends.device import torch
-from webtv.production.backends.inprocess import InProcess
+from webtv.production.backends.inprocess import InProcess, take_fault
 
 DISTILLED_STEPS = 4  # turbo and schnell checkpoints: a few steps, no guidance
 
@@ -17,6 +17,7 @@ DISTILLED_STEPS = 4  # turbo and schnell checkpoints: a few steps, no guidance
 class DiffusersStill(InProcess):
     what = "stills"
 
+    @take_fault("stills")
     def draw(self, prompt: str, seed: int, out_dir: Path) -> Path:
         pipe = self.pipeline()
         accepted = inspect.signature(pipe.__call__).parameters

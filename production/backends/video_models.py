@@ -1,12 +1,14 @@
 """Text-to-video and image-to-video on this machine's GPU: ``--video diffusers:MODEL`` (a
-directory or a cached hub id) through diffusers' own pipeline classes, for the families in
-``families`` (Wan, LTX-Video, CogVideoX).
+directory or a cached hub id) through diffusers' own pipeline classes, for the checkpoints in
+``families`` (Wan 2.1/2.2, LTX-Video, LTX-2, CogVideoX 1.0/1.5, HunyuanVideo 1.5, SkyReels-V2).
 
-The shot's seconds become the family's frames at its own rate and size; the picture is cropped
-to the house's 16:9 (never stretched) and written for the one house encode. A seed makes the
-same frames again (a torch Generator per take). An out-of-memory error is the take's fault:
-logged, tried once more at half the rate with the VAE tiled and the components offloaded, and
-if that fails too the take fails like any other, and the channel stays on air.
+The shot's seconds become the checkpoint's frames at its own rate and size; the picture is
+cropped to the house's 16:9 (never stretched) and written for the one house encode, with the
+model's own sound where it makes one. A seed makes the same frames again (a torch Generator per
+take). An out-of-memory error is the take's fault: logged, tried once more at half the rate
+with the VAE tiled (and offloaded, unless the owner said never), and if that fails too the take
+fails like any other; any other error of the model's is the take's fault too, and the channel
+stays on air.
 """
 
 from __future__ import annotations
@@ -23,17 +25,18 @@ import numpy as np
 from webtv import prompts
 from webtv.core.errors import BackendError, ConfigError
 from webtv.core.media import write_frames
+from webtv.production.backends import checkpoints
 from webtv.production.backends.base import Asset, VideoRequest
 from webtv.production.backends.device import is_out_of_memory, torch
 from webtv.production.backends.families import (
-    I2V_ONLY,
-    Family,
+    Rules,
     Shape,
-    family_of,
+    house_crop,
+    rules_for,
     shape,
     smaller,
 )
-from webtv.production.backends.inprocess import InProcess
+from webtv.production.backends.inprocess import GpuOptions, InProcess, source, take_fault
 
 log = logging.getLogger("webtv.gpu")
 
@@ -42,113 +45,123 @@ class DiffusersVideo(InProcess):
     any_rate = False
     _i2v: Any = None  # the image-to-video pipeline over the same weights, made when needed
 
+    def __init__(self, spec: str, options: GpuOptions, journal: Any = None) -> None:
+        super().__init__(spec, options, journal)
+        where, is_dir = source(spec, self.what)
+        found = checkpoints.from_folder(Path(where), spec) if is_dir else \
+            checkpoints.from_cache(spec)
+        # a checkpoint this channel cannot plan is refused now, not when its first take is due
+        self._rules = rules_for(found) if found is not None else None
+
     # -- what the model is --------------------------------------------------------------
     def _load(self) -> Any:
         pipe = super()._load()
-        family_of(type(pipe).__name__)  # a pipeline of another kind: said now, not mid-take
+        if self._rules is None:  # fetched at its first take: its configs are read now
+            self._rules = rules_for(checkpoints.from_pipeline(pipe, self.spec))
+        if self._rules.flow_shift is not None:  # the documented shift its config lacks
+            pipe.scheduler = type(pipe.scheduler).from_config(
+                pipe.scheduler.config, flow_shift=self._rules.flow_shift)
         return pipe
 
     @property
-    def family(self) -> Family:
-        return family_of(type(self.pipeline()).__name__)
+    def rules(self) -> Rules:
+        """The checkpoint's rules: read from its files at start (or once it is loaded)."""
+        if self._rules is None:
+            self.pipeline()
+        assert self._rules is not None
+        return self._rules
 
     @property
     def distilled(self) -> bool:
-        if self.options.video.distilled is not None:
-            return self.options.video.distilled
-        pipe = self.pipeline()
-        condition = type(pipe).__name__ == "LTXConditionPipeline"  # 0.9.5+: no shifting when
-        fixed = not pipe.scheduler.config.get("use_dynamic_shifting", True)  # distilled
-        return "distill" in self.spec.lower() or (condition and fixed)
+        """Only where the owner says so against the checkpoint's own configs."""
+        return bool(self.options.video.distilled)
 
     @property
     def can_continue(self) -> bool:
         """Whether a take can start from a given picture (image-to-video)."""
-        pipe = self.pipeline()
-        name = type(pipe).__name__
-        if "ImageToVideo" in name or name == "LTXConditionPipeline":
-            return True
-        if self.family.name == "wan":  # only the TI2V checkpoints share T2V's weights
-            return bool(pipe.config.get("expand_timesteps"))
-        return self.family.i2v is not None
+        return self.rules.can_continue
 
     @property
     def needs_image(self) -> bool:
-        return type(self.pipeline()).__name__ in I2V_ONLY or (
-            self.family.name == "wan" and "ImageToVideo" in type(self.pipeline()).__name__)
+        return self.rules.needs_image
 
     def plan(self, seconds: float) -> Shape:
         """The shape a shot of ``seconds`` is generated at."""
-        pipe = self.pipeline()
-        native = None
-        if self.family.fixed_size:
-            config = pipe.transformer.config
-            scale = getattr(pipe, "vae_scale_factor_spatial", 8)
-            native = (config.sample_width * scale, config.sample_height * scale)
-        planned = shape(self.family, seconds, self.options.video, self.distilled, native)
-        return replace(planned, tiling=self.options.tiling(),
-                       offload={"always": True, "never": False}.get(self.options.offload))
+        planned = shape(self.rules, seconds, self.options.video, self.distilled)
+        return replace(planned, tiling=self.options.tiling(), offload=self._offload())
+
+    def _offload(self) -> bool | None:
+        return {"always": True, "never": False}.get(self.options.offload)
 
     # -- a take ---------------------------------------------------------------------------
+    @take_fault("video")
     def generate(self, request: VideoRequest, out_dir: Path) -> Asset:
         seconds = request.seconds or request.frames / max(request.fps, 1)
         planned = self.plan(seconds)
         try:
-            frames = self._run(request, planned, note="")
+            made = self._run(request, planned, note="")
         except Exception as exc:
             if not is_out_of_memory(exc):
                 raise
             self.device.recover()
-            retry = smaller(self.family, planned, seconds)
+            # "never" means never: the retry is smaller and tiled, offloaded only if allowed;
+            # the take after it runs as configured again (Device.use puts it back)
+            retry = smaller(self.rules, planned, seconds,
+                            offload=self.options.offload != "never")
             self._journal(request, 1, "out_of_memory", f"{type(exc).__name__}: {exc}"[:300])
             log.warning("%s: out of memory at %d frames %dx%d; trying again at %d frames, the "
-                        "VAE tiled, offloaded", self.name, planned.frames, planned.width,
-                        planned.height, retry.frames)
+                        "VAE tiled%s", self.name, planned.frames, planned.width,
+                        planned.height, retry.frames, ", offloaded" if retry.offload else "")
             try:
-                frames = self._run(request, retry, note=f"retry after out of memory: "
-                                                       f"{retry.frames} frames")
+                made = self._run(request, retry, note=f"retry after out of memory: "
+                                                      f"{retry.frames} frames")
             except Exception as again:
                 if not is_out_of_memory(again):
                     raise
                 self.device.recover()
                 self._journal(request, 2, "out_of_memory", str(again)[:300])
+                how = "tiled, offloaded" if retry.offload else "tiled"
                 raise BackendError(f"{self.name}: out of GPU memory at {planned.frames} "
-                                   f"frames and again at {retry.frames} (tiled, offloaded)") \
-                    from again
+                                   f"frames and again at {retry.frames} ({how})") from again
             planned = retry
+        frames, sound = made
+        # the size the model made (one that picks its own from the start picture too), cropped
+        width, height = house_crop(frames.shape[2], frames.shape[1])
         path = out_dir / "video.nut"
-        write_frames(_cropped(frames, planned.out_width, planned.out_height), planned.fps, path)
-        return Asset(path, planned.frames / planned.fps, planned.out_width, planned.out_height,
-                     float(planned.fps), planned.frames, made_frames=planned.frames)
+        write_frames(_cropped(frames, width, height), planned.fps, path, sound=sound)
+        return Asset(path, len(frames) / planned.fps, width, height, float(planned.fps),
+                     len(frames), made_frames=len(frames), sound=sound is not None)
 
-    def _run(self, request: VideoRequest, planned: Shape, note: str) -> np.ndarray:
+    def _run(self, request: VideoRequest, planned: Shape,
+             note: str) -> tuple[np.ndarray, tuple[np.ndarray, int] | None]:
+        """The frames, and the model's own sound (samples, rate) where it makes one."""
         pipe = self._pipe_for(request)
         kwargs = self._arguments(pipe, request, planned)
         started = time.monotonic()
         with self.device.use(self.name, "video", planned.steps, planned.offload, note):
             _tiled(pipe, planned.tiling)
+            _guided(pipe, planned.guidance)
             out = pipe(**kwargs)
         frames = out.frames[0]  # the batch's one video: (frames, height, width, 3) in [0, 1]
         self._journal(request, 2 if note else 1, "ok", "",
                       time.monotonic() - started, planned)
-        return np.asarray(frames)
+        return np.asarray(frames), _sound(pipe, out) if self.rules.sound else None
 
     def _pipe_for(self, request: VideoRequest) -> Any:
         """The pipeline for this take: image-to-video from the same weights when it starts
         from a picture."""
         pipe = self.pipeline()
-        name = type(pipe).__name__
-        if request.image is None or "ImageToVideo" in name or name == "LTXConditionPipeline":
-            if self.needs_image and request.image is None:
-                raise ConfigError(f"{self.name} is an image-to-video model: it needs a start "
-                                  "picture (a reference still for the cast: --stills)")
-            return pipe
-        if not self.can_continue:
-            return pipe  # it cannot start from a picture: words only
+        rules = self.rules
+        if self.needs_image and request.image is None:
+            raise ConfigError(f"{self.name} is an image-to-video model: it needs a start "
+                              "picture (a reference still for the cast: --stills)")
+        if request.image is None or not rules.can_continue or rules.i2v is None \
+                or "image" in inspect.signature(pipe.__call__).parameters:
+            return pipe  # words only, or the pipeline itself takes the picture
         if self._i2v is None:
             import diffusers
 
-            self._i2v = getattr(diffusers, self.family.i2v).from_pipe(pipe)
+            self._i2v = getattr(diffusers, rules.i2v).from_pipe(pipe)
             self._i2v.set_progress_bar_config(disable=True)
         return self._i2v
 
@@ -165,15 +178,28 @@ class DiffusersVideo(InProcess):
             "height": planned.height, "width": planned.width, "num_frames": planned.frames,
             "num_inference_steps": steps, "guidance_scale": planned.guidance,
             "generator": torch().Generator("cpu").manual_seed(request.seed),
-            "output_type": "np", "callback_on_step_end": step, "frame_rate": planned.fps}
-        if planned.timesteps and type(pipe).__name__ == "LTXConditionPipeline":
+            "output_type": "np", "callback_on_step_end": step, "frame_rate": planned.fps,
+            "fps": planned.fps}
+        if planned.guidance_2 is not None and self.options.video.guidance is None:
+            kwargs["guidance_scale_2"] = planned.guidance_2  # the second expert's
+        if planned.timesteps and "timesteps" in accepted:
             kwargs["timesteps"] = list(planned.timesteps)  # its distilled schedule
             kwargs.pop("num_inference_steps")
+        elif planned.sigmas and "sigmas" in accepted:
+            kwargs["sigmas"] = list(planned.sigmas)
+            kwargs.pop("num_inference_steps")
+        if planned.window:  # diffusion forcing: one generation, window after window
+            kwargs.update(base_num_frames=planned.window, overlap_history=planned.overlap,
+                          addnoise_condition=20)
+        elif "base_num_frames" in accepted:
+            kwargs["base_num_frames"] = planned.frames  # all of it in one window
         if request.image is not None and "image" in accepted:
-            from PIL import Image
+            from PIL import Image, ImageOps
 
-            with Image.open(request.image) as picture:
-                kwargs["image"] = picture.convert("RGB").resize((planned.width, planned.height))
+            with Image.open(request.image) as picture:  # cropped to the model's aspect
+                kwargs["image"] = ImageOps.fit(picture.convert("RGB"),
+                                               (planned.width, planned.height),
+                                               Image.Resampling.LANCZOS)
         if planned.guidance <= 1.0:
             kwargs.pop("negative_prompt")  # no guidance: a negative prompt would do nothing
         return {k: v for k, v in kwargs.items() if k in accepted}
@@ -191,6 +217,13 @@ class DiffusersVideo(InProcess):
 def negative_prompt() -> str:
     """What no take should show (prompts/negative_prompt.txt), for the models that take one."""
     return ", ".join(prompts.word_list("negative_prompt.txt"))
+
+
+def _guided(pipe: Any, guidance: float) -> None:
+    """Guidance held by a guider component (HunyuanVideo 1.5) rather than an argument."""
+    guider = getattr(pipe, "guider", None)
+    if guider is not None and guider.config.get("guidance_scale") != guidance:
+        pipe.guider = guider.new(guidance_scale=guidance)
 
 
 def _tiled(pipe: Any, on: bool) -> None:
@@ -211,3 +244,21 @@ def _cropped(frames: np.ndarray, width: int, height: int) -> list[np.ndarray]:
     top = (pixels.shape[1] - height) // 2
     left = (pixels.shape[2] - width) // 2
     return list(pixels[:, top:top + height, left:left + width])
+
+
+def _sound(pipe: Any, out: Any) -> tuple[np.ndarray, int] | None:
+    """The model's sound for the batch's one video: (samples as (channels, n), rate)."""
+    audio = getattr(out, "audio", None)
+    if audio is None:
+        return None
+    samples = audio[0] if isinstance(audio, list | tuple) else audio
+    samples = np.asarray(samples.float().cpu() if hasattr(samples, "cpu") else samples,
+                         dtype=np.float32)
+    while samples.ndim > 2:  # a batch of one
+        samples = samples[0]
+    if samples.ndim == 1:
+        samples = samples[None]
+    vocoder = getattr(pipe, "vocoder", None)
+    rate = getattr(getattr(vocoder, "config", None), "output_sampling_rate", None) or getattr(
+        getattr(vocoder, "config", None), "sampling_rate", None) or 24000
+    return samples, int(rate)
