@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 import os
+import re
 import signal
 from pathlib import Path
 
@@ -475,7 +475,6 @@ def test_a_model_error_is_the_takes_fault_and_a_model_failing_every_take_says_so
     from webtv.director.status import failing_models, format_status, status_report
     from webtv.inspection.checks import gate
     from webtv.production import line
-
     from webtv.state.store import CallJournal
 
     journal, write = [], CallJournal(ctx.data)
