@@ -4,6 +4,7 @@ the next job, and send the clip back; a channel with `[gpu] workers = true` airs
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -64,6 +65,15 @@ def test_model_workers_keep_the_model_loaded_between_jobs(tiny, redis_url, redis
             loads[row["arguments"]["worker"]].add(row["arguments"]["loads"])
         assert len(loads) == 2, journal  # both workers took jobs
         assert all(seen == {1} for seen in loads.values()), loads  # each loaded the model once
+        # what the model can do is the worker's model's, not a guess: LTX starts from a
+        # picture, an I2V-only checkpoint must, Wan 2.1 T2V cannot
+        assert (client.can_continue, client.needs_image) == (True, False)
+        assert client.plan(3.0) == dataclasses.replace(local.plan(3.0), tiling=False,
+                                                       offload=None)
+        for name, abilities in (("cogvideox-i2v", (True, True)), ("wan", (False, False))):
+            other = ModelClient("video", f"diffusers:{tiny[name]}", SMALL, redis_url,
+                                lambda **row: None, deadline_s=240)
+            assert (other.can_continue, other.needs_image) == abilities, name
     finally:
         workers.stop()
 
