@@ -5,8 +5,9 @@ channel's own backend at the size the channel uses. Prints a table: seconds per 
 VRAM, the real-time ratio (seconds of video made per second of work), with and without CPU
 offload.
 
-    python bench/gpu.py                       # on a GPU: Wan 1.3B, LTX-Video 2B, CogVideoX-2B
+    python bench/gpu.py                       # on a GPU: every family below, at real size
     python bench/gpu.py --families ltx --steps 8 --seconds 5
+    python bench/gpu.py --families wan22-a14b ltx2 hunyuan15 skyreels-df --seconds 5
     python bench/gpu.py --tiny                # anywhere: the tests' tiny models, to check it runs
 """
 
@@ -105,8 +106,149 @@ def cogvideox(device: str):
                                          rescale_betas_zero_snr=True))
 
 
+def umt5_xxl(device: str):
+    from transformers import UMT5Config, UMT5EncoderModel
+
+    return made(UMT5EncoderModel, device, config=UMT5Config(vocab_size=256384, **T5_XXL))
+
+
+def _wan_like(device: str, cls_name: str, transformer: dict, vae: dict, shift: float | None,
+              **pipeline):
+    """A Wan-shaped pipeline (Wan 2.2, SkyReels-V2) at its released configs."""
+    import diffusers
+
+    from tests import released
+
+    transformer_cls = diffusers.SkyReelsV2Transformer3DModel if "SkyReels" in cls_name \
+        else diffusers.WanTransformer3DModel
+    extra = {k: made(transformer_cls, device, **transformer) if v is True else v
+             for k, v in pipeline.items()}
+    return getattr(diffusers, cls_name)(
+        tokenizer=tokenizer(512), text_encoder=umt5_xxl(device),
+        vae=made(diffusers.AutoencoderKLWan, device, **vae),
+        scheduler=diffusers.UniPCMultistepScheduler(
+            **{**released.UNIPC, **({"flow_shift": shift} if shift else {})}),
+        transformer=made(transformer_cls, device, **transformer), **extra)
+
+
+def wan22_a14b(device: str):
+    """Wan 2.2 T2V A14B: two 14B experts (bfloat16: 57 GB of weights with UMT5-XXL)."""
+    from tests import released
+
+    return _wan_like(device, "WanPipeline", released.WAN_14B, released.WAN_VAE, 12.0,
+                     transformer_2=True, boundary_ratio=0.875)
+
+
+def wan22_ti2v(device: str):
+    """Wan 2.2 TI2V-5B: a 5B transformer over the 16x VAE."""
+    from tests import released
+
+    return _wan_like(device, "WanPipeline", {**released.WAN_13B, "in_channels": 48,
+                                             "out_channels": 48, "num_attention_heads": 24,
+                                             "ffn_dim": 14336},
+                     released.WAN22_VAE, 5.0, expand_timesteps=True)
+
+
+def skyreels(device: str):
+    """SkyReels-V2 DF 1.3B 540P: Wan's 1.3B with diffusion forcing."""
+    from tests import released
+
+    return _wan_like(device, "SkyReelsV2DiffusionForcingPipeline", released.SKYREELS_13B,
+                     released.WAN_VAE, 8.0)
+
+
+def cogvideox15(device: str):
+    """CogVideoX 1.5 5B: 42 layers of 48 heads, two frames a patch, T5-XXL, 1360x768."""
+    from diffusers import (
+        AutoencoderKLCogVideoX,
+        CogVideoXDDIMScheduler,
+        CogVideoXPipeline,
+        CogVideoXTransformer3DModel,
+    )
+
+    from tests import released
+
+    return CogVideoXPipeline(
+        tokenizer=tokenizer(226), text_encoder=t5_xxl(device),
+        vae=made(AutoencoderKLCogVideoX, device),
+        transformer=made(CogVideoXTransformer3DModel, device, **released.COG_15),
+        scheduler=CogVideoXDDIMScheduler(**released.COG_DDIM))
+
+
+def ltx2(device: str):
+    """LTX-2 19B with its audio VAE, vocoder and text connectors (diffusers' defaults are the
+    release's) and Gemma 3 12B as the text encoder."""
+    from diffusers import (
+        AutoencoderKLLTX2Audio,
+        AutoencoderKLLTX2Video,
+        FlowMatchEulerDiscreteScheduler,
+        LTX2Pipeline,
+        LTX2VideoTransformer3DModel,
+    )
+    from diffusers.pipelines.ltx2 import LTX2TextConnectors
+    from diffusers.pipelines.ltx2.vocoder import LTX2Vocoder
+    from transformers import Gemma3Config, Gemma3ForConditionalGeneration, Gemma3TextConfig
+
+    from tests import released
+    from tests.tiny_families import gemma_tokenizer
+
+    text = Gemma3TextConfig(vocab_size=262208, hidden_size=3840, intermediate_size=15360,
+                            num_hidden_layers=48, num_attention_heads=16,
+                            num_key_value_heads=8, head_dim=256, query_pre_attn_scalar=256)
+    return LTX2Pipeline(
+        tokenizer=gemma_tokenizer(1024),
+        text_encoder=made(Gemma3ForConditionalGeneration, device,
+                          config=Gemma3Config(text_config=text)),
+        connectors=made(LTX2TextConnectors, device), vae=made(AutoencoderKLLTX2Video, device),
+        audio_vae=made(AutoencoderKLLTX2Audio, device), vocoder=made(LTX2Vocoder, device),
+        transformer=made(LTX2VideoTransformer3DModel, device),
+        scheduler=FlowMatchEulerDiscreteScheduler(**released.LTX_SHIFTING))
+
+
+def hunyuan15(device: str):
+    """HunyuanVideo 1.5 480p T2V: the 8.3B transformer, its VAE (16x), Qwen2.5-VL-7B's language
+    model and ByT5-small for quoted text, guidance 6 in its guider."""
+    from diffusers import (
+        AutoencoderKLHunyuanVideo15,
+        FlowMatchEulerDiscreteScheduler,
+        HunyuanVideo15Pipeline,
+        HunyuanVideo15Transformer3DModel,
+    )
+    from diffusers.guiders import ClassifierFreeGuidance
+    from transformers import (
+        ByT5Tokenizer,
+        Qwen2_5_VLTextConfig,
+        Qwen2_5_VLTextModel,
+        T5Config,
+        T5EncoderModel,
+    )
+
+    from tests.tiny_families import _system_prompt, qwen_tokenizer
+
+    qwen = Qwen2_5_VLTextConfig(vocab_size=152064, hidden_size=3584, intermediate_size=18944,
+                                num_hidden_layers=28, num_attention_heads=28,
+                                num_key_value_heads=4)
+    byt5 = T5Config(vocab_size=384, d_model=1472, d_kv=64, d_ff=3584, num_layers=12,
+                    num_heads=6, feed_forward_proj="gated-gelu", pad_token_id=0,
+                    eos_token_id=1, decoder_start_token_id=0)
+    return HunyuanVideo15Pipeline(
+        tokenizer=qwen_tokenizer([_system_prompt()]),
+        text_encoder=made(Qwen2_5_VLTextModel, device, config=qwen), tokenizer_2=ByT5Tokenizer(),
+        text_encoder_2=made(T5EncoderModel, device, config=byt5),
+        vae=made(AutoencoderKLHunyuanVideo15, device),
+        transformer=made(HunyuanVideo15Transformer3DModel, device),
+        scheduler=FlowMatchEulerDiscreteScheduler(shift=5.0),
+        guider=ClassifierFreeGuidance(guidance_scale=6.0))
+
+
 REAL = {"wan": ("Wan2.1-T2V-1.3B", wan), "ltx": ("LTX-Video-2B", ltx),
-        "cogvideox": ("CogVideoX-2B", cogvideox)}
+        "cogvideox": ("CogVideoX-2B", cogvideox),
+        "cogvideox15": ("CogVideoX1.5-5B", cogvideox15),
+        "wan22-ti2v": ("Wan2.2-TI2V-5B", wan22_ti2v),
+        "wan22-a14b": ("Wan2.2-T2V-A14B", wan22_a14b),
+        "skyreels-df": ("SkyReels-V2-DF-1.3B-540P", skyreels),
+        "ltx2": ("LTX-2", ltx2), "hunyuan15": ("HunyuanVideo-1.5-480p_t2v", hunyuan15)}
+TINY = {"wan22-ti2v": "wan-ti2v"}  # the tests' tiny model of each, where named otherwise
 
 
 def backend(family: str, args: argparse.Namespace, offload: bool, root: Path):
@@ -114,7 +256,8 @@ def backend(family: str, args: argparse.Namespace, offload: bool, root: Path):
     options = {"offload": "always" if offload else "never", "steps": args.steps}
     if args.tiny:
         options.update(width=160, height=96, device="cpu")
-        return in_process("video", f"diffusers:{build(root, [family])[family]}", options)
+        name = TINY.get(family, family)
+        return in_process("video", f"diffusers:{build(root, [name])[name]}", options)
     name, make = REAL[family]
     folder = root / name
     folder.mkdir(exist_ok=True)
@@ -143,7 +286,7 @@ def measure(video, seconds: float, runs: int) -> dict:
         times.append(time.perf_counter() - started)
     wall = sum(times[1:]) / max(1, len(times) - 1)
     peak = torch.cuda.max_memory_allocated() / 2**30 if accelerated else float("nan")
-    return {"size": f"{plan.width}x{plan.height}", "frames": plan.frames, "fps": plan.fps,
+    return {"checkpoint": video.rules.checkpoint, "size": f"{plan.width}x{plan.height}", "frames": plan.frames, "fps": plan.fps,
             "steps": plan.steps, "wall": wall, "peak": peak,
             "ratio": plan.frames / plan.fps / wall,
             "params": sum(p.numel() for m in video.pipeline().components.values()
@@ -163,14 +306,15 @@ def main() -> None:
     where = "cpu" if args.tiny or not torch.cuda.is_available() else \
         torch.cuda.get_device_name(0)
     print(f"device: {where}; torch {torch.__version__}; a {args.seconds:g} s shot", flush=True)
-    print("| family | weights (B params) | size | frames @ fps | steps | offload | "
+    print("| family | planned as | weights (B params) | size | frames @ fps | steps | offload | "
           "s a take | peak VRAM GB | video s per s |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for family in args.families:
         for offload in {"both": (False, True), "on": (True,), "off": (False,)}[args.offload]:
             video = backend(family, args, offload, root)
             row = measure(video, args.seconds, args.runs)
-            print(f"| {family} | {row['params']:.2f} | {row['size']} | {row['frames']} @ "
+            print(f"| {family} | {row['checkpoint']} | {row['params']:.2f} | {row['size']} | "
+                  f"{row['frames']} @ "
                   f"{row['fps']} | {row['steps']} | {'on' if offload else 'off'} | "
                   f"{row['wall']:.1f} | {row['peak']:.1f} | {row['ratio']:.3f} |", flush=True)
         video.device.models.clear()  # the next family gets the whole GPU

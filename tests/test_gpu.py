@@ -293,7 +293,8 @@ def air_a_take(home: Path, *args: str, toml: str = "", timeout: float = 240) -> 
                        "takes.id = air_log.take_id where kind = 'take'")
 
 
-@pytest.mark.parametrize("family", ["wan", "ltx", "cogvideox"])
+@pytest.mark.parametrize("family", ["wan", "ltx", "cogvideox", "cogvideox15", "wan22-a14b",
+                                    "ltx2", "hunyuan15", "skyreels-df"])
 def test_a_channel_airs_what_the_model_makes(tiny, tmp_path: Path, family: str) -> None:
     aired = air_a_take(tmp_path / "home", "--video", f"diffusers:{tiny[family]}", "--music",
                        f"transformers:{tiny['musicgen']}")
@@ -531,3 +532,68 @@ def test_a_missing_extra_is_one_line_before_anything_is_written(tmp_path: Path) 
         assert len(lines) == 1 and f"pip install 'ai-webtv[{extra}]'" in lines[0], lines
         assert f"[{extra}] extra" in lines[0] and "download" not in lines[0]
         assert not home.exists()  # nothing written
+
+
+def test_wan22_a14b_runs_both_experts_with_their_own_guidance(tiny, tmp_path: Path) -> None:
+    """Two experts: the high-noise one above the checkpoint's boundary at guidance 4, the
+    low-noise one below it at 3 (Wan 2.1's single guidance was all it used to get)."""
+    backend = video(tiny["wan22-a14b"])
+    pipe = backend.pipeline()
+    calls = {"transformer": 0, "transformer_2": 0}
+    hooks = [getattr(pipe, name).register_forward_pre_hook(
+        lambda *_, name=name: calls.__setitem__(name, calls[name] + 1))
+        for name in calls]
+    try:
+        planned = backend.plan(3.0)
+        kwargs = backend._arguments(pipe, request(backend), planned)
+        assert (kwargs["guidance_scale"], kwargs["guidance_scale_2"]) == (4.0, 3.0)
+        backend.generate(request(backend), tmp_path)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    assert calls["transformer"] > 0 and calls["transformer_2"] > 0, calls
+
+
+def test_ltx2_makes_the_takes_sound_and_the_music_goes_under_it(tiny, tmp_path: Path) -> None:
+    """LTX-2's sound comes back with the picture; the take's sound is that sound, with the
+    music bed 12 LU under it, and the whole at the house loudness."""
+    import av
+    import numpy as np
+
+    from webtv.core import house
+    from webtv.core.media import run_ffmpeg
+
+    backend = video(tiny["ltx2"])
+    clip = backend.generate(request(backend), tmp_path)
+    made = probe(clip.path)
+    assert clip.sound and made.audio_codec == "pcm_s16le" and made.sample_rate == 24000
+    # the mix, measured on known sounds: a 1 kHz voice and a 300 Hz bed
+    voice, music = tmp_path / "voice.wav", tmp_path / "music.wav"
+    run_ffmpeg(["-f", "lavfi", "-i", "sine=frequency=1000:duration=4", "-af", "volume=-20dB",
+                str(voice)])
+    run_ffmpeg(["-f", "lavfi", "-i", "sine=frequency=300:duration=4", str(music)])
+    mixed = house.bed_under(voice, music, tmp_path / "mixed.wav")
+    with av.open(str(mixed)) as box:  # the left channel (packed: L R L R ...)
+        samples = np.concatenate([f.to_ndarray().reshape(-1, 2)[:, 0]
+                                  for f in box.decode(audio=0)]).astype(float)
+    spectrum = np.abs(np.fft.rfft(samples[:48000])) ** 2  # one second: 1 Hz a bin
+    under = 10 * np.log10(spectrum[995:1006].sum() / spectrum[295:306].sum())
+    assert under == pytest.approx(house.BED_LU, abs=1.5)  # K-weighting differs a little
+    out = tmp_path / "take.mp4"
+    house.normalize(clip.path, house.bed_under(clip.path, music, tmp_path / "bed.wav"), out,
+                    3.0)
+    assert probe(out).audio_codec == "aac"
+
+
+def test_a_skyreels_take_of_a_long_shot_is_one_generation(tiny, tmp_path: Path) -> None:
+    """Diffusion forcing: a shot longer than the model's window is made as one generation,
+    window after window with 17 frames carried over, not cut into takes; its scheduler gets
+    the documented shift its config lacks."""
+    backend = video(tiny["skyreels-df"], fps=8)
+    assert backend.pipeline().scheduler.config.flow_shift == 8.0
+    planned = backend.plan(15.0)
+    assert (planned.frames, planned.window, planned.overlap) == (121, 97, 17)
+    kwargs = backend._arguments(backend.pipeline(), request(backend, seconds=15.0), planned)
+    assert (kwargs["base_num_frames"], kwargs["overlap_history"]) == (97, 17)
+    clip = backend.generate(request(backend, seconds=15.0), tmp_path)
+    assert probe(clip.path).frames == 121 and clip.duration >= 15.0

@@ -235,12 +235,16 @@ BUILDERS = {
 
 
 def build(root: Path, names: list[str] | None = None) -> dict[str, Path]:
-    """Each model in ``root/NAME`` (built once: an existing folder is kept)."""
+    """Each model in ``root/NAME`` (built once: an existing folder is kept), with the
+    families of tests/tiny_families.py."""
+    from tests.tiny_families import BUILDERS as MORE
+
+    every = {**BUILDERS, **MORE}
     made = {}
-    for name in names or list(BUILDERS):
+    for name in names or list(every):
         out = root / name
         if not (out / "model_index.json").is_file() and not (out / "config.json").is_file():
-            BUILDERS[name](out)
+            every[name](out)
         made[name] = out
     return made
 

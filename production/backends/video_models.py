@@ -67,8 +67,9 @@ class DiffusersVideo(InProcess):
     def rules(self) -> Rules:
         """The checkpoint's rules: read from its files at start (or once it is loaded)."""
         if self._rules is None:
-            self.pipeline()
-        assert self._rules is not None
+            pipe = self.pipeline()  # loaded now; or a pipeline built in this process
+            if self._rules is None:
+                self._rules = rules_for(checkpoints.from_pipeline(pipe, self.spec))
         return self._rules
 
     @property
