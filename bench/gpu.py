@@ -286,8 +286,8 @@ def measure(video, seconds: float, runs: int) -> dict:
         times.append(time.perf_counter() - started)
     wall = sum(times[1:]) / max(1, len(times) - 1)
     peak = torch.cuda.max_memory_allocated() / 2**30 if accelerated else float("nan")
-    return {"checkpoint": video.rules.checkpoint, "size": f"{plan.width}x{plan.height}", "frames": plan.frames, "fps": plan.fps,
-            "steps": plan.steps, "wall": wall, "peak": peak,
+    return {"checkpoint": video.rules.checkpoint, "size": f"{plan.width}x{plan.height}",
+            "frames": plan.frames, "fps": plan.fps, "steps": plan.steps, "wall": wall, "peak": peak,
             "ratio": plan.frames / plan.fps / wall,
             "params": sum(p.numel() for m in video.pipeline().components.values()
                           if hasattr(m, "parameters") for p in m.parameters()) / 1e9}
