@@ -181,7 +181,7 @@ RELEASES = [
             ("SkyReelsV2Transformer3DModel", SKYREELS_13B), ("AutoencoderKLWan", WAN_VAE),
             ("UniPCMultistepScheduler", {"prediction_type": "flow_prediction",
                                          "use_flow_sigmas": True}),
-            plan=(960, 544, 73, 241, 24, 30, 6.0, None), checkpoint="SkyReels-V2 DF 544P"),
+            plan=(960, 544, 73, 241, 24, 30, 6.0, None), checkpoint="SkyReels-V2 DF 540P"),
     Release("Skywork/SkyReels-V2-DF-14B-720P-Diffusers", "SkyReelsV2DiffusionForcingPipeline",
             ("SkyReelsV2Transformer3DModel", SKYREELS_14B), ("AutoencoderKLWan", WAN_VAE),
             ("UniPCMultistepScheduler", {"prediction_type": "flow_prediction",
@@ -219,3 +219,11 @@ def _made(cls: Any, config: dict[str, Any]) -> Any:
         return cls(**config)  # a scheduler
     with torch.device("meta"):  # the real class, no weights
         return cls(**config)
+
+
+def readme_row(release: Release) -> str:
+    """The release's row in README.md's table of checkpoints."""
+    width, height, short, long, fps, steps, guidance, second = release.plan
+    guided = f"{guidance:g}" + (f" / {second:g}" if second is not None else "")
+    return (f"| `{release.hub_id}` | {release.checkpoint} | {width}x{height} | {short} / {long} "
+            f"@ {fps} fps | {steps}, {guided} |")

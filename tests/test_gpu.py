@@ -58,6 +58,14 @@ def test_each_released_checkpoint_is_planned_at_its_own_shape(released) -> None:
     assert device("cpu").loads == loads  # planned from the configs: nothing was loaded
 
 
+def test_the_readmes_table_of_checkpoints_is_what_the_channel_plans() -> None:
+    from tests.released import RELEASES, readme_row
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    for release in RELEASES:
+        assert readme_row(release) in readme, release.hub_id
+
+
 def test_the_frame_rules_of_each_kind_of_checkpoint(released) -> None:
     from webtv.production.backends import checkpoints
     from webtv.production.backends.families import frames_for, rules_for
@@ -597,3 +605,42 @@ def test_a_skyreels_take_of_a_long_shot_is_one_generation(tiny, tmp_path: Path) 
     assert (kwargs["base_num_frames"], kwargs["overlap_history"]) == (97, 17)
     clip = backend.generate(request(backend, seconds=15.0), tmp_path)
     assert probe(clip.path).frames == 121 and clip.duration >= 15.0
+
+
+def test_a_channel_whose_model_fails_every_take_stays_on_air_and_says_why(
+        tiny, tmp_path: Path) -> None:
+    """A checkpoint whose position table is shorter than the planned picture (it raises in
+    its transformer) fails its takes, not the director's turn; `webtv status`, /health and the
+    operator's overview name the model and the error while the slate holds the air."""
+    import shutil
+    from urllib.error import HTTPError
+
+    from tests.channel import free_port, get, start, wait_for, webtv
+
+    broken = tmp_path / "wan-short-positions"
+    shutil.copytree(tiny["wan"], broken)
+    config = json.loads((broken / "transformer" / "config.json").read_text())
+    (broken / "transformer" / "config.json").write_text(json.dumps(
+        {**config, "rope_max_seq_len": 4}))
+    home, port = tmp_path / "home", free_port()
+    home.mkdir()
+    (home / "webtv.toml").write_text("[gpu]\nwidth = 160\nheight = 96\nsteps = 2\n")
+    channel = start(home, "--theme", "a llama who runs a night-time noodle stand", "--port",
+                    str(port), "--video", f"diffusers:{broken}")
+    try:
+        wait_for(lambda: "FAILING:" in webtv(home, "status"), 300, "the model named failing")
+        status = webtv(home, "status")
+        try:
+            get(f"http://127.0.0.1:{port}/health")
+            health = None  # 200: not what a failing model is
+        except HTTPError as exc:  # 503: degraded
+            health = json.loads(exc.read())
+        assert channel.poll() is None  # still on air
+    finally:
+        channel.send_signal(signal.SIGINT)
+        output = channel.communicate(timeout=120)[0].decode()
+    assert "diffusers:wan-short-positions (video) failed its last" in status
+    assert "RuntimeError: shape" in status
+    assert health["status"] == "degraded" and "wan-short-positions" in health["reason"]
+    assert health["failing"][0]["failed_in_a_row"] >= 3
+    assert "turn failed unexpectedly" not in output, output[-2000:]

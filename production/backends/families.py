@@ -142,7 +142,8 @@ def _skyreels(c: Checkpoint) -> Rules:
     i2v = "ImageToVideo" in c.cls
     # its scheduler config carries no shift (1.0): the documented 8 (5 from a picture)
     shift = c.scheduler.get("flow_shift")
-    return Rules(f"SkyReels-V2 DF {size[1]}P{' I2V' if i2v else ''}", multiple=16,
+    return Rules(f"SkyReels-V2 DF {'720P' if large else '540P'}{' I2V' if i2v else ''}",
+                 multiple=16,
                  frame_step=4, max_frames=int(LONGEST_S * 24) + 1, fps=24, size=size,
                  steps=30, guidance=5.0 if i2v else 6.0, window=window, overlap=17,
                  flow_shift=None if shift and shift != 1.0 else 5.0 if i2v else 8.0,
