@@ -301,16 +301,31 @@ def air_a_take(home: Path, *args: str, toml: str = "", timeout: float = 240) -> 
                        "takes.id = air_log.take_id where kind = 'take'")
 
 
-@pytest.mark.parametrize("family", ["wan", "ltx", "cogvideox", "cogvideox15", "wan22-a14b",
-                                    "ltx2", "hunyuan15", "skyreels-df"])
+@pytest.mark.parametrize("family", ["wan", "wan-ti2v", "wan22-a14b", "wan22-i2v-a14b", "ltx",
+                                    "ltx-distilled", "ltx2", "cogvideox", "cogvideox-i2v",
+                                    "cogvideox15", "hunyuan15", "skyreels-df"])
 def test_a_channel_airs_what_the_model_makes(tiny, tmp_path: Path, family: str) -> None:
+    """Each family and checkpoint shape through `webtv run`, made at its planned shape (an
+    I2V-only checkpoint from the cast's reference still)."""
+    from tests.channel import query
+
+    backend = video(tiny[family])
+    stills = ["--stills", f"diffusers:{tiny['pixart']}"] if backend.needs_image else []
     aired = air_a_take(tmp_path / "home", "--video", f"diffusers:{tiny[family]}", "--music",
-                       f"transformers:{tiny['musicgen']}")
+                       f"transformers:{tiny['musicgen']}", *stills)
     backends = json.loads(aired[0][0])
     assert backends["video"] == f"diffusers:{family}"
     assert backends["music"] == "transformers:musicgen"
     made = probe(tmp_path / "home" / aired[0][1])
     assert (made.width, made.height, made.audio_codec) == (1024, 576, "aac")  # house format
+    rules, planned = backend.rules, backend.plan(3.0)
+    for (arguments,) in query(tmp_path / "home", "select arguments from remote_calls where "
+                              "capability = 'video' and outcome = 'ok'"):
+        take = json.loads(arguments)
+        assert (take["size"], take["fps"], take["steps"]) == (
+            f"{planned.width}x{planned.height}", planned.fps, planned.steps)
+        assert take["frames"] == rules.fixed_frames if rules.fixed_frames else (
+            (take["frames"] - 1) % rules.frame_step == 0 and take["frames"] <= rules.max_frames)
 
 
 class Placed(torch.nn.Linear):
@@ -615,7 +630,7 @@ def test_a_channel_whose_model_fails_every_take_stays_on_air_and_says_why(
     import shutil
     from urllib.error import HTTPError
 
-    from tests.channel import free_port, get, start, wait_for, webtv
+    from tests.channel import free_port, get, run_webtv, start, wait_for, webtv
 
     broken = tmp_path / "wan-short-positions"
     shutil.copytree(tiny["wan"], broken)
@@ -628,7 +643,8 @@ def test_a_channel_whose_model_fails_every_take_stays_on_air_and_says_why(
     channel = start(home, "--theme", "a llama who runs a night-time noodle stand", "--port",
                     str(port), "--video", f"diffusers:{broken}")
     try:
-        wait_for(lambda: "FAILING:" in webtv(home, "status"), 300, "the model named failing")
+        wait_for(lambda: "FAILING:" in run_webtv(home, "status").stdout, 300,
+                 "the model named failing", every=2)
         status = webtv(home, "status")
         try:
             get(f"http://127.0.0.1:{port}/health")

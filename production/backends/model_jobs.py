@@ -58,7 +58,7 @@ def run_model_job(cap: str, name: str, gpu: dict[str, Any], ask: dict[str, Any]
         else:
             made = Asset(backend.draw(ask["prompt"], ask["seed"], work), 0.0)
         return {"ok": True, "suffix": made.path.suffix, "data": made.path.read_bytes(),
-                "made_frames": made.made_frames, "worker": os.getpid(),
+                "made_frames": made.made_frames, "sound": made.sound, "worker": os.getpid(),
                 "loads": backend.device.loads, "seconds": time.monotonic() - started}
     except Exception as exc:  # noqa: BLE001 - every failure goes back to the asker as data
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:1000],
@@ -212,4 +212,5 @@ class ModelClient:
         path.write_bytes(answer["data"])
         if not measure:
             return Asset(path, 0.0)
-        return dataclasses.replace(Asset.measure(path), made_frames=answer["made_frames"])
+        return dataclasses.replace(Asset.measure(path), made_frames=answer["made_frames"],
+                                   sound=bool(answer.get("sound")))
