@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import re
 import signal
 from pathlib import Path
 
@@ -16,88 +15,12 @@ import pytest
 
 from webtv.core.errors import BackendError, ConfigError
 from webtv.core.media import probe, read_frames
-from webtv.production.backends.families import Options, house_crop, shape, smaller
 
 if os.environ.get("WEBTV_REQUIRE_TORCH"):  # CI: missing torch is a failure, not a skip
     import torch
 else:
     torch = pytest.importorskip("torch")
 SMALL = {"width": 160, "height": 96, "steps": 2}  # CPU-sized takes: the rules are the same
-
-
-@pytest.fixture(scope="session")
-def released(tmp_path_factory) -> dict[str, Path]:
-    """Every checkpoint of tests/released.py as its configs (no weights), by hub id."""
-    from tests.released import RELEASES, write
-
-    root = tmp_path_factory.mktemp("released")
-    return {r.hub_id: write(r, root) for r in RELEASES}
-
-
-def test_each_released_checkpoint_is_planned_at_its_own_shape(released) -> None:
-    """Read from the checkpoint's own files at start, before a weight is loaded: the size, the
-    frames for a 3 s and a 10 s shot, the rate, the steps and both guidances of each release
-    (CogVideoX 1.5's sample size of 300 was once planned as 2400x2400; Wan 2.2's two experts as
-    Wan 2.1; the 2025-2026 families refused)."""
-    from tests.released import RELEASES
-    from webtv.production.backends.device import device
-    from webtv.production.backends.models import in_process
-
-    loads = device("cpu").loads
-    for release in RELEASES:
-        backend = in_process("video", f"diffusers:{released[release.hub_id]}", {})
-        short, long = backend.plan(3.0), backend.plan(10.0)
-        planned = (short.width, short.height, short.frames, long.frames, short.fps,
-                   short.steps, short.guidance, short.guidance_2)
-        assert (backend.rules.checkpoint, planned) == (release.checkpoint, release.plan), \
-            release.hub_id
-        assert short.frames / short.fps >= 3.0 or backend.rules.fixed_frames
-        assert short.out_width / short.out_height == pytest.approx(16 / 9, rel=0.01)
-        i2v = re.search(r"\bI2V\b", release.checkpoint) is not None
-        assert backend.needs_image == i2v and (backend.can_continue or not i2v), release.hub_id
-    assert device("cpu").loads == loads  # planned from the configs: nothing was loaded
-
-
-def test_the_readmes_table_of_checkpoints_is_what_the_channel_plans() -> None:
-    from tests.released import RELEASES, readme_row
-
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
-    for release in RELEASES:
-        assert readme_row(release) in readme, release.hub_id
-
-
-def test_the_frame_rules_of_each_kind_of_checkpoint(released) -> None:
-    from webtv.production.backends import checkpoints
-    from webtv.production.backends.families import frames_for, rules_for
-
-    def rules(hub_id: str):
-        return rules_for(checkpoints.from_folder(released[hub_id], hub_id))
-
-    wan = rules("Wan-AI/Wan2.1-T2V-1.3B-Diffusers")
-    ltx = rules("Lightricks/LTX-Video")
-    cog, cog15 = rules("THUDM/CogVideoX-5b-I2V"), rules("THUDM/CogVideoX1.5-5B")
-    assert [frames_for(wan, s, 16) for s in (1, 3, 5, 9)] == [17, 49, 81, 81]  # 4k+1, <= 81
-    assert [frames_for(ltx, s, 24) for s in (1, 3, 8)] == [25, 73, 193]  # 8k+1
-    assert [frames_for(cog, s, 8) for s in (1, 3, 8)] == [49, 49, 49]  # learned: 49 only
-    assert [frames_for(cog15, s, 16) for s in (1, 3, 5, 20)] == [17, 49, 81, 161]  # 16N+1
-    planned = shape(ltx, 3.0, Options(width=250, height=140))
-    assert (planned.width % 32, planned.height % 32) == (0, 0)  # LTX: multiples of 32
-    assert planned.out_width / planned.out_height == pytest.approx(16 / 9, rel=0.01)
-    fast = shape(ltx, 3.0, Options(), distilled=True)  # the owner says it is distilled
-    assert (fast.steps, fast.guidance, len(fast.timesteps)) == (8, 1.0, 8)
-    # CogVideoX 1.0 generates only at its checkpoint's size and count, whatever is asked
-    fixed = shape(cog, 3.0, Options(width=1024, height=576, fps=24))
-    assert (fixed.width, fixed.height, fixed.frames, fixed.fps) == (720, 480, 49, 8)
-    assert house_crop(720, 480) == (720, 404) and house_crop(832, 480) == (832, 468)
-    retry = smaller(wan, shape(wan, 3.0), 3.0, offload=True)
-    assert (retry.fps, retry.frames, retry.tiling, retry.offload) == (8, 25, True, True)
-    assert smaller(wan, shape(wan, 3.0), 3.0, offload=False).offload is False  # never
-    assert smaller(cog, shape(cog, 3.0), 3.0, offload=True).frames == 49  # its one count
-    sky = rules("Skywork/SkyReels-V2-DF-1.3B-540P-Diffusers")
-    long = shape(sky, 25.0)  # one continuous generation, window after window
-    assert (long.frames, long.window, long.overlap, long.fps) == (601, 97, 17, 24)
-    assert shape(sky, 30.0).frames == 721 and shape(sky, 45.0).frames == 721  # 30 s at most
-    assert shape(sky, 3.0).window is None  # one window holds it
 
 
 def test_the_default_gate_holds_cheap_takes_to_every_check_and_gpu_takes_to_playable() -> None:

@@ -610,6 +610,19 @@ def test_the_operator_page_needs_the_token(channel: Channel, browser: Browser) -
     browser.wait(f"{text}.includes('take {rejected[0]['id']} (shot')", 10)  # next refresh
     shown = browser.eval(text)
     assert all(c["name"] in shown for c in rejected[0]["failed_checks"])
+    # a model that fails every take is named with its error (three failures in a row)
+    from webtv.state.datadir import DataDir
+    from webtv.state.store import CallJournal
+
+    journal = CallJournal(DataDir(channel.home))
+    for _ in range(3):
+        journal(endpoint="diffusers:broken-model", capability="video", attempt=1,
+                arguments={}, duration_ms=10.0, outcome="error",
+                error="RuntimeError: the position table is shorter than the picture")
+    journal.close()
+    failing = "document.getElementById('failing').textContent"
+    browser.wait(f"{failing}.includes('diffusers:broken-model (video) failed its last 3')", 10)
+    assert "position table is shorter" in browser.eval(failing)
     browser.screenshot(ARTIFACTS / "operator.png")
 
 
