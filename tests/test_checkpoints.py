@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from webtv.production.backends.families import Options, house_crop, shape, smaller
+from webtv.production.backends.shapes import Options, house_crop, shape, smaller
 
 if not os.environ.get("WEBTV_REQUIRE_TORCH"):  # CI: missing torch is a failure, not a skip
     pytest.importorskip("torch")
@@ -59,7 +59,8 @@ def test_the_readmes_table_of_checkpoints_is_what_the_channel_plans() -> None:
 
 def test_the_frame_rules_of_each_kind_of_checkpoint(released) -> None:
     from webtv.production.backends import checkpoints
-    from webtv.production.backends.families import frames_for, rules_for
+    from webtv.production.backends.families import rules_for
+    from webtv.production.backends.shapes import frames_for
 
     def rules(hub_id: str):
         return rules_for(checkpoints.from_folder(released[hub_id], hub_id))

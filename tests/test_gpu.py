@@ -389,7 +389,7 @@ def test_a_start_picture_is_cropped_to_the_models_aspect_never_stretched(
     import numpy as np
     from PIL import Image, ImageDraw
 
-    from webtv.production.backends.families import Shape
+    from webtv.production.backends.shapes import Shape
 
     still = Image.new("RGB", (1024, 576), (30, 30, 30))
     ImageDraw.Draw(still).rectangle((368, 144, 655, 431), fill=(220, 20, 20))  # 288x288

@@ -19,7 +19,6 @@ logged or stored.
 
 from __future__ import annotations
 
-import base64
 import logging
 import math
 import os
@@ -29,19 +28,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import unquote_to_bytes
 
 import httpx
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, stop_after_delay
 
 from webtv.core.errors import BackendError, BadMedia, ConfigError, MediaError, Refused
 from webtv.production.backends.base import Asset, VideoRequest
-from webtv.production.backends.families import Shape
+from webtv.production.backends.shapes import Shape
 from webtv.production.backends.space import Journal
 
 log = logging.getLogger("webtv.hosted")
 T = TypeVar("T")
-MAX_DOWNLOAD = 2 * 1024**3  # bytes: a clip of a few seconds is megabytes
 REFUSAL_WORDS = ("flagged as sensitive", "sensitive content", "safety", "nsfw", "moderation",
                  "content policy", "usage guidelines", "responsible ai", "e005", "blocked",
                  "violat")
@@ -260,41 +257,6 @@ class HostedVideo:
             self.journal(endpoint=self.name, capability="video", attempt=1, arguments=shown,
                          duration_ms=(time.monotonic() - started) * 1000, outcome=outcome,
                          error="" if error is None else str(error)[:500])
-
-
-def download(url: str, out: Path, timeout: float = 120.0) -> Path:
-    """A service's output URL, streamed to ``out`` (no more than MAX_DOWNLOAD bytes), or a
-    data URL (a service asked for inline outputs, or one that sends small files so) decoded."""
-    if url.startswith("data:"):
-        return _data_url(url, out)
-    if not url.startswith(("https://", "http://")):
-        raise ServiceError(f"the output is not a URL: {url[:120]!r}")
-    size = 0
-    with httpx.stream("GET", url, follow_redirects=True, timeout=timeout) as response:
-        response.raise_for_status()
-        with out.open("wb") as handle:
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > MAX_DOWNLOAD:
-                    raise BadMedia(f"the output is larger than {MAX_DOWNLOAD} bytes")
-                handle.write(chunk)
-    return out
-
-
-def _data_url(url: str, out: Path) -> Path:
-    """``data:[type][;base64],payload`` written to ``out``."""
-    head, comma, payload = url.partition(",")
-    if not comma:
-        raise ServiceError(f"the output is a malformed data URL: {url[:60]!r}")
-    if len(payload) * 3 // 4 > MAX_DOWNLOAD:
-        raise BadMedia(f"the output is larger than {MAX_DOWNLOAD} bytes")
-    try:
-        data = base64.b64decode(payload, validate=True) if head.endswith(";base64") \
-            else unquote_to_bytes(payload)
-    except ValueError as exc:
-        raise BadMedia(f"the output's data URL does not decode: {exc}") from exc
-    out.write_bytes(data)
-    return out
 
 
 def seconds_between(low: float, high: float) -> list[float]:

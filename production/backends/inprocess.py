@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from webtv.core.errors import BackendError, ConfigError, WebTVError
 from webtv.production.backends.device import device, torch
-from webtv.production.backends.families import Options
+from webtv.production.backends.shapes import Options
 
 log = logging.getLogger("webtv.gpu")
 F = TypeVar("F", bound=Callable[..., Any])

@@ -27,7 +27,8 @@ from typing import Any
 from webtv.core.errors import BackendError
 from webtv.production.backends import cluster, models
 from webtv.production.backends.base import Asset, ShotSpec, VideoRequest
-from webtv.production.backends.families import Rules, Shape, shape
+from webtv.production.backends.families import Rules
+from webtv.production.backends.shapes import Shape, shape
 
 log = logging.getLogger("webtv.cluster")
 QUEUE = "webtv-models"

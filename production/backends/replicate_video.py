@@ -31,9 +31,9 @@ from webtv.production.backends.hosted import (
     HostedSettings,
     HostedVideo,
     ServiceError,
-    download,
     seconds_between,
 )
+from webtv.production.backends.outputs import download
 from webtv.production.backends.space import Journal
 
 IMAGE_INPUTS = ("image", "start_image", "first_frame_image", "input_image", "init_image")

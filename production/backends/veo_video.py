@@ -19,8 +19,8 @@ from webtv.production.backends.hosted import (
     HostedVideo,
     ServiceError,
     ServiceRefused,
-    download,
 )
+from webtv.production.backends.outputs import download
 from webtv.production.backends.space import Journal
 
 LENGTHS = {"veo-2": [5.0, 6.0, 7.0, 8.0]}  # a model family's lengths; the rest: 4, 6, 8

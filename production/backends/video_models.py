@@ -28,15 +28,9 @@ from webtv.core.media import write_frames
 from webtv.production.backends import checkpoints
 from webtv.production.backends.base import Asset, VideoRequest
 from webtv.production.backends.device import is_out_of_memory, torch
-from webtv.production.backends.families import (
-    Rules,
-    Shape,
-    house_crop,
-    rules_for,
-    shape,
-    smaller,
-)
+from webtv.production.backends.families import Rules, rules_for
 from webtv.production.backends.inprocess import GpuOptions, InProcess, source, take_fault
+from webtv.production.backends.shapes import Shape, house_crop, shape, smaller
 
 log = logging.getLogger("webtv.gpu")
 
