@@ -227,3 +227,25 @@ def readme_row(release: Release) -> str:
     guided = f"{guidance:g}" + (f" / {second:g}" if second is not None else "")
     return (f"| `{release.hub_id}` | {release.checkpoint} | {width}x{height} | {short} / {long} "
             f"@ {fps} fps | {steps}, {guided} |")
+
+
+def cache(release: Release, hf_home: Path) -> None:
+    """The release's configs in a Hugging Face cache at ``hf_home``, laid out as `hf download`
+    leaves it (blobs by hash, a snapshot of links, refs/main)."""
+    import hashlib
+    import os
+
+    folder = write(release, hf_home / "saved")
+    repo = hf_home / "hub" / ("models--" + release.hub_id.replace("/", "--"))
+    revision = hashlib.sha1(release.hub_id.encode()).hexdigest()
+    snapshot = repo / "snapshots" / revision
+    (repo / "blobs").mkdir(parents=True, exist_ok=True)
+    (repo / "refs").mkdir(exist_ok=True)
+    (repo / "refs" / "main").write_text(revision)
+    for file in (f for f in folder.rglob("*") if f.is_file()):
+        data = file.read_bytes()
+        blob = repo / "blobs" / hashlib.sha256(data).hexdigest()
+        blob.write_bytes(data)
+        link = snapshot / file.relative_to(folder)
+        link.parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(os.path.relpath(blob, link.parent), link)

@@ -4,6 +4,7 @@ user's checkpoint at start, and the shape it plans for a shot asserted per check
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from pathlib import Path
@@ -90,3 +91,37 @@ def test_the_frame_rules_of_each_kind_of_checkpoint(released) -> None:
     assert (long.frames, long.window, long.overlap, long.fps) == (601, 97, 17, 24)
     assert shape(sky, 30.0).frames == 721 and shape(sky, 45.0).frames == 721  # 30 s at most
     assert shape(sky, 3.0).window is None  # one window holds it
+
+
+def test_a_hub_id_in_the_cache_is_planned_at_start_from_its_files(tmp_path: Path) -> None:
+    """`--video diffusers:OWNER/NAME` after `hf download`: its configs are read from the
+    cache at start (no weights, no network); an unknown pipeline class is refused then. In a
+    process of its own, as a channel starts: the hub library reads HF_HOME when imported."""
+    import subprocess
+    import sys
+
+    from tests.released import RELEASES, cache
+
+    release = next(r for r in RELEASES if r.hub_id == "Wan-AI/Wan2.2-T2V-A14B-Diffusers")
+    cache(release, tmp_path / "hf")
+    cache(dataclasses.replace(release, hub_id="someone/not-a-video-model",
+                              pipeline="StableDiffusionPipeline"), tmp_path / "hf")
+    script = ("import sys\n"
+              "from webtv.core.errors import ConfigError\n"
+              "from webtv.production.backends.models import in_process\n"
+              "b = in_process('video', 'diffusers:' + sys.argv[1], {})\n"
+              "p = b.plan(3.0)\n"
+              "print(b.rules.checkpoint, p.width, p.height, p.guidance, p.guidance_2)\n"
+              "try:\n"
+              "    in_process('video', 'diffusers:someone/not-a-video-model', {})\n"
+              "except ConfigError as exc:\n"
+              "    print(exc)\n")
+    done = subprocess.run([sys.executable, "-c", script, release.hub_id], capture_output=True,
+                          text=True, timeout=120,
+                          env={**os.environ, "HF_HOME": str(tmp_path / "hf"),
+                               "HF_HUB_OFFLINE": "1"})
+    assert done.returncode == 0, done.stderr
+    planned, refused = done.stdout.strip().splitlines()
+    assert planned == "Wan 2.2 T2V A14B 1280 720 4.0 3.0"
+    assert refused.startswith("StableDiffusionPipeline is not a video pipeline this channel "
+                              "knows (it knows WanPipeline, ")
