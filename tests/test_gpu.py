@@ -583,3 +583,30 @@ def test_a_channel_whose_model_fails_every_take_stays_on_air_and_says_why(
     assert health["status"] == "degraded" and "wan-short-positions" in health["reason"]
     assert health["failing"][0]["failed_in_a_row"] >= 3
     assert "turn failed unexpectedly" not in output, output[-2000:]
+
+
+def test_a_shot_is_as_long_as_the_model_makes_in_one_take(tiny, ctx) -> None:
+    """A 20 s shot: one SkyReels-V2 take of 20 s (window after window, as one generation);
+    with Wan 2.1, whose takes are 81 frames at 16 fps, the shot is 5 s, never a 5 s take
+    padded with a frozen picture to 20."""
+    from tests.test_production import a_show
+    from webtv.inspection.checks import gate
+    from webtv.production import line
+    from webtv.tools.shots import ShotPlan, longest_take, shot_row
+
+    a_show(ctx)
+    segment = ctx.store.programme.current_segment()
+    for name, seconds in (("skyreels-df", 20.0), ("wan", 5.0)):
+        backend = video(tiny[name], fps=8) if name == "skyreels-df" else video(tiny[name])
+        made = ctx.with_production(backends=dataclasses.replace(ctx.backends, video=backend),
+                                   gate=gate("playable"), parallel=1)
+        assert longest_take(made) == (30.0 if name == "skyreels-df" else 5.0)
+        row = {**shot_row(made, 1, ShotPlan(action="the fox walks home", seconds=20), 1),
+               "segment_id": segment["id"]}
+        assert row["duration_s"] == seconds
+        if name == "skyreels-df":
+            shot = made.store.takes.add_shots(None, [row])[0]["id"]
+            report = line.produce(made.production, [shot])
+            take = made.store.takes.take(report.outcomes[0].take_id)
+            assert take["duration_s"] == pytest.approx(20.0, abs=0.05)
+            assert probe(made.data.resolve(take["media"])).duration >= 20.0

@@ -34,6 +34,8 @@ SUBJECT_DIRECTIONS = [("left", "left"), ("right", "right"), ("toward", "toward")
                       ("towards", "toward"), ("closer", "toward"), ("away", "away"),
                       ("up", "up"), ("down", "down")]
 FRAMINGS = ("wide", "medium", "close-up", "medium", "wide", "close-up")
+LONGEST_S = 30.0  # a shot's seconds at most (a diffusion-forcing model makes them as one take)
+DEFAULT_LONGEST_S = 8.0  # ... and for a backend that does not say what it makes
 CAMERAS = ("pan right", "zoom in", "pan left", "tilt up", "zoom out", "tilt down")
 
 
@@ -80,7 +82,7 @@ class ShotPlan(BaseModel):
                                         description="How the subject moves, e.g. 'walks left'")
                       ] = None
     seconds: Annotated[float, BeforeValidator(
-        lambda v: min(8.0, max(1.0, float(v))) if v is not None else 3.0)] = 3.0
+        lambda v: min(LONGEST_S, max(1.0, float(v))) if v is not None else 3.0)] = 3.0
     prompt: Annotated[str | None, Field(max_length=600)] = None
     continues: Annotated[bool, Field(
         description="true: it carries straight on from the shot before, in the same place")
@@ -162,8 +164,17 @@ def shot_row(ctx: ToolContext, i: int, plan: ShotPlan, position: int) -> dict[st
             "camera_direction": direction or "none", "subject_motion": motion,
             "subject_direction": subject_direction,
             "time_of_day": bible.get("time_of_day") or "day",
-            "mood": bible["music_mood"] or "calm", "duration_s": plan.seconds,
+            "mood": bible["music_mood"] or "calm",
+            "duration_s": min(plan.seconds, longest_take(ctx)),
             "prompt": plan.prompt, "continues": int(plan.continues)}
+
+
+def longest_take(ctx: ToolContext) -> float:
+    """The longest shot the video backend makes as one take: a diffusion-forcing model's
+    30 s, a model's frames at its rate (Wan 2.1: 5 s), else 8 s; a longer shot is cut to it
+    rather than padded with a frozen picture."""
+    video = getattr(getattr(ctx, "backends", None), "video", None)
+    return float(getattr(video, "longest_s", None) or DEFAULT_LONGEST_S)
 
 
 @REGISTRY.tool

@@ -79,6 +79,7 @@ class Rules:
     sigmas: tuple[float, ...] = ()  # ... or the sigmas, for those that take them (LTX-2)
     flow_shift: float | None = None  # the documented shift where its scheduler's config lacks it
     distilled_timesteps: tuple[float, ...] = ()  # the family's, where the owner says distilled
+    max_seconds: float | None = None  # a take's seconds at most, at any rate
     window: int | None = None  # diffusion forcing: frames a generation attends at once
     overlap: int = 0  # ... and how many of them a longer take carries over
     sound: bool = False  # it makes the take's sound
@@ -141,8 +142,8 @@ def _skyreels(c: Checkpoint) -> Rules:
     # its scheduler config carries no shift (1.0): the documented 8 (5 from a picture)
     shift = c.scheduler.get("flow_shift")
     return Rules(f"SkyReels-V2 DF {'720P' if large else '540P'}{' I2V' if i2v else ''}",
-                 multiple=16,
-                 frame_step=4, max_frames=int(LONGEST_S * 24) + 1, fps=24, size=size,
+                 multiple=16, frame_step=4, max_frames=int(LONGEST_S * 24) + 1,
+                 max_seconds=LONGEST_S, fps=24, size=size,
                  steps=30, guidance=5.0 if i2v else 6.0, window=window, overlap=17,
                  flow_shift=None if shift and shift != 1.0 else 5.0 if i2v else 8.0,
                  needs_image=i2v, can_continue=True,

@@ -28,7 +28,7 @@ from webtv.core.errors import BackendError
 from webtv.production.backends import cluster, models
 from webtv.production.backends.base import Asset, ShotSpec, VideoRequest
 from webtv.production.backends.families import Rules
-from webtv.production.backends.shapes import Shape, shape
+from webtv.production.backends.shapes import Shape, longest, shape
 
 log = logging.getLogger("webtv.cluster")
 QUEUE = "webtv-models"
@@ -165,16 +165,22 @@ class ModelClient:
             log.warning("%s: %s", self.name, exc)
             return None
 
+    @property
+    def longest_s(self) -> float | None:
+        rules = self._known()
+        return longest(rules, self._options().video) if rules else None
+
+    def _options(self) -> Any:
+        from webtv.production.backends.inprocess import GpuOptions
+
+        return GpuOptions.from_config({k: v for k, v in self.gpu.items() if k != "workers"})
+
     def plan(self, seconds: float) -> Shape:
         """The shape the workers' model makes a shot of ``seconds`` at (its own rules)."""
         rules = self.rules()
         if rules is None:
             raise BackendError(f"{self.name}: the workers could not say what the model is")
-        from webtv.production.backends.inprocess import GpuOptions
-
-        options = GpuOptions.from_config({k: v for k, v in self.gpu.items()
-                                          if k != "workers"})
-        return shape(rules, seconds, options.video, bool(self._about.get("distilled")))
+        return shape(rules, seconds, self._options().video, bool(self._about.get("distilled")))
 
     def generate(self, request: VideoRequest, out_dir: Path) -> Asset:
         ask = {**dataclasses.asdict(request), "image": request.image.read_bytes()

@@ -61,6 +61,8 @@ def frames_for(rules: Rules, seconds: float, fps: int, most: int | None = None) 
     if rules.fixed_frames:
         return rules.fixed_frames
     top = min(rules.max_frames, most or rules.max_frames)
+    if rules.max_seconds:
+        top = min(top, int(rules.max_seconds * fps) + 1)
     top = (top - 1) // rules.frame_step * rules.frame_step + 1
     k = math.ceil(max(seconds * fps - 1, 0) / rules.frame_step)
     return max(1 + rules.frame_step, min(top, rules.frame_step * k + 1))
@@ -118,3 +120,11 @@ def smaller(rules: Rules, planned: Shape, seconds: float, offload: bool) -> Shap
     window = planned.window if planned.window and frames > planned.window else None
     return replace(planned, fps=fps, frames=frames, tiling=True, offload=offload,
                    window=window, overlap=planned.overlap if window else 0)
+
+
+def longest(rules: Rules, options: Options = Options()) -> float:
+    """The seconds of the longest take the checkpoint makes at the rate it runs at."""
+    fps = rules.fps if rules.fixed_frames else options.fps or rules.fps
+    most = min(rules.max_frames, options.max_frames or rules.max_frames)
+    seconds = math.floor((rules.fixed_frames or most) / fps * 10) / 10
+    return max(1.0, min(seconds, rules.max_seconds or seconds))

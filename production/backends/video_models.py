@@ -30,7 +30,7 @@ from webtv.production.backends.base import Asset, VideoRequest
 from webtv.production.backends.device import is_out_of_memory, torch
 from webtv.production.backends.families import Rules, rules_for
 from webtv.production.backends.inprocess import GpuOptions, InProcess, source, take_fault
-from webtv.production.backends.shapes import Shape, house_crop, shape, smaller
+from webtv.production.backends.shapes import Shape, house_crop, longest, shape, smaller
 
 log = logging.getLogger("webtv.gpu")
 
@@ -79,6 +79,12 @@ class DiffusersVideo(InProcess):
     @property
     def needs_image(self) -> bool:
         return self.rules.needs_image
+
+    @property
+    def longest_s(self) -> float:
+        """The longest shot one take covers: its most frames at its rate (a whole number of
+        tenths), or the diffusion-forcing window after window to LONGEST_S."""
+        return longest(self.rules, self.options.video)
 
     def plan(self, seconds: float) -> Shape:
         """The shape a shot of ``seconds`` is generated at."""
