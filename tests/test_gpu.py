@@ -610,3 +610,15 @@ def test_a_shot_is_as_long_as_the_model_makes_in_one_take(tiny, ctx) -> None:
             take = made.store.takes.take(report.outcomes[0].take_id)
             assert take["duration_s"] == pytest.approx(20.0, abs=0.05)
             assert probe(made.data.resolve(take["media"])).duration >= 20.0
+
+
+def test_a_model_that_cannot_make_a_take_counts_as_failing_it(tiny, tmp_path: Path) -> None:
+    """An I2V-only checkpoint with no start picture (no --stills) fails every take alike: each
+    is journaled, so the status can name it."""
+    journal = []
+    backend = video(tiny["cogvideox-i2v"])
+    backend.journal = lambda **row: journal.append(row)
+    with pytest.raises(ConfigError, match="needs a start picture"):
+        backend.generate(request(backend), tmp_path)
+    assert [r["outcome"] for r in journal] == ["error"]
+    assert "needs a start picture" in journal[0]["error"]

@@ -128,17 +128,26 @@ def take_fault(capability: str) -> Callable[[F], F]:
         @functools.wraps(method)
         def guarded(self: InProcess, *args: Any, **kwargs: Any) -> Any:
             started = time.monotonic()
-            try:
-                return method(self, *args, **kwargs)
-            except WebTVError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - the model's, whatever it is
+
+            def failed(exc: BaseException) -> str:
                 text = f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:300]
                 log.warning("%s failed a take: %s", self.name, text)
                 self.journal(endpoint=self.name, capability=capability, attempt=1,
                              arguments={}, duration_ms=(time.monotonic() - started) * 1000,
                              outcome="error", error=text)
-                raise BackendError(f"{self.name} failed: {text}") from exc
+                return text
+
+            try:
+                return method(self, *args, **kwargs)
+            except BackendError:  # out of memory twice: journaled where it happened
+                raise
+            except ConfigError as exc:  # it cannot load, or cannot make this take (no
+                failed(exc)  # start picture): every take of it fails alike, so it counts
+                raise
+            except WebTVError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the model's, whatever it is
+                raise BackendError(f"{self.name} failed: {failed(exc)}") from exc
         return guarded  # type: ignore[return-value]
     return wrap
 
