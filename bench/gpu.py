@@ -113,16 +113,18 @@ def umt5_xxl(device: str):
 
 
 def _wan_like(device: str, cls_name: str, transformer: dict, vae: dict, shift: float | None,
-              **pipeline):
-    """A Wan-shaped pipeline (Wan 2.2, SkyReels-V2) at its released configs."""
+              experts: int = 1, **pipeline):
+    """A Wan-shaped pipeline (Wan 2.2, SkyReels-V2) at its released configs; ``experts``: 2
+    for Wan 2.2 A14B's second transformer; ``pipeline``: model_index.json's own keys."""
     import diffusers
 
     from tests import released
 
     transformer_cls = diffusers.SkyReelsV2Transformer3DModel if "SkyReels" in cls_name \
         else diffusers.WanTransformer3DModel
-    extra = {k: made(transformer_cls, device, **transformer) if v is True else v
-             for k, v in pipeline.items()}
+    extra = dict(pipeline)
+    if experts == 2:
+        extra["transformer_2"] = made(transformer_cls, device, **transformer)
     return getattr(diffusers, cls_name)(
         tokenizer=tokenizer(512), text_encoder=umt5_xxl(device),
         vae=made(diffusers.AutoencoderKLWan, device, **vae),
@@ -136,7 +138,7 @@ def wan22_a14b(device: str):
     from tests import released
 
     return _wan_like(device, "WanPipeline", released.WAN_14B, released.WAN_VAE, 12.0,
-                     transformer_2=True, boundary_ratio=0.875)
+                     experts=2, boundary_ratio=0.875)
 
 
 def wan22_ti2v(device: str):
