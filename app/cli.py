@@ -27,7 +27,9 @@ from webtv.tools.programme import favourite_take
 log = logging.getLogger("webtv")
 BACKEND_EXAMPLES = {
     "video": "zeroscope, ltx, diffusers:MODEL (a folder or a cached hub id: Wan, LTX-Video, "
-             "CogVideoX on this machine's GPU), replicate:OWNER/NAME or veo:MODEL (hosted)",
+             "CogVideoX on this machine's GPU; AnimateDiff, Zeroscope on a CPU), "
+             "stills:MODEL (a text-to-image model's pictures set in motion: SD-Turbo on a "
+             "laptop), replicate:OWNER/NAME or veo:MODEL (hosted)",
     "upscale": "xl", "interpolate": "film",
     "music": "musicgen, or transformers:MODEL (MusicGen) / diffusers:MODEL (an audio pipeline)",
     "stills": "diffusers:MODEL (text-to-image: the cast's reference stills, for image-to-video "

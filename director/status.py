@@ -65,7 +65,7 @@ def status_report(store: Store) -> dict[str, Any]:
 
 
 FAILING_AFTER = 3  # takes in a row a model failed before the channel says it fails them all
-MODELS = ("diffusers:", "transformers:")  # in this process or on the model workers
+MODELS = ("diffusers:", "transformers:", "stills:")  # in this process or on the model workers
 
 
 def failing_models(store: Store) -> list[dict[str, Any]]:

@@ -160,8 +160,8 @@ def gate(name: str, video: str = "") -> frozenset[str] | None:
     """The checks that reject under gate ``name`` (None: all of them); ``video``: the video
     backend's name, for "auto"."""
     if name == "auto":
-        name = "playable" if video.startswith(("diffusers:", "transformers:", "replicate:",
-                                               "veo:")) else "all"
+        name = "playable" if video.startswith(("diffusers:", "transformers:", "stills:",
+                                               "replicate:", "veo:")) else "all"
     if name not in GATES:
         from webtv.core.errors import ConfigError
 

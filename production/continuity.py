@@ -3,7 +3,8 @@
 A shot the director marked as continuing the one before it, in the same place, starts from
 that shot's last frame (image-to-video). A model that cannot start from words alone starts
 from the main character's reference still, made once by the stills model and kept with the
-character's look. Everything else starts from the prompt.
+character's look; so does a painter's (pictures in motion), which repaints it into the shot's
+place. Everything else starts from the prompt.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ def start_picture(ctx: Production, shot: dict[str, Any], work: Path
                 pass  # purged or damaged: the shot starts from words
     if getattr(video, "needs_image", False):
         return reference(ctx, shot, work)
+    if getattr(video, "starts_from_reference", False):  # pictures in motion: the still is
+        return None, reference(ctx, shot, work)[1]  # repainted, found among the references
     return None, None
 
 

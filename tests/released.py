@@ -58,12 +58,28 @@ HUNYUAN15 = dict(in_channels=65, out_channels=32, num_attention_heads=16, attent
                  text_embed_2_dim=1472, image_embed_dim=1152, target_size=640,
                  task_type="t2v")
 
+SD_VAE = dict(block_out_channels=(128, 256, 512, 512), down_block_types=(
+    "DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4, latent_channels=4,
+    layers_per_block=2, sample_size=512)
+SD15_UNET = dict(sample_size=64, cross_attention_dim=768, attention_head_dim=8,
+                 block_out_channels=(320, 640, 1280, 1280), layers_per_block=2)
+SD_PNDM = dict(beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012,
+               skip_prk_steps=True, steps_offset=1)
+SD_DDIM = dict(beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012,
+               clip_sample=False, set_alpha_to_one=False, steps_offset=1)
+ADAPTER_153 = dict(block_out_channels=(320, 640, 1280, 1280), motion_layers_per_block=2,
+                   motion_max_seq_length=32, motion_mid_block_layers_per_block=1,
+                   motion_norm_num_groups=32, motion_num_attention_heads=8,
+                   use_motion_mid_block=False)
+MODELSCOPE_UNET = dict(sample_size=32, cross_attention_dim=1024, attention_head_dim=64,
+                       block_out_channels=(320, 640, 1280, 1280), layers_per_block=2)
+
 
 @dataclass(frozen=True)
 class Release:
     hub_id: str
     pipeline: str
-    transformer: tuple[str, dict[str, Any]]
+    transformer: tuple[str, dict[str, Any]] | None  # None: a UNet's (in components)
     vae: tuple[str, dict[str, Any]]
     scheduler: tuple[str, dict[str, Any]]
     extra: dict[str, Any] = field(default_factory=dict)  # model_index.json's plain keys
@@ -73,6 +89,10 @@ class Release:
     # guidance, second guidance)
     plan: tuple = ()
     checkpoint: str = ""  # the README's name for its rules
+    components: tuple = ()  # more (name, class, config): a UNet, a motion adapter
+    adapter: str = ""  # [gpu] motion_adapter: a MotionAdapter's id, or its weights' file
+    adapter_config: dict[str, Any] | None = None  # ... its config.json (None: a file alone)
+    by_name: bool = False  # its configs equal another's: only its name tells it apart
 
 
 def _wan(hub_id, pipeline, transformer, plan, checkpoint, vae=WAN_VAE, scheduler=UNIPC,
@@ -187,6 +207,28 @@ RELEASES = [
             ("UniPCMultistepScheduler", {"prediction_type": "flow_prediction",
                                          "use_flow_sigmas": True}),
             plan=(1280, 720, 73, 241, 24, 30, 6.0, None), checkpoint="SkyReels-V2 DF 720P"),
+    # the models that run on a CPU: a Stable Diffusion 1.5 base with a motion adapter, and
+    # Zeroscope / ModelScope's 3D UNet
+    Release("emilianJR/epiCRealism", "StableDiffusionPipeline", None,
+            ("AutoencoderKL", SD_VAE), ("PNDMScheduler", SD_PNDM),
+            components=(("unet", "UNet2DConditionModel", SD15_UNET),),
+            adapter="guoyww/animatediff-motion-adapter-v1-5-3", adapter_config=ADAPTER_153,
+            plan=(512, 288, 24, 32, 8, 25, 7.5, None), checkpoint="AnimateDiff"),
+    Release("emilianJR/epiCRealism", "StableDiffusionPipeline", None,
+            ("AutoencoderKL", SD_VAE), ("PNDMScheduler", SD_PNDM),
+            components=(("unet", "UNet2DConditionModel", SD15_UNET),),
+            adapter="ByteDance/AnimateDiff-Lightning/"
+                    "animatediff_lightning_4step_diffusers.safetensors",
+            plan=(512, 288, 24, 32, 8, 4, 1.0, None), checkpoint="AnimateDiff-Lightning 4-step"),
+    Release("cerspense/zeroscope_v2_576w", "TextToVideoSDPipeline", None,
+            ("AutoencoderKL", SD_VAE), ("DDIMScheduler", SD_DDIM),
+            components=(("unet", "UNet3DConditionModel", MODELSCOPE_UNET),),
+            plan=(576, 320, 24, 24, 8, 40, 9.0, None), checkpoint="Zeroscope v2 576w"),
+    Release("damo-vilab/text-to-video-ms-1.7b", "TextToVideoSDPipeline", None,
+            ("AutoencoderKL", SD_VAE), ("DDIMScheduler", SD_DDIM),
+            components=(("unet", "UNet3DConditionModel", MODELSCOPE_UNET),),
+            plan=(256, 256, 16, 16, 8, 25, 9.0, None),
+            checkpoint="ModelScope text-to-video 1.7B"),
 ]
 
 
@@ -196,8 +238,8 @@ def write(release: Release, root: Path) -> Path:
     folder = root / release.hub_id.split("/")[-1]
     index: dict[str, Any] = {"_class_name": release.pipeline,
                              "_diffusers_version": diffusers.__version__, **release.extra}
-    parts = [("transformer", *release.transformer), ("vae", *release.vae),
-             ("scheduler", *release.scheduler)]
+    parts = [*([("transformer", *release.transformer)] if release.transformer else []),
+             ("vae", *release.vae), ("scheduler", *release.scheduler), *release.components]
     if release.transformer_2:
         parts.append(("transformer_2", *release.transformer))
     for name, cls, config in parts:
@@ -210,6 +252,21 @@ def write(release: Release, root: Path) -> Path:
         index["guider"] = ["diffusers", "ClassifierFreeGuidance"]
     (folder / "model_index.json").write_text(json.dumps(index, indent=2))
     return folder
+
+
+def write_adapter(release: Release, root: Path) -> str:
+    """The release's motion adapter as a user has it: a MotionAdapter's folder (its config,
+    as save_pretrained writes it), or Lightning's one file of weights (an empty one: only its
+    name is read before the weights are loaded). The [gpu] motion_adapter to give."""
+    name = release.adapter.split("/")[-1]
+    if release.adapter_config is None:
+        (root / "adapters").mkdir(parents=True, exist_ok=True)
+        from safetensors.torch import save_file
+
+        save_file({}, str(root / "adapters" / name))
+        return str(root / "adapters" / name)
+    _made(diffusers.MotionAdapter, release.adapter_config).save_config(root / "adapters" / name)
+    return str(root / "adapters" / name)
 
 
 def _made(cls: Any, config: dict[str, Any]) -> Any:
@@ -225,7 +282,8 @@ def readme_row(release: Release) -> str:
     """The release's row in README.md's table of checkpoints."""
     width, height, short, long, fps, steps, guidance, second = release.plan
     guided = f"{guidance:g}" + (f" / {second:g}" if second is not None else "")
-    return (f"| `{release.hub_id}` | {release.checkpoint} | {width}x{height} | {short} / {long} "
+    name = f"`{release.hub_id}`" + (f" + `{release.adapter}`" if release.adapter else "")
+    return (f"| {name} | {release.checkpoint} | {width}x{height} | {short} / {long} "
             f"@ {fps} fps | {steps}, {guided} |")
 
 
@@ -249,3 +307,82 @@ def cache(release: Release, hf_home: Path) -> None:
         link = snapshot / file.relative_to(folder)
         link.parent.mkdir(parents=True, exist_ok=True)
         os.symlink(os.path.relpath(blob, link.parent), link)
+
+
+SD21_UNET = {**SD15_UNET, "cross_attention_dim": 1024, "attention_head_dim": (5, 10, 20, 20),
+             "use_linear_projection": True}
+SDXL_UNET = dict(sample_size=64, cross_attention_dim=2048, attention_head_dim=(5, 10, 20),
+                 block_out_channels=(320, 640, 1280), layers_per_block=2,
+                 down_block_types=("DownBlock2D", "CrossAttnDownBlock2D",
+                                   "CrossAttnDownBlock2D"),
+                 up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
+                 transformer_layers_per_block=(1, 2, 10), use_linear_projection=True,
+                 addition_embed_type="text_time", addition_time_embed_dim=256,
+                 projection_class_embeddings_input_dim=2816)
+TRAILING = dict(beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012,
+                timestep_spacing="trailing", steps_offset=1)
+FLUX_VAE = {**SD_VAE, "latent_channels": 16, "use_quant_conv": False,
+            "use_post_quant_conv": False, "sample_size": 1024}
+FLUX = dict(patch_size=1, in_channels=64, num_layers=19, num_single_layers=38,
+            attention_head_dim=128, num_attention_heads=24, joint_attention_dim=4096,
+            pooled_projection_dim=768, axes_dims_rope=(16, 56, 56))
+SD35 = dict(sample_size=128, patch_size=2, in_channels=16, num_layers=38, attention_head_dim=64,
+            num_attention_heads=38, joint_attention_dim=4096, caption_projection_dim=2432,
+            pooled_projection_dim=2048, out_channels=16, pos_embed_max_size=192,
+            qk_norm="rms_norm")
+SD35_MEDIUM = {**SD35, "num_layers": 24, "num_attention_heads": 24,
+               "caption_projection_dim": 1536, "pos_embed_max_size": 384,
+               "dual_attention_layers": tuple(range(13))}
+PIXART_SIGMA = dict(sample_size=128, num_layers=28, patch_size=2, attention_head_dim=72,
+                    num_attention_heads=16, caption_channels=4096, in_channels=4,
+                    out_channels=8, cross_attention_dim=1152, attention_bias=True,
+                    activation_fn="gelu-approximate", num_embeds_ada_norm=1000,
+                    norm_type="ada_norm_single", norm_elementwise_affine=False,
+                    norm_eps=1e-6, interpolation_scale=2)
+
+# text-to-image checkpoints (painters: reference stills, and --video stills:MODEL): what each
+# paints at, (width, height, steps, guidance), and the README's name for its rules
+PAINTERS = [
+    Release("stabilityai/sd-turbo", "StableDiffusionPipeline", None,
+            ("AutoencoderKL", SD_VAE), ("EulerDiscreteScheduler", TRAILING),
+            components=(("unet", "UNet2DConditionModel", SD21_UNET),),
+            plan=(512, 288, 1, 0.0), checkpoint="SD-Turbo"),
+    Release("stabilityai/sdxl-turbo", "StableDiffusionXLPipeline", None,
+            ("AutoencoderKL", {**SD_VAE, "sample_size": 1024}),
+            ("EulerAncestralDiscreteScheduler", TRAILING),
+            components=(("unet", "UNet2DConditionModel", SDXL_UNET),),
+            plan=(512, 288, 1, 0.0), checkpoint="SDXL-Turbo"),
+    Release("black-forest-labs/FLUX.1-schnell", "FluxPipeline",
+            ("FluxTransformer2DModel", {**FLUX, "guidance_embeds": False}),
+            ("AutoencoderKL", FLUX_VAE), ("FlowMatchEulerDiscreteScheduler", {"shift": 1.0}),
+            plan=(1024, 576, 4, 0.0), checkpoint="FLUX.1-schnell"),
+    Release("black-forest-labs/FLUX.1-dev", "FluxPipeline",
+            ("FluxTransformer2DModel", {**FLUX, "guidance_embeds": True}),
+            ("AutoencoderKL", FLUX_VAE), ("FlowMatchEulerDiscreteScheduler",
+                                          {"shift": 3.0, "use_dynamic_shifting": True}),
+            plan=(1024, 576, 50, 3.5), checkpoint="FLUX.1-dev"),
+    Release("stabilityai/stable-diffusion-3.5-large", "StableDiffusion3Pipeline",
+            ("SD3Transformer2DModel", SD35), ("AutoencoderKL", FLUX_VAE),
+            ("FlowMatchEulerDiscreteScheduler", {"shift": 3.0}),
+            plan=(1024, 576, 28, 3.5), checkpoint="Stable Diffusion 3.5 Large"),
+    Release("stabilityai/stable-diffusion-3.5-medium", "StableDiffusion3Pipeline",
+            ("SD3Transformer2DModel", SD35_MEDIUM), ("AutoencoderKL", FLUX_VAE),
+            ("FlowMatchEulerDiscreteScheduler", {"shift": 3.0}),
+            plan=(1024, 576, 40, 4.5), checkpoint="Stable Diffusion 3.5 Medium"),
+    Release("stabilityai/stable-diffusion-3.5-large-turbo", "StableDiffusion3Pipeline",
+            ("SD3Transformer2DModel", SD35), ("AutoencoderKL", FLUX_VAE),
+            ("FlowMatchEulerDiscreteScheduler", {"shift": 3.0}),
+            plan=(1024, 576, 4, 0.0), checkpoint="Stable Diffusion 3.5 Large Turbo",
+            by_name=True),
+    Release("PixArt-alpha/PixArt-Sigma-XL-2-1024-MS", "PixArtSigmaPipeline",
+            ("PixArtTransformer2DModel", PIXART_SIGMA), ("AutoencoderKL", SD_VAE),
+            ("DPMSolverMultistepScheduler", {}),
+            plan=(1024, 576, 20, 4.5), checkpoint="PixArtSigma"),
+]
+
+
+def painter_row(release: Release) -> str:
+    """A painter's row in README.md's table of text-to-image checkpoints."""
+    width, height, steps, guidance = release.plan
+    return (f"| `{release.hub_id}` | {release.checkpoint} | {width}x{height} | {steps}, "
+            f"{guidance:g} |")

@@ -31,19 +31,23 @@ def test_each_released_checkpoint_is_planned_at_its_own_shape(released) -> None:
     frames for a 3 s and a 10 s shot, the rate, the steps and both guidances of each release
     (CogVideoX 1.5's sample size of 300 was once planned as 2400x2400; Wan 2.2's two experts as
     Wan 2.1; the 2025-2026 families refused)."""
-    from tests.released import RELEASES
+    from tests.released import RELEASES, write_adapter
     from webtv.production.backends.device import device
     from webtv.production.backends.models import in_process
 
     loads = device("cpu").loads
     for release in RELEASES:
-        backend = in_process("video", f"diffusers:{released[release.hub_id]}", {})
+        folder = released[release.hub_id]
+        adapter = {"motion_adapter": write_adapter(release, folder.parent)} \
+            if release.adapter else {}
+        backend = in_process("video", f"diffusers:{folder}", adapter)
         short, long = backend.plan(3.0), backend.plan(10.0)
         planned = (short.width, short.height, short.frames, long.frames, short.fps,
                    short.steps, short.guidance, short.guidance_2)
         assert (backend.rules.checkpoint, planned) == (release.checkpoint, release.plan), \
             release.hub_id
-        assert short.frames / short.fps >= 3.0 or backend.rules.fixed_frames
+        assert short.frames / short.fps >= 3.0 or backend.rules.fixed_frames or \
+            short.frames == backend.rules.max_frames  # its trained count (ModelScope: 16)
         assert short.out_width / short.out_height == pytest.approx(16 / 9, rel=0.01)
         i2v = re.search(r"\bI2V\b", release.checkpoint) is not None
         assert backend.needs_image == i2v and (backend.can_continue or not i2v), release.hub_id
@@ -125,3 +129,35 @@ def test_a_hub_id_in_the_cache_is_planned_at_start_from_its_files(tmp_path: Path
     assert planned == "Wan 2.2 T2V A14B 1280 720 4.0 3.0"
     assert refused.startswith("StableDiffusionPipeline is not a video pipeline this channel "
                               "knows (it knows WanPipeline, ")
+
+
+def test_each_released_painter_paints_by_its_own_rules(tmp_path: Path) -> None:
+    """Text-to-image checkpoints as released (their configs, no weights), read at start as
+    `--video stills:MODEL` reads them: the 16:9 picture at the width each was trained at, its
+    steps and guidance (SD-Turbo's one step was once 25 unless its folder said "turbo"), and a
+    shot's frames drawn at the house rate; a video checkpoint is refused as a painter."""
+    from tests.released import PAINTERS, RELEASES, write
+    from webtv.core.errors import ConfigError
+    from webtv.production.backends.models import in_process
+
+    for release in PAINTERS:
+        folder = write(release, tmp_path / "saved")
+        if not release.by_name:  # told by its configs: the folder's name says nothing
+            folder = folder.rename(tmp_path / f"model-{PAINTERS.index(release)}")
+        backend = in_process("video", f"stills:{folder}", {})
+        painter, planned = backend.painter, backend.plan(3.0)
+        assert (painter.checkpoint, *backend.size(), planned.steps, planned.guidance) == (
+            release.checkpoint, *release.plan), release.hub_id
+        assert (planned.frames, planned.fps) == (72, 24)
+        assert backend.can_continue and not backend.needs_image
+    video = write(RELEASES[0], tmp_path)
+    with pytest.raises(ConfigError, match="CogVideoXPipeline is not a text-to-image pipeline"):
+        in_process("video", f"stills:{video}", {})
+
+
+def test_the_readmes_table_of_painters_is_what_the_channel_paints() -> None:
+    from tests.released import PAINTERS, painter_row
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    for release in PAINTERS:
+        assert painter_row(release) in readme, release.hub_id

@@ -236,14 +236,15 @@ BUILDERS = {
 
 def build(root: Path, names: list[str] | None = None) -> dict[str, Path]:
     """Each model in ``root/NAME`` (built once: an existing folder is kept), with the
-    families of tests/tiny_families.py."""
+    families of tests/tiny_families.py and the laptop models of tests/tiny_painters.py."""
     from tests.tiny_families import BUILDERS as MORE
+    from tests.tiny_painters import BUILDERS as PAINTERS
 
-    every = {**BUILDERS, **MORE}
+    every = {**BUILDERS, **MORE, **PAINTERS}
     made = {}
     for name in names or list(every):
         out = root / name
-        if not (out / "model_index.json").is_file() and not (out / "config.json").is_file():
+        if not out.is_dir() or not any(out.iterdir()):
             every[name](out)
         made[name] = out
     return made

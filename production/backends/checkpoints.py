@@ -15,7 +15,8 @@ from webtv.production.backends.families import Checkpoint
 
 COMPONENT_CONFIGS = {"transformer": "transformer/config.json", "vae": "vae/config.json",
                      "scheduler": "scheduler/scheduler_config.json",
-                     "guider": "guider/guider_config.json"}
+                     "guider": "guider/guider_config.json", "unet": "unet/config.json",
+                     "motion_adapter": "motion_adapter/config.json"}
 
 
 def from_folder(folder: Path, name: str = "") -> Checkpoint | None:
@@ -59,4 +60,5 @@ def _checkpoint(model_index: dict[str, Any], configs: dict[str, dict[str, Any]],
     plain = {k: v for k, v in model_index.items()
              if not k.startswith("_") and not isinstance(v, list | tuple)}
     return Checkpoint(model_index.get("_class_name", ""), plain, configs["transformer"],
-                      configs["vae"], configs["scheduler"], configs["guider"], components, name)
+                      configs["vae"], configs["scheduler"], configs["guider"], components, name,
+                      unet=configs["unet"], adapter=configs["motion_adapter"])

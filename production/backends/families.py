@@ -28,10 +28,20 @@ models' cards (README, "Checkpoints"):
 - HunyuanVideo 1.5: multiples of 16, frames 4k+1 up to 121 at 24 fps, 848x480 (``target_size``
   640) or 1280x720 (960), 50 steps, guidance from its guider (6; 1 for the CFG-distilled), 8
   steps for the step-distilled.
+- AnimateDiff (a Stable Diffusion UNet and a motion adapter; runs on a CPU): any frame count
+  up to the adapter's ``motion_max_seq_length`` (32), trained on 16, shown at 8 fps (the
+  original repository's rate); the base model's width (512; SDXL's 1024) at the house's 16:9,
+  multiples of 8; with DDIM as its docs set it, 25 steps and guidance 7.5 (SDXL: 20 and 8).
+  AnimateDiff-Lightning (its adapter's file names its steps: 1, 2, 4 or 8): those steps,
+  guidance 1, Euler with trailing timesteps and a linear beta schedule, as its card says.
+- Zeroscope v2 / ModelScope (TextToVideoSDPipeline, DPM-Solver as the docs run it): 576x320
+  and 24 frames in 40 steps (zeroscope_v2_576w), 1024x576 (XL), or 256x256 and 16 frames in
+  25 steps (text-to-video-ms-1.7b); 8 fps, guidance 9.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,6 +64,9 @@ class Checkpoint:
     guider: dict[str, Any] = field(default_factory=dict)  # where guidance is a component's
     components: frozenset[str] = frozenset()  # the components it has (transformer_2, ...)
     name: str = ""  # the folder or hub id: only where the configs cannot tell (480P/720P)
+    unet: dict[str, Any] = field(default_factory=dict)  # a UNet's (AnimateDiff, SD, ...)
+    adapter: dict[str, Any] = field(default_factory=dict)  # an AnimateDiff motion adapter's
+    adapter_name: str = ""  # ... its folder, hub id or file (Lightning's say their steps)
 
     def has(self, component: str) -> bool:
         return component in self.components
@@ -87,6 +100,8 @@ class Rules:
     needs_image: bool = False  # it cannot start from words alone
     can_continue: bool = False  # a take can start from a picture
     text_length: int | None = None  # max_sequence_length it must be given
+    scheduler: dict[str, Any] = field(default_factory=dict)  # the scheduler it must run with
+    # ("_class_name" and the config keys to change), where the checkpoint's own is not it
 
     def as_dict(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
@@ -198,6 +213,42 @@ def _hunyuan15(c: Checkpoint) -> Rules:
                  i2v=None if i2v else "HunyuanVideo15ImageToVideoPipeline")
 
 
+ANIMATEDIFF_DDIM = {"_class_name": "DDIMScheduler", "clip_sample": False,
+                    "beta_schedule": "linear", "steps_offset": 1, "timestep_spacing": "linspace"}
+
+
+def _animatediff(c: Checkpoint) -> Rules:
+    xl = "SDXL" in c.cls
+    width = (c.unet.get("sample_size") or (128 if xl else 64)) * 8
+    positions = int(c.adapter.get("motion_max_seq_length") or 32)
+    named = f"{c.adapter_name} {c.name}".lower()
+    common = dict(multiple=8, frame_step=1, max_frames=positions, fps=8,
+                  size=(width, width * 9 // 16 // 8 * 8), can_continue=False)
+    if "lightning" in named:  # ByteDance's files: animatediff_lightning_{1,2,4,8}step_...
+        steps = int(next(iter(re.findall(r"(\d)[-_]?step", named)), 4))
+        return Rules(f"AnimateDiff-Lightning {steps}-step", steps=steps, guidance=1.0,
+                     scheduler={"_class_name": "EulerDiscreteScheduler",
+                                "timestep_spacing": "trailing", "beta_schedule": "linear"},
+                     **common)
+    if xl:
+        return Rules("AnimateDiff SDXL", steps=20, guidance=8.0, scheduler=ANIMATEDIFF_DDIM,
+                     **common)
+    return Rules("AnimateDiff", steps=25, guidance=7.5, scheduler=ANIMATEDIFF_DDIM, **common)
+
+
+def _text_to_video_sd(c: Checkpoint) -> Rules:
+    named = c.name.lower()
+    if "xl" in named:
+        size, frames, steps, what = (1024, 576), 24, 40, "Zeroscope v2 XL"
+    elif "zeroscope" in named or "576" in named:
+        size, frames, steps, what = (576, 320), 24, 40, "Zeroscope v2 576w"
+    else:
+        size, frames, steps, what = (256, 256), 16, 25, "ModelScope text-to-video 1.7B"
+    return Rules(what, multiple=8, frame_step=1, max_frames=frames, fps=8, size=size,
+                 steps=steps, guidance=9.0,
+                 scheduler={"_class_name": "DPMSolverMultistepScheduler"})
+
+
 @dataclass(frozen=True)
 class Family:
     name: str
@@ -214,6 +265,8 @@ FAMILIES = {f.name: f for f in (
            _hunyuan15),
     Family("skyreels-v2", ("SkyReelsV2DiffusionForcingPipeline",
                            "SkyReelsV2DiffusionForcingImageToVideoPipeline"), _skyreels),
+    Family("animatediff", ("AnimateDiffPipeline", "AnimateDiffSDXLPipeline"), _animatediff),
+    Family("text-to-video-sd", ("TextToVideoSDPipeline",), _text_to_video_sd),
 )}
 
 

@@ -36,6 +36,7 @@ class GpuOptions:
     vae_tiling: bool | None = None  # None: on a GPU (less memory for a little time)
     download: bool = False  # fetch weights from the Hugging Face Hub when they are not cached
     workers: bool = False  # run on `webtv worker --models` hosts through the cluster's Redis
+    motion_adapter: str = ""  # AnimateDiff's, on a Stable Diffusion base (motion_adapters.py)
     video: Options = Options()  # the video model's shape: width, height, fps, steps, ...
 
     @classmethod

@@ -1,4 +1,5 @@
 """Models run by this process: which class serves ``--video diffusers:MODEL``,
+``--video stills:MODEL`` (a text-to-image model's pictures in motion),
 ``--music transformers:MODEL`` and the rest. Nothing of torch is imported until a model is
 first used, so a channel without one never needs it installed."""
 
@@ -10,8 +11,9 @@ from typing import Any
 
 from webtv.core.errors import ConfigError
 
-IN_PROCESS = ("diffusers:", "transformers:")
+IN_PROCESS = ("diffusers:", "transformers:", "stills:")
 MODELS = {("video", "diffusers"): "video_models:DiffusersVideo",
+          ("video", "stills"): "still_motion:StillsVideo",
           ("music", "transformers"): "audio_models:TransformersMusic",
           ("music", "diffusers"): "audio_models:DiffusersAudio",
           ("stills", "diffusers"): "still_models:DiffusersStill"}

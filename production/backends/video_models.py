@@ -25,7 +25,7 @@ import numpy as np
 from webtv import prompts
 from webtv.core.errors import BackendError, ConfigError
 from webtv.core.media import write_frames
-from webtv.production.backends import checkpoints
+from webtv.production.backends import checkpoints, motion_adapters
 from webtv.production.backends.base import Asset, VideoRequest
 from webtv.production.backends.device import is_out_of_memory, torch
 from webtv.production.backends.families import Rules, rules_for
@@ -44,17 +44,34 @@ class DiffusersVideo(InProcess):
         where, is_dir = source(spec, self.what)
         found = checkpoints.from_folder(Path(where), spec) if is_dir else \
             checkpoints.from_cache(spec)
+        if found is not None and options.motion_adapter:  # AnimateDiff: a base and an adapter
+            found = motion_adapters.with_adapter(found, options.motion_adapter,
+                                                 options.download)
         # a checkpoint this channel cannot plan is refused now, not when its first take is due
         self._rules = rules_for(found) if found is not None else None
+        self._class = found.cls if found is not None else None
 
     # -- what the model is --------------------------------------------------------------
     def _load(self) -> Any:
-        pipe = super()._load()
+        adapter = self.options.motion_adapter
+        if adapter:
+            pipe = motion_adapters.load(self.spec, adapter, self._class or "AnimateDiffPipeline",
+                                        self.options)
+            pipe.set_progress_bar_config(disable=True)
+        else:
+            pipe = super()._load()
         if self._rules is None:  # fetched at its first take: its configs are read now
-            self._rules = rules_for(checkpoints.from_pipeline(pipe, self.spec))
+            self._rules = rules_for(replace(checkpoints.from_pipeline(pipe, self.spec),
+                                            adapter_name=adapter))
         if self._rules.flow_shift is not None:  # the documented shift its config lacks
             pipe.scheduler = type(pipe.scheduler).from_config(
                 pipe.scheduler.config, flow_shift=self._rules.flow_shift)
+        if self._rules.scheduler:  # the scheduler its docs run it with
+            import diffusers
+
+            settings = dict(self._rules.scheduler)
+            cls = getattr(diffusers, settings.pop("_class_name"))
+            pipe.scheduler = cls.from_config(pipe.scheduler.config, **settings)
         return pipe
 
     @property
