@@ -15,7 +15,6 @@ import argparse
 import os
 import resource
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -27,14 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.table import print_table  # noqa: E402
+from tests.channel import free_port  # noqa: E402
 
 THEME = "a llama who runs a night-time noodle stand"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def air_after(db_path: Path, warmup: float) -> dict[str, float]:

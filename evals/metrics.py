@@ -10,8 +10,6 @@ from webtv import prompts
 from webtv.production.compose import TOKEN_BUDGET, clip_tokens
 
 CAMERA = re.compile(r"\b(pans? (left|right)|tilts? (up|down)|zoom(s|ing)? (in|out))\b", re.I)
-SUBJECT = re.compile(r"\b(to the (left|right)|upward|downward|toward the camera|"
-                     r"away from the camera|left|right)\b", re.I)
 
 
 def details_of(entity: dict[str, Any]) -> list[str]:

@@ -106,14 +106,6 @@ class ChannelTables(Tables):
         return [r["tag"] for r in self._all(
             "select distinct tag from tags where show_id = ? order by tag", (show_id,))]
 
-    def tags_of_take(self, take_id: int) -> list[str]:
-        """The take's own tags and its show's."""
-        return [r["tag"] for r in self._all(
-            "select distinct tag from tags where take_id = ? or show_id = "
-            "(select segments.show_id from takes join shots on shots.id = takes.shot_id "
-            " join segments on segments.id = shots.segment_id where takes.id = ?) "
-            "order by tag", (take_id, take_id))]
-
     def tag_counts(self) -> dict[str, int]:
         """Every tag and how many library takes carry it."""
         return {r["tag"]: r["n"] for r in self._all(

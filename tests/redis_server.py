@@ -7,7 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.spaces import free_port
+from tests.channel import free_port
 from webtv.production.backends.cluster import connect
 
 

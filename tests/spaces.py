@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import socket
 import tempfile
 import threading
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from tests.channel import free_port
 from webtv.inspection.motion import STILL
 from webtv.production.backends.base import Asset, ShotSpec, VideoRequest
 from webtv.production.backends.local_media import (
@@ -231,12 +231,6 @@ def ltx(b: Behaviour) -> gr.Blocks:
 
 APPS = {"zeroscope-576w": zeroscope, "zeroscope-xl": zeroscope_xl, "film": film,
         "musicgen-full": musicgen, "ltx-video": ltx}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Space:

@@ -85,8 +85,8 @@ def test_a_dead_rtmp_destination_backs_off_and_says_so(tmp_path: Path) -> None:
     """FFmpeg takes bytes on stdin whether or not it reached the server: only a run that
     lasted resets the backoff, so a destination that refuses waits longer each time, and its
     state (never its stream key) is there for status and /health."""
+    from tests.channel import free_port
     from tests.conftest import make_house_clip
-    from tests.spaces import free_port
     from webtv.core.errors import ConfigError
     from webtv.core.media import run_ffmpeg
     from webtv.playout.outputs import Output, resolve_rtmp, rtmp_args

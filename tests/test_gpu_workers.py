@@ -93,3 +93,25 @@ def test_a_channel_without_a_gpu_airs_takes_made_on_a_model_worker(
     backends = json.loads(aired[0][0])
     assert backends["video"] == "diffusers:ltx (workers)"
     assert backends["music"] == "transformers:musicgen (workers)"
+
+
+def test_pictures_in_motion_painted_on_a_model_worker_air_with_the_casts_stills(
+        redis_url, redis, tmp_path: Path) -> None:  # noqa: F811
+    """`--video stills:MODEL` with `[gpu] workers = true`: the worker paints the cast's
+    stills and the takes, the channel sends it the stills a shot starts from."""
+    from tests.channel import query
+    from tests.test_gpu import air_a_take
+    from tests.tiny_models import build
+
+    painter = build(tmp_path / "models", ["sd-turbo"])["sd-turbo"]
+    workers = ModelWorkers(redis_url, tmp_path)
+    workers.start(1)
+    try:
+        aired = air_a_take(tmp_path / "home", "--video", f"stills:{painter}",
+                           toml=f"workers = true\n[cluster]\nredis = \"{redis_url}\"\n")
+    finally:
+        workers.stop()
+    assert json.loads(aired[0][0])["video"] == "stills:sd-turbo (workers)"
+    stills = query(tmp_path / "home", "select reference from entities where reference is not "
+                                      "null")
+    assert stills and all((tmp_path / "home" / s).is_file() for (s,) in stills)

@@ -175,7 +175,7 @@ def test_a_gate_that_cannot_answer_leaves_the_take_waiting_not_passed(ctx: ToolC
     unchecked nor spends the shot: the take waits, and airs once the gate answers."""
     import os
 
-    from tests.spaces import free_port
+    from tests.channel import free_port
     from webtv.inspection.moderation import LocalModerator, OpenAIModerator
 
     a_show(ctx)

@@ -147,7 +147,7 @@ def test_the_last_error_names_the_endpoint(spaces, data, store, tmp_path) -> Non
 
 
 def test_an_endpoint_that_is_down_fails_over(spaces, data, store, tmp_path) -> None:
-    from tests.spaces import free_port
+    from tests.channel import free_port
 
     config = {"endpoints": [
         endpoint("zeroscope", "zeroscope-576w", f"http://127.0.0.1:{free_port()}/", name="down",

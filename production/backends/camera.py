@@ -35,10 +35,12 @@ class Window:
 
     x: float
     y: float
-    scale: float  # 1: the whole picture
+    scale: float  # 1: the whole picture (as much of it as the frame's aspect holds)
 
-    def box(self, width: int, height: int) -> tuple[float, float, float, float]:
-        w, h = width * self.scale, height * self.scale
+    def box(self, width: int, height: int, aspect: float) -> tuple[float, float, float, float]:
+        """The part of a ``width`` x ``height`` picture seen, at the frame's ``aspect``."""
+        w = min(width, height * aspect) * self.scale
+        h = w / aspect
         left = min(max(self.x * width - w / 2, 0.0), width - w)
         top = min(max(self.y * height - h / 2, 0.0), height - h)
         return left, top, left + w, top + h
@@ -85,7 +87,7 @@ def frames(first: Image.Image, second: Image.Image | None, spec: ShotSpec, count
         t = eased(n / max(count - 1, 1))
         window = Window(start.x + (end.x - start.x) * t, start.y + (end.y - start.y) * t,
                         start.scale + (end.scale - start.scale) * t)
-        box = window.box(*first.size)
+        box = window.box(*first.size, size[0] / size[1])
         seen = np.asarray(first.resize(size, Image.Resampling.BICUBIC, box=box), np.float32)
         mix = _mix(n / max(count - 1, 1)) if second is not None else 0.0
         if mix > 0:

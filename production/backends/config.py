@@ -110,7 +110,7 @@ def build(config: dict[str, Any], choices: dict[str, str | None], work: Path,
     still = choices.get("stills") or config.get("backends", {}).get("stills")
     if still:
         built["stills"] = model("stills", still, config, journal, stop)
-    elif hasattr(built["video"], "starts_from_reference"):  # a painter paints its own cast
+    elif getattr(built["video"], "starts_from_reference", False):  # a painter paints its cast
         built["stills"] = built["video"]
     return Backends(**built)
 

@@ -47,16 +47,21 @@ def run_model_job(cap: str, name: str, gpu: dict[str, Any], ask: dict[str, Any]
         backend = _LOADED[key]
         if ask.get("about"):  # what the model is: read from its files, nothing made
             return {"ok": True, "about": about(backend), "worker": os.getpid()}
-        if cap == "video":
+        if "spec" in ask:  # a take
             image = ask.pop("image", None)
             if image is not None:
                 (work / "start.png").write_bytes(image)
+            references = []
+            for n, data in enumerate(ask.pop("references", None) or ()):
+                references.append(work / f"reference-{n}.png")
+                references[-1].write_bytes(data)
             request = VideoRequest(**{**ask, "spec": ShotSpec(**ask["spec"])},
-                                   image=work / "start.png" if image is not None else None)
+                                   image=work / "start.png" if image is not None else None,
+                                   references=tuple(references))
             made = backend.generate(request, work)
-        elif cap == "music":
+        elif "mood" in ask:
             made = backend.compose(ask["mood"], ask["seconds"], ask["seed"], work)
-        else:
+        else:  # a still (a painter's video backend paints its cast's too)
             made = Asset(backend.draw(ask["prompt"], ask["seed"], work), 0.0)
         return {"ok": True, "suffix": made.path.suffix, "data": made.path.read_bytes(),
                 "made_frames": made.made_frames, "sound": made.sound, "worker": os.getpid(),
@@ -182,9 +187,15 @@ class ModelClient:
             raise BackendError(f"{self.name}: the workers could not say what the model is")
         return shape(rules, seconds, self._options().video, bool(self._about.get("distilled")))
 
+    @property
+    def starts_from_reference(self) -> bool:
+        """A painter's (``stills:MODEL``): its cast's stills start their shots."""
+        return self.cap == "video" and self.spec.startswith("stills:")
+
     def generate(self, request: VideoRequest, out_dir: Path) -> Asset:
         ask = {**dataclasses.asdict(request), "image": request.image.read_bytes()
-               if request.image else None}
+               if request.image else None,
+               "references": [p.read_bytes() for p in request.references]}
         ask["spec"] = dataclasses.asdict(request.spec)
         return self._run({k: v for k, v in ask.items() if k != "image" or v}, out_dir)
 

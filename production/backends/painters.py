@@ -52,13 +52,33 @@ class Painter:
                      for v in (width, height))  # type: ignore[return-value]
 
 
+NOT_PAINTING = ("Video", "Edit", "Control", "Inpaint", "Prior", "Zero", "Pix2Pix", "LDM3D",
+                "GLIGEN", "ModelEditing", "Paradigms", "UnCLIP", "Semantic")
+
+
 def text_to_image_classes() -> set[str]:
-    """Every pipeline class diffusers paints a picture from words alone with (not those that
-    also need a control picture or a mask)."""
+    """Every pipeline class diffusers paints a picture from words alone with: those of its
+    AutoPipelineForText2Image, and the others that take words and a size and nothing they
+    must be given (a picture, a mask, a control picture, frames); not those that edit or
+    make video."""
+    import inspect
+
+    import diffusers
     from diffusers.pipelines.auto_pipeline import AUTO_TEXT2IMAGE_PIPELINES_MAPPING
 
-    return {cls.__name__ for cls in AUTO_TEXT2IMAGE_PIPELINES_MAPPING.values()
-            if not any(word in cls.__name__ for word in ("Control", "Inpaint"))}
+    known = {cls.__name__ for cls in AUTO_TEXT2IMAGE_PIPELINES_MAPPING.values()}
+    for name in (n for n in dir(diffusers) if n.endswith("Pipeline") and n not in known):
+        try:
+            params = inspect.signature(getattr(diffusers, name).__call__).parameters
+        except (AttributeError, ImportError, RuntimeError, TypeError, ValueError):
+            continue  # its optional packages are missing: not one this machine runs
+        needed = [k for k, p in params.items() if k not in ("self", "prompt") and
+                  p.default is inspect.Parameter.empty and p.kind is p.POSITIONAL_OR_KEYWORD]
+        if "prompt" in params and "height" in params and not needed and not any(
+                k in params for k in ("num_frames", "video_length", "image", "mask_image",
+                                      "control_image", "audio_length_in_s")):
+            known.add(name)
+    return {n for n in known if not any(word in n for word in NOT_PAINTING)}
 
 
 def painter_for(c: Checkpoint) -> Painter:
@@ -107,6 +127,8 @@ def painter_for(c: Checkpoint) -> Painter:
                 return Painter("Stable Diffusion 3.5 Medium", size, multiple, 40, 4.5)
             return Painter("Stable Diffusion 3.5 Large", size, multiple, 28, 3.5)
         return Painter("Stable Diffusion 3", size, multiple, 28, 7.0)
+    if c.cls == "SanaSprintPipeline":  # distilled to 2 steps; its guidance is embedded
+        return Painter("Sana Sprint", size, multiple, 2, None, few_steps=True)
     if c.cls.startswith(("PixArt", "Sana")):
         if few:
             return Painter(f"{c.cls[:-8]} (few-step)", size, multiple, 2, 0.0, few_steps=True)

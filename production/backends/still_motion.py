@@ -68,9 +68,11 @@ class StillsVideo(DiffusersStill):
         spec = request.spec
         started = time.monotonic()
         if request.image is not None:  # the shot before's last picture, exactly
-            with Image.open(request.image) as last:
-                first, how = last.convert("RGB").resize(size, Image.Resampling.LANCZOS), \
-                    "continued"
+            from PIL import ImageOps
+
+            with Image.open(request.image) as last:  # cropped to the painter's shape
+                first = ImageOps.fit(last.convert("RGB"), size, Image.Resampling.LANCZOS)
+            how = "continued"
         elif request.references:  # the main character's look, repainted into this place
             with Image.open(request.references[0]) as still:
                 first = self.paint(request.prompt, request.seed, size, still.convert("RGB"),
@@ -81,12 +83,12 @@ class StillsVideo(DiffusersStill):
         held = holds_still(spec.camera_move, spec.subject_direction, spec.subject_motion)
         second = self.paint(action_prompt(request), request.seed + 1, size, first,
                             HELD_STRENGTH if held else ACTION_STRENGTH)
-        pictures = [first, second]
         moving = camera.frames(first, second, spec, planned.frames, FPS,
                                (planned.out_width, planned.out_height))
         path = out_dir / "video.nut"
         write_frames(moving, FPS, path)
-        self._journal(request, planned, how, time.monotonic() - started, len(pictures))
+        self._journal(request, planned, how, time.monotonic() - started,
+                      1 if how == "continued" else 2)
         return Asset(path, len(moving) / FPS, planned.out_width, planned.out_height,
                      float(FPS), len(moving), made_frames=len(moving))
 

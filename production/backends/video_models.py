@@ -1,6 +1,8 @@
 """Text-to-video and image-to-video on this machine's GPU: ``--video diffusers:MODEL`` (a
 directory or a cached hub id) through diffusers' own pipeline classes, for the checkpoints in
-``families`` (Wan 2.1/2.2, LTX-Video, LTX-2, CogVideoX 1.0/1.5, HunyuanVideo 1.5, SkyReels-V2).
+``families`` (Wan 2.1/2.2, LTX-Video, LTX-2, CogVideoX 1.0/1.5, HunyuanVideo 1.5, SkyReels-V2;
+and those that run on a CPU: AnimateDiff, with its motion adapter saved in or given apart in
+[gpu] motion_adapter, and Zeroscope / ModelScope).
 
 The shot's seconds become the checkpoint's frames at its own rate and size; the picture is
 cropped to the house's 16:9 (never stretched) and written for the one house encode, with the
