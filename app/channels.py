@@ -23,9 +23,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from webtv.channel.runtime import Runtime
 from webtv.core.errors import ConfigError
 from webtv.core.settings import Settings
-from webtv.director.runtime import Runtime
 from webtv.playout.captions import caption_mode
 from webtv.playout.outputs import resolve_rtmp
 from webtv.playout.playout import LibraryPlayout

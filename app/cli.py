@@ -11,13 +11,13 @@ import time
 from pathlib import Path
 
 from webtv.app import channels, library, serving, workers
+from webtv.channel.autopilot import Autopilot
+from webtv.channel.chat import print_event, quiet_event
+from webtv.channel.runtime import Runtime, preflight
+from webtv.channel.status import format_status, status_report, when_queued
 from webtv.core.errors import ConfigError, ToolError
 from webtv.core.settings import Settings
-from webtv.director.autopilot import Autopilot
-from webtv.director.chat import print_event
 from webtv.director.models import chat_model
-from webtv.director.runtime import Runtime, preflight
-from webtv.director.status import format_status, status_report, when_queued
 from webtv.reading.theme import checked_theme
 from webtv.state.datadir import DataDir
 from webtv.state.retention import Policy
@@ -211,7 +211,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         policy = Policy(keep_hours=args.keep_hours, keep_gb=args.keep_gb,
                         log_days=args.log_days)
         Autopilot(settings, buffer_seconds=args.buffer, policy=policy,
-                  on_event=print_event).run(ctx, run.stop, theme)
+                  on_event=print_event if args.verbose else quiet_event).run(
+            ctx, run.stop, theme)
     if "playout" in run.errors:
         print(f"playout failed: {run.errors['playout']}", file=sys.stderr)
         return 1
@@ -247,7 +248,7 @@ def cmd_favourite(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
-    from webtv.director.chat import repl
+    from webtv.channel.chat import repl
 
     return repl(settings)
 

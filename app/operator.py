@@ -15,8 +15,8 @@ from urllib.parse import parse_qs
 from webtv.app.auth import COOKIE, SESSION_SECONDS, TOKEN_ENV
 from webtv.app.handler import PAGE_POLICY, TYPES, Handler, Request
 from webtv.app.reads import overview
+from webtv.channel.console import Busy
 from webtv.core.errors import NotFound
-from webtv.director.console import Busy
 from webtv.tools.programme import favourite_take
 
 

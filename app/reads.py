@@ -7,9 +7,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from webtv.channel.status import channel_health, doing_line, status_report
 from webtv.core import house
 from webtv.core.media import fragment_time
-from webtv.director.status import channel_health, doing_line, status_report
 from webtv.state.store import Store
 
 RESULT_CHARS = 2000  # a tool result shown on the page; the full text stays in the call log

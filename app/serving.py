@@ -9,9 +9,9 @@ import re
 import sys
 from pathlib import Path
 
+from webtv.channel.runtime import Runtime
 from webtv.core.errors import ConfigError
 from webtv.core.settings import Settings
-from webtv.director.runtime import Runtime
 from webtv.state.datadir import DataDir
 from webtv.state.store import Store
 

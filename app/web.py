@@ -29,10 +29,10 @@ from webtv.app.iptv import IPTVRoutes
 from webtv.app.operator import OperatorRoutes
 from webtv.app.reads import channel_list, now_playing, playlist_clock, recent_takes
 from webtv.app.tuner import Tuners, device_id
+from webtv.channel.console import Console
+from webtv.channel.health import health
 from webtv.core.errors import ConfigError
 from webtv.core.settings import Settings
-from webtv.director.console import Console
-from webtv.director.health import health
 from webtv.state.datadir import DataDir
 from webtv.state.store import Store
 

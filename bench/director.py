@@ -40,11 +40,11 @@ import openai  # noqa: E402
 
 from webtv.core.errors import WebTVError  # noqa: E402
 from webtv.core.settings import Settings  # noqa: E402
-from webtv.director.autopilot import carry_out, system_prompt  # noqa: E402
 from webtv.director.llm import Reply, ToolCall  # noqa: E402
 from webtv.director.loop import Conversation  # noqa: E402
 from webtv.director.models import chat_model
 from webtv.director.requests import plan_request, produce_request, theme_request  # noqa: E402
+from webtv.director.turn import carry_out, system_prompt  # noqa: E402
 from webtv.evals.metrics import made_texts  # noqa: E402
 from webtv.reading.theme import fidelity, read_theme  # noqa: E402
 from webtv.state.datadir import DataDir  # noqa: E402

@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests import hosted_services  # noqa: E402
 from tests.channel import THEME  # noqa: E402
+from webtv.channel.autopilot import Autopilot  # noqa: E402
 from webtv.core.settings import Settings  # noqa: E402
-from webtv.director.autopilot import Autopilot  # noqa: E402
 from webtv.inspection import checks  # noqa: E402
 from webtv.production import costs  # noqa: E402
 from webtv.production.backends import config as backend_config  # noqa: E402
@@ -52,7 +52,8 @@ def measure(service: str, model: str, shots: int) -> dict:
                                     CallJournal(home))
     store = Store(home)
     ctx = ToolContext.open(store=store, data=home, backends=backends,
-                           gate=checks.gate("auto", name), prices=costs.prices({}))
+                           gate=checks.gate("auto", backends.video.costly),
+                           prices=costs.prices({}))
     pilot, stop = Autopilot(Settings(), buffer_seconds=1e9, sweep_every=1e9), threading.Event()
     thread = threading.Thread(target=pilot.run, args=(ctx, stop, THEME), daemon=True)
     started = time.monotonic()

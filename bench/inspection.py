@@ -48,10 +48,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from webtv.director.autopilot import carry_out  # noqa: E402
 from webtv.director.loop import Conversation  # noqa: E402
 from webtv.director.offline import OfflineDirector  # noqa: E402
 from webtv.director.requests import produce_request, theme_request  # noqa: E402
+from webtv.director.turn import carry_out  # noqa: E402
 from webtv.production.backends import local_backends  # noqa: E402
 from webtv.production.backends.local_video import FILE_FAULTS, PICTURE_FAULTS  # noqa: E402
 from webtv.state.datadir import DataDir  # noqa: E402
@@ -273,9 +273,9 @@ def space_stills(count: int) -> None:
 
 def channel(args) -> None:
     """The channel as `webtv run` runs it, for --channel seconds; the air shared out."""
+    from webtv.channel.autopilot import Autopilot
+    from webtv.channel.runtime import Runtime
     from webtv.core.settings import Settings
-    from webtv.director.autopilot import Autopilot
-    from webtv.director.runtime import Runtime
     from webtv.playout.playout import Playout
 
     home = Path(tempfile.mkdtemp(prefix="webtv-inspect-channel-"))

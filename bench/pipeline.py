@@ -28,12 +28,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from webtv.channel.runtime import open_context  # noqa: E402
 from webtv.core.settings import Settings  # noqa: E402
-from webtv.director.autopilot import carry_out  # noqa: E402
 from webtv.director.loop import Conversation  # noqa: E402
 from webtv.director.offline import OfflineDirector  # noqa: E402
 from webtv.director.requests import produce_request, theme_request  # noqa: E402
-from webtv.director.runtime import open_context  # noqa: E402
+from webtv.director.turn import carry_out  # noqa: E402
 
 THEMES = ["an otter who fixes boats at the harbor",
           "a girl in a yellow hoodie skateboarding through a neon city at night",

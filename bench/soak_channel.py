@@ -23,9 +23,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.soak_playout import rss_kib  # noqa: E402
+from webtv.channel.autopilot import Autopilot  # noqa: E402
+from webtv.channel.runtime import Runtime  # noqa: E402
 from webtv.core.settings import Settings  # noqa: E402
-from webtv.director.autopilot import Autopilot  # noqa: E402
-from webtv.director.runtime import Runtime  # noqa: E402
 from webtv.playout.playout import Playout  # noqa: E402
 from webtv.state.retention import Policy  # noqa: E402
 from webtv.state.store import Store  # noqa: E402

@@ -96,8 +96,8 @@ class OfflineDirector:
                                                              for s in steps):
             first = dropped[0]
             action = first["action"]
-            if "refused the prompt" in first["why"] or "filtered the video" in first["why"]:
-                action = self._plainer(action)  # the same words would be refused again
+            if first.get("refused"):  # a service's moderation: the same words would be
+                action = self._plainer(action)  # refused again
             return [("rewrite_shot", {"shot": first["shot"], "action": action,
                                       "camera": "static"})]
         if not last.ok:

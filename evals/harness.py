@@ -19,10 +19,10 @@ import openai
 
 from webtv import prompts
 from webtv.core.errors import ConfigError, DirectorGaveUp, WebTVError
-from webtv.director.autopilot import carry_out
 from webtv.director.loop import Conversation
 from webtv.director.protocol import ChatModel
 from webtv.director.requests import produce_request, theme_request
+from webtv.director.turn import carry_out
 from webtv.evals import metrics
 from webtv.production.backends import local_backends
 from webtv.state.datadir import DataDir

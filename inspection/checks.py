@@ -156,12 +156,12 @@ SCENE_SHARE, DETAIL_SHARE = 0.02, 0.002  # how much of the picture a colour shou
 GATES = {"all": None, "playable": frozenset({"black_frames", "frozen_frames", "burned_text"})}
 
 
-def gate(name: str, video: str = "") -> frozenset[str] | None:
-    """The checks that reject under gate ``name`` (None: all of them); ``video``: the video
-    backend's name, for "auto"."""
+def gate(name: str, costly: bool = False) -> frozenset[str] | None:
+    """The checks that reject under gate ``name`` (None: all of them); ``costly``: whether
+    the video backend's takes cost minutes of a GPU or money (it says so itself), for
+    "auto"."""
     if name == "auto":
-        name = "playable" if video.startswith(("diffusers:", "transformers:", "stills:",
-                                               "replicate:", "veo:")) else "all"
+        name = "playable" if costly else "all"
     if name not in GATES:
         from webtv.core.errors import ConfigError
 

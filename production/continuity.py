@@ -36,8 +36,10 @@ def start_picture(ctx: Production, shot: dict[str, Any], work: Path
                 pass  # purged or damaged: the shot starts from words
     if getattr(video, "needs_image", False):
         return reference(ctx, shot, work)
-    if getattr(video, "starts_from_reference", False):  # pictures in motion: the still is
-        return None, reference(ctx, shot, work)[1]  # repainted, found among the references
+    if getattr(video, "starts_from_reference", False) and shot["entities"]:
+        # pictures in motion: the cast's still is repainted, found among the references (a
+        # shot of the place alone is painted from its words)
+        return None, reference(ctx, shot, work)[1]
     return None, None
 
 

@@ -63,7 +63,8 @@ class Report:
             "scheduled": len(self.scheduled),
             "retakes": sum(max(0, o.attempts - 1) for o in self.outcomes),
             "dropped": [{"shot": o.shot["position"], "action": o.shot["action"],
-                         "why": o.failures[-1] if o.failures else "not made"}
+                         "why": o.failures[-1] if o.failures else "not made",
+                         **({"refused": True} if o.refused else {})}  # say it otherwise
                         for o in self.dropped],
             **({"rewritten": [{"shot": o.shot["position"], "why": why}
                               for o in self.outcomes for why in o.rewrites]}

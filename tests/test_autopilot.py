@@ -169,8 +169,8 @@ def test_takes_that_fail_on_their_content_do_not_degrade_the_channel(ctx: ToolCo
     import threading
 
     from tests.test_production import Misshapen
+    from webtv.channel.autopilot import Autopilot
     from webtv.core.settings import Settings
-    from webtv.director.autopilot import Autopilot
     from webtv.director.requests import theme_request
 
     video = Misshapen("")  # every prompt: a partial clip
@@ -210,11 +210,11 @@ def test_while_the_model_writes_the_channel_says_so_and_its_heartbeat_goes_on(
     ends, cleanly, with nothing of its reply kept."""
     import threading
 
+    from webtv.channel.autopilot import Autopilot
+    from webtv.channel.health import health
+    from webtv.channel.status import channel_health, format_status, status_report
     from webtv.core.clock import now
     from webtv.core.settings import Settings
-    from webtv.director.autopilot import Autopilot
-    from webtv.director.health import health
-    from webtv.director.status import channel_health, format_status, status_report
 
     pilot = Autopilot(Settings.from_env(data_dir=ctx.data.root))
     pilot.model = SlowToStop(late=8.0)

@@ -328,11 +328,11 @@ def test_a_failed_library_playout_starts_again_with_backoff_and_says_so(
 
     from tests.conftest import make_house_clip
     from webtv.app.channels import Network
+    from webtv.channel.health import health
+    from webtv.channel.runtime import Runtime
+    from webtv.channel.status import format_status, status_report
     from webtv.core.clock import now
     from webtv.core.settings import Settings
-    from webtv.director.health import health
-    from webtv.director.runtime import Runtime
-    from webtv.director.status import format_status, status_report
     from webtv.playout.playout import LibraryPlayout
 
     settings = Settings.from_env(data_dir=tmp_path / "home")

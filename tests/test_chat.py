@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from webtv.channel.chat import repl
 from webtv.core.settings import Settings
-from webtv.director.chat import repl
 from webtv.state.datadir import DataDir
 from webtv.state.store import Store
 

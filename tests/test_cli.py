@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from webtv.app.cli import main, parser
-from webtv.director.autopilot import carry_out
 from webtv.director.loop import Conversation
 from webtv.director.offline import OfflineDirector
 from webtv.director.requests import produce_request, theme_request
+from webtv.director.turn import carry_out
 from webtv.state.datadir import DataDir
 from webtv.state.store import Store
 from webtv.tools.context import ToolContext

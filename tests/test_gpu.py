@@ -25,10 +25,22 @@ SMALL = {"width": 160, "height": 96, "steps": 2}  # CPU-sized takes: the rules a
 
 def test_the_default_gate_holds_cheap_takes_to_every_check_and_gpu_takes_to_playable() -> None:
     from webtv.inspection.checks import GATES, gate
+    from webtv.production.backends.local_video import ProceduralVideo
+    from webtv.production.backends.model_jobs import ModelClient
+    from webtv.production.backends.remote import RemoteVideo
+    from webtv.production.backends.replicate_video import ReplicateVideo
+    from webtv.production.backends.still_motion import StillsVideo
+    from webtv.production.backends.veo_video import VeoVideo
+    from webtv.production.backends.video_models import DiffusersVideo
 
-    assert gate("auto", "local") is None and gate("auto", "zeroscope") is None
-    assert gate("auto", "diffusers:wan") == GATES["playable"] == gate("playable", "local")
-    assert gate("all", "diffusers:wan") is None
+    def costly(cls) -> bool:  # what each video backend says of its own takes
+        return getattr(cls, "costly", False)
+
+    assert gate("auto", costly(ProceduralVideo)) is None
+    assert gate("auto", costly(RemoteVideo)) is None  # a Space: every check
+    for cls in (DiffusersVideo, StillsVideo, ModelClient, ReplicateVideo, VeoVideo):
+        assert gate("auto", costly(cls)) == GATES["playable"] == gate("playable", False), cls
+    assert gate("all", True) is None
     with pytest.raises(ConfigError, match="unknown inspection gate 'loose'"):
         gate("loose")
 
@@ -312,7 +324,7 @@ def test_one_device_keeps_what_fits_moves_out_the_idle_and_offloads_what_never_f
 
 
 def test_what_is_being_made_shows_in_the_status() -> None:
-    from webtv.director.status import _making_lines
+    from webtv.channel.status import _making_lines
 
     channel = {"running": True, "making": [{"device": "cuda", "model": "diffusers:wan",
                                            "kind": "video", "step": 12, "steps": 30,
@@ -419,7 +431,7 @@ def test_a_model_error_is_the_takes_fault_and_a_model_failing_every_take_says_so
     its error."""
     from tests.test_production import a_show, written
     from webtv.app.reads import overview
-    from webtv.director.status import failing_models, format_status, status_report
+    from webtv.channel.status import failing_models, format_status, status_report
     from webtv.inspection.checks import gate
     from webtv.production import line
     from webtv.state.store import CallJournal

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from webtv.director.health import health
+from webtv.channel.health import health
 from webtv.state.datadir import DataDir
 from webtv.state.store import Store
 
@@ -54,7 +54,7 @@ def test_degraded_mode_is_said_without_the_secrets_in_its_reason(data: DataDir,
 
 def test_an_rtmp_output_that_cannot_connect_is_shown_and_degrades_health(
         data: DataDir, store: Store) -> None:
-    from webtv.director.status import format_status, status_report
+    from webtv.channel.status import format_status, status_report
 
     down = {"name": "rtmp1", "where": "rtmp://live.twitch.tv/app/***", "state": "reconnecting",
             "restarts": 4, "last_error": "Connection refused", "up_for_s": 0.0,

@@ -282,3 +282,13 @@ def test_a_channel_airs_what_a_cpu_video_model_makes(tiny, tmp_path: Path, famil
     for (arguments,) in query(tmp_path / "home", "select arguments from remote_calls where "
                               "capability = 'video' and outcome = 'ok'"):
         assert (json.loads(arguments)["frames"], json.loads(arguments)["fps"]) == (frames, fps)
+
+
+def test_a_text_to_image_model_given_as_video_says_what_it_can_do(tiny) -> None:
+    from webtv.core.errors import ConfigError
+    from webtv.production.backends.models import in_process
+
+    with pytest.raises(ConfigError, match=r"StableDiffusionPipeline is not a video pipeline "
+                                          r".*--video stills:.*sd-turbo sets them in motion "
+                                          r"\(or \[gpu\] motion_adapter"):
+        in_process("video", f"diffusers:{tiny['sd-turbo']}", {})

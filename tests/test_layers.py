@@ -26,10 +26,14 @@ MAY_IMPORT = {
     "inspection": LOW | {"reading"},  # measured checks on a take
     "production": LOW | {"state", "reading", "inspection"},  # making takes, the backends
     "tools": LOW | {"state", "reading", "production"},  # what the model calls
-    "director": LOW | {"state", "reading", "inspection", "production", "tools"},
+    "director": LOW | {"state", "reading", "inspection", "production", "tools"},  # a request
+    # in, tool calls out
     "playout": {"core", "state"},  # the transmitter airs what the store schedules
+    # running a channel: its settings, the loop that asks the director, status, the terminals
+    "channel": LOW | {"state", "reading", "inspection", "production", "tools", "director"},
     "evals": LOW | {"state", "reading", "production", "tools", "director"},
-    "app": LOW | {"state", "reading", "production", "tools", "director", "playout", "evals"},
+    "app": LOW | {"state", "reading", "production", "tools", "director", "channel", "playout",
+                  "evals"},
 }
 FOLDERS = list(MAY_IMPORT)  # each package is the folder of its name (pyproject's package-dir)
 ANYWHERE = ("tests", "bench")  # they may import any package, but by the namespace

@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from webtv.director.autopilot import carry_out
 from webtv.director.loop import Conversation
 from webtv.director.offline import OfflineDirector
 from webtv.director.requests import chat_request, produce_request, theme_request
+from webtv.director.turn import carry_out
 from webtv.evals.metrics import made_texts
 from webtv.production.compose import prompt_faults
 from webtv.reading.theme import fidelity

@@ -20,11 +20,11 @@ from pathlib import Path
 import vcr
 
 from webtv.core.settings import Settings
-from webtv.director.autopilot import carry_out, system_prompt
 from webtv.director.llm import OpenAIChat
 from webtv.director.loop import Conversation
 from webtv.director.offline import OfflineDirector
 from webtv.director.requests import CHAT_TOOLS, chat_request, theme_request
+from webtv.director.turn import carry_out, system_prompt
 from webtv.tools.context import ToolContext
 
 CASSETTES = Path(__file__).parent / "cassettes" / "test_openai_client"

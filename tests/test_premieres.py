@@ -221,8 +221,8 @@ def test_a_new_premiere_catches_up_with_a_library_that_aired_for_a_while(store: 
 
 
 def test_webtv_status_says_what_premieres_next_and_when(store: Store) -> None:
+    from webtv.channel.status import format_status, status_report
     from webtv.core.clock import now
-    from webtv.director.status import format_status, status_report
 
     library(store)
     shots = scene(store, 4, written_ago=100)

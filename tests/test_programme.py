@@ -9,12 +9,13 @@ import threading
 import httpx
 import openai
 
+from webtv.channel.autopilot import FINISH, Autopilot
+from webtv.channel.chat import command
 from webtv.core.settings import Settings
-from webtv.director.autopilot import Autopilot, carry_out
-from webtv.director.chat import command
 from webtv.director.loop import Conversation
 from webtv.director.offline import OfflineDirector
 from webtv.director.requests import chat_request, produce_request, theme_request
+from webtv.director.turn import carry_out
 from webtv.production import takes
 from webtv.tools.context import ToolContext
 
@@ -54,7 +55,7 @@ def test_the_autopilot_asks_for_what_comes_next_in_order(ctx: ToolContext) -> No
     for key in ("id", "status", "created_at", "position", "sequence"):
         shot.pop(key)
     left = ctx.store.takes.add_shots(9, [shot])[0]
-    assert pilot.next_request(ctx) == "finish"
+    assert pilot.next_request(ctx) is FINISH
 
     ctx.store.takes.set_shot_status(left["id"], "dropped")
     for s in ctx.store.programme.segments():
@@ -104,8 +105,8 @@ def test_a_take_made_before_a_crash_is_finished_not_made_again(ctx: ToolContext)
     calls_before = ctx.store.db["llm_calls"].count
     # ... the channel is killed here; on restart the autopilot finishes the shot by itself
     pilot = autopilot(ctx)
-    assert pilot.next_request(ctx) == "finish"
-    pilot._work(ctx, "finish", threading.Event())
+    assert pilot.next_request(ctx) is FINISH
+    pilot._work(ctx, FINISH, threading.Event())
     assert ctx.store.db["takes"].count == takes_before  # nothing generated twice
     assert ctx.store.db["llm_calls"].count == calls_before  # and no model asked
     assert ctx.store.takes.take(made["take_id"])["status"] == "scheduled"

@@ -43,6 +43,8 @@ def test_run_puts_a_theme_on_air_and_stops_cleanly(tmp_path: Path) -> None:
         output = proc.communicate(timeout=60)[0].decode()
     assert proc.returncode == 0, output
     assert "Off air after" in output
+    # a quiet terminal: each call is in the log, the database and the operator page (-v: here)
+    assert "-> set_show(" not in output and "<- ok" not in output
 
     db = sqlite3.connect(home / "webtv.db")
     assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
@@ -194,8 +196,8 @@ def test_a_failed_thread_stops_the_run_and_everything_closes_in_order(tmp_path: 
     """The runtime owns a run's threads and its stop event: one thread failing stops the
     others, the failure is kept by name, and what was opened closes after the threads end,
     the run lock last (a second run may start the moment it is released)."""
+    from webtv.channel.runtime import Runtime
     from webtv.core.settings import Settings
-    from webtv.director.runtime import Runtime
 
     settings = Settings.from_env(data_dir=tmp_path / "home")
     closed: list[str] = []
@@ -216,9 +218,9 @@ def test_a_kept_thread_starts_again_and_five_quick_failures_end_the_run(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The main playout is kept: a failure starts it again (and says so); failing five times
     in a row, each soon after it started, it is not going to work, and the run stops."""
+    from webtv.channel import runtime
+    from webtv.channel.runtime import Runtime
     from webtv.core.settings import Settings
-    from webtv.director import runtime
-    from webtv.director.runtime import Runtime
 
     monkeypatch.setattr(runtime, "MAX_BACKOFF", 0.05)
     monkeypatch.setattr(runtime, "STEADY_S", 0.2)

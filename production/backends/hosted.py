@@ -102,6 +102,8 @@ class HostedVideo:
     """A video model on a hosted service: ``submit`` a job, ``poll`` it, ``fetch`` its clip;
     the subclasses speak each service's protocol through its official client."""
 
+    costly = True  # every take is paid for
+
     service = ""
     remote = True  # the production line caches what it makes: the same prompt is paid once
     fps = 24  # what the service's clips are assumed to run at before they are measured

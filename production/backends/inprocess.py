@@ -158,6 +158,7 @@ class InProcess:
     and the device it shares with the others."""
 
     library, what = "diffusers", "video"  # diffusers:MODEL as --video
+    costly = True  # a take costs minutes of the owner's GPU (or CPU): checks gate it lightly
 
     def __init__(self, spec: str, options: GpuOptions, journal: Any = None) -> None:
         check_source(spec, self.what, options)

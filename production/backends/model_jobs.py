@@ -118,6 +118,7 @@ class ModelClient:
     """The asking side: a model backend whose work is done by the model workers."""
 
     any_rate = False
+    costly = True  # a worker's GPU minutes
 
     def __init__(self, cap: str, name: str, gpu: dict[str, Any], url: str, journal: Any,
                  deadline_s: float = 900.0, stop: threading.Event | None = None) -> None:

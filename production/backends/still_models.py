@@ -64,9 +64,10 @@ class DiffusersStill(InProcess):
         accepted = inspect.signature(pipe.__call__).parameters
         steps = painter.steps or accepted["num_inference_steps"].default \
             if "num_inference_steps" in accepted else painter.steps
-        if start is not None:  # a few-step model repaints in its own few steps
-            steps = max(painter.repaint_steps or steps, math.ceil(1 / strength))
         steps = self.options.video.steps or steps
+        if start is not None and steps:  # a few-step model repaints in its own few steps,
+            # and every model in at least one step of what it keeps of the picture
+            steps = max(painter.repaint_steps or 0, steps, math.ceil(1 / strength))
         kwargs: dict[str, Any] = {
             "prompt": prompt, "generator": torch().Generator("cpu").manual_seed(seed),
             "width": size[0], "height": size[1], "output_type": "pil",

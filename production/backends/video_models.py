@@ -30,7 +30,7 @@ from webtv.core.media import write_frames
 from webtv.production.backends import checkpoints, motion_adapters
 from webtv.production.backends.base import Asset, VideoRequest
 from webtv.production.backends.device import is_out_of_memory, torch
-from webtv.production.backends.families import Rules, rules_for
+from webtv.production.backends.families import Checkpoint, Rules, rules_for
 from webtv.production.backends.inprocess import GpuOptions, InProcess, source, take_fault
 from webtv.production.backends.shapes import Shape, house_crop, longest, shape, smaller
 
@@ -50,7 +50,7 @@ class DiffusersVideo(InProcess):
             found = motion_adapters.with_adapter(found, options.motion_adapter,
                                                  options.download)
         # a checkpoint this channel cannot plan is refused now, not when its first take is due
-        self._rules = rules_for(found) if found is not None else None
+        self._rules = _rules_or_hint(found, spec) if found is not None else None
         self._class = found.cls if found is not None else None
 
     # -- what the model is --------------------------------------------------------------
@@ -232,6 +232,21 @@ class DiffusersVideo(InProcess):
         self.journal(endpoint=self.name, capability="video", attempt=attempt,
                      arguments={"seed": request.seed, "prompt": request.prompt[:120], **made},
                      duration_ms=seconds * 1000, outcome=outcome, error=error)
+
+
+def _rules_or_hint(found: Checkpoint, spec: str) -> Rules:
+    """The checkpoint's rules; a text-to-image one is refused with what it can do here."""
+    try:
+        return rules_for(found)
+    except ConfigError as exc:
+        from webtv.production.backends.painters import text_to_image_classes
+
+        if found.cls not in text_to_image_classes():
+            raise
+        adapter = " (or [gpu] motion_adapter makes it AnimateDiff's base)" \
+            if found.cls in motion_adapters.BASES else ""
+        raise ConfigError(f"{exc}; {found.cls} paints pictures: --video stills:{spec} sets "
+                          f"them in motion{adapter}") from None
 
 
 def negative_prompt() -> str:

@@ -17,25 +17,25 @@ import logging
 import os
 import threading
 import time
+from dataclasses import dataclass
 
 import openai
 
-from webtv import prompts, tools
 from webtv.core.clock import now
 from webtv.core.errors import StepLimitExceeded, WebTVError
 from webtv.core.settings import Settings
-from webtv.director.loop import Conversation, Event, run_turn
+from webtv.director.loop import Conversation, Event
 from webtv.director.models import chat_model
 from webtv.director.offline import OfflineDirector
-from webtv.director.protocol import ChatModel, Request
+from webtv.director.protocol import Request
 from webtv.director.requests import (
     PLAN_AHEAD,
-    context_for,
     plan_request,
     produce_request,
     theme_request,
 )
 from webtv.director.review import Limits, Reviewer
+from webtv.director.turn import carry_out, system_prompt
 from webtv.production import costs
 from webtv.production import line as production
 from webtv.production.backends.device import making_now
@@ -47,8 +47,15 @@ log = logging.getLogger("webtv.autopilot")
 MAX_BACKOFF = 300.0
 
 
-def system_prompt(settings: Settings) -> str:
-    return prompts.render("system.md.j2", channel=settings.channel)
+@dataclass(frozen=True)
+class Finish:
+    """What the loop does instead of asking the director: make the shots a stop left unmade
+    (the code finishes them; no model is asked)."""
+
+    kind: str = "finish"
+
+
+FINISH = Finish()
 
 
 def task(request: Request) -> str:
@@ -64,13 +71,6 @@ def task(request: Request) -> str:
 
 def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit - 3].rstrip() + "..."
-
-
-def carry_out(model: ChatModel, ctx: ToolContext, conversation: Conversation, request: Request,
-              *, on_event: Event | None = None, stop: threading.Event | None = None) -> str:
-    """One request through the loop, with what the request offers and tells the tools."""
-    return run_turn(model, tools.load(), context_for(request, ctx), conversation, request,
-                    on_event=on_event, stop=stop)
 
 
 class Autopilot:
@@ -126,8 +126,8 @@ class Autopilot:
             beat.join(timeout=10)
             self._publish(ctx.store, stopped=True)  # the last word, after the last turn
 
-    def next_request(self, ctx: ToolContext) -> Request | str | None:
-        """What to do next, read from the store: a request for the director, "finish" for
+    def next_request(self, ctx: ToolContext) -> Request | Finish | None:
+        """What to do next, read from the store: a request for the director, FINISH for
         shots the code finishes by itself, or None when nothing is needed."""
         store = ctx.store
         if self.pending_theme:
@@ -135,7 +135,7 @@ class Autopilot:
         if store.show.bible() is None or store.air.queued_seconds() >= self.buffer_seconds:
             return None
         if store.programme.unfinished_shots():
-            return "finish"
+            return FINISH
         segment = store.programme.current_segment()
         if segment is None:
             queued = store.programme.queued_themes()
@@ -145,12 +145,12 @@ class Autopilot:
         count = max(1, min(self.shots_per_turn, segment["shots"] - segment["written"]))
         return produce_request(ctx, segment, count)
 
-    def _work(self, ctx: ToolContext, request: Request | str, stop: threading.Event) -> None:
+    def _work(self, ctx: ToolContext, request: Request | Finish, stop: threading.Event) -> None:
         scheduled_before = ctx.store.air.scheduled_count()
         answered_before = ctx.production.answers.files
         error = None
         try:
-            if request == "finish":  # interrupted production: the code finishes it, no model
+            if isinstance(request, Finish):  # interrupted production: the code finishes it
                 self._set_doing("making the takes a stop left unmade")
                 production.produce(ctx.production,
                                    [s["id"] for s in ctx.store.programme.unfinished_shots()])
@@ -167,7 +167,7 @@ class Autopilot:
             log.exception("%s", error)
         finally:
             self._set_doing(None)
-        kind = request if isinstance(request, str) else request.kind
+        kind = request.kind
         progressed = ctx.store.air.scheduled_count() > scheduled_before or (
             error is None and self._made(ctx, request))
         if progressed:
@@ -210,9 +210,9 @@ class Autopilot:
         return False
 
     @staticmethod
-    def _made(ctx: ToolContext, request: Request | str) -> bool:
+    def _made(ctx: ToolContext, request: Request | Finish) -> bool:
         """Did a request that schedules nothing by itself do its part?"""
-        if isinstance(request, str):
+        if isinstance(request, Finish):
             return False
         if request.kind == "theme":
             bible = ctx.store.show.bible()

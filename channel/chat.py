@@ -6,14 +6,14 @@ continuity changes made here steer what the autopilot makes next.
 
 from __future__ import annotations
 
+from webtv.channel.runtime import open_context
+from webtv.channel.status import channel_health, format_status, status_report
 from webtv.core.errors import ConfigError, NotFound, StepLimitExceeded, ToolError, WebTVError
 from webtv.core.settings import Settings
-from webtv.director.autopilot import carry_out, system_prompt
 from webtv.director.loop import Conversation
 from webtv.director.models import chat_model
 from webtv.director.requests import chat_request, produce_request
-from webtv.director.runtime import open_context
-from webtv.director.status import channel_health, format_status, status_report
+from webtv.director.turn import carry_out, system_prompt
 from webtv.reading.theme import checked_theme
 from webtv.state.datadir import DataDir
 from webtv.tools.programme import favourite_take
@@ -35,6 +35,15 @@ def print_event(kind: str, data: dict) -> None:
         print(f"  <- {mark} {data['name']} ({data['duration_ms']:.0f} ms): {text}", flush=True)
     elif kind == "answer":
         print(f"director: {data['text']}", flush=True)
+
+
+def quiet_event(kind: str, data: dict) -> None:
+    """`webtv run`'s terminal without -v: what went wrong, in one line each (every call and
+    its result are kept in the database and shown on the operator page; -v prints them
+    here too)."""
+    if kind == "result" and not data["ok"]:
+        text = " ".join(str(data["content"]).removeprefix("Error: ").split())
+        print(f"director: {data['name']} failed: {text[:200]}", flush=True)
 
 
 def repl(settings: Settings, read=input, write=print) -> int:

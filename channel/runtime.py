@@ -43,7 +43,7 @@ def open_context(settings: Settings, stop: threading.Event | None = None) -> Too
                             moderator=moderation.from_env(), stop=stop,
                             # a shot failing a check twice: back to the model, else the code
                             rewrites="director" if settings.llm_model else "code",
-                            gate=checks.gate(gate, backends.video.name),
+                            gate=checks.gate(gate, getattr(backends.video, "costly", False)),
                             prices=costs.prices(config),
                             loudness=Loudness.from_config(config),
                             budget=costs.budget(config, settings.budget_day,

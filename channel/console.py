@@ -16,13 +16,13 @@ from typing import Any
 
 import openai
 
+from webtv.channel.chat import command, is_command, talk
+from webtv.channel.runtime import open_context
 from webtv.core.errors import StepLimitExceeded, WebTVError
 from webtv.core.settings import Settings
-from webtv.director.autopilot import system_prompt
-from webtv.director.chat import command, is_command, talk
 from webtv.director.loop import Conversation
 from webtv.director.models import chat_model
-from webtv.director.runtime import open_context
+from webtv.director.turn import system_prompt
 from webtv.tools.context import ToolContext
 
 log = logging.getLogger("webtv.console")

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from webtv.core.clock import ago
-from webtv.core.redact import redact
-from webtv.director.status import (
+from webtv.channel.status import (
     STALE_S,
     channel_health,
     failing_line,
@@ -16,6 +14,8 @@ from webtv.director.status import (
     playlistage,
     spend,
 )
+from webtv.core.clock import ago
+from webtv.core.redact import redact
 from webtv.state.store import Store
 
 SLATE_WINDOW_S = 600  # the air judged by /health: the last ten minutes of it ...
