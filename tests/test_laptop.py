@@ -7,6 +7,7 @@ motion checks."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from pathlib import Path
@@ -292,3 +293,23 @@ def test_a_text_to_image_model_given_as_video_says_what_it_can_do(tiny) -> None:
                                           r".*--video stills:.*sd-turbo sets them in motion "
                                           r"\(or \[gpu\] motion_adapter"):
         in_process("video", f"diffusers:{tiny['sd-turbo']}", {})
+
+
+def test_a_turbo_painter_repaints_in_its_cards_two_steps(tiny, tmp_path: Path) -> None:
+    """SD-Turbo paints in one step and repaints (image-to-image) in two, as its card says."""
+    backend, _ = stills(tiny["sd-turbo"])
+    asked = []
+    repainter = backend._repaint(backend.pipeline())
+    call = type(repainter).__call__
+
+    @functools.wraps(call)  # the same signature: the backend passes what it accepts
+    def counted(self, *args, **kwargs):
+        asked.append((kwargs["num_inference_steps"], kwargs["strength"]))
+        return call(self, *args, **kwargs)
+
+    type(repainter).__call__ = counted
+    try:
+        backend.generate(ask(backend), tmp_path)
+    finally:
+        type(repainter).__call__ = call
+    assert asked == [(2, 0.55)]

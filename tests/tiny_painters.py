@@ -82,14 +82,20 @@ def sd_unet(sample_size: int = 64, cross: int = TEXT_DIM):
 
 def sd_turbo(out: Path) -> None:
     """SD-Turbo's layout: StableDiffusionPipeline, Euler with trailing timesteps."""
-    from diffusers import EulerDiscreteScheduler, StableDiffusionPipeline
+    from diffusers import EulerDiscreteScheduler
 
     torch.manual_seed(0)
+    sd_base(out, EulerDiscreteScheduler(timestep_spacing="trailing", steps_offset=1))
+
+
+def sd_base(out: Path, scheduler) -> None:
+    """A Stable Diffusion pipeline (no safety checker) with ``scheduler``, saved in ``out``."""
+    from diffusers import StableDiffusionPipeline
+
     tok = clip_tokenizer(out / "_tok")
     StableDiffusionPipeline(
         vae=sd_vae(), text_encoder=clip_text(tok), tokenizer=tok, unet=sd_unet(),
-        scheduler=EulerDiscreteScheduler(timestep_spacing="trailing", steps_offset=1),
-        safety_checker=None, feature_extractor=None,
+        scheduler=scheduler, safety_checker=None, feature_extractor=None,
         requires_safety_checker=False).save_pretrained(out)
 
 
@@ -146,15 +152,11 @@ def animatediff(out: Path) -> None:
 def animatediff_lightning(out: Path) -> None:
     """Lightning's way: a Stable Diffusion 1.5 base in ``base/`` and the distilled motion
     adapter's weights alone in one file named as ByteDance names them."""
-    from diffusers import DDIMScheduler, StableDiffusionPipeline
+    from diffusers import DDIMScheduler
     from safetensors.torch import save_file
 
     torch.manual_seed(0)
-    tok = clip_tokenizer(out / "_tok")
-    StableDiffusionPipeline(
-        vae=sd_vae(), text_encoder=clip_text(tok), tokenizer=tok, unet=sd_unet(),
-        scheduler=DDIMScheduler(steps_offset=1, clip_sample=False), safety_checker=None,
-        feature_extractor=None, requires_safety_checker=False).save_pretrained(out / "base")
+    sd_base(out / "base", DDIMScheduler(steps_offset=1, clip_sample=False))
     torch.manual_seed(1)
     save_file(motion_adapter().state_dict(), str(out / LIGHTNING_FILE))
 

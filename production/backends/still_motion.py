@@ -16,7 +16,6 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from webtv.core.media import write_frames
 from webtv.inspection.motion import STILL, holds_still
@@ -111,8 +110,3 @@ def action_prompt(request: VideoRequest) -> str:
     if not action or STILL.fullmatch(action) or action in request.prompt:
         return request.prompt
     return f"{action}, {request.prompt}"
-
-
-def painted(backend: Any) -> bool:
-    """Whether a video backend paints its takes from pictures (its stills are its own)."""
-    return isinstance(backend, StillsVideo)
