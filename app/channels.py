@@ -126,7 +126,8 @@ class Network:
             row = run.context.store.network.save_channel(
                 table.get("name", ""), table.get("policy", ""), table.get("tag"),
                 table.get("repeat_after_s", 3600.0))
-            self.rtmp[row["name"]] = [resolve_rtmp(t) for t in table.get("rtmp", [])]
+            self.rtmp[row["name"]] = [resolve_rtmp(t, self.settings.secrets)
+                                      for t in table.get("rtmp", [])]
 
     def start(self) -> None:
         self.sync(self.run.context.store)

@@ -16,6 +16,7 @@ from webtv.channel.chat import print_event, quiet_event
 from webtv.channel.runtime import Runtime, preflight
 from webtv.channel.status import format_status, status_report, when_queued
 from webtv.core.errors import ConfigError, ToolError
+from webtv.core.media import use_ffmpeg
 from webtv.core.settings import Settings
 from webtv.director.models import chat_model
 from webtv.reading.theme import checked_theme
@@ -142,20 +143,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    if args.command == "worker":  # no data dir, no director: jobs from Redis only
-        try:
-            return workers.cmd_worker(args)
-        except ConfigError as exc:
-            print(f"webtv: {exc}", file=sys.stderr)
-            return 2
     given = vars(args)  # a command without the director's options leaves them unset
+    # the one reading of the environment; webtv.toml is read once, by settings.config()
     settings = Settings.from_env(
         data_dir=given.get("data_dir"), llm_model=given.get("model"),
         llm_base_url=given.get("base_url"), config_path=given.get("config"),
         fault_rate=given.get("faults") or 0.0, gate=given.get("checks"),
         budget_day=given.get("budget"), budget_hour=given.get("budget_hour"),
         backends={cap: given.get(cap) for cap in BACKEND_EXAMPLES})
+    use_ffmpeg(settings.ffmpeg)
     commands = {"run": cmd_run, "chat": cmd_chat, "serve": serving.cmd_serve,
+                "worker": workers.cmd_worker,
                 "status": cmd_status, "eval": cmd_eval, "queue": cmd_queue,
                 "favourite": cmd_favourite, "channel": channels.cmd_channel,
                 "tag": channels.cmd_tag, "guide": serving.cmd_guide,
@@ -181,12 +179,13 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     preflight(settings)
     started = time.monotonic()
     with Runtime(settings) as run:  # the run lock first: before scratch, HLS or show is touched
-        rtmp = [resolve_rtmp(target) for target in args.rtmp]  # fail now, not mid-air
+        # fail now, not mid-air
+        rtmp = [resolve_rtmp(target, settings.secrets) for target in args.rtmp]
         ctx = run.context
         if ctx.store.show.bible() is None and not theme:
             print("No show yet: start one with --theme \"...\"", file=sys.stderr)
             return 2
-        config = settings.config(ctx.data.root)
+        config = settings.config()
         playout = Playout(ctx.data, rtmp, channel_name=settings.channel, stop=run.stop,
                           programme=Programme.from_config(config),
                           loudness=ctx.production.loudness, captions=caption_mode(config))

@@ -4,7 +4,6 @@ package, never through a link or a name that is not ours."""
 
 from __future__ import annotations
 
-import os
 import re
 from http import HTTPStatus
 from importlib import resources
@@ -13,17 +12,17 @@ from pathlib import Path
 from webtv.app.handler import PAGE_POLICY, TYPES, Handler, Request
 from webtv.core.errors import ConfigError
 
-HLSJS_ENV = "WEBTV_HLSJS"
 HLSJS = Path(__file__).resolve().parents[1] / "node_modules" / "hls.js" / "dist" / "hls.min.js"
 CHANNEL = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 MEDIA_NAME = re.compile(r"^media/([0-9a-f]{2})/\1[0-9a-f]{62}\.(mp4|png|jpg)$")  # content hashes
 
 
-def read_hlsjs() -> bytes | None:
-    """hls.js from node_modules (or $WEBTV_HLSJS); None: the page uses its own loader."""
+def read_hlsjs(path: Path | None = None) -> bytes | None:
+    """hls.js from node_modules (or ``path``: the settings' $WEBTV_HLSJS); None: the page uses
+    its own loader."""
     try:
-        return Path(os.environ.get(HLSJS_ENV) or HLSJS).read_bytes()
+        return Path(path or HLSJS).read_bytes()
     except OSError:
         return None
 

@@ -30,7 +30,7 @@ def add_parser(sub, data_options) -> None:
 
 def cmd_loudness(args: argparse.Namespace, settings: Settings) -> int:
     data = DataDir(settings.data_dir, create=False)
-    loudness = Loudness.from_config(settings.config(data.root))
+    loudness = Loudness.from_config(settings.config())
     at, off, silent, fixed, missing = 0, [], 0, 0, 0
     with Store(data) as store:
         for take in store.takes.library_media():

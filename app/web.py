@@ -14,16 +14,16 @@ from __future__ import annotations
 import gzip
 import hashlib
 import logging
-import os
 import threading
 import time
 from http import HTTPStatus
 from http.server import ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from webtv.app.auth import TOKEN_ENV, OperatorKey
 from webtv.app.discovery import Discovery
-from webtv.app.files import HLSJS_ENV, FileRoutes, read_hlsjs
+from webtv.app.files import FileRoutes, read_hlsjs
 from webtv.app.handler import Request, Route
 from webtv.app.iptv import IPTVRoutes
 from webtv.app.operator import OperatorRoutes
@@ -126,6 +126,7 @@ class _Server(ThreadingHTTPServer):
         self._answers: dict[str, tuple[float, Any]] = {}
         self._gzip: dict[bytes, bytes] = {}  # digest -> compressed, for the files that repeat
         self._hlsjs: bytes | None = None
+        self.hlsjs_path: Path | None = None  # the settings' hls.js, else node_modules'
 
     def session(self, channel: str = "main") -> str | None:
         """The playout session of a channel in this process, or the channel's latest."""
@@ -158,7 +159,7 @@ class _Server(ThreadingHTTPServer):
 
     def hlsjs(self) -> bytes | None:
         if self._hlsjs is None:
-            self._hlsjs = read_hlsjs()
+            self._hlsjs = read_hlsjs(self.hlsjs_path)
         return self._hlsjs
 
     def server_close(self) -> None:
@@ -174,15 +175,19 @@ class _Server(ThreadingHTTPServer):
 
 def serve(data: DataDir, host: str = "127.0.0.1", port: int = 8080, session_of=lambda: None,
           settings: Settings | None = None, operator_token: str | None = None,
-          sessions_of=dict, discover: bool = False) -> _Server:
+          sessions_of=dict, discover: bool = False, hlsjs: Path | None = None) -> _Server:
     """Start the page's server in a background thread; returns it (call ``shutdown()``).
     ``discover``: also answer tuner discovery on the network (HDHomeRun's UDP, SSDP).
 
-    The operator token defaults to $WEBTV_OPERATOR_TOKEN; without one the operator view is off.
-    Without ``settings`` the operator page shows the director's work but cannot chat."""
-    key = OperatorKey(operator_token if operator_token is not None else os.environ.get(TOKEN_ENV))
+    The operator token defaults to the settings' ($WEBTV_OPERATOR_TOKEN); without one the
+    operator view is off. Without ``settings`` the operator page shows the director's work but
+    cannot chat. ``hlsjs``: the page's hls.js (default: the settings', else node_modules')."""
+    if operator_token is None and settings is not None:
+        operator_token = settings.operator_token
+    key = OperatorKey(operator_token)
     try:
         server = _Server((host, port), data, session_of, settings, key, sessions_of)
+        server.hlsjs_path = hlsjs or (settings.hlsjs if settings is not None else None)
     except OSError as exc:  # in use, or not an address of this machine
         raise ConfigError(f"cannot serve the page on {host}:{port}: {exc.strerror or exc}; "
                           "choose another with --port (0: no page)") from None
@@ -197,7 +202,8 @@ def serve(data: DataDir, host: str = "127.0.0.1", port: int = 8080, session_of=l
                               f"{server.discovery.discover_port} and "
                               f"{server.discovery.ssdp_port}): {exc.strerror or exc}") from None
     if server.hlsjs() is None:
-        log.info("hls.js not found (npm ci, or set %s): the page uses its own loader", HLSJS_ENV)
+        log.info("hls.js not found (npm ci, or set $WEBTV_HLSJS): the page uses its own "
+                 "loader")
     log.info("operator view %s", "on (/operator)" if key.enabled else f"off ({TOKEN_ENV} unset)")
     threading.Thread(target=server.serve_forever, name="web", daemon=True).start()
     return server

@@ -8,14 +8,14 @@ import argparse
 from pathlib import Path
 
 from webtv.core.errors import ConfigError
-from webtv.core.settings import load_config
+from webtv.core.settings import Settings
 from webtv.production.backends import cluster
 
 
 def add_parser(sub) -> None:
     work = sub.add_parser("worker", help="run the jobs of endpoints shared through Redis (a "
                                          "cluster's worker; any number on any host)")
-    work.add_argument("--redis", help=f"Redis URL (default ${cluster.REDIS_ENV}, else [cluster] "
+    work.add_argument("--redis", help="Redis URL (default $WEBTV_REDIS_URL, else [cluster] "
                                       "redis in --config)")
     work.add_argument("--config", type=Path)
     work.add_argument("--name", help="this worker's name in Redis (default: host and pid)")
@@ -26,12 +26,13 @@ def add_parser(sub) -> None:
     work.add_argument("-v", "--verbose", action="store_true")
 
 
-def cmd_worker(args: argparse.Namespace) -> int:
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     """A worker host of a cluster: runs endpoint jobs from Redis (no data dir, no channel)."""
-    url = args.redis or cluster.redis_url(load_config(args.config, required=bool(
-        args.config)))
+    # its --config only: a worker has no data dir whose webtv.toml it could mean
+    url = args.redis or settings.redis_url or (
+        cluster.redis_url(settings.config()) if args.config else None)
     if not url:
-        raise ConfigError(f"no Redis to work for: --redis URL, ${cluster.REDIS_ENV} or "
+        raise ConfigError("no Redis to work for: --redis URL, $WEBTV_REDIS_URL or "
                           "[cluster] redis in --config")
     if args.models:
         from webtv.production.backends import model_jobs

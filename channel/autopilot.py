@@ -99,7 +99,7 @@ class Autopilot:
         if self.model.sees_images:  # takes that pass their checks are shown to the model
             ctx = ctx.with_production(review=Reviewer(
                 self.model, system_prompt(self.settings),
-                Limits.from_config(self.settings.config(ctx.data.root))))
+                Limits.from_config(self.settings.config())))
         self.budget = ctx.production.budget
         ended = threading.Event()  # the heartbeat beats until the last turn has ended
         beat = threading.Thread(target=self._heartbeat, args=(ctx, ended), name="heartbeat",

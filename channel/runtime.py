@@ -22,7 +22,7 @@ from webtv.core.settings import Settings
 from webtv.inspection import checks, moderation
 from webtv.production import costs
 from webtv.production.backends import config as backend_config
-from webtv.state.datadir import DataDir, root_of
+from webtv.state.datadir import DataDir
 from webtv.state.store import CallJournal, Store
 from webtv.tools.context import ToolContext
 
@@ -35,12 +35,13 @@ def open_context(settings: Settings, stop: threading.Event | None = None) -> Too
     """The store, the data dir and the backends that the flags and webtv.toml choose;
     ``stop``: production begins no new take once it is set (and waits for no cluster job)."""
     data = DataDir(settings.data_dir)
-    config = settings.config(data.root)
+    config = settings.config()
     backends = backend_config.build(config, settings.backends, data.root / "work",
-                                    CallJournal(data), settings.fault_rate, stop)
+                                    CallJournal(data), settings.fault_rate, stop,
+                                    settings.secrets)
     gate = settings.gate or config.get("inspection", {}).get("gate", "auto")
     return ToolContext.open(store=Store(data), data=data, backends=backends,
-                            moderator=moderation.from_env(), stop=stop,
+                            moderator=moderation.chosen(settings), stop=stop,
                             # a shot failing a check twice: back to the model, else the code
                             rewrites="director" if settings.llm_model else "code",
                             gate=checks.gate(gate, getattr(backends.video, "costly", False)),
@@ -53,8 +54,8 @@ def open_context(settings: Settings, stop: threading.Event | None = None) -> Too
 def preflight(settings: Settings) -> None:
     """A start that would be refused (a model, an extra or a key missing) is refused before
     the data dir is made or its run lock taken: nothing is left behind."""
-    config = settings.config(root_of(settings.data_dir))
-    backend_config.preflight(config, settings.backends)
+    backend_config.preflight(settings.config(), settings.backends, settings.secrets)
+    moderation.chosen(settings)
 
 
 class Runtime:

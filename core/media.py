@@ -7,7 +7,6 @@ that ``imageio-ffmpeg`` ships. It ships no ffprobe, so probing and decoding use 
 from __future__ import annotations
 
 import functools
-import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -19,11 +18,20 @@ import numpy as np
 
 from webtv.core.errors import MediaError
 
+_CHOSEN: list[str] = []  # the settings' FFmpeg ($WEBTV_FFMPEG), handed down by use_ffmpeg
+
+
+def use_ffmpeg(path: str | None) -> None:
+    """Run ``path`` as FFmpeg from now on (the settings' choice); None: the default."""
+    _CHOSEN[:] = [path] if path else []
+    ffmpeg_exe.cache_clear()
+
 
 @functools.cache
 def ffmpeg_exe() -> str:
-    """The FFmpeg binary to run: $WEBTV_FFMPEG, ``ffmpeg`` on PATH, or imageio-ffmpeg's."""
-    chosen = os.environ.get("WEBTV_FFMPEG") or shutil.which("ffmpeg")
+    """The FFmpeg binary to run: the settings' ($WEBTV_FFMPEG), ``ffmpeg`` on PATH, or
+    imageio-ffmpeg's."""
+    chosen = (_CHOSEN or [None])[0] or shutil.which("ffmpeg")
     if chosen:
         return chosen
     import imageio_ffmpeg

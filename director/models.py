@@ -3,9 +3,6 @@ one, or the offline planner when none is configured."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from webtv.core.settings import Settings
 from webtv.director.llm import OpenAIChat
 from webtv.director.offline import OfflineDirector
@@ -19,8 +16,7 @@ def chat_model(settings: Settings) -> ChatModel:
     if settings.llm_model.startswith("gguf:"):
         from webtv.director import local_llm
 
-        models = Path(os.environ.get("WEBTV_MODEL_DIR") or DataDir(settings.data_dir).root
-                      / "models")
+        models = settings.model_dir or DataDir(settings.data_dir).root / "models"
         return local_llm.LocalGGUF(local_llm.resolve(settings.llm_model, models),
                                    temperature=settings.llm_temperature)
     return OpenAIChat(settings.llm_base_url, settings.llm_model, settings.llm_api_key,

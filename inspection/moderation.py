@@ -3,12 +3,12 @@ picture. OpenAI's moderation endpoint when configured; a local word list otherwi
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 
 from webtv import prompts
-from webtv.core.errors import GateUnavailable
+from webtv.core.errors import ConfigError, GateUnavailable
+from webtv.core.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -76,8 +76,10 @@ class OpenAIModerator:
         return Verdict(True, f"flagged for {', '.join(categories)}", self.name)
 
 
-def from_env() -> LocalModerator | OpenAIModerator:
-    if os.environ.get("WEBTV_MODERATION", "").lower() == "openai":
-        return OpenAIModerator(os.environ.get("WEBTV_MODERATION_BASE_URL"),
-                               os.environ.get("OPENAI_API_KEY"))
+def chosen(settings: Settings) -> LocalModerator | OpenAIModerator:
+    """The moderator the settings name ($WEBTV_MODERATION): local, or OpenAI's endpoint."""
+    if settings.moderation == "openai":
+        return OpenAIModerator(settings.moderation_base_url, settings.moderation_api_key)
+    if settings.moderation != "local":
+        raise ConfigError(f"unknown moderation {settings.moderation!r} (local or openai)")
     return LocalModerator()

@@ -4,7 +4,6 @@ text into the picture (a word of the prompt, a stock-footage watermark, a captio
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -16,6 +15,7 @@ from PIL import Image, ImageFilter
 
 from webtv import prompts
 from webtv.core.errors import GateUnavailable
+from webtv.core.settings import child_environment
 from webtv.inspection.checks import Check
 
 
@@ -53,7 +53,7 @@ def read_each(pictures: list[np.ndarray]) -> list[list[tuple[str, float]]]:
         try:
             done = subprocess.run(["tesseract", str(path), "stdout", "--psm", "11", "tsv"],
                                   capture_output=True, timeout=TIMEOUT_S,
-                                  env={**os.environ, "OMP_THREAD_LIMIT": "1"},
+                                  env=child_environment(OMP_THREAD_LIMIT="1"),
                                   process_group=0)
         except subprocess.TimeoutExpired as exc:  # unread is not "no text": the take waits
             raise GateUnavailable(f"tesseract read nothing in {TIMEOUT_S} s") from exc

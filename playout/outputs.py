@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import collections
 import logging
-import os
 import queue
 import re
 import subprocess
@@ -23,6 +22,7 @@ from webtv.core import house
 from webtv.core.errors import ConfigError
 from webtv.core.media import ffmpeg_exe
 from webtv.core.redact import redact
+from webtv.core.settings import Secrets
 
 log = logging.getLogger("webtv.outputs")
 QUEUE_CHUNKS = 2048  # ~ several seconds of stream; a consumer further behind is restarted
@@ -37,8 +37,9 @@ RTMP_PRESETS = {
 }
 
 
-def resolve_rtmp(target: str) -> str:
-    """A preset name or an RTMP URL, with ``{env:NAME}`` filled from the environment.
+def resolve_rtmp(target: str, secrets: Secrets) -> str:
+    """A preset name or an RTMP URL, with ``{env:NAME}`` filled from the environment (the
+    settings' ``secrets``).
 
     Keys stay in memory: the error for a missing one names the variable, never a value."""
     url = RTMP_PRESETS.get(target.lower(), target)
@@ -47,7 +48,7 @@ def resolve_rtmp(target: str) -> str:
                           f"({', '.join(RTMP_PRESETS)}): {redact(target)}")
 
     def fill(match: re.Match) -> str:
-        value = os.environ.get(match.group(1))
+        value = secrets.get(match.group(1))
         if not value:
             raise ConfigError(f"the stream key variable {match.group(1)} is not set")
         return value

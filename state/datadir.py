@@ -12,10 +12,7 @@ from pathlib import Path
 from typing import IO
 
 from webtv.core.errors import ConfigError
-
-ENV = "WEBTV_HOME"
-DEFAULT = "webtv-data"
-
+from webtv.core.settings import DATA_DIR
 
 
 def content_hash(path: Path) -> str:
@@ -24,9 +21,9 @@ def content_hash(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 def root_of(root: Path | str | None = None) -> Path:
-    """Where the data directory is (``root``, else $WEBTV_HOME, else ./webtv-data), made or
-    not: a start refused before it begins leaves nothing there."""
-    return Path(root or os.environ.get(ENV) or DEFAULT).resolve()
+    """Where the data directory is (``root``, else ./webtv-data), made or not: a start refused
+    before it begins leaves nothing there. $WEBTV_HOME is the settings' to read."""
+    return Path(root or DATA_DIR).resolve()
 
 
 class DataDir:
@@ -38,7 +35,7 @@ class DataDir:
             if not self.db_path.is_file():
                 raise ConfigError(f"no channel at {self.root} (no webtv.db there): start one "
                                   "with `webtv run --theme ...`, or point --data-dir or "
-                                  f"${ENV} at the channel's data directory")
+                                  "$WEBTV_HOME at the channel's data directory")
             return
         try:
             for sub in ("media", "work", "hls"):

@@ -89,6 +89,7 @@ def test_a_dead_rtmp_destination_backs_off_and_says_so(tmp_path: Path) -> None:
     from tests.conftest import make_house_clip
     from webtv.core.errors import ConfigError
     from webtv.core.media import run_ffmpeg
+    from webtv.core.settings import Secrets
     from webtv.playout.outputs import Output, resolve_rtmp, rtmp_args
 
     clip = make_house_clip(tmp_path / "c.mp4", "red", 2.0)
@@ -109,4 +110,4 @@ def test_a_dead_rtmp_destination_backs_off_and_says_so(tmp_path: Path) -> None:
     assert state["where"] == "rtmp://127.0.0.1:" + url.split(":")[2].split("/")[0] + "/live/***"
     assert "s3cr3t" not in str(state) and state["last_error"]
     with pytest.raises(ConfigError, match="rtmp://HOST/APP/KEY"):
-        resolve_rtmp("rtmp:///live/key")
+        resolve_rtmp("rtmp:///live/key", Secrets({}))

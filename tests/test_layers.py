@@ -251,6 +251,25 @@ def test_sql_and_the_database_only_in_state():
     assert found == []
 
 
+SETTINGS = "webtv.core.settings"
+
+
+def test_only_the_settings_read_the_environment_and_webtv_toml():
+    """``Settings.from_env`` reads the environment and ``Settings.config`` webtv.toml, once;
+    everything else is handed what it needs (os.environ, os.getenv, load_config)."""
+    found = []
+    for module, path in modules().items():
+        if module == SETTINGS:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                    and node.value.id == "os" and node.attr in ("environ", "getenv"):
+                found.append(f"{module}:{node.lineno} os.{node.attr}")
+            elif isinstance(node, ast.Name) and node.id in ("load_config", "environ", "getenv"):
+                found.append(f"{module}:{node.lineno} {node.id}")
+    assert found == []
+
+
 def test_a_module_over_300_lines_is_listed_with_its_reason():
     """Small modules read in one sitting; a longer one is listed in LONG with what keeps it
     whole (a docstring's wording is not a licence)."""

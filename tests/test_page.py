@@ -332,12 +332,11 @@ def test_the_public_api_serves_the_strip_and_the_takes_files(site, show) -> None
 
 
 def test_hlsjs_comes_from_node_modules_and_the_page_does_without_it(
-        data: DataDir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        data: DataDir, tmp_path: Path) -> None:
     vendored = tmp_path / "hls.min.js"
     vendored.write_text("/* hls.js stand-in */ window.Hls = undefined;" * 100)
     for path, expected in ((vendored, 200), (tmp_path / "absent.js", 404)):
-        monkeypatch.setenv("WEBTV_HLSJS", str(path))
-        server = serve(data, port=0, operator_token="")
+        server = serve(data, port=0, operator_token="", hlsjs=path)
         try:
             status, headers, body = fetch(
                 f"http://127.0.0.1:{server.server_port}/static/vendor/hls.min.js",

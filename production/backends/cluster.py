@@ -39,7 +39,6 @@ from webtv.production.backends.space import BadOutput, Endpoint, EndpointConfig,
 
 log = logging.getLogger("webtv.cluster")
 QUEUE = "webtv-endpoints"  # one queue: any worker runs any endpoint's job
-REDIS_ENV = "WEBTV_REDIS_URL"
 RESULT_TTL_S = 3600  # a finished job answers a late asker for this long
 ABANDONED_AFTER_S = 10  # a job whose worker stopped heartbeating this long is run again
 HEARTBEAT_S = 2
@@ -48,7 +47,8 @@ CLAIM, CLAIM_S = "webtv:claim:", 10  # who queues a job: one asker, for this lon
 
 
 def redis_url(config: dict[str, Any]) -> str | None:
-    return os.environ.get(REDIS_ENV) or config.get("cluster", {}).get("redis")
+    """``[cluster] redis`` (the settings put $WEBTV_REDIS_URL over it)."""
+    return config.get("cluster", {}).get("redis")
 
 
 def connect(url: str):

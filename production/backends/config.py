@@ -32,6 +32,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from webtv.core.errors import ConfigError
+from webtv.core.settings import Secrets
 from webtv.production.backends import cluster, local_backends, models
 from webtv.production.backends.base import Backends
 from webtv.production.backends.pool import Pool
@@ -91,11 +92,13 @@ def endpoint_config(table: dict[str, Any], known: dict[str, dict], index: int) -
 
 def build(config: dict[str, Any], choices: dict[str, str | None], work: Path,
           journal: Journal, fault_rate: float = 0.0,
-          stop: threading.Event | None = None) -> Backends:
+          stop: threading.Event | None = None, secrets: Secrets | None = None) -> Backends:
     """The backends: local ones, pools of remote endpoints, or models in this process (or on
     the cluster's model workers). ``fault_rate`` makes the local video backend inject known
     faults (for testing the checks); ``stop``: the run's, after which a cluster's job is left
-    to the cluster rather than waited for."""
+    to the cluster rather than waited for; ``secrets``: the services' keys and tokens (the
+    settings'; None: this process's environment)."""
+    secrets = secrets or Secrets()
     local = local_backends(fault_rate)
     built: dict[str, Any] = {}
     for cap, name in chosen(config, choices).items():
@@ -104,9 +107,9 @@ def build(config: dict[str, Any], choices: dict[str, str | None], work: Path,
         elif name.startswith(models.IN_PROCESS):
             built[cap] = model(cap, name, config, journal, stop)
         elif name.partition(":")[0] in HOSTED and ":" in name:
-            built[cap] = hosted(cap, name, config, journal)
+            built[cap] = hosted(cap, name, config, journal, secrets)
         else:
-            built[cap] = remote(cap, name, config, work, journal, stop)
+            built[cap] = remote(cap, name, config, work, journal, stop, secrets)
     still = choices.get("stills") or config.get("backends", {}).get("stills")
     if still:
         built["stills"] = model("stills", still, config, journal, stop)
@@ -121,7 +124,8 @@ def chosen(config: dict[str, Any], choices: dict[str, str | None]) -> dict[str, 
             for cap in CAPABILITIES}
 
 
-def preflight(config: dict[str, Any], choices: dict[str, str | None]) -> None:
+def preflight(config: dict[str, Any], choices: dict[str, str | None],
+              secrets: Secrets | None = None) -> None:
     """What a start is refused for, checked before the data dir is made or touched: the extra
     a model or a service runs on, the model itself, the service's key. Nothing is loaded."""
     named = chosen(config, choices)
@@ -130,7 +134,7 @@ def preflight(config: dict[str, Any], choices: dict[str, str | None]) -> None:
         if name.startswith(models.IN_PROCESS) and not config.get("gpu", {}).get("workers"):
             models.in_process(cap, name, config.get("gpu", {}))
         elif name.partition(":")[0] in HOSTED and ":" in name:
-            hosted(cap, name, config, None)
+            hosted(cap, name, config, None, secrets or Secrets())
 
 
 def model(cap: str, name: str, config: dict[str, Any], journal: Journal,
@@ -141,7 +145,7 @@ def model(cap: str, name: str, config: dict[str, Any], journal: Journal,
         url = cluster.redis_url(config)
         if not url:
             raise ConfigError("[gpu] workers = true needs the cluster's Redis ([cluster] redis "
-                              f"or ${cluster.REDIS_ENV})")
+                              "or $WEBTV_REDIS_URL)")
         from webtv.production.backends.model_jobs import ModelClient
 
         deadline = float(config.get("backends", {}).get("job_deadline_s", 900))
@@ -149,7 +153,8 @@ def model(cap: str, name: str, config: dict[str, Any], journal: Journal,
     return models.in_process(cap, name, config.get("gpu", {}), journal)
 
 
-def hosted(cap: str, name: str, config: dict[str, Any], journal: Journal) -> Any:
+def hosted(cap: str, name: str, config: dict[str, Any], journal: Journal,
+           secrets: Secrets) -> Any:
     """A model on a hosted service (``replicate:OWNER/NAME``, ``veo:MODEL``) through its
     official client; its key must be in the environment now, not at the first take."""
     from importlib import import_module
@@ -162,7 +167,7 @@ def hosted(cap: str, name: str, config: dict[str, Any], journal: Journal) -> Any
         raise ConfigError(f"{cap} backend {name!r}: hosted services make video here "
                           f"(--video {service}:MODEL)")
     models.need_extra(f"--video {name}", "hosted", CLIENTS[service])
-    settings = HostedSettings.from_config(service, config, key_env)
+    settings = HostedSettings.from_config(service, config, key_env, secrets)
     backend = getattr(import_module(f"webtv.production.backends.{module}"), cls)(
         spec, settings, journal)
     settings.key(service)
@@ -170,7 +175,7 @@ def hosted(cap: str, name: str, config: dict[str, Any], journal: Journal) -> Any
 
 
 def remote(cap: str, name: str, config: dict[str, Any], work: Path, journal: Journal,
-           stop: threading.Event | None = None) -> Any:
+           stop: threading.Event | None = None, secrets: Secrets | None = None) -> Any:
     """A pool of the endpoints of a remote backend (a Space preset or an [[endpoints]] one)."""
     known = {**presets(), **config.get("presets", {})}
     tables = config.get("endpoints", [])
@@ -192,6 +197,6 @@ def remote(cap: str, name: str, config: dict[str, Any], work: Path, journal: Jou
         pool = cluster.ClusterPool(name, configs, cluster.redis_url(config), journal, deadline,
                                    stop)
     else:
-        pool = Pool(name, [Endpoint(c, work / "downloads" / c.name, journal, stop)
+        pool = Pool(name, [Endpoint(c, work / "downloads" / c.name, journal, stop, secrets)
                            for c in configs], deadline)
     return REMOTE[cap](pool, configs[0].expect)

@@ -21,11 +21,10 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,6 +32,7 @@ import httpx
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, stop_after_delay
 
 from webtv.core.errors import BackendError, BadMedia, ConfigError, MediaError, Refused
+from webtv.core.settings import Secrets
 from webtv.production.backends.base import Asset, VideoRequest
 from webtv.production.backends.shapes import Shape
 from webtv.production.backends.space import Journal
@@ -71,21 +71,23 @@ class HostedSettings:
     resolution: str = "720p"
     width: int = 1280  # what the channel asks for: 16:9, the house aspect
     height: int = 720
+    secrets: Secrets = field(default_factory=Secrets, repr=False, compare=False)
 
     @classmethod
-    def from_config(cls, service: str, config: dict[str, Any], key_env: str) -> HostedSettings:
+    def from_config(cls, service: str, config: dict[str, Any], key_env: str,
+                    secrets: Secrets | None = None) -> HostedSettings:
         table = dict(config.get("hosted", {}).get(service, {}))
         table.setdefault("key_env", table.pop("token_env", key_env))
-        known = set(cls.__dataclass_fields__) - {"deadline_s"}
+        known = set(cls.__dataclass_fields__) - {"deadline_s", "secrets"}
         unknown = set(table) - known
         if unknown:
             raise ConfigError(f"unknown key(s) in [hosted.{service}]: "
                               f"{', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})")
         deadline = float(config.get("backends", {}).get("job_deadline_s", 900))
-        return cls(**table, deadline_s=deadline)
+        return cls(**table, deadline_s=deadline, secrets=secrets or Secrets())
 
     def key(self, service: str) -> str:
-        value = os.environ.get(self.key_env, "").strip()
+        value = self.secrets.get(self.key_env)
         if not value:
             raise ConfigError(f"{service}: no API key: set ${self.key_env} (the variable named "
                               f"by [hosted.{service}] key_env)")

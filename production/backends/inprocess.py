@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import re
 import time
 from collections.abc import Callable
@@ -90,10 +89,17 @@ def check_source(spec: str, what: str, options: GpuOptions) -> None:
     except CacheNotFound:
         cached = set()
     if spec not in cached:
-        cache = os.environ.get("HF_HOME") or "~/.cache/huggingface"
+        cache = hub_cache()
         raise ConfigError(f"{what} model {spec!r} is not in the Hugging Face cache ({cache}): "
                           f"fetch it with `hf download {spec}`, or allow "
                           "downloads with [gpu] download = true")
+
+
+def hub_cache() -> str:
+    """Where the Hugging Face hub keeps downloads (its own setting, HF_HOME or HF_HUB_CACHE)."""
+    from huggingface_hub import constants
+
+    return constants.HF_HUB_CACHE
 
 
 def load(spec: str, what: str, options: GpuOptions, loader: Any, **kwargs: Any) -> Any:
@@ -107,7 +113,7 @@ def load(spec: str, what: str, options: GpuOptions, loader: Any, **kwargs: Any) 
         if is_dir:
             raise ConfigError(f"{what} model at {where} cannot be loaded: "
                               f"{str(exc).splitlines()[0][:200]}") from None
-        cache = os.environ.get("HF_HOME") or "~/.cache/huggingface"
+        cache = hub_cache()
         raise ConfigError(
             f"{what} model {spec!r} is not in the Hugging Face cache ({cache}): fetch it with "
             f"`hf download {spec}`, or allow downloads with [gpu] download = true"

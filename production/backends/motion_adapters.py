@@ -10,13 +10,13 @@ so a wrong one is refused before the channel goes on air."""
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from webtv.core.errors import ConfigError
 from webtv.production.backends.families import Checkpoint
+from webtv.production.backends.inprocess import hub_cache
 
 BASES = {"StableDiffusionPipeline": "AnimateDiffPipeline",
          "StableDiffusionXLPipeline": "AnimateDiffSDXLPipeline"}
@@ -59,7 +59,7 @@ def _weights_file(spec: str, download: bool) -> Path | None:
     try:
         return Path(hf_hub_download(repo, name, local_files_only=not download))
     except Exception:  # noqa: BLE001 - not cached, or not on the hub
-        cache = os.environ.get("HF_HOME") or "~/.cache/huggingface"
+        cache = hub_cache()
         raise ConfigError(f"[gpu] motion_adapter {spec!r} is not in the Hugging Face cache "
                           f"({cache}): fetch it with `hf download {repo} {name}`") from None
 
@@ -83,7 +83,7 @@ def _config(spec: str, download: bool) -> dict[str, Any]:
         return json.loads(Path(hf_hub_download(spec, "config.json",
                                                local_files_only=not download)).read_text())
     except Exception:  # noqa: BLE001 - not cached, not a hub id
-        cache = os.environ.get("HF_HOME") or "~/.cache/huggingface"
+        cache = hub_cache()
         raise ConfigError(f"[gpu] motion_adapter {spec!r} is neither a folder nor in the "
                           f"Hugging Face cache ({cache}): fetch it with `hf download "
                           f"{spec}`") from None

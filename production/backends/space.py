@@ -10,7 +10,6 @@ our values map onto its inputs, which output holds the file.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import threading
 import time
@@ -30,6 +29,7 @@ from tenacity import (
 )
 
 from webtv.core.errors import Abandoned, BackendError, BadMedia, ConfigError, WebTVError
+from webtv.core.settings import Secrets
 
 log = logging.getLogger("webtv.remote")
 TRANSIENT_WORDS = ("queue is full", "paused", "sleeping", "building", "too many requests",
@@ -191,11 +191,11 @@ def _input_key(values: dict[str, Any]) -> str:
 
 class Endpoint:
     def __init__(self, config: EndpointConfig, download_dir: Path, journal: Journal,
-                 stop: threading.Event | None = None) -> None:  # the run's: cancels a job
-        self.config, self.stop = config, stop
+                 stop: threading.Event | None = None, secrets: Secrets | None = None) -> None:
+        """``stop``: the run's (it cancels a job); ``secrets``: None, this process's."""
+        self.config, self.stop, self.secrets = config, stop, secrets or Secrets()
         self.name = config.name
-        self.download_dir = download_dir
-        self.journal = journal
+        self.download_dir, self.journal = download_dir, journal
         self.breaker = Breaker()
         self.in_flight = 0
         self._client = None
@@ -207,7 +207,7 @@ class Endpoint:
 
         with self._client_lock:
             if self._client is None:
-                token = os.environ.get(self.config.token_env) if self.config.token_env else None
+                token = self.secrets.get(self.config.token_env)
                 self.download_dir.mkdir(parents=True, exist_ok=True)
                 client = Client(self.config.url, token=token, verbose=False,
                                 download_files=str(self.download_dir))
