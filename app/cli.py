@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 from webtv.app import channels, library, serving, workers
-from webtv.channel.autopilot import Autopilot
 from webtv.channel.chat import print_event, quiet_event
 from webtv.channel.runtime import Runtime, preflight
+from webtv.channel.station import Options, Station
 from webtv.channel.status import format_status, status_report, when_queued
 from webtv.core.errors import ConfigError, ToolError
 from webtv.core.media import use_ffmpeg
@@ -167,10 +167,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from webtv.app.web import port_free, serve
-    from webtv.playout.captions import caption_mode
-    from webtv.playout.outputs import resolve_rtmp
-    from webtv.playout.playout import Playout
-    from webtv.playout.programme import Programme
 
     theme = checked_theme(args.theme) if args.theme is not None else None
     if args.port:
@@ -179,39 +175,24 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     preflight(settings)
     started = time.monotonic()
     with Runtime(settings) as run:  # the run lock first: before scratch, HLS or show is touched
-        # fail now, not mid-air
-        rtmp = [resolve_rtmp(target, settings.secrets) for target in args.rtmp]
-        ctx = run.context
-        if ctx.store.show.bible() is None and not theme:
-            print("No show yet: start one with --theme \"...\"", file=sys.stderr)
-            return 2
-        config = settings.config()
-        playout = Playout(ctx.data, rtmp, channel_name=settings.channel, stop=run.stop,
-                          programme=Programme.from_config(config),
-                          loudness=ctx.production.loudness, captions=caption_mode(config))
-        network = channels.Network(run, settings, config)
+        station = Station(run, settings, Options(
+            rtmp=tuple(args.rtmp), buffer_seconds=args.buffer,
+            policy=Policy(keep_hours=args.keep_hours, keep_gb=args.keep_gb,
+                          log_days=args.log_days),
+            on_event=print_event if args.verbose else quiet_event))
+        if not station.has_show() and not theme:
+            raise ConfigError("no show yet: start one with --theme \"...\"")
         if args.port:  # a port in use fails here, before the playout wipes hls/
-            server = serve(ctx.data, args.host, args.port, lambda: playout.session,
-                           settings=settings, sessions_of=network.sessions,
-                           discover=args.discover)
+            server = serve(station.context.data, args.host, args.port,
+                           lambda: station.playout.session, settings=settings,
+                           sessions_of=station.sessions, discover=args.discover)
             run.on_close(server.server_close, server.shutdown)  # shut down, then close
             page = f"http://{args.host}:{server.server_port}/"
             print(f"On air at {page}  (Ctrl-C to stop)\nFor media servers: {page}channels.m3u "
                   f"and {page}xmltv.xml, or an HDHomeRun tuner at {page}", flush=True)
-        ctx.data.clean_work()
-        log_to_file(ctx.data.root / "logs")
+        log_to_file(station.context.data.root / "logs")
         run.stop_on_signals()
-        run.stop_after(args.duration)
-        # a failed playout starts again with backoff; five quick failures in a row end the run
-        run.keep("playout", playout.run, report=channels.reporter(ctx.data, "main"),
-                 give_up_after=5)
-        network.start()
-        print(f"Director: {settings.describe_model()}", flush=True)
-        policy = Policy(keep_hours=args.keep_hours, keep_gb=args.keep_gb,
-                        log_days=args.log_days)
-        Autopilot(settings, buffer_seconds=args.buffer, policy=policy,
-                  on_event=print_event if args.verbose else quiet_event).run(
-            ctx, run.stop, theme)
+        station.on_air(theme, args.duration, say=lambda line: print(line, flush=True))
     if "playout" in run.errors:
         print(f"playout failed: {run.errors['playout']}", file=sys.stderr)
         return 1

@@ -125,7 +125,7 @@ TABLES = {"backends": ("video", "upscale", "interpolate", "music", "stills", "jo
           "presets": None, "endpoints": None,
           "gpu": None,  # in-process models: checked by production/backends/inprocess.py
           "inspection": ("gate",),  # which failed checks keep a take off the air
-          "channels": None,  # [[channels]]: read by the channel network (app/channels.py)
+          "channels": None,  # [[channels]]: the channel network (channel/network.py)
           "cluster": ("redis",),  # endpoints shared across hosts (production/backends/cluster.py)
           "hosted": None,  # [hosted.replicate], [hosted.veo]: production/backends/hosted.py
           "prices": None,  # [prices."BACKEND"]: production/costs.py

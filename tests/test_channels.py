@@ -327,8 +327,8 @@ def test_a_failed_library_playout_starts_again_with_backoff_and_says_so(
     import sqlite3
 
     from tests.conftest import make_house_clip
-    from webtv.app.channels import Network
     from webtv.channel.health import health
+    from webtv.channel.network import Network
     from webtv.channel.runtime import Runtime
     from webtv.channel.status import format_status, status_report
     from webtv.core.clock import now

@@ -29,8 +29,10 @@ MAY_IMPORT = {
     "director": LOW | {"state", "reading", "inspection", "production", "tools"},  # a request
     # in, tool calls out
     "playout": {"core", "state"},  # the transmitter airs what the store schedules
-    # running a channel: its settings, the loop that asks the director, status, the terminals
-    "channel": LOW | {"state", "reading", "inspection", "production", "tools", "director"},
+    # a channel built from its settings and run: the loop that asks the director, the
+    # playouts, heartbeat, retention, budget, status and health, the terminals
+    "channel": LOW | {"state", "reading", "inspection", "production", "tools", "director",
+                      "playout"},
     "evals": LOW | {"state", "reading", "production", "tools", "director"},
     "app": LOW | {"state", "reading", "production", "tools", "director", "channel", "playout",
                   "evals"},
