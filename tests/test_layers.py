@@ -42,8 +42,6 @@ ANYWHERE = ("tests", "bench")  # they may import any package, but by the namespa
 # Modules over 300 lines, and what keeps each whole; a new one fails until it is split or
 # listed here with its reason.
 LONG = {
-    "webtv.reading.theme": "the reading is one pass: the token type, the word tests and the "
-                           "reader's rules are read together",
     "webtv.director.offline": "one planner: reading the request, choosing the calls and "
                               "phrasing the answer refer to each other",
     "webtv.tools.bible": "the tools that write the bible share its reading and merging of "
