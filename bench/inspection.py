@@ -128,7 +128,7 @@ def write_stills(ctx: ToolContext, count: int, salt: int) -> None:
 
     entities = ctx.store.show.entities()
     who = next(e["name"] for e in entities if e["kind"] == "character")
-    place = next((e["name"] for e in entities if e["kind"] == "location"), "place").lower()
+    place = next((e["name"] for e in entities if e["kind"] == "place"), "place").lower()
     shots = [{"action": STILL_ACTIONS[(salt + i) % len(STILL_ACTIONS)].format(
         who=who, place=place) + f", take {salt}-{i}", "camera": "static",
         "motion": "stands still"} for i in range(count)]

@@ -29,7 +29,7 @@ from webtv.director.protocol import Request
 from webtv.production.compose import compose, prompt_faults
 from webtv.reading.theme import LIVING, THINGS, Theme, read_theme, weather_noun
 from webtv.reading.words import content_words
-from webtv.tools.bible import Brief, Named
+from webtv.tools.brief import Brief, Named
 
 LABELS = Path(__file__).with_name("themes.toml")
 FACE = re.compile(r"\b(?:face|smile|smiles|eyes|humming|hums|hands|voice|nods|waves hello)\b")
@@ -90,7 +90,7 @@ def seams(theme: Theme, shot: dict) -> list[str]:
 
 def prompt_of(shot: dict, entities: dict, style: str) -> tuple[str, dict]:
     move, _, direction = shot["camera"].partition(" ")
-    row = {"entities": [n for n in shot["who"] if n in entities], "location": shot["where"],
+    row = {"entities": [n for n in shot["who"] if n in entities], "place": shot["where"],
            "camera_move": move, "camera_direction": direction,
            "subject_motion": shot.get("motion", ""), "subject_direction": "",
            "action": shot["action"], "time_of_day": "day", "framing": shot["framing"]}

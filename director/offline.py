@@ -27,7 +27,7 @@ from webtv.director.protocol import Request, Step, Turn
 from webtv.reading.colours import name_in
 from webtv.reading.theme import LIVING, THINGS, Theme, read_theme, weather_noun, weather_words
 from webtv.reading.words import noun_kind, with_article
-from webtv.tools.bible import Named
+from webtv.tools.brief import Named
 
 QUEUE = re.compile(r"^\s*(?:queue|next show|later)\s*:\s*(.+)$", re.I | re.S)
 MORE = re.compile(r"\b(?:produce|make|write)\s+(\d+)?\s*more\s+shots\b", re.I)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from webtv.director.llm import Reply
-from webtv.tools.bible import Brief
+from webtv.tools.brief import Brief
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import re
 from webtv import prompts
 from webtv.director.protocol import Offer, Request, Step
 from webtv.reading.theme import checked_theme
-from webtv.tools.bible import brief
+from webtv.tools.brief import brief
 from webtv.tools.context import ToolContext
 
 THEME = re.compile(r"^\s*(?:theme|new show)\s*:\s*(.+)$", re.I | re.S)
@@ -55,8 +55,8 @@ def context_for(request: Request, ctx: ToolContext) -> ToolContext:
 
 def names(ctx: ToolContext) -> dict[str, list[str]]:
     entities = ctx.store.show.entities()
-    return {"who": [e["name"] for e in entities if e["kind"] != "location"],
-            "where": [e["name"] for e in entities if e["kind"] == "location"]}
+    return {"who": [e["name"] for e in entities if e["kind"] != "place"],
+            "where": [e["name"] for e in entities if e["kind"] == "place"]}
 
 
 def theme_request(theme: str, queue_id: int | None = None) -> Request:

@@ -22,7 +22,7 @@ from webtv.director.loop import Conversation, run_turn
 from webtv.director.protocol import ChatModel, Offer, Request, Step
 from webtv.production.context import Production
 from webtv.state.rows import Review
-from webtv.tools.bible import brief
+from webtv.tools.brief import brief
 from webtv.tools.context import ToolContext
 
 log = logging.getLogger("webtv.review")

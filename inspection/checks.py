@@ -173,7 +173,7 @@ def gate(name: str, costly: bool = False) -> frozenset[str] | None:
 def palette(frames: list[np.ndarray], colours: list[tuple[str, float]],
             limit: float = 17.0) -> Check:
     """The bible's colours are in the picture: each (colour, share of the picture it should
-    cover: SCENE_SHARE for a location's sky and ground, DETAIL_SHARE for a scarf)."""
+    cover: SCENE_SHARE for a place's sky and ground, DETAIL_SHARE for a scarf)."""
     from webtv.inspection.colours import palette_match
 
     if not colours:

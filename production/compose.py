@@ -137,7 +137,7 @@ def compose(shot: dict[str, Any], entities: dict[str, dict[str, Any]],
     the time, the framing and the style. Looks lose attributes before anything is dropped;
     then the least important parts go whole, from the end: no clause is cut mid-way."""
     members = [entities[n] for n in shot["entities"] if n in entities]
-    place = entities.get(shot["location"])
+    place = entities.get(shot["place"])
     camera = CAMERA_WORDS.get((shot["camera_move"], shot["camera_direction"]), "static camera")
     motion = shot["subject_motion"] or ""
     if shot["subject_direction"] in SUBJECT_WORDS:
@@ -242,8 +242,8 @@ def spec_for(shot: dict[str, Any], entities: dict[str, dict[str, Any]],
              bible: dict[str, Any]) -> ShotSpec:
     """What the procedural renderer needs: the same shot in colours and directions."""
     palette = []
-    if shot["location"] in entities:
-        palette += [to_hex(c) for c in (entities[shot["location"]]["colours"] or {}).values()]
+    if shot["place"] in entities:
+        palette += [to_hex(c) for c in (entities[shot["place"]]["colours"] or {}).values()]
     palette += [to_hex(c) for c in bible.get("palette") or []]
     cast = [entities[n] for n in shot["entities"]
             if n in entities and entities[n]["kind"] == "character"]

@@ -58,7 +58,7 @@ def reference(ctx: Production, shot: dict[str, Any], work: Path
     """The reference still of the shot's main character (or its place), made now if it has
     none for its current look."""
     stills = ctx.backends.stills
-    name = (shot["entities"] or [shot["location"]])[0]
+    name = (shot["entities"] or [shot["place"]])[0]
     entity = ctx.store.show.entity(name)
     if entity.get("reference") and ctx.data.resolve(entity["reference"]).is_file():
         return ctx.data.resolve(entity["reference"]), f"reference of {name}"
@@ -80,7 +80,7 @@ def reference_stills(ctx: Production, shot: dict[str, Any]) -> tuple[Path, ...]:
     """The reference stills already made of the cast and place of this shot (none is made
     here): a service that takes reference images keeps them on model."""
     found = []
-    for name in [*shot["entities"], shot["location"]]:
+    for name in [*shot["entities"], shot["place"]]:
         try:
             entity = ctx.store.show.entity(name)
         except ToolError:

@@ -140,17 +140,17 @@ def _main_character_track(ctx: Production, shot: dict[str, Any],
 
 def _shot_colours(ctx: Production, shot: dict[str, Any]) -> list[tuple[str, float]]:
     """The bible colours the picture must show, with the share of the picture each should
-    cover: the location's fill the scene, the characters' are details."""
+    cover: the place's fill the scene, the characters' are details."""
     wanted: dict[str, float] = {}
-    for name in [shot["location"], *shot["entities"]]:
+    for name in [shot["place"], *shot["entities"]]:
         try:
             entity = ctx.store.show.entity(name)
         except ToolError:
             continue
         # a character's scarf is a few hundred pixels in a wide shot, thousands in a close-up
         detail = checks.DETAIL_SHARE * {"wide": 0.25, "medium": 0.6}.get(shot["framing"], 1.0)
-        share = {"location": checks.SCENE_SHARE, "character": detail}.get(entity["kind"])
-        shown = (entity["colours"] or {}).values() if entity["kind"] == "location" \
+        share = {"place": checks.SCENE_SHARE, "character": detail}.get(entity["kind"])
+        shown = (entity["colours"] or {}).values() if entity["kind"] == "place" \
             else visible_colours(entity)
         for colour in shown if share else ():
             wanted[colour] = max(wanted.get(colour, 0.0), share)

@@ -1,8 +1,13 @@
-"""Colour words: the names people and models use for colours, as hex and RGB."""
+"""Colour words: the names people and models use for colours, as hex and RGB, and the colours a
+description gives each part ("grey fur, red scarf"), read leniently from whatever a model
+sends, so the bible can keep them per part and repeat them in every prompt."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
+
+from webtv.core.errors import ToolError
 
 NAMED = {
     "red": "#c8232c", "crimson": "#a3142a", "scarlet": "#e0301e", "maroon": "#6e1423",
@@ -40,3 +45,62 @@ def name_in(text: str) -> str | None:
 def rgb(colour: str) -> tuple[int, int, int]:
     h = to_hex(colour)
     return int(h[1:3], 16), int(h[3:5], 16), int(h[5:7], 16)
+
+
+COLOUR = rf"(?:(?:light|dark|pale|bright|deep) )?(?:{'|'.join(NAMED)}|#[0-9a-f]{{6}})"
+# "red scarf", "dark green coat", "red-and-white scarf" (the first colour is kept)
+COLOUR_PART = re.compile(rf"\b({COLOUR})(?:(?:-| and |-and-|/){COLOUR})?[- ]+([a-z]+)\b", re.I)
+NOT_PARTS = {"and", "with", "in", "on", "a", "the", "or", "of", "color", "colour", "colored",
+             "coloured", "one", "ones", "to", "from", "now", "is", "as"}
+
+
+def colours_in(value: Any) -> dict[str, str]:
+    """Colours by part from anything a model might send: "grey fur, red scarf",
+    {"fur": "grey"}, [{"part": "fur", "colour": "grey"}] or ["grey fur"]."""
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        pairs = list(value.items())
+    elif isinstance(value, list):
+        pairs = []
+        for item in value:
+            if isinstance(item, dict):
+                pairs.append((item.get("part") or item.get("name") or "body",
+                              item.get("colour") or item.get("color") or ""))
+            else:
+                pairs += colours_in(str(item)).items()
+    else:
+        pairs = [(part.lower(), colour.lower()) for colour, part in
+                 COLOUR_PART.findall(str(value)) if part.lower() not in NOT_PARTS]
+    found = {}
+    for part, colour in pairs:
+        try:
+            to_hex(str(colour))
+        except ValueError as exc:
+            raise ToolError(f"{exc} (part {part!r})") from exc
+        found[str(part).strip().lower() or "body"] = str(colour).strip().lower()
+    return found
+
+
+def only_colours(text: str) -> bool:
+    """'blue apron' changes a colour; 'a panda chef in a blue apron' redescribes."""
+    rest = COLOUR_PART.sub("", text.lower())
+    return not re.sub(r"\b(and|a|an|the|now|from now on|with|in)\b|[,.;]", "", rest).strip()
+
+
+def recolour(text: str | None, colours: dict[str, str]) -> str | None:
+    if not text:
+        return text
+    for part, colour in colours.items():
+        text = re.sub(rf"\b(?:{'|'.join(NAMED)})(\s+{re.escape(part)})\b", rf"{colour}\1",
+                      text, flags=re.I)
+    return text
+
+
+def changed_colours(text: str) -> dict[str, str]:
+    """The colours a change of look gives each part: "apron blue", "apron to blue", "'s scarf
+    is green", and "blue apron"."""
+    parts = re.findall(r"(?:'s|’s)?\s*([a-z]+)\s+(?:to\s+|is\s+|be\s+)?"
+                       rf"({'|'.join(NAMED)})\b", text.lower())
+    return {part: colour for part, colour in parts if part not in NOT_PARTS} \
+        | colours_in(text.lower())

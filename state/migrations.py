@@ -270,3 +270,30 @@ def m017_create_reviews(db: Database) -> None:
     }, pk="id", foreign_keys=[("take_id", "takes", "id")])
     db["reviews"].create_index(["take_id"])
     db["reviews"].create_index(["created_at"])
+
+
+@migration
+def m018_entity_kind_place(db: Database) -> None:
+    # One word for a show's places: the kind "location" becomes "place", as the tools, the
+    # requests and the model say it.
+    db.execute("update entities set kind = 'place' where kind = 'location'")
+
+
+@migration
+def m019_shot_place(db: Database) -> None:
+    # The shot's place, in the same word (was "location").
+    db.execute("alter table shots rename column location to place")
+
+
+@migration
+def m020_archived_place(db: Database) -> None:
+    # The archived shows' bibles say "place" too.
+    import json
+
+    for row in list(db.query("select id, bible from shows where bible is not null")):
+        snapshot = json.loads(row.get("bible"))
+        for entity in snapshot.get("entities") or []:
+            if entity.get("kind") == "location":
+                entity.update(kind="place")
+        db.execute("update shows set bible = ? where id = ?",
+                   [json.dumps(snapshot), row.get("id")])

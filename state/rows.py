@@ -28,7 +28,7 @@ class Note(TypedDict):
 
 class Entity(TypedDict):
     id: int
-    kind: str  # character | location | prop
+    kind: str  # character | place | prop
     name: str
     description: str | None
     colours: dict[str, str] | None  # part -> hex
@@ -44,7 +44,7 @@ class Shot(TypedDict):
     position: int
     action: str
     entities: list[str] | None  # names in the bible
-    location: str | None
+    place: str | None
     framing: str | None
     camera_move: str | None
     camera_direction: str | None

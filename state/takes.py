@@ -103,7 +103,7 @@ class TakeTables(Tables):
             "select takes.* from takes join shots as before on before.id = takes.shot_id "
             "join shots as this on this.id = ? where before.id = (select max(id) from shots "
             "where segment_id is this.segment_id and id < this.id) "
-            "and before.location is this.location "
+            "and before.place is this.place "
             "and takes.status in ('accepted', 'scheduled', 'aired') and takes.media is not null "
             "order by takes.id desc limit 1", (shot_id,))
 

@@ -2,7 +2,7 @@
 
 from webtv.production.compose import clip_tokens, compose, look, prompt_faults, strip_avoided
 
-SHOT = {"entities": ["Fox"], "location": "Harbor", "camera_move": "pan",
+SHOT = {"entities": ["Fox"], "place": "Harbor", "camera_move": "pan",
         "camera_direction": "right", "subject_motion": "runs", "subject_direction": "left",
         "action": "the fox runs along the pier, shot on Canon EOS in IMAX 4k drone footage",
         "time_of_day": "dusk", "framing": "wide"}
@@ -52,7 +52,7 @@ def test_a_retake_can_put_what_went_wrong_first() -> None:
 PANDA = {"name": "Panda", "description": "The panda is a fluffy white bear with a red nose and "
          "black ears. It has fur that looks like a mix of brown and white. Its eyes are large "
          "and round, with a soft", "colours": {"fur": "white"}, "wardrobe": "", "marks": ""}
-RIVER_SHOT = {"entities": ["Panda", "Black Cat", "Small Boat"], "location": "River",
+RIVER_SHOT = {"entities": ["Panda", "Black Cat", "Small Boat"], "place": "River",
               "camera_move": "pan", "camera_direction": "right", "subject_motion": "floats",
               "subject_direction": "right", "time_of_day": "day", "framing": "wide",
               "action": "the panda and the black cat drift down the river in the small boat"}

@@ -44,8 +44,6 @@ ANYWHERE = ("tests", "bench")  # they may import any package, but by the namespa
 LONG = {
     "webtv.director.offline": "one planner: reading the request, choosing the calls and "
                               "phrasing the answer refer to each other",
-    "webtv.tools.bible": "the tools that write the bible share its reading and merging of "
-                         "colours",
     "webtv.production.backends.local_video": "one renderer: the scene, the character and the "
                                              "faults it injects are drawn by one loop",
 }

@@ -36,7 +36,7 @@ def test_a_theme_becomes_a_show_with_scheduled_takes(ctx: ToolContext) -> None:
     assert "Llama" in bible["title"] and bible["theme"] == THEME
     assert bible["time_of_day"] == "night"
     kinds = sorted(e["kind"] for e in ctx.store.show.entities())
-    assert kinds == ["character", "location"]
+    assert kinds == ["character", "place"]
     shots = ctx.store.takes.shots()
     assert len(shots) == 2
     assert all(s["camera_move"] in {"pan", "tilt", "zoom"} for s in shots)
@@ -69,7 +69,7 @@ def test_the_bible_keeps_the_themes_own_words(ctx: ToolContext, theme, who, wher
     carry_out(OfflineDirector(), ctx, Conversation("s"), theme_request(theme))
     names = [e["name"] for e in ctx.store.show.entities() if e["kind"] == "character"]
     assert names == who
-    place = next(e for e in ctx.store.show.entities() if e["kind"] == "location")
+    place = next(e for e in ctx.store.show.entities() if e["kind"] == "place")
     assert where in place["name"].lower()
     text = " ".join(made_texts(ctx.store)).lower()
     for word in words:
@@ -133,7 +133,7 @@ def test_a_show_reads_like_its_theme_with_no_template_seams(ctx: ToolContext, th
               produce_request(ctx, ctx.store.programme.current_segment(), 4))
     entities = {e["name"]: e for e in ctx.store.show.entities()}
     assert [n for n, e in entities.items() if e["kind"] == "character"] == who
-    location = next(e for e in entities.values() if e["kind"] == "location")
+    location = next(e for e in entities.values() if e["kind"] == "place")
     assert place in location["description"] and weather in location["description"]
     bible = ctx.store.show.bible()
     assert "Gardener of the Gardener" not in bible["title"] and "in the rainy" not in str(entities)

@@ -19,7 +19,7 @@ def test_migrations_reach_the_final_schema(store: Store) -> None:
     assert columns(store, "entities") == ["id", "kind", "name", "description", "colours",
                                           "wardrobe", "marks", "updated_at", "reference"]
     assert columns(store, "shots") == [
-        "id", "sequence", "position", "action", "entities", "location", "framing",
+        "id", "sequence", "position", "action", "entities", "place", "framing",
         "camera_move", "camera_direction", "subject_motion", "subject_direction", "time_of_day",
         "mood", "duration_s", "status", "created_at", "segment_id", "prompt", "reason",
         "attempts", "continues"]
@@ -225,3 +225,35 @@ def test_each_new_migration_changes_one_table() -> None:
                 tables |= set(re.findall(r"\b(?:update|into|from|table)\s+(\w+)", node.value,
                                          re.I))
         assert len(tables) == 1, (fn.__name__, tables)
+
+
+def test_a_channel_made_before_place_was_the_word_keeps_its_places(tmp_path: Path) -> None:
+    """A data dir whose places were stored as "location" (entities, the shots' column, an
+    archived show) opens with every one of them a place, nothing else changed."""
+    import json
+
+    from sqlite_utils import Database
+
+    from webtv.state.migrations import migrate
+
+    data = DataDir(tmp_path / "old")
+    db = Database(data.db_path)
+    for fn in MIGRATIONS[:MIGRATIONS.index(next(f for f in MIGRATIONS
+                                               if f.__name__ == "m018_entity_kind_place"))]:
+        fn(db)
+    db["_migrations"].create({"name": str, "applied_at": str}, pk="name")
+    db["_migrations"].insert_all({"name": fn.__name__, "applied_at": "then"}
+                                 for fn in MIGRATIONS[:17])
+    db["entities"].insert_all([{"kind": "location", "name": "Harbour"},
+                               {"kind": "character", "name": "Fox"}])
+    db["shots"].insert({"sequence": 1, "position": 1, "action": "waits", "location": "Harbour"})
+    db["shows"].insert({"theme": "old", "title": "Old", "bible": json.dumps(
+        {"title": "Old", "entities": [{"name": "Dock", "kind": "location"}]})})
+    assert migrate(db) == ["m018_entity_kind_place", "m019_shot_place", "m020_archived_place"]
+    db.conn.close()
+    with Store(data) as store:
+        assert {e["name"]: e["kind"] for e in store.show.entities()} == {
+            "Harbour": "place", "Fox": "character"}
+        assert store.db.execute("select place from shots").fetchone()[0] == "Harbour"
+        archived = json.loads(store.db.execute("select bible from shows").fetchone()[0])
+        assert archived["entities"] == [{"name": "Dock", "kind": "place"}]

@@ -125,7 +125,7 @@ def test_set_show_takes_the_cast_in_words_and_reads_the_colours(ctx: ToolContext
     show(ctx, time="dusk", episodes=[{"title": "First Round"}])
     fox = ctx.store.show.entity("Fox")
     assert fox["colours"] == {"fur": "cream", "scarf": "red"}
-    assert ctx.store.show.entity("Wood")["kind"] == "location"
+    assert ctx.store.show.entity("Wood")["kind"] == "place"
     bible = ctx.store.show.bible()
     assert bible["theme"] == ctx.theme and bible["time_of_day"] == "dusk"
     assert [s["title"] for s in ctx.store.programme.segments()] == ["First Round"]
@@ -141,7 +141,7 @@ def test_lenient_input_where_the_meaning_is_clear(ctx: ToolContext) -> None:
     assert result.ok, result.content
     assert ctx.store.show.entity("Fox")["colours"] == {"fur": "orange"}
     assert ctx.store.show.entity("Owl")["colours"] == {"feathers": "brown"}
-    assert ctx.store.show.entity("Barn")["kind"] == "location"
+    assert ctx.store.show.entity("Barn")["kind"] == "place"
 
 
 def test_write_shots_fills_in_defaults_and_reads_plain_words(ctx: ToolContext) -> None:
@@ -165,10 +165,10 @@ def test_write_shots_fills_in_defaults_and_reads_plain_words(ctx: ToolContext) -
         {"action": "the fox posts a letter", "where": "the post office"}]}))  # a new place
     assert result.ok, result.content
     first, second, third, fourth = ctx.store.takes.shots()
-    assert fourth["location"] == "The Post Office"
-    assert ctx.store.show.entity("The Post Office")["kind"] == "location"
-    assert (first["entities"], first["location"]) == (["Fox"], "Wood")
-    assert (third["entities"], third["location"]) == (["Fox"], "Wood")
+    assert fourth["place"] == "The Post Office"
+    assert ctx.store.show.entity("The Post Office")["kind"] == "place"
+    assert (first["entities"], first["place"]) == (["Fox"], "Wood")
+    assert (third["entities"], third["place"]) == (["Fox"], "Wood")
     assert (first["camera_move"], first["camera_direction"]) == ("zoom", "in")
     assert (first["subject_direction"], first["duration_s"]) == ("left", 8.0)
     assert (second["camera_move"], second["camera_direction"]) == ("pan", "left")

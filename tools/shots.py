@@ -127,11 +127,11 @@ def shot_row(ctx: ToolContext, i: int, plan: ShotPlan, position: int) -> dict[st
     """One shot as the store keeps it: the plan with every default filled in."""
     bible = ctx.store.show.bible()
     entities = ctx.store.show.entities()
-    cast_names = [e["name"] for e in entities if e["kind"] != "location"]
-    places = [e for e in entities if e["kind"] == "location"]
+    cast_names = [e["name"] for e in entities if e["kind"] != "place"]
+    places = [e for e in entities if e["kind"] == "place"]
     who = []
     for name in plan.who if plan.who is not None else cast_names[:1]:
-        found = _match(name, [e for e in entities if e["kind"] != "location"])
+        found = _match(name, [e for e in entities if e["kind"] != "place"])
         if found is None:
             raise ToolError(f"shot {i}: {name!r} is not in the cast; use one of: "
                             f"{', '.join(cast_names) or 'none'} (or add it with update_cast)")
@@ -139,10 +139,10 @@ def shot_row(ctx: ToolContext, i: int, plan: ShotPlan, position: int) -> dict[st
     place = _match(plan.where, places) if plan.where else (places[0] if places else None)
     if place is None and plan.where and _match(plan.where, entities) is None:
         # the story moves somewhere new ("the post office"): a new place of the show
-        place = ctx.store.show.upsert_entity("location", plan.where.strip().title()[:60],
+        place = ctx.store.show.upsert_entity("place", plan.where.strip().title()[:60],
                                              description=plan.where.strip())
     thing = None if place or not plan.where else _match(plan.where, [
-        e for e in entities if e["kind"] != "location"])
+        e for e in entities if e["kind"] != "place"])
     if thing is not None and places:  # "where": the balloon -> the balloon is in the shot
         who.append(thing["name"])
         place = places[0]
@@ -160,7 +160,7 @@ def shot_row(ctx: ToolContext, i: int, plan: ShotPlan, position: int) -> dict[st
     motion = re.sub(r"\s*\b(?:to(?:ward)?s?\s+the\s+)?(?:left|right|toward|towards|closer|away|"
                     r"up|down)\b(?:\s+(?:from\s+)?the\s+camera)?", "", motion).strip() or "moves"
     return {"action": plan.action, "entities": list(dict.fromkeys(who)),
-            "location": place["name"], "framing": framing, "camera_move": move,
+            "place": place["name"], "framing": framing, "camera_move": move,
             "camera_direction": direction or "none", "subject_motion": motion,
             "subject_direction": subject_direction,
             "time_of_day": bible.get("time_of_day") or "day",
@@ -237,7 +237,7 @@ def rewrite_shot(
         raise ToolError(f"there is no shot {shot} in the latest shot list")
     if old["status"] == "scheduled":
         raise ToolError(f"shot {shot} is already scheduled; write a new shot instead")
-    plan = ShotPlan(action=action, who=old["entities"], where=old["location"],
+    plan = ShotPlan(action=action, who=old["entities"], where=old["place"],
                     framing=old["framing"], camera=camera or
                     f"{old['camera_move']} {old['camera_direction']}".replace(" none", ""),
                     motion=old["subject_motion"], seconds=old["duration_s"], prompt=prompt)

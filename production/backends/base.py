@@ -39,7 +39,7 @@ class Asset:
 class ShotSpec:
     """What a shot asks for, in terms a renderer can follow (the prompt says it in words)."""
 
-    palette: list[str]  # hex colours of the location and light, most important first
+    palette: list[str]  # hex colours of the place and light, most important first
     subject_colours: list[str] = field(default_factory=list)  # hex, of the main character
     others: list[list[str]] = field(default_factory=list)  # hex, of each other character shown
     camera_move: str = "static"  # static | pan | tilt | zoom

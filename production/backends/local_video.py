@@ -1,7 +1,7 @@
 """The embedded text-to-video stand-in: a procedural renderer that follows the shot spec.
 
 It cannot read the prompt (no model runs here), so it renders what the shot asks for in
-measurable terms: the location's palette as sky, ground and scenery, the main character in its
+measurable terms: the place's palette as sky, ground and scenery, the main character in its
 colours, the camera move and its direction, the subject's motion and its direction (a shot that
 holds still drawn as a video model draws one: no camera motion, a quiet live picture). Output has
 Zeroscope's shape: 576x320, 24 frames at 8 fps; or, since it draws every frame itself, any
