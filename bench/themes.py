@@ -61,7 +61,8 @@ def show_and_shots(text: str, count: int) -> tuple[dict, list[dict], dict]:
     show = director.show_for(text)
     cast = tuple(Named(m["name"], m["kind"], m["look"]) for m in show["cast"])
     brief = Brief(title=show["title"], logline=show["logline"], style=show["style"],
-                  time=show["time"], cast=cast, notes=(), latest=())
+                  time=show["time"], cast=cast, notes=(), latest=(),
+                  reading=read_theme(text))
     shots = []
     for start in range(0, count, 4):
         request = Request("produce", "", brief=brief, count=4,

@@ -19,6 +19,7 @@ import hashlib
 import json
 import re
 import tomllib
+from dataclasses import dataclass
 from typing import Any
 
 from webtv import prompts
@@ -27,7 +28,7 @@ from webtv.director.protocol import Request, Step, Turn
 from webtv.reading.colours import name_in
 from webtv.reading.theme import LIVING, THINGS, Theme, read_theme, weather_noun, weather_words
 from webtv.reading.words import noun_kind, with_article
-from webtv.tools.brief import Named
+from webtv.tools.brief import Brief, Named
 
 QUEUE = re.compile(r"^\s*(?:queue|next show|later)\s*:\s*(.+)$", re.I | re.S)
 MORE = re.compile(r"\b(?:produce|make|write)\s+(\d+)?\s*more\s+shots\b", re.I)
@@ -173,67 +174,66 @@ class OfflineDirector:
 
     # -- shots and episodes --------------------------------------------------------------
     def _shots(self, request: Request, count: int) -> list[dict[str, Any]]:
-        show = request.brief
-        members = show.cast if show else ()
-        cast = [m for m in members if m.kind != "place"]
-        places = [m.name for m in members if m.kind == "place"]
-        theme = read_theme(show.logline if show else "")
-        people = [m.name for m in cast if m.kind == "character"]
-        things = [m.name for m in cast if m.kind == "prop"]
-        subject = _subject(theme)
-        if subject == "scene" and people:  # somebody joined a landscape show
-            subject = "living"
-        notes = "; ".join(show.notes).lower() if show else ""
+        """The next ``count`` shots of the episode: each from the subject's patterns in turn,
+        with a beat of its own; every other shot carries on in the same place, framed as the
+        notes ask."""
+        company = _company(request.brief)
         segment = request.segment or {}
         episode, written = int(segment.get("position") or 1), int(segment.get("written") or 0)
-        start = episode + written
-        patterns = self.words[subject]
-        place = (places[0] if places else "place").lower()
-        who = people[0] if people else place
+        framing = request.brief.framing if request.brief else None
+        fewer = request.brief.fewer if request.brief else ()
         shots = []
         for i in range(count):
-            p = dict(patterns[(start + i) % len(patterns)])
-            others = people[1:]
-            other = others[(start + i) % len(others)] if others else None
-            fill = {"who": who if subject == "living" else who.lower(), "other": other,
-                    "cast": " and ".join(people[:2]) or who,
-                    "place": place, "activity": theme.activity or _idle(subject),
-                    "thing": (things[0] if things else "").lower(), "time": theme.time,
-                    "sky": self._sky(theme), "element": _element(theme, things)}
-            wants = [k for k in ("other", "thing") if "{" + k + "}" in p["action"]]
-            template = p.pop("action")
-            alone = p.pop("alone", None)
-            if any(not fill[k] for k in wants):
-                template, wants = alone or template, []
-            # a beat of its own for each pass over the patterns: no action airs twice in a row
-            turn = episode * 2 + (written + i) // len(patterns)
-            beats = self.words["beats"] + (self.words["living_beats"] if subject == "living"
-                                           and _moves(p["motion"]) else [])
-            beat = beats[turn % len(beats)].format(**fill)
-            action = f"{template.format(**fill)}, {beat}"
-            in_shot = [who] if who in people and "{who}" in template else []
-            in_shot += people[:2] if "{cast}" in template else []
-            in_shot += [other] if "other" in wants else []
-            in_shot = list(dict.fromkeys(in_shot))
-            in_shot += [t for t in things[:2] if t.lower() in action.lower()]
-            if "close" in notes and i % 2 == 1:
-                p["framing"] = "close-up"
-            elif "wide" in notes and i % 2 == 1:
-                p["framing"] = "wide"
-            shot = {"action": action[:200], "who": in_shot, "where": places[0] if places
-                    else None, **p, "seconds": 3.0,
-                    "continues": i % 2 == 1}  # every other shot carries on in the same place
+            shot = self._shot(company, episode, written + i)
+            if shot["framing"] in fewer:
+                shot["framing"] = "medium"
+            if framing and i % 2 == 1:
+                shot["framing"] = framing
+            shot["continues"] = i % 2 == 1  # every other shot carries on in the same place
             if self.strategy:
                 shot["prompt"] = write_prompt(shot, request, self.strategy)
             shots.append(shot)
         return shots
+
+    def _shot(self, company: _Company, episode: int, index: int) -> dict[str, Any]:
+        """The episode's shot number ``index``: a pattern, filled in, with a beat."""
+        patterns = self.words[company.subject]
+        pattern = dict(patterns[(episode + index) % len(patterns)])
+        others = company.people[1:]
+        other = others[(episode + index) % len(others)] if others else None
+        fill = self._fill(company, other)
+        template, alone = pattern.pop("action"), pattern.pop("alone", None)
+        wants = [k for k in ("other", "thing") if "{" + k + "}" in template]
+        if any(not fill[k] for k in wants):
+            template, wants = alone or template, []
+        # a beat of its own for each pass over the patterns: no action airs twice in a row
+        beat = self._beat(company.subject, pattern["motion"],
+                          episode * 2 + index // len(patterns)).format(**fill)
+        action = f"{template.format(**fill)}, {beat}"
+        return {"action": action[:200], "who": _in_shot(company, template, wants, other, action),
+                "where": company.where, **pattern, "seconds": 3.0}
+
+    def _fill(self, company: _Company, other: str | None) -> dict[str, Any]:
+        """The words a pattern's blanks take: who, the other one, the place, what they do."""
+        theme, who, things = company.theme, company.who, company.things
+        return {"who": who if company.subject == "living" else who.lower(), "other": other,
+                "cast": " and ".join(company.people[:2]) or who, "place": company.place,
+                "activity": theme.activity or _idle(company.subject),
+                "thing": (things[0] if things else "").lower(), "time": theme.time,
+                "sky": self._sky(theme), "element": _element(theme, things)}
+
+    def _beat(self, subject: str, motion: str, turn: int) -> str:
+        """What the shot adds to its pattern: a beat, a hurry or a hum where the shot moves."""
+        beats = self.words["beats"] + (self.words["living_beats"] if subject == "living"
+                                       and _moves(motion) else [])
+        return beats[turn % len(beats)]
 
     def _episodes(self, request: Request, count: int) -> list[dict[str, str]]:
         show = request.brief
         cast = show.cast if show else ()
         place = next((m.name for m in cast if m.kind == "place"), "Setting")
         who = next((m.name for m in cast if m.kind == "character"), place)
-        theme = read_theme(show.logline if show else "")
+        theme = show.reading if show and show.reading else read_theme("")
         return self._episode_list(who, place, theme, len(request.episodes), count)
 
     def _episode_list(self, who: str, place: str, theme: Theme, start: int,
@@ -273,6 +273,44 @@ class OfflineDirector:
             return [("add_note", {"text": text[:300]})]
         return ("I can take a theme ('theme: ...'), a continuity change ('make the fox's scarf "
                 "green'), a standing note ('more close-ups') or 'make 4 more shots'.")
+
+
+@dataclass(frozen=True)
+class _Company:
+    """Who and what a show's shots can show, read from its brief."""
+
+    theme: Theme  # the show's theme, as the brief read it
+    subject: str  # which patterns: "living", "thing" or "scene" (a landscape)
+    people: list[str]  # the characters, by name
+    things: list[str]  # the props
+    where: str | None  # the main place, by name
+    place: str  # the same in the words of a shot ("harbour")
+    who: str  # the one the camera follows: the first character, else the place
+
+
+def _company(show: Brief | None) -> _Company:
+    members = show.cast if show else ()
+    theme = show.reading if show and show.reading else read_theme("")
+    people = [m.name for m in members if m.kind == "character"]
+    places = [m.name for m in members if m.kind == "place"]
+    subject = _subject(theme)
+    if subject == "scene" and people:  # somebody joined a landscape show
+        subject = "living"
+    place = (places[0] if places else "place").lower()
+    return _Company(theme, subject, people, [m.name for m in members if m.kind == "prop"],
+                    places[0] if places else None, place, people[0] if people else place)
+
+
+def _in_shot(company: _Company, template: str, wants: list[str], other: str | None,
+             action: str) -> list[str]:
+    """Who and what the shot shows: its subject, the two leads or the other one as the
+    pattern says, and the props its action names."""
+    people = company.people
+    named = [company.who] if company.who in people and "{who}" in template else []
+    named += people[:2] if "{cast}" in template else []
+    named += [other] if "other" in wants else []
+    named = list(dict.fromkeys(named))
+    return named + [t for t in company.things[:2] if t.lower() in action.lower()]
 
 
 def _subject(theme: Theme) -> str:

@@ -115,6 +115,33 @@ def test_a_note_steers_the_next_shot_list(ctx: ToolContext) -> None:
     carry_out(OfflineDirector(), ctx, Conversation("s"),
               produce_request(ctx, ctx.store.programme.current_segment(), 2))
     assert "close-up" in [s["framing"] for s in ctx.store.takes.shots()[-2:]]
+    # a note against them is read as one: the framing comes from the brief, not from a
+    # word found in the notes
+    assert say(ctx, "no more close-ups, thanks").startswith("Noted")
+    carry_out(OfflineDirector(), ctx, Conversation("s"),
+              produce_request(ctx, ctx.store.programme.current_segment(), 4))
+    assert "close-up" not in [s["framing"] for s in ctx.store.takes.shots()[-4:]]
+    say(ctx, "wider shots from now on please")
+    carry_out(OfflineDirector(), ctx, Conversation("s"),
+              produce_request(ctx, ctx.store.programme.current_segment(), 2))
+    assert "wide" in [s["framing"] for s in ctx.store.takes.shots()[-2:]]
+
+
+@pytest.mark.parametrize("note, said", [
+    ("more close-ups", {"close-up": True}), ("Closer on the faces", {"close-up": True}),
+    ("fewer close-ups please", {"close-up": False}), ("no more close ups", {"close-up": False}),
+    ("avoid closeups", {"close-up": False}), ("more wide shots", {"wide": True}),
+    ("too many wide shots", {"wide": False}), ("keep it cosy", {}),
+    ("don't go wide. More close-ups instead", {"close-up": True, "wide": False})])
+def test_what_a_note_asks_of_the_framing(note: str, said: dict[str, bool]) -> None:
+    from webtv.reading.notes import framing_said, framings
+
+    assert framing_said(note) == said
+    more = [f for f, wanted in said.items() if wanted]
+    fewer = tuple(f for f, wanted in said.items() if not wanted)
+    # over an earlier note for wide shots: the later note decides what it speaks of
+    still_wide = [] if "wide" in said else ["wide"]
+    assert framings(["more wide shots", note]) == (([*still_wide, *more] or [None])[-1], fewer)
 
 
 @pytest.mark.parametrize("theme, who, place, weather", [

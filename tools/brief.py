@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from webtv.reading.notes import framings
+from webtv.reading.theme import Theme, read_theme
 from webtv.tools.context import ToolContext
 
 
@@ -29,6 +31,12 @@ class Brief:
     cast: tuple[Named, ...]
     notes: tuple[str, ...]  # the latest standing notes
     latest: tuple[str, ...]  # the actions of the latest shots, oldest first
+    # read once here, for a director that reads data: the theme the show was made from (the
+    # person's words, else the logline), the framing the notes ask for more of, and those
+    # they ask for fewer of
+    reading: Theme | None = None
+    framing: str | None = None
+    fewer: tuple[str, ...] = ()
 
 
 def brief(ctx: ToolContext, shots: int = 4) -> Brief | None:
@@ -38,7 +46,11 @@ def brief(ctx: ToolContext, shots: int = 4) -> Brief | None:
         return None
     cast = tuple(Named(e["name"], e["kind"], e["description"] or "")
                  for e in ctx.store.show.entities())
+    notes = tuple(ctx.store.show.notes()[-5:])
+    framing, fewer = framings(ctx.store.show.notes())
     return Brief(title=bible["title"], logline=bible["logline"],
                  style=bible["visual_style"] or "", time=bible.get("time_of_day") or "day",
-                 cast=cast, notes=tuple(ctx.store.show.notes()[-5:]),
-                 latest=tuple(s["action"] for s in ctx.store.takes.shots(limit=shots)))
+                 cast=cast, notes=notes,
+                 latest=tuple(s["action"] for s in ctx.store.takes.shots(limit=shots)),
+                 reading=read_theme(bible.get("theme") or bible["logline"] or ""),
+                 framing=framing, fewer=fewer)
