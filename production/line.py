@@ -230,8 +230,9 @@ def _judge(ctx: Production, take_id: int, status: str, outcome: Outcome,
     outcome.failures.append("failed " + ", ".join(
         f"{c['name']} ({c['value']:.2f}, limit {c['threshold']:.2f})" for c in failed))
     rejected_by = [c["name"] for c in failed if ctx.gate is None or c["name"] in ctx.gate]
-    return (False, rewrite.emphasis_for({c["name"] for c in failed},
-                                        ctx.store.takes.take(take_id)["prompt"]), rejected_by)
+    shot = ctx.store.takes.shot(ctx.store.takes.take(take_id)["shot_id"])
+    entities = {e["name"]: e for e in ctx.store.show.entities()}
+    return False, rewrite.emphasis_for({c["name"] for c in failed}, shot, entities), rejected_by
 
 
 def _by_sight(ctx: Production, take_id: int, outcome: Outcome) -> bool:

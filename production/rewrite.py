@@ -14,12 +14,12 @@ that moves). For the other checks it knows no better words, and hands the shot b
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 from webtv.core.errors import ToolError
 from webtv.inspection.motion import holds_still
+from webtv.production.compose import CAMERA_WORDS
 from webtv.production.context import Production
 
 TWICE = 2  # failures of one check, with the same words, before the shot is said differently
@@ -37,14 +37,20 @@ HINTS = {  # what a rewrite should change, for the director, by the check that f
 }
 
 
-def emphasis_for(failed: set[str], prompt: str) -> str | None:
-    """What to say first in a retake's prompt, from the checks the last take failed: the camera
-    move when the motion went the wrong way, the colours when the palette was off."""
+def emphasis_for(failed: set[str], shot: dict[str, Any],
+                 entities: dict[str, dict[str, Any]]) -> str | None:
+    """What to say first in a retake's prompt, from the checks the last take failed and the
+    shot's own fields: its camera move when the motion went the wrong way, the colours of the
+    first of its cast (else its place) when the palette was off."""
     words = []
     if "motion_direction" in failed:
-        words += re.findall(r"camera (?:pans|tilts) \w+|slow zoom \w+", prompt)[:1]
+        move = CAMERA_WORDS.get((shot["camera_move"], shot["camera_direction"]))
+        words += [move] if move else []
     if "palette" in failed:
-        words += re.findall(r"\(([^)]*)\)", prompt)[:1]  # the first entity's colours
+        coloured = [entities[name]["colours"] for name in [*shot["entities"], shot["place"]]
+                    if name in entities and entities[name]["colours"]]
+        words += [", ".join(f"{colour} {part}" for part, colour in coloured[0].items())] \
+            if coloured else []
     return ", ".join(words)[:120] or None
 
 

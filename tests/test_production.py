@@ -302,3 +302,27 @@ def test_a_shot_that_fails_the_same_check_twice_is_rewritten_not_retaken(
     assert "failed frozen_frames twice" in why and "rewrite the shot" in why
     assert report.summary(ctx.store)["dropped"][0]["why"] == why
     assert ctx.store.takes.shot(second)["camera_move"] == "static"  # the model rewrites it
+
+
+def test_a_retake_says_first_what_the_last_take_got_wrong_from_the_shots_own_fields(
+        ctx: ToolContext) -> None:
+    """A take whose colours were off is retaken with the colours of the shot's first character
+    said first; one whose camera went the wrong way, with the shot's camera move said first
+    (from the shot and the bible, not read back out of the last prompt)."""
+    from webtv.production.backends.local_video import ProceduralVideo
+    from webtv.tools.shots import ShotPlan, shot_row
+
+    for fault, plan, first in (("wrong_palette", ShotPlan(action="the fox waves"),
+                                "orange fur, red scarf, "),
+                               ("reversed", ShotPlan(action="the fox walks", camera="pan left"),
+                                "camera pans left, ")):
+        video = ProceduralVideo(fault_rate=1.0, faults=(fault,))
+        run = one_at_a_time(ctx, video)
+        a_show(run)
+        segment = run.store.programme.current_segment()
+        row = {**shot_row(run, 1, plan, 1), "segment_id": segment["id"]}
+        shot = run.store.takes.add_shots(run.store.takes.next_sequence(), [row])[0]["id"]
+        production.produce(run.production, [shot])
+        prompts = [prompt for _, prompt, _ in video.made]
+        assert len(prompts) >= 2 and not prompts[0].startswith(first), prompts
+        assert prompts[1].startswith(first), (fault, prompts[1])
