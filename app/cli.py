@@ -179,7 +179,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             rtmp=tuple(args.rtmp), buffer_seconds=args.buffer,
             policy=Policy(keep_hours=args.keep_hours, keep_gb=args.keep_gb,
                           log_days=args.log_days),
-            on_event=print_event if args.verbose else quiet_event))
+            on_event=print_event if args.verbose else quiet_event, news_every_s=60.0))
         if not station.has_show() and not theme:
             raise ConfigError("no show yet: start one with --theme \"...\"")
         if args.port:  # a port in use fails here, before the playout wipes hls/

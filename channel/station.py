@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from webtv.channel.autopilot import Autopilot
 from webtv.channel.network import Network, reporter
 from webtv.channel.runtime import Runtime
+from webtv.channel.ticker import Ticker
 from webtv.core.errors import ConfigError
 from webtv.core.settings import Settings
 from webtv.director.loop import Event
@@ -31,13 +32,14 @@ class Options:
     buffer_seconds: float = 600.0  # how far ahead of the air the autopilot keeps the schedule
     policy: Policy | None = None  # what the retention sweep keeps
     on_event: Event | None = None  # each call and result of the director's turns
+    news_every_s: float | None = None  # say what is on air this often (None: say nothing)
 
 
 class Station:
     def __init__(self, run: Runtime, settings: Settings, options: Options) -> None:
         """Everything a channel airs with, built and checked before anything airs: an RTMP
         target without its key, a [[channels]] table that is wrong, a bad [programme]."""
-        self.run, self.settings = run, settings
+        self.run, self.settings, self.options = run, settings, options
         rtmp = [resolve_rtmp(target, settings.secrets) for target in options.rtmp]
         self.context: ToolContext = run.context
         config = settings.config()
@@ -69,4 +71,7 @@ class Station:
                       report=reporter(self.context.data, "main"), give_up_after=5)
         self.network.start()
         say(f"Director: {self.settings.describe_model()}")
+        if self.options.news_every_s:
+            ticker = Ticker(self.context.data, say, self.options.news_every_s)
+            self.run.start("news", lambda: ticker.run(self.run.stop))
         self.autopilot.run(self.context, self.run.stop, theme)

@@ -43,8 +43,10 @@ def test_run_puts_a_theme_on_air_and_stops_cleanly(tmp_path: Path) -> None:
         output = proc.communicate(timeout=60)[0].decode()
     assert proc.returncode == 0, output
     assert "Off air after" in output
-    # a quiet terminal: each call is in the log, the database and the operator page (-v: here)
+    # a quiet terminal: each call is in the log, the database and the operator page (-v: here);
+    # what it says is what is on air and what went wrong
     assert "-> set_show(" not in output and "<- ok" not in output
+    assert "Show: " in output and "Llama" in output.split("Show: ")[1].splitlines()[0]
 
     db = sqlite3.connect(home / "webtv.db")
     assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
@@ -64,6 +66,18 @@ def test_run_puts_a_theme_on_air_and_stops_cleanly(tmp_path: Path) -> None:
     report = json.loads(webtv(home, "status", "--json"))
     assert report["channel"]["stopped"] and not report["channel"]["running"]
     assert report["channel"]["buffer_target_s"] == 9
+
+    # the terminal's air line, read from the same state: what airs, how much was new
+    from webtv.channel.ticker import Ticker
+    from webtv.state.datadir import DataDir
+    from webtv.state.store import Store
+
+    ticker = Ticker(DataDir(home, create=False), print)
+    with Store(DataDir(home, create=False), read_only=True) as store:
+        said = ticker.news(store, air=True)
+        assert said[0].startswith("Show: ") and said[-1].startswith("On air: "), said
+        assert "% new" in said[-1] and "s scheduled ahead" in said[-1]
+        assert ticker.news(store, air=False) == []  # nothing new: nothing said
 
 
 def _refused(proc, timeout: float = 60) -> str:
