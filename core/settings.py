@@ -132,7 +132,8 @@ TABLES = {"backends": ("video", "upscale", "interpolate", "music", "stills", "jo
           "budget": ("day_usd", "hour_usd", "policy"),
           "programme": ("reruns", "premiere_wait_s"),  # playout/programme.py
           "loudness": ("standard", "target_lufs", "true_peak_dbtp"),  # core/loudness.py
-          "captions": ("text",)}  # playout/captions.py
+          "captions": ("text",),  # playout/captions.py
+          "review": ("per_shot", "per_hour")}  # director/review.py: reviews by sight
 
 
 def child_environment(**extra: str) -> dict[str, str]:

@@ -1,6 +1,6 @@
 """Video checkpoints as they were released: each one's model_index.json and the configs of its
 transformer, VAE, scheduler (and guider), with the values of the release (diffusers'
-conversion scripts, the models' cards; README, "Checkpoints"), written by the real diffusers
+conversion scripts, the models' cards; docs/gpu.md, "Checkpoints"), written by the real diffusers
 classes (built on the meta device: no weights) exactly as ``save_pretrained`` writes them.
 The channel reads a checkpoint's rules from these files before it loads a weight, so a folder
 of them is planned exactly as the released checkpoint is.
@@ -88,7 +88,7 @@ class Release:
     # what the channel plans: (width, height, frames for 3 s, frames for 10 s, fps, steps,
     # guidance, second guidance)
     plan: tuple = ()
-    checkpoint: str = ""  # the README's name for its rules
+    checkpoint: str = ""  # the docs' name for its rules
     components: tuple = ()  # more (name, class, config): a UNet, a motion adapter
     adapter: str = ""  # [gpu] motion_adapter: a MotionAdapter's id, or its weights' file
     adapter_config: dict[str, Any] | None = None  # ... its config.json (None: a file alone)
@@ -279,7 +279,7 @@ def _made(cls: Any, config: dict[str, Any]) -> Any:
 
 
 def readme_row(release: Release) -> str:
-    """The release's row in README.md's table of checkpoints."""
+    """The release's row in docs/gpu.md's table of checkpoints."""
     width, height, short, long, fps, steps, guidance, second = release.plan
     guided = f"{guidance:g}" + (f" / {second:g}" if second is not None else "")
     name = f"`{release.hub_id}`" + (f" + `{release.adapter}`" if release.adapter else "")
@@ -341,7 +341,7 @@ PIXART_SIGMA = dict(sample_size=128, num_layers=28, patch_size=2, attention_head
                     norm_eps=1e-6, interpolation_scale=2)
 
 # text-to-image checkpoints (painters: reference stills, and --video stills:MODEL): what each
-# paints at, (width, height, steps, guidance), and the README's name for its rules
+# paints at, (width, height, steps, guidance), and the docs' name for its rules
 PAINTERS = [
     Release("stabilityai/sd-turbo", "StableDiffusionPipeline", None,
             ("AutoencoderKL", SD_VAE), ("EulerDiscreteScheduler", TRAILING),
@@ -382,7 +382,7 @@ PAINTERS = [
 
 
 def painter_row(release: Release) -> str:
-    """A painter's row in README.md's table of text-to-image checkpoints."""
+    """A painter's row in docs/laptop.md's table of text-to-image checkpoints."""
     width, height, steps, guidance = release.plan
     return (f"| `{release.hub_id}` | {release.checkpoint} | {width}x{height} | {steps}, "
             f"{guidance:g} |")

@@ -203,6 +203,7 @@ class SlowToStop:
         raise Stopped("stopped writing")
 
 
+@pytest.mark.slow
 def test_while_the_model_writes_the_channel_says_so_and_its_heartbeat_goes_on(
         ctx: ToolContext) -> None:
     """`webtv status` and /health say what the director writes and for how long; a model

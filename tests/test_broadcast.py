@@ -17,6 +17,8 @@ from webtv.playout.playout import Playout
 from webtv.state.datadir import DataDir
 from webtv.state.store import Store
 
+pytestmark = pytest.mark.slow  # nginx-rtmp and FFmpeg pulling the stream back
+
 FRAME = 1 / house.FPS
 # nginx-rtmp does not pass on the last ~110 ms of audio when a publisher leaves (measured with a
 # plain `ffmpeg -re -i file.flv -c copy -f flv rtmp://...` publisher too): a teardown effect,

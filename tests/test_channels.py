@@ -133,6 +133,7 @@ tag = "night"
 """
 
 
+@pytest.mark.slow
 def test_three_channels_air_side_by_side_from_one_run(tmp_path: Path) -> None:
     """The director's channel, a random-best channel and a tag channel from one `webtv run`,
     each with its own stream and air log; a fourth added from the command line goes on air
@@ -253,6 +254,7 @@ def hls_writer(folder: Path) -> int | None:
     return None
 
 
+@pytest.mark.slow
 def test_a_channel_in_trouble_comes_back_by_itself_while_the_others_stay_on_air(
         tmp_path: Path) -> None:
     """A library channel's FFmpeg killed mid-air, then its HLS folder removed: it comes back

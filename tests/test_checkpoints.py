@@ -54,10 +54,10 @@ def test_each_released_checkpoint_is_planned_at_its_own_shape(released) -> None:
     assert device("cpu").loads == loads  # planned from the configs: nothing was loaded
 
 
-def test_the_readmes_table_of_checkpoints_is_what_the_channel_plans() -> None:
+def test_the_docs_table_of_checkpoints_is_what_the_channel_plans() -> None:
     from tests.released import RELEASES, readme_row
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    readme = (Path(__file__).resolve().parents[1] / "docs" / "gpu.md").read_text("utf-8")
     for release in RELEASES:
         assert readme_row(release) in readme, release.hub_id
 
@@ -155,9 +155,9 @@ def test_each_released_painter_paints_by_its_own_rules(tmp_path: Path) -> None:
         in_process("video", f"stills:{video}", {})
 
 
-def test_the_readmes_table_of_painters_is_what_the_channel_paints() -> None:
+def test_the_docs_table_of_painters_is_what_the_channel_paints() -> None:
     from tests.released import PAINTERS, painter_row
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    readme = (Path(__file__).resolve().parents[1] / "docs" / "laptop.md").read_text("utf-8")
     for release in PAINTERS:
         assert painter_row(release) in readme, release.hub_id

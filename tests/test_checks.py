@@ -80,6 +80,7 @@ def measured(tmp_path_factory) -> dict[str, dict[str, checks.Check]]:
     return dict(zip(kinds, results, strict=True))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["clean", "clean:soft"])
 def test_a_clean_take_passes_every_check(measured, kind: str) -> None:
     failed = {n: c.detail for n, c in measured[kind].items() if not c.passed}
@@ -117,6 +118,7 @@ def test_a_reversed_take_of_plain_footage_is_caught_by_the_characters_track(
         assert found.passed is not reverse, found.detail
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", [*PICTURE_FAULTS, *(f"{f}:weak" for f in WEAK)])
 def test_each_fault_is_caught_by_its_check(measured, fault: str) -> None:
     name = CATCHES[fault.split(":")[0]]
@@ -197,6 +199,7 @@ def stills(tmp_path_factory) -> dict[tuple[str, str], list[np.ndarray]]:
         return dict(zip(jobs, pool.map(one, jobs), strict=True))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("codec", ["mp4v", "h264"])
 @pytest.mark.parametrize("kind", ["live", "live:soft"])
 def test_a_still_shot_made_by_a_quiet_live_clip_passes(stills, kind: str, codec: str) -> None:
@@ -210,6 +213,7 @@ def test_a_still_shot_made_by_a_quiet_live_clip_passes(stills, kind: str, codec:
     assert motion.motion(frames) is None or motion.dynamic_degree(frames).value < 0.1  # held
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("codec", ["mp4v", "h264"])
 @pytest.mark.parametrize("kind", ["frozen", "frozen:same noise", "frozen:near repeats",
                                   "frozen:pan"])

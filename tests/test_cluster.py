@@ -27,6 +27,8 @@ from webtv.production.backends.remote import RemoteVideo
 from webtv.state.datadir import DataDir
 from webtv.state.store import Store
 
+pytestmark = pytest.mark.slow  # a real redis-server, rq workers and channels in processes
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -16,6 +16,8 @@ import pytest
 from webtv.core.errors import BackendError, ConfigError
 from webtv.core.media import probe, read_frames
 
+pytestmark = pytest.mark.slow  # tiny models of every family through the channel, on the CPU
+
 if os.environ.get("WEBTV_REQUIRE_TORCH"):  # CI: missing torch is a failure, not a skip
     import torch
 else:

@@ -18,6 +18,8 @@ import pytest
 from tests.test_cluster import Workers, redis, redis_url  # noqa: F401 (fixtures)
 from tests.test_gpu import SMALL, tiny  # noqa: F401 (fixtures)
 
+pytestmark = pytest.mark.slow  # model workers in processes, tiny models on the CPU
+
 pytest.importorskip("torch")
 
 

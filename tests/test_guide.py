@@ -29,6 +29,8 @@ from webtv.app.discovery import DISCOVER_REPLY, TAG_BASE_URL, TAG_DEVICE_ID, par
 from webtv.app.tuner import TUNERS, valid_device_id
 from webtv.core.media import ffmpeg_exe, probe
 
+pytestmark = pytest.mark.slow  # xmltv-util, VLC and hdhomerun_config against `webtv run`
+
 DTD = Path("/usr/share/xmltv/xmltv.dtd")
 
 

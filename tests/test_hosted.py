@@ -138,6 +138,7 @@ def test_replicate_runs_a_community_model_by_its_latest_version_or_a_pinned_one(
             replicate(replicate_service, bad)
 
 
+@pytest.mark.slow
 def test_a_watermarked_clip_with_wrong_colours_never_airs_from_a_paid_service(
         keys, replicate_service, ctx: ToolContext) -> None:
     """On a hosted service the default gate holds takes to "playable": a colour off keeps
@@ -301,6 +302,7 @@ def channel_config(home: Path, text: str) -> None:
     (home / "webtv.toml").write_text(text)
 
 
+@pytest.mark.slow
 def test_a_channel_on_replicate_airs_its_takes_keeps_to_its_budget_then_airs_the_library(
         tmp_path: Path, replicate_service) -> None:
     home, port = tmp_path / "home", free_port()
@@ -342,6 +344,7 @@ def test_a_channel_on_replicate_airs_its_takes_keeps_to_its_budget_then_airs_the
     assert TOKEN.encode() not in dump
 
 
+@pytest.mark.slow
 def test_a_channel_on_veo_airs_its_takes(tmp_path: Path, veo_service) -> None:
     home, port = tmp_path / "home", free_port()
     channel_config(home, f'[hosted.veo]\nbase_url = "{veo_service.url}/"\npoll_s = 0.1\n'

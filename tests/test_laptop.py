@@ -17,6 +17,8 @@ import pytest
 
 from webtv.core.media import probe, read_frames
 
+pytestmark = pytest.mark.slow  # painters and CPU video models through `webtv run`
+
 if os.environ.get("WEBTV_REQUIRE_TORCH"):  # CI: missing torch is a failure, not a skip
     import torch  # noqa: F401
 else:

@@ -100,6 +100,7 @@ def check_aired(minutes: float, root: Path) -> dict:
             "median_jump": statistics.median(jumps)}
 
 
+@pytest.mark.slow
 def test_two_minutes_of_aired_hls_hold_the_target_with_no_jumps(tmp_path: Path) -> None:
     check_aired(2.0, tmp_path)
 
@@ -109,6 +110,7 @@ def test_ten_minutes_of_aired_hls_hold_the_target_with_no_jumps(tmp_path: Path) 
     check_aired(10.0, tmp_path)
 
 
+@pytest.mark.slow
 def test_webtv_loudness_brings_an_old_library_to_the_level(data: DataDir, store,
                                                             picture: Path,
                                                             tmp_path: Path) -> None:

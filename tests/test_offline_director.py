@@ -151,6 +151,7 @@ def test_what_a_note_asks_of_the_framing(note: str, said: dict[str, bool]) -> No
     ("a grumpy robot gardener tending a rooftop garden in the rain", ["Grumpy Robot Gardener"],
      "rooftop garden in the rain", "grey sky"),
 ])
+@pytest.mark.slow
 def test_a_show_reads_like_its_theme_with_no_template_seams(ctx: ToolContext, theme, who,
                                                             place, weather) -> None:
     """Issue 29's themes: the cast is what the theme names (a boat with no face, a coast with

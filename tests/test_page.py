@@ -31,6 +31,8 @@ from webtv.core.settings import Settings
 from webtv.state.datadir import DataDir
 from webtv.state.store import Store
 
+pytestmark = pytest.mark.slow  # a browser drives `webtv run`
+
 TOKEN = "op-3f9a2c7e-test-token"
 ARTIFACTS = ROOT / "test-artifacts"
 

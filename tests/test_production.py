@@ -9,6 +9,8 @@ import json
 import threading
 import time
 
+import pytest
+
 from webtv import tools
 from webtv.core.errors import BackendError, BadMedia
 from webtv.production import line as production
@@ -266,6 +268,7 @@ def test_a_frozen_clip_from_a_space_is_rejected_in_a_still_and_a_moving_shot(
         assert seen["verdict"] == "rejected" and "frozen_frames" in failed, seen["checks"]
 
 
+@pytest.mark.slow
 def test_a_shot_that_fails_the_same_check_twice_is_rewritten_not_retaken(
         ctx: ToolContext) -> None:
     """A Space that answers a still shot with a frozen frame every time: two takes with the
@@ -304,6 +307,7 @@ def test_a_shot_that_fails_the_same_check_twice_is_rewritten_not_retaken(
     assert ctx.store.takes.shot(second)["camera_move"] == "static"  # the model rewrites it
 
 
+@pytest.mark.slow
 def test_a_retake_says_first_what_the_last_take_got_wrong_from_the_shots_own_fields(
         ctx: ToolContext) -> None:
     """A take whose colours were off is retaken with the colours of the shot's first character

@@ -83,6 +83,7 @@ def test_every_capability_through_its_preset(spaces, data, store, tmp_path) -> N
     assert logged["prompt"].startswith("navy orange green") and logged["seed"] == 5
 
 
+@pytest.mark.slow
 def test_a_take_made_entirely_by_remote_backends(spaces, data, store) -> None:
     config = {"backends": {"video": "zeroscope", "upscale": "xl", "interpolate": "film",
                            "music": "musicgen"},
@@ -247,6 +248,7 @@ def test_a_breaker_opens_after_failures_in_a_row_and_lets_one_try_later() -> Non
     assert breaker.state == "open"
 
 
+@pytest.mark.slow
 def test_a_space_that_always_answers_one_prompt_badly_never_holds_the_channel(
         spaces, data, store) -> None:
     """The stall seen with a real Space: one prompt always got a portrait clip. Each attempt now
@@ -275,6 +277,7 @@ def test_a_space_that_always_answers_one_prompt_badly_never_holds_the_channel(
     assert ctx.backends.video.pool.endpoints[0].breaker.state == "closed"
 
 
+@pytest.mark.slow
 def test_a_prompt_that_crashes_the_space_fails_only_itself(spaces, data, store) -> None:
     from tests.test_production import a_show, written
     from webtv.production import line as production

@@ -106,6 +106,7 @@ def run_channel(home: Path, server: VisionServer, vision: bool, until, what: str
         assert proc.wait(timeout=60) == 0, log.read_text()[-3000:]
 
 
+@pytest.mark.slow
 def test_on_a_running_channel_takes_are_reviewed_and_a_rejected_one_is_made_again(
         tmp_path: Path, server: VisionServer) -> None:
     from webtv.app.reads import overview
@@ -136,6 +137,7 @@ def test_on_a_running_channel_takes_are_reviewed_and_a_rejected_one_is_made_agai
     assert all(r["image"][:2] == b"\xff\xd8" for r in server.reviews)  # JPEG pictures arrived
 
 
+@pytest.mark.slow
 def test_a_channel_whose_model_does_not_see_sends_no_review(tmp_path: Path,
                                                             server: VisionServer) -> None:
     from webtv.app.reads import overview

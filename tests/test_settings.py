@@ -67,3 +67,45 @@ def test_moderation_is_the_settings_choice_and_a_wrong_one_is_refused() -> None:
     assert isinstance(chosen, moderation.OpenAIModerator)
     with pytest.raises(ConfigError, match="unknown moderation 'opnai'"):
         moderation.chosen(Settings.from_env({"WEBTV_MODERATION": "opnai"}))
+
+
+def test_every_table_the_docs_show_is_one_webtv_toml_accepts(tmp_path: Path) -> None:
+    """Each ```toml block of the README and docs/ parses as webtv.toml (a table the docs
+    show but the settings refuse would stop the channel that copies it)."""
+    import re
+
+    root = Path(__file__).resolve().parents[1]
+    pages = [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+    blocks = [(page.name, block) for page in pages
+              for block in re.findall(r"```toml\n(.*?)```", page.read_text("utf-8"), re.S)]
+    assert len(blocks) >= 8
+    for name, block in blocks:
+        path = tmp_path / "webtv.toml"
+        path.write_text(block)
+        try:
+            Settings(config_path=path).config()
+        except ConfigError as exc:
+            pytest.fail(f"{name}: {exc}")
+    from webtv.director.review import Limits
+
+    path.write_text("[review]\nper_shot = 1\nper_hour = 5\n")
+    limits = Limits.from_config(Settings(config_path=path).config())
+    assert (limits.per_shot, limits.per_hour) == (1, 5)
+
+
+def test_the_configuration_page_names_every_variable_the_settings_read() -> None:
+    """docs/configuration.md's table of variables is the settings' own list: none read that is
+    not documented, none documented that is not read."""
+    import re
+
+    root = Path(__file__).resolve().parents[1]
+    read = set(re.findall(r'env\.get\("((?:WEBTV|OPENAI)_[A-Z_]+)"',
+                          (root / "core" / "settings.py").read_text("utf-8")))
+    page = (root / "docs" / "configuration.md").read_text("utf-8")
+    table = page.split("## The environment")[1].split("## webtv.toml")[0]
+    named = set(re.findall(r"`((?:WEBTV|OPENAI)_[A-Z_]+)`", table))
+    assert len(read) >= 14 and read == named
+    from webtv.core.settings import TABLES
+
+    tables = page.split("## webtv.toml")[1]
+    assert set(TABLES) <= set(re.findall(r"`\[\[?([a-z]+)", tables))

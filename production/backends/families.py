@@ -6,7 +6,7 @@ shape here; nothing at a call site guesses.
 The rules are per checkpoint, told apart by what the checkpoint's own configs say (its
 pipeline class, ``model_index.json``'s keys, the transformer's, VAE's and scheduler's configs),
 never by its name alone. Values from diffusers 0.42's pipelines and conversion scripts and the
-models' cards (README, "Checkpoints"):
+models' cards (docs/gpu.md, "Checkpoints"):
 
 - CogVideoX 1.0 (2B, 5B, 5B-I2V): 720x480 and 49 frames only (its positions are built for its
   ``sample_*``; the I2V's are learned for 13 latent frames and lost at any other count), 8 fps,
