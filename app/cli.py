@@ -100,6 +100,10 @@ def _run_parser(sub) -> None:
     run = sub.add_parser("run", help="put the channel on air and keep it there")
     _common(run)
     run.add_argument("--theme", help="theme for a new show (kept if the show exists)")
+    run.add_argument("--chat", metavar="URL",
+                     help="take viewers' !suggest and !vote from an IRC chat: "
+                          "ircs://irc.chat.twitch.tv:6697/#CHANNEL for Twitch (its token from "
+                          "the variable [chat] token_env names), irc://HOST:PORT/#CHANNEL")
     run.add_argument("--rtmp", action="append", default=[], metavar="URL",
                      help="also push FLV to this RTMP URL, or to 'twitch' / 'youtube' with the "
                           "key from $TWITCH_STREAM_KEY / $YOUTUBE_STREAM_KEY; {env:NAME} in a "
@@ -176,7 +180,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     started = time.monotonic()
     with Runtime(settings) as run:  # the run lock first: before scratch, HLS or show is touched
         station = Station(run, settings, Options(
-            rtmp=tuple(args.rtmp), buffer_seconds=args.buffer,
+            rtmp=tuple(args.rtmp), chat=args.chat, buffer_seconds=args.buffer,
             policy=Policy(keep_hours=args.keep_hours, keep_gb=args.keep_gb,
                           log_days=args.log_days),
             on_event=print_event if args.verbose else quiet_event, news_every_s=60.0))

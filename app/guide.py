@@ -62,6 +62,7 @@ class Listing:
     estimated: bool = False  # its times come from the measured pace, not the schedule
     shows: list[str] = field(default_factory=list)  # rerun runs: the shows in it
     actions: list[str] = field(default_factory=list)
+    credits: list[str] = field(default_factory=list)  # viewers whose suggestions aired in it
 
 
 def channels(store: Store, channel_title: str) -> list[Channel]:
@@ -103,6 +104,8 @@ def aired(store: Store, channel: Channel, now: float, past_h: float = PAST_H) ->
             out.append(listing)
         if row["action"]:
             listing.actions.append(row["action"])
+        if row.get("suggested_by") and row["suggested_by"] not in listing.credits:
+            listing.credits.append(row["suggested_by"])
         if key[0] == "new":
             listing.title = row["show_title"] or channel.title
             listing.sub_title, listing.desc = row["episode"], row["synopsis"]
@@ -249,6 +252,7 @@ def _join_slates(items: list[Listing]) -> list[Listing]:
             out[-1].stop = item.stop
             out[-1].actions += item.actions
             out[-1].shows += [s for s in item.shows if s not in out[-1].shows]
+            out[-1].credits += [c for c in item.credits if c not in out[-1].credits]
         else:
             out.append(item)
     return out
@@ -262,6 +266,9 @@ def _describe(item: Listing, channel: Channel, tags: dict[int, list[str]]) -> No
         item.desc = item.desc or f"Reruns of {', '.join(item.shows[:6])}."
     if item.key[0] == "new" and not item.desc:
         item.desc = f"New scenes: {'; '.join(item.actions[:3])}." if item.actions else None
+    if item.credits:
+        item.desc = (item.desc or "New scenes.").rstrip() + " Suggested by " + \
+            ", ".join(item.credits[:5]) + "."
     if item.key == ("slate",) and not item.desc:
         item.sub_title, item.desc = "Coming up", "New scenes are on their way."
     if item.estimated:

@@ -23,7 +23,7 @@ def now_playing(store: Store, session: str | None, channel: str = "main") -> dic
     recent = store.air.air_log(session, limit=30) if session else []
     library = channel != "main"
     fields = ("id", "kind", "take_id", "shot_id", "action", "prompt", "stream_start",
-              "stream_end", "started_at", "ended_at")
+              "stream_end", "started_at", "ended_at", "suggested_by")
     return {
         "title": bible.get("title") or "AI WebTV", "logline": bible.get("logline") or "",
         "channel": channel, "session": session, "codecs": house.CODECS,
@@ -93,8 +93,11 @@ def overview(store: Store) -> dict[str, Any]:
                 "action": r["action"], "shot_action": r["shot_action"], "model": r["model"],
                 "at": r["created_at"], "sheet": _media_url(r["contact_sheet"])}
                for r in store.reviews.recent(12)]
+    suggestions = [{"id": s["id"], "text": s["text"], "name": s["name"], "votes": s["votes"],
+                    "source": s["source"], "at": s["created_at"]}
+                   for s in store.suggestions.listed(30)]
     return {"status": status_report(store), "tool_calls": calls, "rejected": rejected,
-            "reviews": reviews,
+            "reviews": reviews, "suggestions": suggestions,
             "sees_images": bool(store.programme.channel().get("sees_images")),
             "buffer": {"seconds": round(store.air.queued_seconds(), 1), "upcoming": upcoming},
             "endpoints": store.calls.endpoint_health(), "aired": recent_takes(store, 12)}

@@ -28,9 +28,11 @@ from webtv.app.handler import Request, Route
 from webtv.app.iptv import IPTVRoutes
 from webtv.app.operator import OperatorRoutes
 from webtv.app.reads import channel_list, now_playing, playlist_clock, recent_takes
+from webtv.app.suggestions import SuggestionRoutes, ViewerKey
 from webtv.app.tuner import Tuners, device_id
 from webtv.channel.console import Console
 from webtv.channel.health import health
+from webtv.channel.suggestions import Limits, moderator
 from webtv.core.errors import ConfigError
 from webtv.core.settings import Settings
 from webtv.state.datadir import DataDir
@@ -49,6 +51,9 @@ ROUTES = (
     Route("GET", "/media/*", "route_media"),
     Route("GET", "/api/now", "route_now"),
     Route("GET", "/api/recent", "route_recent"),
+    Route("GET", "/api/suggestions", "route_suggestions"),
+    Route("POST", "/api/suggestions", "route_suggest"),
+    Route("POST", "/api/suggestions/*", "route_vote"),  # /api/suggestions/N/vote
     Route("GET", "/health", "route_health"),  # monitoring: 503 when the stream or director stall
     Route("GET", "/favicon.ico", "route_favicon"),
     Route("GET", "/operator", "route_operator"),
@@ -57,6 +62,8 @@ ROUTES = (
     Route("GET", "/api/operator/overview", "route_overview", operator=True),
     Route("POST", "/api/operator/chat", "route_chat", operator=True),
     Route("POST", "/api/operator/favourite", "route_favourite", operator=True),
+    Route("POST", "/api/operator/suggestions/*", "route_remove_suggestion", operator=True),
+    Route("POST", "/api/operator/mute", "route_mute", operator=True),
     # for other players: the guide, the channel list, streams, the tuner (iptv.py)
     Route("GET", "/xmltv.xml", "route_xmltv"),
     Route("GET", "/guide.xml", "route_xmltv"),
@@ -74,7 +81,7 @@ ROUTES = (
 )
 
 
-class _Handler(FileRoutes, OperatorRoutes, IPTVRoutes):
+class _Handler(FileRoutes, OperatorRoutes, IPTVRoutes, SuggestionRoutes):
     server: _Server
     routes = ROUTES
 
@@ -127,6 +134,10 @@ class _Server(ThreadingHTTPServer):
         self._gzip: dict[bytes, bytes] = {}  # digest -> compressed, for the files that repeat
         self._hlsjs: bytes | None = None
         self.hlsjs_path: Path | None = None  # the settings' hls.js, else node_modules'
+        # viewers' suggestions: their cookies' key, the limits and the channel's moderation
+        self.viewer_key = ViewerKey(data.root / "viewer.key")
+        self.limits = Limits.from_config(settings.config()) if settings else Limits()
+        self.moderator = moderator(settings)
 
     def session(self, channel: str = "main") -> str | None:
         """The playout session of a channel in this process, or the channel's latest."""

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import openai
 
+from webtv.channel import suggestions
 from webtv.core.clock import now
 from webtv.core.errors import StepLimitExceeded, WebTVError
 from webtv.core.settings import Settings
@@ -93,6 +94,7 @@ class Autopilot:
         self.failures = 0
         self.pending_theme: str | None = None  # a theme whose show is not made yet
         self.budget = costs.Budget()  # the run's, once it starts
+        self.pace = suggestions.Pace(suggestions.Limits.from_config(settings.config()))
 
     def run(self, ctx: ToolContext, stop: threading.Event, theme: str | None = None) -> None:
         ctx = ctx.with_production(stop=stop)  # production begins no new take once it stops
@@ -143,7 +145,7 @@ class Autopilot:
                 return theme_request(queued[0]["theme"], queued[0]["id"])
             return plan_request(ctx, self.segments_ahead)
         count = max(1, min(self.shots_per_turn, segment["shots"] - segment["written"]))
-        return produce_request(ctx, segment, count)
+        return produce_request(ctx, segment, count, suggestion=self.pace.due(store))
 
     def _work(self, ctx: ToolContext, request: Request | Finish, stop: threading.Event) -> None:
         scheduled_before = ctx.store.air.scheduled_count()
@@ -263,6 +265,7 @@ class Autopilot:
                 if ended.is_set():
                     return
                 self._publish(store, stopped=False)
+                store.suggestions.mark_premiered()  # the chat and the page credit them
                 ended.wait(5.0)
         finally:
             store.close()

@@ -10,8 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from webtv.channel.autopilot import Autopilot
+from webtv.channel.irc import ChatBridge, ChatConfig
 from webtv.channel.network import Network, reporter
 from webtv.channel.runtime import Runtime
+from webtv.channel.suggestions import Limits
 from webtv.channel.ticker import Ticker
 from webtv.core.errors import ConfigError
 from webtv.core.settings import Settings
@@ -29,6 +31,7 @@ class Options:
     """How a run goes, beside the settings: `webtv run`'s flags."""
 
     rtmp: tuple[str, ...] = ()  # presets or URLs, {env:NAME} filled from the secrets
+    chat: str | None = None  # an IRC chat whose viewers suggest and vote (--chat URL)
     buffer_seconds: float = 600.0  # how far ahead of the air the autopilot keeps the schedule
     policy: Policy | None = None  # what the retention sweep keeps
     on_event: Event | None = None  # each call and result of the director's turns
@@ -50,6 +53,9 @@ class Station:
         self.network = Network(run, settings, config)
         self.autopilot = Autopilot(settings, buffer_seconds=options.buffer_seconds,
                                    policy=options.policy, on_event=options.on_event)
+        self.chat = None if options.chat is None else ChatBridge(
+            ChatConfig.from_url(options.chat, config), self.context.data,
+            self.context.production.moderator, Limits.from_config(config), settings.secrets)
 
     def has_show(self) -> bool:
         return self.context.store.show.bible() is not None
@@ -70,6 +76,10 @@ class Station:
         self.run.keep("playout", self.playout.run,
                       report=reporter(self.context.data, "main"), give_up_after=5)
         self.network.start()
+        if self.chat is not None:  # a chat that fails is joined again, the air goes on
+            chat = self.chat
+            self.run.keep("chat", lambda: chat.run(self.run.stop))
+            say(f"Chat: {chat.config.channel} on {chat.config.host} (!suggest, !vote)")
         say(f"Director: {self.settings.describe_model()}")
         if self.options.news_every_s:
             ticker = Ticker(self.context.data, say, self.options.news_every_s)

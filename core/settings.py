@@ -133,7 +133,9 @@ TABLES = {"backends": ("video", "upscale", "interpolate", "music", "stills", "jo
           "programme": ("reruns", "premiere_wait_s"),  # playout/programme.py
           "loudness": ("standard", "target_lufs", "true_peak_dbtp"),  # core/loudness.py
           "captions": ("text",),  # playout/captions.py
-          "review": ("per_shot", "per_hour")}  # director/review.py: reviews by sight
+          "review": ("per_shot", "per_hour"),  # director/review.py: reviews by sight
+          "suggestions": None,  # viewers' suggestions: channel/suggestions.py
+          "chat": None}  # --chat: channel/irc.py
 
 
 def child_environment(**extra: str) -> dict[str, str]:

@@ -83,7 +83,9 @@ class OfflineDirector:
         if request.kind == "theme" and request.theme and "set_show" in offered:
             return [("set_show", self.show_for(request.theme))]
         if request.kind == "produce" and "write_shots" in offered:
-            return [("write_shots", {"shots": self._shots(request, request.count)})]
+            shots = self._suggested(request, request.count) if request.suggestion \
+                else self._shots(request, request.count)
+            return [("write_shots", {"shots": shots})]
         if request.kind == "plan" and "plan_episodes" in offered:
             return [("plan_episodes", {"episodes": self._episodes(request, request.count)})]
         return self._chat(request, offered)
@@ -193,6 +195,26 @@ class OfflineDirector:
             if self.strategy:
                 shot["prompt"] = write_prompt(shot, request, self.strategy)
             shots.append(shot)
+        return shots
+
+    def _suggested(self, request: Request, count: int) -> list[dict[str, Any]]:
+        """A viewer's suggestion as the scene: its words are every shot's action (the first
+        as said, the rest with a beat of their own), shown by the cast it names (else the
+        show's lead) in the show's place."""
+        text = " ".join(str((request.suggestion or {}).get("text", "")).split()).rstrip(".!")
+        company = _company(request.brief)
+        said = text.lower()
+        named = [p for p in company.people if p.lower() in said
+                 or any(len(w) > 2 and w in said.split() for w in p.lower().split())]
+        who = named or company.people[:1]
+        patterns = self.words["suggested"]
+        shots = []
+        for i in range(count):
+            pattern = dict(patterns[i % len(patterns)])
+            beat = "" if i == 0 else ", " + self.words["beats"][(i - 1) % len(
+                self.words["beats"])].format(time=company.theme.time)
+            shots.append({"action": f"{text}{beat}"[:200], "who": who, "where": company.where,
+                          **pattern, "seconds": 3.0, "continues": i > 0})
         return shots
 
     def _shot(self, company: _Company, episode: int, index: int) -> dict[str, Any]:

@@ -56,6 +56,7 @@ class Request:
     episodes: tuple[str, ...] = ()  # plan: the titles of the episodes so far
     said: str | None = None  # chat: what the person said, as they said it
     images: tuple[str, ...] = ()  # review: pictures shown with the words (data dir paths)
+    suggestion: dict[str, Any] | None = None  # produce: a viewer's suggestion (id, text, name)
 
 
 class ChatModel(Protocol):

@@ -50,7 +50,8 @@ def _plan_done(steps: list[Step]) -> str | None:
 def context_for(request: Request, ctx: ToolContext) -> ToolContext:
     """The context the tools get for a request: what they read from it instead of from the
     model's arguments."""
-    return ctx.for_request(request.theme, request.segment_id)
+    return ctx.for_request(request.theme, request.segment_id,
+                           (request.suggestion or {}).get("id"))
 
 
 def names(ctx: ToolContext) -> dict[str, list[str]]:
@@ -66,17 +67,20 @@ def theme_request(theme: str, queue_id: int | None = None) -> Request:
                    queue_id=queue_id)
 
 
-def produce_request(ctx: ToolContext, segment: dict, shots: int, writes_prompts: bool = False
-                    ) -> Request:
+def produce_request(ctx: ToolContext, segment: dict, shots: int, writes_prompts: bool = False,
+                    suggestion: dict | None = None) -> Request:
+    """The next ``shots`` of the episode; with ``suggestion``, a viewer's suggestion is the
+    scene they show."""
     choices, show = names(ctx), brief(ctx)
+    suggested = None if suggestion is None else {k: suggestion[k] for k in ("id", "text", "name")}
     text = prompts.render("request.md.j2", kind="produce", brief=show,
                           segment=segment, shots=shots, cast=", ".join(choices["who"]),
-                          places=", ".join(choices["where"]))
+                          places=", ".join(choices["where"]), suggestion=suggested)
     hide = frozenset() if writes_prompts else frozenset({"prompt"})
     offer = Offer(["write_shots", "rewrite_shot"], choices, hide, done=_shots_done,
                   counts={"shots": shots})
     return Request("produce", text, offer, segment_id=segment["id"], brief=show,
-                   segment=dict(segment), count=shots)
+                   segment=dict(segment), count=shots, suggestion=suggested)
 
 
 PLAN_AHEAD = 3  # episodes planned per request: 36 shots, one model call

@@ -110,6 +110,8 @@ class Captions:
         """An airing placed on the channel clock (before it is sent); ``words``: its action
         and prompt. The slate and an airing with nothing to say add nothing."""
         text = (words.get(self.mode) or "") if self.on else ""
+        if text.strip() and words.get("credit"):
+            text = f"{text.strip()} ({words['credit']})"
         if text.strip():
             with self._lock:
                 self._cues.append(Cue(start, end, text.strip()))

@@ -257,9 +257,11 @@ class AirTables(Tables):
         where, params = ("where air_log.session = ?", (session, limit)) if session else (
             "", (limit,))
         return self._all(
-            "select air_log.*, takes.prompt, shots.action, shots.id as shot_id "
+            "select air_log.*, takes.prompt, shots.action, shots.id as shot_id, "
+            "suggestions.name as suggested_by "
             "from air_log left join takes on takes.id = air_log.take_id "
-            f"left join shots on shots.id = takes.shot_id {where} "
+            "left join shots on shots.id = takes.shot_id "
+            f"left join suggestions on suggestions.id = shots.suggestion_id {where} "
             "order by air_log.id desc limit ?", params)
 
     def on_air(self, channel: str = "main",

@@ -28,9 +28,10 @@ class GuideTables(Tables):
             "air_log.ended_at, air_log.stream_start, air_log.stream_end, takes.duration_s, "
             "shots.sequence as scene, shots.position, shots.action, segments.id as episode_id, "
             "segments.title as episode, segments.synopsis, segments.position as episode_no, "
-            "shows.id as show_id, shows.title as show_title from air_log "
-            "left join takes on takes.id = air_log.take_id "
+            "shows.id as show_id, shows.title as show_title, suggestions.name as suggested_by "
+            "from air_log left join takes on takes.id = air_log.take_id "
             f"left join shots on shots.id = takes.shot_id {EPISODE} "
+            "left join suggestions on suggestions.id = shots.suggestion_id "
             "where air_log.channel = ? order by air_log.id desc limit ?",
             (channel, RECENT_ROWS))
         return [r for r in reversed(rows) if (r["ended_at"] or "9") >= since]

@@ -297,3 +297,40 @@ def m020_archived_place(db: Database) -> None:
                 entity.update(kind="place")
         db.execute("update shows set bible = ? where id = ?",
                    [json.dumps(snapshot), row.get("id")])
+
+
+@migration
+def m021_create_suggestions(db: Database) -> None:
+    # What viewers asked the channel to show, from the page or a chat: open (listed), taken
+    # (its scene is being written), aired, removed (by the operator) or refused (by the
+    # moderation: kept, never listed). viewer and address are ids, never a raw IP address.
+    db["suggestions"].create({
+        "id": int, "text": str, "viewer": str, "name": str, "source": str, "address": str,
+        "status": str, "reason": str, "created_at": str, "taken_at": str, "aired_at": str,
+        "announced_at": str,
+    }, pk="id")
+    db["suggestions"].create_index(["status"])
+    db["suggestions"].create_index(["viewer", "created_at"])
+    db["suggestions"].create_index(["address", "created_at"])
+
+
+@migration
+def m022_create_suggestion_votes(db: Database) -> None:
+    # One vote per viewer per suggestion.
+    db["suggestion_votes"].create({
+        "id": int, "suggestion_id": int, "voter": str, "address": str, "created_at": str,
+    }, pk="id")
+    db["suggestion_votes"].create_index(["suggestion_id", "voter"], unique=True)
+    db["suggestion_votes"].create_index(["address", "created_at"])
+
+
+@migration
+def m023_create_muted_viewers(db: Database) -> None:
+    # Viewers the operator muted: their suggestions and votes are refused.
+    db["muted_viewers"].create({"viewer": str, "muted_at": str}, pk="viewer")
+
+
+@migration
+def m024_shot_suggestion(db: Database) -> None:
+    # The suggestion a shot's scene was written from (its credit), None: the director's own.
+    db["shots"].add_column("suggestion_id", int)

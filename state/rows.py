@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TypedDict
 
+from webtv.state.suggestions import MutedViewer, Suggestion, SuggestionVote
+
 
 class Bible(TypedDict):
     id: int
@@ -60,6 +62,7 @@ class Shot(TypedDict):
     reason: str | None
     attempts: int
     continues: int  # 1: it carries on from the shot before, in the same place
+    suggestion_id: int | None  # the viewer's suggestion its scene was written from
 
 
 class Take(TypedDict):
@@ -209,6 +212,7 @@ class AiringWithShot(Airing):
     prompt: str | None
     action: str | None
     shot_id: int | None
+    suggested_by: str | None  # the viewer whose suggestion the scene was
 
 
 class ReplayTake(Take):
@@ -279,4 +283,5 @@ TABLES = {"bible": Bible, "entities": Entity, "shots": Shot, "takes": Take, "che
           "schedule": ScheduleEntry, "air_log": Airing, "shows": Show, "segments": Segment,
           "theme_queue": QueuedTheme, "tool_calls": ToolCall, "assets": CachedAsset,
           "channels": ChannelRow, "tags": TagRow,
-          "costs": Cost, "reviews": Review}
+          "costs": Cost, "reviews": Review, "suggestions": Suggestion,
+          "suggestion_votes": SuggestionVote, "muted_viewers": MutedViewer}

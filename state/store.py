@@ -5,7 +5,8 @@ module of its own: ``show`` (the bible, the cast, notes), ``takes`` (shots, take
 ``air`` (the schedule and the air log), ``calls`` (the call logs, the asset cache),
 ``network`` (channels and tags), ``programme`` (shows, episodes, the queue, the channel's
 state), ``retention``, ``costs`` (spend, the budget's reservations), ``reviews`` (verdicts
-by sight) and ``guide`` (what the programme guide reads). Open one Store per
+by sight), ``suggestions`` (viewers' suggestions and votes) and ``guide`` (what the programme
+guide reads). Open one Store per
 thread (SQLite connections are not shared across threads); ``CallJournal`` writes remote
 calls from any thread through one of its own.
 """
@@ -32,6 +33,7 @@ from webtv.state.migrations import migrate
 from webtv.state.programme import Programme
 from webtv.state.retention import RetentionQueries
 from webtv.state.reviews import ReviewTables
+from webtv.state.suggestions import SuggestionTables
 from webtv.state.tables import Connection, transaction
 from webtv.state.takes import TAKE_STATES, TakeTables
 
@@ -76,6 +78,7 @@ class Store:
             self.costs = CostTables(self)
             self.reviews = ReviewTables(self)
             self.guide = GuideTables(self)
+            self.suggestions = SuggestionTables(self)
         except sqlite3.OperationalError as exc:  # read-only file or disk, not a database
             raise ConfigError(f"cannot open the channel's database {data.db_path}: {exc}") \
                 from None

@@ -121,11 +121,14 @@ class TakeTables(Tables):
         return row
 
     def words(self, take_id: int) -> dict[str, str]:
-        """What a take says: its shot's action and the prompt it was made from."""
-        row = self._one("select takes.prompt, shots.action from takes left join shots on "
-                        "shots.id = takes.shot_id where takes.id = ?", (take_id,))
-        return {"action": (row or {}).get("action") or "", "prompt": (row or {}).get("prompt")
-                or ""}
+        """What a take says: its shot's action, the prompt it was made from, and who suggested
+        its scene ("" when the director wrote it)."""
+        row = self._one("select takes.prompt, shots.action, suggestions.name from takes left "
+                        "join shots on shots.id = takes.shot_id left join suggestions on "
+                        "suggestions.id = shots.suggestion_id where takes.id = ?", (take_id,)) \
+            or {}
+        return {"action": row.get("action") or "", "prompt": row.get("prompt") or "",
+                "credit": f"suggested by {row['name']}" if row.get("name") else ""}
 
     def library_media(self) -> list[dict[str, Any]]:
         """Every accepted take's file that is still on disk (on the schedule, aired or not)."""

@@ -727,3 +727,37 @@ def test_the_page_recovers_from_a_stall_and_a_playout_restart(channel: Channel,
     browser.wait(f"{video}.currentTime > {start} + 5", 40)
     assert browser.eval("window.keptAcrossTheRestart === true")  # no reload
     assert browser.eval("webtv.restarts") >= 1
+
+
+def test_a_viewer_suggests_and_votes_from_the_page_and_sees_the_credit(
+        channel: Channel, browser: Browser) -> None:
+    """In Chromium: the suggestion box posts (the page's own origin, its cookie), the open
+    suggestions list it with a vote button that counts once, the director takes it, and the
+    page says who suggested the scene on screen; the operator page lists it with remove and
+    mute."""
+    assert browser.open(f"{channel.base}/")["status"] == 200
+    browser.fill("#suggest-name", "Fern")
+    browser.fill("#suggest-text", "the llama hands a steaming bowl to a shy owl")
+    browser.click("#suggest button")
+    browser.wait("document.getElementById('suggest-said').textContent.startsWith('Thanks')", 15)
+    browser.wait("document.querySelector('#suggestions li .vote') !== null", 15)
+    browser.click("#suggestions li .vote")
+    browser.wait("document.querySelector('#suggestions li .vote').textContent === '▲ 1'", 15)
+    browser.wait("document.querySelector('#suggestions li .vote').disabled", 5)
+    # the director takes it at once (none taken before) and its scene airs, credited
+    browser.wait("document.getElementById('credit').textContent === 'Suggested by Fern'", 240)
+    assert "shy owl" in browser.eval("document.getElementById('action').textContent")
+    status, _, body = fetch(f"{channel.base}/api/suggestions")
+    recent = json.loads(body)["recent"]
+    assert recent[0]["name"] == "Fern" and recent[0]["status"] in ("taken", "aired")
+    # the operator sees the open ones, with remove and mute; remove takes one off the list
+    status, _, _ = fetch(f"{channel.base}/api/suggestions", method="POST", body=json.dumps(
+        {"text": "a lantern parade passes the stall", "name": "Gus"}).encode(),
+        headers={"Content-Type": "application/json"})  # another viewer (no cookie)
+    assert status == 201
+    assert browser.goto(f"{channel.base}/operator?token={TOKEN}")["status"] == 200
+    browser.wait("document.getElementById('suggestions').textContent.includes('lantern')", 15)
+    assert "Gus (page)" in browser.eval("document.getElementById('suggestions').textContent")
+    browser.click("#suggestions button")  # remove
+    browser.wait("!document.getElementById('suggestions').textContent.includes('lantern')", 15)
+    assert json.loads(fetch(f"{channel.base}/api/suggestions")[2])["open"] == []

@@ -23,6 +23,7 @@ class ToolContext:
     production: Production
     theme: str | None = None  # a theme request: the theme the new show is made from
     segment_id: int | None = None  # a produce request: the segment new shots go into
+    suggestion_id: int | None = None  # a produce request: the viewer's suggestion it writes
     review: tuple[int, str] | None = None  # a review request: the take, the reviewing model
 
     @classmethod
@@ -42,8 +43,9 @@ class ToolContext:
     def backends(self) -> Backends:
         return self.production.backends
 
-    def for_request(self, theme: str | None, segment_id: int | None) -> ToolContext:
-        return replace(self, theme=theme, segment_id=segment_id)
+    def for_request(self, theme: str | None, segment_id: int | None,
+                    suggestion_id: int | None = None) -> ToolContext:
+        return replace(self, theme=theme, segment_id=segment_id, suggestion_id=suggestion_id)
 
     def for_review(self, take_id: int, model: str) -> ToolContext:
         return replace(self, review=(take_id, model))

@@ -190,9 +190,11 @@ def write_shots(
         segment = _segment(ctx)
         shots, repeats = _new_only(ctx, shots)
         start = len(ctx.store.takes.shots(limit=10_000))
-        rows = [{**shot_row(ctx, i, plan, start + i), "segment_id": segment["id"]}
-                for i, plan in enumerate(shots, 1)]
+        rows = [{**shot_row(ctx, i, plan, start + i), "segment_id": segment["id"],
+                 "suggestion_id": ctx.suggestion_id} for i, plan in enumerate(shots, 1)]
         made = ctx.store.takes.add_shots(None, rows)
+        if ctx.suggestion_id is not None:  # a viewer's suggestion: its scene is written
+            ctx.store.suggestions.take(ctx.suggestion_id)
         segment = ctx.store.programme.segment(segment["id"])
         ctx.store.programme.set_segment_status(segment["id"], "done" if segment["written"] >=
                                                segment["shots"] else "producing")

@@ -98,6 +98,15 @@ function renderOverview(o) {
     short(r.reason, 160), r.action ? `${r.shot_action} → ${r.action}` : r.shot_action))
     : [row(el("span", "muted", o.sees_images ? "No take reviewed yet."
       : "The director's model does not see images: takes are not reviewed by sight."))]));
+  $("suggestions").replaceChildren(...(o.suggestions || []).map((s) => {
+    const remove = el("button", "star", "remove"), mute = el("button", "star", "mute");
+    remove.type = mute.type = "button";
+    remove.title = "take it off the list"; mute.title = `refuse ${s.name}'s suggestions and votes`;
+    remove.onclick = () => act(`/api/operator/suggestions/${s.id}/remove`, {});
+    mute.onclick = () => act("/api/operator/mute", { suggestion: s.id });
+    const both = el("span"); both.append(remove, " ", mute);
+    return row(String(s.id), s.text, `${s.name} (${s.source})`, String(s.votes), both);
+  }));
   $("aired").replaceChildren(...o.aired.map((a) => {
     const star = el("button", "star", a.favourite ? "★" : "☆");
     star.type = "button"; star.title = a.favourite ? "unmark favourite" : "keep as a favourite";
@@ -109,6 +118,12 @@ function renderOverview(o) {
 async function refresh() {
   try { renderOverview(await (await api("/api/operator/overview")).json()); }
   catch (err) { console.warn("overview:", err); }
+}
+
+async function act(path, body) {
+  await api(path, { method: "POST", headers: { "Content-Type": "application/json" },
+                    body: JSON.stringify(body) });
+  refresh();
 }
 
 async function favourite(takeId, on) {

@@ -308,6 +308,8 @@ function render() {
   action.dataset.airId = e.id;
   action.dataset.takeId = e.take_id ?? "";
   $("kind").textContent = e.kind === "replay" ? "· rerun" : e.kind === "slate" ? "· slate" : "· premiere";
+  $("credit").textContent = e.suggested_by ? `Suggested by ${e.suggested_by}` : "";
+  $("credit").hidden = !e.suggested_by;
   if (e.kind === "slate") {
     action.textContent = "Slate: new scenes are on their way";
     $("prompt").textContent = "";
