@@ -141,92 +141,94 @@ def bridge_for(data: DataDir, port: int, **limits) -> tuple[ChatBridge, threadin
     return bridge, stop
 
 
-@pytest.mark.slow
-@needs_ngircd
-def test_viewers_suggest_and_vote_in_the_chat_and_hear_the_premiere(irc: Server,
-                                                                    data: DataDir) -> None:
+@pytest.fixture
+def bridge(irc: Server, data: DataDir):
+    """The channel in the chat, over a data dir of its own."""
     Store(data).close()
-    bridge, stop = bridge_for(data, irc.port)
-    ana, bo = Viewer(irc.port, "ana"), Viewer(irc.port, "bo")
-    try:
-        ana.say("!suggest the llama serves noodles to a hungry fox")
-        assert "@ana suggestion 1 is listed" in bo.wait_for("PRIVMSG #webtv :@ana")
-        bo.say("!vote 1")
-        assert "@bo voted: suggestion 1 has 1" in ana.wait_for("PRIVMSG #webtv :@bo")
-        bo.say("!vote 1")
-        assert "already" in ana.wait_for("PRIVMSG #webtv :@bo")
-        ana.say("hello everyone")  # not a command: nothing said
-        with Store(data) as store:
-            [listed] = store.suggestions.listed()
-            assert (listed["name"], listed["source"], listed["votes"]) == ("ana", "chat", 1)
-            assert listed["viewer"] == "chat:127.0.0.1:ana"
-            # its scene airs: the chat is told, once
-            store.suggestions.take(listed["id"])
-            store.db.execute("update suggestions set status = 'aired', aired_at = 'now' "
-                             "where id = ?", (listed["id"],))
-        heard = bo.wait_for("Now on air")
-        assert "ana's suggestion" in heard and "hungry fox" in heard
-        bo.drain(9)  # the server PINGs every 3 s and drops who does not answer in 5
-        cy = Viewer(irc.port, "cy")
-        cy.say("!suggest a paper lantern parade at midnight")
-        assert "suggestion 2 is listed" in cy.wait_for("@cy suggestion 2")  # still here
-        cy.say("!suggest and another one at once")
-        assert "one suggestion every 30 s" in cy.wait_for("PRIVMSG #webtv :@cy")
-        cy.close()
-    finally:
-        stop.set()
-        ana.close()
-        bo.close()
+    joined, stop = bridge_for(data, irc.port)
+    yield joined
+    stop.set()
 
 
-@pytest.mark.slow
-@needs_ngircd
-def test_a_flood_from_one_viewer_gets_one_answer_and_crowds_out_nobody(irc: Server,
-                                                                       data: DataDir) -> None:
-    Store(data).close()
-    bridge, stop = bridge_for(data, irc.port)
-    loud, quiet = Viewer(irc.port, "loud"), Viewer(irc.port, "quiet")
-    try:
-        for i in range(30):  # the server relays them at its own pace (about 4 a second)
-            loud.say(f"!suggest flood number {i}")
-            time.sleep(0.05)
-        quiet.say("!suggest the fox and the llama share a bowl")
-        quiet.wait_for("@quiet suggestion")
-        quiet.drain(12)  # until every line of the flood has reached the channel
-        with Store(data) as store:
-            listed = store.suggestions.listed(100)
-        assert sorted(s["name"] for s in listed) == ["loud", "quiet"]
-        answers = [line for line in quiet.heard if "PRIVMSG #webtv :@loud" in line]
-        assert len(answers) <= 2, answers  # listed, then one "please wait"
-    finally:
-        stop.set()
-        loud.close()
-        quiet.close()
+@pytest.fixture
+def viewers(irc: Server):
+    """``join(nick)``: a viewer in the chat, gone at the end of the test."""
+    joined: list[Viewer] = []
 
+    def join(nick: str) -> Viewer:
+        joined.append(Viewer(irc.port, nick))
+        return joined[-1]
 
-@pytest.mark.slow
-@needs_ngircd
-def test_the_bridge_connects_again_when_the_server_comes_back(irc: Server,
-                                                              data: DataDir) -> None:
-    Store(data).close()
-    bridge, stop = bridge_for(data, irc.port)
-    try:
-        irc.stop()
-        deadline = time.monotonic() + 10
-        while bridge.joined.is_set() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not bridge.joined.is_set()
-        irc.start()
-        assert bridge.joined.wait(20), "the bridge did not come back"
-        viewer = Viewer(irc.port, "back")
-        viewer.say("!suggest we are back on air")
-        assert "suggestion 1 is listed" in viewer.wait_for("@back")
+    yield join
+    for viewer in joined:
         viewer.close()
-    finally:
-        stop.set()
 
 
-def test_chat_urls_and_tokens(caplog: pytest.LogCaptureFixture, data: DataDir) -> None:
+@pytest.mark.slow
+@needs_ngircd
+def test_viewers_suggest_and_vote_in_the_chat_and_hear_the_premiere(
+        bridge: ChatBridge, viewers, data: DataDir) -> None:
+    ana, bo = viewers("ana"), viewers("bo")
+    ana.say("!suggest the llama serves noodles to a hungry fox")
+    assert "@ana suggestion 1 is listed" in bo.wait_for("PRIVMSG #webtv :@ana")
+    bo.say("!vote 1")
+    assert "@bo voted: suggestion 1 has 1" in ana.wait_for("PRIVMSG #webtv :@bo")
+    bo.say("!vote 1")
+    assert "already" in ana.wait_for("PRIVMSG #webtv :@bo")
+    ana.say("hello everyone")  # not a command: nothing said
+    with Store(data) as store:
+        [listed] = store.suggestions.listed()
+        assert (listed["name"], listed["source"], listed["votes"]) == ("ana", "chat", 1)
+        assert listed["viewer"] == "chat:127.0.0.1:ana"
+        # its scene airs: the chat is told, once
+        store.suggestions.take(listed["id"])
+        store.db.execute("update suggestions set status = 'aired', aired_at = 'now' "
+                         "where id = ?", (listed["id"],))
+    heard = bo.wait_for("Now on air")
+    assert "ana's suggestion" in heard and "hungry fox" in heard
+    bo.drain(9)  # the server PINGs every 3 s and drops who does not answer in 5
+    cy = viewers("cy")
+    cy.say("!suggest a paper lantern parade at midnight")
+    assert "suggestion 2 is listed" in cy.wait_for("@cy suggestion 2")  # still here
+    cy.say("!suggest and another one at once")
+    assert "one suggestion every 30 s" in cy.wait_for("PRIVMSG #webtv :@cy")
+
+
+@pytest.mark.slow
+@needs_ngircd
+def test_a_flood_from_one_viewer_gets_one_answer_and_crowds_out_nobody(
+        bridge: ChatBridge, viewers, data: DataDir) -> None:
+    loud, quiet = viewers("loud"), viewers("quiet")
+    for i in range(30):  # the server relays them at its own pace (about 4 a second)
+        loud.say(f"!suggest flood number {i}")
+        time.sleep(0.05)
+    quiet.say("!suggest the fox and the llama share a bowl")
+    quiet.wait_for("@quiet suggestion")
+    quiet.drain(12)  # until every line of the flood has reached the channel
+    with Store(data) as store:
+        listed = store.suggestions.listed(100)
+    assert sorted(s["name"] for s in listed) == ["loud", "quiet"]
+    answers = [line for line in quiet.heard if "PRIVMSG #webtv :@loud" in line]
+    assert len(answers) <= 2, answers  # listed, then one "please wait"
+
+
+@pytest.mark.slow
+@needs_ngircd
+def test_the_bridge_connects_again_when_the_server_comes_back(irc: Server, bridge: ChatBridge,
+                                                              viewers) -> None:
+    irc.stop()
+    deadline = time.monotonic() + 10
+    while bridge.joined.is_set() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not bridge.joined.is_set()
+    irc.start()
+    assert bridge.joined.wait(20), "the bridge did not come back"
+    viewer = viewers("back")
+    viewer.say("!suggest we are back on air")
+    assert "suggestion 1 is listed" in viewer.wait_for("@back")
+
+
+def test_chat_urls_and_tokens(data: DataDir) -> None:
     twitch = ChatConfig.from_url("ircs://irc.chat.twitch.tv:6697/#MyChannel",
                                  {"chat": {"nick": "mybot", "token_env": "TWITCH_OAUTH_TOKEN"}})
     assert (twitch.host, twitch.port, twitch.channel, twitch.tls) == (
