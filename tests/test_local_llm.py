@@ -101,6 +101,38 @@ def test_a_grammar_held_call_is_always_valid(model: LocalGGUF, ctx: ToolContext)
         assert not re.search(r"[a-z][A-Z]|[a-z]\.[A-Za-z]", words), shot["action"]  # glued
 
 
+def test_the_embedded_model_writes_a_viewers_suggestion_as_the_scene(model: LocalGGUF,
+                                                                     ctx: ToolContext) -> None:
+    """A viewer's suggestion in the request: the model's own shots (before any repair) say
+    what it asks, with the show's cast, and the tool files them under the suggestion."""
+    from webtv.channel.suggestions import Intake
+    from webtv.inspection.moderation import LocalModerator
+
+    registry = tools.load()
+    assert registry.dispatch(ctx, "set_show", json.dumps({
+        "title": "Noodle Night", "logline": "A llama runs a night-time noodle stand.",
+        "cast": [{"name": "Llama", "look": "a llama in a red apron"},
+                 {"name": "Noodle Stand", "kind": "place", "look": "a noodle stand at night"}]
+    })).ok
+    made = Intake(ctx.store, LocalModerator()).suggest(
+        "the llama juggles three bowls of noodles", "page:v", "Ivy", "page", "page:1")
+    request = produce_request(ctx, ctx.store.programme.current_segment(), 2,
+                              suggestion=made)
+    schemas = registry.schemas(request.offer.tools, choices=request.offer.choices,
+                               hide=request.offer.hide, counts=request.offer.counts)
+    reply = model.complete([{"role": "system", "content": "You direct a TV channel."},
+                            {"role": "user", "content": request.text}], schemas,
+                           require_tool=True, turn=Turn(request))
+    assert [c.name for c in reply.tool_calls] == ["write_shots"]
+    shots = json.loads(reply.tool_calls[0].arguments)["shots"]
+    said = " ".join(s["action"].lower() for s in shots)
+    assert "juggl" in said and "bowl" in said, said
+    result = registry.dispatch(context_for(request, ctx), "write_shots",
+                               reply.tool_calls[0].arguments)
+    assert result.ok, result.content
+    assert {s["suggestion_id"] for s in ctx.store.takes.shots(limit=10)} == {made["id"]}
+
+
 def test_an_action_cannot_copy_a_run_of_words_written_before(model: LocalGGUF) -> None:
     """The sampler pushes down the word that would make a 4-token run already written: in an
     earlier action of the reply, or in the latest shots the request showed."""
