@@ -134,7 +134,10 @@ class Autopilot:
         store = ctx.store
         if self.pending_theme:
             return theme_request(self.pending_theme)
-        if store.show.bible() is None or store.air.queued_seconds() >= self.buffer_seconds:
+        if store.show.bible() is None:
+            return None
+        suggestion = self.pace.due(store)  # a viewer's scene is written whatever is queued
+        if suggestion is None and store.air.queued_seconds() >= self.buffer_seconds:
             return None
         if store.programme.unfinished_shots():
             return FINISH
@@ -145,7 +148,7 @@ class Autopilot:
                 return theme_request(queued[0]["theme"], queued[0]["id"])
             return plan_request(ctx, self.segments_ahead)
         count = max(1, min(self.shots_per_turn, segment["shots"] - segment["written"]))
-        return produce_request(ctx, segment, count, suggestion=self.pace.due(store))
+        return produce_request(ctx, segment, count, suggestion=suggestion)
 
     def _work(self, ctx: ToolContext, request: Request | Finish, stop: threading.Event) -> None:
         scheduled_before = ctx.store.air.scheduled_count()

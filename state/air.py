@@ -75,7 +75,7 @@ class AirTables(Tables):
             "select schedule.id as schedule_id, takes.*, shots.action, shots.sequence, "
             "shots.position from schedule join takes on takes.id = schedule.take_id "
             "join shots on shots.id = takes.shot_id where schedule.status = 'queued' "
-            "order by schedule.id limit ?", (limit,))
+            "order by shots.suggestion_id is null, schedule.id limit ?", (limit,))
 
     def queued_seconds(self) -> float:
         row = self._one(
@@ -120,13 +120,15 @@ class AirTables(Tables):
 
     def next_scene(self) -> NextScene | None:
         """The scene that premieres next: the first scene (a shot list, in story order) with
-        takes queued. ``ready``: its queued takes before the first shot still in the making
-        (the part that can air in order now); ``queued``: all of its queued takes; ``pending``:
-        its shots still in the making; ``started``: some of it has already aired."""
+        takes queued, a viewer's suggested scene before the director's own (it is the next
+        scene of the show, not the one after the ten minutes already queued). ``ready``: its
+        queued takes before the first shot still in the making (the part that can air in
+        order now); ``queued``: all of its queued takes; ``pending``: its shots still in the
+        making; ``started``: some of it has already aired."""
         first = self._one(
             "select shots.sequence from schedule join takes on takes.id = schedule.take_id "
             "join shots on shots.id = takes.shot_id where schedule.status = 'queued' "
-            "order by shots.sequence limit 1")
+            "order by shots.suggestion_id is null, shots.sequence limit 1")
         if first is None:
             return None
         scene = first["sequence"]

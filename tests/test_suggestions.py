@@ -167,3 +167,30 @@ def test_the_page_takes_suggestions_and_votes_and_the_operator_removes_and_mutes
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_suggested_scene_is_written_at_once_and_premieres_before_the_queued_ones(
+        ctx: ToolContext) -> None:
+    """Ten minutes of the director's scenes queued: a due suggestion is still written now, and
+    its scene premieres next, ahead of them (then the director's scenes, in story order)."""
+    from webtv.channel.autopilot import Autopilot
+    from webtv.core.settings import Settings
+    from webtv.director.loop import Conversation
+    from webtv.director.offline import OfflineDirector
+    from webtv.director.requests import theme_request
+    from webtv.director.turn import carry_out
+
+    director = OfflineDirector()
+    carry_out(director, ctx, Conversation("s"), theme_request(THEME))
+    pilot = Autopilot(Settings.from_env(data_dir=ctx.data.root), buffer_seconds=6,
+                      shots_per_turn=2)
+    carry_out(director, ctx, Conversation("s"), pilot.next_request(ctx))
+    queued = ctx.store.air.next_scene()["scene"]
+    assert ctx.store.air.queued_seconds() >= 6 and pilot.next_request(ctx) is None  # full
+    made = intake(ctx).suggest("the llama sings to the moon", "page:a", "Ana", "page", "p")
+    request = pilot.next_request(ctx)
+    assert request.suggestion["id"] == made["id"]
+    carry_out(director, ctx, Conversation("s"), request)
+    scene = ctx.store.air.next_scene()
+    assert scene["scene"] != queued and "sings to the moon" in scene["queued"][0]["action"]
+    assert "sings to the moon" in ctx.store.air.upcoming(1)[0]["action"]
