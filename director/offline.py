@@ -27,7 +27,7 @@ from webtv.director.llm import Reply, ToolCall
 from webtv.director.protocol import Request, Step, Turn
 from webtv.reading.colours import name_in
 from webtv.reading.theme import LIVING, THINGS, Theme, read_theme, weather_noun, weather_words
-from webtv.reading.words import noun_kind, with_article
+from webtv.reading.words import noun_kind, shorten, with_article
 from webtv.tools.brief import Brief, Named
 
 QUEUE = re.compile(r"^\s*(?:queue|next show|later)\s*:\s*(.+)$", re.I | re.S)
@@ -128,9 +128,13 @@ class OfflineDirector:
         cast = [self._member(theme, c, i) for i, c in enumerate(shown)]
         place = theme.place or "setting"
         where = with_article(place) if theme.place else "the place of the story"
+        if place in theme.glosses:  # "屋台, a stall": the English word beside the theme's
+            where += f", {with_article(theme.glosses[place])}"
         cast.append({"name": place.title()[:60], "kind": "place",
-                     "look": f"{where}{weather_words(theme, place)}, {palette[0]} sky, "
-                             f"{palette[1]} light, {palette[2]} ground"})
+                     "look": shorten(f"{where}{weather_words(theme, place)}, {palette[0]} sky, "
+                                     f"{palette[1]} light, {palette[2]} ground"
+                                     # a long theme's other sentences: how its place looks
+                                     + (f". {theme.details}" if theme.details else ""), 300)})
         elements = [c.description for c in theme.characters if c.kind == "phenomenon"]
         for thing in [*elements, *theme.objects][:2]:  # waves keep their own colour
             coloured = thing not in elements and noun_kind(thing) in THINGS
@@ -142,7 +146,7 @@ class OfflineDirector:
             "".join(f", a feeling of {idea}" for idea in ideas)
         who = shown[0].name if shown else place.title()
         return {
-            "title": _title(theme, place)[:80], "logline": _logline(theme.text)[:300],
+            "title": _title(theme, place)[:80], "logline": _logline(theme.first_line)[:300],
             "cast": cast[:6], "style": style[:120],
             "time": time, "mood": self.words["moods"].get(time, "calm"),
             "episodes": self._episode_list(who, place.title(), theme, 0, 2),
@@ -166,6 +170,8 @@ class OfflineDirector:
         salt = f":{self.seed}" if self.seed else ""
         body, accent, accessory = _pick(f"{theme.text}:{index}{salt}", self.words["looks"])
         look = character.description
+        if character.gloss:  # "夜の屋台でラーメンを作る猫, a cat": the English word beside it
+            look += f", {with_article(character.gloss)}"
         if character.living and character.noun != "host":
             coloured = [a for a in character.attributes if name_in(a)]
             if not any(len(a.split()) == 1 for a in coloured):  # no colour of its own given

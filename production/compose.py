@@ -15,6 +15,7 @@ from webtv import prompts
 from webtv.production.backends.base import ShotSpec
 from webtv.reading.colours import to_hex
 from webtv.reading.words import cut_short
+from webtv.reading.world import unspaced
 
 # Zeroscope's text encoder is CLIP's: 77 tokens, two of them the start and end markers. Counted
 # with instant-clip-tokenizer, a port of OpenAI CLIP's BPE tokenizer that ships its vocabulary.
@@ -76,10 +77,11 @@ def look(entity: dict[str, Any]) -> tuple[str, list[str]]:
         for piece in (p for clause in _CLAUSE.split(sentence) for p in _ands(clause)):
             piece = piece.strip(" -")
             if 2 <= len(piece.split()) <= LOOK_WORDS and not _SENTENCE.search(piece) \
-                    and not cut_short(piece):  # a phrase: "red nose", not "round"
-                phrases.append(piece)
-    said = re.search(rf"\b{re.escape(name)}\b", text, re.I)
-    if phrases and not said or phrases and _words(name) & _words(phrases[0]):
+                    and not cut_short(piece) or _their_own(piece, name):
+                phrases.append(piece)  # a phrase: "red nose", not "round"
+    said = _said(name, text)
+    if phrases and not said or phrases and (_words(name) & _words(phrases[0])
+                                            or _their_own(phrases[0], name)):
         subject, phrases = phrases[0], phrases[1:]  # "a small fox": the bible's own words
         if not _words(name) & _words(subject) and said:
             subject = f"{said.group(0)}, {_ARTICLE.sub('', subject)}"
@@ -96,6 +98,21 @@ def look(entity: dict[str, Any]) -> tuple[str, list[str]]:
             attributes.append(phrase)
             seen |= words
     return subject, attributes
+
+
+def _their_own(piece: str, name: str) -> bool:
+    """A theme's words in a script without Latin letters ("夜の屋台でラーメンを作る猫"): kept whole
+    where they name the entity or are one word of an unspaced script, up to a line (the
+    English rules of a phrase do not apply to them)."""
+    if not piece or len(piece) > 200 or any(ch.isascii() and ch.isalpha() for ch in piece):
+        return False
+    return name.lower() in piece.lower() or unspaced(piece) and " " not in piece
+
+
+def _said(name: str, text: str) -> re.Match | None:
+    """Where the description names the entity: as a word, or, in an unspaced script, anywhere."""
+    pattern = re.escape(name) if unspaced(name) else rf"\b{re.escape(name)}\b"
+    return re.search(pattern, text, re.I)
 
 
 def _ands(clause: str) -> list[str]:
@@ -190,6 +207,11 @@ def _cut(prompt: str, part: str, budget: int) -> str:
     while words and (cut_short(" ".join(words)) or clip_tokens(
             ", ".join(filter(None, [prompt, " ".join(words)]))) > budget):
         words.pop()
+    if not words and unspaced(part):  # "夜の屋台で…": a script without spaces is cut by letters
+        letters = part.split(",")[0]
+        while letters and clip_tokens(", ".join(filter(None, [prompt, letters]))) > budget:
+            letters = letters[:-1]
+        words = [letters]
     return ", ".join(filter(None, [prompt, " ".join(words)]))
 
 

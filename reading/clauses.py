@@ -96,6 +96,8 @@ def setting(toks: list[Token], i: int) -> Found | None:
     if toks[i].low not in w["static_prepositions"] | w["motion_prepositions"]:
         return None
     end = np_end(toks, i + 1)
+    if end + 1 < len(toks) and toks[end].low in OF and toks[end + 1].text[:1].isupper():
+        end = np_end(toks, end + 1)  # "the coast of California"
     head = head_of(toks[i + 1:end])
     place = phrase(toks[i + 1:end]) if head and not timeish(head) and not weather_word(head) \
         else None

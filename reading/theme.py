@@ -23,11 +23,12 @@ opens on the subject and adds what each clause found to the reading.
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from webtv.core.errors import ToolError
-from webtv.reading import clauses, lexicon
+from webtv.reading import clauses, lexicon, world
 from webtv.reading.clauses import SCENERY, THINGS, Found
 from webtv.reading.phrases import (
     Token,
@@ -70,6 +71,7 @@ class Character:
     description: str  # the theme's words, articles kept: "a girl in a yellow hoodie"
     # what it is (LIVING, THINGS or SCENERY): a paper boat has no face, waves have no hands
     kind: str = field(default="being", compare=False)
+    gloss: str = field(default="", compare=False)  # the English word, where the theme's is not
 
     @property
     def living(self) -> bool:
@@ -91,6 +93,16 @@ class Theme:
     style: str | None
     activity: str | None
     objects: list[str]
+    # the English word for each of the theme's words in another script: {"屋台": "stall"}
+    glosses: dict[str, str] = field(default_factory=dict, compare=False)
+    # what a long, prompt-like theme says after its first sentence: kept for the look
+    details: str = field(default="", compare=False)
+    line: str = field(default="", compare=False)  # that theme's first sentence
+
+    @property
+    def first_line(self) -> str:
+        """The theme, or a long one's first sentence: what a logline can say."""
+        return self.line or self.text
 
     def content_words(self) -> list[str]:
         return content_words(self.text)
@@ -231,7 +243,8 @@ def _host(text: str) -> Character:
     return Character(name="Host", noun="host", attributes=[], description=text)
 
 
-THEME_LIMIT = 300  # characters: a theme is a line, not a script
+# characters: a pasted prompt (the original AI WebTV's ran to 336) is taken; pages are not
+THEME_LIMIT = 1000
 
 
 def checked_theme(text: str) -> str:
@@ -243,34 +256,88 @@ def checked_theme(text: str) -> str:
                         "\"a lighthouse keeper and her grey cat in a storm\"")
     if len(theme) > THEME_LIMIT:
         raise ToolError(f"a theme is at most {THEME_LIMIT} characters (this one has "
-                        f"{len(theme)}): say who, where and the style in a line")
+                        f"{len(theme)}): say who, where and the style in a few lines")
     return theme
 
 
 def read_theme(text: str) -> Theme:
-    """What a show's theme is about, in the theme's own words."""
+    """What a show's theme is about, in the theme's own words. A long theme (a prompt someone
+    pasted: "Aerial footage of a quiet morning at the coast of California, with waves ...
+    Film grain, cinematic") is read by its first sentence; the time, weather and style from
+    all of it, and the rest is kept as its ``details``."""
     text = text.strip()
-    style, toks = take_style(tokens(text))
-    time = next((time for time in map(when, toks) if time), "day")
-    weather = next((found for k, tok in enumerate(toks)
-                    if (found := weather_word(tok)) and not in_pair(toks, k)), None)
+    first, details, tags = _parts(text)
+    theme = _read_line(text, first)
+    if first == text:
+        return theme
+    styles = [p.strip() for s in (theme.style, tags) if s for p in s.split(",")]
+    style = ", ".join({p.lower(): p for p in reversed(styles)}.values().__reversed__()) or None
+    return replace(theme, style=style, details=details, line=first)
+
+
+def _parts(text: str) -> tuple[str, str, str]:
+    """(the first sentence, the sentences after it, a closing list of style tags) of a theme
+    longer than a line; (the theme, "", "") for one that is a line."""
+    sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
+    if len(text) <= LINE or len(sentences) < 2:
+        return text, "", ""
+    tags = ""
+    pieces = [p.strip() for p in sentences[-1].rstrip(".!").split(",")]
+    if len(pieces) > 1 and all(0 < len(p.split()) <= 3 for p in pieces):
+        tags, sentences = ", ".join(pieces), sentences[:-1]  # "Film grain, cinematic, movie"
+    return sentences[0].strip(), " ".join(s.strip() for s in sentences[1:]), tags
+
+
+LINE = 200  # characters: a longer theme is read by its first sentence
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
+
+
+def _read_line(text: str, line: str) -> Theme:
+    """A theme read from one line of it (``line``); time and weather from all of ``text``."""
+    style, toks = take_style(tokens(line))
+    if style is None:
+        style, _ = take_style(tokens(text))
+    every = tokens(text)
+    time = next((time for time in map(when, toks) if time), None) \
+        or next((time for time in map(when, every) if time), "day")
+    weather = next((found for k, tok in enumerate(every)
+                    if (found := weather_word(tok)) and not in_pair(every, k)), None)
     if not any(ch.isalpha() and is_latin(ch) for ch in text):
         return _unread(text, toks, time, weather, style)
     reader = _read(toks)
     cast = [_character(np, attire) for np, attire in reader.cast]
     if not cast and (reader.place is None or reader.activity and not reader.objects
                      and not reader.scenery):
-        cast = [_host(text)]  # "Floating through space": somebody must do it
+        cast = [_host(line)]  # "Floating through space": somebody must do it
     objects = [o for o in dict.fromkeys(reader.objects) if o and o != reader.place]
     return Theme(text, cast, reader.place, time, weather, style, reader.activity, objects)
 
 
 def _unread(text: str, toks: list[Token], time: str, weather: str | None,
             style: str | None) -> Theme:
-    """A theme in a script without word lists (Arabic, CJK, ...): its emoji animals and people
-    are the characters, described by the theme itself; without any, a host is."""
-    animals = [t for t in toks if t.emoji and is_a(t.low, "creatures")]
-    cast = [Character(title_case(t.text), t.low, [], text if k == 0 else t.text)
-            for k, t in enumerate(animals)] or [_host(text)]
-    objects = [t.text for t in toks if t.emoji and t not in animals]
-    return Theme(text, cast, None, time, weather, style, None, objects)
+    """A theme in a script without the English reader's word lists (Japanese, Russian, Arabic,
+    ...): the words reading.world knows (beings, places, things, the time, the weather), each
+    kept as the theme writes it. Its beings and emoji animals are the cast, the first described
+    by the whole theme; a theme with none is a scene of its own words."""
+    found = world.words_in(text)
+    beings = [(w.text, w.gloss) for w in found if w.group == "beings"]
+    beings += [(t.text, "") for t in toks if t.emoji and is_a(t.low, "creatures")]
+    cast = [Character(title_case(said), said.lower(), [], text if k == 0 else said,
+                      kind=_kind_of(gloss or said), gloss=gloss)
+            for k, (said, gloss) in enumerate(beings)]
+    if not cast:  # a scene: the theme's words are what the camera shows
+        said = world.first_words(text)
+        cast = [Character(title_case(said), said.lower(), [], text, kind="phenomenon")]
+    place = next((w.text for w in found if w.group == "places"), None)
+    time = next((w.gloss for w in found if w.group == "times"), time)
+    weather = weather or next((w.gloss for w in found if w.group == "weather"), None)
+    objects = [w.text for w in found if w.group == "objects"]
+    objects += [t.text for t in toks if t.emoji and not is_a(t.low, "creatures")]
+    glosses = {w.text: w.gloss for w in found if w.group in ("beings", "places", "objects")}
+    return Theme(text, cast, place, time, weather, style, None, objects, glosses)
+
+
+def _kind_of(noun: str) -> str:
+    found = "animal" if is_a(noun, "creatures") and noun_kind(noun) is None \
+        else noun_kind(noun) or "being"
+    return SCENERY.get(found, found)

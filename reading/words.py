@@ -244,6 +244,8 @@ def shorten(text: str, limit: int) -> str:
 def with_article(phrase: str) -> str:
     """ "a rooftop garden", "an old harbour", "lavender fields" (a plural takes none)."""
     last = phrase.split()[-1].lower() if phrase.split() else ""
+    if last and not is_latin(last):  # "屋台", "рынок": another language's words take none
+        return phrase
     base = lexicon.lemma(last, "n") if is_latin(last) else None
     if base and base != last and last.endswith("s"):
         return phrase

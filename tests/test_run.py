@@ -155,7 +155,7 @@ def test_a_theme_with_no_words_or_pages_of_them_is_refused_in_one_line(tmp_path:
     output = _refused(start(home, "--theme", "   ", "--port", "0"))
     assert "a theme needs words" in output and not home.exists()
     output = _refused(start(home, "--theme", "a fox " * 1000, "--port", "0"))
-    assert "at most 300 characters (this one has 5999)" in output
+    assert "at most 1000 characters (this one has 5999)" in output
     queued = subprocess.run([sys.executable, "-m", "webtv.app.cli", "queue", " \t "],
                             env={**os.environ, "WEBTV_HOME": str(home)}, capture_output=True,
                             text=True)

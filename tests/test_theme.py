@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from webtv.core.errors import ToolError
 from webtv.reading import lexicon
 from webtv.reading.theme import (
     LIVING,
     THINGS,
     Character,
     Theme,
+    checked_theme,
     content_words,
     fidelity,
     read_theme,
@@ -109,10 +111,41 @@ def test_emoji_and_arabic_keep_their_words_and_invent_no_character() -> None:
     assert fidelity(text, bible_texts(theme)) == 1.0
 
 
-def test_a_script_without_word_lists_gets_a_host_described_by_the_theme() -> None:
+def test_a_theme_in_another_script_keeps_its_own_words_for_who_and_where() -> None:
+    """No English word lists for Chinese: the glossary finds the panda and the kitchen inside
+    the unspaced text, each kept as written (the English word rides beside it), and the
+    whole theme describes the lead."""
     theme = read_theme("熊猫在厨房里做饭")
-    assert theme.characters == [Character("Host", "host", [], "熊猫在厨房里做饭")]
-    assert theme.place is None and theme.time == "day"
+    assert theme.characters == [Character("熊猫", "熊猫", [], "熊猫在厨房里做饭")]
+    assert (theme.characters[0].kind, theme.characters[0].gloss) == ("animal", "panda")
+    assert theme.place == "厨房" and theme.glosses["厨房"] == "kitchen"
+    assert theme.time == "day"
+
+
+WORLD = [  # (theme, the lead as written, its kind, the place as written, the time, weather)
+    ("夜の屋台でラーメンを作る猫", "猫", "animal", "屋台", "night", None),
+    ("雨の夜、港で釣りをするおじいさん", "おじいさん", "person", "港", "night", "rain"),
+    ("Кошка готовит рамен в ночном ларьке", "Кошка", "animal", "ларьке", "night", None),
+    ("Старый рыбак и его собака на берегу моря на рассвете", "рыбак", "person", "моря",
+     "dawn", None),
+    ("قطة تطبخ الرامن في كشك ليلي", "قطة", "animal", "كشك", "night", None),
+    ("해변에서 노는 강아지", "강아지", "animal", "해변", "day", None),
+    ("एक बूढ़ा मछुआरा बारिश में नदी के किनारे", "मछुआरा", "person", "नदी", "day", "rain"),
+    ("Ένας σκύλος στην παραλία το σούρουπο", "σκύλος", "animal", "παραλία", "dusk", None),
+    ("雪の森を歩くキツネ", "キツネ", "animal", "森", "day", "snow"),
+    ("海に沈む夕日", None, None, "海", "dusk", None),
+]
+
+
+@pytest.mark.parametrize(("text", "lead", "kind", "place", "time", "weather"), WORLD)
+def test_themes_in_other_scripts_are_read_in_their_own_words(text, lead, kind, place, time,
+                                                             weather) -> None:
+    theme = read_theme(text)
+    living = [c for c in theme.characters if c.living]
+    assert [(c.name.lower(), c.kind) for c in living[:1]] == \
+        ([(lead.lower(), kind)] if lead else [])
+    assert (theme.place, theme.time, theme.weather) == (place, time, weather)
+    assert theme.characters[0].description == text  # the whole theme reaches the bible
 
 
 def test_a_french_theme_keeps_its_french_words() -> None:
@@ -247,3 +280,24 @@ def test_a_noun_is_what_wordnet_says_it_is() -> None:
         "vehicle", "vehicle", "machine", "place", "weather", "animal", "person", "place"]
     assert lexicon.lemma("wolves") == "wolf" and lexicon.lemma("gardener") == "gardener"
     assert lexicon.lemma("tending", "v") == "tend"
+
+
+COAST = ("Aerial footage of a quiet morning at the coast of California, with waves gently "
+         "crashing against the rocky shoreline. A startling sunrise illuminates the coast with "
+         "vibrant colors, captured beautifully with a DJI Phantom 4 Pro. Colors and textures of "
+         "the landscape come alive under the soft morning light. Film grain, cinematic, imax, "
+         "movie")  # one of the original AI WebTV's own prompts, 336 characters
+
+
+def test_a_pasted_prompt_is_taken_and_read_by_its_first_sentence() -> None:
+    """The original AI WebTV's prompts run past 300 characters: taken, the first sentence read
+    for who and where (its camera words are no character), the rest kept for the look."""
+    assert checked_theme(COAST) == COAST
+    theme = read_theme(COAST)
+    assert theme.characters == [] and theme.place == "coast of California"
+    assert theme.objects == ["waves"] and theme.time == "dawn"
+    assert theme.first_line.startswith("Aerial footage") and theme.first_line.endswith(
+        "shoreline.")
+    assert theme.details.startswith("A startling sunrise") and "Film grain" in theme.style
+    with pytest.raises(ToolError, match="at most 1000 characters"):
+        checked_theme("a fox " * 200)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from webtv.core.errors import ToolError
-from webtv.reading.theme import checked_theme
+from webtv.reading.theme import THEME_LIMIT, checked_theme
 from webtv.state.store import Store
 from webtv.tools.context import ToolContext
 from webtv.tools.registry import REGISTRY
@@ -38,7 +38,7 @@ def plan_episodes(
 @REGISTRY.tool
 def queue_show(
     ctx: ToolContext,
-    theme: Annotated[str, Field(min_length=3, max_length=300)],
+    theme: Annotated[str, Field(min_length=3, max_length=THEME_LIMIT)],
 ) -> dict[str, Any]:
     """Queue a theme for a later show: it starts when the current show's planned segments
     have been made (the current show carries on until then)."""
