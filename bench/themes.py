@@ -55,6 +55,25 @@ def matches(field: str, got: object, want: object) -> bool:
         for g, w in zip(got, want, strict=True))
 
 
+def variety(text: str, episodes: int = 8, per_episode: int = 12) -> tuple[int, int, int]:
+    """(distinct actions, shots, scenes of four with two shots alike) in a show of
+    ``episodes`` episodes, as the autopilot asks for them (four shots a request)."""
+    director = OfflineDirector()
+    show = director.show_for(text)
+    cast = tuple(Named(m["name"], m["kind"], m["look"]) for m in show["cast"])
+    brief = Brief(title=show["title"], logline=show["logline"], style=show["style"],
+                  time=show["time"], cast=cast, notes=(), latest=(), reading=read_theme(text))
+    actions, alike = [], 0
+    for episode in range(1, episodes + 1):
+        for start in range(0, per_episode, 4):
+            request = Request("produce", "", brief=brief, count=4,
+                              segment={"position": episode, "written": start})
+            scene = [shot["action"] for shot in director._shots(request, 4)]
+            alike += len(set(scene)) < len(scene)
+            actions += scene
+    return len(set(actions)), len(actions), alike
+
+
 def show_and_shots(text: str, count: int) -> tuple[dict, list[dict], dict]:
     """The offline director's show for a theme, ``count`` shots and the entities they name."""
     director = OfflineDirector()
@@ -136,7 +155,12 @@ def main() -> None:
                 print(f"    seam: {shot['action']} ({'; '.join(found)})")
             for prompt, found in faulty[:2]:
                 print(f"    fault: {prompt} ({'; '.join(found)})")
+    made = [variety(case["text"]) for case in labelled]
     rows = [(f"{field} read as labelled", f"{right[field]}/{len(labelled)}") for field in fields]
+    rows += [("distinct actions in a show of 96 shots (mean, min)",
+              f"{sum(m[0] for m in made) / len(made):.0f}, {min(m[0] for m in made)}"),
+             ("scenes of 4 shots with two alike", f"{sum(m[2] for m in made)}/"
+                                                  f"{sum(m[1] for m in made) // 4}")]
     rows += [("shots with a seam", f"{shots_with_seams}/{shots_seen}"),
              ("prompts with a fault", f"{prompts_with_faults}/{shots_seen}")]
     print()

@@ -22,6 +22,7 @@ from webtv.playout.captions import caption_mode
 from webtv.playout.outputs import resolve_rtmp
 from webtv.playout.playout import Playout
 from webtv.playout.programme import Programme
+from webtv.reading.colours import agreement
 from webtv.state.retention import Policy
 from webtv.tools.context import ToolContext
 
@@ -47,7 +48,7 @@ class Station:
         self.context: ToolContext = run.context
         config = settings.config()
         self.playout = Playout(self.context.data, rtmp, channel_name=settings.channel,
-                               stop=run.stop, programme=Programme.from_config(config),
+                               stop=run.stop, programme=Programme.from_config(config, agreement),
                                loudness=self.context.production.loudness,
                                captions=caption_mode(config))
         self.network = Network(run, settings, config)

@@ -225,8 +225,9 @@ class OfflineDirector:
 
     def _shot(self, company: _Company, episode: int, index: int) -> dict[str, Any]:
         """The episode's shot number ``index``: a pattern, filled in, with a beat."""
-        patterns = self.words[company.subject]
-        pattern = dict(patterns[(episode + index) % len(patterns)])
+        patterns = self._patterns(company)
+        turn = episode + index
+        pattern = dict(patterns[turn % len(patterns)])
         others = company.people[1:]
         other = others[(episode + index) % len(others)] if others else None
         fill = self._fill(company, other)
@@ -234,12 +235,29 @@ class OfflineDirector:
         wants = [k for k in ("other", "thing") if "{" + k + "}" in template]
         if any(not fill[k] for k in wants):
             template, wants = alone or template, []
-        # a beat of its own for each pass over the patterns: no action airs twice in a row
+        # a beat of its own for each shot of a pass and each pass over the patterns: no two
+        # shots of a scene alike, and a pattern comes back with another beat
         beat = self._beat(company.subject, pattern["motion"],
-                          episode * 2 + index // len(patterns)).format(**fill)
+                          episode + turn // len(patterns) + turn % len(patterns)).format(**fill)
         action = f"{template.format(**fill)}, {beat}"
         return {"action": action[:200], "who": _in_shot(company, template, wants, other, action),
                 "where": company.where, **pattern, "seconds": 3.0}
+
+    def _patterns(self, company: _Company) -> list[dict[str, Any]]:
+        """The shot patterns of the show's subject; somebody alive at a craft the theme names
+        (cooking, delivering, mending...) has that craft's actions between them."""
+        patterns = self.words[company.subject]
+        if company.subject != "living":
+            return patterns
+        crafted = []
+        for craft, it in crafts(company.theme, self.words["crafts"])[:2]:
+            for k, action in enumerate(craft["actions"]):
+                framing, camera, motion = self.words["craft_shots"][k % len(
+                    self.words["craft_shots"])]
+                crafted.append({"action": action.replace("{it}", it), "framing": framing,
+                                "camera": camera, "motion": motion})
+        mixed = [p for pair in zip(patterns, crafted, strict=False) for p in pair]
+        return mixed + patterns[len(mixed) // 2:] + crafted[len(mixed) // 2:]
 
     def _fill(self, company: _Company, other: str | None) -> dict[str, Any]:
         """The words a pattern's blanks take: who, the other one, the place, what they do."""
@@ -349,6 +367,43 @@ def _subject(theme: Theme) -> str:
     if any(k in THINGS for k in kinds):
         return "thing"
     return "living" if any(c.noun == "host" for c in theme.characters) else "scene"
+
+
+def crafts(theme: Theme, table: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str]]:
+    """The crafts (prompts/offline_director.toml) the theme's words name, in the table's
+    order, each with what its actions handle ({it}): the theme's first thing, else the word
+    that named the craft ("noodles" at a noodle stand)."""
+    said = [theme.activity or "", *theme.objects, theme.place or "",
+            *(c.noun for c in theme.characters)]
+    words = [w.lower() for w in re.findall(r"[^\W\d_][\w'-]*", " ".join(said))]
+    found = []
+    for craft in table:
+        hit = next((w for w in words if w in craft.get("words", ())
+                    or _topic(w) in craft.get("topics", ())), None)
+        if hit is None:
+            continue
+        by_topic = hit not in craft.get("words", ())
+        it = _plural(hit) if by_topic else (theme.objects[0] if theme.objects else craft["it"])
+        found.append((craft, it.lower()))
+    return found
+
+
+def _topic(word: str) -> str | None:
+    from webtv.reading import lexicon
+
+    topic = lexicon.topic(word) if lexicon.available() else None
+    return "vehicle" if noun_kind(word) == "vehicle" else topic
+
+
+MASS = {"bread", "rice", "tea", "coffee", "soup", "food", "meat", "fish", "pasta", "ramen",
+        "sushi", "honey", "milk", "cheese", "chocolate", "mail", "fruit", "candy"}
+
+
+def _plural(noun: str) -> str:
+    """ "noodle" -> "noodles" (as a bowl holds them); a mass noun as it is."""
+    if noun in MASS or noun.endswith("s") or noun_kind(noun) == "vehicle":
+        return noun
+    return noun + "s"
 
 
 def _element(theme: Theme, things: list[str]) -> str:

@@ -15,6 +15,7 @@ is "seconds away".
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,8 @@ from webtv.state.store import Store
 
 PREMIERE_WAIT_S = 600.0  # the longest a made take waits for the rest of its scene
 MARGIN = 1.5  # the pace estimate is trusted this much less when airing part of a scene early
+# from the bible's entities, whether a take agrees with their looks (reading.colours.agreement)
+Agreement = Callable[[list[dict[str, Any]]], Callable[[dict[str, Any]], bool]]
 
 
 @dataclass
@@ -39,7 +42,12 @@ class Block:
 
 
 class Programme:
-    def __init__(self, reruns: str = "even", premiere_wait_s: float = PREMIERE_WAIT_S) -> None:
+    def __init__(self, reruns: str = "even", premiere_wait_s: float = PREMIERE_WAIT_S,
+                 agreement: Agreement | None = None) -> None:
+        """``agreement``: from the bible's entities, whether a take agrees with their looks as
+        they are now (reading.colours.agreement); reruns leave out the takes that do not while
+        others can air."""
+        self.agreement = agreement
         if reruns not in RERUNS:
             raise ConfigError(f"[programme] reruns {reruns!r}: one of {', '.join(RERUNS)}")
         if not 0 <= float(premiere_wait_s) <= 86400:
@@ -48,19 +56,22 @@ class Programme:
         self.premiere_wait_s = float(premiere_wait_s)
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Programme:
+    def from_config(cls, config: dict[str, Any], agreement: Agreement | None = None
+                    ) -> Programme:
         """webtv.toml's ``[programme]``: ``reruns`` (a policy of RERUNS) and
         ``premiere_wait_s``, checked."""
         table = config.get("programme", {})
         extra = set(table) - {"reruns", "premiere_wait_s"}
         if extra:
             raise ConfigError(f"[programme]: unknown keys {', '.join(sorted(extra))}")
-        return cls(table.get("reruns", "even"), table.get("premiere_wait_s", PREMIERE_WAIT_S))
+        return cls(table.get("reruns", "even"), table.get("premiere_wait_s", PREMIERE_WAIT_S),
+                   agreement)
 
     def next_block(self, store: Store, reruns: str | None = None) -> Block:
         """The block to air now. ``reruns``: a policy for this choice (a spent budget's)."""
         scene = store.air.next_scene()
-        rerun = store.air.rerun_scene(reruns or self.reruns)
+        agrees = self.agreement(store.show.entities()) if self.agreement else None
+        rerun = store.air.rerun_scene(reruns or self.reruns, agrees=agrees)
         if scene is not None:
             premiere = self._premiere(store, scene, has_library=bool(rerun))
             if premiere is not None:
@@ -88,3 +99,4 @@ class Programme:
         if pace["seconds_per_take"] * len(pending) * MARGIN <= airs_for:
             return Block("take", scene["scene"], entries=ready)  # the rest is made in time
         return None
+

@@ -5,6 +5,7 @@ sends, so the bible can keep them per part and repeat them in every prompt."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from webtv.core.errors import ToolError
@@ -104,3 +105,28 @@ def changed_colours(text: str) -> dict[str, str]:
                        rf"({'|'.join(NAMED)})\b", text.lower())
     return {part: colour for part, colour in parts if part not in NOT_PARTS} \
         | colours_in(text.lower())
+
+
+_COLOURS = "|".join(sorted(NAMED, key=len, reverse=True))
+
+
+def agreement(entities: list[dict[str, Any]]) -> Callable[[dict[str, Any]], bool]:
+    """Whether a take agrees with the bible's looks as they are now: its prompt gives no part
+    of the cast a colour other than the bible's ("green apron" after "make the llama's apron
+    red from now on"). A prompt that names both colours of a part (two aprons) agrees."""
+    looks = [(part, colour) for entity in entities
+             for part, colour in (entity.get("colours") or {}).items()]
+    if not looks:
+        return lambda take: True
+    other = {(part, colour): re.compile(rf"\b(?!{re.escape(colour)}\b)(?:{_COLOURS}) "
+                                        rf"{re.escape(part)}\b", re.I)
+             for part, colour in looks}
+    same = {(part, colour): re.compile(rf"\b{re.escape(colour)} {re.escape(part)}\b", re.I)
+            for part, colour in looks}
+
+    def agrees(take: dict[str, Any]) -> bool:
+        prompt = take.get("prompt") or ""
+        return not any(other[look].search(prompt) and not same[look].search(prompt)
+                       for look in looks)
+
+    return agrees

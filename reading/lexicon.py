@@ -175,3 +175,11 @@ def _sense_kind(first: int) -> str | None:
             return found
         todo.extend(ups)
     return _LEXFILE_KINDS.get(lexfile, "abstract")
+
+
+@cache
+def topic(word: str) -> str | None:
+    """The lexicographer file of a noun's most common sense ("noodle" -> "noun.food",
+    "violin" -> "noun.artifact"); None where WordNet does not know it as a noun."""
+    base = lemma(word, "n")
+    return _synset(_index("n")[base][0])[0] if base else None

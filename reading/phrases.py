@@ -5,6 +5,7 @@ a theme asks for. Word lists from prompts/theme_words.toml and, for English, Wor
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from webtv.reading import lexicon
@@ -181,3 +182,46 @@ def in_pair(toks: list[Token], k: int) -> bool:
     """Whether toks[k] is half of an animal's name: "sea" in "sea otter"."""
     lows, pairs = [t.low for t in toks], word_lists()["pairs"]
     return " ".join(lows[k:k + 2]) in pairs or k > 0 and " ".join(lows[k - 1:k + 1]) in pairs
+
+
+def parts(text: str) -> tuple[str, str, str]:
+    """(the first sentence, the sentences after it, a closing list of style tags) of a theme
+    longer than a line; (the theme, "", "") for one that is a line."""
+    sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
+    if len(text) <= LINE or len(sentences) < 2:
+        return text, "", ""
+    tags = ""
+    pieces = [p.strip() for p in sentences[-1].rstrip(".!").split(",")]
+    if len(pieces) > 1 and all(0 < len(p.split()) <= 3 for p in pieces):
+        tags, sentences = ", ".join(pieces), sentences[:-1]  # "Film grain, cinematic, movie"
+    return sentences[0].strip(), " ".join(s.strip() for s in sentences[1:]), tags
+
+
+LINE = 200  # characters: a longer theme is read by its first sentence
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
+
+
+def weather_words(theme, place: str = "") -> str:
+    """ " in the rain" for a theme's weather, as a noun ("rainy" -> "rain"); "" where there is
+    none or ``place`` says it already ("a rainy harbour" is not "in the rain" again)."""
+    if not theme.weather:
+        return ""
+    noun = weather_noun(theme.weather)
+    said = {lower(w) for w in split(place)}
+    if said & {theme.weather.lower(), noun}:
+        return ""
+    return f" in the {noun}"
+
+
+def weather_noun(word: str) -> str:
+    """The weather a word names, as a noun: "rainy" -> "rain", "foggy" -> "fog", "hazy" ->
+    "haze", "snowing" -> "snow"; the word itself where WordNet has no such noun."""
+    low = word.lower()
+    if low.endswith("ing"):
+        stems = [low[:-3], low[:-4]]
+    elif low.endswith("y"):
+        stems = [low[:-1], low[:-1] + "e", low[:-2]]
+    else:
+        return low
+    return next((stem for stem in stems if len(stem) > 2 and lexicon.lemma(stem, "n") == stem),
+                low)

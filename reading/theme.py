@@ -6,9 +6,10 @@ busy. It is one left-to-right pass over the theme with word lists (prompts/theme
 and, for English, WordNet (reading.lexicon): what each noun is (a person, an animal, a boat, a
 coast, the rain), dictionary forms, nouns of two words ("mountain pass", "parking lot"). It
 reads the phrasings people type as themes ("a red panda who repairs bicycles in a busy market,
-cartoon style"). Emoji are read by their Unicode names. A theme it cannot read (a script it has
-no word lists for) gets a neutral host whose description is the theme itself, so the theme's
-words still reach the bible; it never makes a character out of a verb.
+cartoon style"). Emoji are read by their Unicode names. A theme in a script it has no word
+lists for (Japanese, Russian, Arabic...) is read by reading.world's glossary, its words kept as
+written; a long one (a pasted prompt) by its first sentence. It never makes a character out of
+a verb.
 
 Each character has a kind: somebody alive gets a face and hands in the shots, a thing (a paper
 boat, a teapot) does not, and a theme that opens with its place ("a coast at sunrise, waves on
@@ -17,18 +18,17 @@ with nobody to follow. Otherwise the character is the noun phrase the theme open
 "Waves crashing on a black sand beach" the waves are what the camera follows.
 
 The reading is three parts: the tokens and the tests asked of them (reading.phrases), the
-clauses after the subject, each read on its own (reading.clauses), and here the one pass that
-opens on the subject and adds what each clause found to the reading.
+clauses after the subject (reading.clauses), and here the one pass that opens on the subject
+and adds what each clause found to the reading.
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 
 from webtv.core.errors import ToolError
-from webtv.reading import clauses, lexicon, world
+from webtv.reading import clauses, world
 from webtv.reading.clauses import SCENERY, THINGS, Found
 from webtv.reading.phrases import (
     Token,
@@ -38,12 +38,15 @@ from webtv.reading.phrases import (
     is_verb,
     not_a_noun,
     np_end,
+    parts,
     phrase,
     take_style,
     text_of,
     timeish,
     tokens,
+    weather_noun,
     weather_word,
+    weather_words,
     when,
 )
 from webtv.reading.words import (
@@ -51,15 +54,13 @@ from webtv.reading.words import (
     fidelity,
     is_a,
     is_latin,
-    lower,
     noun_kind,
-    split,
     title_case,
     word_lists,
 )
 
 __all__ = ["LIVING", "THINGS", "Character", "Theme", "content_words", "fidelity",
-           "read_theme"]
+           "read_theme", "weather_noun", "weather_words"]
 _ENGLISH_POSSESSIVES = {"her", "his", "their", "its", "my", "our", "your"}
 
 
@@ -114,7 +115,6 @@ class Theme:
         return not any(c.kind in LIVING | THINGS for c in self.characters)
 
 
-# -- reading -------------------------------------------------------------------------------
 # -- the pass ------------------------------------------------------------------------------
 @dataclass
 class _Reading:
@@ -148,9 +148,11 @@ def _read(toks: list[Token]) -> _Reading:
         else:
             end = _add(reading, clauses.dress(toks, end) or clauses.companion(toks, end)
                        or clauses.setting(toks, end) or clauses.other(toks, end))
-    if reading.place is None:
+    if reading.place is None:  # not a vehicle the activity uses: "delivers mail by balloon"
         found = clauses.place_anywhere(toks)
-        reading.place = None if found and found in reading.way else found
+        taken = found and (found in reading.way or found.split()[-1] in " ".join(
+            reading.objects).split())
+        reading.place = None if taken else found
     if len(reading.cast) > 1 and is_a(head_of(reading.cast[0][0]).low, "places"):
         subject = phrase(reading.cast.pop(0)[0])  # "A busy market where a red panda ..."
         reading.place = subject if reading.place in (None, subject) else reading.place
@@ -212,32 +214,6 @@ def _character(np: list[Token], attire: list[str]) -> Character:
                      kind=SCENERY.get(found, found))
 
 
-def weather_words(theme: Theme, place: str = "") -> str:
-    """ " in the rain" for a theme's weather, as a noun ("rainy" -> "rain"); "" where there is
-    none or ``place`` says it already ("a rainy harbour" is not "in the rain" again)."""
-    if not theme.weather:
-        return ""
-    noun = weather_noun(theme.weather)
-    said = {lower(w) for w in split(place)}
-    if said & {theme.weather.lower(), noun}:
-        return ""
-    return f" in the {noun}"
-
-
-def weather_noun(word: str) -> str:
-    """The weather a word names, as a noun: "rainy" -> "rain", "foggy" -> "fog", "hazy" ->
-    "haze", "snowing" -> "snow"; the word itself where WordNet has no such noun."""
-    low = word.lower()
-    if low.endswith("ing"):
-        stems = [low[:-3], low[:-4]]
-    elif low.endswith("y"):
-        stems = [low[:-1], low[:-1] + "e", low[:-2]]
-    else:
-        return low
-    return next((stem for stem in stems if len(stem) > 2 and lexicon.lemma(stem, "n") == stem),
-                low)
-
-
 def _host(text: str) -> Character:
     """A neutral character for a theme without one: the theme itself describes it."""
     return Character(name="Host", noun="host", attributes=[], description=text)
@@ -266,30 +242,13 @@ def read_theme(text: str) -> Theme:
     Film grain, cinematic") is read by its first sentence; the time, weather and style from
     all of it, and the rest is kept as its ``details``."""
     text = text.strip()
-    first, details, tags = _parts(text)
+    first, details, tags = parts(text)
     theme = _read_line(text, first)
     if first == text:
         return theme
     styles = [p.strip() for s in (theme.style, tags) if s for p in s.split(",")]
     style = ", ".join({p.lower(): p for p in reversed(styles)}.values().__reversed__()) or None
     return replace(theme, style=style, details=details, line=first)
-
-
-def _parts(text: str) -> tuple[str, str, str]:
-    """(the first sentence, the sentences after it, a closing list of style tags) of a theme
-    longer than a line; (the theme, "", "") for one that is a line."""
-    sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
-    if len(text) <= LINE or len(sentences) < 2:
-        return text, "", ""
-    tags = ""
-    pieces = [p.strip() for p in sentences[-1].rstrip(".!").split(",")]
-    if len(pieces) > 1 and all(0 < len(p.split()) <= 3 for p in pieces):
-        tags, sentences = ", ".join(pieces), sentences[:-1]  # "Film grain, cinematic, movie"
-    return sentences[0].strip(), " ".join(s.strip() for s in sentences[1:]), tags
-
-
-LINE = 200  # characters: a longer theme is read by its first sentence
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
 
 
 def _read_line(text: str, line: str) -> Theme:

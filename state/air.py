@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
@@ -153,12 +154,16 @@ class AirTables(Tables):
                          "and status in ('planned', 'made') order by position", (scene,))
 
     def rerun_scene(self, policy: str = "even", channel: str = "main",
-                    rng: random.Random | None = None) -> list[ReplayTake]:
+                    rng: random.Random | None = None,
+                    agrees: Callable[[dict[str, Any]], bool] | None = None
+                    ) -> list[ReplayTake]:
         """The takes of the scene a channel reruns next, in story order: a whole scene of
         takes that have premiered, picked among the ones ``policy`` allows (see RERUNS) as the
         one whose most aired take the channel has aired least often, then longest ago; not the
         scene it just aired while there is another, unless that one has aired less than
-        CATCH_UP of as often. Empty: nothing has premiered yet."""
+        CATCH_UP of as often. ``agrees``: whether a take agrees with the show's bible as it
+        is now (its looks); takes that do not are left out while any other may air. Empty:
+        nothing has premiered yet."""
         if policy not in RERUNS:
             raise ValueError(f"unknown rerun policy {policy!r}")
         takes = self._all(
@@ -168,6 +173,8 @@ class AirTables(Tables):
             "left join segments on segments.id = shots.segment_id "
             f"where {PREMIERED} order by shots.sequence, shots.position, takes.id")
         takes = _allowed(takes, policy, self.current_show())
+        if agrees is not None:  # an apron made red from now on is not aired green again
+            takes = [t for t in takes if agrees(t)] or takes
         if not takes:
             return []
         counts = {r["take_id"]: r for r in self._all(

@@ -202,3 +202,30 @@ def test_a_show_reads_like_its_theme_with_no_template_seams(ctx: ToolContext, th
     for take in takes:  # the check over aired prompts
         shot = ctx.store.takes.shot(take["shot_id"])
         assert prompt_faults(take["prompt"], shot, entities) == [], take["prompt"]
+
+
+def test_no_two_shots_of_a_scene_alike_and_actions_from_the_subjects_work() -> None:
+    """A llama running a noodle stand stirs, serves and chops (its craft, from the theme's
+    food word), no two shots of a scene end on the same beat, and a show of 96 shots has far
+    more distinct actions than one pass over the patterns."""
+    from bench.themes import variety
+    from webtv.director.protocol import Request
+    from webtv.reading.theme import read_theme
+    from webtv.tools.brief import Brief, Named
+
+    director = OfflineDirector()
+    show = director.show_for(THEME)
+    cast = tuple(Named(m["name"], m["kind"], m["look"]) for m in show["cast"])
+    brief = Brief(title=show["title"], logline=show["logline"], style=show["style"],
+                  time=show["time"], cast=cast, notes=(), latest=(), reading=read_theme(THEME))
+    for episode in (1, 2, 3):
+        for written in (0, 4, 8):
+            scene = director._shots(Request("produce", "", brief=brief, count=4, segment={
+                "position": episode, "written": written}), 4)
+            endings = [shot["action"].rsplit(", ", 1)[-1] for shot in scene]
+            assert len(set(endings)) == 4, endings
+    actions = " ".join(s["action"] for s in director._shots(Request(
+        "produce", "", brief=brief, count=8, segment={"position": 1, "written": 0}), 8))
+    assert "stirs a steaming pot" in actions and "serves the noodles" in actions
+    distinct, shots, alike = variety(THEME)
+    assert (shots, alike) == (96, 0) and distinct >= 80

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from webtv.playout.programme import Programme
+from webtv.reading.colours import agreement
 from webtv.state.store import Store
 
 
@@ -235,3 +236,34 @@ def test_webtv_status_says_what_premieres_next_and_when(store: Store) -> None:
             f"about {eta[11:16]} UTC at the pace measured") in said, said
     store.programme.set_channel(stopped=True)  # off air: no promise
     assert "Premiere:" not in format_status(status_report(store))
+
+
+def test_after_a_continuity_change_reruns_air_takes_that_agree_with_the_bible(
+        store: Store) -> None:
+    """"make the llama's apron red from now on": the green-apron takes made before stop airing
+    in reruns while red ones can; with only green ones made they still air (never the slate)."""
+    store.show.set_bible(title="Llama")
+    store.show.upsert_entity("character", "Llama", description="a llama",
+                             colours={"apron": "green"})
+    green = []
+    for shots in (scene(store, 2, written_ago=900), scene(store, 2, written_ago=800)):
+        for s in shots:
+            green.append(make(store, dict(s, action="llama (green apron), stirs the pot"),
+                              700, aired=True))
+    store.show.upsert_entity("character", "Llama", colours={"apron": "red"})
+    programme = Programme(agreement=agreement)
+    assert programme.next_block(store).takes  # only green takes: they still air
+    red = [make(store, dict(s, action="llama (red apron, brown coat), stirs the pot"), 100,
+                aired=True) for s in scene(store, 2, written_ago=200)]
+    aired = []
+    for i in range(12):
+        block = programme.next_block(store)
+        assert block.kind == "replay"
+        for take in block.takes:
+            aired.append(take["id"])
+            store.air.log_air(session="s", channel="main", kind="replay", take_id=take["id"],
+                              stream_start=i, stream_end=i + 3, started_at=iso(1),
+                              ended_at=iso(1))
+    assert aired and set(aired) <= set(red)
+    everything = {t["id"] for t in store.air.rerun_scene()}  # no bible consulted: all of them
+    assert everything & set(green)

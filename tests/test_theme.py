@@ -301,3 +301,9 @@ def test_a_pasted_prompt_is_taken_and_read_by_its_first_sentence() -> None:
     assert theme.details.startswith("A startling sunrise") and "Film grain" in theme.style
     with pytest.raises(ToolError, match="at most 1000 characters"):
         checked_theme("a fox " * 200)
+
+
+def test_a_vehicle_the_subject_travels_by_is_no_place() -> None:
+    theme = read_theme("a fox who delivers mail by balloon")
+    assert theme.place is None and theme.objects == ["mail", "balloon"]
+    assert read_theme("a cat on a boat at sea").place is not None
