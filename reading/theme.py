@@ -214,11 +214,6 @@ def _character(np: list[Token], attire: list[str]) -> Character:
                      kind=SCENERY.get(found, found))
 
 
-def _host(text: str) -> Character:
-    """A neutral character for a theme without one: the theme itself describes it."""
-    return Character(name="Host", noun="host", attributes=[], description=text)
-
-
 # characters: a pasted prompt (the original AI WebTV's ran to 336) is taken; pages are not
 THEME_LIMIT = 1000
 
@@ -267,7 +262,8 @@ def _read_line(text: str, line: str) -> Theme:
     cast = [_character(np, attire) for np, attire in reader.cast]
     if not cast and (reader.place is None or reader.activity and not reader.objects
                      and not reader.scenery):
-        cast = [_host(line)]  # "Floating through space": somebody must do it
+        # "Floating through space": somebody must do it, a host the theme describes
+        cast = [Character(name="Host", noun="host", attributes=[], description=line)]
     objects = [o for o in dict.fromkeys(reader.objects) if o and o != reader.place]
     return Theme(text, cast, reader.place, time, weather, style, reader.activity, objects)
 
