@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from webtv.app import channels, library, serving, workers
+from webtv.app.guide import now_and_next
 from webtv.channel.chat import print_event, quiet_event
 from webtv.channel.runtime import Runtime, preflight
 from webtv.channel.station import Options, Station
@@ -273,6 +274,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     """Looks only: the channel's database opened read-only, no backends built."""
     with Store(DataDir(settings.data_dir, create=False), read_only=True) as store:
         report = status_report(store)
+        report["guide"] = now_and_next(store, settings.channel)
     print(json.dumps(report, indent=2) if args.json else format_status(report))
     return 0
 

@@ -3,9 +3,10 @@ guide``) and an M3U playlist (``/channels.m3u``), for every channel of the netwo
 
 The guide says what aired, from the air log, and what is planned: the rest of the block on air
 (exact: the takes are made), then premieres at the times the measured pace of production says
-(estimates, and said to be), with reruns from the library between them. A programme is a run
-of airings of one kind: a premiere of one episode's scenes, reruns, or the slate (a short slate
-joins its neighbour). Titles and descriptions come from the bible (show, episode, synopsis),
+(estimates, and said to be), with reruns from the library between them. Programmes are blocks
+of the clock's half hours, as players and viewers expect: the episode premiering in one (its
+reruns between new scenes included), else the show its reruns are of, else the library
+(app.blocks). Titles and descriptions come from the bible (show, episode, synopsis),
 categories from the show's tags, and each show's icon is a frame of one of its takes.
 """
 
@@ -213,17 +214,13 @@ def listings(store: Store, channel: Channel, now: float | None = None) -> list[L
     start = max(now, past[-1].stop) if past else now
     ahead = (planned(store, channel, start, now, on_air_scene=scene) if channel.name == "main"
              else library_ahead(channel, start, now))
-    merged: list[Listing] = []
     tags = store.guide.show_tags()
-    for item in past + ahead:
-        if merged and merged[-1].key == item.key and item.start - merged[-1].stop < 1 and \
-                not item.estimated:
-            merged[-1].stop = max(merged[-1].stop, item.stop)
-            continue
-        merged.append(item)
-    for item in merged:
+    from webtv.app.blocks import blocks
+
+    programmes = blocks(past + ahead)
+    for item in programmes:
         _describe(item, channel, tags)
-    return merged
+    return programmes
 
 
 def _rest_of_block(store: Store, channel: Channel, on_air: dict[str, Any],
@@ -276,3 +273,16 @@ def _describe(item: Listing, channel: Channel, tags: dict[int, list[str]]) -> No
                                                    "channel makes takes.")
     if item.show_id is not None:
         item.categories = tags.get(item.show_id, [])[:5]
+
+
+def now_and_next(store: Store, channel_title: str, channel: str = "main",
+                 now: float | None = None) -> list[dict[str, Any]]:
+    """The guide's programme on now and the one after it, as the page and `webtv status` say
+    them: the same blocks as the XMLTV."""
+    now = time.time() if now is None else now
+    chosen = next((c for c in channels(store, channel_title) if c.name == channel), None)
+    if chosen is None:
+        return []
+    items = [i for i in listings(store, chosen, now) if i.stop > now][:2]
+    return [{"title": i.title, "sub_title": i.sub_title, "start": i.start, "stop": i.stop,
+             "new": i.new, "estimated": i.estimated} for i in items]

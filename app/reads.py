@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from webtv.app.guide import now_and_next
 from webtv.channel.status import channel_health, doing_line, status_report
 from webtv.core import house
 from webtv.core.media import fragment_time
@@ -36,6 +37,7 @@ def now_playing(store: Store, session: str | None, channel: str = "main") -> dic
         "notice": None if library else budget_notice(store),
         "premiere": None if library else store.air.next_premiere(),
         "director": None if library else director_line(store),
+        "guide": now_and_next(store, bible.get("title") or "AI WebTV", channel),
     }
 
 

@@ -126,7 +126,7 @@ def format_status(report: dict[str, Any]) -> str:
         *([f"Director:  {doing_line(channel['doing'])}"] if channel["doing"] else []),
         *_on_air_lines(report), *_making_lines(channel),
         *[f"FAILING:   {failing_line(f)}" for f in report.get("failing", [])],
-        *_output_lines(channel.get("outputs") or []),
+        *_output_lines(channel.get("outputs") or [], channel["running"]),
         *_next_lines(report, channel), *_programme_lines(report, channel),
         *_spend_lines(report.get("spend")), *_network_lines(report)])
 
@@ -208,11 +208,14 @@ def _making_lines(channel: dict[str, Any]) -> list[str]:
             for m in (channel.get("making") or []) if channel["running"]]
 
 
-def _output_lines(outputs: list[dict[str, Any]]) -> list[str]:
+def _output_lines(outputs: list[dict[str, Any]], running: bool = True) -> list[str]:
+    """Each output's state; a stopped channel's last heartbeat is history, not "up"."""
     lines = []
     for output in outputs:
         where = f" {output['where']}" if output.get("where") else ""
-        if output["state"] == "up":
+        if not running:
+            lines.append(f"Output:    {output['name']}{where}: stopped with the channel")
+        elif output["state"] == "up":
             lines.append(f"Output:    {output['name']}{where}: up for {output['up_for_s']:.0f} s"
                          + (f" ({output['restarts']} restarts)" if output["restarts"] else ""))
         else:
@@ -235,8 +238,21 @@ def _next_lines(report: dict[str, Any], channel: dict[str, Any]) -> list[str]:
             *(f"           take {n['take_id']}: {n['action']}" for n in report["next"])]
 
 
+def _guide_lines(report: dict[str, Any]) -> list[str]:
+    """The guide's programme now and next, as the XMLTV and the page give them."""
+    lines = []
+    for label, item in zip(("Guide:     now", "           next"), report.get("guide") or [],
+                           strict=False):
+        name = item["title"] + (f" — {item['sub_title']}" if item.get("sub_title") else "")
+        at = time.strftime("%H:%M", time.localtime(item["start" if "next" in label
+                                                        else "stop"]))
+        lines.append(f"{label} {name} ({'from' if 'next' in label else 'until'} {at}"
+                     + (", new" if item["new"] else "") + ")")
+    return lines
+
+
 def _programme_lines(report: dict[str, Any], channel: dict[str, Any]) -> list[str]:
-    lines, programme = [], report["programme"]
+    lines, programme = _guide_lines(report), report["programme"]
     if programme["segment"]:
         seg = programme["segment"]
         lines.append(f"Segment:   {seg['position']}. {seg['title']} ({seg['written']} of "

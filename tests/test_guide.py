@@ -294,7 +294,8 @@ def test_libhdhomerun_finds_the_tuner_and_ssdp_points_at_it(running: Running) ->
 # -- the plan, from a store set up by hand ---------------------------------------------------
 def test_the_plan_airs_made_scenes_at_once_and_the_rest_at_the_measured_pace(
         store, data, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from webtv.app.guide import channels, listings
+    from webtv.app.guide import channels, listings, now_and_next, planned
+    from webtv.channel.status import format_status, status_report
     from webtv.app.xmltv import xmltv
 
     show = store.programme.begin_show("a kite festival", "Kites")
@@ -315,15 +316,25 @@ def test_the_plan_airs_made_scenes_at_once_and_the_rest_at_the_measured_pace(
     now = 2_000_000_000.0
     main, calm = channels(store, "AI WebTV")
     got = listings(store, main, now)
+    # made scenes air now, the rest at 60 s a take, an episode not yet written after them,
+    # reruns between: as programmes, the half hour of the clock they fall in (now is 200 s
+    # past the half hour), then the library's reruns as one
     assert [(g.sub_title, g.start - now, g.stop - now, g.new) for g in got] == [
-        ("Up and Away", 0, 9, True),  # made: it airs now, as long as its takes
-        ("From the library", 9, 120, False),  # once aired, a scene can be rerun
-        ("Up and Away", 120, 126, True),  # two shots at 60 s a take
-        ("From the library", 126, 360, False),
-        ("Landing", 360, 372, True),  # an episode not yet written: four shots more
-        ("From the library", 372, 24 * 3600, False)]
-    assert "estimated" not in got[0].desc and "estimated" in got[2].desc
+        ("Up and Away · Landing", 0, 1600, True),
+        ("From the library", 1600, 24 * 3600, False)]
+    assert "with reruns from the library between" in got[0].desc
+    assert "estimated" in got[0].desc and got[0].actions[:2] == ["kite 0", "wind 0"]
     assert got[0].title == "Kites" and got[0].show_id == show
+    # the page (/api/now's "guide") and `webtv status` say the same programmes
+    said = now_and_next(store, "AI WebTV", now=now)
+    assert [(g["sub_title"], g["stop"] - now) for g in said] == [
+        ("Up and Away · Landing", 1600), ("From the library", 24 * 3600)]
+    report = {**status_report(store), "guide": said}
+    assert "Guide:     now Kites — Up and Away · Landing (until" in format_status(report)
+    runs = planned(store, main, now, now)  # the runs under the programmes, as before
+    assert [(r.sub_title, r.start - now, r.stop - now) for r in runs][:3] == [
+        ("Up and Away", 0, 9), ("From the library", 9, 120), ("Up and Away", 120, 126)]
+    assert "estimated" not in runs[0].desc
     library = listings(store, calm, now)
     assert len(library) == 1 and "favourite" in library[0].desc
     (tmp_path / "guide.xml").write_bytes(xmltv(store, "AI WebTV", "http://127.0.0.1:8080",

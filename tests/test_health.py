@@ -71,6 +71,10 @@ def test_an_rtmp_output_that_cannot_connect_is_shown_and_degrades_health(
     assert "Output:    hls hls/live.m3u8: up for 600 s" in text
     assert ("Output:    rtmp1 rtmp://live.twitch.tv/app/***: RECONNECTING (retry in 12 s, "
             "4 restarts): Connection refused") in text
+    store.programme.set_channel(stopped=True)  # the channel stops: its outputs with it
+    text = format_status(status_report(store))
+    assert "up for" not in text and "RECONNECTING" not in text
+    assert "Output:    hls hls/live.m3u8: stopped with the channel" in text
 
 
 def test_a_playout_waiting_to_start_again_degrades_health_and_says_which(

@@ -334,6 +334,18 @@ function renderNext(current) {
   renderPremiere();
 }
 
+// The guide's programme now and next: the same blocks as the XMLTV and `webtv status`.
+function renderGuide(guide) {
+  const box = $("guide");
+  box.hidden = !guide || !guide.length;
+  if (box.hidden) return;
+  const at = (t) => new Date(t * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const name = (g) => g.title + (g.sub_title ? ` — ${g.sub_title}` : "");
+  const [on, next] = guide;
+  box.textContent = `In the guide: ${name(on)} until ${at(on.stop)}` +
+    (next ? `; then ${name(next)}` : "");
+}
+
 // The next premiere and when, as the channel estimates it from the pace it measures.
 function renderPremiere() {
   const p = state.premiere, box = $("premiere");
@@ -362,7 +374,7 @@ async function poll() {
       $("logline").textContent = now.logline;
       $("notice").textContent = now.notice || ""; $("notice").hidden = !now.notice;
       state.codecs = now.codecs; state.onAir = now.on_air; state.next = now.next;
-      state.premiere = now.premiere; renderPremiere(); state.director = now.director;
+      state.premiere = now.premiere; renderPremiere(); renderGuide(now.guide); state.director = now.director;
       state.clock = now.clock;
       if (now.session && now.session !== state.session) {  // a (re)started playout
         const first = state.session === null;
