@@ -6,6 +6,7 @@ continuity changes made here steer what the autopilot makes next.
 
 from __future__ import annotations
 
+from webtv.channel.answers import store_answer
 from webtv.channel.runtime import open_context
 from webtv.channel.status import channel_health, format_status, status_report
 from webtv.core.errors import ConfigError, NotFound, StepLimitExceeded, ToolError, WebTVError
@@ -90,7 +91,12 @@ def repl(settings: Settings, read=input, write=print) -> int:
 def talk(model, ctx, conversation: Conversation, line: str, emit, *, attached: bool,
          stop=None) -> str:
     """One line from a person to the director. A new show made here, with no channel running
-    to produce it, gets its first shots made at once."""
+    to produce it, gets its first shots made at once. A question the store answers (on air,
+    next, why a take failed, a prompt) is answered from it, with any director."""
+    known = store_answer(ctx.store, line)
+    if known is not None:
+        emit("answer", {"text": known})
+        return known
     request = chat_request(ctx, line)
     answer = carry_out(model, ctx, conversation, request, on_event=emit, stop=stop)
     segment = ctx.store.programme.current_segment()

@@ -203,6 +203,10 @@ class TakeTables(Tables):
                 "where take_id = ? and passed = 0 order by id", (row["id"],))
         return rows
 
+    def last_failed(self) -> Take | None:
+        """The latest take no backend could make (status "failed"), with its reason."""
+        return self._one("select * from takes where status = 'failed' order by id desc limit 1")
+
     def take_prompts(self) -> list[str]:
         return [r["prompt"] for r in self._all("select prompt from takes order by id")]
 

@@ -295,8 +295,8 @@ def test_libhdhomerun_finds_the_tuner_and_ssdp_points_at_it(running: Running) ->
 def test_the_plan_airs_made_scenes_at_once_and_the_rest_at_the_measured_pace(
         store, data, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from webtv.app.guide import channels, listings, now_and_next, planned
-    from webtv.channel.status import format_status, status_report
     from webtv.app.xmltv import xmltv
+    from webtv.channel.status import format_status, status_report
 
     show = store.programme.begin_show("a kite festival", "Kites")
     first, later = store.programme.add_segments([
