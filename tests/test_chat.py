@@ -47,7 +47,7 @@ def test_questions_the_store_knows_are_answered_from_it_with_any_director(
     the director."""
     from webtv.channel.answers import store_answer
 
-    lines = iter(["theme: a fox who delivers mail by balloon"])
+    lines = iter(["theme: a fox who delivers mail by balloon", "why did that take fail?"])
 
     def read(prompt: str) -> str:
         try:
@@ -56,6 +56,8 @@ def test_questions_the_store_knows_are_answered_from_it_with_any_director(
             raise EOFError from None
 
     assert repl(Settings(data_dir=tmp_path / "home"), read=read, write=lambda s: None) == 0
+    printed = capsys.readouterr().out  # the REPL's line answered, not a canned hint
+    assert "director: No take has failed its checks." in printed
     store = Store(DataDir(tmp_path / "home"))
     try:
         assert "Nothing is on air yet" in store_answer(store, "what is on air?")
