@@ -16,9 +16,10 @@ from webtv.state.tables import Tables
 RERUNS = {
     "even": "the whole library, the scene aired least often first",
     "show": "the current show's scenes (the whole library when it has none yet)",
-    "best": "scenes of the best takes (favourites, takes that passed at their first attempt)",
+    "best": "scenes of the best takes (favourites, takes that passed at their first attempt; "
+            "the whole library while there are none)",
     "recent": "the newest scenes (their last 50 takes)",
-    "favourites": "scenes of the favourite takes",
+    "favourites": "scenes of the favourite takes (the whole library while there are none)",
     "random": "any scene at random",
 }
 PREMIERED = ("takes.status = 'aired' and takes.purged_at is null and takes.media is not null")
@@ -44,13 +45,14 @@ class NextScene(TypedDict):
 
 
 def _allowed(takes: list[dict[str, Any]], policy: str, show: int | None) -> list[dict[str, Any]]:
-    """The premiered takes a rerun policy may air."""
+    """The premiered takes a rerun policy may air; where none qualifies, the whole library (a
+    channel with takes on disk never airs the slate for want of a favourite)."""
     if policy == "show":
         return [t for t in takes if t["show_id"] == show] or takes
     if policy == "favourites":
-        return [t for t in takes if t["favourite"]]
+        return [t for t in takes if t["favourite"]] or takes
     if policy == "best":
-        return [t for t in takes if t["favourite"] or t["first_try"]]
+        return [t for t in takes if t["favourite"] or t["first_try"]] or takes
     if policy == "recent":
         newest = set(sorted(t["id"] for t in takes)[-50:])
         return [t for t in takes if t["id"] in newest]

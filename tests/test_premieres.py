@@ -267,3 +267,19 @@ def test_after_a_continuity_change_reruns_air_takes_that_agree_with_the_bible(
     assert aired and set(aired) <= set(red)
     everything = {t["id"] for t in store.air.rerun_scene()}  # no bible consulted: all of them
     assert everything & set(green)
+
+
+@pytest.mark.parametrize("policy", ["best", "favourites"])
+def test_a_spent_budget_with_no_qualifying_take_reruns_the_library_not_the_slate(
+        store: Store, policy: str) -> None:
+    """Budget spent, reruns by "favourites" (or "best"), and no take qualifies: the takes on
+    disk air; the slate is for a channel with nothing."""
+    aired = []
+    for shot in scene(store, 2, written_ago=900):  # each made at its second attempt
+        first = store.takes.add_take(shot_id=shot["id"], seed=0, prompt="p", media=None,
+                                     duration_s=3.0)
+        store.takes.set_take_status(first["id"], "rejected", "flicker")
+        aired.append(make(store, shot, 800, aired=True))
+    store.programme.set_channel(budget={"spent": True, "policy": policy})
+    block = Programme(reruns=policy).next_block(store, reruns=policy)
+    assert block.kind == "replay" and [t["id"] for t in block.takes] == aired
