@@ -81,7 +81,10 @@ class Reviewer:
         ctx = ToolContext(production).for_review(take_id, name)
         try:
             run_turn(self.model, tools.load(), ctx, Conversation(self.system),
-                     review_request(ctx, take, shot), max_steps=3)
+                     review_request(ctx, take, shot), max_steps=3, stop=production.stop)
+            if production.stopping():  # the answer is not awaited
+                return store.reviews.add(take_id, "unreviewed",
+                                         "the channel stopped before the model answered", name)
         except (WebTVError, openai.OpenAIError) as exc:  # a step limit, a gave-up, HTTP
             log.warning("the review of take %s failed: %s", take_id, exc)
             return store.reviews.add(take_id, "unreviewed", f"the review failed: {exc}"[:300],

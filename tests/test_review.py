@@ -86,6 +86,27 @@ def test_the_hours_budget_and_a_failing_model_keep_the_take_as_checked(
     assert ctx.store.reviews.recent()[0]["reason"].startswith("the review failed: ")
 
 
+def test_a_stop_does_not_wait_for_a_slow_review(ctx: ToolContext,
+                                                server: VisionServer) -> None:
+    """The channel stops while the model is still looking: the review ends at once (not after
+    the model's timeout) and the take is kept as the checks judged it, saying why."""
+    import threading
+    import time
+
+    a_show(ctx)
+    [shot_id] = written(ctx, "Fox reads a letter")
+    production.produce(ctx.with_production(parallel=1).production, [shot_id])
+    take_id = ctx.store.takes.takes_for_shot(shot_id)[0]["id"]
+    server.delay_s = 20.0
+    stop = threading.Event()
+    threading.Timer(0.5, stop.set).start()
+    began = time.monotonic()
+    review = Reviewer(seeing(server), "s")(ctx.with_production(stop=stop).production, take_id)
+    assert time.monotonic() - began < 5
+    assert (review["verdict"], review["reason"]) == (
+        "unreviewed", "the channel stopped before the model answered")
+
+
 def test_a_model_that_does_not_see_cannot_review() -> None:
     blind = OpenAIChat("http://127.0.0.1:9/v1", "text-only", None, sees_images=False)
     with pytest.raises(ConfigError, match="does not see images"):

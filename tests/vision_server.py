@@ -14,6 +14,7 @@ import base64
 import itertools
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -38,6 +39,7 @@ DEEDS = ["delivers a letter to", "drops a parcel on", "rings the bell of", "wave
 class VisionServer:
     def __init__(self, verdicts: list[str] | None = None) -> None:
         self.verdicts = list(verdicts or [])  # then "keep" for every later review
+        self.delay_s = 0.0  # how long each answer takes
         self.requests: list[dict[str, Any]] = []
         self.reviews: list[dict[str, Any]] = []  # {"text", "image": bytes, "media_type"}
         self._count = itertools.count(1)
@@ -47,6 +49,7 @@ class VisionServer:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (the standard library's name)
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                time.sleep(server.delay_s)  # a slow model: a stop must not wait for it
                 answer = json.dumps(server.answer(body)).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
