@@ -53,6 +53,10 @@ def _common(p: argparse.ArgumentParser) -> None:  # a command that runs a direct
                                    "name at an OpenAI-compatible endpoint (default "
                                    "$WEBTV_LLM_MODEL; unset: the offline director)")
     p.add_argument("--base-url", help="OpenAI-compatible endpoint (default $WEBTV_LLM_BASE_URL)")
+    p.add_argument("--review-model", help="a model that sees, to review takes by sight "
+                                          "whatever the director (default $WEBTV_REVIEW_MODEL)")
+    p.add_argument("--review-url", help="its OpenAI-compatible endpoint (default "
+                                        "$WEBTV_REVIEW_BASE_URL, else the director's)")
     p.add_argument("--config", type=Path, help="backend configuration (default: webtv.toml in "
                                                 "the data directory, if there is one)")
     for cap, examples in BACKEND_EXAMPLES.items():
@@ -153,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env(
         data_dir=given.get("data_dir"), llm_model=given.get("model"),
         llm_base_url=given.get("base_url"), config_path=given.get("config"),
+        review_model=given.get("review_model"), review_base_url=given.get("review_url"),
         fault_rate=given.get("faults") or 0.0, gate=given.get("checks"),
         budget_day=given.get("budget"), budget_hour=given.get("budget_hour"),
         backends={cap: given.get(cap) for cap in BACKEND_EXAMPLES})

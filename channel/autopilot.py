@@ -25,10 +25,11 @@ from webtv.channel import suggestions
 from webtv.core.clock import now
 from webtv.core.errors import StepLimitExceeded, WebTVError
 from webtv.core.settings import Settings
+from webtv.director import sight
 from webtv.director.loop import Conversation, Event
-from webtv.director.models import chat_model
+from webtv.director.models import chat_model, review_model
 from webtv.director.offline import OfflineDirector
-from webtv.director.protocol import Request
+from webtv.director.protocol import ChatModel, Request
 from webtv.director.requests import (
     PLAN_AHEAD,
     plan_request,
@@ -95,12 +96,28 @@ class Autopilot:
         self.pending_theme: str | None = None  # a theme whose show is not made yet
         self.budget = costs.Budget()  # the run's, once it starts
         self.pace = suggestions.Pace(suggestions.Limits.from_config(settings.config()))
+        self.reviewing = False  # takes are reviewed by sight (a model passed the check)
+
+    def _reviewer(self, ctx: ToolContext) -> ChatModel | None:
+        """The model that reviews takes by sight (--review-model, else a director said to
+        see), once it has named the colours of a test picture (director.sight); the check's
+        outcome is kept for `webtv status` and said on the terminal."""
+        model = review_model(self.settings, self.model)
+        if model is None:
+            return None
+        seen = sight.check(model)
+        self.reviewing = seen.sees
+        ctx.store.programme.set_channel(sight={"model": model.name, "sees": seen.sees,
+                                               "line": seen.line(model.name)})
+        (log.info if seen.sees else log.warning)("%s", seen.line(model.name))
+        return model if seen.sees else None
 
     def run(self, ctx: ToolContext, stop: threading.Event, theme: str | None = None) -> None:
         ctx = ctx.with_production(stop=stop)  # production begins no new take once it stops
-        if self.model.sees_images:  # takes that pass their checks are shown to the model
+        reviewer = self._reviewer(ctx)
+        if reviewer is not None:  # takes that pass their checks are shown to it
             ctx = ctx.with_production(review=Reviewer(
-                self.model, system_prompt(self.settings),
+                reviewer, system_prompt(self.settings),
                 Limits.from_config(self.settings.config())))
         self.budget = ctx.production.budget
         ended = threading.Event()  # the heartbeat beats until the last turn has ended
@@ -278,7 +295,7 @@ class Autopilot:
                                     buffer_target_s=self.buffer_seconds,
                                     scheduled_s=round(store.air.queued_seconds(), 1),
                                     failures=self.failures, director=self.model.name,
-                                    sees_images=self.model.sees_images,
+                                    sees_images=self.reviewing,
                                     policy=self.policy.__dict__, stopped=stopped,
                                     doing=None if stopped else self.doing,
                                     budget={**self.budget.describe(),

@@ -127,6 +127,7 @@ def format_status(report: dict[str, Any]) -> str:
         *_on_air_lines(report), *_making_lines(channel),
         *[f"FAILING:   {failing_line(f)}" for f in report.get("failing", [])],
         *_output_lines(channel.get("outputs") or [], channel["running"]),
+        *([f"Sight:     {channel['sight']['line']}"] if channel.get("sight") else []),
         *_next_lines(report, channel), *_programme_lines(report, channel),
         *_spend_lines(report.get("spend")), *_network_lines(report)])
 

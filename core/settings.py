@@ -44,6 +44,11 @@ class Settings:
     llm_model: str | None = None  # set -> use the endpoint; unset -> the offline director
     llm_api_key: str | None = field(default=None, repr=False)
     llm_vision: bool = False  # send contact sheets as images to models that see
+    # a reviewer of its own (--review-model): any OpenAI-compatible model that sees, so a
+    # director that does not (gguf:, offline, a text model) still has takes reviewed by sight
+    review_model: str | None = None  # --review-model, $WEBTV_REVIEW_MODEL
+    review_base_url: str | None = None  # --review-url, $WEBTV_REVIEW_BASE_URL (else the LLM's)
+    review_api_key: str | None = field(default=None, repr=False)  # $WEBTV_REVIEW_API_KEY
     channel: str = "AI WebTV"
     config_path: Path | None = None  # webtv.toml; default: the one in the data dir, if any
     backends: dict[str, str | None] = field(default_factory=dict)  # --video zeroscope, ...
@@ -78,6 +83,9 @@ class Settings:
             "llm_model": env.get("WEBTV_LLM_MODEL"),
             "llm_api_key": env.get("WEBTV_LLM_API_KEY") or env.get("OPENAI_API_KEY"),
             "llm_vision": env.get("WEBTV_LLM_VISION", "") in {"1", "true", "yes"},
+            "review_model": env.get("WEBTV_REVIEW_MODEL") or None,
+            "review_base_url": env.get("WEBTV_REVIEW_BASE_URL") or None,
+            "review_api_key": env.get("WEBTV_REVIEW_API_KEY") or None,
             "llm_timeout": float(env["WEBTV_LLM_TIMEOUT"]) if env.get("WEBTV_LLM_TIMEOUT")
             else None,
             "model_dir": env.get("WEBTV_MODEL_DIR") or None,

@@ -6,6 +6,7 @@ tools and the logs cannot tell them apart.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import threading
@@ -93,6 +94,15 @@ class OpenAIChat:
         return Reply(content, calls,
                      usage.prompt_tokens if usage else 0, usage.completion_tokens if usage else 0)
 
+
+    def ask_about(self, question: str, png: bytes) -> str:
+        """One question about one picture, no tools: the sight check (director.sight)."""
+        url = "data:image/png;base64," + base64.b64encode(png).decode()
+        response = self._client.chat.completions.create(
+            model=self.name, temperature=0, messages=[{"role": "user", "content": [
+                {"type": "text", "text": question},
+                {"type": "image_url", "image_url": {"url": url}}]}])
+        return response.choices[0].message.content or ""
 
     def _answer(self, request: dict[str, Any], stop: threading.Event | None) -> Any:
         if stop is None:

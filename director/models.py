@@ -22,3 +22,15 @@ def chat_model(settings: Settings) -> ChatModel:
     return OpenAIChat(settings.llm_base_url, settings.llm_model, settings.llm_api_key,
                       settings.llm_vision, timeout=settings.llm_timeout,
                       temperature=settings.llm_temperature)
+
+
+def review_model(settings: Settings, director: ChatModel) -> ChatModel | None:
+    """Who reviews takes by sight: the model named by --review-model (an OpenAI-compatible
+    endpoint, said to see; director.sight checks it), else the director where it is said to
+    see, else nobody."""
+    if settings.review_model:
+        return OpenAIChat(settings.review_base_url or settings.llm_base_url,
+                          settings.review_model,
+                          settings.review_api_key or settings.llm_api_key, sees_images=True,
+                          timeout=settings.llm_timeout, temperature=settings.llm_temperature)
+    return director if director.sees_images else None

@@ -107,6 +107,26 @@ def test_a_stop_does_not_wait_for_a_slow_review(ctx: ToolContext,
         "unreviewed", "the channel stopped before the model answered")
 
 
+def test_sight_is_checked_with_a_picture_of_known_content(server: VisionServer) -> None:
+    """A model said to see names the two colours of a test picture, drawn at random, left
+    then right; one that does not see (a text model behind an endpoint that drops pictures)
+    cannot, whatever the environment says."""
+    import random
+
+    from webtv.director import sight
+
+    for seed in range(6):
+        seen = sight.check(seeing(server), random.Random(seed))
+        assert seen.sees, seen
+    assert len({sight.check(seeing(server), random.Random(s)).asked for s in range(6)}) > 3
+    server.blind = True
+    blind = sight.check(seeing(server), random.Random(0))
+    assert not blind.sees and "cannot see" in blind.said
+    assert "takes are not reviewed by sight" in blind.line("vision-test")
+    server.close()  # an endpoint that is gone does not see either
+    assert not sight.check(seeing(server)).sees
+
+
 def test_a_model_that_does_not_see_cannot_review() -> None:
     blind = OpenAIChat("http://127.0.0.1:9/v1", "text-only", None, sees_images=False)
     with pytest.raises(ConfigError, match="does not see images"):
@@ -180,3 +200,37 @@ def test_a_channel_whose_model_does_not_see_sends_no_review(tmp_path: Path,
         seen = overview(s)
     assert seen["sees_images"] is False and seen["reviews"] == []
     assert json.dumps(seen)  # the operator page's read
+
+
+@pytest.mark.slow
+def test_a_local_director_has_a_seeing_reviewer_of_its_own(tmp_path: Path,
+                                                           server: VisionServer) -> None:
+    """The offline director cannot see; --review-model names a model that does (checked at
+    start with the test picture), and the channel's takes are reviewed by it."""
+    from webtv.channel.status import format_status, status_report
+
+    home = tmp_path / "home"
+    env = {"WEBTV_REVIEW_MODEL": "vision-test", "WEBTV_REVIEW_BASE_URL": server.url}
+
+    def reviewed() -> bool:
+        if not (home / "webtv.db").exists():
+            return False
+        with Store(DataDir(home)) as s:
+            aired = s.db.execute("select count(*) from air_log where kind = 'take'").fetchone()
+            return len(server.reviews) >= 2 and aired[0] >= 2
+
+    log = tmp_path / "run.log"
+    with log.open("wb") as out:
+        proc = start(home, "--theme", THEME, "--port", str(free_port()), "--buffer", "20",
+                     env=env, stdout=out)
+    try:
+        wait_for(reviewed, 120, "takes reviewed by the review model")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0, log.read_text()[-3000:]
+    with Store(DataDir(home)) as s:
+        models = {r[0] for r in s.db.execute("select model from reviews").fetchall()}
+        status = format_status(status_report(s))
+    assert models == {"vision-test"}
+    assert "Sight:     vision-test named the test picture's colours" in status
+    assert not any("set_show" in json.dumps(r.get("tools", [])) for r in server.requests)

@@ -11,6 +11,7 @@ README), so this is how the review path is tested end to end.
 from __future__ import annotations
 
 import base64
+import io
 import itertools
 import json
 import threading
@@ -40,6 +41,7 @@ class VisionServer:
     def __init__(self, verdicts: list[str] | None = None) -> None:
         self.verdicts = list(verdicts or [])  # then "keep" for every later review
         self.delay_s = 0.0  # how long each answer takes
+        self.blind = False  # a model that does not see the pictures it is sent
         self.requests: list[dict[str, Any]] = []
         self.reviews: list[dict[str, Any]] = []  # {"text", "image": bytes, "media_type"}
         self._count = itertools.count(1)
@@ -72,6 +74,8 @@ class VisionServer:
         with self._lock:
             self.requests.append(body)
             offered = {t["function"]["name"]: t["function"] for t in body.get("tools", [])}
+            if not offered:  # a question about a picture: the sight check
+                return _reply(body, self._look(body["messages"]), None)
             if "keep_take" in offered:
                 name, arguments = self._review(body["messages"])
             elif "set_show" in offered:
@@ -89,6 +93,27 @@ class VisionServer:
             else:
                 return _reply(body, "Noted.", None)
             return _reply(body, "", (name, arguments))
+
+    def _look(self, messages: list[dict[str, Any]]) -> str:
+        """The colours of the picture's halves, read from its pixels (a text-only model
+        behind an endpoint that drops pictures, when ``blind``)."""
+        if self.blind:
+            return "I cannot see images, but I would guess red and blue."
+        from PIL import Image
+
+        from webtv.director.sight import COLOURS
+
+        part = next(p for p in messages[-1]["content"] if p["type"] == "image_url")
+        picture = Image.open(io.BytesIO(base64.b64decode(
+            part["image_url"]["url"].partition(",")[2]))).convert("RGB")
+        width, height = picture.size
+
+        def named(x: int) -> str:
+            pixel = picture.getpixel((x, height // 2))
+            return min(COLOURS, key=lambda c: sum((a - b) ** 2 for a, b in zip(
+                COLOURS[c], pixel, strict=True)))
+
+        return f"{named(width // 4).capitalize()}, then {named(3 * width // 4)}."
 
     def _review(self, messages: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
         """What a review request carried, kept; the script's next verdict."""
