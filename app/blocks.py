@@ -4,11 +4,29 @@ premieres and reruns between them."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from webtv.app.guide import Listing
+from dataclasses import dataclass, field, replace
 
 SLOT_S = 1800.0  # a programme is a half hour of the clock, or more of the same
+
+
+@dataclass
+class Listing:
+    """One programme of the guide."""
+
+    key: tuple  # what kind of run it is: ("new", episode) | ("rerun",) | ("slate",)
+    start: float  # epoch seconds
+    stop: float
+    title: str
+    sub_title: str | None = None
+    desc: str | None = None
+    show_id: int | None = None
+    episode_no: int | None = None
+    categories: list[str] = field(default_factory=list)
+    new: bool = False
+    estimated: bool = False  # its times come from the measured pace, not the schedule
+    shows: list[str] = field(default_factory=list)  # rerun runs: the shows in it
+    actions: list[str] = field(default_factory=list)
+    credits: list[str] = field(default_factory=list)  # viewers whose suggestions aired in it
 def blocks(runs: list[Listing], slot_s: float = SLOT_S) -> list[Listing]:
     """Runs of air as the programmes players and viewers expect: each half hour of the clock
     (slot_s, on the hour and half past) is one programme, named for the episode that

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from webtv.app import channels, library, serving, workers
-from webtv.app.guide import now_and_next
+from webtv.app.guide import guide_lines, now_and_next
 from webtv.channel.chat import print_event, quiet_event
 from webtv.channel.runtime import Runtime, preflight
 from webtv.channel.station import Options, Station
@@ -280,7 +280,8 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     with Store(DataDir(settings.data_dir, create=False), read_only=True) as store:
         report = status_report(store)
         report["guide"] = now_and_next(store, settings.channel)
-    print(json.dumps(report, indent=2) if args.json else format_status(report))
+    print(json.dumps(report, indent=2) if args.json else "\n".join(
+        [format_status(report), *guide_lines(report["guide"])]))
     return 0
 
 

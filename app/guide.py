@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from webtv.app.blocks import Listing, blocks
 from webtv.state.channels import POLICIES
 from webtv.state.store import Store
 
@@ -44,26 +45,6 @@ class Channel:
         network = self.network or self.title
         slug = re.sub(r"[^a-z0-9]+", "-", network.lower()).strip("-") or "webtv"
         return f"{self.name}.{slug}"
-
-
-@dataclass
-class Listing:
-    """One programme of the guide."""
-
-    key: tuple  # what kind of run it is: ("new", episode) | ("rerun",) | ("slate",)
-    start: float  # epoch seconds
-    stop: float
-    title: str
-    sub_title: str | None = None
-    desc: str | None = None
-    show_id: int | None = None
-    episode_no: int | None = None
-    categories: list[str] = field(default_factory=list)
-    new: bool = False
-    estimated: bool = False  # its times come from the measured pace, not the schedule
-    shows: list[str] = field(default_factory=list)  # rerun runs: the shows in it
-    actions: list[str] = field(default_factory=list)
-    credits: list[str] = field(default_factory=list)  # viewers whose suggestions aired in it
 
 
 def channels(store: Store, channel_title: str) -> list[Channel]:
@@ -215,8 +196,6 @@ def listings(store: Store, channel: Channel, now: float | None = None) -> list[L
     ahead = (planned(store, channel, start, now, on_air_scene=scene) if channel.name == "main"
              else library_ahead(channel, start, now))
     tags = store.guide.show_tags()
-    from webtv.app.blocks import blocks
-
     programmes = blocks(past + ahead)
     for item in programmes:
         _describe(item, channel, tags)
@@ -286,3 +265,15 @@ def now_and_next(store: Store, channel_title: str, channel: str = "main",
     items = [i for i in listings(store, chosen, now) if i.stop > now][:2]
     return [{"title": i.title, "sub_title": i.sub_title, "start": i.start, "stop": i.stop,
              "new": i.new, "estimated": i.estimated} for i in items]
+
+
+def guide_lines(items: list[dict[str, Any]]) -> list[str]:
+    """`webtv status`'s lines for the guide's programme now and next (now_and_next)."""
+    lines = []
+    for label, item in zip(("Guide:     now", "           next"), items, strict=False):
+        name = item["title"] + (f" — {item['sub_title']}" if item.get("sub_title") else "")
+        upcoming = "next" in label
+        at = time.strftime("%H:%M", time.localtime(item["start" if upcoming else "stop"]))
+        lines.append(f"{label} {name} ({'from' if upcoming else 'until'} {at}"
+                     + (", new" if item["new"] else "") + ")")
+    return lines

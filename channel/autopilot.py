@@ -6,9 +6,8 @@ channel runs), chosen from the state in SQLite, so a restart after a crash carri
 the last run stopped: first the shots a crash interrupted, then the current segment's next
 shots, then more segments, and when the show's planned segments are made, the next queued
 theme. When turns stop scheduling takes (every endpoint failing) it backs off and says so in
-the channel state that `webtv status` reads; the playout fills the air with reruns meanwhile.
-When the owner's budget has no room for another take it waits (mode "budget") and the playout
-airs the library by the budget's policy, until the next day (or hour) makes room.
+the channel state `webtv status` reads (the playout airs reruns meanwhile); when the owner's
+budget has no room it waits (mode "budget") until the next day (or hour) makes room.
 """
 
 from __future__ import annotations
@@ -25,18 +24,17 @@ from webtv.channel import suggestions
 from webtv.core.clock import now
 from webtv.core.errors import StepLimitExceeded, WebTVError
 from webtv.core.settings import Settings
-from webtv.director import sight
 from webtv.director.loop import Conversation, Event
-from webtv.director.models import chat_model, review_model
+from webtv.director.models import chat_model
 from webtv.director.offline import OfflineDirector
-from webtv.director.protocol import ChatModel, Request
+from webtv.director.protocol import Request
 from webtv.director.requests import (
     PLAN_AHEAD,
     plan_request,
     produce_request,
     theme_request,
 )
-from webtv.director.review import Limits, Reviewer
+from webtv.director.review import seeing_reviewer
 from webtv.director.turn import carry_out, system_prompt
 from webtv.production import costs
 from webtv.production import line as production
@@ -98,27 +96,14 @@ class Autopilot:
         self.pace = suggestions.Pace(suggestions.Limits.from_config(settings.config()))
         self.reviewing = False  # takes are reviewed by sight (a model passed the check)
 
-    def _reviewer(self, ctx: ToolContext) -> ChatModel | None:
-        """The model that reviews takes by sight (--review-model, else a director said to
-        see), once it has named the colours of a test picture (director.sight); the check's
-        outcome is kept for `webtv status` and said on the terminal."""
-        model = review_model(self.settings, self.model)
-        if model is None:
-            return None
-        seen = sight.check(model)
-        self.reviewing = seen.sees
-        ctx.store.programme.set_channel(sight={"model": model.name, "sees": seen.sees,
-                                               "line": seen.line(model.name)})
-        (log.info if seen.sees else log.warning)("%s", seen.line(model.name))
-        return model if seen.sees else None
-
     def run(self, ctx: ToolContext, stop: threading.Event, theme: str | None = None) -> None:
         ctx = ctx.with_production(stop=stop)  # production begins no new take once it stops
-        reviewer = self._reviewer(ctx)
-        if reviewer is not None:  # takes that pass their checks are shown to it
-            ctx = ctx.with_production(review=Reviewer(
-                reviewer, system_prompt(self.settings),
-                Limits.from_config(self.settings.config())))
+        # takes that pass their checks are shown to a model that named the test picture
+        reviewer = seeing_reviewer(self.settings, self.model, ctx.store,
+                                   system_prompt(self.settings))
+        self.reviewing = reviewer is not None
+        if reviewer is not None:
+            ctx = ctx.with_production(review=reviewer)
         self.budget = ctx.production.budget
         ended = threading.Event()  # the heartbeat beats until the last turn has ended
         beat = threading.Thread(target=self._heartbeat, args=(ctx, ended), name="heartbeat",
@@ -259,20 +244,19 @@ class Autopilot:
         return carry_out(self.model, ctx, Conversation(system_prompt(self.settings)), request,
                          on_event=heard, stop=stop)
 
-    def _set_doing(self, what: str | None) -> None:
+    def _set_doing(self, what: str | None) -> None:  # what the director writes, and since
         if what is None or (self.doing or {}).get("what") != what:
-            self.doing = None if what is None else {"what": what, "since": now()}
+            self.doing = what and {"what": what, "since": now()}
 
     @staticmethod
     def _last_tool_error(store: Store) -> str:
-        failed = [c for c in store.calls.tool_calls(limit=10) if not c["ok"]]
-        return failed[0]["result"][:300] if failed else ""
+        return next((c["result"][:300] for c in store.calls.tool_calls(limit=10)
+                     if not c["ok"]), "")
 
     def _set_mode(self, mode: str, reason: str = "") -> None:
-        if mode != self.state["mode"]:
-            self.state = {"mode": mode, "reason": reason, "since": now()}
-        else:
-            self.state["reason"] = reason
+        same = mode == self.state["mode"]  # a mode keeps its "since" while its reason changes
+        self.state = {**self.state, "reason": reason} if same else {
+            "mode": mode, "reason": reason, "since": now()}
 
     # -- the heartbeat thread: channel state and retention, even while a turn runs -------
     def _heartbeat(self, ctx: ToolContext, ended: threading.Event) -> None:

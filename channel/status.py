@@ -239,21 +239,8 @@ def _next_lines(report: dict[str, Any], channel: dict[str, Any]) -> list[str]:
             *(f"           take {n['take_id']}: {n['action']}" for n in report["next"])]
 
 
-def _guide_lines(report: dict[str, Any]) -> list[str]:
-    """The guide's programme now and next, as the XMLTV and the page give them."""
-    lines = []
-    for label, item in zip(("Guide:     now", "           next"), report.get("guide") or [],
-                           strict=False):
-        name = item["title"] + (f" — {item['sub_title']}" if item.get("sub_title") else "")
-        at = time.strftime("%H:%M", time.localtime(item["start" if "next" in label
-                                                        else "stop"]))
-        lines.append(f"{label} {name} ({'from' if 'next' in label else 'until'} {at}"
-                     + (", new" if item["new"] else "") + ")")
-    return lines
-
-
 def _programme_lines(report: dict[str, Any], channel: dict[str, Any]) -> list[str]:
-    lines, programme = _guide_lines(report), report["programme"]
+    lines, programme = [], report["programme"]
     if programme["segment"]:
         seg = programme["segment"]
         lines.append(f"Segment:   {seg['position']}. {seg['title']} ({seg['written']} of "

@@ -18,10 +18,14 @@ import openai
 
 from webtv import prompts, tools
 from webtv.core.errors import ConfigError, WebTVError
+from webtv.core.settings import Settings
+from webtv.director import sight
 from webtv.director.loop import Conversation, run_turn
+from webtv.director.models import review_model
 from webtv.director.protocol import ChatModel, Offer, Request, Step
 from webtv.production.context import Production
 from webtv.state.rows import Review
+from webtv.state.store import Store
 from webtv.tools.brief import brief
 from webtv.tools.context import ToolContext
 
@@ -91,3 +95,19 @@ class Reviewer:
                                      name)
         return store.reviews.of_take(take_id) or store.reviews.add(
             take_id, "unreviewed", "the model gave no verdict", name)
+
+
+def seeing_reviewer(settings: Settings, director: ChatModel, store: Store,
+                    system: str) -> Reviewer | None:
+    """The review by sight of a channel: by the model --review-model names, else by a director
+    said to see, once that model has named the colours of a test picture (director.sight);
+    the check's outcome is kept for `webtv status` and logged."""
+    model = review_model(settings, director)
+    if model is None:
+        return None
+    seen = sight.check(model)
+    store.programme.set_channel(sight={"model": model.name, "sees": seen.sees,
+                                       "line": seen.line(model.name)})
+    (log.info if seen.sees else log.warning)("%s", seen.line(model.name))
+    return Reviewer(model, system, Limits.from_config(settings.config())) if seen.sees \
+        else None
