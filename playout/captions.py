@@ -17,6 +17,7 @@ import collections
 import logging
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,13 +74,17 @@ def vtt_time(seconds: float) -> str:
     return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
 
 
-def vtt_segment(start: float, cues: list[Cue], delay: float = 0.0) -> str:
+def vtt_segment(start: float, cues: list[Cue], delay: float = 0.0,
+                media: float | None = None) -> str:
     """One WebVTT segment. Cue times are the channel clock plus ``delay`` (how long after its
     decode time a picture is shown), the same in every segment a cue spans (players keep one
-    copy); the timestamp map anchors them at the segment's first picture."""
+    copy); the timestamp map anchors them at the segment's first picture: ``start`` on the
+    channel clock, ``media`` in the segment's own times (the same, unless the output's FFmpeg
+    started again and its times with it)."""
     anchor = round((start + delay) * 1000) / 1000
+    mpegts = round(((start if media is None else media) + delay) * 1000) / 1000
     lines = ["WEBVTT",
-             f"X-TIMESTAMP-MAP=MPEGTS:{round(anchor * 90000) % MPEGTS_WRAP},"
+             f"X-TIMESTAMP-MAP=MPEGTS:{round(mpegts * 90000) % MPEGTS_WRAP},"
              f"LOCAL:{vtt_time(anchor)}", ""]
     for cue in cues:
         text = re.sub(r"\s+", " ", cue.text).strip().replace("&", "&amp;").replace(
@@ -92,12 +97,16 @@ def vtt_segment(start: float, cues: list[Cue], delay: float = 0.0) -> str:
 class Captions:
     """Writes one channel's caption track beside its HLS stream while it airs."""
 
-    def __init__(self, hls_dir: Path, mode: str = "action") -> None:
+    def __init__(self, hls_dir: Path, mode: str = "action",
+                 joined_at: Callable[[], float] = lambda: 0.0) -> None:
+        """``joined_at``: where on the channel clock the HLS output's FFmpeg started (again):
+        its segments' times count from there."""
         self.hls_dir = hls_dir
         self.mode = mode
+        self.joined_at = joined_at
         self._cues: collections.deque[Cue] = collections.deque(maxlen=KEEP_CUES)
         self._lock = threading.Lock()
-        self._done: dict[str, float] = {}  # segment -> its media start, captioned
+        self._done: dict[str, float] = {}  # segment -> its media start (tfdt), captioned
         self._last_playlist = ""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -160,11 +169,11 @@ class Captions:
         except OSError:
             return
         for name, length in zip(segments, durations, strict=True):
-            if name not in self._done:
-                timing = self._timing(init, name)
-                if timing is None:
-                    return  # not readable yet: try again at the next look
-                self._write_segment(name, *timing, length)
+            timing = self._timing(init, name)
+            if timing is None:
+                return  # not readable yet: try again at the next look
+            if self._done.get(name) != timing[0]:  # new, or written again by a restarted
+                self._write_segment(name, *timing, length)  # FFmpeg (names are its epoch)
         out = []
         for line in lines:
             if line.startswith(("#EXT-X-MAP", "#EXT-X-INDEPENDENT")):
@@ -184,12 +193,13 @@ class Captions:
         start = fragment_time(init, head)
         return None if start is None else (start, presentation_delay(init, head))
 
-    def _write_segment(self, name: str, start: float, delay: float, length: float) -> None:
+    def _write_segment(self, name: str, media: float, delay: float, length: float) -> None:
+        start = media + self.joined_at()  # the segment on the channel clock
         end = start + length
         with self._lock:
             cues = [c for c in self._cues if c.start < end and c.end > start]
-        _replace(self.hls_dir / (name[:-4] + ".vtt"), vtt_segment(start, cues, delay))
-        self._done[name] = start
+        _replace(self.hls_dir / (name[:-4] + ".vtt"), vtt_segment(start, cues, delay, media))
+        self._done[name] = media
 
     def _forget(self, listed: set[str]) -> None:
         """Segments that left the video playlist leave with their captions."""

@@ -90,6 +90,7 @@ class Output:
         self._backoff = 1.0
         self._started_at = 0.0
         self.last_error = ""
+        self.joined_at = 0.0  # the channel clock where its output's times start (its start)
 
     @property
     def alive(self) -> bool:
@@ -125,14 +126,19 @@ class Output:
                 "retry_in_s": 0.0 if up else round(max(0.0, self._retry_at - time.monotonic()),
                                                    1)}
 
-    def feed(self, chunk: bytes, tables: bytes = b"", keyframe: bool = False) -> None:
-        """Queue a chunk of the stream. A dead output comes back only at a keyframe, fed the
-        stream's PAT/PMT first, so the new FFmpeg starts clean instead of mid-GOP."""
+    def feed(self, chunk: bytes, tables: bytes = b"", keyframe: int | None = None,
+             clock: float = 0.0) -> None:
+        """Queue a chunk of the stream. A dead output comes back only at a keyframe
+        (``keyframe``: where in the chunk its first TS packet is), fed the stream's PAT/PMT and
+        the chunk from there, so the new FFmpeg starts clean on that picture instead of
+        mid-GOP. ``clock``: that picture's place on the channel clock; the restarted FFmpeg's
+        output times start at 0 there (``joined_at``)."""
         if not self.alive:
-            self._maybe_restart(keyframe)
-            if not self.alive:
+            self._maybe_restart(keyframe is not None)
+            if not self.alive or keyframe is None:
                 return
-            chunk = tables + chunk
+            self.joined_at = clock
+            chunk = tables + chunk[keyframe:]
         try:
             self._queue.put(chunk, timeout=self.patience)
         except queue.Full:  # the destination stopped taking data: drop it and start over
@@ -196,31 +202,54 @@ class Output:
 
 
 TS_PACKET = 188
+PTS_WRAP = 1 << 33  # MPEG-TS times are 33 bits at 90 kHz
+
+
+def keyframe_pts(packet: bytes) -> int | None:
+    """The PTS (90 kHz) of the picture a TS packet starts, when it starts a video PES that its
+    adaptation field marks as a random access point (a keyframe); None for any other."""
+    if not packet[1] & 0x40 or not (packet[3] >> 4) & 0x2 or packet[4] == 0 \
+            or not packet[5] & 0x40:  # a PES start, an adaptation field, random access
+        return None
+    pes = 5 + packet[4]
+    if packet[pes:pes + 3] != b"\x00\x00\x01" or packet[pes + 3] & 0xF0 != 0xE0 \
+            or not packet[pes + 7] & 0x80:  # a video stream's PES, with a PTS
+        return None
+    b = packet[pes + 9:pes + 14]
+    return ((b[0] >> 1) & 0x7) << 30 | b[1] << 22 | (b[2] >> 1) << 15 | b[3] << 7 | b[4] >> 1
 TABLE_PIDS = (0x0000, 0x0011, 0x1000)  # PAT, SDT, and the PMT where FFmpeg's muxer puts it
 
 
 class Fanout:
     """A file-like sink for PyAV's muxer that hands every chunk to every output.
 
-    It keeps the latest PAT/SDT/PMT packets, and the transmitter marks where keyframes start,
-    so an output that restarts can join the stream cleanly."""
+    It keeps the latest PAT/SDT/PMT packets and finds where keyframes start in the stream
+    itself (the muxer may write a packet later than it is handed one), so an output that
+    restarts joins the stream cleanly, and knows where on the channel clock it joined."""
 
     def __init__(self, outputs: list[Output]) -> None:
         self.outputs = outputs
         self.tables: dict[int, bytes] = {}
-        self.keyframe_next = True  # the next chunk starts with a keyframe (or the stream)
+        self.first_pts: int | None = None  # the stream's first picture: channel clock 0
 
     def write(self, chunk: bytes) -> int:
         data = bytes(chunk)
+        keyframe, pts = None, None
         for i in range(0, len(data) - TS_PACKET + 1, TS_PACKET):
             if data[i] == 0x47:
                 pid = ((data[i + 1] & 0x1F) << 8) | data[i + 2]
                 if pid in TABLE_PIDS:
                     self.tables[pid] = data[i:i + TS_PACKET]
+                elif keyframe is None and (pts := keyframe_pts(data[i:i + TS_PACKET])) \
+                        is not None:
+                    keyframe = i
         tables = b"".join(self.tables[p] for p in TABLE_PIDS if p in self.tables)
-        keyframe, self.keyframe_next = self.keyframe_next, False
+        clock = 0.0
+        if pts is not None:
+            self.first_pts = pts if self.first_pts is None else self.first_pts
+            clock = ((pts - self.first_pts) % PTS_WRAP) / 90000
         for output in self.outputs:
-            output.feed(data, tables, keyframe)
+            output.feed(data, tables, keyframe, clock)
         return len(data)
 
     def flush(self) -> None:

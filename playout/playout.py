@@ -71,7 +71,7 @@ class Playout:
         self.hls.mkdir(parents=True)
         self.transmitter = tx = Transmitter(self.hls, self.rtmp_urls, pace=self.pace,
                                             speed=self.speed)
-        self.captions = Captions(self.hls, self.caption_mode)
+        self.captions = Captions(self.hls, self.caption_mode, tx.hls_joined_at)
         tx.open(self._slate(store))
         self.captions.start()
         aired = 0

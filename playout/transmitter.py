@@ -61,6 +61,7 @@ class Transmitter:
         self._started_mono = 0.0
         self.started_wall = 0.0
         self._lock = threading.Lock()
+        self._hls_joined_at = 0.0
 
     # -- lifecycle -----------------------------------------------------------------------
     def open(self, template: Path) -> None:
@@ -84,6 +85,13 @@ class Transmitter:
         self._audio.time_base = Fraction(1, house.SAMPLE_RATE)
         self._started_mono = time.monotonic()
         self.started_wall = time.time()
+
+    def hls_joined_at(self) -> float:
+        """Where on the channel clock the HLS output's FFmpeg last started: its segments'
+        times count from there (0 until it is restarted)."""
+        self._hls_joined_at = next((o.joined_at for o in self.outputs if o.name == "hls"),
+                                   self._hls_joined_at)  # kept once the outputs are closed
+        return self._hls_joined_at
 
     def close(self) -> str:
         """Flush, let every output finish its files; return what FFmpeg last said (redacted)."""
@@ -134,8 +142,6 @@ class Transmitter:
                 packet.pts += shift
                 packet.dts += shift
                 packet.stream = self._video
-                if packet.is_keyframe:
-                    self._fanout.keyframe_next = True
             else:
                 packet.pts = packet.dts = int(at * house.SAMPLE_RATE)
                 packet.time_base = Fraction(1, house.SAMPLE_RATE)

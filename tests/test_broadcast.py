@@ -103,7 +103,7 @@ def test_a_dead_rtmp_destination_backs_off_and_says_so(tmp_path: Path) -> None:
     deadline = time.monotonic() + 8
     while time.monotonic() < deadline:
         for i in range(0, len(stream), 65536):
-            output.feed(stream[i:i + 65536], keyframe=i == 0)
+            output.feed(stream[i:i + 65536], keyframe=0 if i == 0 else None)
         time.sleep(0.05)
     state = output.state()
     output.close()

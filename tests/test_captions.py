@@ -133,3 +133,54 @@ def test_a_cue_is_plain_text_with_exact_times() -> None:
     assert "X-TIMESTAMP-MAP=MPEGTS:335295000,LOCAL:01:02:05.500" in text
     assert "01:02:04.000 --> 01:02:07.250" in text
     assert "fish &lt;&amp;&gt; chips here" in text
+
+
+@pytest.mark.slow
+def test_captions_stay_with_the_picture_after_the_hls_output_restarts(data: DataDir,
+                                                                     store: Store) -> None:
+    """The HLS output's FFmpeg dies mid-air and is started again at a keyframe: its segments'
+    times start again at 0 while the cues stay on the channel clock. Every segment after the
+    restart still captions the take its pictures show (each take a colour of its own)."""
+    import threading
+    import time
+
+    import av
+
+    def middle(path: Path) -> tuple[int, ...]:
+        with av.open(str(path)) as clip:
+            frames = list(clip.decode(video=0))
+        return tuple(int(v) for v in frames[len(frames) // 2].to_ndarray(
+            format="rgb24")[180, 320])
+
+    store.show.set_bible(title="Captions")
+    names = ["red", "blue", "green", "orange"]
+    shots = store.takes.add_shots(1, [{"action": f"the {c} one", "duration_s": 3.0}
+                                      for c in names])
+    colours = {}  # each take's picture, as decoded
+    for shot, colour in zip(shots, names, strict=True):
+        take = store.takes.take(scheduled_take(store, data, shot["id"], colour, 4.0))
+        colours[colour] = middle(data.resolve(take["media"]))
+    playout = Playout(data, pace=True, captions="action")
+    airing = threading.Thread(target=playout.run, kwargs={"max_entries": 4})
+    airing.start()
+    time.sleep(6.0)  # into the second take
+    hls = next(o for o in playout.transmitter.outputs if o.name == "hls")
+    hls._proc.kill()
+    airing.join(60)
+    assert hls.restarts >= 1
+    video = (playout.hls / "live.m3u8").read_text().splitlines()
+    segments = [line for line in video if line.endswith(".m4s")]
+    assert segments
+    checked = 0
+    for name in segments:
+        path = data.workspace() / "joined.mp4"
+        path.write_bytes((playout.hls / "init.mp4").read_bytes()
+                         + (playout.hls / name).read_bytes())
+        pixel = middle(path)
+        shown = min(colours, key=lambda c: sum((a - b) ** 2 for a, b in zip(
+            pixel, colours[c], strict=True)))
+        said = {words for _, _, words in cues_of(
+            (playout.hls / name.replace(".m4s", ".vtt")).read_text())}
+        assert f"the {shown} one" in said, (name, shown, said)
+        checked += 1
+    assert checked >= 3
