@@ -19,6 +19,7 @@ from webtv.channel.status import format_status, status_report, when_queued
 from webtv.core.errors import ConfigError, ToolError
 from webtv.core.media import use_ffmpeg
 from webtv.core.settings import Settings
+from webtv.core.threads import name_os_threads
 from webtv.director.models import chat_model
 from webtv.reading.theme import checked_theme
 from webtv.state.datadir import DataDir
@@ -179,6 +180,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from webtv.app.web import port_free, serve
 
     theme = checked_theme(args.theme) if args.theme is not None else None
+    name_os_threads()  # `top -H` and bench/channel.py see which part uses the CPU
     if args.port:
         port_free(args.host, args.port)  # before the data dir is made or the lock taken
     # a model, an extra or a key that is missing: refused before the data dir is touched

@@ -3,8 +3,10 @@
 Runs `webtv run` for a while in a temp data dir (with --page, the channel page open in
 headless Chromium all along, as a viewer would have it) and prints a table: time to the first
 HLS segment (the slate), time to the first take on air, takes made per minute, how the air
-after the first --warmup seconds was shared between new takes, replays and the slate, and the
-CPU the whole channel used per minute on air.
+after the first --warmup seconds was shared between new takes, replays and the slate, the CPU
+the whole channel used per minute on air and per take made, and where that CPU went: the
+channel's threads by part (production, playout, outputs, captions, the page and guide), its
+FFmpeg outputs, and each take's FFmpeg and Tesseract runs.
 
     python bench/channel.py [--seconds 120] [--page] [--warmup 60]
 """
@@ -38,6 +40,70 @@ def air_after(db_path: Path, warmup: float) -> dict[str, float]:
         return dict(db.execute(
             "select kind, sum(stream_end - max(stream_start, ?)) from air_log "
             "where stream_end > ? group by kind", [start + warmup] * 2).fetchall())
+
+
+# Where a running channel's CPU goes: its threads by their names (core/threads.py names them in
+# the OS), and the FFmpeg processes beside them by what they do.
+PARTS = [("production (director, making, checks)", ("autopilot", "production", "llm-request",
+                                                   "heartbeat")),
+         ("playout (choosing, muxing the channel)", ("playout",)),
+         ("outputs (feeding FFmpeg)", ("out-",)), ("captions", ("captions",)),
+         ("page, guide, API (HTTP)", ("web", "Thread-")),
+         ("library channels", ("channel:", "network")), ("ticker", ("ticker",))]
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(path: Path) -> tuple[str, float, float] | None:
+    """(name, CPU seconds, CPU seconds of the children it waited for) from a /proc stat."""
+    try:
+        text = path.read_text()
+    except OSError:
+        return None
+    name = text[text.index("(") + 1:text.rindex(")")]
+    fields = text[text.rindex(")") + 2:].split()
+    return name, (int(fields[11]) + int(fields[12])) / TICK, \
+        (int(fields[13]) + int(fields[14])) / TICK
+
+
+def cpu_by_part(pid: int) -> dict[str, float]:
+    """CPU seconds so far of a `webtv run` process, by part: its live threads by name, the
+    threads that have ended (per-take workers), its live FFmpeg children by what they write,
+    and the children it has reaped (each take's encodes, Tesseract)."""
+    parts: dict[str, float] = {}
+    own = _stat(Path(f"/proc/{pid}/stat"))
+    if own is None:
+        return parts
+    live = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found = _stat(task / "stat")
+        if found is None:
+            continue
+        name, seconds, _ = found
+        part = next((label for label, prefixes in PARTS if name.startswith(prefixes)),
+                    "main thread and others")
+        parts[part] = parts.get(part, 0.0) + seconds
+        live += seconds
+    parts["threads that ended (per-take workers)"] = max(0.0, own[1] - live)
+    for child in _children(pid):
+        found = _stat(Path(f"/proc/{child}/stat"))
+        if found is None:
+            continue
+        argv = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+        kind = ("FFmpeg: HLS output" if b"hls" in argv else "FFmpeg: RTMP output"
+                if b"flv" in argv else "FFmpeg: a library channel or other")
+        parts[kind] = parts.get(kind, 0.0) + found[1] + found[2]
+    parts["FFmpeg and Tesseract per take (reaped)"] = own[2]
+    return parts
+
+
+def _children(pid: int) -> list[int]:
+    kids = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            kids += [int(k) for k in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return kids
 
 
 def main() -> None:
@@ -78,6 +144,7 @@ def main() -> None:
             except sqlite3.OperationalError:
                 pass
         time.sleep(0.2)
+    parts = cpu_by_part(proc.pid)  # before it stops: its threads and FFmpegs are still there
     if browser is not None:
         browser.close()
     proc.send_signal(signal.SIGTERM)
@@ -105,8 +172,14 @@ def main() -> None:
           for kind in ("take", "replay", "slate")),
         ("CPU s per minute on air (whole channel, 2 cores max 120)",
          f"{cpu / max(on_air, 1) * 60:.1f}"),
+        ("CPU s per take made (whole channel, to the stop)", f"{cpu / max(made, 1):.2f}"),
     ]
     print_table(rows)
+    print("\nWhere the CPU went, up to the stop:")
+    measured = sum(parts.values())
+    print_table([(part, f"{seconds:.1f} s ({seconds / max(measured, 1e-9):.0%}), "
+                        f"{seconds / max(made, 1):.2f} s a take")
+                 for part, seconds in sorted(parts.items(), key=lambda p: -p[1])])
 
 
 if __name__ == "__main__":

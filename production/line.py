@@ -103,7 +103,7 @@ def produce(ctx: Production, shot_ids: list[int]) -> Report:
             forked.store.close()
 
     outcomes: list[Outcome] = []
-    with ThreadPoolExecutor(max_workers=ctx.parallel) as pool:
+    with ThreadPoolExecutor(max_workers=ctx.parallel, thread_name_prefix="production") as pool:
         futures = [pool.submit(shoot_chain, chain) for chain in chains]
         for future in futures:  # in shot order: the air keeps the story's order
             outcomes += [_schedule(ctx, outcome) for outcome in future.result()]
