@@ -71,8 +71,9 @@ def _programme(pieces: list[Listing]) -> Listing:
             programme.shows += [s for s in piece.shows if s not in programme.shows]
     episodes = list(dict.fromkeys(p.sub_title for p in pieces if p.key[0] == "new"
                                   and p.sub_title))
-    if len(episodes) > 1:  # two episodes premiere in the half hour: both are said
-        programme.sub_title = " · ".join(episodes)
+    if len(episodes) > 1:  # more than one episode premieres in the half hour: said so
+        programme.sub_title = " · ".join(episodes[:2]) + (
+            f" and {len(episodes) - 2} more" if len(episodes) > 2 else "")
     if lead.key[0] == "new" and any(p.key == ("rerun",) for p in pieces):
         programme.desc = (programme.desc or "New scenes.").rstrip(".") + \
             ", with reruns from the library between its new scenes."

@@ -96,6 +96,33 @@ def cpu_by_part(pid: int) -> dict[str, float]:
     return parts
 
 
+def guide_of(home: Path, began: float, ended: float) -> list[tuple[str, str]]:
+    """The runs of air the run made (a premiere's takes, reruns, the slate: what a guide
+    without blocks lists) and the programmes of its guide, over the run."""
+    from webtv.app.blocks import blocks
+    from webtv.app.guide import _join_slates, aired, channels
+    from webtv.state.datadir import DataDir
+    from webtv.state.store import Store
+
+    with Store(DataDir(home)) as store:
+        main = channels(store, "AI WebTV")[0]
+        runs = [r for r in _join_slates(aired(store, main, ended)) if r.start < ended]
+    programmes = [p for p in blocks(runs) if p.start < ended]
+    lengths = sorted(min(p.stop, ended) - p.start for p in programmes)
+
+    def said(items) -> str:
+        spans = sorted(min(i.stop, ended) - i.start for i in items)
+        return (f"{len(items)}, {spans[len(spans) // 2]:.0f} s median, "
+                f"{sum(s < 60 for s in spans)} under a minute") if spans else "none"
+
+    return [("runs of air (a premiere, reruns, the slate)", said(runs)),
+            ("guide programmes (half-hour blocks)", said(programmes)),
+            ("the first programme", f"{programmes[0].title} — {programmes[0].sub_title}"
+             if programmes else "-"),
+            ("run", f"{ended - began:.0f} s; programmes end at the half hour: "
+                    f"{', '.join(f'{x:.0f} s' for x in lengths)}")]
+
+
 def _children(pid: int) -> list[int]:
     kids = []
     for task in Path(f"/proc/{pid}/task").iterdir():
@@ -117,7 +144,7 @@ def main() -> None:
     env = {**os.environ, "WEBTV_HOME": str(home)}
     env.pop("WEBTV_LLM_MODEL", None)
     port = free_port()
-    started = time.monotonic()
+    started, started_wall = time.monotonic(), time.time()
     proc = subprocess.Popen([sys.executable, "-m", "webtv.app.cli", "run", "--theme", THEME,
                              "--port", str(port)], env=env, cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -175,6 +202,8 @@ def main() -> None:
         ("CPU s per take made (whole channel, to the stop)", f"{cpu / max(made, 1):.2f}"),
     ]
     print_table(rows)
+    print("\nThe guide of the run (what aired, as XMLTV, the page and `webtv status` say it):")
+    print_table(guide_of(home, started_wall, time.time()))
     print("\nWhere the CPU went, up to the stop:")
     measured = sum(parts.values())
     print_table([(part, f"{seconds:.1f} s ({seconds / max(measured, 1e-9):.0%}), "
