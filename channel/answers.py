@@ -11,7 +11,7 @@ from collections.abc import Callable
 from webtv.core.errors import NotFound
 from webtv.state.store import Store
 
-_WHAT = r"\b(?:what|which|who)(?:'s|’s|\s+is|\s+was|\s+are|\s+comes|\s+will)?\b"
+_WHAT = r"^\W*(?:so\s+|and\s+|ok\s+|hey\s+)?(?:what|which|who)(?:'s|’s|s)?\b"
 _NUMBER = re.compile(r"\b(take|shot)\s*#?\s*(\d+)\b", re.I)
 
 
@@ -53,10 +53,11 @@ def _why(store: Store, line: str) -> str:
         number = int(asked.group(2))
         rejected = [t for t in rejected if (t["id"] if asked.group(1).lower() == "take"
                                             else t["shot_id"]) == number]
+    failed = None if asked else store.takes.last_failed()
+    if failed and (not rejected or failed["id"] > rejected[0]["id"]):  # the latest trouble
+        return f"Take {failed['id']} (shot {failed['shot_id']}) could not be made: " \
+               f"{failed['reason']}."
     if not rejected:
-        failed = store.takes.last_failed()
-        if failed and not asked:
-            return f"Take {failed['id']} failed to be made: {failed['reason']}."
         return f"No rejected {asked.group(0)} on record." if asked else \
             "No take has failed its checks."
     take = rejected[0]
@@ -88,13 +89,14 @@ def _prompt(store: Store, line: str) -> str:
 
 
 QUESTIONS: list[tuple[re.Pattern, Callable[[Store, str], str]]] = [
-    (re.compile(r"\bprompt\b.*\?|\bprompt (?:of|for)\b", re.I), _prompt),
-    (re.compile(r"\bwhy\b.*\b(?:fail|failed|fails|reject|rejected|dropped|retake|retaken|"
+    (re.compile(r"\bprompt\b.*\?|\bprompt (?:of|for)\b|^\W*(?:show|give|tell)\b.*\bprompt\b",
+                re.I), _prompt),
+    (re.compile(r"^\W*why\b.*\b(?:fail|failed|fails|reject|rejected|dropped|retake|retaken|"
                 r"wrong)\b", re.I), _why),
-    (re.compile(rf"{_WHAT}.*\b(?:on air|on now|airing|playing|showing|on screen)\b", re.I),
-     _on_air),
-    (re.compile(rf"{_WHAT}.*\b(?:next|coming up|up next)\b.*\?|^\s*(?:what'?s )?next\??\s*$",
-                re.I), _next),
+    (re.compile(rf"{_WHAT}.*\b(?:on air|on now|airing|playing|showing|on screen|watching)\b"
+                rf"|{_WHAT}(?:\s+is)?\s+(?:on|this)\s*\??\s*$", re.I), _on_air),
+    (re.compile(rf"{_WHAT}.*\b(?:next|coming up|up next)\b\s*\??\s*$"
+                r"|^\W*(?:up\s+)?next\??\s*$", re.I), _next),
 ]
 
 
