@@ -130,6 +130,9 @@ class OfflineDirector:
         where = with_article(place) if theme.place else "the place of the story"
         if place in theme.glosses:  # "屋台, a stall": the English word beside the theme's
             where += f", {with_article(theme.glosses[place])}"
+        if theme.glosses or theme.characters and theme.characters[0].description == \
+                theme.text and theme.activity is None:  # a theme read in its own words: they
+            where = f"{theme.text}, {where}"  # reach the shots of the place too
         cast.append({"name": place.title()[:60], "kind": "place",
                      "look": shorten(f"{where}{weather_words(theme, place)}, {palette[0]} sky, "
                                      f"{palette[1]} light, {palette[2]} ground"

@@ -101,12 +101,17 @@ def look(entity: dict[str, Any]) -> tuple[str, list[str]]:
 
 
 def _their_own(piece: str, name: str) -> bool:
-    """A theme's words in a script without Latin letters ("夜の屋台でラーメンを作る猫"): kept whole
-    where they name the entity or are one word of an unspaced script, up to a line (the
-    English rules of a phrase do not apply to them)."""
-    if not piece or len(piece) > 200 or any(ch.isascii() and ch.isalpha() for ch in piece):
+    """A theme's own words in another language ("夜の屋台でラーメンを作る猫", "con mèo nấu mì"):
+    kept whole where they name the entity (or are one word of an unspaced script), up to a
+    line: the English rules of a phrase do not apply to them."""
+    if not piece or len(piece) > 200:
         return False
-    return name.lower() in piece.lower() or unspaced(piece) and " " not in piece
+    if not any(ch.isascii() and ch.isalpha() for ch in piece):
+        return name.lower() in piece.lower() or unspaced(piece) and " " not in piece
+    # a theme in Latin letters the reader kept whole ("con mèo nấu mì trong quầy hàng đêm"):
+    # it names the entity and reads as no English sentence
+    return name.lower() in piece.lower().split() and len(piece.split()) <= 16 \
+        and not _SENTENCE.search(piece) and not re.match(r"(?i)(?:a|an|the)\s", piece)
 
 
 def _said(name: str, text: str) -> re.Match | None:

@@ -256,7 +256,8 @@ def _read_line(text: str, line: str) -> Theme:
         or next((time for time in map(when, every) if time), "day")
     weather = next((found for k, tok in enumerate(every)
                     if (found := weather_word(tok)) and not in_pair(every, k)), None)
-    if not any(ch.isalpha() and is_latin(ch) for ch in text):
+    if not any(ch.isalpha() and is_latin(ch) for ch in text) or world.foreign(
+            [t.low for t in toks]):
         return _unread(text, toks, time, weather, style)
     reader = _read(toks)
     cast = [_character(np, attire) for np, attire in reader.cast]

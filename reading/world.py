@@ -104,3 +104,24 @@ def first_words(text: str) -> str:
         head += ch
     head = head.strip() or text.strip()
     return head[:12] if unspaced(head) and " " not in head else " ".join(head.split()[:3])
+
+
+def foreign(words: list[str]) -> bool:
+    """Whether a theme in Latin letters is in a language the English reader has no lists for
+    (Vietnamese, Turkish, Polish...): fewer than FUNCTION of its words are function words of
+    the languages it reads (English, French, Spanish, German, Italian, Portuguese: "un", "et",
+    "la" are a fifth of a line or more), and fewer than FOREIGN are English words WordNet
+    knows."""
+    from webtv.reading import lexicon
+    from webtv.reading.words import word_lists
+
+    lists = word_lists()
+    letters = [w for w in words if w.isalpha()]
+    if not letters or sum(w in lists["stop"] for w in letters) >= FUNCTION * len(letters):
+        return False
+    known = sum(any(lexicon.is_word(w, pos) for pos in "nvar") for w in letters)
+    return lexicon.available() and known < FOREIGN * len(letters)
+
+
+FOREIGN = 0.4  # the share of English words under which a Latin-letter theme is foreign
+FUNCTION = 0.2  # the share of function words from which it is one the reader reads

@@ -134,6 +134,10 @@ WORLD = [  # (theme, the lead as written, its kind, the place as written, the ti
     ("Ένας σκύλος στην παραλία το σούρουπο", "σκύλος", "animal", "παραλία", "dusk", None),
     ("雪の森を歩くキツネ", "キツネ", "animal", "森", "day", "snow"),
     ("海に沈む夕日", None, None, "海", "dusk", None),
+    # Latin letters, languages the English reader has no lists for
+    ("con mèo nấu mì trong quầy hàng đêm", "mèo", "animal", "quầy", "night", None),
+    ("gece tezgahında ramen yapan kedi", "kedi", "animal", "tezgahında", "night", None),
+    ("kot gotujący makaron w nocnym straganie", "kot", "animal", "straganie", "night", None),
 ]
 
 
