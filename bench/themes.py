@@ -3,6 +3,7 @@ time and weather the reader found beside what the theme says (bench/themes.toml,
 hand), then the seams of the show it wrote and the faults of the prompts its shots compose to.
 
     python bench/themes.py [--shots 12] [--file bench/themes.toml] [--quiet]
+    python bench/themes.py --file bench/themes_world.toml   # other languages and scripts
 
 Columns: "cast" the nouns the camera follows with their kind (living, thing; a landscape has
 none), "place", "time" (day unless the theme says), "weather" (as a noun); a field that differs
@@ -11,7 +12,8 @@ from the label is marked with the label after "≠". Then, for each theme's show
            hurry on a shot that stands still; a word twice in a row
   faults   composed prompts with a fault (production.compose.prompt_faults): a cast member
            left out, a look pasted as sentences, a clause cut, words glued, the action late
-The table below counts the fields read as labelled, and the shots with a seam or a fault.
+The table below counts the fields read as labelled, the theme's words in the composed prompts
+(reading.words.fidelity: what reaches the screen), and the shots with a seam or a fault.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from webtv.director.offline import OfflineDirector
 from webtv.director.protocol import Request
 from webtv.production.compose import compose, prompt_faults
 from webtv.reading.theme import LIVING, THINGS, Theme, read_theme, weather_noun
-from webtv.reading.words import content_words
+from webtv.reading.words import content_words, fidelity
 from webtv.tools.brief import Brief, Named
 
 LABELS = Path(__file__).with_name("themes.toml")
@@ -126,7 +128,8 @@ def main() -> None:
     labelled = tomllib.loads(args.file.read_text())["theme"]
     fields = ("cast", "place", "time", "weather")
     right = dict.fromkeys(fields, 0)
-    shots_seen = shots_with_seams = prompts_with_faults = 0
+    shots_seen = shots_with_seams = prompts_with_faults = bare = 0
+    on_screen: list[float] = []
     for case in labelled:
         theme = read_theme(case["text"])
         got = reading(theme)
@@ -139,11 +142,14 @@ def main() -> None:
             cells.append(f"{value or 'none'}" + ("" if ok else f" ≠ {want or 'none'}"))
         show, shots, entities = show_and_shots(case["text"], args.shots)
         bad_shots = [(s, f) for s in shots if (f := seams(theme, s))]
-        faulty = []
+        faulty, composed = [], []
         for shot in shots:
             prompt, row = prompt_of(shot, entities, show["style"])
+            composed.append(prompt)
             if faults := prompt_faults(prompt, row, entities):
                 faulty.append((prompt, faults))
+        on_screen.append(fidelity(case["text"], composed))
+        bare += sum(fidelity(case["text"], [p]) == 0 for p in composed)
         shots_seen += len(shots)
         shots_with_seams += len(bad_shots)
         prompts_with_faults += len(faulty)
@@ -161,7 +167,10 @@ def main() -> None:
               f"{sum(m[0] for m in made) / len(made):.0f}, {min(m[0] for m in made)}"),
              ("scenes of 4 shots with two alike", f"{sum(m[2] for m in made)}/"
                                                   f"{sum(m[1] for m in made) // 4}")]
-    rows += [("shots with a seam", f"{shots_with_seams}/{shots_seen}"),
+    rows += [("the theme's words in its prompts (mean, min over themes)",
+              f"{sum(on_screen) / len(on_screen):.2f}, {min(on_screen):.2f}"),
+             ("prompts with none of the theme's words", f"{bare}/{shots_seen}"),
+             ("shots with a seam", f"{shots_with_seams}/{shots_seen}"),
              ("prompts with a fault", f"{prompts_with_faults}/{shots_seen}")]
     print()
     print_table(rows)
