@@ -281,7 +281,9 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     """Looks only: the channel's database opened read-only, no backends built."""
     with Store(DataDir(settings.data_dir, create=False), read_only=True) as store:
         report = status_report(store)
-        report["guide"] = now_and_next(store, settings.channel)
+        # what the guide lists airs only while the channel runs
+        report["guide"] = now_and_next(store, settings.channel) \
+            if report["channel"]["running"] else []
     print(json.dumps(report, indent=2) if args.json else "\n".join(
         [format_status(report), *guide_lines(report["guide"])]))
     return 0

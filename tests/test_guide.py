@@ -13,6 +13,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -125,6 +126,21 @@ def test_the_guide_is_valid_xmltv_of_what_aired_and_what_is_planned(running: Run
             said = re.sub(r" and \d+ more$", "", p.findtext("sub-title"))
             assert set(said.split(" · ")) <= episodes | {"A new show"}
     assert any(p.findtext("sub-title") == "From the library" for p in ahead)
+
+
+def test_the_page_and_webtv_status_say_the_guides_programme(running: Running) -> None:
+    """The programme on now and next, as the XMLTV has them, on the page's /api/now and in
+    `webtv status` of the running channel."""
+    now = json.loads(get(f"{running.base}/api/now"))["guide"]
+    tv = ET.fromstring(get(f"{running.base}/xmltv.xml"))
+    on = next(p for p in tv.findall("programme") if p.get("channel") == "main.ai-webtv"
+              and when(p.get("start")) <= time.time() < when(p.get("stop")))
+    assert now[0]["title"] == on.findtext("title") and len(now) == 2
+    assert abs(now[0]["stop"] - when(on.get("stop"))) < 1
+    status = subprocess.run([sys.executable, "-m", "webtv.app.cli", "status"],
+                            env={**os.environ, "WEBTV_HOME": str(running.home)},
+                            capture_output=True, text=True, timeout=60).stdout
+    assert f"Guide:     now {now[0]['title']}" in status and "           next " in status
 
 
 def test_webtv_guide_writes_it_into_the_data_dir_only(running: Running) -> None:

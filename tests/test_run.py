@@ -63,8 +63,11 @@ def test_run_puts_a_theme_on_air_and_stops_cleanly(tmp_path: Path) -> None:
 
     status = webtv(home, "status")
     assert "Llama" in status and f"{aired} aired" in status
+    # stopped: its outputs are not "up", and no programme is said to be on now
+    assert "up for" not in status and "Guide:" not in status
     report = json.loads(webtv(home, "status", "--json"))
     assert report["channel"]["stopped"] and not report["channel"]["running"]
+    assert report["guide"] == []
     assert report["channel"]["buffer_target_s"] == 9
 
     # the terminal's air line, read from the same state: what airs, how much was new
