@@ -386,7 +386,8 @@ def crafts(theme: Theme, table: list[dict[str, Any]]) -> list[tuple[dict[str, An
         if hit is None:
             continue
         by_topic = hit not in craft.get("words", ())
-        it = _plural(hit) if by_topic else (theme.objects[0] if theme.objects else craft["it"])
+        thing = by_topic and _topic(hit) not in ("noun.animal", "noun.person")
+        it = _plural(hit) if thing else (theme.objects[0] if theme.objects else craft["it"])
         found.append((craft, it.lower()))
     return found
 
