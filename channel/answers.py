@@ -11,7 +11,9 @@ from collections.abc import Callable
 from webtv.core.errors import NotFound
 from webtv.state.store import Store
 
-_WHAT = r"^\W*(?:so\s+|and\s+|ok\s+|hey\s+)?(?:what|which|who)(?:'s|’s|s)?\b"
+_ASK = r"^\W*(?:so\s+|and\s+|ok\s+|hey\s+|please\s+)?(?:(?:can|could)\s+you\s+tell\s+me\s+|" \
+       r"do\s+you\s+know\s+|tell\s+me\s+)?"
+_WHAT = _ASK + r"(?:what|which|who)(?:'s|’s|s)?\b"
 _NUMBER = re.compile(r"\b(take|shot)\s*#?\s*(\d+)\b", re.I)
 
 
@@ -28,8 +30,8 @@ def _on_air(store: Store, line: str) -> str:
 
 
 def _said(airing: dict) -> str:
-    if airing["kind"] == "slate":
-        return "the slate"
+    if airing["kind"] == "slate":  # the slate airs only when nothing else can
+        return "the slate: no take was ready and the library had none to rerun"
     kind = "a rerun of" if airing["kind"] == "replay" else "the premiere of"
     credit = f", suggested by {airing['suggested_by']}" if airing.get("suggested_by") else ""
     return f"{kind} take {airing['take_id']}, \"{airing['action']}\"{credit}"
@@ -92,10 +94,12 @@ QUESTIONS: list[tuple[re.Pattern, Callable[[Store, str], str]]] = [
     (re.compile(r"\bprompt\b.*\?|\bprompt (?:of|for)\b|^\W*(?:show|give|tell)\b.*\bprompt\b",
                 re.I), _prompt),
     (re.compile(r"^\W*why\b.*\b(?:fail|failed|fails|reject|rejected|dropped|retake|retaken|"
-                r"wrong)\b", re.I), _why),
+                rf"wrong)\b|{_WHAT}\s+(?:went\s+wrong|happened\s+to)\b", re.I), _why),
     (re.compile(rf"{_WHAT}.*\b(?:on air|on now|airing|playing|showing|on screen|watching)\b"
-                rf"|{_WHAT}(?:\s+is)?\s+(?:on|this)\s*\??\s*$", re.I), _on_air),
-    (re.compile(rf"{_WHAT}.*\b(?:next|coming up|up next)\b\s*\??\s*$"
+                rf"|{_WHAT}(?:\s+is)?\s+(?:on|this)\s*\??\s*$"
+                r"|^\W*(?:is|isn't)\s+(?:anything|something|it)\s+on\s+air\b"
+                r"|^\W*why\b.*\bslate\b", re.I), _on_air),
+    (re.compile(rf"{_WHAT}.*\b(?:next|coming up|up next|on the schedule|scheduled)\b\s*\??\s*$"
                 r"|^\W*(?:up\s+)?next\??\s*$", re.I), _next),
 ]
 

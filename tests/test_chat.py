@@ -79,12 +79,15 @@ def test_questions_the_store_knows_are_answered_from_it_with_any_director(
         assert "No rejected take 999" in store_answer(store, "why was take 999 rejected?")
         for asked in ("whats on now?", "what are we watching?", "what is this?",
                       "up next?", "what comes next", "show me the prompt for take 1",
-                      "why did shot 1 fail"):
+                      "why did shot 1 fail", "what went wrong with take 1?",
+                      "can you tell me what is on air?", "is anything on air?",
+                      "what is on the schedule?"):
             assert store_answer(store, asked) is not None, asked
         for creative in ("make the fox's scarf green", "more close-ups next time",
                          "theme: a paper boat", "make the next scene more playful",
                          "what if the fox had a hat?", "why not add a dragon",
-                         "the prompt should mention rain", "next show: a paper boat"):
+                         "the prompt should mention rain", "next show: a paper boat",
+                         "tell me a story about a fox"):
             assert store_answer(store, creative) is None, creative
     finally:
         store.close()
