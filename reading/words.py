@@ -227,6 +227,12 @@ def tidied(value: object) -> object:
     return tidy(value) if isinstance(value, str) else value
 
 
+def tidied_within(limit: int):
+    """tidied(), and cut to ``limit`` characters at its last whole sentence or clause, for a
+    pydantic BeforeValidator: a model that pastes a long theme as the logline means it."""
+    return lambda value: shorten(tidy(value), limit) if isinstance(value, str) else value
+
+
 def shorten(text: str, limit: int) -> str:
     """``text`` within ``limit`` characters, cut after its last whole sentence or clause that
     fits (never mid-way: "Its eyes are large and round, with a soft" is no look); a text with

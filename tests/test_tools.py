@@ -285,3 +285,15 @@ def test_a_cast_named_in_the_theme_is_the_cast(ctx: ToolContext) -> None:
     assert entities["Black Cat"]["description"] == "black cat"
     assert entities["Small Boat"]["kind"] == "prop"
     assert entities["Panda"]["description"].endswith("are large and round")  # not "with a soft"
+
+
+def test_a_logline_pasted_long_is_taken_cut_at_a_sentence(ctx: ToolContext) -> None:
+    """A model that copies a long theme (a pasted prompt) into the logline means it: the show
+    is made, its logline the sentences that fit."""
+    from tests.test_theme import COAST
+
+    show(ctx, logline=COAST, style="Film grain, cinematic, imax, movie, " * 6)
+    bible = ctx.store.show.bible()
+    assert COAST.startswith(bible["logline"]) and bible["logline"].endswith(".")
+    assert 200 < len(bible["logline"]) <= 300
+    assert len(bible["visual_style"]) <= 120

@@ -21,7 +21,7 @@ from pydantic import BeforeValidator, Field
 from webtv.core.errors import ConfigError, ToolError
 from webtv.reading.colours import changed_colours, colours_in, only_colours, recolour
 from webtv.reading.theme import Theme, read_theme
-from webtv.reading.words import tidied
+from webtv.reading.words import tidied, tidied_within
 from webtv.tools.cast import CAST_LIMIT, CastMember, Episode, Kind
 from webtv.tools.context import ToolContext
 from webtv.tools.registry import REGISTRY
@@ -59,12 +59,12 @@ def add_to_cast(ctx: ToolContext, member: CastMember) -> dict[str, Any]:
 def set_show(
     ctx: ToolContext,
     title: Annotated[str, BeforeValidator(tidied), Field(min_length=1, max_length=80)],
-    logline: Annotated[str, BeforeValidator(tidied), Field(
+    logline: Annotated[str, BeforeValidator(tidied_within(300)), Field(
         max_length=300, description="One sentence: who, what, where")],
     cast: Annotated[list[CastMember], Field(
         min_length=1, max_length=CAST_LIMIT,
         description="The characters, the main place and any props")],
-    style: Annotated[str, BeforeValidator(tidied), Field(
+    style: Annotated[str, BeforeValidator(tidied_within(120)), Field(
         max_length=120, description="The look of every shot")] = "",
     time: TimeOfDay | None = None,
     mood: Annotated[str | None, Field(max_length=60, description="Music mood")] = None,
