@@ -184,7 +184,10 @@ def test_at_a_real_models_pace_the_air_is_premieres_and_whole_reruns_never_the_s
     assert report["slate_share"] == 0.0, report
     assert report["rerun_share"] > 0.3 and report["premieres"] >= 4, report  # slow: reruns
     assert report["blocks_in_story_order"] and report["reruns_whole_scenes"], report
-    assert report["most_aired_over_average"] <= 2.0, report
+    # spread: per minute in the library (bench/premieres.py), so that a first take that aired
+    # alone while the rest of its scene was made, or a take premiered late, is not counted
+    # against the rerun policy
+    assert report["most_aired_per_minute_over_average"] <= 2.0, report
     assert report["premiere_latency_max_s"] < 300, report
 
 
