@@ -186,7 +186,7 @@ def library_ahead(channel: Channel, start: float, now: float,
 def listings(store: Store, channel: Channel, now: float | None = None) -> list[Listing]:
     """The channel's programmes: what aired, then what is planned, each run named."""
     now = time.time() if now is None else now
-    past = _join_slates(aired(store, channel, now))
+    past = join_slates(aired(store, channel, now))
     on_air = store.air.on_air(channel.name)
     scene = None
     if past and on_air is not None and on_air["take_id"] is not None:
@@ -216,7 +216,7 @@ def _rest_of_block(store: Store, channel: Channel, on_air: dict[str, Any],
     return sum(q["duration_s"] or 0.0 for q in nxt["ready"])
 
 
-def _join_slates(items: list[Listing]) -> list[Listing]:
+def join_slates(items: list[Listing]) -> list[Listing]:
     """A run of the slate shorter than MIN_SLATE_S becomes part of the programme before it
     (a programme starts when its first take does; the slate before a channel's first take
     stays a programme of its own)."""

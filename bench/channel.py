@@ -100,13 +100,13 @@ def guide_of(home: Path, began: float, ended: float) -> list[tuple[str, str]]:
     """The runs of air the run made (a premiere's takes, reruns, the slate: what a guide
     without blocks lists) and the programmes of its guide, over the run."""
     from webtv.app.blocks import blocks
-    from webtv.app.guide import _join_slates, aired, channels
+    from webtv.app.guide import aired, channels, join_slates
     from webtv.state.datadir import DataDir
     from webtv.state.store import Store
 
     with Store(DataDir(home)) as store:
         main = channels(store, "AI WebTV")[0]
-        runs = [r for r in _join_slates(aired(store, main, ended)) if r.start < ended]
+        runs = [r for r in join_slates(aired(store, main, ended)) if r.start < ended]
     programmes = [p for p in blocks(runs) if p.start < ended]
     lengths = sorted(min(p.stop, ended) - p.start for p in programmes)
 

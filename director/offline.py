@@ -25,6 +25,7 @@ from typing import Any
 from webtv import prompts
 from webtv.director.llm import Reply, ToolCall
 from webtv.director.protocol import Request, Step, Turn
+from webtv.reading import lexicon
 from webtv.reading.colours import name_in
 from webtv.reading.theme import LIVING, THINGS, Theme, read_theme, weather_noun, weather_words
 from webtv.reading.words import noun_kind, shorten, with_article
@@ -393,8 +394,6 @@ def crafts(theme: Theme, table: list[dict[str, Any]]) -> list[tuple[dict[str, An
 
 
 def _topic(word: str) -> str | None:
-    from webtv.reading import lexicon
-
     topic = lexicon.topic(word) if lexicon.available() else None
     return "vehicle" if noun_kind(word) == "vehicle" else topic
 

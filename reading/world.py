@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from functools import cache
 
 from webtv import prompts
+from webtv.reading import lexicon
+from webtv.reading.words import word_lists
 
 # Scripts written without spaces between words: a word is looked for inside the text.
 _UNSPACED = ("CJK", "HIRAGANA", "KATAKANA", "THAI", "LAO", "KHMER", "MYANMAR")
@@ -112,9 +114,6 @@ def foreign(words: list[str]) -> bool:
     the languages it reads (English, French, Spanish, German, Italian, Portuguese: "un", "et",
     "la" are a fifth of a line or more), and fewer than FOREIGN are English words WordNet
     knows."""
-    from webtv.reading import lexicon
-    from webtv.reading.words import word_lists
-
     lists = word_lists()
     letters = [w for w in words if w.isalpha()]
     if not letters or sum(w in lists["stop"] for w in letters) >= FUNCTION * len(letters):
